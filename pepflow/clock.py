@@ -1,0 +1,72 @@
+"""Where "today" comes from.
+
+Rules never read the system clock: they take ``today`` as an argument, and the
+application asks a ``Clock``.  A ``FixedClock`` that can be advanced is what tests and
+``pepflow demo`` simulations run on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class Clock(Protocol):
+    def today(self) -> dt.date:
+        """The current date in Europe/London."""
+
+    def now(self) -> dt.datetime:
+        """The current instant, timezone-aware UTC."""
+
+
+class SystemClock:
+    """The real clock; dates are taken in Europe/London, not the server's zone."""
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(LONDON).date()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+
+class FixedClock:
+    """A clock set to a given date (noon London time), which can be moved on."""
+
+    def __init__(self, today: dt.date):
+        self._today = today
+
+    def today(self) -> dt.date:
+        return self._today
+
+    def now(self) -> dt.datetime:
+        local_noon = dt.datetime.combine(self._today, dt.time(12, 0), tzinfo=LONDON)
+        return local_noon.astimezone(dt.timezone.utc)
+
+    def set(self, today: dt.date) -> None:
+        self._today = today
+
+    def advance(self, days: int = 1) -> dt.date:
+        self._today += dt.timedelta(days=days)
+        return self._today
+
+
+def parse_date(value: str, field: str = "date") -> dt.date:
+    """Parse an ISO date (YYYY-MM-DD), or raise an error that names the field."""
+    from .errors import InputError
+
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(field, value, "expected a date written YYYY-MM-DD") from None
+
+
+def clock_for(today: str | dt.date | None) -> Clock:
+    """The system clock, or a fixed one when a date is given (``--today`` / ``PEPFLOW_TODAY``)."""
+    if today in (None, ""):
+        return SystemClock()
+    return FixedClock(parse_date(today, "today"))

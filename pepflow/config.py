@@ -1,0 +1,334 @@
+"""Load and validate the configuration directory into frozen objects.
+
+The shipped ``config/`` is always the base.  A council points ``--config`` (or
+``PEPFLOW_CONFIG``) at its own directory, which needs to hold only what differs:
+a timescale entry there adds a new *version* of the rule (from its ``effective_from``
+date) and inherits every field it does not set from the version before; a calendar
+file replaces the shipped calendar of the same name; ``pepflow.toml`` settings
+override one by one.  Nothing here rewrites history: a deadline is computed and
+judged by the version in force on its start date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from bisect import bisect_right
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .calendars import COUNTINGS, UNITS, UNIT_LABELS, Calendar, Term, academic_year_of
+from .errors import ConfigError, InputError
+
+OWNER_ROLES = (
+    "social_worker", "team_manager", "designated_teacher", "head_teacher", "vs_admin",
+    "vs_officer", "vsh", "iro", "carer", "admission_authority", "governors", "local_authority",
+    "school",
+)
+
+
+def shipped_config_dir() -> Path:
+    """The ``config/`` that comes with pepflow (inside the wheel, or beside the package)."""
+    inside = Path(__file__).parent / "_shipped_config"
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parent.parent / "config"
+
+
+# ---- timescales ---------------------------------------------------------------------
+
+_TIMESCALE_FIELDS = {
+    "description": str, "number": int, "unit": str, "counting": str, "start_event": str,
+    "owner": str, "source": str, "effective_from": dt.date, "calendar": str,
+}
+_REQUIRED = ("number", "unit", "start_event", "owner", "source", "effective_from")
+
+
+@dataclass(frozen=True)
+class Timescale:
+    """One version of one statutory or local timescale."""
+
+    key: str
+    number: int
+    unit: str
+    start_event: str
+    owner: str
+    source: str
+    effective_from: dt.date
+    counting: str = "after"
+    description: str = ""
+    calendar: str = "school"  # "school": the child's school's calendar, else the LA default
+
+    @property
+    def version(self) -> str:
+        return self.effective_from.isoformat()
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {UNIT_LABELS[self.unit]}"
+
+
+class Timescales:
+    """Every timescale, each a list of versions ordered by ``effective_from``."""
+
+    def __init__(self, versions: dict[str, list[Timescale]]):
+        self._versions = {k: sorted(v, key=lambda t: t.effective_from) for k, v in versions.items()}
+
+    def keys(self) -> list[str]:
+        return sorted(self._versions)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._versions
+
+    def versions(self, key: str) -> list[Timescale]:
+        return list(self._versions[key])
+
+    def rule(self, key: str, on: dt.date) -> Timescale:
+        """The version of ``key`` in force on ``on`` (the deadline's start date)."""
+        if key not in self._versions:
+            raise InputError("timescale", key, "no such timescale in the configuration")
+        versions = self._versions[key]
+        position = bisect_right([v.effective_from for v in versions], on) - 1
+        if position < 0:
+            raise InputError("timescale", key, (
+                f"no version in force on {on.isoformat()}; the earliest is effective from "
+                f"{versions[0].effective_from.isoformat()}"))
+        return versions[position]
+
+    def rule_version(self, key: str, version: str) -> Timescale:
+        """The exact version a deadline was computed by (for judging it later)."""
+        for candidate in self._versions.get(key, []):
+            if candidate.version == version:
+                return candidate
+        raise InputError("timescale", f"{key}@{version}", "that version is not in the configuration")
+
+    def all_on(self, on: dt.date) -> list[Timescale]:
+        out = []
+        for key in self.keys():
+            try:
+                out.append(self.rule(key, on))
+            except InputError:
+                continue
+        return out
+
+
+def _timescale_versions(file: str, key: str, raw: Any) -> list[dict[str, Any]]:
+    if isinstance(raw, dict):
+        return [raw]
+    if isinstance(raw, list) and all(isinstance(r, dict) for r in raw):
+        return list(raw)
+    raise ConfigError(file, key, None, "expected a table ([key]) or tables ([[key]])")
+
+
+def _check_fields(file: str, key: str, entry: dict[str, Any]) -> None:
+    for name, value in entry.items():
+        if name not in _TIMESCALE_FIELDS:
+            raise ConfigError(file, key, name, f"unknown field (known: {', '.join(_TIMESCALE_FIELDS)})")
+        expected = _TIMESCALE_FIELDS[name]
+        if expected is dt.date:
+            ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        elif expected is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, expected)
+        if not ok:
+            raise ConfigError(file, key, name, f"{value!r} is not a {expected.__name__}")
+    if "effective_from" not in entry:
+        raise ConfigError(file, key, "effective_from", "missing (every version needs the date it applies from)")
+    if "unit" in entry and entry["unit"] not in UNITS:
+        raise ConfigError(file, key, "unit", f"unknown unit {entry['unit']!r} (one of {', '.join(UNITS)})")
+    if "counting" in entry and entry["counting"] not in COUNTINGS:
+        raise ConfigError(file, key, "counting", f"{entry['counting']!r} is not one of {', '.join(COUNTINGS)}")
+    if "owner" in entry and entry["owner"] not in OWNER_ROLES:
+        raise ConfigError(file, key, "owner", f"unknown role {entry['owner']!r} (one of {', '.join(OWNER_ROLES)})")
+    if "number" in entry and entry["number"] < 0:
+        raise ConfigError(file, key, "number", f"{entry['number']} must not be negative")
+
+
+def merge_timescales(layers: list[tuple[str, dict[str, Any]]]) -> Timescales:
+    """Merge timescale files, base first; later layers add or replace versions by date."""
+    raw_versions: dict[str, dict[dt.date, tuple[str, dict[str, Any]]]] = {}
+    for file, data in layers:
+        for key, raw in data.items():
+            for entry in _timescale_versions(file, key, raw):
+                _check_fields(file, key, entry)
+                raw_versions.setdefault(key, {})[entry["effective_from"]] = (file, entry)
+    result: dict[str, list[Timescale]] = {}
+    for key, by_date in raw_versions.items():
+        inherited: dict[str, Any] = {}
+        versions = []
+        for effective_from in sorted(by_date):
+            file, entry = by_date[effective_from]
+            merged = {**inherited, **entry}
+            for name in _REQUIRED:
+                if name not in merged:
+                    raise ConfigError(file, key, name, "missing")
+            inherited = merged
+            versions.append(Timescale(key=key, **merged))
+        result[key] = versions
+    return Timescales(result)
+
+
+# ---- calendars ----------------------------------------------------------------------
+
+def _date(file: str, key: str, name: str, value: Any) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(file, key, name, f"{value!r} is not a date (write it 2026-09-03)")
+
+
+def _dates(file: str, key: str, name: str, values: Any) -> frozenset[dt.date]:
+    if not isinstance(values, list):
+        raise ConfigError(file, key, name, "expected a list of dates")
+    return frozenset(_date(file, key, name, v) for v in values)
+
+
+def parse_calendar(file: str, data: dict[str, Any], default_name: str) -> Calendar:
+    """Build a ``Calendar`` from a calendar file's contents, checking term dates hang together."""
+    name = data.get("name", default_name)
+    raw_terms = data.get("terms")
+    if not isinstance(raw_terms, list) or not raw_terms:
+        raise ConfigError(file, None, "terms", "a calendar needs at least one [[terms]] entry")
+    terms: list[Term] = []
+    for i, raw in enumerate(raw_terms, start=1):
+        key = f"terms #{i}"
+        for needed in ("year", "name", "start", "end"):
+            if needed not in raw:
+                raise ConfigError(file, key, needed, "missing")
+        start = _date(file, key, "start", raw["start"])
+        end = _date(file, key, "end", raw["end"])
+        year = str(raw["year"])
+        if end < start:
+            raise ConfigError(file, key, "end", f"{end} is before the start {start}")
+        if academic_year_of(start) != year or academic_year_of(end) != year:
+            raise ConfigError(file, key, "year", f"{year!r} does not match the term dates {start}..{end}")
+        half_term = None
+        if "half_term" in raw:
+            ht = raw["half_term"]
+            if not isinstance(ht, dict) or "start" not in ht or "end" not in ht:
+                raise ConfigError(file, key, "half_term", "expected { start = DATE, end = DATE }")
+            half_term = (_date(file, key, "half_term.start", ht["start"]),
+                         _date(file, key, "half_term.end", ht["end"]))
+            if not (start <= half_term[0] <= half_term[1] <= end):
+                raise ConfigError(file, key, "half_term", f"{half_term[0]}..{half_term[1]} is not inside the term")
+        pep_deadline = _date(file, key, "pep_deadline", raw["pep_deadline"]) if "pep_deadline" in raw else None
+        if pep_deadline and not (start <= pep_deadline <= end):
+            raise ConfigError(file, key, "pep_deadline", f"{pep_deadline} is not inside the term {start}..{end}")
+        terms.append(Term(year, str(raw["name"]), start, end, half_term, pep_deadline))
+    terms.sort(key=lambda t: t.start)
+    for before, after in zip(terms, terms[1:]):
+        if after.start <= before.end:
+            raise ConfigError(file, after.label, "start", f"{after.start} overlaps the term before")
+    years = sorted({int(t.academic_year[:4]) for t in terms})
+    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years))
+    if missing:
+        raise ConfigError(file, None, "terms", f"no terms for {missing[0]}-{(missing[0] + 1) % 100:02d} "
+                          "(years must follow on without gaps)")
+    overrides: dict[str, tuple[frozenset[dt.date], frozenset[dt.date]]] = {}
+    for urn, school in (data.get("schools") or {}).items():
+        overrides[str(urn)] = (
+            _dates(file, f"schools.{urn}", "inset_days", school.get("inset_days", [])),
+            _dates(file, f"schools.{urn}", "closures", school.get("closures", [])),
+        )
+    return Calendar(
+        name=name,
+        terms=terms,
+        inset_days=_dates(file, None, "inset_days", data.get("inset_days", [])),
+        closures=_dates(file, None, "closures", data.get("closures", [])),
+        school_overrides=overrides,
+    )
+
+
+# ---- the whole configuration --------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    authority_name: str = "Example Council"
+    default_calendar: str = "default"
+    base_url: str = "http://127.0.0.1:8000"
+
+
+@dataclass
+class Config:
+    directory: Path
+    settings: Settings
+    timescales: Timescales
+    calendars: dict[str, Calendar]
+    funding: dict[str, Any] = field(default_factory=dict)
+    raw_files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def calendar(self, name: str | None = None, school_urn: str | None = None) -> Calendar:
+        """A named calendar (the LA default when None), with a school's own days applied."""
+        name = name or self.settings.default_calendar
+        if name not in self.calendars:
+            raise InputError("calendar", name, (
+                f"no such calendar; known: {', '.join(sorted(self.calendars))} "
+                f"(add config/calendars/{name}.toml)"))
+        return self.calendars[name].for_school(school_urn)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), None, None, f"not valid TOML: {exc}") from None
+
+
+def _layers(directory: Path) -> list[Path]:
+    base = shipped_config_dir().resolve()
+    chosen = directory.resolve()
+    return [base] if chosen == base else [base, chosen]
+
+
+def load_config(directory: str | Path | None = None) -> Config:
+    """Load the shipped configuration, overlaid by a council's directory if given."""
+    chosen = Path(directory) if directory else shipped_config_dir()
+    if not chosen.is_dir():
+        raise ConfigError(str(chosen), None, None, "configuration directory not found")
+    layers = _layers(chosen)
+    timescale_layers: list[tuple[str, dict[str, Any]]] = []
+    calendars: dict[str, Calendar] = {}
+    settings_data: dict[str, Any] = {}
+    funding: dict[str, Any] = {}
+    raw_files: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        path = layer / "timescales.toml"
+        if path.exists():
+            timescale_layers.append((str(path), _read_toml(path)))
+        for cal in sorted((layer / "calendars").glob("*.toml")):
+            calendars[cal.stem] = parse_calendar(str(cal), _read_toml(cal), cal.stem)
+        path = layer / "pepflow.toml"
+        if path.exists():
+            settings_data.update(_read_toml(path).get("settings", {}))
+        path = layer / "funding.toml"
+        if path.exists():
+            funding.update(_read_toml(path))
+        for extra in ("notifications.toml",):
+            if (layer / extra).exists():
+                raw_files.setdefault(extra, {}).update(_read_toml(layer / extra))
+    unknown = set(settings_data) - set(Settings.__dataclass_fields__)
+    if unknown:
+        raise ConfigError("pepflow.toml", "settings", sorted(unknown)[0], "unknown setting")
+    settings = replace(Settings(), **settings_data)
+    if settings.default_calendar not in calendars:
+        raise ConfigError("pepflow.toml", "settings", "default_calendar",
+                          f"{settings.default_calendar!r} has no file in calendars/")
+    timescales = merge_timescales(timescale_layers)
+    for key in timescales.keys():
+        for version in timescales.versions(key):
+            if version.calendar not in ("school", "la") and version.calendar not in calendars:
+                raise ConfigError("timescales.toml", key, "calendar",
+                                  f"{version.calendar!r} is not 'school', 'la' or a calendar name")
+    return Config(chosen, settings, timescales, calendars, funding, raw_files)
+
+
+def config_from_env(directory: str | None = None) -> Config:
+    return load_config(directory or os.environ.get("PEPFLOW_CONFIG") or None)

@@ -1,0 +1,11 @@
+"""Storage: tables, engine and sessions.  SQLite by default, PostgreSQL in production."""
+
+from .engine import default_database_url, make_engine, session_scope
+from .models import (
+    CarePlacement, Child, Deadline, EducationPlacement, Event, Notification, Person, School,
+)
+
+__all__ = [
+    "CarePlacement", "Child", "Deadline", "EducationPlacement", "Event", "Notification",
+    "Person", "School", "default_database_url", "make_engine", "session_scope",
+]

@@ -1,0 +1,158 @@
+"""The tables.
+
+People, schools and children are keyed by the council's own references (URN for
+schools).  ``deadline``, ``event`` and ``notification`` are generic: every state machine
+writes to them, and the sweep, the reports and the web pages read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ..clock import SystemClock
+from .types import UTCDateTime
+
+
+def _utcnow() -> dt.datetime:
+    return SystemClock().now()
+
+
+class School(SQLModel, table=True):
+    urn: str = Field(primary_key=True)
+    name: str
+    type: str  # maintained, academy, free, special, independent, pru, ap
+    la: str = ""
+    ofsted: str = "none"  # outstanding, good, requires_improvement, inadequate, none
+    ofsted_date: Optional[dt.date] = None
+    calendar: str = "default"
+    dt_ref: Optional[str] = Field(default=None, foreign_key="person.ref")
+    head_ref: Optional[str] = Field(default=None, foreign_key="person.ref")
+
+
+class Person(SQLModel, table=True):
+    ref: str = Field(primary_key=True)
+    role: str
+    name: str
+    email: str = ""
+    manager_ref: Optional[str] = None
+
+
+class Child(SQLModel, table=True):
+    ref: str = Field(primary_key=True)
+    first_name: str
+    last_name: str
+    dob: dt.date
+    upn: str = ""
+    sen_status: str = "none"  # none, sen_support, ehcp
+    legal_status: str = "other"
+    entered_care: dt.date  # start of the current episode
+    first_entered_care: Optional[dt.date] = None
+    school_urn: Optional[str] = Field(default=None, foreign_key="school.urn", index=True)
+    social_worker_ref: Optional[str] = Field(default=None, foreign_key="person.ref", index=True)
+    iro_ref: Optional[str] = Field(default=None, foreign_key="person.ref")
+    carer_ref: Optional[str] = Field(default=None, foreign_key="person.ref")
+    in_area: bool = True
+    placement_type: str = ""  # foster_la, foster_private, residential, kinship, other
+    last_pep_meeting: Optional[dt.date] = None
+    last_care_review: Optional[dt.date] = None
+    looked_after: bool = True
+    left_care_on: Optional[dt.date] = None
+
+
+class CarePlacement(SQLModel, table=True):
+    __tablename__ = "care_placement"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref", index=True)
+    start: dt.date
+    end: Optional[dt.date] = None
+    carer_ref: Optional[str] = None
+    placement_type: str = ""
+    in_area: bool = True
+    la: str = ""
+
+
+class EducationPlacement(SQLModel, table=True):
+    __tablename__ = "education_placement"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref", index=True)
+    school_urn: str = Field(foreign_key="school.urn")
+    start: dt.date
+    end: Optional[dt.date] = None
+
+
+class Deadline(SQLModel, table=True):
+    """One timescale running for one child: what, for whom, when, by which rule."""
+
+    __table_args__ = (
+        Index("ix_deadline_status_due", "status", "due_on"),
+        Index("ix_deadline_child_status", "child_ref", "status"),
+        Index("ix_deadline_process", "process", "process_id", "status"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref")
+    process: str  # pep, care, admission, exclusion, attendance
+    process_id: Optional[int] = None
+    kind: str  # usually the rule key, e.g. initial_pep
+    rule_key: str
+    rule_version: str  # effective_from of the rule version used
+    opened_on: dt.date
+    due_on: dt.date
+    number: int
+    unit: str
+    counting: str = "after"
+    calendar: str = "default"
+    source: str = ""
+    owner_role: str
+    owner_ref: Optional[str] = None
+    status: str = "open"  # open, met, met_late, cancelled
+    closed_on: Optional[dt.date] = None
+    days_late: Optional[int] = None
+    close_reason: str = ""
+    note: str = ""
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit: one row per accepted event, written in the same transaction."""
+
+    __table_args__ = (Index("ix_event_child", "child_ref", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: Optional[str] = Field(default=None)
+    process: str
+    process_id: Optional[int] = None
+    name: str
+    effective_on: dt.date
+    recorded_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    actor_ref: Optional[str] = None
+    state_before: Optional[str] = None
+    state_after: Optional[str] = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload_version: int = 1
+
+
+class Notification(SQLModel, table=True):
+    """The email outbox: a reminder or escalation is a row before it is an email."""
+
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_notification_key"),
+        Index("ix_notification_status_next", "status", "next_attempt_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str  # unique per (deadline, step, recipient): the sweep's idempotency key
+    deadline_id: Optional[int] = Field(default=None, foreign_key="deadline.id")
+    child_ref: Optional[str] = None
+    recipient_ref: Optional[str] = None
+    recipient_email: str = ""
+    step: str = ""
+    status: str = "pending"  # pending, sending, sent, failed, skipped
+    attempts: int = 0
+    created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    next_attempt_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    sent_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    message_id: str = ""
+    last_error: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload_version: int = 1

@@ -1,0 +1,77 @@
+"""The one exception tree of pepflow.
+
+Every error a user can cause is a ``PepflowError`` whose message reads as one plain
+sentence naming the field and the value at fault.  The CLI prints ``str(error)`` and
+exits non-zero; nothing else in the package needs to know how errors are shown.
+"""
+
+from __future__ import annotations
+
+
+class PepflowError(Exception):
+    """Base class: a problem the user can understand and fix."""
+
+
+class ConfigError(PepflowError):
+    """A configuration file is missing, malformed or has a bad value."""
+
+    def __init__(self, file: str, key: str | None, field: str | None, problem: str):
+        self.file, self.key, self.field, self.problem = file, key, field, problem
+        where = file
+        if key:
+            where += f", entry '{key}'"
+        if field:
+            where += f", field '{field}'"
+        super().__init__(f"Configuration error in {where}: {problem}")
+
+
+class CalendarRangeError(PepflowError):
+    """A date falls outside the years a calendar has term dates for."""
+
+    def __init__(self, calendar: str, academic_year: str, when: str):
+        self.calendar, self.academic_year = calendar, academic_year
+        super().__init__(
+            f"Calendar '{calendar}' has no term dates for {academic_year} (needed for {when}); "
+            f"add that year to config/calendars/{calendar}.toml"
+        )
+
+
+class InputError(PepflowError):
+    """A value given on the command line or in an event is not acceptable."""
+
+    def __init__(self, field: str, value: object, problem: str):
+        self.field, self.value, self.problem = field, value, problem
+        super().__init__(f"{field} = {value!r}: {problem}")
+
+
+class ImportFileError(PepflowError):
+    """One or more rows of an import file are invalid; nothing was imported."""
+
+    def __init__(self, file: str, problems: list[str]):
+        self.file, self.problems = file, problems
+        shown = "\n".join(f"  {p}" for p in problems[:50])
+        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(
+            f"{file}: {len(problems)} problem(s); nothing was imported.\n{shown}{more}"
+        )
+
+
+class NotFound(PepflowError):
+    """A child, school, person or process named by the user does not exist."""
+
+    def __init__(self, what: str, ref: str):
+        self.what, self.ref = what, ref
+        super().__init__(f"No {what} with reference {ref!r}")
+
+
+class TransitionNotAllowed(PepflowError):
+    """An event is not allowed in the process's current state; nothing was changed."""
+
+    def __init__(self, case_ref: str, process: str, event: str, state: str, allowed: list[str]):
+        self.case_ref, self.process, self.event, self.state, self.allowed = (
+            case_ref, process, event, state, allowed)
+        allowed_text = ", ".join(allowed) if allowed else "no events"
+        super().__init__(
+            f"{case_ref}: '{event}' is not allowed while the {process} is '{state}'. "
+            f"Allowed now: {allowed_text}. Nothing was changed."
+        )

@@ -1,0 +1,105 @@
+"""Importing the council's lists: all or nothing, idempotent, with clear errors."""
+
+from __future__ import annotations
+
+import shutil
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from pepflow.db import Child, EducationPlacement, Person, School, make_engine
+
+from .conftest import ROOT
+
+DATA = ROOT / "tests" / "data"
+
+
+def _import_all(cli, db_url):
+    for kind in ("people", "schools", "children"):
+        code, out, err = cli("--db", db_url, "--today", "2026-01-10", "import", kind,
+                             str(DATA / f"{kind}.csv"))
+        assert code == 0, err
+    return out
+
+
+def test_import_adds_then_leaves_alone_on_reimport(cli, db_url):
+    """Re-importing the same files changes nothing and says so."""
+    out = _import_all(cli, db_url)
+    assert "children: 2 added, 0 changed, 0 unchanged" in out
+    code, out, _ = cli("--db", db_url, "--today", "2026-01-10", "import", "children",
+                       str(DATA / "children.csv"))
+    assert code == 0 and "0 added, 0 changed, 2 unchanged" in out
+    with Session(make_engine(db_url)) as s:
+        child = s.get(Child, "C001")
+        assert child.school_urn == "100001" and child.sen_status == "none" and child.in_area
+        assert s.get(School, "100002").calendar == "default"
+        assert s.exec(select(func.count()).select_from(EducationPlacement)).one() == 2
+
+
+def test_a_changed_row_updates_in_place_and_moves_the_school(cli, db_url, tmp_path):
+    _import_all(cli, db_url)
+    changed = tmp_path / "children.csv"
+    changed.write_text((DATA / "children.csv").read_text().replace(
+        "E123456789012,none,care_order,2025-12-18,100001", "E123456789012,none,care_order,2025-12-18,100002"))
+    code, out, _ = cli("--db", db_url, "--today", "2026-01-12", "import", "children", str(changed))
+    assert code == 0 and "0 added, 1 changed, 1 unchanged" in out
+    with Session(make_engine(db_url)) as s:
+        history = s.exec(select(EducationPlacement).where(EducationPlacement.child_ref == "C001")
+                         .order_by(EducationPlacement.id)).all()
+        assert [(p.school_urn, p.end) for p in history][-1] == ("100002", None)
+        assert history[0].end is not None
+
+
+def test_a_bad_row_names_file_line_column_and_value_and_writes_nothing(cli, db_url, tmp_path):
+    """All or nothing: one bad date stops the file, and the database is unchanged."""
+    cli("--db", db_url, "import", "people", str(DATA / "people.csv"))
+    cli("--db", db_url, "import", "schools", str(DATA / "schools.csv"))
+    bad = tmp_path / "kids.csv"
+    bad.write_text((DATA / "children.csv").read_text().replace("2011-02-03", "2011-02-30"))
+    code, out, err = cli("--db", db_url, "import", "children", str(bad))
+    assert code == 1
+    assert "kids.csv" in err and "line 3, column dob: '2011-02-30'" in err
+    assert "nothing was imported" in err
+    with Session(make_engine(db_url)) as s:
+        assert s.exec(select(func.count()).select_from(Child)).one() == 0
+
+
+def test_unknown_references_and_enums_are_each_reported(cli, db_url, tmp_path):
+    cli("--db", db_url, "import", "people", str(DATA / "people.csv"))
+    bad = tmp_path / "schools.csv"
+    bad.write_text("urn,name,type,ofsted,dt_ref\n1,A,grammar,good,DT1\n2,B,academy,great,SW1\n"
+                   "3,C,academy,good,NOBODY\n")
+    code, _, err = cli("--db", db_url, "import", "schools", str(bad))
+    assert code == 1
+    assert "line 2, column type: 'grammar' must be one of" in err
+    assert "line 3, column ofsted: 'great'" in err
+    assert "line 3, column dt_ref: 'SW1' is a social_worker, expected designated_teacher" in err
+    assert "line 4, column dt_ref: 'NOBODY' is not a known person" in err
+
+
+def test_missing_required_column_is_reported_before_any_row(cli, db_url, tmp_path):
+    bad = tmp_path / "people.csv"
+    bad.write_text("ref,name\nX,Y\n")
+    code, _, err = cli("--db", db_url, "import", "people", str(bad))
+    assert code == 1 and "missing column(s) role" in err
+
+
+def test_a_mapping_file_renames_the_councils_columns(cli, db_url, tmp_path):
+    text = (DATA / "people.csv").read_text().replace("ref,role,name", "Person ID,Job,Full name", 1)
+    (tmp_path / "people.csv").write_text(text)
+    (tmp_path / "map.toml").write_text(
+        '[columns]\n"Person ID" = "ref"\n"Job" = "role"\n"Full name" = "name"\n')
+    code, out, err = cli("--db", db_url, "import", "people", str(tmp_path / "people.csv"),
+                         "--mapping", str(tmp_path / "map.toml"))
+    assert code == 0, err
+    assert "7 added" in out
+    with Session(make_engine(db_url)) as s:
+        assert s.get(Person, "SW1").manager_ref == "TM1"
+
+
+def test_dates_in_the_future_are_refused(cli, db_url):
+    cli("--db", db_url, "import", "people", str(DATA / "people.csv"))
+    cli("--db", db_url, "import", "schools", str(DATA / "schools.csv"))
+    code, _, err = cli("--db", db_url, "--today", "2025-12-01", "import", "children",
+                       str(DATA / "children.csv"))
+    assert code == 1 and "column entered_care: '2025-12-18' is in the future" in err
