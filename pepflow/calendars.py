@@ -43,6 +43,12 @@ _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 fromordinal = dt.date.fromordinal
 
 
+def format_units(n: int, unit: str) -> str:
+    """'1 school day', '3 working days', '2 terms'."""
+    label = UNIT_LABELS.get(unit, unit)
+    return f"{n} {label[:-1] if n == 1 and label.endswith('s') else label}"
+
+
 def academic_year_of(day: dt.date) -> str:
     """The English school year a date belongs to, written '2025-26' (1 Sep to 31 Aug)."""
     start = day.year if day.month >= 9 else day.year - 1

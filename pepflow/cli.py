@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from .app import App
-from .calendars import COUNTINGS, UNITS, UNIT_LABELS
+from .calendars import COUNTINGS, UNITS, UNIT_LABELS, format_units
 from .clock import parse_date
 from .errors import InputError, PepflowError
 
@@ -21,6 +21,8 @@ app = typer.Typer(help="pepflow: PEPs, school moves and exclusions for a Virtual
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 calendar_app = typer.Typer(help="Count school days, working days and terms.", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+pep_app = typer.Typer(help="PEPs: what is due and overdue.", no_args_is_help=True)
+app.add_typer(pep_app, name="pep")
 
 
 def _app(ctx: typer.Context) -> App:
@@ -132,6 +134,144 @@ def demo(
         reset = True
     for line in run_demo(a, children=children, schools=schools, reset=reset):
         typer.echo(line)
+
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--set", item, "write it as key=value")
+        params[key.strip()] = value
+    return params
+
+
+def _print_json(data) -> None:
+    import json
+
+    typer.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+@app.command("event")
+def event(
+    ctx: typer.Context,
+    child_ref: str = typer.Argument(..., help="The child's reference."),
+    name: str = typer.Argument(..., help="The event, e.g. pep_meeting_held (see `pepflow events`)."),
+    on: str = typer.Option(..., "--on", help="The date it happened, YYYY-MM-DD (may be in the past)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Reference of the person recording it."),
+    sets: list[str] = typer.Option([], "--set", help="A detail of the event, key=value (repeatable)."),
+) -> None:
+    """Record that something happened to a child's case."""
+    from .services import record
+
+    outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
+    change = (f"{outcome.state_before} -> {outcome.state_after}" if outcome.state_before != outcome.state_after
+              else f"still {outcome.state_after}")
+    typer.echo(f"{child_ref}: {name} recorded on {on} ({outcome.process}: {change}).")
+    for message in outcome.messages:
+        typer.echo(f"  {message}")
+
+
+@app.command("events")
+def events() -> None:
+    """List every event that can be recorded, with its details."""
+    from .commands import REGISTRY, _load_processes
+
+    _load_processes()
+    for spec in sorted(REGISTRY.values(), key=lambda s: (s.process, s.name)):
+        typer.echo(f"{spec.name:<28} {spec.help}")
+        for p in spec.params:
+            need = "required" if p.required else "optional"
+            typer.echo(f"    --set {p.name}=…  ({need}) {p.help}")
+
+
+@pep_app.command("list")
+def pep_list(
+    ctx: typer.Context,
+    overdue: bool = typer.Option(False, "--overdue", help="Only what is past its due date."),
+    due_within: Optional[int] = typer.Option(None, "--due-within", min=0, help="Only what is due within N calendar days."),
+    school: Optional[str] = typer.Option(None, "--school", help="Only children at this school (URN)."),
+    sw: Optional[str] = typer.Option(None, "--sw", help="Only this social worker's children."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge as of this date (default: today)."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """What is due on each child's PEP: who owns it, when, and how overdue."""
+    from .db.engine import session_scope
+    from .queries import pep_list as query
+
+    a = _app(ctx)
+    when = parse_date(as_of, "--as-of") if as_of else a.today()
+    with session_scope(a.engine) as session:
+        rows = query(session, a.config, when, overdue, due_within, school, sw)
+    if as_json:
+        _print_json({"as_of": when.isoformat(), "count": len(rows), "items": rows})
+        return
+    title = "Overdue PEP deadlines" if overdue else "Open PEP deadlines"
+    typer.echo(f"{title} as of {when.isoformat()}: {len(rows)}")
+    if not rows:
+        return
+    typer.echo(f"{'child':<8} {'PEP state':<18} {'what is due':<24} {'owner':<24} {'due':<10}  overdue")
+    for r in rows:
+        owner = f"{r['owner_ref'] or '-'} ({r['owner_role']})"
+        late = format_units(r["days_overdue"], r["overdue_unit"]) if r["days_overdue"] else "-"
+        typer.echo(f"{r['child_ref']:<8} {r['pep_state'] or '-':<18} {r['due']:<24} {owner:<24} "
+                   f"{r['due_on']:<10}  {late}")
+
+
+@app.command("deadlines")
+def deadlines(
+    ctx: typer.Context,
+    child: str = typer.Option(..., "--child", help="The child's reference."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Every deadline of a child: kind, due date, unit, source, owner and status."""
+    from .db.engine import session_scope
+    from .queries import child_deadlines
+
+    a = _app(ctx)
+    with session_scope(a.engine) as session:
+        rows = child_deadlines(session, a.config, child, a.today())
+    if as_json:
+        _print_json({"child_ref": child, "as_of": a.today().isoformat(), "deadlines": rows})
+        return
+    typer.echo(f"Deadlines of {child} (as of {a.today().isoformat()}):")
+    for r in rows:
+        status = r["status"]
+        if status == "met_late":
+            status = f"met late by {format_units(r['days_late'], r['late_unit'])}"
+        elif status == "open" and r["days_overdue"]:
+            status = f"OVERDUE by {format_units(r['days_overdue'], r['overdue_unit'])}"
+        closed = f" closed {r['closed_on']}" if r["closed_on"] else ""
+        typer.echo(f"  {r['kind']:<24} due {r['due_on']}  {r['number']} {UNIT_LABELS[r['unit']]:<13} "
+                   f"owner {r['owner_ref'] or r['owner_role']:<8} {status}{closed}")
+        if r["source"] and r["source"] != "pepflow":
+            typer.echo(f"  {'':<24} source: {r['source']}")
+        if r["note"] or r["close_reason"]:
+            typer.echo(f"  {'':<24} {r['note'] or r['close_reason']}")
+
+
+@app.command("history")
+def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
+            as_json: bool = typer.Option(False, "--json")) -> None:
+    """A child's timeline: every recorded event, oldest first."""
+    from .db.engine import session_scope
+    from .queries import history as query
+
+    a = _app(ctx)
+    with session_scope(a.engine) as session:
+        rows = query(session, child_ref)
+    if as_json:
+        _print_json({"child_ref": child_ref, "events": rows})
+        return
+    typer.echo(f"History of {child_ref}:")
+    for r in rows:
+        change = ""
+        if r["state_before"] != r["state_after"] and r["state_after"]:
+            change = f"  [{r['state_before'] or '-'} -> {r['state_after']}]"
+        by = f" by {r['by']}" if r["by"] else ""
+        details = ", ".join(f"{k}={v}" for k, v in r["payload"].items() if k != "derived")
+        derived = "; ".join(r["payload"].get("derived", []))
+        typer.echo(f"  {r['effective_on']}  {r['event']:<24}{by}{change}  {details or derived}")
 
 
 def run(argv: list[str] | None = None) -> None:

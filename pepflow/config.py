@@ -255,13 +255,46 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
 
 
+@dataclass(frozen=True)
+class PpPlusRules:
+    """Pupil Premium Plus limits, from funding.toml."""
+
+    per_term_max: int = 500
+    annual_max: int = 2500
+    year_starts: str = "04-01"
+    min_year_group: int = -1
+    max_year_group: int = 11
+
+    def grant_year(self, day: dt.date) -> str:
+        """'2025-26' for a day in the grant year starting 1 April 2025 (by default)."""
+        month, mday = (int(x) for x in self.year_starts.split("-"))
+        start = day.year if (day.month, day.day) >= (month, mday) else day.year - 1
+        return f"{start}-{(start + 1) % 100:02d}"
+
+
+def parse_pp_plus(file: str, data: dict[str, Any]) -> PpPlusRules:
+    values = dict(data.get("pp_plus", {}))
+    for name, value in values.items():
+        if name not in PpPlusRules.__dataclass_fields__:
+            raise ConfigError(file, "pp_plus", name, "unknown setting")
+        expected = str if name == "year_starts" else int
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(file, "pp_plus", name, f"{value!r} is not a {expected.__name__}")
+    rules = PpPlusRules(**values)
+    try:
+        dt.date(2001, *(int(x) for x in rules.year_starts.split("-")))
+    except (ValueError, TypeError):
+        raise ConfigError(file, "pp_plus", "year_starts", f"{rules.year_starts!r} is not MM-DD") from None
+    return rules
+
+
 @dataclass
 class Config:
     directory: Path
     settings: Settings
     timescales: Timescales
     calendars: dict[str, Calendar]
-    funding: dict[str, Any] = field(default_factory=dict)
+    pp_plus: PpPlusRules = field(default_factory=PpPlusRules)
     raw_files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def calendar(self, name: str | None = None, school_urn: str | None = None) -> Calendar:
@@ -297,7 +330,8 @@ def load_config(directory: str | Path | None = None) -> Config:
     timescale_layers: list[tuple[str, dict[str, Any]]] = []
     calendars: dict[str, Calendar] = {}
     settings_data: dict[str, Any] = {}
-    funding: dict[str, Any] = {}
+    pp_plus_data: dict[str, Any] = {}
+    funding_file = "funding.toml"
     raw_files: dict[str, dict[str, Any]] = {}
     for layer in layers:
         path = layer / "timescales.toml"
@@ -310,7 +344,8 @@ def load_config(directory: str | Path | None = None) -> Config:
             settings_data.update(_read_toml(path).get("settings", {}))
         path = layer / "funding.toml"
         if path.exists():
-            funding.update(_read_toml(path))
+            pp_plus_data.update(_read_toml(path).get("pp_plus", {}))
+            funding_file = str(path)
         for extra in ("notifications.toml",):
             if (layer / extra).exists():
                 raw_files.setdefault(extra, {}).update(_read_toml(layer / extra))
@@ -327,7 +362,8 @@ def load_config(directory: str | Path | None = None) -> Config:
             if version.calendar not in ("school", "la") and version.calendar not in calendars:
                 raise ConfigError("timescales.toml", key, "calendar",
                                   f"{version.calendar!r} is not 'school', 'la' or a calendar name")
-    return Config(chosen, settings, timescales, calendars, funding, raw_files)
+    pp_plus = parse_pp_plus(funding_file, {"pp_plus": pp_plus_data})
+    return Config(chosen, settings, timescales, calendars, pp_plus, raw_files)
 
 
 def config_from_env(directory: str | None = None) -> Config:

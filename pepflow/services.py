@@ -19,7 +19,18 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
     columns = read_mapping(mapping) if mapping else None
     rows = read_csv(file, kind, columns)
     with session_scope(app.engine) as session:
-        return import_records(session, app.config, kind, rows, app.today(), str(file))
+        report = import_records(session, app.config, kind, rows, app.today(), str(file))
+        if kind == "children":
+            bring_in_children(session, app.config, report.added + report.changed, app.today())
+        return report
+
+
+def bring_in_children(session, config, refs: list[str], today) -> None:
+    """Start the PEP and care-review clocks of imported children (see states.care.bring_in)."""
+    from .states.care import bring_in
+
+    for ref in refs:
+        bring_in(session, config, session.get(Child, ref), today)
 
 
 def reset_database(app: App) -> None:
@@ -43,3 +54,12 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
     with session_scope(app.engine) as session:
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
     return [f"Demo database: {app.url} (today is {today.isoformat()})", *summary.lines()]
+
+
+def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,
+           params: dict[str, str] | None = None):
+    """Record one event in its own transaction; a refused event writes nothing."""
+    from .commands import record_event
+
+    with session_scope(app.engine) as session:
+        return record_event(session, app.config, child_ref, event, on, app.today(), by, params)

@@ -111,8 +111,49 @@ class Deadline(SQLModel, table=True):
     status: str = "open"  # open, met, met_late, cancelled
     closed_on: Optional[dt.date] = None
     days_late: Optional[int] = None
+    late_unit: str = ""  # the unit days_late is counted in
     close_reason: str = ""
     note: str = ""
+
+
+class Pep(SQLModel, table=True):
+    """One PEP cycle of one child: the initial PEP, then one per term (or an early review)."""
+
+    __table_args__ = (Index("ix_pep_child_current", "child_ref", "is_current"),
+                      Index("ix_pep_state", "is_current", "state"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref")
+    cycle: str  # initial, termly, early
+    state: str = "due"
+    is_current: bool = True
+    opened_on: dt.date
+    state_changed_on: dt.date
+    meeting_date: Optional[dt.date] = None
+    meeting_held_on: Optional[dt.date] = None
+    submitted_on: Optional[dt.date] = None
+    approved_on: Optional[dt.date] = None
+    distributed_on: Optional[dt.date] = None
+    quality_rating: Optional[str] = None  # red, amber, green
+    times_returned: int = 0
+    returned_reason: str = ""
+    closed_on: Optional[dt.date] = None
+    imported: bool = False
+
+
+class PpPlusRequest(SQLModel, table=True):
+    """A Pupil Premium Plus request, decided with its PEP's quality assurance."""
+
+    __tablename__ = "pp_plus_request"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref", index=True)
+    pep_id: int = Field(foreign_key="pep.id", index=True)
+    term: str
+    amount: int  # whole pounds
+    purpose: str
+    requested_on: dt.date
+    status: str = "requested"  # requested, approved, declined
+    decided_on: Optional[dt.date] = None
+    decision_note: str = ""
 
 
 class Event(SQLModel, table=True):

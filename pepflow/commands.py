@@ -1,0 +1,188 @@
+"""Record an event: load, check, transition, deadlines and audit, in one transaction.
+
+Every process module registers its events here (``register``), so the CLI, the web
+pages and the demo all go through ``record_event``.  An event is refused, with nothing
+written, when its date is in the future, a parameter is missing or wrong, or the
+process's current state does not allow it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlmodel import Session
+
+from .clock import parse_date
+from .config import Config
+from .db.models import Child, Event, Person
+from .errors import InputError, NotFound
+
+PAYLOAD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    parse: Callable[[str], Any]
+    required: bool = False
+    help: str = ""
+
+
+@dataclass
+class EventContext:
+    session: Session
+    config: Config
+    child: Child
+    event: str
+    on: dt.date
+    today: dt.date
+    by: str | None
+    params: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """What a handler did: the process row it moved and what to tell the user."""
+
+    process: str
+    process_id: int | None
+    state_before: str | None
+    state_after: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    process: str
+    handler: Callable[[EventContext], Outcome]
+    params: tuple[Param, ...] = ()
+    help: str = ""
+
+
+REGISTRY: dict[str, EventSpec] = {}
+
+
+def register(spec: EventSpec) -> EventSpec:
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def _load_processes() -> None:
+    """Import every process module so its events are registered."""
+    from .states import care, pep  # noqa: F401
+
+
+# ---- parameter parsers (shared by every process) ------------------------------------
+
+def choice(*options: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        v = str(value).strip().lower()
+        if v not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return v
+    parse.__doc__ = " | ".join(options)
+    return parse
+
+
+def text(value: str) -> str:
+    v = str(value).strip()
+    if not v:
+        raise ValueError("must not be empty")
+    return v
+
+
+def whole_number(value: str) -> int:
+    try:
+        n = int(str(value).strip().lstrip("£"))
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+    if n < 0:
+        raise ValueError("must not be negative")
+    return n
+
+
+def date_value(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError("must be a date written YYYY-MM-DD") from None
+
+
+def yes_no(value: str) -> bool:
+    v = str(value).strip().lower()
+    if v in ("yes", "y", "true", "1"):
+        return True
+    if v in ("no", "n", "false", "0"):
+        return False
+    raise ValueError("must be yes or no")
+
+
+# ---- recording ----------------------------------------------------------------------
+
+def parse_params(spec: EventSpec, raw: dict[str, str]) -> dict[str, Any]:
+    known = {p.name: p for p in spec.params}
+    for key in raw:
+        if key not in known:
+            accepted = ", ".join(known) or "none"
+            raise InputError(key, raw[key], f"is not a setting of '{spec.name}' (accepted: {accepted})")
+    values: dict[str, Any] = {}
+    for p in spec.params:
+        if p.name not in raw:
+            if p.required:
+                raise InputError(p.name, None, f"'{spec.name}' needs --set {p.name}=… ({p.help})")
+            continue
+        try:
+            values[p.name] = p.parse(raw[p.name])
+        except ValueError as exc:
+            raise InputError(p.name, raw[p.name], str(exc)) from None
+    return values
+
+
+def event_spec(name: str) -> EventSpec:
+    _load_processes()
+    if name not in REGISTRY:
+        raise InputError("event", name, f"unknown event (known: {', '.join(sorted(REGISTRY))})")
+    return REGISTRY[name]
+
+
+def record_event(session: Session, config: Config, child_ref: str, event: str,
+                 on: dt.date | str, today: dt.date, by: str | None = None,
+                 params: dict[str, str] | None = None) -> Outcome:
+    """Apply ``event`` to the child's process and write the audit row, in ``session``.
+
+    The caller owns the transaction: if anything here raises, the caller rolls back and
+    nothing is written."""
+    spec = event_spec(event)
+    on = parse_date(on, "--on")
+    if on > today:
+        raise InputError("--on", on.isoformat(), f"is in the future (today is {today.isoformat()}); "
+                         "record events when they have happened")
+    child = session.get(Child, child_ref)
+    if child is None:
+        raise NotFound("child", child_ref)
+    if by is not None and session.get(Person, by) is None:
+        raise NotFound("person", by)
+    values = parse_params(spec, params or {})
+    ctx = EventContext(session, config, child, event, on, today, by, values)
+    outcome = spec.handler(ctx)
+    payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+    payload.update(outcome.payload)
+    session.add(Event(child_ref=child.ref, process=outcome.process, process_id=outcome.process_id,
+                      name=event, effective_on=on, actor_ref=by, state_before=outcome.state_before,
+                      state_after=outcome.state_after, payload=payload,
+                      payload_version=PAYLOAD_VERSION))
+    session.flush()
+    return outcome
+
+
+def audit(session: Session, child_ref: str | None, process: str, name: str, on: dt.date,
+          payload: dict[str, Any], process_id: int | None = None, before: str | None = None,
+          after: str | None = None, actor: str | None = None) -> None:
+    """Append an audit row for a change that is not a user event (an import, a sweep)."""
+    session.add(Event(child_ref=child_ref, process=process, process_id=process_id, name=name,
+                      effective_on=on, actor_ref=actor, state_before=before, state_after=after,
+                      payload=payload, payload_version=PAYLOAD_VERSION))

@@ -1,0 +1,116 @@
+"""Open and close deadline rows: the one place deadlines are written.
+
+A deadline records the rule key and the version it was computed by, so a later change
+of configuration never changes how it is judged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from sqlmodel import Session, select
+
+from .calendars import Calendar
+from .config import Config, Timescale
+from .db.models import Child, Deadline, Person, School
+from .rules.deadlines import due_date, lateness
+
+OPEN = "open"
+CLOSED_STATUSES = ("met", "met_late", "missed", "cancelled")
+
+
+def calendar_name_for(session: Session, config: Config, child: Child,
+                      rule: Timescale | None = None) -> str:
+    """Which calendar a child's clock runs on: the school's own, else the LA default."""
+    which = rule.calendar if rule else "school"
+    if which == "la":
+        return config.settings.default_calendar
+    if which != "school":
+        return which
+    school = session.get(School, child.school_urn) if child.school_urn else None
+    return school.calendar if school else config.settings.default_calendar
+
+
+def calendar_for(session: Session, config: Config, child: Child, rule: Timescale | None = None,
+                 name: str | None = None) -> Calendar:
+    """The calendar itself, with the child's school's own INSET days and closures."""
+    return config.calendar(name or calendar_name_for(session, config, child, rule), child.school_urn)
+
+
+def owner_for(session: Session, child: Child, role: str) -> str | None:
+    """The person who owns a deadline of ``role`` for this child, when one is known."""
+    if role == "social_worker":
+        return child.social_worker_ref
+    if role == "iro":
+        return child.iro_ref
+    if role == "carer":
+        return child.carer_ref
+    if role in ("designated_teacher", "head_teacher", "school", "governors", "admission_authority"):
+        school = session.get(School, child.school_urn) if child.school_urn else None
+        if school is None:
+            return None
+        return school.head_ref if role in ("head_teacher", "governors") else school.dt_ref
+    if role == "vsh":
+        return session.exec(select(Person.ref).where(Person.role == "vsh")).first()
+    return None  # vs_admin and other team roles: the team's queue
+
+
+def open_deadline(session: Session, config: Config, child: Child, key: str, start: dt.date,
+                  process: str, process_id: int | None = None, opened_on: dt.date | None = None,
+                  kind: str | None = None, due_on: dt.date | None = None, note: str = "") -> Deadline:
+    """Add an open deadline for ``child`` by the rule ``key`` in force on ``start``."""
+    rule = config.timescales.rule(key, start)
+    cal_name = calendar_name_for(session, config, child, rule)
+    cal = calendar_for(session, config, child, name=cal_name)
+    deadline = Deadline(
+        child_ref=child.ref, process=process, process_id=process_id, kind=kind or key,
+        rule_key=key, rule_version=rule.version, opened_on=opened_on or start,
+        due_on=due_on or due_date(rule, start, cal), number=rule.number, unit=rule.unit,
+        counting=rule.counting, calendar=cal_name, source=rule.source, owner_role=rule.owner,
+        owner_ref=owner_for(session, child, rule.owner), note=note,
+    )
+    session.add(deadline)
+    return deadline
+
+
+def open_flag(session: Session, child: Child, kind: str, on: dt.date, owner_role: str,
+              note: str, process: str = "pep") -> Deadline:
+    """An item for someone to act on that no timescale governs (e.g. a record to complete)."""
+    flag = Deadline(child_ref=child.ref, process=process, kind=kind, rule_key=kind,
+                    rule_version="", opened_on=on, due_on=on, number=0, unit="calendar",
+                    source="pepflow", owner_role=owner_role, note=note)
+    session.add(flag)
+    return flag
+
+
+def open_deadlines(session: Session, child_ref: str, kinds: Iterable[str] | None = None,
+                   process: str | None = None) -> list[Deadline]:
+    query = select(Deadline).where(Deadline.child_ref == child_ref, Deadline.status == OPEN)
+    if kinds is not None:
+        query = query.where(Deadline.kind.in_(list(kinds)))
+    if process is not None:
+        query = query.where(Deadline.process == process)
+    return list(session.exec(query.order_by(Deadline.due_on, Deadline.id)))
+
+
+def close_deadline(session: Session, config: Config, child: Child, deadline: Deadline,
+                   on: dt.date, status: str | None = None, reason: str = "") -> Deadline:
+    """Close ``deadline`` on ``on``: met, or met late by how many units (or as ``status``)."""
+    if status is None:
+        cal = calendar_for(session, config, child, name=deadline.calendar)
+        days, unit = lateness(deadline.due_on, on, deadline.unit, cal)
+        status = "met" if days == 0 else "met_late"
+        deadline.days_late, deadline.late_unit = days, unit
+    deadline.status, deadline.closed_on, deadline.close_reason = status, on, reason
+    session.add(deadline)
+    return deadline
+
+
+def close_open(session: Session, config: Config, child: Child, kinds: Iterable[str], on: dt.date,
+               status: str | None = None, reason: str = "", process: str | None = None
+               ) -> list[Deadline]:
+    """Close every open deadline of ``child`` of these kinds."""
+    return [close_deadline(session, config, child, d, on, status, reason)
+            for d in open_deadlines(session, child.ref, kinds, process)]
+

@@ -1,0 +1,101 @@
+"""Read-only listings for the CLI and the web pages, as plain dicts with stable keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session, select
+
+from .cohort import year_group
+from .config import Config
+from .db.models import Child, Deadline, Event, Pep
+from .deadlines import calendar_for
+from .errors import CalendarRangeError, NotFound
+
+PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_completion",
+             "pep_distribution", "pep_qa", "pep_resubmission", "pep_before_care_review",
+             "record_incomplete")
+
+
+def overdue_by(session: Session, config: Config, child: Child, d: Deadline, as_of: dt.date
+               ) -> tuple[int, str]:
+    """Units past due on ``as_of`` (0 when not yet due): school and working days in their
+    own unit, everything else in calendar days."""
+    if as_of <= d.due_on:
+        return 0, d.unit if d.unit in ("school", "working") else "calendar"
+    if d.unit in ("school", "working"):
+        try:
+            cal = calendar_for(session, config, child, name=d.calendar)
+            return max(1, cal.between(d.due_on, as_of, d.unit)), d.unit
+        except CalendarRangeError:
+            pass
+    return (as_of - d.due_on).days, "calendar"
+
+
+def deadline_row(session: Session, config: Config, child: Child, d: Deadline, as_of: dt.date
+                 ) -> dict[str, Any]:
+    days, unit = overdue_by(session, config, child, d, as_of) if d.status == "open" else (0, d.unit)
+    return {
+        "id": d.id, "child_ref": d.child_ref, "kind": d.kind, "process": d.process,
+        "status": d.status, "opened_on": d.opened_on.isoformat(), "due_on": d.due_on.isoformat(),
+        "number": d.number, "unit": d.unit, "counting": d.counting, "calendar": d.calendar,
+        "rule": d.rule_key, "rule_version": d.rule_version, "source": d.source,
+        "owner_role": d.owner_role, "owner_ref": d.owner_ref,
+        "closed_on": d.closed_on.isoformat() if d.closed_on else None,
+        "days_late": d.days_late, "late_unit": d.late_unit or None, "close_reason": d.close_reason,
+        "days_overdue": days, "overdue_unit": unit, "note": d.note,
+    }
+
+
+def pep_list(session: Session, config: Config, as_of: dt.date, overdue: bool = False,
+             due_within: int | None = None, school: str | None = None, sw: str | None = None
+             ) -> list[dict[str, Any]]:
+    """One row per open PEP deadline of a looked-after child, soonest due first."""
+    query = (select(Deadline, Child).join(Child, Child.ref == Deadline.child_ref)
+             .where(Deadline.status == "open", Deadline.kind.in_(PEP_KINDS), Child.looked_after))
+    if overdue:
+        query = query.where(Deadline.due_on < as_of)
+    if due_within is not None:
+        query = query.where(Deadline.due_on <= as_of + dt.timedelta(days=due_within))
+    if school:
+        query = query.where(Child.school_urn == school)
+    if sw:
+        query = query.where(Child.social_worker_ref == sw)
+    rows = list(session.exec(query.order_by(Deadline.due_on, Deadline.child_ref, Deadline.id)))
+    peps = {p.child_ref: p for p in session.exec(
+        select(Pep).where(Pep.is_current, Pep.child_ref.in_({c.ref for _, c in rows})))}
+    out = []
+    for d, child in rows:
+        days, unit = overdue_by(session, config, child, d, as_of)
+        pep = peps.get(child.ref)
+        out.append({
+            "child_ref": child.ref, "year_group": year_group(child.dob, as_of),
+            "school_urn": child.school_urn, "social_worker_ref": child.social_worker_ref,
+            "pep_state": pep.state if pep else None, "due": d.kind, "owner_role": d.owner_role,
+            "owner_ref": d.owner_ref, "due_on": d.due_on.isoformat(), "days_overdue": days,
+            "overdue_unit": unit, "note": d.note,
+        })
+    return out
+
+
+def child_deadlines(session: Session, config: Config, child_ref: str, as_of: dt.date
+                    ) -> list[dict[str, Any]]:
+    child = session.get(Child, child_ref)
+    if child is None:
+        raise NotFound("child", child_ref)
+    deadlines = session.exec(select(Deadline).where(Deadline.child_ref == child_ref)
+                             .order_by(Deadline.opened_on, Deadline.id))
+    return [deadline_row(session, config, child, d, as_of) for d in deadlines]
+
+
+def history(session: Session, child_ref: str) -> list[dict[str, Any]]:
+    if session.get(Child, child_ref) is None:
+        raise NotFound("child", child_ref)
+    events = session.exec(select(Event).where(Event.child_ref == child_ref)
+                          .order_by(Event.effective_on, Event.id))
+    return [{
+        "id": e.id, "event": e.name, "effective_on": e.effective_on.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(), "by": e.actor_ref, "process": e.process,
+        "state_before": e.state_before, "state_after": e.state_after, "payload": e.payload,
+    } for e in events]

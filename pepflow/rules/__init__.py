@@ -1,0 +1,1 @@
+"""Pure rules: deadline dates, suitability and escalation.  No database, no clock."""

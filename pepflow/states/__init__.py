@@ -1,0 +1,1 @@
+"""One module per state machine; each builds its ``transitions`` machine once at import."""

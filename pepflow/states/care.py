@@ -1,0 +1,251 @@
+"""Events about the child's care that drive the PEP: entering and leaving care, care
+reviews, school and placement changes, and bringing in a cohort already in care.
+
+Care reviews run as a chain of deadlines (first within 20 working days, the second
+within 3 months, then every 6 months); each ``care_review_held`` opens the next.  An
+approved PEP must be in place before each review: ``pep_before_care_review`` is opened
+with the review unless the current PEP is approved and will still be current then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from ..commands import EventContext, EventSpec, Outcome, Param, audit, choice, register, text, yes_no
+from ..config import Config
+from ..db.models import CarePlacement, Child, Deadline, EducationPlacement, Pep, School
+from ..deadlines import calendar_for, close_open, open_deadline, open_deadlines, open_flag
+from ..errors import InputError, TransitionNotAllowed
+from ..importing import PLACEMENT_TYPES
+from .pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle, supersede
+
+CARE_REVIEW_KINDS = ("care_review_1", "care_review_2", "care_review_next")
+FLAG = "record_incomplete"
+
+
+def open_care_review(session: Session, config: Config, child: Child, key: str, start: dt.date,
+                     opened_on: dt.date) -> Deadline:
+    """Open the next care review, and the PEP-before-review check when it is needed."""
+    review = open_deadline(session, config, child, key, start, "care", opened_on=opened_on)
+    pep = current_pep(session, child.ref)
+    still_current = pep is not None and pep.state in COMPLETE_STATES and all(
+        d.due_on >= review.due_on for d in open_deadlines(session, child.ref, ["pep_review"]))
+    if not still_current and not open_deadlines(session, child.ref, ["pep_before_care_review"]):
+        open_deadline(session, config, child, "pep_before_care_review", review.due_on, "pep",
+                      pep.id if pep else None, opened_on=opened_on)
+    return review
+
+
+def significant_change(session: Session, config: Config, child: Child, on: dt.date,
+                       reason: str) -> Deadline | None:
+    """A school move, placement breakdown or exclusion: an early PEP review is due.
+
+    A completed PEP is superseded by a new 'early' cycle; a PEP in progress keeps going
+    and gets the early-review deadline.  Returns the deadline, or None if one is open."""
+    pep = current_pep(session, child.ref)
+    if pep is None:
+        return None
+    if pep.state in COMPLETE_STATES:
+        supersede(session, config, child, pep, on)
+        pep = start_cycle(session, child, "early", on)
+    if open_deadlines(session, child.ref, ["pep_significant_change"]):
+        return None
+    return open_deadline(session, config, child, "pep_significant_change", on, "pep", pep.id,
+                         note=reason)
+
+
+def _require_looked_after(ctx: EventContext) -> Pep:
+    pep = current_pep(ctx.session, ctx.child.ref)
+    if pep is None:
+        raise no_current_pep(ctx)
+    return pep
+
+
+# ---- handlers -----------------------------------------------------------------------
+
+def on_entered_care(ctx: EventContext) -> Outcome:
+    s, child = ctx.session, ctx.child
+    pep = current_pep(s, child.ref)
+    if pep is not None:
+        from .pep import allowed_events
+        raise TransitionNotAllowed(child.ref, "PEP", ctx.event, pep.state, allowed_events(pep))
+    if ctx.on < child.dob:
+        raise InputError("--on", ctx.on.isoformat(), "is before the child's date of birth")
+    close_open(s, ctx.config, child, [FLAG], ctx.on, "cancelled", "new episode of care recorded")
+    child.looked_after, child.left_care_on, child.entered_care = True, None, ctx.on
+    child.first_entered_care = child.first_entered_care or ctx.on
+    s.add(child)
+    pep = start_cycle(s, child, "initial", ctx.on)
+    initial = open_deadline(s, ctx.config, child, "initial_pep", ctx.on, "pep", pep.id)
+    review = open_care_review(s, ctx.config, child, "care_review_1", ctx.on, ctx.on)
+    return Outcome("pep", pep.id, None, pep.state, messages=[
+        f"Initial PEP due {initial.due_on.isoformat()}; first care review due {review.due_on.isoformat()}."])
+
+
+def on_care_review_held(ctx: EventContext) -> Outcome:
+    pep = _require_looked_after(ctx)
+    s, config, child = ctx.session, ctx.config, ctx.child
+    closed = close_open(s, config, child, CARE_REVIEW_KINDS, ctx.on, process="care")
+    close_open(s, config, child, ["pep_before_care_review"], ctx.on, "missed",
+               "care review held without an approved PEP")
+    child.last_care_review = ctx.on
+    s.add(child)
+    key = "care_review_2" if any(d.kind == "care_review_1" for d in closed) else "care_review_next"
+    review = open_care_review(s, config, child, key, ctx.on, ctx.on)
+    return Outcome("care", None, pep.state, pep.state, payload={"next_review": key},
+                   messages=[f"Next care review due {review.due_on.isoformat()}."])
+
+
+def _move_school(ctx: EventContext, urn: str) -> None:
+    s, child = ctx.session, ctx.child
+    for placement in s.exec(select(EducationPlacement).where(
+            EducationPlacement.child_ref == child.ref, EducationPlacement.end.is_(None))):
+        placement.end = ctx.on
+        s.add(placement)
+    s.add(EducationPlacement(child_ref=child.ref, school_urn=urn, start=ctx.on))
+    child.school_urn = urn
+    s.add(child)
+
+
+def on_school_changed(ctx: EventContext) -> Outcome:
+    pep = _require_looked_after(ctx)
+    urn = ctx.params["school_urn"]
+    if ctx.session.get(School, urn) is None:
+        raise InputError("school_urn", urn, "is not a known school (import schools first)")
+    if urn == ctx.child.school_urn:
+        raise InputError("school_urn", urn, f"{ctx.child.ref} is already on roll there")
+    before = pep.state
+    _move_school(ctx, urn)
+    d = significant_change(ctx.session, ctx.config, ctx.child, ctx.on, "school changed")
+    after = current_pep(ctx.session, ctx.child.ref)
+    msg = f"Early PEP review due {d.due_on.isoformat()}." if d else "An early PEP review is already due."
+    return Outcome("pep", after.id, before, after.state, messages=[msg])
+
+
+def on_care_placement_changed(ctx: EventContext) -> Outcome:
+    pep = _require_looked_after(ctx)
+    s, child, p = ctx.session, ctx.child, ctx.params
+    for placement in s.exec(select(CarePlacement).where(
+            CarePlacement.child_ref == child.ref, CarePlacement.end.is_(None))):
+        placement.end = ctx.on
+        s.add(placement)
+    in_area = p.get("in_area", child.in_area)
+    s.add(CarePlacement(child_ref=child.ref, start=ctx.on, carer_ref=p.get("carer_ref"),
+                        placement_type=p.get("placement_type", child.placement_type),
+                        in_area=in_area, la=p.get("la", "")))
+    child.in_area = in_area
+    child.placement_type = p.get("placement_type", child.placement_type)
+    s.add(child)
+    before, messages = pep.state, []
+    if p.get("school_urn"):
+        if s.get(School, p["school_urn"]) is None:
+            raise InputError("school_urn", p["school_urn"], "is not a known school")
+        _move_school(ctx, p["school_urn"])
+    if p.get("school_changes") or p.get("school_urn"):
+        d = significant_change(s, ctx.config, child, ctx.on, "care placement changed school")
+        messages.append(f"Early PEP review due {d.due_on.isoformat()}." if d else
+                        "An early PEP review is already due.")
+    after = current_pep(s, child.ref)
+    return Outcome("pep", after.id, before, after.state, messages=messages)
+
+
+def on_left_care(ctx: EventContext) -> Outcome:
+    pep = _require_looked_after(ctx)
+    s, child = ctx.session, ctx.child
+    before, _ = MACHINE.fire(pep, "left_care", child.ref)
+    pep.is_current, pep.closed_on, pep.state_changed_on = False, ctx.on, ctx.on
+    s.add(pep)
+    reason = ctx.params.get("reason", "left care")
+    cancelled = [d for d in open_deadlines(s, child.ref)]
+    for d in cancelled:
+        d.status, d.closed_on, d.close_reason = "cancelled", ctx.on, f"left care: {reason}"
+        s.add(d)
+    child.looked_after, child.left_care_on = False, ctx.on
+    s.add(child)
+    return Outcome("pep", pep.id, before, pep.state, payload={"deadlines_cancelled": len(cancelled)},
+                   messages=[f"{child.ref} left care; {len(cancelled)} open deadline(s) cancelled."])
+
+
+for spec in (
+    EventSpec("entered_care", "pep", on_entered_care, (), "The child became looked after"),
+    EventSpec("care_review_held", "care", on_care_review_held, (), "A statutory care review took place"),
+    EventSpec("school_changed", "pep", on_school_changed,
+              (Param("school_urn", text, True, "URN of the new school"),), "The child moved school"),
+    EventSpec("care_placement_changed", "pep", on_care_placement_changed,
+              (Param("school_changes", yes_no, False, "yes if the move means a new school"),
+               Param("school_urn", text, False, "URN of the new school, if known"),
+               Param("placement_type", choice(*[t for t in PLACEMENT_TYPES if t]), False, "type"),
+               Param("in_area", yes_no, False, "yes or no"),
+               Param("carer_ref", text, False, "the new carer's reference"),
+               Param("la", text, False, "the local authority the placement is in")),
+              "The child's care placement changed"),
+    EventSpec("left_care", "pep", on_left_care, (Param("reason", text, False, "why"),),
+              "The child ceased to be looked after"),
+):
+    register(spec)
+
+
+# ---- bringing in a cohort already in care ---------------------------------------------
+
+def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> list[str]:
+    """Give an imported child the right current PEP and next deadlines, without guessing.
+
+    With ``last_pep_meeting`` the child gets a completed PEP and the next termly review;
+    a child whose initial PEP is still in time gets the initial PEP; anyone else is
+    flagged for VS admin to add the dates and import again.  Care reviews likewise."""
+    if not child.looked_after:
+        return []
+    done, missing = [], []
+    pep = current_pep(session, child.ref)
+    if pep is None:
+        if child.last_pep_meeting:
+            pep = start_cycle(session, child, "termly", child.last_pep_meeting)
+            pep.state, pep.imported = "distributed", True
+            pep.meeting_held_on = child.last_pep_meeting
+            session.add(pep)
+            d = open_deadline(session, config, child, "pep_review", child.last_pep_meeting, "pep",
+                              pep.id, opened_on=today)
+            done.append(f"next termly PEP review due {d.due_on.isoformat()}")
+        else:
+            rule = config.timescales.rule("initial_pep", child.entered_care)
+            due = calendar_for(session, config, child, rule).add(
+                child.entered_care, rule.number, rule.unit, rule.counting)
+            if due >= today:
+                pep = start_cycle(session, child, "initial", child.entered_care)
+                open_deadline(session, config, child, "initial_pep", child.entered_care, "pep", pep.id)
+                done.append(f"initial PEP due {due.isoformat()}")
+            else:
+                missing.append("last_pep_meeting")
+    if not open_deadlines(session, child.ref, CARE_REVIEW_KINDS):
+        if child.last_care_review:
+            first = config.timescales.rule("care_review_1", child.entered_care)
+            days = calendar_for(session, config, child, first).between(
+                child.entered_care, child.last_care_review, first.unit)
+            key = "care_review_2" if days <= first.number else "care_review_next"
+            d = open_care_review(session, config, child, key, child.last_care_review, today)
+            done.append(f"next care review due {d.due_on.isoformat()}")
+        else:
+            rule = config.timescales.rule("care_review_1", child.entered_care)
+            due = calendar_for(session, config, child, rule).add(child.entered_care, rule.number, rule.unit)
+            if due >= today:
+                open_care_review(session, config, child, "care_review_1", child.entered_care, today)
+                done.append(f"first care review due {due.isoformat()}")
+            else:
+                missing.append("last_care_review")
+    flags = open_deadlines(session, child.ref, [FLAG])
+    note = f"add {' and '.join(missing)} for {child.ref} and import again" if missing else ""
+    for flag in flags:
+        if flag.note != note:
+            flag.status, flag.closed_on = ("met" if not missing else "cancelled"), today
+            flag.close_reason = "record completed" if not missing else "superseded by a new check"
+            session.add(flag)
+    if missing and not any(f.note == note for f in flags):
+        open_flag(session, child, FLAG, today, "vs_admin", note)
+        done.append(f"flagged for VS admin: {note}")
+    if done:
+        audit(session, child.ref, "pep", "imported", today, {"derived": done},
+              process_id=pep.id if pep else None, after=pep.state if pep else None)
+    session.flush()
+    return done

@@ -1,0 +1,329 @@
+"""The PEP lifecycle: one row per cycle (the initial PEP, then one per term or early review).
+
+    due ─► meeting_scheduled ─► meeting_held ─► submitted ─► in_qa ─► approved ─► distributed
+     └──────────────────────────────┘              ▲   │        │
+                                                   │   └─► returned ◄┘
+                                                   └── pep_resubmitted
+    approved / distributed ─► superseded  (when the next cycle's meeting is scheduled or held)
+    any open state ─► closed               (left_care)
+
+A child has exactly one current PEP while looked after.  When the current PEP is approved
+or distributed, ``pep_meeting_scheduled`` and ``pep_meeting_held`` begin the next cycle:
+the old row is superseded and the event applies to a new row in ``due``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from ..calendars import format_units
+from ..cohort import year_group
+from ..commands import EventContext, EventSpec, Outcome, Param, choice, date_value, register, text, whole_number
+from ..config import Config
+from ..db.models import Child, Deadline, Pep, PpPlusRequest
+from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
+from ..errors import InputError, TransitionNotAllowed
+from ._machine import ProcessMachine
+
+
+class PepState(StrEnum):
+    DUE = "due"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    MEETING_HELD = "meeting_held"
+    SUBMITTED = "submitted"
+    IN_QA = "in_qa"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    DISTRIBUTED = "distributed"
+    SUPERSEDED = "superseded"
+    CLOSED = "closed"
+
+
+S = PepState
+OPEN_STATES = [s.value for s in S if s not in (S.SUPERSEDED, S.CLOSED)]
+COMPLETE_STATES = (S.APPROVED.value, S.DISTRIBUTED.value)
+
+TRANSITIONS = [
+    {"trigger": "pep_meeting_scheduled", "source": [S.DUE, S.MEETING_SCHEDULED], "dest": S.MEETING_SCHEDULED},
+    {"trigger": "pep_meeting_held", "source": [S.DUE, S.MEETING_SCHEDULED], "dest": S.MEETING_HELD},
+    {"trigger": "pep_submitted", "source": S.MEETING_HELD, "dest": S.SUBMITTED},
+    {"trigger": "pep_qa_started", "source": S.SUBMITTED, "dest": S.IN_QA},
+    {"trigger": "pep_returned", "source": [S.SUBMITTED, S.IN_QA], "dest": S.RETURNED},
+    {"trigger": "pep_resubmitted", "source": S.RETURNED, "dest": S.SUBMITTED},
+    {"trigger": "pep_approved", "source": [S.SUBMITTED, S.IN_QA], "dest": S.APPROVED},
+    {"trigger": "pep_distributed", "source": S.APPROVED, "dest": S.DISTRIBUTED},
+    {"trigger": "supersede", "source": [S.APPROVED, S.DISTRIBUTED], "dest": S.SUPERSEDED},
+    {"trigger": "left_care", "source": OPEN_STATES, "dest": S.CLOSED},
+]
+for _t in TRANSITIONS:  # the machine wants plain strings
+    _t["source"] = [str(s) for s in _t["source"]] if isinstance(_t["source"], list) else str(_t["source"])
+    _t["dest"] = str(_t["dest"])
+
+MACHINE = ProcessMachine("PEP", PepState, TRANSITIONS, initial=S.DUE.value,
+                         final=frozenset({S.SUPERSEDED.value, S.CLOSED.value}))
+NEXT_CYCLE_EVENTS = ("pep_meeting_scheduled", "pep_meeting_held")
+INTERNAL_EVENTS = ("supersede",)
+# Deadlines that belong to one PEP cycle, and those met by holding the next PEP meeting.
+REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
+
+
+def current_pep(session: Session, child_ref: str) -> Pep | None:
+    return session.exec(select(Pep).where(Pep.child_ref == child_ref, Pep.is_current)).first()
+
+
+def allowed_events(pep: Pep | None) -> list[str]:
+    """What the user may record on this PEP now (child-level events are listed elsewhere)."""
+    if pep is None:
+        return []
+    events = [e for e in MACHINE.allowed(pep.state) if e not in INTERNAL_EVENTS]
+    if pep.state in COMPLETE_STATES:
+        events = list(NEXT_CYCLE_EVENTS) + events
+    return events
+
+
+def no_current_pep(ctx: EventContext) -> TransitionNotAllowed:
+    if ctx.child.looked_after:
+        state = "missing: the record is incomplete (add last_pep_meeting and import again)"
+    else:
+        state = "closed: the child is not looked after"
+    return TransitionNotAllowed(ctx.child.ref, "PEP", ctx.event, state, ["entered_care"])
+
+
+def require_current(ctx: EventContext) -> Pep:
+    pep = current_pep(ctx.session, ctx.child.ref)
+    if pep is None:
+        raise no_current_pep(ctx)
+    return pep
+
+
+def _check_date_order(ctx: EventContext, pep: Pep) -> None:
+    if ctx.on < pep.state_changed_on:
+        raise InputError("--on", ctx.on.isoformat(), (
+            f"is before the PEP's last recorded step on {pep.state_changed_on.isoformat()} "
+            f"('{pep.state}'); record events in the order they happened"))
+
+
+def start_cycle(session: Session, child: Child, cycle: str, on) -> Pep:
+    """Make a new current PEP in ``due``; the caller has dealt with the old one."""
+    pep = Pep(child_ref=child.ref, cycle=cycle, state=S.DUE.value, is_current=True,
+              opened_on=on, state_changed_on=on)
+    session.add(pep)
+    session.flush()
+    return pep
+
+
+CYCLE_KINDS = ("pep_completion", "pep_distribution", "pep_qa", "pep_resubmission")
+
+
+def supersede(session: Session, config: Config, child: Child, pep: Pep, on) -> None:
+    """The next cycle begins: steps of this PEP still outstanding are recorded as missed."""
+    MACHINE.fire(pep, "supersede", pep.child_ref)
+    for d in open_deadlines(session, child.ref, CYCLE_KINDS):
+        if d.process_id == pep.id:
+            close_deadline(session, config, child, d, on, "missed", "the PEP was superseded first")
+    pep.is_current, pep.state_changed_on = False, on
+    session.add(pep)
+    session.flush()  # the new current PEP must not meet the old one in the index
+
+
+def pep_for_event(ctx: EventContext) -> tuple[Pep, str]:
+    """The PEP this event applies to, beginning the next cycle when the event allows it."""
+    pep = require_current(ctx)
+    before = pep.state
+    if ctx.event in NEXT_CYCLE_EVENTS and pep.state in COMPLETE_STATES:
+        _check_date_order(ctx, pep)
+        supersede(ctx.session, ctx.config, ctx.child, pep, ctx.on)
+        pep = start_cycle(ctx.session, ctx.child, "termly", ctx.on)
+        pep.state_changed_on = ctx.on
+    else:
+        MACHINE.check(pep, ctx.event, ctx.child.ref)
+        if ctx.event != "pep_meeting_scheduled":
+            _check_date_order(ctx, pep)
+    return pep, before
+
+
+def _close(ctx: EventContext, kinds, status=None, reason="") -> list[Deadline]:
+    return close_open(ctx.session, ctx.config, ctx.child, kinds, ctx.on, status, reason)
+
+
+def _open(ctx: EventContext, key: str, pep: Pep, start=None) -> Deadline:
+    return open_deadline(ctx.session, ctx.config, ctx.child, key, start or ctx.on, "pep", pep.id,
+                         opened_on=ctx.on)
+
+
+def _transition(ctx: EventContext) -> tuple[Pep, Outcome]:
+    pep, before = pep_for_event(ctx)
+    MACHINE.fire(pep, ctx.event, ctx.child.ref)
+    pep.state_changed_on = ctx.on
+    ctx.session.add(pep)
+    return pep, Outcome("pep", pep.id, before, pep.state)
+
+
+# ---- handlers -----------------------------------------------------------------------
+
+def on_meeting_scheduled(ctx: EventContext) -> Outcome:
+    pep, outcome = _transition(ctx)
+    pep.meeting_date = ctx.params["meeting_date"]
+    outcome.messages.append(f"PEP meeting for {ctx.child.ref} set for {pep.meeting_date.isoformat()}.")
+    return outcome
+
+
+def on_meeting_held(ctx: EventContext) -> Outcome:
+    pep, outcome = _transition(ctx)
+    pep.meeting_held_on = ctx.on
+    met = _close(ctx, REVIEW_KINDS)
+    for key in ("pep_completion", "pep_distribution"):
+        d = _open(ctx, key, pep)
+        outcome.messages.append(f"{key} due {d.due_on.isoformat()} ({format_units(d.number, d.unit)}).")
+    outcome.payload["deadlines_closed"] = [f"{d.kind}:{d.status}" for d in met]
+    return outcome
+
+
+def on_submitted(ctx: EventContext) -> Outcome:
+    pep, outcome = _transition(ctx)
+    pep.submitted_on = ctx.on
+    _close(ctx, ["pep_completion"])
+    d = _open(ctx, "pep_qa", pep)
+    outcome.messages.append(f"Quality assurance due {d.due_on.isoformat()}.")
+    return outcome
+
+
+def on_qa_started(ctx: EventContext) -> Outcome:
+    return _transition(ctx)[1]
+
+
+def on_returned(ctx: EventContext) -> Outcome:
+    pep, outcome = _transition(ctx)
+    pep.times_returned += 1
+    pep.returned_reason = ctx.params["reason"]
+    _close(ctx, ["pep_qa"])
+    d = _open(ctx, "pep_resubmission", pep)
+    outcome.messages.append(f"Returned to the designated teacher; resubmission due {d.due_on.isoformat()}.")
+    return outcome
+
+
+def on_resubmitted(ctx: EventContext) -> Outcome:
+    pep, outcome = _transition(ctx)
+    pep.submitted_on = ctx.on
+    _close(ctx, ["pep_resubmission"])
+    _open(ctx, "pep_qa", pep)
+    return outcome
+
+
+def on_approved(ctx: EventContext) -> Outcome:
+    rating = ctx.params["rating"]
+    if rating == "red":
+        raise InputError("rating", "red", "a red PEP cannot be approved: return it with pep_returned "
+                         "and a reason")
+    pep, outcome = _transition(ctx)
+    pep.approved_on, pep.quality_rating = ctx.on, rating
+    _close(ctx, ["pep_qa"])
+    _close(ctx, ["pep_before_care_review"])
+    anchor = pep.meeting_held_on or ctx.on
+    review = _open(ctx, "pep_review", pep, start=anchor)
+    outcome.messages.append(f"Next termly PEP review due {review.due_on.isoformat()}.")
+    outcome.payload["pp_plus"] = decide_pp_plus(ctx, pep, approve=ctx.params.get("pp_plus", "approve") == "approve")
+    return outcome
+
+
+def on_distributed(ctx: EventContext) -> Outcome:
+    pep, outcome = _transition(ctx)
+    pep.distributed_on = ctx.on
+    _close(ctx, ["pep_distribution"])
+    return outcome
+
+
+# ---- Pupil Premium Plus -------------------------------------------------------------
+
+def on_pp_plus_requested(ctx: EventContext) -> Outcome:
+    pep = require_current(ctx)
+    rules = ctx.config.pp_plus
+    group = year_group(ctx.child.dob, ctx.on)
+    if not (rules.min_year_group <= group <= rules.max_year_group):
+        raise InputError("child", ctx.child.ref, f"is in year group {group}: Pupil Premium Plus is "
+                         f"for year groups {rules.min_year_group} to {rules.max_year_group} (not post-16)")
+    amount = ctx.params["amount"]
+    if not 0 < amount <= rules.per_term_max:
+        raise InputError("amount", amount, f"must be between 1 and {rules.per_term_max} pounds a term")
+    cal = calendar_for(ctx.session, ctx.config, ctx.child)
+    term = cal.current_or_next_term(ctx.on).label
+    already = sum(r.amount for r in ctx.session.exec(select(PpPlusRequest).where(
+        PpPlusRequest.pep_id == pep.id, PpPlusRequest.status != "declined")))
+    if already + amount > rules.per_term_max:
+        raise InputError("amount", amount, f"this PEP already has {already} pounds requested; the most "
+                         f"for one term is {rules.per_term_max}")
+    request = PpPlusRequest(child_ref=ctx.child.ref, pep_id=pep.id, term=term, amount=amount,
+                            purpose=ctx.params["purpose"], requested_on=ctx.on)
+    if pep.state in COMPLETE_STATES:  # the PEP is already quality-assured: decide now
+        ctx.session.add(request)
+        ctx.session.flush()
+        decide_pp_plus(ctx, pep, approve=True)
+    ctx.session.add(request)
+    return Outcome("pep", pep.id, pep.state, pep.state,
+                   messages=[f"Pupil Premium Plus request of £{amount} recorded for {term}."])
+
+
+def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
+    """Approve (within the grant year's cap) or decline the PEP's open requests."""
+    rules = ctx.config.pp_plus
+    year = rules.grant_year(ctx.on)
+    approved_this_year = sum(
+        r.amount for r in ctx.session.exec(select(PpPlusRequest).where(
+            PpPlusRequest.child_ref == ctx.child.ref, PpPlusRequest.status == "approved"))
+        if r.decided_on and rules.grant_year(r.decided_on) == year)
+    decisions = []
+    for request in ctx.session.exec(select(PpPlusRequest).where(
+            PpPlusRequest.pep_id == pep.id, PpPlusRequest.status == "requested")):
+        request.decided_on = ctx.on
+        if not approve:
+            request.status, request.decision_note = "declined", "declined at quality assurance"
+        elif approved_this_year + request.amount > rules.annual_max:
+            request.status = "declined"
+            request.decision_note = f"annual cap of £{rules.annual_max} for {year} reached"
+        else:
+            request.status = "approved"
+            approved_this_year += request.amount
+        ctx.session.add(request)
+        decisions.append(f"£{request.amount} {request.status}")
+    return decisions
+
+
+# ---- registration -------------------------------------------------------------------
+
+_rating = choice("red", "amber", "green")
+for spec in (
+    EventSpec("pep_meeting_scheduled", "pep", on_meeting_scheduled,
+              (Param("meeting_date", date_value, True, "the date of the meeting"),),
+              "A PEP meeting has been arranged"),
+    EventSpec("pep_meeting_held", "pep", on_meeting_held, (), "The PEP meeting took place"),
+    EventSpec("pep_submitted", "pep", on_submitted, (), "The designated teacher submitted the ePEP"),
+    EventSpec("pep_qa_started", "pep", on_qa_started, (), "VS admin began quality assurance"),
+    EventSpec("pep_returned", "pep", on_returned,
+              (Param("reason", text, True, "why it is returned"),), "QA returned the PEP for changes"),
+    EventSpec("pep_resubmitted", "pep", on_resubmitted, (), "The PEP was resubmitted after changes"),
+    EventSpec("pep_approved", "pep", on_approved,
+              (Param("rating", _rating, True, "quality rating red, amber or green"),
+               Param("pp_plus", choice("approve", "decline"), False,
+                     "approve (default) or decline the PEP's Pupil Premium Plus requests")),
+              "QA approved (finalised) the PEP"),
+    EventSpec("pep_distributed", "pep", on_distributed, (), "The final PEP was sent to everyone"),
+    EventSpec("pp_plus_requested", "pep", on_pp_plus_requested,
+              (Param("amount", whole_number, True, "pounds"),
+               Param("purpose", text, True, "what it pays for")),
+              "Pupil Premium Plus requested through the PEP"),
+):
+    register(spec)
+
+
+def open_pep_deadlines(session: Session, child_ref: str) -> list[Deadline]:
+    return open_deadlines(session, child_ref, process="pep")
+
+
+def up_to_date(session: Session, config: Config, child: Child, on) -> bool:
+    """Whether the child has an approved PEP whose next review is not overdue on ``on``."""
+    pep = current_pep(session, child.ref)
+    if pep is None or pep.state not in COMPLETE_STATES:
+        return False
+    return not any(d.due_on < on for d in open_deadlines(session, child.ref, REVIEW_KINDS))
