@@ -11,9 +11,11 @@ from typing import Iterable
 
 from sqlmodel import Session, select
 
+from .db import txcache
+
 from .calendars import Calendar
 from .config import Config, Timescale
-from .db.models import Child, Deadline, Person, School
+from .db.models import Child, Deadline, Person, School, new_row
 from .rules.deadlines import due_date, lateness
 
 OPEN = "open"
@@ -63,14 +65,15 @@ def open_deadline(session: Session, config: Config, child: Child, key: str, star
     rule = config.timescales.rule(key, start)
     cal_name = calendar_name_for(session, config, child, rule)
     cal = calendar_for(session, config, child, name=cal_name)
-    deadline = Deadline(
-        child_ref=child.ref, process=process, process_id=process_id, kind=kind or key,
+    deadline = new_row(
+        Deadline, child_ref=child.ref, process=process, process_id=process_id, kind=kind or key,
         rule_key=key, rule_version=rule.version, opened_on=opened_on or start,
         due_on=due_on or due_date(rule, start, cal), number=rule.number, unit=rule.unit,
         counting=rule.counting, calendar=cal_name, source=rule.source, owner_role=rule.owner,
         owner_ref=owner_for(session, child, rule.owner), note=note,
     )
     session.add(deadline)
+    _cached_open(session, child.ref).append(deadline)
     return deadline
 
 
@@ -81,17 +84,34 @@ def open_flag(session: Session, child: Child, kind: str, on: dt.date, owner_role
                     rule_version="", opened_on=on, due_on=on, number=0, unit="calendar",
                     source="pepflow", owner_role=owner_role, note=note)
     session.add(flag)
+    _cached_open(session, child.ref).append(flag)
     return flag
+
+
+def _cached_open(session: Session, child_ref: str) -> list[Deadline]:
+    """The child's open deadlines, read once per transaction and kept current by the
+    functions of this module (the only writers of deadlines)."""
+    return txcache.cached(session, "open_deadlines", child_ref, lambda: list(session.exec(
+        select(Deadline).where(Deadline.child_ref == child_ref, Deadline.status == OPEN))))
+
+
+def prefetch_open(session: Session, child_refs: list[str]) -> None:
+    """Read the open deadlines of many children in one query (for a batch of events)."""
+    found: dict[str, list[Deadline]] = {ref: [] for ref in child_refs}
+    for d in session.exec(select(Deadline).where(Deadline.child_ref.in_(child_refs),
+                                                 Deadline.status == OPEN)):
+        found[d.child_ref].append(d)
+    for ref, deadlines in found.items():
+        txcache.put(session, "open_deadlines", ref, deadlines)
 
 
 def open_deadlines(session: Session, child_ref: str, kinds: Iterable[str] | None = None,
                    process: str | None = None) -> list[Deadline]:
-    query = select(Deadline).where(Deadline.child_ref == child_ref, Deadline.status == OPEN)
-    if kinds is not None:
-        query = query.where(Deadline.kind.in_(list(kinds)))
-    if process is not None:
-        query = query.where(Deadline.process == process)
-    return list(session.exec(query.order_by(Deadline.due_on, Deadline.id)))
+    """Open deadlines of a child, soonest due first, optionally of some kinds or one process."""
+    wanted = set(kinds) if kinds is not None else None
+    found = [d for d in _cached_open(session, child_ref)
+             if (wanted is None or d.kind in wanted) and (process is None or d.process == process)]
+    return sorted(found, key=lambda d: (d.due_on, d.id or 0))
 
 
 def close_deadline(session: Session, config: Config, child: Child, deadline: Deadline,
@@ -104,10 +124,13 @@ def close_deadline(session: Session, config: Config, child: Child, deadline: Dea
         deadline.days_late, deadline.late_unit = days, unit
     deadline.status, deadline.closed_on, deadline.close_reason = status, on, reason
     session.add(deadline)
+    cached = _cached_open(session, child.ref)
+    if deadline in cached:
+        cached.remove(deadline)
     return deadline
 
 
-def close_open(session: Session, config: Config, child: Child, kinds: Iterable[str], on: dt.date,
+def close_open(session: Session, config: Config, child: Child, kinds: Iterable[str] | None, on: dt.date,
                status: str | None = None, reason: str = "", process: str | None = None
                ) -> list[Deadline]:
     """Close every open deadline of ``child`` of these kinds."""

@@ -58,3 +58,5 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.info.clear()

@@ -197,3 +197,34 @@ class Notification(SQLModel, table=True):
     last_error: str = ""
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     payload_version: int = 1
+
+
+def new_row(model: type[SQLModel], **values: Any) -> Any:
+    """A new (pending) row built without SQLModel's per-field validation.
+
+    Recording an event creates several deadline rows; SQLModel's constructor sets each
+    field through pydantic and SQLAlchemy and costs about as much as the rest of the event
+    (bench/pep_machine.py).  Values here come from our own code, already checked, so the
+    row's dict is filled directly with the model's defaults for what is not given."""
+    manager = model._sa_class_manager
+    obj = manager.new_instance()
+    defaults = _defaults(model)
+    data = {**defaults, **values}
+    obj.__dict__.update(data)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    if model not in _DEFAULTS:
+        found = {}
+        for name, info in model.model_fields.items():
+            if info.default_factory is None and not info.is_required():
+                found[name] = info.default
+        _DEFAULTS[model] = found
+    return _DEFAULTS[model]

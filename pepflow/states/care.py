@@ -15,8 +15,9 @@ from sqlmodel import Session, select
 
 from ..commands import EventContext, EventSpec, Outcome, Param, audit, choice, register, text, yes_no
 from ..config import Config
+from ..db import txcache
 from ..db.models import CarePlacement, Child, Deadline, EducationPlacement, Pep, School
-from ..deadlines import calendar_for, close_open, open_deadline, open_deadlines, open_flag
+from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ..importing import PLACEMENT_TYPES
 from .pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle, supersede
@@ -157,11 +158,9 @@ def on_left_care(ctx: EventContext) -> Outcome:
     before, _ = MACHINE.fire(pep, "left_care", child.ref)
     pep.is_current, pep.closed_on, pep.state_changed_on = False, ctx.on, ctx.on
     s.add(pep)
+    txcache.put(s, "current_pep", child.ref, None)
     reason = ctx.params.get("reason", "left care")
-    cancelled = [d for d in open_deadlines(s, child.ref)]
-    for d in cancelled:
-        d.status, d.closed_on, d.close_reason = "cancelled", ctx.on, f"left care: {reason}"
-        s.add(d)
+    cancelled = close_open(s, ctx.config, child, None, ctx.on, "cancelled", f"left care: {reason}")
     child.looked_after, child.left_care_on = False, ctx.on
     s.add(child)
     return Outcome("pep", pep.id, before, pep.state, payload={"deadlines_cancelled": len(cancelled)},
@@ -238,9 +237,8 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
     note = f"add {' and '.join(missing)} for {child.ref} and import again" if missing else ""
     for flag in flags:
         if flag.note != note:
-            flag.status, flag.closed_on = ("met" if not missing else "cancelled"), today
-            flag.close_reason = "record completed" if not missing else "superseded by a new check"
-            session.add(flag)
+            close_deadline(session, config, child, flag, today, "met" if not missing else "cancelled",
+                           "record completed" if not missing else "superseded by a new check")
     if missing and not any(f.note == note for f in flags):
         open_flag(session, child, FLAG, today, "vs_admin", note)
         done.append(f"flagged for VS admin: {note}")

@@ -22,6 +22,7 @@ from ..calendars import format_units
 from ..cohort import year_group
 from ..commands import EventContext, EventSpec, Outcome, Param, choice, date_value, register, text, whole_number
 from ..config import Config
+from ..db import txcache
 from ..db.models import Child, Deadline, Pep, PpPlusRequest
 from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
 from ..errors import InputError, TransitionNotAllowed
@@ -70,7 +71,22 @@ REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
 
 
 def current_pep(session: Session, child_ref: str) -> Pep | None:
-    return session.exec(select(Pep).where(Pep.child_ref == child_ref, Pep.is_current)).first()
+    """The child's one current PEP (None when not looked after or the record is incomplete)."""
+    return txcache.cached(session, "current_pep", child_ref, lambda: session.exec(
+        select(Pep).where(Pep.child_ref == child_ref, Pep.is_current)).first())
+
+
+def prefetch_current(session: Session, child_refs: list[str]) -> None:
+    found: dict[str, Pep | None] = {ref: None for ref in child_refs}
+    peps = list(session.exec(select(Pep).where(Pep.child_ref.in_(child_refs), Pep.is_current)))
+    for pep in peps:
+        found[pep.child_ref] = pep
+    for ref, pep in found.items():
+        txcache.put(session, "current_pep", ref, pep)
+    pending = {r.pep_id for r in session.exec(select(PpPlusRequest).where(
+        PpPlusRequest.pep_id.in_([p.id for p in peps]), PpPlusRequest.status == "requested"))}
+    for pep in peps:
+        txcache.put(session, "pp_plus_pending", pep.id, pep.id in pending)
 
 
 def allowed_events(pep: Pep | None) -> list[str]:
@@ -126,6 +142,7 @@ def supersede(session: Session, config: Config, child: Child, pep: Pep, on) -> N
     pep.is_current, pep.state_changed_on = False, on
     session.add(pep)
     session.flush()  # the new current PEP must not meet the old one in the index
+    txcache.put(session, "current_pep", child.ref, None)
 
 
 def pep_for_event(ctx: EventContext) -> tuple[Pep, str]:
@@ -256,11 +273,11 @@ def on_pp_plus_requested(ctx: EventContext) -> Outcome:
                          f"for one term is {rules.per_term_max}")
     request = PpPlusRequest(child_ref=ctx.child.ref, pep_id=pep.id, term=term, amount=amount,
                             purpose=ctx.params["purpose"], requested_on=ctx.on)
-    if pep.state in COMPLETE_STATES:  # the PEP is already quality-assured: decide now
-        ctx.session.add(request)
-        ctx.session.flush()
-        decide_pp_plus(ctx, pep, approve=True)
     ctx.session.add(request)
+    ctx.session.flush()
+    txcache.put(ctx.session, "pp_plus_pending", pep.id, True)
+    if pep.state in COMPLETE_STATES:  # the PEP is already quality-assured: decide now
+        decide_pp_plus(ctx, pep, approve=True)
     return Outcome("pep", pep.id, pep.state, pep.state,
                    messages=[f"Pupil Premium Plus request of £{amount} recorded for {term}."])
 
@@ -269,11 +286,15 @@ def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
     """Approve (within the grant year's cap) or decline the PEP's open requests."""
     rules = ctx.config.pp_plus
     year = rules.grant_year(ctx.on)
+    decisions: list[str] = []
+    if not txcache.cached(ctx.session, "pp_plus_pending", pep.id, lambda: ctx.session.exec(
+            select(PpPlusRequest.id).where(PpPlusRequest.pep_id == pep.id,
+                                           PpPlusRequest.status == "requested")).first() is not None):
+        return decisions
     approved_this_year = sum(
         r.amount for r in ctx.session.exec(select(PpPlusRequest).where(
             PpPlusRequest.child_ref == ctx.child.ref, PpPlusRequest.status == "approved"))
         if r.decided_on and rules.grant_year(r.decided_on) == year)
-    decisions = []
     for request in ctx.session.exec(select(PpPlusRequest).where(
             PpPlusRequest.pep_id == pep.id, PpPlusRequest.status == "requested")):
         request.decided_on = ctx.on
@@ -287,6 +308,7 @@ def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
             approved_this_year += request.amount
         ctx.session.add(request)
         decisions.append(f"£{request.amount} {request.status}")
+    txcache.put(ctx.session, "pp_plus_pending", pep.id, False)
     return decisions
 
 

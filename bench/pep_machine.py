@@ -1,0 +1,151 @@
+"""Cost of recording PEP events, and of the shared machine against a Machine per child.
+
+Records 3 events (meeting held, submitted, approved) on each of N children on SQLite
+through the real service (state change, deadlines and audit row, one transaction per
+event), and prints the per-event cost and total.  In the same run it times the bare
+transition on a shared machine (``MACHINE.events[name].trigger(row)``) against building
+one ``transitions.Machine`` per child.
+
+    python bench/pep_machine.py [--children 100000] [--db sqlite:///bench-pep.db]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# bench/ holds calendar.py: keep it from shadowing the standard library's calendar.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+
+from sqlmodel import Session
+from transitions import Machine
+
+from pepflow.commands import EventRequest, record_event, record_events
+from pepflow.config import load_config
+from pepflow.db import make_engine
+from pepflow.db.models import Child, Deadline, Pep, Person, School
+from pepflow.states.pep import MACHINE, TRANSITIONS, PepState
+
+TODAY = dt.date(2026, 3, 20)
+ENTERED = dt.date(2026, 1, 5)
+
+
+def build_cohort(engine, n: int) -> None:
+    """Children with a current initial PEP in 'due' and its deadline, inserted in bulk."""
+    with engine.begin() as conn:
+        conn.execute(Person.__table__.insert(), [
+            {"ref": "SW1", "role": "social_worker", "name": "SW", "email": "sw@example.org"},
+            {"ref": "DT1", "role": "designated_teacher", "name": "DT", "email": "dt@example.org"}])
+        conn.execute(School.__table__.insert(), [{"urn": "100001", "name": "School", "type": "maintained",
+                                                  "la": "", "ofsted": "good", "calendar": "default",
+                                                  "dt_ref": "DT1"}])
+        conn.execute(Child.__table__.insert(), [
+            {"ref": f"C{i:06d}", "first_name": "A", "last_name": "B", "dob": dt.date(2014, 5, 1),
+             "upn": "", "sen_status": "none", "legal_status": "care_order", "entered_care": ENTERED,
+             "school_urn": "100001", "social_worker_ref": "SW1", "in_area": True,
+             "placement_type": "", "looked_after": True} for i in range(n)])
+        conn.execute(Pep.__table__.insert(), [
+            {"id": i + 1, "child_ref": f"C{i:06d}", "cycle": "initial", "state": "due", "is_current": True,
+             "opened_on": ENTERED, "state_changed_on": ENTERED, "times_returned": 0,
+             "returned_reason": "", "imported": False} for i in range(n)])
+        conn.execute(Deadline.__table__.insert(), [
+            {"child_ref": f"C{i:06d}", "process": "pep", "process_id": i + 1, "kind": "initial_pep",
+             "rule_key": "initial_pep", "rule_version": "2010-04-01", "opened_on": ENTERED,
+             "due_on": dt.date(2026, 1, 19), "number": 10, "unit": "working", "counting": "after",
+             "calendar": "default", "source": "", "owner_role": "social_worker", "owner_ref": "SW1",
+             "status": "open", "close_reason": "", "note": "", "late_unit": ""} for i in range(n)])
+
+
+EVENTS = [("pep_meeting_held", "2026-01-14", {}), ("pep_submitted", "2026-01-20", {}),
+          ("pep_approved", "2026-01-27", {"rating": "green"})]
+
+
+def time_events_one_by_one(engine, config, first: int, n: int) -> float:
+    """One transaction per event, as the CLI and the web pages record them."""
+    start = time.perf_counter()
+    for i in range(first, first + n):
+        for name, on, params in EVENTS:
+            with Session(engine, expire_on_commit=False) as session:
+                record_event(session, config, f"C{i:06d}", name, on, TODAY, params=params)
+                session.commit()
+    return time.perf_counter() - start
+
+
+def time_events_batched(engine, config, first: int, n: int, batch: int = 500) -> float:
+    """``record_events``: batches of children, each batch one transaction."""
+    start = time.perf_counter()
+    for lo in range(first, first + n, batch):
+        refs = [f"C{i:06d}" for i in range(lo, min(lo + batch, first + n))]
+        for name, on, params in EVENTS:
+            with Session(engine, expire_on_commit=False) as session:
+                record_events(session, config, [EventRequest(r, name, on, None, params) for r in refs],
+                              TODAY)
+                session.commit()
+    return time.perf_counter() - start
+
+
+class Row:
+    def __init__(self) -> None:
+        self.state = "due"
+
+
+def time_bare(n: int) -> tuple[float, float, float]:
+    """Per event on a shared machine; per child with a Machine built for it and 1 or 3 events."""
+    rows = [Row() for _ in range(n)]
+    start = time.perf_counter()
+    for row in rows:
+        for name in ("pep_meeting_held", "pep_submitted", "pep_approved"):
+            MACHINE.machine.events[name].trigger(row)
+    shared = (time.perf_counter() - start) / (3 * n)
+
+    def machine_per_child(events: tuple[str, ...]) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            row = Row()
+            Machine(model=row, states=[s.value for s in PepState], transitions=TRANSITIONS,
+                    initial="due", auto_transitions=False)
+            for name in events:
+                getattr(row, name)()
+        return (time.perf_counter() - start) / n
+
+    one = machine_per_child(("pep_meeting_held",))
+    three = machine_per_child(("pep_meeting_held", "pep_submitted", "pep_approved"))
+    return shared, one, three
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--children", type=int, default=100_000)
+    parser.add_argument("--db", default=None)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="pepflow-bench-")
+    url = args.db or f"sqlite:///{os.path.join(folder, 'bench.db')}"
+    engine = make_engine(url)
+    config = load_config()
+    t0 = time.perf_counter()
+    build_cohort(engine, args.children)
+    setup = time.perf_counter() - t0
+    single_n = min(args.children // 10, 2_000)
+    single = time_events_one_by_one(engine, config, 0, single_n)
+    total = time_events_batched(engine, config, single_n, args.children - single_n)
+    events = 3 * (args.children - single_n)
+    shared, one, three = time_bare(min(args.children, 20_000))
+    print(f"children: {args.children:,}; events: {events:,} on {url.split(':')[0]} (cohort built in {setup:.1f} s)")
+    print(f"whole event, batched (record_events, 500 a transaction): {total / events * 1e6:,.0f} µs/event, "
+          f"{events / total:,.0f} events/s, total {total:.1f} s for {events:,} events")
+    print(f"whole event, one transaction each (record_event):    {single / (3 * single_n) * 1e6:,.0f} µs/event, "
+          f"{3 * single_n / single:,.0f} events/s ({3 * single_n:,} events)")
+    print(f"bare transition, shared machine on the row:    {shared * 1e6:,.1f} µs an event")
+    print(f"a Machine per child, built and fired once:     {one * 1e6:,.1f} µs a child "
+          f"({one / shared:.0f}x one shared-machine event)")
+    print(f"a Machine per child, built and fired 3 times:  {three * 1e6:,.1f} µs a child "
+          f"({three / (3 * shared):.0f}x three shared-machine events)")
+
+
+if __name__ == "__main__":
+    main()
