@@ -127,6 +127,7 @@ def start_cycle(session: Session, child: Child, cycle: str, on) -> Pep:
               opened_on=on, state_changed_on=on)
     session.add(pep)
     session.flush()
+    txcache.put(session, "current_pep", child.ref, pep)
     return pep
 
 
