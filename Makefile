@@ -21,6 +21,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/calendar.py
+	$(BIN)/python bench/pep_machine.py --children 100000
 
 clean:
 	rm -rf $(VENV) pepflow-demo.db*

@@ -210,11 +210,11 @@ def pep_list(
     typer.echo(f"{title} as of {when.isoformat()}: {len(rows)}")
     if not rows:
         return
-    typer.echo(f"{'child':<8} {'PEP state':<18} {'what is due':<24} {'owner':<24} {'due':<10}  overdue")
+    typer.echo(f"{'child':<8} {'PEP state':<18} {'what is due':<24} {'owner':<28} {'due':<10}  overdue")
     for r in rows:
         owner = f"{r['owner_ref'] or '-'} ({r['owner_role']})"
         late = format_units(r["days_overdue"], r["overdue_unit"]) if r["days_overdue"] else "-"
-        typer.echo(f"{r['child_ref']:<8} {r['pep_state'] or '-':<18} {r['due']:<24} {owner:<24} "
+        typer.echo(f"{r['child_ref']:<8} {r['pep_state'] or '-':<18} {r['due']:<24} {owner:<28} "
                    f"{r['due_on']:<10}  {late}")
 
 

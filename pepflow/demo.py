@@ -15,7 +15,10 @@ from sqlmodel import Session, select
 
 from .cohort import key_stage, year_group
 from .config import Config
-from .db.models import Child, School
+from .commands import EventRequest, record_events
+from .db.models import Child, Pep, School
+from .queries import pep_list
+from .states.care import bring_in
 from .importing import import_records
 
 FIRST = ["Alex", "Sam", "Jordan", "Riley", "Casey", "Morgan", "Taylor", "Jamie", "Charlie",
@@ -37,6 +40,8 @@ class DemoSummary:
     by_school_type: Counter
     by_ofsted: Counter
     out_of_area: int
+    pep_states: Counter
+    overdue: int
 
     def lines(self) -> list[str]:
         def fmt(counter: Counter) -> str:
@@ -48,6 +53,8 @@ class DemoSummary:
             f"  Schools by type:       {fmt(self.by_school_type)}",
             f"  Schools by Ofsted:     {fmt(self.by_ofsted)}",
             f"  Children at school out of the area: {self.out_of_area}",
+            f"  Current PEPs by state: {fmt(self.pep_states)}",
+            f"  PEP deadlines overdue today: {self.overdue} (see: pepflow --db … pep list --overdue)",
         ]
 
 
@@ -98,12 +105,23 @@ def _school_rows(rng: random.Random, n: int) -> list[dict[str, str]]:
 
 def _child_rows(rng: random.Random, n: int, schools: list[dict[str, str]], today: dt.date
                 ) -> list[dict[str, str]]:
+    """Children in care for a while (with their last PEP meeting and care review), a few
+    who entered care in the last fortnight, and a few whose records lack those dates."""
+    def ago(lo: int, hi: int) -> dt.date:
+        return today - dt.timedelta(days=rng.randint(lo, hi))
+
     rows = []
     for c in range(1, n + 1):
         age = rng.randint(4, 17)
         dob = today - dt.timedelta(days=age * 365 + rng.randint(0, 364))
-        entered = max(dob + dt.timedelta(days=30), today - dt.timedelta(days=rng.randint(1, 2200)))
         school = rng.choice(schools)
+        kind = rng.choices(["history", "recent", "incomplete"], [90, 6, 4])[0]
+        entered = ago(1, 12) if kind == "recent" else max(dob + dt.timedelta(days=30), ago(300, 2200))
+        last_pep = last_review = ""
+        if kind == "history":
+            # most had their last PEP last term; some are a term behind (and so overdue)
+            last_pep = (ago(230, 300) if rng.random() < 0.12 else ago(80, 150)).isoformat()
+            last_review = ago(20, 170).isoformat()
         rows.append({
             "ref": f"C{c:05d}", "first_name": rng.choice(FIRST), "last_name": rng.choice(LAST),
             "dob": dob.isoformat(), "upn": f"E{rng.randint(10**10, 10**11 - 1):011d}{rng.randint(0, 9)}",
@@ -117,8 +135,60 @@ def _child_rows(rng: random.Random, n: int, schools: list[dict[str, str]], today
             "carer_ref": f"CR{rng.randint(1, 120):03d}",
             "in_area": "yes" if school["la"] == "Example" else "no",
             "placement_type": rng.choice(["foster_la", "foster_private", "kinship", "residential"]),
+            "last_pep_meeting": last_pep, "last_care_review": last_review,
         })
     return rows
+
+
+STEPS = ["pep_meeting_scheduled", "pep_meeting_held", "pep_submitted", "pep_qa_started",
+         "pep_returned", "pep_approved", "pep_distributed"]
+
+
+def _pep_events(rng: random.Random, children: list[dict[str, str]], today: dt.date
+                ) -> list[EventRequest]:
+    """This term's PEP work, taken to a different step for each child, some of it late."""
+    requests: list[EventRequest] = []
+    for row in children:
+        last = row["last_pep_meeting"] or row["entered_care"]
+        if not row["last_pep_meeting"] and row["entered_care"] < (today - dt.timedelta(days=30)).isoformat():
+            continue  # incomplete record: nothing to build on
+        target = rng.choices(["none", *STEPS], [30, 10, 10, 10, 8, 7, 10, 15])[0]
+        if target == "none":
+            continue
+        # most work is recent; about one in six started long enough ago to be running late
+        back = rng.randint(20, 40) if rng.random() < 0.16 else rng.randint(1, 2) * (STEPS.index(target) + 1)
+        day = max(dt.date.fromisoformat(last) + dt.timedelta(days=1), today - dt.timedelta(days=back))
+
+        def step(name: str, gap: tuple[int, int], **params: str) -> None:
+            nonlocal day
+            day = min(today, day + dt.timedelta(days=rng.randint(*gap)))
+            requests.append(EventRequest(row["ref"], name, day, None, params or None))
+
+        ref_day = day
+        if target == "pep_meeting_scheduled":
+            requests.append(EventRequest(row["ref"], target, ref_day, None, {
+                "meeting_date": (today + dt.timedelta(days=rng.randint(3, 20))).isoformat()}))
+            continue
+        step("pep_meeting_held", (0, 0))
+        if rng.random() < 0.3 and year_group(dt.date.fromisoformat(row["dob"]), today) <= 11:
+            step("pp_plus_requested", (0, 0), amount=str(rng.choice([150, 250, 400])),
+                 purpose=rng.choice(["tutoring", "music lessons", "laptop", "mentoring"]))
+        path = {"pep_meeting_held": [], "pep_submitted": ["pep_submitted"],
+                "pep_qa_started": ["pep_submitted", "pep_qa_started"],
+                "pep_returned": ["pep_submitted", "pep_qa_started", "pep_returned"]}.get(target)
+        if path is None:  # approved or distributed, some after being returned once
+            path = ["pep_submitted", "pep_qa_started"]
+            if rng.random() < 0.2:
+                path += ["pep_returned", "pep_resubmitted"]
+            path += ["pep_approved"] + (["pep_distributed"] if target == "pep_distributed" else [])
+        for name in path:
+            if name == "pep_returned":
+                step(name, (1, 2), reason="targets need to be SMART")
+            elif name == "pep_approved":
+                step(name, (1, 2), rating=rng.choices(["green", "amber"], [80, 20])[0])
+            else:
+                step(name, (0, 2))
+    return requests
 
 
 def create_demo_cohort(session: Session, config: Config, today: dt.date,
@@ -129,7 +199,10 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
     person_rows = _person_rows(rng, schools)
     child_rows = _child_rows(rng, children, school_rows, today)
     for kind, rows in (("people", person_rows), ("schools", school_rows), ("children", child_rows)):
-        import_records(session, config, kind, list(enumerate(rows, start=2)), today, f"demo {kind}")
+        report = import_records(session, config, kind, list(enumerate(rows, start=2)), today, f"demo {kind}")
+    for ref in report.added:
+        bring_in(session, config, session.get(Child, ref), today)
+    record_events(session, config, _pep_events(rng, child_rows, today), today)
     kids = list(session.exec(select(Child)))
     all_schools = list(session.exec(select(School)))
     return DemoSummary(
@@ -138,4 +211,6 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
         by_school_type=Counter(s.type for s in all_schools),
         by_ofsted=Counter(s.ofsted for s in all_schools),
         out_of_area=sum(1 for k in kids if not k.in_area),
+        pep_states=Counter(p.state for p in session.exec(select(Pep).where(Pep.is_current))),
+        overdue=len(pep_list(session, config, today, overdue=True)),
     )

@@ -67,3 +67,77 @@ def test_the_installed_command_runs(tmp_path):
     result = subprocess.run([exe, "calendar", "add", "--from", "2026-01-05", "--days", "1",
                              "--unit", "fortnight"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 1 and "--unit = 'fortnight'" in result.stderr
+
+
+def _imported(cli, tmp_path, today="2025-12-22"):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    data = ROOT / "tests" / "data"
+    for kind in ("people", "schools", "children"):
+        assert cli("--db", url, "--today", today, "import", kind, str(data / f"{kind}.csv"))[0] == 0
+    return url
+
+
+def test_event_command_records_and_reports_the_new_deadlines(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_held",
+                         "--on", "2026-01-07", "--by", "SW1")
+    assert code == 0, err
+    assert "C001: pep_meeting_held recorded on 2026-01-07 (pep: due -> meeting_held)" in out
+    assert "pep_completion due 2026-01-14 (5 school days)" in out
+
+
+def test_a_refused_event_exits_non_zero_and_names_what_is_allowed(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_approved",
+                         "--on", "2026-01-07", "--set", "rating=green")
+    assert code == 1 and out == ""
+    assert "'pep_approved' is not allowed while the PEP is 'due'" in err
+    assert "Allowed now: pep_meeting_scheduled, pep_meeting_held" in err
+
+
+def test_bad_event_settings_name_the_field(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    code, _, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_scheduled",
+                       "--on", "2026-01-07", "--set", "meeting_date=next week")
+    assert code == 1 and "meeting_date = 'next week': must be a date" in err
+    code, _, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_held",
+                       "--on", "2026-01-07", "--set", "colour=blue")
+    assert code == 1 and "colour = 'blue': is not a setting of 'pep_meeting_held'" in err
+    code, _, err = cli("--db", url, "event", "C999", "pep_meeting_held", "--on", "2025-12-20")
+    assert code == 1 and "No child with reference 'C999'" in err
+
+
+def test_pep_list_overdue_shows_owner_due_date_and_days_overdue(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    code, out, _ = cli("--db", url, "--today", "2026-01-09", "pep", "list", "--overdue")
+    assert code == 0
+    assert "Overdue PEP deadlines as of 2026-01-09: 2" in out
+    assert "initial_pep" in out and "SW1 (social_worker)" in out and "3 working days" in out
+    code, out, _ = cli("--db", url, "pep", "list", "--overdue", "--as-of", "2026-01-09", "--json",
+                       "--school", "100001")
+    import json
+    data = json.loads(out)
+    assert data["count"] == 1 and data["items"][0]["due"] == "initial_pep"
+    assert set(data["items"][0]) == {"child_ref", "year_group", "school_urn", "social_worker_ref",
+                                     "pep_state", "due", "owner_role", "owner_ref", "due_on",
+                                     "days_overdue", "overdue_unit", "note"}
+
+
+def test_deadlines_and_history_of_a_child(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_held", "--on", "2026-01-07")
+    code, out, _ = cli("--db", url, "--today", "2026-01-10", "deadlines", "--child", "C001")
+    assert code == 0 and "initial_pep" in out and "met late by 1 working day" in out
+    code, out, _ = cli("--db", url, "history", "C001")
+    assert code == 0 and "pep_meeting_held" in out and "[due -> meeting_held]" in out
+
+
+def test_demo_has_peps_in_many_states_and_some_overdue(cli):
+    code, out, err = cli("--today", "2026-11-23", "demo")
+    assert code == 0, err
+    states = out.split("Current PEPs by state:")[1].splitlines()[0]
+    for state in ("meeting_scheduled", "meeting_held", "submitted", "in_qa", "returned", "approved",
+                  "distributed"):
+        assert state in states
+    overdue = int(out.split("PEP deadlines overdue today:")[1].split()[0])
+    assert overdue > 0
