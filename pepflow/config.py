@@ -75,6 +75,7 @@ class Timescales:
 
     def __init__(self, versions: dict[str, list[Timescale]]):
         self._versions = {k: sorted(v, key=lambda t: t.effective_from) for k, v in versions.items()}
+        self._starts = {k: [t.effective_from for t in v] for k, v in self._versions.items()}
 
     def keys(self) -> list[str]:
         return sorted(self._versions)
@@ -90,7 +91,7 @@ class Timescales:
         if key not in self._versions:
             raise InputError("timescale", key, "no such timescale in the configuration")
         versions = self._versions[key]
-        position = bisect_right([v.effective_from for v in versions], on) - 1
+        position = bisect_right(self._starts[key], on) - 1
         if position < 0:
             raise InputError("timescale", key, (
                 f"no version in force on {on.isoformat()}; the earliest is effective from "

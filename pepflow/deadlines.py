@@ -30,8 +30,14 @@ def calendar_name_for(session: Session, config: Config, child: Child,
         return config.settings.default_calendar
     if which != "school":
         return which
-    school = session.get(School, child.school_urn) if child.school_urn else None
+    school = _school(session, child.school_urn)
     return school.calendar if school else config.settings.default_calendar
+
+
+def _school(session: Session, urn: str | None) -> School | None:
+    if not urn:
+        return None
+    return txcache.cached(session, "school", urn, lambda: session.get(School, urn))
 
 
 def calendar_for(session: Session, config: Config, child: Child, rule: Timescale | None = None,
@@ -49,7 +55,7 @@ def owner_for(session: Session, child: Child, role: str) -> str | None:
     if role == "carer":
         return child.carer_ref
     if role in ("designated_teacher", "head_teacher", "school", "governors", "admission_authority"):
-        school = session.get(School, child.school_urn) if child.school_urn else None
+        school = _school(session, child.school_urn)
         if school is None:
             return None
         return school.head_ref if role in ("head_teacher", "governors") else school.dt_ref

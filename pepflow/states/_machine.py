@@ -32,6 +32,10 @@ class ProcessMachine:
         self.machine = Machine(model=None, states=[s.value for s in self.states],
                                transitions=self.table, initial=self.initial,
                                auto_transitions=False, model_attribute="state")
+        self._allowed = {
+            state.value: [name for name in self.events
+                          if state.value in self.machine.events[name].transitions]
+            for state in self.states}
 
     @property
     def events(self) -> list[str]:
@@ -39,11 +43,11 @@ class ProcessMachine:
 
     def allowed(self, state: str) -> list[str]:
         """The events that may be recorded while the process is in ``state``."""
-        return [name for name in self.events if state in self.machine.events[name].transitions]
+        return list(self._allowed.get(state, ()))
 
     def check(self, row: Any, event: str, case_ref: str) -> None:
         """Refuse, before anything changes, an event the current state does not allow."""
-        if event not in self.allowed(row.state):
+        if event not in self._allowed.get(row.state, ()):
             raise TransitionNotAllowed(case_ref, self.name, event, row.state, self.allowed(row.state))
 
     def fire(self, row: Any, event: str, case_ref: str) -> tuple[str, str]:
