@@ -6,6 +6,7 @@ Every ``PepflowError`` becomes one readable message on stderr and exit code 1.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -274,6 +275,104 @@ def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
         typer.echo(f"  {r['effective_on']}  {r['event']:<24}{by}{change}  {details or derived}")
 
 
+@app.command("sweep")
+def sweep_command(
+    ctx: typer.Context,
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Sweep as of this date (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent, to whom and why; write nothing."),
+) -> None:
+    """Write the reminders and escalations due today to the outbox (safe to repeat)."""
+    from .sweep import sweep
+
+    a = _app(ctx)
+    when = parse_date(as_of, "--as-of") if as_of else a.today()
+    result = sweep(a.engine, a.config, when, dry_run=dry_run)
+    if not result.working_day:
+        typer.echo(f"{when.isoformat()} is not a working day: no reminders are due.")
+        return
+    if dry_run:
+        typer.echo(f"Dry run for {when.isoformat()}: {len(result.planned)} notification(s) would be written.")
+        for n in result.planned:
+            p = n["payload"]
+            late = f", overdue by {p['overdue_text']}" if p.get("overdue_text") else ""
+            typer.echo(f"  to {n['recipient_ref']} <{n['recipient_email']}> ({p['why']}): case {p['child_ref']} "
+                       f"{p['kind']} due {p['due_on']}{late} [{n['step']}]")
+        for n in result.skipped:
+            typer.echo(f"  skipped {n['step']} of case {n['child_ref']} {n['payload']['kind']}: {n['payload']['reason']}")
+    else:
+        typer.echo(f"Sweep {when.isoformat()}: {result.deadlines_due} deadline(s) with a step due; "
+                   f"{result.written} notification(s) written, {len(result.skipped)} stale step(s) skipped.")
+    for problem in result.problems:
+        typer.echo(f"  for VS admin: {problem}")
+
+
+@app.command("dispatch")
+def dispatch_command(ctx: typer.Context) -> None:
+    """Send the pending emails now (the service does this every minute)."""
+    from .notify.mailers import mailer_from_env
+    from .notify.outbox import dispatch
+
+    a = _app(ctx)
+    mailer = mailer_from_env(a.config.notifications.delivery.folder)
+    result = dispatch(a.engine, a.config, mailer, a.clock.now())
+    typer.echo(f"{result.emails_sent} email(s) sent via {mailer.describe()} for {result.notifications_sent} "
+               f"notification(s); {result.failed_for_now} to retry, {result.failed_for_good} failed.")
+    for error in result.errors:
+        typer.echo(f"  {error}", err=True)
+
+
+@app.command("outbox")
+def outbox_command(
+    ctx: typer.Context,
+    failed: bool = typer.Option(False, "--failed", help="Only emails that failed for good."),
+    pending: bool = typer.Option(False, "--pending", help="Only emails waiting to be sent."),
+    retry: bool = typer.Option(False, "--retry", help="Put every failed email back in the queue."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The email outbox: what is waiting, sent, skipped or failed."""
+    from .notify.outbox import outbox_rows, retry_failed
+
+    a = _app(ctx)
+    if retry:
+        typer.echo(f"{retry_failed(a.engine)} failed email(s) queued again.")
+        return
+    status = "failed" if failed else "pending" if pending else None
+    rows = outbox_rows(a.engine, status)
+    if as_json:
+        _print_json([{"id": r.id, "key": r.key, "status": r.status, "to": r.recipient_ref,
+                      "email": r.recipient_email, "child_ref": r.child_ref, "step": r.step,
+                      "attempts": r.attempts, "last_error": r.last_error, "message_id": r.message_id,
+                      "created_at": r.created_at.isoformat() if r.created_at else None,
+                      "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                      "payload": r.payload} for r in rows])
+        return
+    typer.echo(f"Outbox{' (' + status + ')' if status else ''}: {len(rows)} shown, newest first")
+    for r in rows:
+        error = f"  last error: {r.last_error}" if r.last_error else ""
+        typer.echo(f"  #{r.id:<6} {r.status:<8} to {r.recipient_ref or '-':<8} case {r.child_ref or '-':<8} "
+                   f"{r.payload.get('kind', ''):<24} {r.step:<16} attempts {r.attempts}{error}")
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    demo: bool = typer.Option(False, "--demo", help="Fill an empty database with the demo cohort first."),
+) -> None:
+    """Run the service: the sweep on working-day mornings and email delivery every minute."""
+    import logging
+
+    from .scheduler import run_service
+    from .services import database_is_empty, run_demo
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
+    a = _app(ctx)
+    if demo and database_is_empty(a):
+        for line in run_demo(a):
+            typer.echo(line)
+    run_service(a)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: readable errors, non-zero exit."""
     try:
@@ -286,13 +385,22 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors from typer's click
             exc.show()
             sys.exit(exc.exit_code)
-        raise
+        if os.environ.get("PEPFLOW_DEBUG"):
+            raise
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            typer.echo(f"Error: the database could not be used: {str(exc.orig)[:300]}. If it was made by an older "
+                       "version of pepflow, start a fresh database (this version has no migrations yet).",
+                       err=True)
+        else:
+            typer.echo(f"Error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
+                       "(set PEPFLOW_DEBUG=1 to see the details)", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -289,6 +289,93 @@ def parse_pp_plus(file: str, data: dict[str, Any]) -> PpPlusRules:
     return rules
 
 
+RECIPIENTS = ("owner", "manager", "vsh", "vs_admin")
+
+
+@dataclass(frozen=True)
+class Escalation:
+    after: int
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KindPolicy:
+    reminders: tuple[int, ...]
+    escalations: tuple[Escalation, ...]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    digest: bool = True
+    immediate_kinds: tuple[str, ...] = ()
+    include_child_name: bool = False
+    max_attempts: int = 6
+    retry_after_seconds: int = 60
+    from_address: str = "pepflow@example.org"
+    folder: str = "outbox"
+    sweep_time: str = "07:00"
+    dispatch_every_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class NotificationPolicy:
+    delivery: Delivery
+    kinds: dict[str, KindPolicy]
+
+    def for_kind(self, kind: str) -> KindPolicy:
+        return self.kinds.get(kind) or self.kinds["default"]
+
+
+def parse_notifications(file: str, data: dict[str, Any]) -> NotificationPolicy:
+    """Validate notifications.toml: offsets are whole working days, recipients known."""
+    raw_delivery = dict(data.get("delivery", {}))
+    fields = Delivery.__dataclass_fields__
+    for name, value in raw_delivery.items():
+        if name not in fields:
+            raise ConfigError(file, "delivery", name, f"unknown setting (known: {', '.join(fields)})")
+        default = fields[name].default
+        expected = tuple if isinstance(default, tuple) else type(default)
+        if expected is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(file, "delivery", name, f"{value!r} is not a list of names")
+            raw_delivery[name] = tuple(value)
+        elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(file, "delivery", name, f"{value!r} is not a {expected.__name__}")
+    delivery = Delivery(**raw_delivery)
+    if delivery.max_attempts < 1 or delivery.retry_after_seconds < 1 or delivery.dispatch_every_seconds < 1:
+        raise ConfigError(file, "delivery", "max_attempts", "attempts and intervals must be at least 1")
+    try:
+        hour, minute = (int(x) for x in delivery.sweep_time.split(":"))
+        dt.time(hour, minute)
+    except (ValueError, TypeError):
+        raise ConfigError(file, "delivery", "sweep_time", f"{delivery.sweep_time!r} is not HH:MM") from None
+    kinds: dict[str, KindPolicy] = {}
+    for kind, raw in (data.get("policy") or {}).items():
+        key = f"policy.{kind}"
+        unknown = set(raw) - {"reminders", "escalations"}
+        if unknown:
+            raise ConfigError(file, key, sorted(unknown)[0], "unknown field (reminders, escalations)")
+        reminders = raw.get("reminders", [])
+        if not isinstance(reminders, list) or not all(
+                isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in reminders):
+            raise ConfigError(file, key, "reminders", f"{reminders!r} is not a list of whole working days >= 0")
+        escalations = []
+        for e in raw.get("escalations", []):
+            after, to = (e.get("after"), e.get("to")) if isinstance(e, dict) else (None, None)
+            if not isinstance(after, int) or isinstance(after, bool) or after < 1:
+                raise ConfigError(file, key, "escalations.after", f"{after!r} is not a whole number of working days >= 1")
+            if isinstance(to, str):
+                to = [to]
+            if not isinstance(to, list) or not to or any(t not in RECIPIENTS for t in to):
+                raise ConfigError(file, key, "escalations.to", f"{to!r}: recipients are {', '.join(RECIPIENTS)}")
+            escalations.append(Escalation(after, tuple(to)))
+        kinds[kind] = KindPolicy(tuple(sorted(set(reminders), reverse=True)),
+                                 tuple(sorted(escalations, key=lambda x: x.after)))
+    if "default" not in kinds:
+        raise ConfigError(file, "policy.default", None, "a default policy is required")
+    return NotificationPolicy(delivery, kinds)
+
+
 @dataclass
 class Config:
     directory: Path
@@ -296,6 +383,7 @@ class Config:
     timescales: Timescales
     calendars: dict[str, Calendar]
     pp_plus: PpPlusRules = field(default_factory=PpPlusRules)
+    notifications: NotificationPolicy | None = None
     raw_files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def calendar(self, name: str | None = None, school_urn: str | None = None) -> Calendar:
@@ -333,6 +421,7 @@ def load_config(directory: str | Path | None = None) -> Config:
     settings_data: dict[str, Any] = {}
     pp_plus_data: dict[str, Any] = {}
     funding_file = "funding.toml"
+    notifications_file = "notifications.toml"
     raw_files: dict[str, dict[str, Any]] = {}
     for layer in layers:
         path = layer / "timescales.toml"
@@ -347,9 +436,13 @@ def load_config(directory: str | Path | None = None) -> Config:
         if path.exists():
             pp_plus_data.update(_read_toml(path).get("pp_plus", {}))
             funding_file = str(path)
-        for extra in ("notifications.toml",):
-            if (layer / extra).exists():
-                raw_files.setdefault(extra, {}).update(_read_toml(layer / extra))
+        path = layer / "notifications.toml"
+        if path.exists():
+            layer_data = _read_toml(path)
+            merged = raw_files.setdefault("notifications.toml", {})
+            merged.setdefault("delivery", {}).update(layer_data.get("delivery", {}))
+            merged.setdefault("policy", {}).update(layer_data.get("policy", {}))
+            notifications_file = str(path)
     unknown = set(settings_data) - set(Settings.__dataclass_fields__)
     if unknown:
         raise ConfigError("pepflow.toml", "settings", sorted(unknown)[0], "unknown setting")
@@ -364,7 +457,8 @@ def load_config(directory: str | Path | None = None) -> Config:
                 raise ConfigError("timescales.toml", key, "calendar",
                                   f"{version.calendar!r} is not 'school', 'la' or a calendar name")
     pp_plus = parse_pp_plus(funding_file, {"pp_plus": pp_plus_data})
-    return Config(chosen, settings, timescales, calendars, pp_plus, raw_files)
+    notifications = parse_notifications(notifications_file, raw_files.get("notifications.toml", {}))
+    return Config(chosen, settings, timescales, calendars, pp_plus, notifications, raw_files)
 
 
 def config_from_env(directory: str | None = None) -> Config:

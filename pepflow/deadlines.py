@@ -17,6 +17,7 @@ from .calendars import Calendar
 from .config import Config, Timescale
 from .db.models import Child, Deadline, Person, School, new_row
 from .rules.deadlines import due_date, lateness
+from .rules.escalation import first_step_on
 
 OPEN = "open"
 CLOSED_STATUSES = ("met", "met_late", "missed", "cancelled")
@@ -46,22 +47,24 @@ def calendar_for(session: Session, config: Config, child: Child, rule: Timescale
     return config.calendar(name or calendar_name_for(session, config, child, rule), child.school_urn)
 
 
+def owner_ref_for(role: str, social_worker_ref: str | None, iro_ref: str | None,
+                  carer_ref: str | None, dt_ref: str | None, head_ref: str | None,
+                  vsh_ref: str | None) -> str | None:
+    """Who owns a deadline of ``role`` for a child (pure; None: a team, or nobody known)."""
+    return {
+        "social_worker": social_worker_ref, "iro": iro_ref, "carer": carer_ref,
+        "designated_teacher": dt_ref, "school": dt_ref, "admission_authority": dt_ref,
+        "head_teacher": head_ref, "governors": head_ref, "vsh": vsh_ref,
+    }.get(role)
+
+
 def owner_for(session: Session, child: Child, role: str) -> str | None:
     """The person who owns a deadline of ``role`` for this child, when one is known."""
-    if role == "social_worker":
-        return child.social_worker_ref
-    if role == "iro":
-        return child.iro_ref
-    if role == "carer":
-        return child.carer_ref
-    if role in ("designated_teacher", "head_teacher", "school", "governors", "admission_authority"):
-        school = _school(session, child.school_urn)
-        if school is None:
-            return None
-        return school.head_ref if role in ("head_teacher", "governors") else school.dt_ref
-    if role == "vsh":
-        return session.exec(select(Person.ref).where(Person.role == "vsh")).first()
-    return None  # vs_admin and other team roles: the team's queue
+    school = _school(session, child.school_urn)
+    vsh = txcache.cached(session, "vsh", None, lambda: session.exec(
+        select(Person.ref).where(Person.role == "vsh").order_by(Person.ref)).first()) if role == "vsh" else None
+    return owner_ref_for(role, child.social_worker_ref, child.iro_ref, child.carer_ref,
+                         school.dt_ref if school else None, school.head_ref if school else None, vsh)
 
 
 def open_deadline(session: Session, config: Config, child: Child, key: str, start: dt.date,
@@ -71,10 +74,11 @@ def open_deadline(session: Session, config: Config, child: Child, key: str, star
     rule = config.timescales.rule(key, start)
     cal_name = calendar_name_for(session, config, child, rule)
     cal = calendar_for(session, config, child, name=cal_name)
+    due_on = due_on or due_date(rule, start, cal)
     deadline = new_row(
         Deadline, child_ref=child.ref, process=process, process_id=process_id, kind=kind or key,
-        rule_key=key, rule_version=rule.version, opened_on=opened_on or start,
-        due_on=due_on or due_date(rule, start, cal), number=rule.number, unit=rule.unit,
+        rule_key=key, rule_version=rule.version, opened_on=opened_on or start, due_on=due_on,
+        next_step_on=first_reminder_on(config, kind or key, due_on), number=rule.number, unit=rule.unit,
         counting=rule.counting, calendar=cal_name, source=rule.source, owner_role=rule.owner,
         owner_ref=owner_for(session, child, rule.owner), note=note,
     )
@@ -83,12 +87,20 @@ def open_deadline(session: Session, config: Config, child: Child, key: str, star
     return deadline
 
 
-def open_flag(session: Session, child: Child, kind: str, on: dt.date, owner_role: str,
+def first_reminder_on(config: Config, kind: str, due_on: dt.date) -> dt.date | None:
+    """When the sweep first has something to send for a deadline of ``kind``."""
+    if config.notifications is None:
+        return None
+    return first_step_on(config.notifications.for_kind(kind), due_on, config.calendar())
+
+
+def open_flag(session: Session, config: Config, child: Child, kind: str, on: dt.date, owner_role: str,
               note: str, process: str = "pep") -> Deadline:
     """An item for someone to act on that no timescale governs (e.g. a record to complete)."""
-    flag = Deadline(child_ref=child.ref, process=process, kind=kind, rule_key=kind,
-                    rule_version="", opened_on=on, due_on=on, number=0, unit="calendar",
-                    source="pepflow", owner_role=owner_role, note=note)
+    flag = new_row(Deadline, child_ref=child.ref, process=process, kind=kind, rule_key=kind,
+                   rule_version="", opened_on=on, due_on=on, number=0, unit="calendar",
+                   source="pepflow", owner_role=owner_role, note=note,
+                   next_step_on=first_reminder_on(config, kind, on))
     session.add(flag)
     _cached_open(session, child.ref).append(flag)
     return flag

@@ -63,3 +63,8 @@ def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,
 
     with session_scope(app.engine) as session:
         return record_event(session, app.config, child_ref, event, on, app.today(), by, params)
+
+
+def database_is_empty(app: App) -> bool:
+    with session_scope(app.engine) as session:
+        return session.exec(select(func.count()).select_from(Child)).one() == 0

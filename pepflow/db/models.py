@@ -105,6 +105,7 @@ class Deadline(Table, table=True):
         Index("ix_deadline_status_due", "status", "due_on"),
         Index("ix_deadline_child_status", "child_ref", "status"),
         Index("ix_deadline_process", "process", "process_id", "status"),
+        Index("ix_deadline_sweep", "status", "next_step_on"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     child_ref: str = Field(foreign_key="child.ref")
@@ -128,6 +129,8 @@ class Deadline(Table, table=True):
     late_unit: str = ""  # the unit days_late is counted in
     close_reason: str = ""
     note: str = ""
+    next_step_on: Optional[dt.date] = None  # when the sweep next has a reminder or escalation
+    last_step: str = ""  # the last reminder or escalation step handled
 
 
 class Pep(Table, table=True):
@@ -209,6 +212,8 @@ class Notification(Table, table=True):
     sent_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
     message_id: str = ""
     last_error: str = ""
+    claim_token: str = ""  # set by the dispatcher that is sending it
+    claimed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     payload_version: int = 1
 

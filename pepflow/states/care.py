@@ -240,7 +240,7 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
             close_deadline(session, config, child, flag, today, "met" if not missing else "cancelled",
                            "record completed" if not missing else "superseded by a new check")
     if missing and not any(f.note == note for f in flags):
-        open_flag(session, child, FLAG, today, "vs_admin", note)
+        open_flag(session, config, child, FLAG, today, "vs_admin", note)
         done.append(f"flagged for VS admin: {note}")
     if done:
         audit(session, child.ref, "pep", "imported", today, {"derived": done},

@@ -1,0 +1,1 @@
+"""Notifications: templates, the outbox dispatcher and the mailers that deliver."""

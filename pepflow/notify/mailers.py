@@ -1,0 +1,119 @@
+"""Deliver email: to an SMTP server (aiosmtplib), or to a folder of .eml files.
+
+SMTP settings come from environment variables only, never from config files:
+PEPFLOW_SMTP_HOST, PEPFLOW_SMTP_PORT (default 587, or 465 with TLS), PEPFLOW_SMTP_USERNAME,
+PEPFLOW_SMTP_PASSWORD, PEPFLOW_SMTP_SECURITY (starttls, tls or none; default starttls).
+Without PEPFLOW_SMTP_HOST, emails are written to the configured folder (default ``outbox/``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import InputError
+
+
+class Mailer(Protocol):
+    def describe(self) -> str: ...
+
+    async def send_many(self, messages: list[EmailMessage]) -> list[Exception | None]:
+        """Send each message; the result for each is None (sent) or the error."""
+
+
+class FolderMailer:
+    """Writes each message to ``folder/<message-id>.eml``: a new user sees what would be sent."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def describe(self) -> str:
+        return f"folder {self.folder}"
+
+    async def send_many(self, messages: list[EmailMessage]) -> list[Exception | None]:
+        results: list[Exception | None] = []
+        for msg in messages:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                name = re.sub(r"[^A-Za-z0-9.@_-]", "", msg["Message-ID"]) + ".eml"
+                tmp = self.folder / (name + ".tmp")
+                tmp.write_bytes(msg.as_bytes())
+                tmp.replace(self.folder / name)  # same Message-ID, same file: never two copies
+                results.append(None)
+            except OSError as exc:
+                results.append(exc)
+        return results
+
+
+@dataclass
+class SMTPMailer:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    security: str = "starttls"
+    connections: int = 4
+    timeout: float = 30.0
+
+    def describe(self) -> str:
+        return f"SMTP {self.host}:{self.port} ({self.security})"
+
+    async def send_many(self, messages: list[EmailMessage]) -> list[Exception | None]:
+        import aiosmtplib
+
+        results: list[Exception | None] = [None] * len(messages)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(len(messages)):
+            queue.put_nowait(i)
+
+        async def worker() -> None:
+            client = None
+            while not queue.empty():
+                i = queue.get_nowait()
+                try:
+                    if client is None:
+                        client = aiosmtplib.SMTP(
+                            hostname=self.host, port=self.port, timeout=self.timeout,
+                            use_tls=self.security == "tls",
+                            start_tls=True if self.security == "starttls" else False)
+                        await client.connect()
+                        if self.username:
+                            await client.login(self.username, self.password or "")
+                    await client.send_message(messages[i])
+                except Exception as exc:  # recorded per message; retried later with backoff
+                    results[i] = exc
+                    if client is not None:
+                        try:
+                            client.close()
+                        except Exception:
+                            pass
+                    client = None
+            if client is not None:
+                try:
+                    await client.quit()
+                except Exception:
+                    pass
+
+        await asyncio.gather(*(worker() for _ in range(max(1, min(self.connections, len(messages))))))
+        return results
+
+
+def mailer_from_env(folder: str) -> Mailer:
+    host = os.environ.get("PEPFLOW_SMTP_HOST")
+    if not host:
+        return FolderMailer(folder)
+    security = os.environ.get("PEPFLOW_SMTP_SECURITY", "starttls").lower()
+    if security not in ("starttls", "tls", "none"):
+        raise InputError("PEPFLOW_SMTP_SECURITY", security, "must be starttls, tls or none")
+    port_text = os.environ.get("PEPFLOW_SMTP_PORT") or ("465" if security == "tls" else "587")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise InputError("PEPFLOW_SMTP_PORT", port_text, "must be a port number") from None
+    return SMTPMailer(host, port, os.environ.get("PEPFLOW_SMTP_USERNAME") or None,
+                      os.environ.get("PEPFLOW_SMTP_PASSWORD") or None, security)

@@ -1,0 +1,86 @@
+"""``pepflow run``: the sweep on working-day mornings and the dispatcher every minute.
+
+APScheduler 3 runs two plain jobs in a memory job store (deadlines are rows in the
+database, never scheduler jobs).  A catch-up sweep runs at start-up, so a service that
+was down sends today's current step for every deadline.  SIGINT or SIGTERM stop it
+cleanly: the job in progress finishes (a send is either recorded or left to be
+released and retried).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .app import App
+from .clock import LONDON
+from .notify.mailers import mailer_from_env
+from .notify.outbox import dispatch
+from .sweep import sweep
+
+log = logging.getLogger("pepflow.run")
+
+
+def sweep_job(app: App) -> None:
+    today = app.today()
+    result = sweep(app.engine, app.config, today)
+    if not result.working_day:
+        log.info("sweep %s: not a working day, nothing due", today)
+        return
+    log.info("sweep %s: %d deadlines with a step due, %d notifications written, %d skipped, %d problems",
+             today, result.deadlines_due, result.written, len(result.skipped), len(result.problems))
+
+
+def dispatch_job(app: App, mailer) -> None:
+    result = dispatch(app.engine, app.config, mailer, app.clock.now())
+    if result.claimed:
+        log.info("dispatch: %d emails sent (%d notifications) by %s; %d to retry, %d failed",
+                 result.emails_sent, result.notifications_sent, mailer.describe(),
+                 result.failed_for_now, result.failed_for_good)
+    for error in result.errors:
+        log.warning("dispatch: %s", error)
+
+
+def _safe(job: Callable[[], None], name: str) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # a failing job is logged; the service keeps going
+            log.exception("%s failed", name)
+    return run
+
+
+def run_service(app: App, stop: threading.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
+    delivery = app.config.notifications.delivery
+    mailer = mailer_from_env(delivery.folder)
+    hour, minute = (int(x) for x in delivery.sweep_time.split(":"))
+    stop = stop or threading.Event()
+    scheduler = BackgroundScheduler(timezone=LONDON)
+    scheduler.add_job(_safe(lambda: sweep_job(app), "sweep"), CronTrigger(
+        day_of_week="mon-fri", hour=hour, minute=minute, timezone=LONDON), id="sweep",
+        max_instances=1, coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(_safe(lambda: dispatch_job(app, mailer), "dispatch"),
+                      IntervalTrigger(seconds=delivery.dispatch_every_seconds), id="dispatch",
+                      max_instances=1, coalesce=True)
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    log.info("pepflow running on %s; email via %s; sweep at %s on working days; Ctrl+C to stop",
+             app.url, mailer.describe(), delivery.sweep_time)
+    _safe(lambda: sweep_job(app), "catch-up sweep")()
+    _safe(lambda: dispatch_job(app, mailer), "dispatch")()
+    scheduler.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        log.info("stopping: waiting for the job in progress to finish")
+        scheduler.shutdown(wait=True)
+        log.info("stopped")

@@ -1,0 +1,223 @@
+"""The deadline sweep: turn the reminders and escalations due today into outbox rows.
+
+One indexed query reads the open deadlines whose next step has come (``status``,
+``next_step_on``); the policy decides the current step of each; the rows are written with
+``INSERT … ON CONFLICT DO NOTHING`` on a unique key per (deadline, step, recipient), so a
+second sweep, or two at once, never makes a second row.  After downtime only the
+current step is sent; the steps passed over are written as ``skipped``.  A missing person
+or email address becomes an item for VS admin, never a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from .calendars import format_units
+from .clock import SystemClock
+from .commands import audit, write_audit
+from .config import Config
+from .db.models import Child, Deadline, Notification, Person, School
+from .deadlines import owner_ref_for
+from .rules.escalation import Step, decide, plan
+
+log = logging.getLogger("pepflow.sweep")
+ROLE_NAMES = {"social_worker": "social worker", "designated_teacher": "designated teacher",
+              "iro": "IRO", "vs_admin": "VS admin", "vsh": "Virtual School Head",
+              "team_manager": "team manager", "head_teacher": "head teacher"}
+
+
+@dataclass
+class SweepResult:
+    as_of: dt.date
+    working_day: bool
+    deadlines_due: int = 0
+    planned: list[dict[str, Any]] = field(default_factory=list)  # notification rows
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    written: int = 0
+    failed_deadlines: list[int] = field(default_factory=list)
+
+
+class _Directory:
+    """People and schools, read once per sweep (hundreds of rows, not the cohort)."""
+
+    def __init__(self, session: Session):
+        self.people = {p.ref: p for p in session.execute(select(Person)).scalars()}
+        self.schools = {s.urn: s for s in session.execute(select(School)).scalars()}
+        self.by_role: dict[str, list[Person]] = {}
+        for p in sorted(self.people.values(), key=lambda p: p.ref):
+            self.by_role.setdefault(p.role, []).append(p)
+
+    def first(self, role: str) -> str | None:
+        people = self.by_role.get(role)
+        return people[0].ref if people else None
+
+
+def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[Person, str]], list[str]]:
+    """(person, why) for each recipient of ``step``; and the problems found on the way."""
+    school = d.schools.get(row.school_urn) if row.school_urn else None
+    owner_ref = owner_ref_for(row.owner_role, row.social_worker_ref, row.iro_ref, row.carer_ref,
+                              school.dt_ref if school else None, school.head_ref if school else None,
+                              d.first("vsh"))
+    owner = d.people.get(owner_ref) if owner_ref else None
+    found: list[tuple[Person, str]] = []
+    problems: list[str] = []
+    role_name = ROLE_NAMES.get(row.owner_role, row.owner_role.replace("_", " "))
+    for target in step.to:
+        if target == "owner":
+            if row.owner_role in ("vs_admin", "vs_officer") and owner is None:
+                found += [(p, "owner") for p in d.by_role.get(row.owner_role, [])]
+            elif owner is not None:
+                found.append((owner, "owner"))
+            elif row.owner_role in ("designated_teacher", "school", "admission_authority", "head_teacher",
+                                    "governors") and row.school_urn:
+                problems.append(f"no {role_name} recorded for school {row.school_urn}")
+            else:
+                problems.append(f"no {role_name} recorded for {row.child_ref}")
+        elif target == "manager":
+            manager_ref = owner.manager_ref if owner else None
+            if manager_ref is None and owner is not None and owner.role == "designated_teacher" and school:
+                manager_ref = school.head_ref
+            manager = d.people.get(manager_ref) if manager_ref else None
+            if manager is not None:
+                found.append((manager, f"manager of {owner.ref}"))
+            elif owner is not None:
+                problems.append(f"no manager recorded for {owner.ref} ({ROLE_NAMES.get(owner.role, owner.role)})")
+        else:
+            people = d.by_role.get(target, [])
+            found += [(p, ROLE_NAMES[target]) for p in people]
+            if not people:
+                problems.append(f"nobody has the role {target}")
+    with_email = []
+    for person, why in found:
+        if person.email:
+            with_email.append((person, why))
+        elif person.role == "designated_teacher" and row.school_urn:
+            problems.append(f"no DT email for school {row.school_urn} ({person.ref})")
+        else:
+            problems.append(f"no email for {person.ref} ({ROLE_NAMES.get(person.role, person.role)})")
+    unique = {p.ref: (p, why) for p, why in with_email}
+    return list(unique.values()), problems
+
+
+def _payload(config: Config, row: Any, step: Step, as_of: dt.date, why: str) -> dict[str, Any]:
+    cal = config.calendar()
+    overdue = cal.between(row.due_on, as_of, "working") if as_of > row.due_on else 0
+    rule = config.timescales.versions(row.kind)[-1] if row.kind in config.timescales else None
+    payload = {
+        "kind": row.kind, "what": (rule.description if rule else row.note or row.kind.replace("_", " ")),
+        "child_ref": row.child_ref, "due_on": row.due_on.isoformat(), "days_overdue": overdue,
+        "overdue_text": format_units(overdue, "working") if overdue else "",
+        "step": step.name, "why": why, "note": row.note,
+        "link": f"{config.settings.base_url.rstrip('/')}/children/{row.child_ref}",
+    }
+    if config.notifications.delivery.include_child_name:
+        payload["child_name"] = f"{row.first_name} {row.last_name}"
+    return payload
+
+
+_ROW_DEFAULTS = {"deadline_id": None, "child_ref": None, "recipient_ref": None, "recipient_email": "",
+                 "step": "", "status": "pending", "attempts": 0, "message_id": "", "last_error": "",
+                 "claim_token": "", "payload_version": 1}
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[str]:
+    """Insert outbox rows, skipping keys already there; returns the keys actually written."""
+    if not rows:
+        return []
+    rows = [{**_ROW_DEFAULTS, **r} for r in rows]  # one shape for executemany
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Notification.__table__).on_conflict_do_nothing(index_elements=["key"])
+    written = session.execute(statement.returning(Notification.__table__.c.key), rows,
+                              execution_options={"sort_by_parameter_order": True})
+    return [key for (key,) in written]
+
+
+def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False) -> SweepResult:
+    """Write the notifications due on ``as_of`` (nothing on a weekend or bank holiday)."""
+    cal = config.calendar()
+    policy = config.notifications
+    result = SweepResult(as_of, cal.is_working_day(as_of))
+    if not result.working_day:
+        return result
+    now = SystemClock().now()
+    with Session(engine) as session:
+        d = _Directory(session)
+        rows = session.execute(
+            select(Deadline.id, Deadline.kind, Deadline.due_on, Deadline.child_ref, Deadline.owner_role,
+                   Deadline.last_step, Deadline.note, Child.social_worker_ref, Child.iro_ref,
+                   Child.carer_ref, Child.school_urn, Child.first_name, Child.last_name)
+            .join(Child, Child.ref == Deadline.child_ref)
+            .where(Deadline.status == "open", Deadline.next_step_on <= as_of)).all()
+        result.deadlines_due = len(rows)
+        updates: list[dict[str, Any]] = []
+        admin_items: dict[str, str] = {}
+        for row in rows:
+            try:
+                steps = plan(policy.for_kind(row.kind), row.due_on, cal)
+                decision = decide(steps, row.last_step, as_of)
+                for stale in decision.stale:
+                    result.skipped.append({
+                        "key": f"{row.id}:{stale.name}:skipped", "deadline_id": row.id,
+                        "child_ref": row.child_ref, "step": stale.name, "status": "skipped",
+                        "created_at": now, "payload": {"kind": row.kind, "step": stale.name,
+                                                       "reason": f"passed over: the current step is "
+                                                                 f"{decision.current.name if decision.current else 'none'}"}})
+                last = decision.current.name if decision.current else (
+                    decision.stale[-1].name if decision.stale else row.last_step)
+                if decision.current:
+                    people, problems = _recipients(decision.current, row, d)
+                    for problem in problems:
+                        admin_items.setdefault(problem, row.child_ref)
+                    for person, why in people:
+                        result.planned.append({
+                            "key": f"{row.id}:{decision.current.name}:{person.ref}", "deadline_id": row.id,
+                            "child_ref": row.child_ref, "recipient_ref": person.ref,
+                            "recipient_email": person.email, "step": decision.current.name,
+                            "status": "pending", "created_at": now,
+                            "payload": _payload(config, row, decision.current, as_of, why)})
+                updates.append({"deadline_id": row.id, "next": decision.next_on, "last": last})
+            except Exception as exc:  # one broken case never blocks the rest
+                log.exception("sweep: deadline %s of %s failed", row.id, row.child_ref)
+                result.failed_deadlines.append(row.id)
+                result.problems.append(f"deadline {row.id} of {row.child_ref}: {exc}")
+        for problem, child_ref in sorted(admin_items.items()):
+            result.problems.append(problem)
+            for admin in d.by_role.get("vs_admin", []):
+                if admin.email:
+                    result.planned.append({
+                        "key": f"missing:{problem}:{as_of.isoformat()}:{admin.ref}", "deadline_id": None,
+                        "child_ref": child_ref, "recipient_ref": admin.ref, "recipient_email": admin.email,
+                        "step": "missing_contact", "status": "pending", "created_at": now,
+                        "payload": {"kind": "missing_contact", "what": problem, "child_ref": child_ref,
+                                    "due_on": as_of.isoformat(), "days_overdue": 0, "overdue_text": "",
+                                    "step": "missing_contact", "why": "VS admin", "note": "",
+                                    "link": f"{config.settings.base_url.rstrip('/')}/children/{child_ref}"}})
+        if dry_run:
+            return result
+        written = set(_insert_ignoring_duplicates(session, result.planned + result.skipped))
+        result.written = sum(1 for r in result.planned if r["key"] in written)
+        if updates:
+            session.execute(
+                update(Deadline.__table__)
+                .where(Deadline.__table__.c.id == bindparam("deadline_id"),
+                       Deadline.__table__.c.status == "open")
+                .values(next_step_on=bindparam("next"), last_step=bindparam("last")),
+                updates)
+        for r in result.skipped:
+            if r["key"] in written:
+                audit(session, r["child_ref"], "notify", "notification_skipped", as_of,
+                      {"deadline_id": r["deadline_id"], **r["payload"]})
+        write_audit(session)
+        session.commit()
+    return result
