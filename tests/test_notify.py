@@ -1,0 +1,264 @@
+"""Reminders and escalations: the sweep, the outbox and delivery to a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import socket
+import threading
+
+import pytest
+from aiosmtpd.controller import Controller
+from hypothesis import given, settings, strategies as st
+from sqlmodel import Session, select
+
+from pepflow.config import ConfigError, load_config
+from pepflow.db import Event, Notification, Person
+from pepflow.db.engine import session_scope
+from pepflow.notify.mailers import FolderMailer, SMTPMailer
+from pepflow.notify.outbox import dispatch
+from pepflow.rules.escalation import decide, plan
+from pepflow.sweep import sweep
+
+from .conftest import d
+from .test_pep import add_child, event, world  # noqa: F401  (fixture)
+
+NOW = dt.datetime(2026, 1, 12, 8, 0, tzinfo=dt.timezone.utc)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def mailer_for(controller) -> SMTPMailer:
+    return SMTPMailer("127.0.0.1", controller.port, security="none", timeout=5)
+
+
+def rows(engine, **where):
+    with Session(engine) as s:
+        query = select(Notification)
+        for k, v in where.items():
+            query = query.where(getattr(Notification, k) == v)
+        return list(s.exec(query.order_by(Notification.id)))
+
+
+def test_every_step_of_a_plan_is_on_a_working_day(cal, config):
+    """Offsets are working days: a reminder never falls on a weekend or a bank holiday."""
+    policy = config.notifications.for_kind("default")
+    for due in (d("2025-12-27"), d("2026-01-01"), d("2026-05-04"), d("2026-08-31")):
+        for step in plan(policy, due, cal):
+            assert cal.is_working_day(step.on), (due, step)
+
+
+@settings(max_examples=200, deadline=None)
+@given(due=st.dates(min_value=dt.date(2024, 9, 1), max_value=dt.date(2027, 6, 30)))
+def test_steps_are_working_days_for_any_due_date(cal, config, due):
+    for step in plan(config.notifications.for_kind("default"), due, cal):
+        assert cal.is_working_day(step.on)
+
+
+def test_after_downtime_only_the_current_step_is_due_and_earlier_ones_are_stale(cal, config):
+    steps = plan(config.notifications.for_kind("default"), d("2026-01-20"), cal)
+    decision = decide(steps, "", d("2026-01-20"))
+    assert decision.current.name == "remind_0"
+    assert [s.name for s in decision.stale] == ["remind_5", "remind_1"]
+    assert decision.next_on == d("2026-01-22")  # escalate_2: two working days overdue
+
+
+def test_a_weekend_is_never_a_reminder_day(world, config):  # noqa: F811
+    add_child(world, config, d("2025-12-18"))
+    result = sweep(world, config, d("2026-01-10"))  # Saturday
+    assert not result.working_day and rows(world) == []
+
+
+def test_a_sweep_twice_writes_each_step_once(world, config):  # noqa: F811
+    """Initial PEP due 6 Jan: on Tue 30 Dec the 5-working-day reminder goes to the social worker."""
+    add_child(world, config, d("2025-12-18"))
+    first = sweep(world, config, d("2025-12-30"))
+    again = sweep(world, config, d("2025-12-30"))
+    written = rows(world, status="pending")
+    assert first.written == len(written) and again.written == 0
+    initial = [r for r in written if r.payload["kind"] == "initial_pep"]
+    assert [(r.recipient_ref, r.step) for r in initial] == [("SW1", "remind_5")]
+    assert initial[0].payload["child_ref"] == "C100" and "first_name" not in initial[0].payload
+
+
+def test_three_days_of_downtime_send_the_current_step_and_skip_the_stale(world, config):  # noqa: F811
+    """Down from 1 to 6 Jan: on 6 Jan the on-the-day reminder goes; 5- and 1-day ones are skipped."""
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2025-12-30"))
+    result = sweep(world, config, d("2026-01-06"))
+    initial = [r for r in rows(world) if r.payload.get("kind") == "initial_pep"]
+    assert {r.step: r.status for r in initial} == {
+        "remind_5": "pending", "remind_1": "skipped", "remind_0": "pending"}
+    assert any(s["step"] == "remind_1" for s in result.skipped)
+    with Session(world) as s:
+        audit = s.exec(select(Event).where(Event.name == "notification_skipped")).all()
+    assert any(a.payload["step"] == "remind_1" and a.child_ref == "C100" for a in audit)
+
+
+def test_escalation_goes_to_the_owners_manager_and_vs_admin(world, config):  # noqa: F811
+    with session_scope(world) as s:
+        s.add(Person(ref="VSA1", role="vs_admin", name="Admin", email="vsa1@example.org"))
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2026-01-08"))  # initial PEP 2 working days overdue
+    initial = [r for r in rows(world, status="pending") if r.payload.get("kind") == "initial_pep"]
+    assert {(r.recipient_ref, r.step) for r in initial} == {("TM1", "escalate_2"), ("VSA1", "escalate_2")}
+    assert initial[0].payload["days_overdue"] == 2
+
+
+def test_a_missing_email_becomes_an_item_for_vs_admin_not_a_crash(world, config):  # noqa: F811
+    with session_scope(world) as s:
+        s.add(Person(ref="VSA1", role="vs_admin", name="Admin", email="vsa1@example.org"))
+        s.get(Person, "DT1").email = ""
+    add_child(world, config, d("2025-12-18"))
+    event(world, config, "C100", "pep_meeting_held", "2026-01-05")
+    result = sweep(world, config, d("2026-01-12"))  # completion due on the day
+    assert "no DT email for school 100001 (DT1)" in result.problems
+    items = [r for r in rows(world) if r.step == "missing_contact"]
+    assert [(r.recipient_ref, r.payload["what"]) for r in items] == [
+        ("VSA1", "no DT email for school 100001 (DT1)")]
+
+
+def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, config, smtp):  # noqa: F811
+    controller, inbox = smtp
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2025-12-30"))
+    result = dispatch(world, config, mailer_for(controller), NOW)
+    assert result.emails_sent == 1 and len(inbox.messages) == 1  # the social worker's reminder
+    by_rcpt = {m.rcpt_tos[0]: m.content.decode() for m in inbox.messages}
+    body = by_rcpt["sw1@example.org"]
+    assert "C100" in body and "2026-01-06" in body and "/children/C100" in body
+    assert "Test" not in body and "Child" not in body.replace("Children", "")  # no name
+    assert all(r.status == "sent" and r.message_id for r in rows(world) if r.recipient_ref)
+    with Session(world) as s:
+        assert len(s.exec(select(Event).where(Event.name == "notification_sent")).all()) == 1
+
+
+def test_server_down_then_up_retries_and_delivers_once(world, config):  # noqa: F811
+    """None lost, none twice: failures wait with backoff, then go when the server is back."""
+    port = free_port()
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2025-12-30"))
+    down = dispatch(world, config, SMTPMailer("127.0.0.1", port, security="none", timeout=2), NOW)
+    assert down.emails_sent == 0 and down.failed_for_now == 1
+    pending = rows(world, status="pending")
+    assert all(r.attempts == 1 and r.next_attempt_at > NOW for r in pending)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = SMTPMailer("127.0.0.1", port, security="none", timeout=5)
+        assert dispatch(world, config, mailer, NOW + dt.timedelta(seconds=30)).claimed == 0  # backing off
+        later = dispatch(world, config, mailer, NOW + dt.timedelta(minutes=5))
+        again = dispatch(world, config, mailer, NOW + dt.timedelta(minutes=10))
+    finally:
+        controller.stop()
+    assert later.emails_sent == 1 and again.claimed == 0 and len(inbox.messages) == 1
+
+
+def test_failures_stop_after_max_attempts_and_show_as_failed(world, config):  # noqa: F811
+    port = free_port()
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2025-12-30"))
+    mailer = SMTPMailer("127.0.0.1", port, security="none", timeout=1)
+    when = NOW
+    for _ in range(config.notifications.delivery.max_attempts):
+        dispatch(world, config, mailer, when)
+        when += dt.timedelta(days=1)
+    failed = rows(world, status="failed")
+    assert len(failed) == 1 and all("Error" in r.last_error for r in failed)
+
+
+def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config, smtp):  # noqa: F811
+    controller, inbox = smtp
+    for i in range(20):
+        add_child(world, config, d("2025-12-18"), ref=f"C{i:03d}")
+    errors: list[Exception] = []
+
+    def run(fn):
+        try:
+            fn()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(lambda: sweep(world, config, d("2025-12-30")),))
+               for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors
+    keys = [r.key for r in rows(world)]
+    assert len(keys) == len(set(keys)) == 20  # 20 children x the social worker's reminder
+    threads = [threading.Thread(target=run, args=(lambda: dispatch(world, config, mailer_for(controller), NOW),))
+               for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors
+    items = sum(m.content.decode().count("Open the case") for m in inbox.messages)
+    assert items == 20 and all(r.status == "sent" for r in rows(world))
+
+
+def test_folder_delivery_writes_one_file_per_message_id(world, config, tmp_path):  # noqa: F811
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2025-12-30"))
+    dispatch(world, config, FolderMailer(tmp_path / "out"), NOW)
+    files = sorted((tmp_path / "out").glob("*.eml"))
+    assert len(files) == 1 and "Message-ID: <pepflow." in files[0].read_text()
+
+
+def test_a_council_can_override_the_email_template(world, tmp_path, smtp):  # noqa: F811
+    controller, inbox = smtp
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/digest.txt.j2").write_text("Council text: {{ items|length }} for you.\n")
+    config = load_config(tmp_path)
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2025-12-30"))
+    dispatch(world, config, mailer_for(controller), NOW)
+    assert all("Council text: 1 for you." in m.content.decode() for m in inbox.messages)
+
+
+def test_bad_notification_policy_names_the_field(tmp_path):
+    (tmp_path / "notifications.toml").write_text(
+        '[policy.pep_qa]\nescalations = [{ after = 2, to = ["the_mayor"] }]\n')
+    with pytest.raises(ConfigError, match=r"policy.pep_qa.*escalations.to.*the_mayor"):
+        load_config(tmp_path)
+
+
+def test_the_service_starts_sweeps_and_stops_cleanly(tmp_path, monkeypatch):
+    from pepflow.app import App
+    from pepflow.scheduler import run_service
+    from pepflow.services import run_demo
+
+    monkeypatch.chdir(tmp_path)
+    app = App(database_url=f"sqlite:///{tmp_path / 'svc.db'}", today_override="2026-11-23")
+    run_demo(app, children=30, schools=4, reset=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_service, args=(app, stop))
+    thread.start()
+    asyncio.run(asyncio.sleep(1.5))
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert list((tmp_path / "outbox").glob("*.eml"))  # the catch-up sweep and dispatch ran
