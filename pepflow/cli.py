@@ -294,7 +294,7 @@ def sweep_command(
         typer.echo(f"Dry run for {when.isoformat()}: {len(result.planned)} notification(s) would be written.")
         for n in result.planned:
             p = n["payload"]
-            late = f", overdue by {p['overdue_text']}" if p.get("overdue_text") else ""
+            late = f", overdue by {format_units(p['days_overdue'], 'working')}" if p.get("days_overdue") else ""
             typer.echo(f"  to {n['recipient_ref']} <{n['recipient_email']}> ({p['why']}): case {p['child_ref']} "
                        f"{p['kind']} due {p['due_on']}{late} [{n['step']}]")
         for n in result.skipped:

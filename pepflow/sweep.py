@@ -21,7 +21,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .calendars import format_units
 from .clock import SystemClock
 from .commands import audit, write_audit
 from .config import Config
@@ -109,17 +108,13 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[Person,
     return list(unique.values()), problems
 
 
-def _payload(config: Config, row: Any, step: Step, as_of: dt.date, why: str) -> dict[str, Any]:
-    cal = config.calendar()
-    overdue = cal.between(row.due_on, as_of, "working") if as_of > row.due_on else 0
-    rule = config.timescales.versions(row.kind)[-1] if row.kind in config.timescales else None
-    payload = {
-        "kind": row.kind, "what": (rule.description if rule else row.note or row.kind.replace("_", " ")),
-        "child_ref": row.child_ref, "due_on": row.due_on.isoformat(), "days_overdue": overdue,
-        "overdue_text": format_units(overdue, "working") if overdue else "",
-        "step": step.name, "why": why, "note": row.note,
-        "link": f"{config.settings.base_url.rstrip('/')}/children/{row.child_ref}",
-    }
+def _payload(config: Config, row: Any, step: Step, overdue: int, why: str) -> dict[str, Any]:
+    """What the email needs, and no more: the case reference, not the child's name (unless
+    a council turns names on); descriptions and links are added when the email is written."""
+    payload = {"kind": row.kind, "child_ref": row.child_ref, "due_on": row.due_on.isoformat(),
+               "days_overdue": overdue, "step": step.name, "why": why}
+    if row.note:
+        payload["note"] = row.note
     if config.notifications.delivery.include_child_name:
         payload["child_name"] = f"{row.first_name} {row.last_name}"
     return payload
@@ -162,9 +157,15 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         result.deadlines_due = len(rows)
         updates: list[dict[str, Any]] = []
         admin_items: dict[str, str] = {}
+        plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
+        overdue_by: dict[dt.date, int] = {}
         for row in rows:
             try:
-                steps = plan(policy.for_kind(row.kind), row.due_on, cal)
+                steps = plans.get((row.kind, row.due_on))
+                if steps is None:
+                    steps = plans[(row.kind, row.due_on)] = plan(policy.for_kind(row.kind), row.due_on, cal)
+                if row.due_on not in overdue_by:
+                    overdue_by[row.due_on] = cal.between(row.due_on, as_of, "working") if as_of > row.due_on else 0
                 decision = decide(steps, row.last_step, as_of)
                 for stale in decision.stale:
                     result.skipped.append({
@@ -185,7 +186,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                             "child_ref": row.child_ref, "recipient_ref": person.ref,
                             "recipient_email": person.email, "step": decision.current.name,
                             "status": "pending", "created_at": now,
-                            "payload": _payload(config, row, decision.current, as_of, why)})
+                            "payload": _payload(config, row, decision.current, overdue_by[row.due_on], why)})
                 updates.append({"deadline_id": row.id, "next": decision.next_on, "last": last})
             except Exception as exc:  # one broken case never blocks the rest
                 log.exception("sweep: deadline %s of %s failed", row.id, row.child_ref)
@@ -200,9 +201,8 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                         "child_ref": child_ref, "recipient_ref": admin.ref, "recipient_email": admin.email,
                         "step": "missing_contact", "status": "pending", "created_at": now,
                         "payload": {"kind": "missing_contact", "what": problem, "child_ref": child_ref,
-                                    "due_on": as_of.isoformat(), "days_overdue": 0, "overdue_text": "",
-                                    "step": "missing_contact", "why": "VS admin", "note": "",
-                                    "link": f"{config.settings.base_url.rstrip('/')}/children/{child_ref}"}})
+                                    "due_on": as_of.isoformat(), "days_overdue": 0,
+                                    "step": "missing_contact", "why": "VS admin"}})
         if dry_run:
             return result
         written = set(_insert_ignoring_duplicates(session, result.planned + result.skipped))

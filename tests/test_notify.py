@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import datetime as dt
 import socket
 import threading
@@ -24,6 +26,12 @@ from .conftest import d
 from .test_pep import add_child, event, world  # noqa: F401  (fixture)
 
 NOW = dt.datetime(2026, 1, 12, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def text_of(envelope) -> str:
+    """The plain-text body of a received message, decoded."""
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    return message.get_body(("plain",)).get_content()
 
 
 class Inbox:
@@ -148,7 +156,7 @@ def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, co
     sweep(world, config, d("2025-12-30"))
     result = dispatch(world, config, mailer_for(controller), NOW)
     assert result.emails_sent == 1 and len(inbox.messages) == 1  # the social worker's reminder
-    by_rcpt = {m.rcpt_tos[0]: m.content.decode() for m in inbox.messages}
+    by_rcpt = {m.rcpt_tos[0]: text_of(m) for m in inbox.messages}
     body = by_rcpt["sw1@example.org"]
     assert "C100" in body and "2026-01-06" in body and "/children/C100" in body
     assert "Test" not in body and "Child" not in body.replace("Children", "")  # no name
@@ -216,7 +224,7 @@ def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert not errors
-    items = sum(m.content.decode().count("Open the case") for m in inbox.messages)
+    items = sum(text_of(m).count("Open the case") for m in inbox.messages)
     assert items == 20 and all(r.status == "sent" for r in rows(world))
 
 
@@ -236,7 +244,7 @@ def test_a_council_can_override_the_email_template(world, tmp_path, smtp):  # no
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
     dispatch(world, config, mailer_for(controller), NOW)
-    assert all("Council text: 1 for you." in m.content.decode() for m in inbox.messages)
+    assert all("Council text: 1 for you." in text_of(m) for m in inbox.messages)
 
 
 def test_bad_notification_policy_names_the_field(tmp_path):

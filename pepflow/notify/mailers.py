@@ -12,17 +12,17 @@ import asyncio
 import os
 import re
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
 from ..errors import InputError
+from .render import OutgoingEmail
 
 
 class Mailer(Protocol):
     def describe(self) -> str: ...
 
-    async def send_many(self, messages: list[EmailMessage]) -> list[Exception | None]:
+    async def send_many(self, messages: list[OutgoingEmail]) -> list[Exception | None]:
         """Send each message; the result for each is None (sent) or the error."""
 
 
@@ -35,14 +35,14 @@ class FolderMailer:
     def describe(self) -> str:
         return f"folder {self.folder}"
 
-    async def send_many(self, messages: list[EmailMessage]) -> list[Exception | None]:
+    async def send_many(self, messages: list[OutgoingEmail]) -> list[Exception | None]:
         results: list[Exception | None] = []
         for msg in messages:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                name = re.sub(r"[^A-Za-z0-9.@_-]", "", msg["Message-ID"]) + ".eml"
+                name = re.sub(r"[^A-Za-z0-9.@_-]", "", msg.message_id) + ".eml"
                 tmp = self.folder / (name + ".tmp")
-                tmp.write_bytes(msg.as_bytes())
+                tmp.write_bytes(msg.raw)
                 tmp.replace(self.folder / name)  # same Message-ID, same file: never two copies
                 results.append(None)
             except OSError as exc:
@@ -63,7 +63,7 @@ class SMTPMailer:
     def describe(self) -> str:
         return f"SMTP {self.host}:{self.port} ({self.security})"
 
-    async def send_many(self, messages: list[EmailMessage]) -> list[Exception | None]:
+    async def send_many(self, messages: list[OutgoingEmail]) -> list[Exception | None]:
         import aiosmtplib
 
         results: list[Exception | None] = [None] * len(messages)
@@ -84,7 +84,8 @@ class SMTPMailer:
                         await client.connect()
                         if self.username:
                             await client.login(self.username, self.password or "")
-                    await client.send_message(messages[i])
+                    msg = messages[i]
+                    await client.sendmail(msg.sender, [msg.to], msg.raw)
                 except Exception as exc:  # recorded per message; retried later with backoff
                     results[i] = exc
                     if client is not None:

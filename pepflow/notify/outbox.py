@@ -110,10 +110,10 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
         for group, msg, error in zip(groups, messages, outcomes):
             for row in group:
                 if error is None:
-                    sent.append({"i": row.id, "mid": msg["Message-ID"]})
+                    sent.append({"i": row.id, "mid": msg.message_id})
                     audit(session, row.child_ref, "notify", "notification_sent", now.date(), {
                         "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
-                        "kind": row.payload.get("kind"), "message_id": msg["Message-ID"]})
+                        "kind": row.payload.get("kind"), "message_id": msg.message_id})
                     continue
                 attempts = row.attempts + 1
                 final = attempts >= delivery.max_attempts
