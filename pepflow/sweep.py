@@ -11,13 +11,12 @@ or email address becomes an item for VS admin, never a crash.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -120,22 +119,51 @@ def _payload(config: Config, row: Any, step: Step, overdue: int, why: str) -> di
     return payload
 
 
-_ROW_DEFAULTS = {"deadline_id": None, "child_ref": None, "recipient_ref": None, "recipient_email": "",
-                 "step": "", "status": "pending", "attempts": 0, "message_id": "", "last_error": "",
-                 "claim_token": "", "payload_version": 1}
+_COLUMNS = ("key", "deadline_id", "child_ref", "recipient_ref", "recipient_email", "step", "status",
+            "attempts", "created_at", "message_id", "last_error", "claim_token", "payload", "payload_version")
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> list[str]:
-    """Insert outbox rows, skipping keys already there; returns the keys actually written."""
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert outbox rows, skipping keys already there; returns the keys this call wrote.
+
+    Plain DBAPI executemany: SQLAlchemy's per-row parameter processing was a third of a
+    10,000-row sweep (bench/sweep.py).  A key written by a concurrent sweep in between is
+    ignored by ON CONFLICT and counted by both; the rows themselves are never doubled."""
     if not rows:
-        return []
-    rows = [{**_ROW_DEFAULTS, **r} for r in rows]  # one shape for executemany
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Notification.__table__).on_conflict_do_nothing(index_elements=["key"])
-    written = session.execute(statement.returning(Notification.__table__.c.key), rows,
-                              execution_options={"sort_by_parameter_order": True})
-    return [key for (key,) in written]
+        return set()
+    existing: set[str] = set()
+    ids = sorted({r["deadline_id"] for r in rows if r.get("deadline_id") is not None})
+    for i in range(0, len(ids), 900):
+        existing.update(session.execute(select(Notification.__table__.c.key).where(
+            Notification.__table__.c.deadline_id.in_(ids[i:i + 900]))).scalars())
+    others = [r["key"] for r in rows if r.get("deadline_id") is None]
+    if others:
+        existing.update(session.execute(select(Notification.__table__.c.key).where(
+            Notification.__table__.c.key.in_(others))).scalars())
+    fresh = [r for r in rows if r["key"] not in existing]
+    if not fresh:
+        return set()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    sql = (f"INSERT INTO notification ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))}) "
+           "ON CONFLICT (key) DO NOTHING")
+    def when(value: dt.datetime) -> Any:
+        return value if postgres else value.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(" ")
+    values = [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
+               r.get("recipient_email", ""), r.get("step", ""), r.get("status", "pending"), 0,
+               when(r["created_at"]), "", "", "", json.dumps(r["payload"], separators=(",", ":")), 1)
+              for r in fresh]
+    session.connection().exec_driver_sql(sql, values)
+    return {r["key"] for r in fresh}
+
+
+def _update_deadlines(session: Session, updates: list[tuple[dt.date | None, str, int]]) -> None:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    rows = updates if postgres else [(n.isoformat() if n else None, last, i) for n, last, i in updates]
+    session.connection().exec_driver_sql(
+        f"UPDATE deadline SET next_step_on = {mark}, last_step = {mark} WHERE id = {mark} AND status = 'open'",
+        rows)
 
 
 def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False) -> SweepResult:
@@ -155,7 +183,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
             .join(Child, Child.ref == Deadline.child_ref)
             .where(Deadline.status == "open", Deadline.next_step_on <= as_of)).all()
         result.deadlines_due = len(rows)
-        updates: list[dict[str, Any]] = []
+        updates: list[tuple[dt.date | None, str, int]] = []
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
         overdue_by: dict[dt.date, int] = {}
@@ -187,7 +215,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                             "recipient_email": person.email, "step": decision.current.name,
                             "status": "pending", "created_at": now,
                             "payload": _payload(config, row, decision.current, overdue_by[row.due_on], why)})
-                updates.append({"deadline_id": row.id, "next": decision.next_on, "last": last})
+                updates.append((decision.next_on, last, row.id))
             except Exception as exc:  # one broken case never blocks the rest
                 log.exception("sweep: deadline %s of %s failed", row.id, row.child_ref)
                 result.failed_deadlines.append(row.id)
@@ -205,15 +233,10 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                                     "step": "missing_contact", "why": "VS admin"}})
         if dry_run:
             return result
-        written = set(_insert_ignoring_duplicates(session, result.planned + result.skipped))
+        written = _insert_ignoring_duplicates(session, result.planned + result.skipped)
         result.written = sum(1 for r in result.planned if r["key"] in written)
         if updates:
-            session.execute(
-                update(Deadline.__table__)
-                .where(Deadline.__table__.c.id == bindparam("deadline_id"),
-                       Deadline.__table__.c.status == "open")
-                .values(next_step_on=bindparam("next"), last_step=bindparam("last")),
-                updates)
+            _update_deadlines(session, updates)
         for r in result.skipped:
             if r["key"] in written:
                 audit(session, r["child_ref"], "notify", "notification_skipped", as_of,
