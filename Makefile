@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/pepflow demo
+	$(BIN)/pepflow run --demo
 
 test: install
 	$(BIN)/python -m pytest
@@ -22,6 +22,7 @@ test: install
 bench: install
 	$(BIN)/python bench/calendar.py
 	$(BIN)/python bench/pep_machine.py --children 100000
+	$(BIN)/python bench/sweep.py
 
 clean:
-	rm -rf $(VENV) pepflow-demo.db*
+	rm -rf $(VENV) pepflow-demo.db* outbox

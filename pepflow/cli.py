@@ -353,6 +353,27 @@ def outbox_command(
                    f"{r.payload.get('kind', ''):<24} {r.step:<16} attempts {r.attempts}{error}")
 
 
+@app.command("simulate")
+def simulate_command(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
+    seed: int = typer.Option(2026, "--seed", help="Change it for a different run of the same span."),
+) -> None:
+    """Advance a clock day by day: people act, the sweep reminds, emails go to the outbox folder."""
+    from .notify.mailers import mailer_from_env
+    from .simulate import simulate
+
+    a = _app(ctx)
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise InputError("--to", end, f"is before --from {start}")
+    mailer = mailer_from_env(a.config.notifications.delivery.folder)
+    for line in simulate(a.engine, a.config, first, last, mailer, seed).lines():
+        typer.echo(line)
+    typer.echo(f"Emails went to {mailer.describe()}.")
+
+
 @app.command("run")
 def run_command(
     ctx: typer.Context,

@@ -270,3 +270,26 @@ def test_the_service_starts_sweeps_and_stops_cleanly(tmp_path, monkeypatch):
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert list((tmp_path / "outbox").glob("*.eml"))  # the catch-up sweep and dispatch ran
+
+
+def test_simulating_a_fortnight_records_events_sends_reminders_and_summarises(tmp_path, cli):
+    url = f"sqlite:///{tmp_path / 'sim.db'}"
+    assert cli("--db", url, "--today", "2026-09-01", "demo", "--children", "60", "--schools", "6")[0] == 0
+    code, out, err = cli("--db", url, "--today", "2026-09-30", "simulate", "--from", "2026-09-02",
+                         "--to", "2026-09-15")
+    assert code == 0, err
+    assert "Simulated 14 days (10 working days)" in out
+    assert "Reminders by recipient role:" in out and "Deadlines met on time:" in out
+    emails = int(out.split("events recorded; ")[1].split()[0])
+    assert emails > 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == emails
+
+
+def test_sweep_dry_run_prints_what_would_be_sent_and_writes_nothing(tmp_path, cli):
+    url = f"sqlite:///{tmp_path / 'dry.db'}"
+    cli("--db", url, "--today", "2026-11-23", "demo", "--children", "40", "--schools", "5")
+    code, out, _ = cli("--db", url, "--today", "2026-11-23", "sweep", "--dry-run")
+    assert code == 0 and "would be written" in out and " to " in out
+    code, out, _ = cli("--db", url, "outbox", "--pending")
+    assert "0 shown" in out
+    code, out, _ = cli("--db", url, "--today", "2026-11-21", "sweep")
+    assert "2026-11-21 is not a working day" in out
