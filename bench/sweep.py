@@ -3,7 +3,7 @@
 Builds 100,000 children with 1,000,000 deadlines in SQLite, about 10,000 of them with a
 reminder due on the chosen date, then times one whole sweep (query, policy, outbox rows,
 deadline updates, audit) and the dispatcher sending the resulting digests (one per social
-worker, 2,000 of them) to a local aiosmtpd server over 4 connections.
+worker, 2,000 of them) to a local aiosmtpd server (its own process) over 4 connections.
 
     python bench/sweep.py [--children 100000] [--per-child 10] [--due 10000]
 """
@@ -19,10 +19,10 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import random  # noqa: E402
 import socket  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -34,15 +34,6 @@ from pepflow.notify.outbox import dispatch  # noqa: E402
 from pepflow.sweep import sweep  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 4)  # a Wednesday in term
-
-
-class Counter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def handle_DATA(self, server, session, envelope):
-        self.count += 1
-        return "250 OK"
 
 
 def build(engine, config, children: int, per_child: int, due: int, workers: int) -> None:
@@ -110,9 +101,15 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    counter = Counter()
-    controller = Controller(counter, hostname="127.0.0.1", port=port)
-    controller.start()
+    # the server runs in its own process, as a real mail relay would (not on this one's GIL)
+    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                               "-c", "aiosmtpd.handlers.Sink"])
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
     try:
         mailer = SMTPMailer("127.0.0.1", port, security="none", connections=4)
         now = dt.datetime.combine(AS_OF, dt.time(8), tzinfo=dt.timezone.utc)
@@ -120,12 +117,13 @@ def main() -> None:
         sent = dispatch(engine, config, mailer, now, limit=100_000)
         took = time.perf_counter() - t0
     finally:
-        controller.stop()
+        server.terminate()
+        server.wait()
     with Session(engine) as s:
         left = s.execute(select(func.count()).select_from(Notification)
                          .where(Notification.status != "sent")).scalar_one()
     print(f"dispatch: {sent.emails_sent:,} emails ({sent.notifications_sent:,} notifications) to aiosmtpd "
-          f"in {took:.2f} s = {sent.emails_sent / took:,.0f} emails/s; server received {counter.count:,}; "
+          f"in {took:.2f} s = {sent.emails_sent / took:,.0f} emails/s; "
           f"not sent: {left}")
 
 

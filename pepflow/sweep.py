@@ -187,6 +187,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
         overdue_by: dict[dt.date, int] = {}
+        recipients: dict[tuple, list[tuple[Person, str]]] = {}
         for row in rows:
             try:
                 steps = plans.get((row.kind, row.due_on))
@@ -205,7 +206,14 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                 last = decision.current.name if decision.current else (
                     decision.stale[-1].name if decision.stale else row.last_step)
                 if decision.current:
-                    people, problems = _recipients(decision.current, row, d)
+                    who = (decision.current.to, row.owner_role, row.social_worker_ref, row.iro_ref,
+                           row.carer_ref, row.school_urn)
+                    if who in recipients:  # children share social workers and schools
+                        people, problems = recipients[who], []
+                    else:
+                        people, problems = _recipients(decision.current, row, d)
+                        if not problems:  # a problem names the child: work those out each time
+                            recipients[who] = people
                     for problem in problems:
                         admin_items.setdefault(problem, row.child_ref)
                     for person, why in people:
