@@ -24,6 +24,8 @@ calendar_app = typer.Typer(help="Count school days, working days and terms.", no
 app.add_typer(calendar_app, name="calendar")
 pep_app = typer.Typer(help="PEPs: what is due and overdue.", no_args_is_help=True)
 app.add_typer(pep_app, name="pep")
+admission_app = typer.Typer(help="School admissions and their 20-school-day clocks.", no_args_is_help=True)
+app.add_typer(admission_app, name="admission")
 
 
 def _app(ctx: typer.Context) -> App:
@@ -217,6 +219,39 @@ def pep_list(
         late = format_units(r["days_overdue"], r["overdue_unit"]) if r["days_overdue"] else "-"
         typer.echo(f"{r['child_ref']:<8} {r['pep_state'] or '-':<18} {r['due']:<24} {owner:<28} "
                    f"{r['due_on']:<10}  {late}")
+
+
+@admission_app.command("list")
+def admission_list(
+    ctx: typer.Context,
+    open_only: bool = typer.Option(False, "--open", help="Only admissions still open."),
+    breaching: bool = typer.Option(False, "--breaching", help="Only those past their 20 school days."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge as of this date (default: today)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Every admission with school days used and left on its 20-school-day clock."""
+    from .db.engine import session_scope
+    from .queries import admission_list as query
+
+    a = _app(ctx)
+    when = parse_date(as_of, "--as-of") if as_of else a.today()
+    with session_scope(a.engine) as session:
+        data = query(session, a.config, when, open_only, breaching)
+    if as_json:
+        _print_json(data)
+        return
+    typer.echo(f"Admissions as of {when.isoformat()}: {data['count']}")
+    if data["items"]:
+        typer.echo(f"{'child':<8} {'state':<24} {'reason':<22} {'school':<8} {'due':<10}  clock")
+    for r in data["items"]:
+        clock = "-" if r["school_days_used"] is None else f"{r['school_days_used']} of 20 school days used"
+        flag = "  PAST 20 SCHOOL DAYS" if r["breaching"] else ""
+        temp = f", temporary education {r['temporary_hours']} h/week" if r["temporary_hours"] else ""
+        typer.echo(f"{r['child_ref']:<8} {r['state']:<24} {r['reason']:<22} {r['school_urn'] or '-':<8} "
+                   f"{r['due_on'] or '-':<10}  {clock}{temp}{flag}")
+    if data["emergency_moves_by_year"]:
+        typer.echo("Emergency care moves by school year: " + ", ".join(
+            f"{y} {n}" for y, n in sorted(data["emergency_moves_by_year"].items())))
 
 
 @app.command("deadlines")

@@ -254,6 +254,12 @@ class Settings:
     authority_name: str = "Example Council"
     default_calendar: str = "default"
     base_url: str = "http://127.0.0.1:8000"
+    # The council's own local authority name as schools record it (the "la" column):
+    # a school elsewhere is out of area.
+    home_la: str = "Example"
+    # Children's Wellbeing and Schools Act 2026 ss.61-62: from this date the LA may direct an
+    # academy to admit, instead of asking the Secretary of State.  None: not yet commenced.
+    academy_directions_from: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -446,6 +452,12 @@ def load_config(directory: str | Path | None = None) -> Config:
     unknown = set(settings_data) - set(Settings.__dataclass_fields__)
     if unknown:
         raise ConfigError("pepflow.toml", "settings", sorted(unknown)[0], "unknown setting")
+    when = settings_data.get("academy_directions_from")
+    if when in ("", None):
+        settings_data["academy_directions_from"] = None
+    elif not isinstance(when, dt.date):
+        raise ConfigError("pepflow.toml", "settings", "academy_directions_from",
+                          f"{when!r} is not a date (write it 2027-09-01, or leave it out)")
     settings = replace(Settings(), **settings_data)
     if settings.default_calendar not in calendars:
         raise ConfigError("pepflow.toml", "settings", "default_calendar",

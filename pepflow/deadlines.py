@@ -95,12 +95,12 @@ def first_reminder_on(config: Config, kind: str, due_on: dt.date) -> dt.date | N
 
 
 def open_flag(session: Session, config: Config, child: Child, kind: str, on: dt.date, owner_role: str,
-              note: str, process: str = "pep") -> Deadline:
+              note: str, process: str = "pep", due_on: dt.date | None = None) -> Deadline:
     """An item for someone to act on that no timescale governs (e.g. a record to complete)."""
     flag = new_row(Deadline, child_ref=child.ref, process=process, kind=kind, rule_key=kind,
-                   rule_version="", opened_on=on, due_on=on, number=0, unit="calendar",
+                   rule_version="", opened_on=on, due_on=due_on or on, number=0, unit="calendar",
                    source="pepflow", owner_role=owner_role, note=note,
-                   next_step_on=first_reminder_on(config, kind, on))
+                   next_step_on=first_reminder_on(config, kind, due_on or on))
     session.add(flag)
     _cached_open(session, child.ref).append(flag)
     return flag

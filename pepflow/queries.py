@@ -11,6 +11,7 @@ from .cohort import year_group
 from .config import Config
 from .db.models import Child, Deadline, Event, Pep
 from .deadlines import calendar_for
+from .calendars import academic_year_of
 from .errors import CalendarRangeError, NotFound
 
 PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_completion",
@@ -99,3 +100,48 @@ def history(session: Session, child_ref: str) -> list[dict[str, Any]]:
         "recorded_at": e.recorded_at.isoformat(), "by": e.actor_ref, "process": e.process,
         "state_before": e.state_before, "state_after": e.state_after, "payload": e.payload,
     } for e in events]
+
+
+def admission_list(session: Session, config: Config, as_of: dt.date, open_only: bool = False,
+                   breaching: bool = False) -> dict[str, Any]:
+    """Admissions with their 20-school-day clocks: days used and left, as of a date."""
+    from .db.models import Admission
+
+    query = select(Admission, Child).join(Child, Child.ref == Admission.child_ref)
+    if open_only or breaching:
+        query = query.where(Admission.is_open)
+    items = []
+    for admission, child in session.exec(query.order_by(Admission.identified_on, Admission.id)):
+        clock = session.exec(select(Deadline).where(
+            Deadline.process == "admission", Deadline.process_id == admission.id,
+            Deadline.kind == "admission_placement")).first()
+        cal = calendar_for(session, config, child, name=clock.calendar if clock else None)
+        end = admission.started_on or as_of
+        try:
+            used = cal.between(admission.identified_on, end, "school")
+        except CalendarRangeError:
+            used = None
+        limit = clock.number if clock else 20
+        item = {
+            "child_ref": child.ref, "admission_id": admission.id, "reason": admission.reason,
+            "state": admission.state, "school_urn": admission.school_urn, "route": admission.route or None,
+            "identified_on": admission.identified_on.isoformat(),
+            "due_on": clock.due_on.isoformat() if clock else None,
+            "school_days_used": used, "school_days_left": None if used is None else max(0, limit - used),
+            "breaching": bool(clock and (admission.started_on or as_of) > clock.due_on),
+            "temporary_hours": admission.temporary_hours,
+            "started_on": admission.started_on.isoformat() if admission.started_on else None,
+            "in_area": admission.in_area,
+        }
+        if breaching and not item["breaching"]:
+            continue
+        items.append(item)
+    by_year: dict[str, int] = {}
+    by_child: dict[str, int] = {}
+    for e in session.exec(select(Event).where(Event.name == "care_placement_changed")):
+        if e.payload.get("emergency"):
+            year = academic_year_of(e.effective_on)
+            by_year[year] = by_year.get(year, 0) + 1
+            by_child[e.child_ref] = by_child.get(e.child_ref, 0) + 1
+    return {"as_of": as_of.isoformat(), "count": len(items), "items": items,
+            "emergency_moves_by_year": by_year, "emergency_moves_by_child": by_child}

@@ -173,6 +173,41 @@ class PpPlusRequest(Table, table=True):
     decision_note: str = ""
 
 
+class Admission(Table, table=True):
+    """One need for a new education placement, from identified to on roll (or withdrawn)."""
+
+    __table_args__ = (Index("ix_admission_child_open", "child_ref", "is_open"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref")
+    reason: str  # entered_care, care_placement_moved, permanently_excluded, emergency_placement, other
+    state: str = "need_identified"
+    is_open: bool = True
+    identified_on: dt.date
+    state_changed_on: dt.date
+    school_urn: Optional[str] = None  # the school proposed, applied to, directed or named
+    route: str = ""  # direction (maintained, or academy once commenced) or secretary_of_state
+    applied_on: Optional[dt.date] = None
+    decided_on: Optional[dt.date] = None
+    consultation_started_on: Optional[dt.date] = None
+    consultation_answer: str = ""
+    direction_issued_on: Optional[dt.date] = None
+    referral_window_ends: Optional[dt.date] = None
+    temporary_hours: Optional[int] = None
+    started_on: Optional[dt.date] = None
+    closed_on: Optional[dt.date] = None
+    in_area: Optional[bool] = None
+
+
+class PermanentExclusionRecord(Table, table=True):
+    """Schools a child has been permanently excluded from: never proposed again."""
+
+    __tablename__ = "permanent_exclusion_record"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref", index=True)
+    school_urn: str
+    excluded_on: dt.date
+
+
 class Event(Table, table=True):
     """Append-only audit: one row per accepted event, written in the same transaction."""
 

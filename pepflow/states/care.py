@@ -13,7 +13,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from ..commands import EventContext, EventSpec, Outcome, Param, audit, choice, register, text, yes_no
+from ..commands import EventContext, EventSpec, Outcome, Param, audit, choice, date_value, register, text, yes_no
 from ..config import Config
 from ..db import txcache
 from ..db.models import CarePlacement, Child, Deadline, EducationPlacement, Pep, School
@@ -99,13 +99,13 @@ def on_care_review_held(ctx: EventContext) -> Outcome:
                    messages=[f"Next care review due {review.due_on.isoformat()}."])
 
 
-def _move_school(ctx: EventContext, urn: str) -> None:
-    s, child = ctx.session, ctx.child
+def move_school(s: Session, child: Child, urn: str, on: dt.date) -> None:
+    """Record the child's education placement history and current school."""
     for placement in s.exec(select(EducationPlacement).where(
             EducationPlacement.child_ref == child.ref, EducationPlacement.end.is_(None))):
-        placement.end = ctx.on
+        placement.end = on
         s.add(placement)
-    s.add(EducationPlacement(child_ref=child.ref, school_urn=urn, start=ctx.on))
+    s.add(EducationPlacement(child_ref=child.ref, school_urn=urn, start=on))
     child.school_urn = urn
     s.add(child)
 
@@ -118,7 +118,7 @@ def on_school_changed(ctx: EventContext) -> Outcome:
     if urn == ctx.child.school_urn:
         raise InputError("school_urn", urn, f"{ctx.child.ref} is already on roll there")
     before = pep.state
-    _move_school(ctx, urn)
+    move_school(ctx.session, ctx.child, urn, ctx.on)
     d = significant_change(ctx.session, ctx.config, ctx.child, ctx.on, "school changed")
     after = current_pep(ctx.session, ctx.child.ref)
     msg = f"Early PEP review due {d.due_on.isoformat()}." if d else "An early PEP review is already due."
@@ -143,13 +143,50 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
     if p.get("school_urn"):
         if s.get(School, p["school_urn"]) is None:
             raise InputError("school_urn", p["school_urn"], "is not a known school")
-        _move_school(ctx, p["school_urn"])
+        move_school(s, child, p["school_urn"], ctx.on)
     if p.get("school_changes") or p.get("school_urn"):
         d = significant_change(s, ctx.config, child, ctx.on, "care placement changed school")
         messages.append(f"Early PEP review due {d.due_on.isoformat()}." if d else
                         "An early PEP review is already due.")
+    close_open(s, ctx.config, child, ["vs_placement_view"], ctx.on, "missed",
+               "the move happened without the Virtual School's view")
+    if p.get("school_changes") and not p.get("school_urn"):
+        from .admission import open_admission, start_admission
+
+        if open_admission(s, child.ref) is None:
+            reason = "emergency_placement" if p.get("emergency") else "care_placement_moved"
+            messages += start_admission(ctx, reason).messages
+    if not in_area:
+        open_flag(s, ctx.config, child, "notify_destination_vs", ctx.on, "vs_officer",
+                  f"care placement out of area ({p.get('la') or 'another authority'}): notify that "
+                  "authority's Virtual School [002 Virtual School Handbook §2e ii]", process="care")
     after = current_pep(s, child.ref)
     return Outcome("pep", after.id, before, after.state, messages=messages)
+
+
+def on_care_placement_proposed(ctx: EventContext) -> Outcome:
+    """The VSH must have a voice before a planned move changes a child's education."""
+    pep = _require_looked_after(ctx)
+    s, child, p = ctx.session, ctx.child, ctx.params
+    messages = []
+    if p["move"] == "planned" and p["school_must_change"]:
+        open_flag(s, ctx.config, child, "vs_placement_view", ctx.on, "vsh",
+                  f"planned move on {p['proposed_date'].isoformat()} changes school: the Virtual School's "
+                  "view is needed before it", process="care", due_on=p["proposed_date"])
+        messages.append(f"The Virtual School's view is needed by {p['proposed_date'].isoformat()}.")
+    if not p["in_area"]:
+        open_flag(s, ctx.config, child, "out_of_area_education", ctx.on, "vsh",
+                  "out-of-area placement: suitable education must be arranged before the move "
+                  "[002 Virtual School Handbook §2e]", process="care", due_on=p["proposed_date"])
+        messages.append("Out of area: suitable education must be in place before the move.")
+    return Outcome("care", None, pep.state, pep.state, messages=messages)
+
+
+def on_vs_placement_view(ctx: EventContext) -> Outcome:
+    pep = _require_looked_after(ctx)
+    close_open(ctx.session, ctx.config, ctx.child, ["vs_placement_view"], ctx.on)
+    return Outcome("care", None, pep.state, pep.state,
+                   messages=[f"Virtual School view recorded: {ctx.params['view']}."])
 
 
 def on_left_care(ctx: EventContext) -> Outcome:
@@ -178,8 +215,19 @@ for spec in (
                Param("placement_type", choice(*[t for t in PLACEMENT_TYPES if t]), False, "type"),
                Param("in_area", yes_no, False, "yes or no"),
                Param("carer_ref", text, False, "the new carer's reference"),
-               Param("la", text, False, "the local authority the placement is in")),
+               Param("la", text, False, "the local authority the placement is in"),
+               Param("emergency", yes_no, False, "yes for an emergency move")),
               "The child's care placement changed"),
+    EventSpec("care_placement_proposed", "care", on_care_placement_proposed,
+              (Param("move", choice("planned", "emergency"), True, "planned or emergency"),
+               Param("in_area", yes_no, True, "yes or no"),
+               Param("school_must_change", yes_no, True, "yes or no"),
+               Param("proposed_date", date_value, True, "the planned date of the move")),
+              "A change of care placement is proposed"),
+    EventSpec("vs_placement_view", "care", on_vs_placement_view,
+              (Param("view", choice("support", "concerns", "resist"), True, "support, concerns or resist"),
+               Param("reasons", text, True, "the Virtual School's reasons")),
+              "The Virtual School's view on a proposed move"),
     EventSpec("left_care", "pep", on_left_care, (Param("reason", text, False, "why"),),
               "The child ceased to be looked after"),
 ):

@@ -1,0 +1,99 @@
+"""Is a proposed school suitable for this child?  Each rule is a separate function that
+returns findings (block, needs approval, notify) with its source, never a bare boolean.
+
+Sources: 002 Virtual School Handbook §2c i, §2e, §2e ii and Appendix 9; 003 Essex guide
+"Securing appropriate education"; (guidance) Care Planning, Placement and Case Review
+(England) Regulations 2010 reg 10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BLOCK, NEEDS_APPROVAL, NOTIFY = "block", "needs_approval", "notify"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # block, needs_approval, notify
+    rule: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the rules look at: the school, the child, and what the user has recorded."""
+
+    urn: str
+    school_name: str
+    ofsted: str
+    school_la: str
+    home_la: str
+    year_group: int
+    excluded_from: frozenset[str]
+    currently_at: str | None = None
+    exceptional_reason: str = ""
+    vsh_decision: str = ""
+    ks4_reason: str = ""
+    nominated_officer: str = ""
+
+
+def ofsted_inadequate(p: Proposal) -> list[Finding]:
+    if p.ofsted != "inadequate":
+        return []
+    if p.exceptional_reason:
+        return [Finding(NEEDS_APPROVAL, "ofsted_inadequate",
+                        f"{p.school_name} is judged inadequate; exceptional reasons recorded: "
+                        f"{p.exceptional_reason!r}. The VSH must approve.",
+                        "002 Virtual School Handbook §2c i")]
+    return [Finding(BLOCK, "ofsted_inadequate",
+                    f"{p.school_name} is judged inadequate by Ofsted: not suitable unless exceptional, "
+                    "evidence-based reasons are recorded (--set exceptional_reason=…)",
+                    "002 Virtual School Handbook §2c i")]
+
+
+def ofsted_requires_improvement(p: Proposal) -> list[Finding]:
+    if p.ofsted != "requires_improvement" or p.vsh_decision:
+        return []
+    return [Finding(NEEDS_APPROVAL, "ofsted_requires_improvement",
+                    f"{p.school_name} requires improvement: the VSH's decision, with evidence, must be "
+                    "recorded (--set vsh_decision=…)", "002 Virtual School Handbook §2c i")]
+
+
+def previously_excluded(p: Proposal) -> list[Finding]:
+    if p.urn not in p.excluded_from:
+        return []
+    return [Finding(BLOCK, "previously_excluded",
+                    f"the child was permanently excluded from {p.school_name} ({p.urn}): it may not be "
+                    "proposed, and the Adjudicator may not name it", "002 Virtual School Handbook, Appendix 9")]
+
+
+def key_stage_4_move(p: Proposal) -> list[Finding]:
+    if p.year_group < 10 or p.currently_at in (None, p.urn):
+        return []
+    if p.ks4_reason and p.nominated_officer:
+        return []
+    return [Finding(NEEDS_APPROVAL, "key_stage_4_move",
+                    f"a change of school in Year {p.year_group} needs a recorded 'absolutely necessary' "
+                    "reason (--set ks4_reason=…) and a nominated officer's approval after consulting the "
+                    "DT and IRO (--set nominated_officer=REF)",
+                    "002 Virtual School Handbook §2e; (guidance) CPPCR 2010 reg 10")]
+
+
+def out_of_area(p: Proposal) -> list[Finding]:
+    if not p.school_la or p.school_la == p.home_la:
+        return []
+    return [Finding(NOTIFY, "out_of_area",
+                    f"{p.school_name} is in {p.school_la}: notify that authority's Virtual School",
+                    "002 Virtual School Handbook §2e ii")]
+
+
+RULES = (previously_excluded, ofsted_inadequate, ofsted_requires_improvement, key_stage_4_move, out_of_area)
+
+
+def check(p: Proposal) -> list[Finding]:
+    """Every finding for a proposal, blocks first."""
+    findings = [f for rule in RULES for f in rule(p)]
+    order = {BLOCK: 0, NEEDS_APPROVAL: 1, NOTIFY: 2}
+    return sorted(findings, key=lambda f: order[f.level])

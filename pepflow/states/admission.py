@@ -1,0 +1,370 @@
+"""School admissions: one process per need for a new education placement.
+
+    need_identified ─► school_proposed ─► applied ─► offered ─────────────► on_roll
+          ▲                 ▲                └─► refused                         ▲
+          │                 └───────────────────┘  │ maintained (or academy once │
+          │                                        │ directions commence):       │
+          │                                        ├─► direction_consultation ─► direction_issued
+          │                                        │                               ├─► referred_to_adjudicator
+          │                                        │                               │     ├─ upheld ──► offered
+          │                                        │                               │     └─ other named ► offered
+          └── sos_declined ◄── sos_requested ◄─────┘ academy: ask the Secretary of State
+    any open state ─► withdrawn
+
+The 20-school-day clock (``admission_placement``) is the child's: it runs from the need to
+the first day at school and is never paused by the process's own steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlmodel import Session, select
+
+from ..cohort import year_group
+from ..commands import EventContext, EventSpec, Outcome, Param, choice, register, text, whole_number
+from ..db.models import Admission, PermanentExclusionRecord, School
+from ..deadlines import close_open, open_deadline, open_deadlines, open_flag
+from ..errors import InputError, TransitionNotAllowed
+from ..rules.placement import BLOCK, NEEDS_APPROVAL, NOTIFY, Proposal, check
+from ._machine import ProcessMachine
+
+
+class AdmissionState(StrEnum):
+    NEED_IDENTIFIED = "need_identified"
+    SCHOOL_PROPOSED = "school_proposed"
+    APPLIED = "applied"
+    OFFERED = "offered"
+    REFUSED = "refused"
+    DIRECTION_CONSULTATION = "direction_consultation"
+    DIRECTION_ISSUED = "direction_issued"
+    REFERRED_TO_ADJUDICATOR = "referred_to_adjudicator"
+    SOS_REQUESTED = "sos_requested"
+    ON_ROLL = "on_roll"
+    WITHDRAWN = "withdrawn"
+
+
+A = AdmissionState
+OPEN = [s.value for s in A if s not in (A.ON_ROLL, A.WITHDRAWN)]
+TRANSITIONS = [
+    {"trigger": "school_proposed", "source": [A.NEED_IDENTIFIED, A.SCHOOL_PROPOSED, A.REFUSED], "dest": A.SCHOOL_PROPOSED},
+    {"trigger": "application_made", "source": A.SCHOOL_PROPOSED, "dest": A.APPLIED},
+    {"trigger": "place_offered", "source": [A.APPLIED, A.DIRECTION_CONSULTATION], "dest": A.OFFERED},
+    {"trigger": "place_refused", "source": A.APPLIED, "dest": A.REFUSED},
+    {"trigger": "direction_consultation_started", "source": A.REFUSED, "dest": A.DIRECTION_CONSULTATION},
+    {"trigger": "consultation_answered", "source": A.DIRECTION_CONSULTATION, "dest": A.DIRECTION_CONSULTATION},
+    {"trigger": "direction_issued", "source": A.DIRECTION_CONSULTATION, "dest": A.DIRECTION_ISSUED},
+    {"trigger": "adjudicator_referred", "source": A.DIRECTION_ISSUED, "dest": A.REFERRED_TO_ADJUDICATOR},
+    {"trigger": "adjudicator_upheld", "source": A.REFERRED_TO_ADJUDICATOR, "dest": A.OFFERED},
+    {"trigger": "adjudicator_named_other", "source": A.REFERRED_TO_ADJUDICATOR, "dest": A.OFFERED},
+    {"trigger": "sos_request_made", "source": A.REFUSED, "dest": A.SOS_REQUESTED},
+    {"trigger": "sos_directed", "source": A.SOS_REQUESTED, "dest": A.OFFERED},
+    {"trigger": "sos_declined", "source": A.SOS_REQUESTED, "dest": A.NEED_IDENTIFIED},
+    {"trigger": "started_at_school", "source": [A.OFFERED, A.DIRECTION_ISSUED], "dest": A.ON_ROLL},
+    {"trigger": "admission_withdrawn", "source": OPEN, "dest": A.WITHDRAWN},
+]
+for _t in TRANSITIONS:
+    _t["source"] = [str(s) for s in _t["source"]] if isinstance(_t["source"], list) else str(_t["source"])
+    _t["dest"] = str(_t["dest"])
+
+MACHINE = ProcessMachine("admission", AdmissionState, TRANSITIONS, initial=A.NEED_IDENTIFIED.value,
+                         final=frozenset({A.ON_ROLL.value, A.WITHDRAWN.value}))
+CHILD_CLOCK = ("admission_placement",)
+DECISION_CLOCKS = ("admission_decision", "admission_decision_aim")
+NO_EDUCATION = "no_education_arranged"
+
+
+def open_admission(session: Session, child_ref: str) -> Admission | None:
+    return session.exec(select(Admission).where(Admission.child_ref == child_ref, Admission.is_open)).first()
+
+
+def _require(ctx: EventContext) -> Admission:
+    admission = open_admission(ctx.session, ctx.child.ref)
+    if admission is None:
+        raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, "none open", ["admission_needed"])
+    MACHINE.check(admission, ctx.event, ctx.child.ref)
+    if ctx.on < admission.state_changed_on:
+        raise InputError("--on", ctx.on.isoformat(), (
+            f"is before the admission's last step on {admission.state_changed_on.isoformat()}"))
+    return admission
+
+
+def _fire(ctx: EventContext, admission: Admission) -> Outcome:
+    before, after = MACHINE.fire(admission, ctx.event, ctx.child.ref)
+    admission.state_changed_on = ctx.on
+    if after in MACHINE.final:
+        admission.is_open, admission.closed_on = False, ctx.on
+    ctx.session.add(admission)
+    return Outcome("admission", admission.id, before, after)
+
+
+def _school(ctx: EventContext, urn: str) -> School:
+    school = ctx.session.get(School, urn)
+    if school is None:
+        raise InputError("school_urn", urn, "is not a known school (import schools first)")
+    return school
+
+
+def _excluded_from(session: Session, child_ref: str) -> frozenset[str]:
+    return frozenset(session.exec(select(PermanentExclusionRecord.school_urn)
+                                  .where(PermanentExclusionRecord.child_ref == child_ref)))
+
+
+def direction_route(ctx: EventContext, school: School) -> str:
+    """'direction' for a maintained school, or an academy once the council's commencement
+    date for the 2026 Act has come (judged on the event's date); else 'secretary_of_state'."""
+    if school.type not in ("academy", "free"):
+        return "direction"
+    commenced = ctx.config.settings.academy_directions_from
+    return "direction" if commenced and ctx.on >= commenced else "secretary_of_state"
+
+
+# ---- handlers -----------------------------------------------------------------------
+
+def on_admission_needed(ctx: EventContext) -> Outcome:
+    return start_admission(ctx, ctx.params["reason"], ctx.params.get("excluded_from"))
+
+
+def start_admission(ctx: EventContext, reason: str, excluded_from: str | None = None) -> Outcome:
+    """Open a need for a new school (also used when a move or an exclusion needs one)."""
+    existing = open_admission(ctx.session, ctx.child.ref)
+    if existing is not None:
+        raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, existing.state,
+                                   MACHINE.allowed(existing.state))
+    if excluded_from:
+        _school(ctx, excluded_from)
+        ctx.session.add(PermanentExclusionRecord(child_ref=ctx.child.ref, school_urn=excluded_from,
+                                                 excluded_on=ctx.on))
+    admission = Admission(child_ref=ctx.child.ref, reason=reason, identified_on=ctx.on, state_changed_on=ctx.on)
+    ctx.session.add(admission)
+    ctx.session.flush()
+    clock = open_deadline(ctx.session, ctx.config, ctx.child, "admission_placement", ctx.on, "admission",
+                          admission.id)
+    open_flag(ctx.session, ctx.config, ctx.child, NO_EDUCATION, ctx.on, "vs_officer",
+              "no school place and no temporary education recorded", process="admission")
+    return Outcome("admission", admission.id, None, admission.state, messages=[
+        f"On roll at a suitable school due by {clock.due_on.isoformat()} (20 school days)."])
+
+
+def on_school_proposed(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    school = _school(ctx, ctx.params["school_urn"])
+    p = ctx.params
+    findings = check(Proposal(
+        urn=school.urn, school_name=school.name, ofsted=school.ofsted, school_la=school.la,
+        home_la=ctx.config.settings.home_la, year_group=year_group(ctx.child.dob, ctx.on),
+        excluded_from=_excluded_from(ctx.session, ctx.child.ref), currently_at=ctx.child.school_urn,
+        exceptional_reason=p.get("exceptional_reason", ""), vsh_decision=p.get("vsh_decision", ""),
+        ks4_reason=p.get("ks4_reason", ""), nominated_officer=p.get("nominated_officer", "")))
+    blocks = [f for f in findings if f.level == BLOCK]
+    if blocks:
+        raise InputError("school_urn", school.urn, "; ".join(f"{f.message} [{f.source}]" for f in blocks))
+    outcome = _fire(ctx, admission)
+    admission.school_urn = school.urn
+    admission.in_area = not school.la or school.la == ctx.config.settings.home_la
+    for f in findings:
+        kind = "placement_approval" if f.level == NEEDS_APPROVAL else "notify_destination_vs"
+        owner = "vsh" if f.level == NEEDS_APPROVAL else "vs_officer"
+        open_flag(ctx.session, ctx.config, ctx.child, kind, ctx.on, owner, f"{f.message} [{f.source}]",
+                  process="admission")
+        outcome.messages.append(f"{'Needs approval' if f.level == NEEDS_APPROVAL else 'To do'}: {f.message}")
+    outcome.payload["findings"] = [{"level": f.level, "rule": f.rule, "source": f.source} for f in findings]
+    return outcome
+
+
+def on_application_made(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    outcome = _fire(ctx, admission)
+    admission.applied_on = ctx.on
+    for key in DECISION_CLOCKS:
+        d = open_deadline(ctx.session, ctx.config, ctx.child, key, ctx.on, "admission", admission.id)
+        outcome.messages.append(f"{key}: decision due {d.due_on.isoformat()}.")
+    return outcome
+
+
+def _decided(ctx: EventContext, admission: Admission) -> None:
+    admission.decided_on = admission.decided_on or ctx.on
+    close_open(ctx.session, ctx.config, ctx.child, DECISION_CLOCKS, ctx.on, process="admission")
+
+
+def on_place_offered(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    _decided(ctx, admission)
+    return _fire(ctx, admission)
+
+
+def on_place_refused(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    _decided(ctx, admission)
+    outcome = _fire(ctx, admission)
+    school = _school(ctx, admission.school_urn)
+    admission.route = direction_route(ctx, school)
+    outcome.messages.append(
+        "Next: consult the admission authority before directing (direction_consultation_started)."
+        if admission.route == "direction" else
+        "An academy: ask the Secretary of State to direct (sos_request_made), or propose another school.")
+    return outcome
+
+
+def on_consultation_started(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    if direction_route(ctx, _school(ctx, admission.school_urn)) != "direction":
+        raise InputError("event", ctx.event, "the school is an academy and academy directions have not "
+                         "commenced: use sos_request_made (ask the Secretary of State)")
+    outcome = _fire(ctx, admission)
+    admission.route, admission.consultation_started_on = "direction", ctx.on
+    d = open_deadline(ctx.session, ctx.config, ctx.child, "direction_consultation", ctx.on, "admission", admission.id)
+    outcome.messages.append(f"The admission authority has until {d.due_on.isoformat()} to answer; "
+                            "no direction before then unless it answers.")
+    return outcome
+
+
+def on_consultation_answered(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    outcome = _fire(ctx, admission)
+    admission.consultation_answer = ctx.params["answer"]
+    close_open(ctx.session, ctx.config, ctx.child, ["direction_consultation"], ctx.on, process="admission")
+    outcome.messages.append("Willing: record place_offered." if ctx.params["answer"] == "willing"
+                            else "Not willing: the LA may now issue the direction.")
+    return outcome
+
+
+def on_direction_issued(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    rule = ctx.config.timescales.rule("direction_consultation", admission.consultation_started_on)
+    window_ends = admission.consultation_started_on + dt.timedelta(days=rule.number)
+    if not admission.consultation_answer and ctx.on <= window_ends:
+        raise InputError("--on", ctx.on.isoformat(), (
+            f"a direction may not be issued until the consultation window ends on {window_ends.isoformat()} "
+            f"({rule.number} calendar days), unless the admission authority answers first"))
+    outcome = _fire(ctx, admission)
+    admission.direction_issued_on = ctx.on
+    close_open(ctx.session, ctx.config, ctx.child, ["direction_consultation"], ctx.on, process="admission")
+    d = open_deadline(ctx.session, ctx.config, ctx.child, "adjudicator_referral", ctx.on, "admission", admission.id)
+    admission.referral_window_ends = d.due_on
+    outcome.messages.append(f"The school may refer to the Schools Adjudicator until {d.due_on.isoformat()}; "
+                            "after that the direction stands and it must admit.")
+    return outcome
+
+
+def on_adjudicator_referred(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    if admission.referral_window_ends and ctx.on > admission.referral_window_ends:
+        raise InputError("--on", ctx.on.isoformat(), f"the referral window ended on "
+                         f"{admission.referral_window_ends.isoformat()}: the direction stands")
+    close_open(ctx.session, ctx.config, ctx.child, ["adjudicator_referral"], ctx.on, process="admission")
+    return _fire(ctx, admission)
+
+
+def on_adjudicator_upheld(ctx: EventContext) -> Outcome:
+    return _fire(ctx, _require(ctx))
+
+
+def on_adjudicator_named_other(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    school = _school(ctx, ctx.params["school_urn"])
+    if school.urn in _excluded_from(ctx.session, ctx.child.ref):
+        raise InputError("school_urn", school.urn, f"the child was permanently excluded from {school.name}: "
+                         "the Adjudicator may not name it [002 Virtual School Handbook, Appendix 9]")
+    outcome = _fire(ctx, admission)
+    admission.school_urn = school.urn
+    return outcome
+
+
+def on_sos_request_made(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    if direction_route(ctx, _school(ctx, admission.school_urn)) == "direction":
+        raise InputError("event", ctx.event, "this school can be directed by the LA: use "
+                         "direction_consultation_started")
+    admission.route = "secretary_of_state"
+    return _fire(ctx, admission)
+
+
+def on_simple(ctx: EventContext) -> Outcome:
+    return _fire(ctx, _require(ctx))
+
+
+def on_temporary_education(ctx: EventContext) -> Outcome:
+    admission = open_admission(ctx.session, ctx.child.ref)
+    if admission is None:
+        raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, "none open", ["admission_needed"])
+    admission.temporary_hours = ctx.params["hours"]
+    ctx.session.add(admission)
+    close_open(ctx.session, ctx.config, ctx.child, [NO_EDUCATION], ctx.on, "met", "temporary education arranged")
+    return Outcome("admission", admission.id, admission.state, admission.state,
+                   messages=[f"{ctx.params['hours']} hours a week of temporary education recorded."])
+
+
+def on_started_at_school(ctx: EventContext) -> Outcome:
+    from .care import move_school, significant_change
+
+    admission = _require(ctx)
+    if admission.state == A.DIRECTION_ISSUED and admission.referral_window_ends \
+            and ctx.on <= admission.referral_window_ends:
+        raise InputError("--on", ctx.on.isoformat(), "the school may still refer the direction to the "
+                         f"Adjudicator until {admission.referral_window_ends.isoformat()}")
+    outcome = _fire(ctx, admission)
+    admission.started_on = ctx.on
+    close_open(ctx.session, ctx.config, ctx.child, CHILD_CLOCK + (NO_EDUCATION, "adjudicator_referral"), ctx.on,
+               process="admission")
+    close_open(ctx.session, ctx.config, ctx.child, ["out_of_area_education"], ctx.on, process="care")
+    if admission.school_urn and admission.school_urn != ctx.child.school_urn:
+        move_school(ctx.session, ctx.child, admission.school_urn, ctx.on)
+    d = open_deadline(ctx.session, ctx.config, ctx.child, "dt_full_details", ctx.on, "admission", admission.id)
+    outcome.messages.append(f"The new school's DT must have full details by {d.due_on.isoformat()}.")
+    early = significant_change(ctx.session, ctx.config, ctx.child, ctx.on, "started at a new school")
+    if early:
+        outcome.messages.append(f"Early PEP review due {early.due_on.isoformat()}.")
+    return outcome
+
+
+def on_withdrawn(ctx: EventContext) -> Outcome:
+    admission = _require(ctx)
+    outcome = _fire(ctx, admission)
+    for d in open_deadlines(ctx.session, ctx.child.ref, process="admission"):
+        if d.process_id == admission.id or d.kind == NO_EDUCATION:
+            from ..deadlines import close_deadline
+            close_deadline(ctx.session, ctx.config, ctx.child, d, ctx.on, "cancelled",
+                           f"admission withdrawn: {ctx.params['reason']}")
+    return outcome
+
+
+_urn = Param("school_urn", text, True, "the school's URN")
+for spec in (
+    EventSpec("admission_needed", "admission", on_admission_needed,
+              (Param("reason", choice("entered_care", "care_placement_moved", "permanently_excluded",
+                                      "emergency_placement", "other"), True, "why a new school is needed"),
+               Param("excluded_from", text, False, "URN of the school that permanently excluded the child")),
+              "A new education placement is needed"),
+    EventSpec("school_proposed", "admission", on_school_proposed,
+              (_urn, Param("exceptional_reason", text, False, "why an inadequate school"),
+               Param("vsh_decision", text, False, "the VSH's decision and evidence (requires improvement)"),
+               Param("ks4_reason", text, False, "why a Year 10-11 move is absolutely necessary"),
+               Param("nominated_officer", text, False, "the approving nominated officer's reference")),
+              "A school is proposed (suitability is checked)"),
+    EventSpec("application_made", "admission", on_application_made, (), "An application was made"),
+    EventSpec("place_offered", "admission", on_place_offered, (), "The school offered a place"),
+    EventSpec("place_refused", "admission", on_place_refused, (), "The school refused a place"),
+    EventSpec("direction_consultation_started", "admission", on_consultation_started, (),
+              "The LA consulted the admission authority before directing"),
+    EventSpec("consultation_answered", "admission", on_consultation_answered,
+              (Param("answer", choice("willing", "not_willing"), True, "willing or not_willing"),),
+              "The admission authority answered the consultation"),
+    EventSpec("direction_issued", "admission", on_direction_issued, (), "The LA directed the school to admit"),
+    EventSpec("adjudicator_referred", "admission", on_adjudicator_referred, (),
+              "The school referred the direction to the Schools Adjudicator"),
+    EventSpec("adjudicator_upheld", "admission", on_adjudicator_upheld, (), "The Adjudicator upheld the direction"),
+    EventSpec("adjudicator_named_other", "admission", on_adjudicator_named_other, (_urn,),
+              "The Adjudicator named another maintained school"),
+    EventSpec("sos_request_made", "admission", on_sos_request_made, (),
+              "The LA asked the Secretary of State to direct an academy"),
+    EventSpec("sos_directed", "admission", on_simple, (), "The Secretary of State directed the academy"),
+    EventSpec("sos_declined", "admission", on_simple, (), "The Secretary of State declined to direct"),
+    EventSpec("temporary_education_arranged", "admission", on_temporary_education,
+              (Param("hours", whole_number, True, "hours a week"),), "Temporary education while no school"),
+    EventSpec("started_at_school", "admission", on_started_at_school, (), "The child started at the school"),
+    EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", text, True, "why"),),
+              "The need for a new school no longer applies"),
+):
+    register(spec)
