@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from .cohort import key_stage, year_group
 from .config import Config
 from .commands import EventRequest, record_events
-from .db.models import Child, Pep, School
+from .db.models import Admission, Child, Pep, School
 from .queries import pep_list
 from .states.care import bring_in
 from .importing import import_records
@@ -42,6 +42,7 @@ class DemoSummary:
     out_of_area: int
     pep_states: Counter
     overdue: int
+    admissions: Counter
 
     def lines(self) -> list[str]:
         def fmt(counter: Counter) -> str:
@@ -54,7 +55,8 @@ class DemoSummary:
             f"  Schools by Ofsted:     {fmt(self.by_ofsted)}",
             f"  Children at school out of the area: {self.out_of_area}",
             f"  Current PEPs by state: {fmt(self.pep_states)}",
-            f"  PEP deadlines overdue today: {self.overdue} (see: pepflow --db … pep list --overdue)",
+            f"  PEP deadlines overdue today: {self.overdue} (see: pepflow pep list --overdue)",
+            f"  School admissions by state: {fmt(self.admissions)} (see: pepflow admission list)",
         ]
 
 
@@ -191,6 +193,38 @@ def _pep_events(rng: random.Random, children: list[dict[str, str]], today: dt.da
     return requests
 
 
+def _admission_events(rng: random.Random, children: list[dict[str, str]], schools: list[dict[str, str]],
+                      today: dt.date) -> list[EventRequest]:
+    """A handful of school moves at different steps, one of them past its 20 school days."""
+    maintained = [s["urn"] for s in schools if s["type"] == "maintained" and s["ofsted"] in ("good", "outstanding")]
+    academies = [s["urn"] for s in schools if s["type"] == "academy" and s["ofsted"] in ("good", "outstanding")]
+    movers = [c for c in children if c["last_pep_meeting"]][-8:]
+    paths = [
+        ("care_placement_moved", 40, ["school_proposed", "application_made", "place_refused",
+                                      "direction_consultation_started", "direction_issued"], maintained),
+        ("emergency_placement", 12, ["temporary_education_arranged", "school_proposed", "application_made"], maintained),
+        ("care_placement_moved", 9, ["school_proposed"], maintained),
+        ("permanently_excluded", 25, ["temporary_education_arranged", "school_proposed", "application_made",
+                                      "place_refused", "sos_request_made"], academies),
+        ("entered_care", 6, [], maintained),
+        ("care_placement_moved", 20, ["school_proposed", "application_made", "place_offered"], maintained),
+        ("other", 30, ["school_proposed", "application_made", "place_offered", "started_at_school"], maintained),
+    ]
+    requests = []
+    for child, (reason, back, path, pool) in zip(movers, paths):
+        if not pool:
+            continue
+        ref, day = child["ref"], today - dt.timedelta(days=back)
+        gaps = {"direction_issued": 8, "direction_consultation_started": 1}
+        requests.append(EventRequest(ref, "admission_needed", day, None, {"reason": reason}))
+        for name in path:
+            day = min(today, day + dt.timedelta(days=gaps.get(name, rng.randint(1, 3))))
+            params = {"school_urn": rng.choice([u for u in pool if u != child["school_urn"]] or pool)} \
+                if name == "school_proposed" else {"hours": "15"} if name == "temporary_education_arranged" else None
+            requests.append(EventRequest(ref, name, day, None, params))
+    return requests
+
+
 def create_demo_cohort(session: Session, config: Config, today: dt.date,
                        children: int = 300, schools: int = 40, seed: int = 2026) -> DemoSummary:
     """Fill an empty database with a synthetic cohort; returns what was made."""
@@ -203,6 +237,7 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
     for ref in report.added:
         bring_in(session, config, session.get(Child, ref), today)
     record_events(session, config, _pep_events(rng, child_rows, today), today)
+    record_events(session, config, _admission_events(rng, child_rows, school_rows, today), today)
     kids = list(session.exec(select(Child)))
     all_schools = list(session.exec(select(School)))
     return DemoSummary(
@@ -213,4 +248,5 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
         out_of_area=sum(1 for k in kids if not k.in_area),
         pep_states=Counter(p.state for p in session.exec(select(Pep).where(Pep.is_current))),
         overdue=len(pep_list(session, config, today, overdue=True)),
+        admissions=Counter(a.state for a in session.exec(select(Admission))),
     )
