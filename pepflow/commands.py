@@ -75,7 +75,7 @@ def register(spec: EventSpec) -> EventSpec:
 
 def _load_processes() -> None:
     """Import every process module so its events are registered."""
-    from .states import admission, care, pep  # noqa: F401
+    from .states import admission, attendance, care, exclusion, pep  # noqa: F401
 
 
 # ---- parameter parsers (shared by every process) ------------------------------------

@@ -260,6 +260,14 @@ class Settings:
     # Children's Wellbeing and Schools Act 2026 ss.61-62: from this date the LA may direct an
     # academy to admit, instead of asking the Secretary of State.  None: not yet commenced.
     academy_directions_from: dt.date | None = None
+    # Best practice for looked-after children: full-time provision from the 1st day of a
+    # suspension (timescale suspension_provision_best_practice) instead of the 6th.
+    provision_from_first_day: bool = False
+    # Attendance bands, percent of sessions attended (003; DfE Working together to improve
+    # school attendance, 2024): good at or above, persistent absence at or below, severe at or below.
+    attendance_good: float = 95.0
+    attendance_persistent: float = 90.0
+    attendance_severe: float = 50.0
 
 
 @dataclass(frozen=True)

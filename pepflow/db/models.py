@@ -208,6 +208,49 @@ class PermanentExclusionRecord(Table, table=True):
     excluded_on: dt.date
 
 
+class Exclusion(Table, table=True):
+    """A child's behaviour and exclusion process in one school year."""
+
+    __table_args__ = (Index("ix_exclusion_child_year", "child_ref", "school_year"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref")
+    school_year: str
+    school_urn: Optional[str] = None
+    state: str = "concern_raised"
+    is_open: bool = True
+    opened_on: dt.date
+    state_changed_on: dt.date
+    vs_consulted_on: Optional[dt.date] = None
+    pex_meeting_on: Optional[dt.date] = None
+    excluded_on: Optional[dt.date] = None
+    no_pre_exclusion_meeting: bool = False
+    governors_decision: str = ""
+    irp_decision: str = ""
+    closed_on: Optional[dt.date] = None
+
+
+class Suspension(Table, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    exclusion_id: int = Field(foreign_key="exclusion.id", index=True)
+    child_ref: str = Field(foreign_key="child.ref", index=True)
+    first_day: dt.date
+    days: int  # school days
+    term: str
+    recorded_on: dt.date
+    provision_from: Optional[dt.date] = None
+    provision_hours: Optional[int] = None
+
+
+class AttendanceRecord(Table, table=True):
+    __tablename__ = "attendance_record"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref", index=True)
+    half_term: str  # e.g. "autumn 1 2026-27"
+    percent: float
+    band: str
+    recorded_on: dt.date
+
+
 class Event(Table, table=True):
     """Append-only audit: one row per accepted event, written in the same transaction."""
 

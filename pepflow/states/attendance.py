@@ -1,0 +1,139 @@
+"""Attendance: percentages per half term, bands, and the three-stage approach.
+
+Bands (settings in pepflow.toml): good at or above 95%, persistent absence at or below 90%,
+severe at or below 50% (003 Essex guide; (guidance) Working together to improve school
+attendance, 2024).  Dropping into persistent absence gives the VS inclusion officer a
+stage-1 task.  Stages (004 Southwark three-stage approach): 1 initial action, 2 formal
+action, 3 statutory action with an education legal planning meeting within 20 school days
+of the consultation and reports due 5 days before it.  A part-time timetable or
+alternative provision recorded in the PEP is reviewed every half term (``ptt_review``).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from ..commands import EventContext, EventSpec, Outcome, Param, choice, date_value, register, text, yes_no
+from ..config import Settings
+from ..db.models import AttendanceRecord
+from ..deadlines import calendar_for, close_open, open_deadline, open_flag
+from ..errors import InputError
+
+BANDS = ("good", "below_good", "persistent_absence", "severe_absence")
+
+
+def band(percent: float, settings: Settings) -> str:
+    """The attendance band of a percentage of sessions attended."""
+    if percent <= settings.attendance_severe:
+        return "severe_absence"
+    if percent <= settings.attendance_persistent:
+        return "persistent_absence"
+    if percent >= settings.attendance_good:
+        return "good"
+    return "below_good"
+
+
+def _percent(value: str) -> float:
+    try:
+        p = float(str(value).strip().rstrip("%"))
+    except ValueError:
+        raise ValueError("must be a percentage such as 92.5") from None
+    if not 0 <= p <= 100:
+        raise ValueError("must be between 0 and 100")
+    return p
+
+
+def on_attendance_recorded(ctx: EventContext) -> Outcome:
+    settings = ctx.config.settings
+    new_band = band(ctx.params["percent"], settings)
+    previous = ctx.session.exec(select(AttendanceRecord).where(AttendanceRecord.child_ref == ctx.child.ref)
+                                .order_by(AttendanceRecord.recorded_on.desc(), AttendanceRecord.id.desc())).first()
+    ctx.session.add(AttendanceRecord(child_ref=ctx.child.ref, half_term=ctx.params["half_term"],
+                                     percent=ctx.params["percent"], band=new_band, recorded_on=ctx.on))
+    messages = [f"Attendance {ctx.params['percent']:.1f}%: {new_band.replace('_', ' ')}."]
+    was_persistent = previous is not None and previous.band in ("persistent_absence", "severe_absence")
+    if new_band in ("persistent_absence", "severe_absence") and not was_persistent:
+        open_flag(ctx.session, ctx.config, ctx.child, "attendance_stage_1", ctx.on, "vs_officer",
+                  f"attendance fell to {ctx.params['percent']:.1f}% ({new_band.replace('_', ' ')}): start stage 1 "
+                  "(initial action: review meeting, plan, timescale)", process="attendance")
+        messages.append("Persistent absence: a stage-1 task for the VS inclusion officer.")
+    return Outcome("attendance", None, previous.band if previous else None, new_band, messages=messages)
+
+
+def on_stage_started(ctx: EventContext) -> Outcome:
+    stage = ctx.params["stage"]
+    review = ctx.params["review_date"]
+    if review < ctx.on:
+        raise InputError("review_date", review.isoformat(), "is before the stage starts")
+    close_open(ctx.session, ctx.config, ctx.child, [f"attendance_stage_{stage}"], ctx.on, process="attendance")
+    open_flag(ctx.session, ctx.config, ctx.child, f"attendance_stage_{stage}_review", ctx.on, "vs_officer",
+              f"review of attendance stage {stage}", process="attendance", due_on=review)
+    messages = [f"Stage {stage} started; review due {review.isoformat()}."]
+    if stage == "3":
+        meeting = open_deadline(ctx.session, ctx.config, ctx.child, "attendance_legal_planning", ctx.on,
+                                "attendance", opened_on=ctx.on)
+        cal = calendar_for(ctx.session, ctx.config, ctx.child)
+        reports_due = cal.add(meeting.due_on, -5, "school")
+        open_flag(ctx.session, ctx.config, ctx.child, "attendance_reports", ctx.on, "vs_officer",
+                  "reports for the education legal planning meeting (5 days before it)", process="attendance",
+                  due_on=reports_due)
+        messages.append(f"Legal planning meeting due by {meeting.due_on.isoformat()}; reports by "
+                        f"{reports_due.isoformat()}.")
+    return Outcome("attendance", None, None, f"stage_{stage}", messages=messages)
+
+
+def on_stage_reviewed(ctx: EventContext) -> Outcome:
+    stage = ctx.params["stage"]
+    closed = close_open(ctx.session, ctx.config, ctx.child, [f"attendance_stage_{stage}_review"], ctx.on,
+                        process="attendance")
+    if not closed:
+        raise InputError("stage", stage, f"no open review of stage {stage} for {ctx.child.ref}")
+    return Outcome("attendance", None, f"stage_{stage}", f"stage_{stage}", messages=["Review recorded."])
+
+
+def on_legal_planning_meeting(ctx: EventContext) -> Outcome:
+    close_open(ctx.session, ctx.config, ctx.child, ["attendance_legal_planning", "attendance_reports"], ctx.on,
+               process="attendance")
+    return Outcome("attendance", None, "stage_3", "stage_3")
+
+
+def on_ptt_recorded(ctx: EventContext) -> Outcome:
+    d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance")
+    d.note = f"{ctx.params['arrangement']}: {ctx.params['details']}"
+    return Outcome("attendance", None, None, "part_time", messages=[f"Half-termly review due {d.due_on.isoformat()}."])
+
+
+def on_ptt_reviewed(ctx: EventContext) -> Outcome:
+    closed = close_open(ctx.session, ctx.config, ctx.child, ["ptt_review"], ctx.on, process="attendance")
+    if not closed:
+        raise InputError("event", ctx.event, f"{ctx.child.ref} has no part-time timetable or provision to review")
+    messages = []
+    if ctx.params.get("continues", True):
+        d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance")
+        d.note = closed[0].note
+        messages.append(f"Next review due {d.due_on.isoformat()}.")
+    return Outcome("attendance", None, "part_time", "part_time" if ctx.params.get("continues", True) else "full_time",
+                   messages=messages)
+
+
+for spec in (
+    EventSpec("attendance_recorded", "attendance", on_attendance_recorded,
+              (Param("half_term", text, True, "e.g. 'autumn 1 2026-27'"),
+               Param("percent", _percent, True, "sessions attended, percent")), "Attendance for a half term"),
+    EventSpec("attendance_stage_started", "attendance", on_stage_started,
+              (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),
+               Param("review_date", date_value, True, "when the stage is reviewed")),
+              "An attendance stage began (3: after the statutory consultation)"),
+    EventSpec("attendance_stage_reviewed", "attendance", on_stage_reviewed,
+              (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),), "An attendance stage was reviewed"),
+    EventSpec("attendance_legal_planning_held", "attendance", on_legal_planning_meeting, (),
+              "The education legal planning meeting took place"),
+    EventSpec("ptt_recorded", "attendance", on_ptt_recorded,
+              (Param("arrangement", choice("part_time_timetable", "alternative_provision"), True, "which"),
+               Param("details", text, True, "hours and provider")),
+              "A part-time timetable or alternative provision was recorded in the PEP"),
+    EventSpec("ptt_reviewed", "attendance", on_ptt_reviewed,
+              (Param("continues", yes_no, False, "no if the child is back to full time"),),
+              "The part-time timetable or provision was reviewed"),
+):
+    register(spec)
