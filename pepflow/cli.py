@@ -26,6 +26,8 @@ pep_app = typer.Typer(help="PEPs: what is due and overdue.", no_args_is_help=Tru
 app.add_typer(pep_app, name="pep")
 admission_app = typer.Typer(help="School admissions and their 20-school-day clocks.", no_args_is_help=True)
 app.add_typer(admission_app, name="admission")
+exclusion_app = typer.Typer(help="Exclusions and their statutory clocks.", no_args_is_help=True)
+app.add_typer(exclusion_app, name="exclusion")
 
 
 def _app(ctx: typer.Context) -> App:
@@ -252,6 +254,33 @@ def admission_list(
     if data["emergency_moves_by_year"]:
         typer.echo("Emergency care moves by school year: " + ", ".join(
             f"{y} {n}" for y, n in sorted(data["emergency_moves_by_year"].items())))
+
+
+@exclusion_app.command("list")
+def exclusion_list(
+    ctx: typer.Context,
+    open_only: bool = typer.Option(False, "--open", help="Only processes still open."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge as of this date (default: today)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Exclusion processes: suspensions this school year and the statutory clocks running."""
+    from .db.engine import session_scope
+    from .queries import exclusion_list as query
+
+    a = _app(ctx)
+    when = parse_date(as_of, "--as-of") if as_of else a.today()
+    with session_scope(a.engine) as session:
+        data = query(session, when, open_only)
+    if as_json:
+        _print_json(data)
+        return
+    typer.echo(f"Exclusion processes as of {when.isoformat()}: {data['count']}")
+    for r in data["items"]:
+        clocks = "; ".join(f"{c['kind']} due {c['due_on']}{' OVERDUE' if c['overdue'] else ''}"
+                           for c in r["open_clocks"]) or "no clock running"
+        extra = "  NO PRE-EXCLUSION MEETING" if r["no_pre_exclusion_meeting"] else ""
+        typer.echo(f"  {r['child_ref']:<8} {r['school_year']} {r['state']:<22} {r['suspensions']} suspension(s), "
+                   f"{r['suspension_days']} school days; {clocks}{extra}")
 
 
 @app.command("deadlines")

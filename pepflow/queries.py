@@ -145,3 +145,28 @@ def admission_list(session: Session, config: Config, as_of: dt.date, open_only: 
             by_child[e.child_ref] = by_child.get(e.child_ref, 0) + 1
     return {"as_of": as_of.isoformat(), "count": len(items), "items": items,
             "emergency_moves_by_year": by_year, "emergency_moves_by_child": by_child}
+
+
+def exclusion_list(session: Session, as_of: dt.date, open_only: bool = False) -> dict[str, Any]:
+    """Exclusion processes with suspension days this year and the open statutory clocks."""
+    from .db.models import Exclusion, Suspension
+
+    query = select(Exclusion).order_by(Exclusion.opened_on, Exclusion.id)
+    if open_only:
+        query = query.where(Exclusion.is_open)
+    items = []
+    for x in session.exec(query):
+        suspensions = list(session.exec(select(Suspension).where(Suspension.exclusion_id == x.id)))
+        clocks = session.exec(select(Deadline).where(Deadline.process == "exclusion", Deadline.process_id == x.id,
+                                                     Deadline.status == "open").order_by(Deadline.due_on))
+        items.append({
+            "child_ref": x.child_ref, "exclusion_id": x.id, "school_year": x.school_year, "school_urn": x.school_urn,
+            "state": x.state, "opened_on": x.opened_on.isoformat(),
+            "vs_consulted_on": x.vs_consulted_on.isoformat() if x.vs_consulted_on else None,
+            "suspensions": len(suspensions), "suspension_days": sum(s.days for s in suspensions),
+            "permanently_excluded_on": x.excluded_on.isoformat() if x.excluded_on else None,
+            "no_pre_exclusion_meeting": x.no_pre_exclusion_meeting,
+            "open_clocks": [{"kind": d.kind, "due_on": d.due_on.isoformat(), "overdue": d.due_on < as_of}
+                            for d in clocks],
+        })
+    return {"as_of": as_of.isoformat(), "count": len(items), "items": items}
