@@ -26,6 +26,8 @@ pep_app = typer.Typer(help="PEPs: what is due and overdue.", no_args_is_help=Tru
 app.add_typer(pep_app, name="pep")
 admission_app = typer.Typer(help="School admissions and their 20-school-day clocks.", no_args_is_help=True)
 app.add_typer(admission_app, name="admission")
+audit_app = typer.Typer(help="The tamper-evident history.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 exclusion_app = typer.Typer(help="Exclusions and their statutory clocks.", no_args_is_help=True)
 app.add_typer(exclusion_app, name="exclusion")
 
@@ -283,6 +285,20 @@ def exclusion_list(
                    f"{r['suspension_days']} school days; {clocks}{extra}")
 
 
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Walk the hash chain of the history; name the first row changed, inserted or deleted."""
+    from .audit import verify
+
+    result = verify(_app(ctx).engine)
+    if result.ok:
+        typer.echo(f"History intact: {result.rows} rows, every hash chained to the one before.")
+        return
+    typer.echo(f"History NOT intact: row {result.first_bad_id} (row {result.rows} in order): {result.problem}.",
+               err=True)
+    raise typer.Exit(1)
+
+
 @app.command("deadlines")
 def deadlines(
     ctx: typer.Context,
@@ -461,7 +477,9 @@ def run_command(
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: readable errors, non-zero exit."""
     try:
-        app(args=argv, prog_name="pepflow", standalone_mode=False)
+        code = app(args=argv, prog_name="pepflow", standalone_mode=False)
+        if isinstance(code, int) and code != 0:  # typer.Exit(n) comes back as a return value here
+            sys.exit(code)
     except PepflowError as exc:
         typer.echo(f"Error: {exc}", err=True)
         sys.exit(1)

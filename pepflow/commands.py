@@ -239,6 +239,9 @@ def write_audit(session: Session) -> None:
     One Core executemany for the whole queue (an ORM object per row costs ten times more)."""
     rows = session.info.pop("audit_rows", None)
     if rows:
+        from .audit import chain
+
+        chain(session, rows)
         session.execute(insert(Event.__table__), rows)
 
 

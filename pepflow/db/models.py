@@ -267,6 +267,8 @@ class Event(Table, table=True):
     state_after: Optional[str] = None
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     payload_version: int = 1
+    prev_hash: str = ""  # the hash of the row before: the chain (pepflow/audit.py)
+    hash: str = ""
 
 
 class Notification(Table, table=True):
