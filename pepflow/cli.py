@@ -26,6 +26,8 @@ pep_app = typer.Typer(help="PEPs: what is due and overdue.", no_args_is_help=Tru
 app.add_typer(pep_app, name="pep")
 admission_app = typer.Typer(help="School admissions and their 20-school-day clocks.", no_args_is_help=True)
 app.add_typer(admission_app, name="admission")
+report_app = typer.Typer(help="Compliance and annual reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 audit_app = typer.Typer(help="The tamper-evident history.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 exclusion_app = typer.Typer(help="Exclusions and their statutory clocks.", no_args_is_help=True)
@@ -283,6 +285,81 @@ def exclusion_list(
         extra = "  NO PRE-EXCLUSION MEETING" if r["no_pre_exclusion_meeting"] else ""
         typer.echo(f"  {r['child_ref']:<8} {r['school_year']} {r['state']:<22} {r['suspensions']} suspension(s), "
                    f"{r['suspension_days']} school days; {clocks}{extra}")
+
+
+def _write(out: Optional[Path], text: str) -> None:
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError("--out", str(out), f"cannot write the file: {exc.strerror}") from None
+    typer.echo(f"Written to {out}")
+
+
+@report_app.command("compliance")
+def report_compliance(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--from", help="First day of the period, YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day of the period, YYYY-MM-DD."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge outcomes as of this date (default: today, or --to if earlier)."),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv or html"),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen."),
+) -> None:
+    """Timescale compliance for a period: PEPs, admissions, exclusions, attendance, funding."""
+    import csv
+    import io
+    import json
+
+    from .db.engine import session_scope
+    from .reports import as_rows, as_table, compliance
+
+    if fmt not in ("table", "json", "csv", "html"):
+        raise InputError("--format", fmt, "must be table, json, csv or html")
+    a = _app(ctx)
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise InputError("--to", end, f"is before --from {start}")
+    when = parse_date(as_of, "--as-of") if as_of else min(a.today(), last)
+    with session_scope(a.engine) as session:
+        report = compliance(session, a.config, first, last, when)
+    if fmt == "json":
+        text = json.dumps({**report, "admissions": {k: v for k, v in report["admissions"].items()}}, indent=2)
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["section", "measure", "group", "value"])
+        writer.writerows(as_rows(report))
+        text = buffer.getvalue()
+    elif fmt == "html":
+        from .report_html import render
+        text = render(report)
+    else:
+        text = as_table(report)
+    _write(out, text)
+
+
+@report_app.command("annual")
+def report_annual(
+    ctx: typer.Context,
+    year: str = typer.Option(..., "--year", help="The school year, e.g. 2025-26."),
+    out: Path = typer.Option(..., "--out", help="The HTML file to write."),
+) -> None:
+    """The Virtual School Head's annual report as one self-contained HTML file with charts."""
+    import re
+
+    from .db.engine import session_scope
+    from .report_html import render
+    from .reports import compliance
+
+    if not re.fullmatch(r"\d{4}-\d{2}", year) or (int(year[:4]) + 1) % 100 != int(year[5:]):
+        raise InputError("--year", year, "must be a school year written like 2025-26")
+    a = _app(ctx)
+    first, last = dt.date(int(year[:4]), 9, 1), dt.date(int(year[:4]) + 1, 8, 31)
+    with session_scope(a.engine) as session:
+        report = compliance(session, a.config, first, last, min(a.today(), last))
+    _write(out, render(report, title=f"Virtual School Head annual report {year}"))
 
 
 @audit_app.command("verify")

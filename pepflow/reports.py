@@ -1,0 +1,280 @@
+"""Compliance figures for the VSH and Ofsted, from the deadline ledger and the history only.
+
+Every deadline ends in one outcome, judged as of the report's date: ``met`` (on time),
+``met_late`` (by how many units), ``missed``, ``cancelled`` (with its reason), ``breached``
+(still open past its due date) or ``pending`` (not yet due).  Each keeps the rule version it
+was computed by.  Because nothing here reads today's state of a case, a report for last
+year gives the same numbers next year.  Groups smaller than 5 show counts but no
+percentage (small cohorts mislead: Virtual School Handbook §5c iii).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlmodel import Session, select
+
+from .cohort import key_stage, year_group, year_group_label
+from .config import Config
+from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, PpPlusRequest, School,
+                        Suspension)
+from .deadlines import calendar_for
+
+SMALL_GROUP = 5
+REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
+REPORT_VERSION = 1
+
+
+def percent(part: int, whole: int) -> float | None:
+    """A percentage, or None for a group too small to show one."""
+    return round(100 * part / whole, 1) if whole >= SMALL_GROUP else None
+
+
+def outcome(d: Deadline, as_of: dt.date) -> str:
+    if d.closed_on is not None and d.closed_on <= as_of and d.status != "open":
+        return d.status
+    return "breached" if d.due_on < as_of else "pending"
+
+
+def _on_roll(children: list[Child], as_of: dt.date) -> list[Child]:
+    return [c for c in children if c.entered_care <= as_of and (c.left_care_on is None or c.left_care_on > as_of)]
+
+
+def _up_to_date(children: list[Child], deadlines: list[Deadline], as_of: dt.date) -> set[str]:
+    """Children with no PEP review overdue and no incomplete record at ``as_of``, from the ledger."""
+    behind = set()
+    for d in deadlines:
+        if d.kind not in REVIEW_KINDS + ("record_incomplete",) or d.opened_on > as_of:
+            continue
+        still_open_then = d.closed_on is None or d.closed_on > as_of
+        if still_open_then and (d.due_on < as_of or d.kind == "record_incomplete"):
+            behind.add(d.child_ref)
+    return {c.ref for c in children} - behind
+
+
+def _term_label(config: Config, day: dt.date) -> str:
+    try:
+        return config.calendar().current_or_next_term(day).label
+    except Exception:  # outside the calendar's years: report the school year instead
+        from .calendars import academic_year_of
+        return academic_year_of(day)
+
+
+def compliance(session: Session, config: Config, start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
+    children = list(session.exec(select(Child)))
+    schools = {s.urn: s for s in session.exec(select(School))}
+    deadlines = list(session.exec(select(Deadline)))
+    roll = _on_roll(children, as_of)
+    current = _up_to_date(roll, deadlines, as_of)
+
+    # ---- every timescale due in the period, by outcome --------------------------------
+    timescales: dict[str, dict[str, Any]] = {}
+    for d in deadlines:
+        if not (start <= d.due_on <= end) or d.rule_version == "":
+            continue
+        entry = timescales.setdefault(d.kind, {"kind": d.kind, "unit": d.unit, "outcomes": Counter(),
+                                               "rule_versions": set(), "days_late": []})
+        result = outcome(d, as_of)
+        entry["outcomes"][result] += 1
+        entry["rule_versions"].add(d.rule_version)
+        if result == "met_late" and d.days_late is not None:
+            entry["days_late"].append(d.days_late)
+    for entry in timescales.values():
+        o = entry["outcomes"]
+        judged = o["met"] + o["met_late"] + o["missed"] + o["breached"]
+        entry["judged"] = judged
+        entry["on_time_percent"] = percent(o["met"], judged)
+        entry["median_days_late"] = statistics.median(entry["days_late"]) if entry["days_late"] else None
+        entry["outcomes"] = dict(sorted(o.items()))
+        entry["rule_versions"] = sorted(entry["rule_versions"])
+        del entry["days_late"]
+
+    events = list(session.exec(select(Event).where(Event.effective_on >= start, Event.effective_on <= end)))
+    by_name: dict[str, list[Event]] = defaultdict(list)
+    for e in events:
+        by_name[e.name].append(e)
+
+    meetings = Counter(_term_label(config, e.effective_on) for e in by_name["pep_meeting_held"])
+    ratings: dict[str, Counter] = defaultdict(Counter)
+    for e in by_name["pep_approved"]:
+        ratings[_term_label(config, e.effective_on)][e.payload.get("rating", "unknown")] += 1
+
+    # ---- admissions -----------------------------------------------------------------
+    admissions = [a for a in session.exec(select(Admission)) if start <= a.identified_on <= end]
+    by_child = {c.ref: c for c in children}
+    placed: dict[str, list[int]] = {"in_area": [], "out_of_area": []}
+    for a in admissions:
+        if a.started_on and a.started_on <= as_of:
+            child = by_child[a.child_ref]
+            try:
+                used = calendar_for(session, config, child).between(a.identified_on, a.started_on, "school")
+            except Exception:
+                continue
+            placed["out_of_area" if a.in_area is False else "in_area"].append(used)
+    clocks = [d for d in deadlines if d.kind == "admission_placement" and start <= d.opened_on <= end]
+    within = sum(1 for d in clocks if outcome(d, as_of) == "met")
+    judged = sum(1 for d in clocks if outcome(d, as_of) in ("met", "met_late", "breached", "missed"))
+    admissions_section = {
+        "needs": len(admissions), "judged": judged, "within_20_school_days": within,
+        "within_percent": percent(within, judged),
+        "median_school_days_to_place": {k: (statistics.median(v) if v else None) for k, v in placed.items()},
+        "placed": {k: len(v) for k, v in placed.items()},
+        "days_to_place": sorted(placed["in_area"] + placed["out_of_area"]),
+        "directions_made": len(by_name["direction_issued"]),
+        "directions_referred_to_adjudicator": len(by_name["adjudicator_referred"]),
+        "directions_upheld_by_adjudicator": len(by_name["adjudicator_upheld"]),
+        "adjudicator_named_other_school": len(by_name["adjudicator_named_other"]),
+        "secretary_of_state_requests": len(by_name["sos_request_made"]),
+        "secretary_of_state_directed": len(by_name["sos_directed"]),
+        "emergency_care_moves": sum(1 for e in by_name["care_placement_changed"] if e.payload.get("emergency")),
+    }
+
+    # ---- exclusions, attendance, funding ---------------------------------------------
+    suspensions = [s for s in session.exec(select(Suspension)) if start <= s.first_day <= end]
+    exclusions = [x for x in session.exec(select(Exclusion)) if x.excluded_on and start <= x.excluded_on <= end]
+    months = Counter(s.first_day.strftime("%Y-%m") for s in suspensions)
+    latest: dict[str, AttendanceRecord] = {}
+    for r in session.exec(select(AttendanceRecord).order_by(AttendanceRecord.recorded_on, AttendanceRecord.id)):
+        if start <= r.recorded_on <= min(end, as_of):
+            latest[r.child_ref] = r
+    pp: dict[str, dict[str, int]] = defaultdict(lambda: {"approved": 0, "amount": 0})
+    for r in session.exec(select(PpPlusRequest).where(PpPlusRequest.status == "approved")):
+        if r.decided_on and start <= r.decided_on <= min(end, as_of):
+            pp[r.term]["approved"] += 1
+            pp[r.term]["amount"] += r.amount
+
+    return {
+        "report": "compliance", "version": REPORT_VERSION, "authority": config.settings.authority_name,
+        "from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat(),
+        "roll": {"children_on_roll": len(roll), "up_to_date_pep": len(current),
+                 "up_to_date_percent": percent(len(current), len(roll)),
+                 "out_of_area": sum(1 for c in roll if not c.in_area)},
+        "timescales": dict(sorted(timescales.items())),
+        "pep_meetings_per_term": dict(sorted(meetings.items())),
+        "qa_ratings_per_term": {k: dict(sorted(v.items())) for k, v in sorted(ratings.items())},
+        "admissions": admissions_section,
+        "exclusions": {"suspensions": len(suspensions), "suspension_days": sum(s.days for s in suspensions),
+                       "suspensions_by_month": dict(sorted(months.items())),
+                       "permanent_exclusions": len(exclusions),
+                       "with_pre_exclusion_meeting": sum(1 for x in exclusions if not x.no_pre_exclusion_meeting)},
+        "attendance_bands": dict(sorted(Counter(r.band for r in latest.values()).items())),
+        "pp_plus_approved_per_term": {k: v for k, v in sorted(pp.items())},
+        "breakdowns": _breakdowns(roll, current, schools, as_of),
+    }
+
+
+def _natural(label: str) -> tuple:
+    """'Year 2' before 'Year 10'."""
+    import re
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
+
+
+def _breakdowns(roll: list[Child], current: set[str], schools: dict[str, School], as_of: dt.date
+                ) -> dict[str, list[dict[str, Any]]]:
+    """The up-to-date PEP rate by group; characteristics as recorded on the child now."""
+    dimensions = {
+        "key_stage": lambda c: key_stage(year_group(c.dob, as_of)),
+        "year_group": lambda c: year_group_label(year_group(c.dob, as_of)),
+        "sen_status": lambda c: c.sen_status,
+        "legal_status": lambda c: c.legal_status,
+        "placement_type": lambda c: c.placement_type or "not recorded",
+        "area": lambda c: "in area" if c.in_area else "out of area",
+        "school_ofsted": lambda c: schools[c.school_urn].ofsted if c.school_urn in schools else "no school",
+    }
+    out = {}
+    for name, group_of in dimensions.items():
+        totals, ok = Counter(), Counter()
+        for c in roll:
+            g = group_of(c)
+            totals[g] += 1
+            ok[g] += c.ref in current
+        out[name] = [{"group": g, "children": totals[g], "up_to_date_pep": ok[g],
+                      "percent": percent(ok[g], totals[g])} for g in sorted(totals, key=_natural)]
+    return out
+
+
+# ---- rendering ----------------------------------------------------------------------
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def as_table(report: dict[str, Any]) -> str:
+    r = report
+    lines = [f"Compliance report, {r['authority']}: {r['from']} to {r['to']}, as of {r['as_of']}", ""]
+    roll = r["roll"]
+    lines.append(f"Children on roll: {roll['children_on_roll']}; with an up-to-date PEP: {roll['up_to_date_pep']} "
+                 f"({_pct(roll['up_to_date_percent'])}); out of area: {roll['out_of_area']}")
+    lines += ["", f"{'timescale':<32} {'due':>5} {'met':>5} {'late':>5} {'breached':>9} {'missed':>7} "
+                  f"{'on time':>8}  rule versions"]
+    for kind, t in r["timescales"].items():
+        o = t["outcomes"]
+        due = sum(o.values())
+        lines.append(f"{kind:<32} {due:>5} {o.get('met', 0):>5} {o.get('met_late', 0):>5} {o.get('breached', 0):>9} "
+                     f"{o.get('missed', 0):>7} {_pct(t['on_time_percent']):>8}  {', '.join(t['rule_versions'])}")
+    lines += ["", "PEP meetings held per term: " + (", ".join(f"{k} {v}" for k, v in r["pep_meetings_per_term"].items())
+                                                    or "none")]
+    for term, counts in r["qa_ratings_per_term"].items():
+        lines.append(f"QA ratings {term}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    a = r["admissions"]
+    lines += ["", f"Admissions: {a['needs']} needs; within 20 school days {a['within_20_school_days']} of "
+                  f"{a['judged']} ({_pct(a['within_percent'])}); median school days to a place: in area "
+                  f"{a['median_school_days_to_place']['in_area']}, out of area "
+                  f"{a['median_school_days_to_place']['out_of_area']}",
+              f"Directions made {a['directions_made']}, referred {a['directions_referred_to_adjudicator']}, upheld "
+              f"by the Adjudicator {a['directions_upheld_by_adjudicator']}; Secretary of State requests "
+              f"{a['secretary_of_state_requests']}, directed {a['secretary_of_state_directed']}; emergency care "
+              f"moves {a['emergency_care_moves']}"]
+    x = r["exclusions"]
+    lines.append(f"Suspensions {x['suspensions']} ({x['suspension_days']} school days); permanent exclusions "
+                 f"{x['permanent_exclusions']}, {x['with_pre_exclusion_meeting']} with a pre-exclusion meeting")
+    lines.append("Attendance bands: " + (", ".join(f"{k} {v}" for k, v in r["attendance_bands"].items()) or "none"))
+    lines.append("Pupil Premium Plus approved: " + (", ".join(
+        f"{k} {v['approved']} (£{v['amount']})" for k, v in r["pp_plus_approved_per_term"].items()) or "none"))
+    lines += ["", "Up-to-date PEPs by group (percentages hidden for groups under 5):"]
+    for name, groups in r["breakdowns"].items():
+        lines.append(f"  {name.replace('_', ' ')}: " + "; ".join(
+            f"{g['group']} {g['up_to_date_pep']}/{g['children']} {_pct(g['percent'])}" for g in groups))
+    return "\n".join(lines)
+
+
+def as_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    """Flat (section, measure, group, value) rows for CSV."""
+    rows: list[tuple[str, str, str, Any]] = []
+    for k, v in report["roll"].items():
+        rows.append(("roll", k, "", v))
+    for kind, t in report["timescales"].items():
+        for o, n in t["outcomes"].items():
+            rows.append(("timescales", o, kind, n))
+        rows.append(("timescales", "on_time_percent", kind, t["on_time_percent"]))
+    for term, n in report["pep_meetings_per_term"].items():
+        rows.append(("pep_meetings_per_term", "meetings", term, n))
+    for term, counts in report["qa_ratings_per_term"].items():
+        for rating, n in counts.items():
+            rows.append(("qa_ratings_per_term", rating, term, n))
+    for k, v in report["admissions"].items():
+        if isinstance(v, dict):
+            for g, n in v.items():
+                rows.append(("admissions", k, g, n))
+        elif not isinstance(v, list):
+            rows.append(("admissions", k, "", v))
+    for k, v in report["exclusions"].items():
+        if isinstance(v, dict):
+            for g, n in v.items():
+                rows.append(("exclusions", k, g, n))
+        else:
+            rows.append(("exclusions", k, "", v))
+    for band, n in report["attendance_bands"].items():
+        rows.append(("attendance_bands", band, "", n))
+    for term, v in report["pp_plus_approved_per_term"].items():
+        rows.append(("pp_plus", "approved", term, v["approved"]))
+        rows.append(("pp_plus", "amount", term, v["amount"]))
+    for name, groups in report["breakdowns"].items():
+        for g in groups:
+            rows.append((f"breakdown:{name}", "children", g["group"], g["children"]))
+            rows.append((f"breakdown:{name}", "up_to_date_pep", g["group"], g["up_to_date_pep"]))
+            rows.append((f"breakdown:{name}", "percent", g["group"], g["percent"]))
+    return rows

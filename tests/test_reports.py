@@ -1,0 +1,78 @@
+"""Compliance reports come from the ledger: the same numbers whenever they are run."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session
+
+from pepflow.reports import compliance, percent
+
+from .conftest import d
+from .test_pep import add_child, event, world  # noqa: F401  (fixture)
+
+
+def scenario(engine, config):
+    """Two children entering care in December 2025; one initial PEP late, one on time."""
+    add_child(engine, config, d("2025-12-18"), ref="C100")
+    add_child(engine, config, d("2025-12-18"), ref="C101")
+    event(engine, config, "C100", "pep_meeting_held", "2026-01-05")
+    event(engine, config, "C101", "pep_meeting_held", "2026-01-08")  # due 6 Jan: 2 working days late
+    event(engine, config, "C100", "pep_submitted", "2026-01-09")
+    event(engine, config, "C100", "pep_approved", "2026-01-12", rating="green")
+
+
+def test_initial_peps_within_timescale_and_qa_ratings(world, config):  # noqa: F811
+    scenario(world, config)
+    with Session(world) as s:
+        r = compliance(s, config, d("2025-09-01"), d("2026-08-31"), d("2026-01-20"))
+    initial = r["timescales"]["initial_pep"]
+    assert initial["outcomes"] == {"met": 1, "met_late": 1}
+    assert initial["rule_versions"] == ["2010-04-01"]
+    assert initial["on_time_percent"] is None  # 2 deadlines: too few for a percentage
+    assert r["qa_ratings_per_term"] == {"spring 2025-26": {"green": 1}}
+    assert r["pep_meetings_per_term"] == {"spring 2025-26": 2}
+    assert r["roll"]["children_on_roll"] == 2
+
+
+def test_a_past_period_gives_the_same_numbers_when_run_later(world, config):  # noqa: F811
+    scenario(world, config)
+    with Session(world) as s:
+        before = compliance(s, config, d("2025-12-01"), d("2026-01-31"), d("2026-01-31"))
+    event(world, config, "C101", "pep_submitted", "2026-02-20")  # later events do not change January
+    with Session(world) as s:
+        after = compliance(s, config, d("2025-12-01"), d("2026-01-31"), d("2026-01-31"))
+    assert json.dumps(before, sort_keys=True) == json.dumps(after, sort_keys=True)
+
+
+def test_open_deadlines_past_due_are_breached_at_the_report_date(world, config):  # noqa: F811
+    scenario(world, config)
+    with Session(world) as s:
+        r = compliance(s, config, d("2026-01-01"), d("2026-01-31"), d("2026-01-31"))
+    completion = r["timescales"]["pep_completion"]["outcomes"]
+    assert completion == {"breached": 1, "met": 1}  # C101's DT never submitted
+
+
+def test_small_groups_show_counts_but_no_percentage():
+    assert percent(3, 4) is None and percent(4, 5) == 80.0
+
+
+def test_report_formats(world, config, cli, tmp_path):  # noqa: F811
+    scenario(world, config)
+    url = str(world.url)
+    code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "compliance", "--from", "2025-09-01",
+                       "--to", "2026-08-31")
+    assert code == 0 and "initial_pep" in out and "Children on roll: 2" in out
+    code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "compliance", "--from", "2025-09-01",
+                       "--to", "2026-08-31", "--format", "json")
+    data = json.loads(out)
+    assert set(data) >= {"roll", "timescales", "admissions", "exclusions", "attendance_bands", "breakdowns"}
+    code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "compliance", "--from", "2025-09-01",
+                       "--to", "2026-08-31", "--format", "csv")
+    assert out.splitlines()[0] == "section,measure,group,value" and "timescales,met_late,initial_pep,1" in out
+    code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "annual", "--year", "2025-26",
+                       "--out", str(tmp_path / "annual.html"))
+    html = (tmp_path / "annual.html").read_text()
+    assert code == 0 and "<svg" in html and "annual report 2025-26" in html and "http" not in html.split("<svg")[0]
+    code, _, err = cli("--db", url, "report", "annual", "--year", "2025", "--out", str(tmp_path / "x.html"))
+    assert code == 1 and "--year = '2025'" in err
