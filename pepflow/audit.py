@@ -26,6 +26,8 @@ FIELDS = ("child_ref", "process", "process_id", "name", "effective_on", "recorde
 
 
 def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, dict)):
+        return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, dt.date):
@@ -34,8 +36,9 @@ def _plain(value: Any) -> Any:
 
 
 def row_hash(previous: str, row: dict[str, Any]) -> str:
-    body = json.dumps({f: _plain(row.get(f)) for f in FIELDS}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
+    """sha256 of the previous hash and the row's fields, in the fixed order of FIELDS."""
+    body = json.dumps([_plain(row.get(f)) for f in FIELDS], separators=(",", ":"), ensure_ascii=False,
+                      sort_keys=True)
     return hashlib.sha256((previous + body).encode("utf-8")).hexdigest()
 
 

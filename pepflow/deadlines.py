@@ -87,11 +87,22 @@ def open_deadline(session: Session, config: Config, child: Child, key: str, star
     return deadline
 
 
+_FIRST_STEP: dict[int, tuple[object, dict[tuple[str, dt.date], dt.date | None]]] = {}
+
+
 def first_reminder_on(config: Config, kind: str, due_on: dt.date) -> dt.date | None:
-    """When the sweep first has something to send for a deadline of ``kind``."""
-    if config.notifications is None:
+    """When the sweep first has something to send for a deadline of ``kind`` (remembered per
+    policy, kind and due date: a cohort shares a handful of due dates)."""
+    policy = config.notifications
+    if policy is None:
         return None
-    return first_step_on(config.notifications.for_kind(kind), due_on, config.calendar())
+    owner, known = _FIRST_STEP.get(id(policy), (None, {}))
+    if owner is not policy:  # a new policy object (or an old id reused): start afresh
+        known = {}
+        _FIRST_STEP[id(policy)] = (policy, known)
+    if (kind, due_on) not in known:
+        known[(kind, due_on)] = first_step_on(policy.for_kind(kind), due_on, config.calendar())
+    return known[(kind, due_on)]
 
 
 def open_flag(session: Session, config: Config, child: Child, kind: str, on: dt.date, owner_role: str,
@@ -155,3 +166,10 @@ def close_open(session: Session, config: Config, child: Child, kinds: Iterable[s
     return [close_deadline(session, config, child, d, on, status, reason)
             for d in open_deadlines(session, child.ref, kinds, process)]
 
+
+
+def cancel_process(session: Session, config: Config, child: Child, process: str, process_id: int | None,
+                   on: dt.date, reason: str) -> list[Deadline]:
+    """Cancel every open deadline of one process (an admission withdrawn, an exclusion closed)."""
+    return [close_deadline(session, config, child, d, on, "cancelled", reason)
+            for d in open_deadlines(session, child.ref, process=process) if d.process_id == process_id]

@@ -29,10 +29,16 @@ class Table(SQLModel):
     which tables do not use); on the event path that doubled the cost of every change."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in type(self).__table__.columns:
+        columns = _COLUMN_NAMES.get(type(self))
+        if columns is None:
+            columns = _COLUMN_NAMES[type(self)] = frozenset(c.key for c in type(self).__table__.columns)
+        if name in columns:
             set_attribute(self, name, value)
         else:
             super().__setattr__(name, value)
+
+
+_COLUMN_NAMES: dict[type, frozenset[str]] = {}
 
 
 class School(Table, table=True):

@@ -29,6 +29,9 @@ class ProcessMachine:
     machine: Machine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # the table may name states by enum member; the machine and the rows hold plain strings
+        self.table = [{**t, "source": [str(x) for x in t["source"]] if isinstance(t["source"], list)
+                       else str(t["source"]), "dest": str(t["dest"])} for t in self.table]
         self.machine = Machine(model=None, states=[s.value for s in self.states],
                                transitions=self.table, initial=self.initial,
                                auto_transitions=False, model_attribute="state")

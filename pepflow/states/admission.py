@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from ..cohort import year_group
 from ..commands import EventContext, EventSpec, Outcome, Param, choice, register, text, whole_number
 from ..db.models import Admission, PermanentExclusionRecord, School
-from ..deadlines import close_open, open_deadline, open_deadlines, open_flag
+from ..deadlines import cancel_process, close_open, open_deadline, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ..rules.placement import BLOCK, NEEDS_APPROVAL, NOTIFY, Proposal, check
 from ._machine import ProcessMachine
@@ -64,9 +64,6 @@ TRANSITIONS = [
     {"trigger": "started_at_school", "source": [A.OFFERED, A.DIRECTION_ISSUED], "dest": A.ON_ROLL},
     {"trigger": "admission_withdrawn", "source": OPEN, "dest": A.WITHDRAWN},
 ]
-for _t in TRANSITIONS:
-    _t["source"] = [str(s) for s in _t["source"]] if isinstance(_t["source"], list) else str(_t["source"])
-    _t["dest"] = str(_t["dest"])
 
 MACHINE = ProcessMachine("admission", AdmissionState, TRANSITIONS, initial=A.NEED_IDENTIFIED.value,
                          final=frozenset({A.ON_ROLL.value, A.WITHDRAWN.value}))
@@ -322,11 +319,9 @@ def on_started_at_school(ctx: EventContext) -> Outcome:
 def on_withdrawn(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     outcome = _fire(ctx, admission)
-    for d in open_deadlines(ctx.session, ctx.child.ref, process="admission"):
-        if d.process_id == admission.id or d.kind == NO_EDUCATION:
-            from ..deadlines import close_deadline
-            close_deadline(ctx.session, ctx.config, ctx.child, d, ctx.on, "cancelled",
-                           f"admission withdrawn: {ctx.params['reason']}")
+    reason = f"admission withdrawn: {ctx.params['reason']}"
+    cancel_process(ctx.session, ctx.config, ctx.child, "admission", admission.id, ctx.on, reason)
+    close_open(ctx.session, ctx.config, ctx.child, [NO_EDUCATION], ctx.on, "cancelled", reason)
     return outcome
 
 

@@ -25,7 +25,7 @@ from ..calendars import academic_year_of
 from ..commands import (EventContext, EventSpec, Outcome, Param, choice, date_value, register, text,
                         whole_number, yes_no)
 from ..db.models import Exclusion, Suspension
-from ..deadlines import calendar_for, close_open, open_deadline, open_flag
+from ..deadlines import calendar_for, cancel_process, close_open, open_deadline, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ._machine import ProcessMachine
 
@@ -58,9 +58,6 @@ TRANSITIONS = [
     {"trigger": "governors_reconsidered", "source": X.IRP_DECIDED, "dest": X.RECONSIDERED},
     {"trigger": "exclusion_closed", "source": [s for s in X if s != X.CLOSED], "dest": X.CLOSED},
 ]
-for _t in TRANSITIONS:
-    _t["source"] = [str(s) for s in _t["source"]] if isinstance(_t["source"], list) else str(_t["source"])
-    _t["dest"] = str(_t["dest"])
 
 MACHINE = ProcessMachine("exclusion process", ExclusionState, TRANSITIONS, initial=X.CONCERN_RAISED.value,
                          final=frozenset({X.CLOSED.value}))
@@ -267,10 +264,7 @@ def on_reconsidered(ctx: EventContext) -> Outcome:
 def on_closed(ctx: EventContext) -> Outcome:
     x = _require(ctx)
     outcome = _fire(ctx, x)
-    from ..deadlines import close_deadline, open_deadlines
-    for d in open_deadlines(ctx.session, ctx.child.ref, process="exclusion"):
-        if d.process_id == x.id:
-            close_deadline(ctx.session, ctx.config, ctx.child, d, ctx.on, "cancelled", "exclusion process closed")
+    cancel_process(ctx.session, ctx.config, ctx.child, "exclusion", x.id, ctx.on, "exclusion process closed")
     return outcome
 
 

@@ -58,9 +58,6 @@ TRANSITIONS = [
     {"trigger": "supersede", "source": [S.APPROVED, S.DISTRIBUTED], "dest": S.SUPERSEDED},
     {"trigger": "left_care", "source": OPEN_STATES, "dest": S.CLOSED},
 ]
-for _t in TRANSITIONS:  # the machine wants plain strings
-    _t["source"] = [str(s) for s in _t["source"]] if isinstance(_t["source"], list) else str(_t["source"])
-    _t["dest"] = str(_t["dest"])
 
 MACHINE = ProcessMachine("PEP", PepState, TRANSITIONS, initial=S.DUE.value,
                          final=frozenset({S.SUPERSEDED.value, S.CLOSED.value}))
