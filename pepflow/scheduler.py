@@ -62,12 +62,13 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
     mailer = mailer_from_env(delivery.folder)
     hour, minute = (int(x) for x in delivery.sweep_time.split(":"))
     stop = stop or threading.Event()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what happens
     scheduler = BackgroundScheduler(timezone=LONDON)
     scheduler.add_job(_safe(lambda: sweep_job(app), "sweep"), CronTrigger(
-        day_of_week="mon-fri", hour=hour, minute=minute, timezone=LONDON), id="sweep",
+        day_of_week="mon-fri", hour=hour, minute=minute, timezone=LONDON), id="sweep", name="sweep",
         max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(_safe(lambda: dispatch_job(app, mailer), "dispatch"),
-                      IntervalTrigger(seconds=delivery.dispatch_every_seconds), id="dispatch",
+                      IntervalTrigger(seconds=delivery.dispatch_every_seconds), id="dispatch", name="dispatch",
                       max_instances=1, coalesce=True)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
