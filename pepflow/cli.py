@@ -155,6 +155,19 @@ def _parse_sets(values: list[str]) -> dict[str, str]:
     return params
 
 
+def _as_of(a: App, value: Optional[str]) -> dt.date:
+    """``--as-of`` if given, else today (which honours --today / PEPFLOW_TODAY)."""
+    return parse_date(value, "--as-of") if value else a.today()
+
+
+def _read(a: App, query, *args):
+    """Run a read-only query in its own transaction."""
+    from .db.engine import session_scope
+
+    with session_scope(a.engine) as session:
+        return query(session, *args)
+
+
 def _print_json(data) -> None:
     import json
 
@@ -205,13 +218,11 @@ def pep_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """What is due on each child's PEP: who owns it, when, and how overdue."""
-    from .db.engine import session_scope
     from .queries import pep_list as query
 
     a = _app(ctx)
-    when = parse_date(as_of, "--as-of") if as_of else a.today()
-    with session_scope(a.engine) as session:
-        rows = query(session, a.config, when, overdue, due_within, school, sw)
+    when = _as_of(a, as_of)
+    rows = _read(a, query, a.config, when, overdue, due_within, school, sw)
     if as_json:
         _print_json({"as_of": when.isoformat(), "count": len(rows), "items": rows})
         return
@@ -236,13 +247,11 @@ def admission_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every admission with school days used and left on its 20-school-day clock."""
-    from .db.engine import session_scope
     from .queries import admission_list as query
 
     a = _app(ctx)
-    when = parse_date(as_of, "--as-of") if as_of else a.today()
-    with session_scope(a.engine) as session:
-        data = query(session, a.config, when, open_only, breaching)
+    when = _as_of(a, as_of)
+    data = _read(a, query, a.config, when, open_only, breaching)
     if as_json:
         _print_json(data)
         return
@@ -268,13 +277,11 @@ def exclusion_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Exclusion processes: suspensions this school year and the statutory clocks running."""
-    from .db.engine import session_scope
     from .queries import exclusion_list as query
 
     a = _app(ctx)
-    when = parse_date(as_of, "--as-of") if as_of else a.today()
-    with session_scope(a.engine) as session:
-        data = query(session, when, open_only)
+    when = _as_of(a, as_of)
+    data = _read(a, query, when, open_only)
     if as_json:
         _print_json(data)
         return
@@ -383,12 +390,10 @@ def deadlines(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every deadline of a child: kind, due date, unit, source, owner and status."""
-    from .db.engine import session_scope
     from .queries import child_deadlines
 
     a = _app(ctx)
-    with session_scope(a.engine) as session:
-        rows = child_deadlines(session, a.config, child, a.today())
+    rows = _read(a, child_deadlines, a.config, child, a.today())
     if as_json:
         _print_json({"child_ref": child, "as_of": a.today().isoformat(), "deadlines": rows})
         return
@@ -412,12 +417,10 @@ def deadlines(
 def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
             as_json: bool = typer.Option(False, "--json")) -> None:
     """A child's timeline: every recorded event, oldest first."""
-    from .db.engine import session_scope
     from .queries import history as query
 
     a = _app(ctx)
-    with session_scope(a.engine) as session:
-        rows = query(session, child_ref)
+    rows = _read(a, query, child_ref)
     if as_json:
         _print_json({"child_ref": child_ref, "events": rows})
         return
