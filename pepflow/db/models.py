@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, insert_sentinel
 from sqlalchemy.orm.attributes import set_attribute
 from sqlmodel import Field, SQLModel
 
@@ -112,6 +112,9 @@ class Deadline(Table, table=True):
         Index("ix_deadline_child_status", "child_ref", "status"),
         Index("ix_deadline_process", "process", "process_id", "status"),
         Index("ix_deadline_sweep", "status", "next_step_on"),
+        # lets SQLAlchemy insert many new deadlines in one statement on SQLite, where it
+        # otherwise inserts one row at a time to learn each id (bench/pep_machine.py)
+        insert_sentinel("insert_sentinel"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     child_ref: str = Field(foreign_key="child.ref")
