@@ -28,6 +28,8 @@ admission_app = typer.Typer(help="School admissions and their 20-school-day cloc
 app.add_typer(admission_app, name="admission")
 report_app = typer.Typer(help="Compliance and annual reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+export_app = typer.Typer(help="Data for the council's own analysis.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 audit_app = typer.Typer(help="The tamper-evident history.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 exclusion_app = typer.Typer(help="Exclusions and their statutory clocks.", no_args_is_help=True)
@@ -367,6 +369,38 @@ def report_annual(
     with session_scope(a.engine) as session:
         report = compliance(session, a.config, first, last, min(a.today(), last))
     _write(out, render(report, title=f"Virtual School Head annual report {year}"))
+
+
+@export_app.command("deadlines")
+def export_deadlines_command(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--from", help="Deadlines due on or after this date."),
+    end: str = typer.Option(..., "--to", help="Deadlines due on or before this date."),
+    csv_file: Path = typer.Option(..., "--csv", help="The CSV file to write."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge outcomes as of this date (default: today)."),
+) -> None:
+    """One row per deadline: child, kind, start, due, closed, outcome, units late, rule version."""
+    import csv
+
+    from .reports import EXPORT_COLUMNS, export_deadlines
+
+    a = _app(ctx)
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise InputError("--to", end, f"is before --from {start}")
+    count = 0
+    try:
+        with csv_file.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(EXPORT_COLUMNS)
+            from .db.engine import session_scope
+            with session_scope(a.engine) as session:
+                for row in export_deadlines(session, first, last, _as_of(a, as_of)):
+                    writer.writerow(row)
+                    count += 1
+    except OSError as exc:
+        raise InputError("--csv", str(csv_file), f"cannot write the file: {exc.strerror}") from None
+    typer.echo(f"{count} deadlines written to {csv_file}")
 
 
 @audit_app.command("verify")

@@ -155,7 +155,9 @@ def merge_timescales(layers: list[tuple[str, dict[str, Any]]]) -> Timescales:
         for key, raw in data.items():
             for entry in _timescale_versions(file, key, raw):
                 _check_fields(file, key, entry)
-                raw_versions.setdefault(key, {})[entry["effective_from"]] = (file, entry)
+                versions = raw_versions.setdefault(key, {})
+                earlier = versions.get(entry["effective_from"], (file, {}))[1]
+                versions[entry["effective_from"]] = (file, {**earlier, **entry})  # same date: override fields
     result: dict[str, list[Timescale]] = {}
     for key, by_date in raw_versions.items():
         inherited: dict[str, Any] = {}

@@ -33,26 +33,11 @@ def percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole >= SMALL_GROUP else None
 
 
-def outcome(d: Deadline, as_of: dt.date) -> str:
+def outcome(d: Any, as_of: dt.date) -> str:
+    """A deadline's outcome judged on ``as_of`` (``d`` is a Deadline or a row of its columns)."""
     if d.closed_on is not None and d.closed_on <= as_of and d.status != "open":
         return d.status
     return "breached" if d.due_on < as_of else "pending"
-
-
-def _on_roll(children: list[Child], as_of: dt.date) -> list[Child]:
-    return [c for c in children if c.entered_care <= as_of and (c.left_care_on is None or c.left_care_on > as_of)]
-
-
-def _up_to_date(children: list[Child], deadlines: list[Deadline], as_of: dt.date) -> set[str]:
-    """Children with no PEP review overdue and no incomplete record at ``as_of``, from the ledger."""
-    behind = set()
-    for d in deadlines:
-        if d.kind not in REVIEW_KINDS + ("record_incomplete",) or d.opened_on > as_of:
-            continue
-        still_open_then = d.closed_on is None or d.closed_on > as_of
-        if still_open_then and (d.due_on < as_of or d.kind == "record_incomplete"):
-            behind.add(d.child_ref)
-    return {c.ref for c in children} - behind
 
 
 def _term_label(config: Config, day: dt.date) -> str:
@@ -64,17 +49,24 @@ def _term_label(config: Config, day: dt.date) -> str:
 
 
 def compliance(session: Session, config: Config, start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
-    children = list(session.exec(select(Child)))
+    """Every figure, read with a few column queries (no ORM objects for the big tables)."""
+    C, D, E = Child.__table__.c, Deadline.__table__.c, Event.__table__.c
+    roll = session.execute(select(C.ref, C.dob, C.in_area, C.sen_status, C.legal_status, C.placement_type,
+                                  C.school_urn).where(C.entered_care <= as_of)
+                           .where((C.left_care_on.is_(None)) | (C.left_care_on > as_of))).all()
     schools = {s.urn: s for s in session.exec(select(School))}
-    deadlines = list(session.exec(select(Deadline)))
-    roll = _on_roll(children, as_of)
-    current = _up_to_date(roll, deadlines, as_of)
+    behind = set(session.execute(select(D.child_ref).distinct().where(
+        D.kind.in_(REVIEW_KINDS + ("record_incomplete",)), D.opened_on <= as_of,
+        (D.closed_on.is_(None)) | (D.closed_on > as_of),
+        (D.due_on < as_of) | (D.kind == "record_incomplete"))).scalars())
+    current = {c.ref for c in roll} - behind
+    deadlines = session.execute(select(D.kind, D.unit, D.status, D.closed_on, D.due_on, D.days_late,
+                                       D.rule_version).where(D.due_on >= start, D.due_on <= end,
+                                                             D.rule_version != "")).all()
 
     # ---- every timescale due in the period, by outcome --------------------------------
     timescales: dict[str, dict[str, Any]] = {}
     for d in deadlines:
-        if not (start <= d.due_on <= end) or d.rule_version == "":
-            continue
         entry = timescales.setdefault(d.kind, {"kind": d.kind, "unit": d.unit, "outcomes": Counter(),
                                                "rule_versions": set(), "days_late": []})
         result = outcome(d, as_of)
@@ -92,9 +84,11 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
         entry["rule_versions"] = sorted(entry["rule_versions"])
         del entry["days_late"]
 
-    events = list(session.exec(select(Event).where(Event.effective_on >= start, Event.effective_on <= end)))
-    by_name: dict[str, list[Event]] = defaultdict(list)
-    for e in events:
+    names = ("pep_meeting_held", "pep_approved", "direction_issued", "adjudicator_referred", "adjudicator_upheld",
+             "adjudicator_named_other", "sos_request_made", "sos_directed", "care_placement_changed")
+    by_name: dict[str, list[Any]] = defaultdict(list)
+    for e in session.execute(select(E.name, E.effective_on, E.payload).where(
+            E.name.in_(names), E.effective_on >= start, E.effective_on <= end)):
         by_name[e.name].append(e)
 
     meetings = Counter(_term_label(config, e.effective_on) for e in by_name["pep_meeting_held"])
@@ -103,8 +97,10 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
         ratings[_term_label(config, e.effective_on)][e.payload.get("rating", "unknown")] += 1
 
     # ---- admissions -----------------------------------------------------------------
-    admissions = [a for a in session.exec(select(Admission)) if start <= a.identified_on <= end]
-    by_child = {c.ref: c for c in children}
+    admissions = list(session.exec(select(Admission).where(Admission.identified_on >= start,
+                                                           Admission.identified_on <= end)))
+    by_child = {c.ref: c for c in session.exec(select(Child).where(
+        Child.ref.in_([a.child_ref for a in admissions])))} if admissions else {}
     placed: dict[str, list[int]] = {"in_area": [], "out_of_area": []}
     for a in admissions:
         if a.started_on and a.started_on <= as_of:
@@ -114,7 +110,8 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
             except Exception:
                 continue
             placed["out_of_area" if a.in_area is False else "in_area"].append(used)
-    clocks = [d for d in deadlines if d.kind == "admission_placement" and start <= d.opened_on <= end]
+    clocks = session.execute(select(D.status, D.closed_on, D.due_on).where(
+        D.kind == "admission_placement", D.opened_on >= start, D.opened_on <= end)).all()
     within = sum(1 for d in clocks if outcome(d, as_of) == "met")
     judged = sum(1 for d in clocks if outcome(d, as_of) in ("met", "met_late", "breached", "missed"))
     admissions_section = {
@@ -133,16 +130,21 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
     }
 
     # ---- exclusions, attendance, funding ---------------------------------------------
-    suspensions = [s for s in session.exec(select(Suspension)) if start <= s.first_day <= end]
-    exclusions = [x for x in session.exec(select(Exclusion)) if x.excluded_on and start <= x.excluded_on <= end]
+    suspensions = list(session.exec(select(Suspension).where(Suspension.first_day >= start,
+                                                             Suspension.first_day <= end)))
+    exclusions = list(session.exec(select(Exclusion).where(Exclusion.excluded_on >= start,
+                                                           Exclusion.excluded_on <= end)))
     months = Counter(s.first_day.strftime("%Y-%m") for s in suspensions)
     latest: dict[str, AttendanceRecord] = {}
-    for r in session.exec(select(AttendanceRecord).order_by(AttendanceRecord.recorded_on, AttendanceRecord.id)):
-        if start <= r.recorded_on <= min(end, as_of):
-            latest[r.child_ref] = r
+    for r in session.exec(select(AttendanceRecord).where(
+            AttendanceRecord.recorded_on >= start, AttendanceRecord.recorded_on <= min(end, as_of))
+            .order_by(AttendanceRecord.recorded_on, AttendanceRecord.id)):
+        latest[r.child_ref] = r
     pp: dict[str, dict[str, int]] = defaultdict(lambda: {"approved": 0, "amount": 0})
-    for r in session.exec(select(PpPlusRequest).where(PpPlusRequest.status == "approved")):
-        if r.decided_on and start <= r.decided_on <= min(end, as_of):
+    for r in session.exec(select(PpPlusRequest).where(
+            PpPlusRequest.status == "approved", PpPlusRequest.decided_on >= start,
+            PpPlusRequest.decided_on <= min(end, as_of))):
+        if r.decided_on:
             pp[r.term]["approved"] += 1
             pp[r.term]["amount"] += r.amount
 
@@ -172,7 +174,7 @@ def _natural(label: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
 
 
-def _breakdowns(roll: list[Child], current: set[str], schools: dict[str, School], as_of: dt.date
+def _breakdowns(roll: list[Any], current: set[str], schools: dict[str, School], as_of: dt.date
                 ) -> dict[str, list[dict[str, Any]]]:
     """The up-to-date PEP rate by group; characteristics as recorded on the child now."""
     dimensions = {
@@ -278,3 +280,22 @@ def as_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
             rows.append((f"breakdown:{name}", "up_to_date_pep", g["group"], g["up_to_date_pep"]))
             rows.append((f"breakdown:{name}", "percent", g["group"], g["percent"]))
     return rows
+
+
+EXPORT_COLUMNS = ("child_ref", "kind", "process", "start", "due", "closed", "outcome", "units_late", "late_unit",
+                  "unit", "rule", "rule_version", "owner_role", "close_reason")
+
+
+def export_deadlines(session: Session, start: dt.date, end: dt.date, as_of: dt.date):
+    """One row per deadline due in the period, with its outcome as of ``as_of`` (for CSV)."""
+    D = Deadline.__table__.c
+    rows = session.execute(select(D.child_ref, D.kind, D.process, D.opened_on, D.due_on, D.closed_on, D.status,
+                                  D.days_late, D.late_unit, D.unit, D.rule_key, D.rule_version, D.owner_role,
+                                  D.close_reason)
+                           .where(D.due_on >= start, D.due_on <= end).order_by(D.due_on, D.id))
+    for d in rows:
+        result = outcome(d, as_of)
+        yield (d.child_ref, d.kind, d.process, d.opened_on.isoformat(), d.due_on.isoformat(),
+               d.closed_on.isoformat() if d.closed_on and d.closed_on <= as_of else "", result,
+               d.days_late if result == "met_late" else "", d.late_unit if result == "met_late" else "",
+               d.unit, d.rule_key, d.rule_version, d.owner_role, d.close_reason if d.closed_on else "")

@@ -76,3 +76,40 @@ def test_report_formats(world, config, cli, tmp_path):  # noqa: F811
     assert code == 0 and "<svg" in html and "annual report 2025-26" in html and "http" not in html.split("<svg")[0]
     code, _, err = cli("--db", url, "report", "annual", "--year", "2025", "--out", str(tmp_path / "x.html"))
     assert code == 1 and "--year = '2025'" in err
+
+
+def test_cancelled_deadlines_are_counted_with_their_reason(world, config):  # noqa: F811
+    scenario(world, config)
+    event(world, config, "C101", "left_care", "2026-01-20", reason="returned home")
+    with Session(world) as s:
+        r = compliance(s, config, d("2026-01-01"), d("2026-12-31"), d("2026-06-01"))
+    assert r["timescales"]["pep_completion"]["outcomes"] == {"cancelled": 1, "met": 1}
+    assert r["roll"]["children_on_roll"] == 1
+
+
+def test_a_config_change_does_not_change_a_past_report(world, config, tmp_path):  # noqa: F811
+    from pepflow.config import load_config
+
+    scenario(world, config)
+    with Session(world) as s:
+        before = compliance(s, config, d("2025-12-01"), d("2026-01-31"), d("2026-01-31"))
+    (tmp_path / "timescales.toml").write_text(
+        '[initial_pep]\neffective_from = 2010-04-01\nnumber = 20\nsource = "a later local policy"\n')
+    changed = load_config(tmp_path)
+    assert changed.timescales.rule("initial_pep", d("2026-01-01")).number == 20
+    with Session(world) as s:
+        after = compliance(s, changed, d("2025-12-01"), d("2026-01-31"), d("2026-01-31"))
+    assert json.dumps(before, sort_keys=True) == json.dumps(after, sort_keys=True)
+
+
+def test_export_deadlines_writes_one_row_per_deadline(world, config, cli, tmp_path):  # noqa: F811
+    import csv
+
+    scenario(world, config)
+    out = tmp_path / "deadlines.csv"
+    code, text, _ = cli("--db", str(world.url), "--today", "2026-02-01", "export", "deadlines",
+                        "--from", "2026-01-01", "--to", "2026-01-31", "--csv", str(out))
+    rows = list(csv.DictReader(out.open()))
+    assert code == 0 and f"{len(rows)} deadlines written" in text
+    late = [r for r in rows if r["child_ref"] == "C101" and r["kind"] == "initial_pep"]
+    assert late[0]["outcome"] == "met_late" and late[0]["units_late"] == "2" and late[0]["rule_version"] == "2010-04-01"

@@ -263,7 +263,8 @@ class AttendanceRecord(Table, table=True):
 class Event(Table, table=True):
     """Append-only audit: one row per accepted event, written in the same transaction."""
 
-    __table_args__ = (Index("ix_event_child", "child_ref", "id"),)
+    __table_args__ = (Index("ix_event_child", "child_ref", "id"),
+                      Index("ix_event_name_date", "name", "effective_on"))
     id: Optional[int] = Field(default=None, primary_key=True)
     child_ref: Optional[str] = Field(default=None)
     process: str
