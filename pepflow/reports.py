@@ -15,6 +15,7 @@ import statistics
 from collections import Counter, defaultdict
 from typing import Any
 
+from sqlalchemy import and_, case, func, literal
 from sqlmodel import Session, select
 
 from .cohort import key_stage, year_group, year_group_label
@@ -40,6 +41,22 @@ def outcome(d: Any, as_of: dt.date) -> str:
     return "breached" if d.due_on < as_of else "pending"
 
 
+def _median(counts: Counter) -> float | None:
+    """The median of values given as {value: how many}."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    values = sorted(counts)
+    def nth(k: int) -> int:
+        seen = 0
+        for v in values:
+            seen += counts[v]
+            if seen > k:
+                return v
+        return values[-1]
+    return (nth((total - 1) // 2) + nth(total // 2)) / 2
+
+
 def _term_label(config: Config, day: dt.date) -> str:
     try:
         return config.calendar().current_or_next_term(day).label
@@ -60,41 +77,50 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
         (D.closed_on.is_(None)) | (D.closed_on > as_of),
         (D.due_on < as_of) | (D.kind == "record_incomplete"))).scalars())
     current = {c.ref for c in roll} - behind
-    deadlines = session.execute(select(D.kind, D.unit, D.status, D.closed_on, D.due_on, D.days_late,
-                                       D.rule_version).where(D.due_on >= start, D.due_on <= end,
-                                                             D.rule_version != "")).all()
-
-    # ---- every timescale due in the period, by outcome --------------------------------
+    # ---- every timescale due in the period, by outcome: counted by the database ---------
+    judged_as = case((and_(D.closed_on.is_not(None), D.closed_on <= as_of, D.status != "open"), D.status),
+                     (D.due_on < as_of, literal("breached")), else_=literal("pending"))
     timescales: dict[str, dict[str, Any]] = {}
-    for d in deadlines:
-        entry = timescales.setdefault(d.kind, {"kind": d.kind, "unit": d.unit, "outcomes": Counter(),
-                                               "rule_versions": set(), "days_late": []})
-        result = outcome(d, as_of)
-        entry["outcomes"][result] += 1
-        entry["rule_versions"].add(d.rule_version)
-        if result == "met_late" and d.days_late is not None:
-            entry["days_late"].append(d.days_late)
-    for entry in timescales.values():
+    late_counts: dict[str, Counter] = defaultdict(Counter)
+    for kind, unit, result, version, days_late, n in session.execute(
+            select(D.kind, D.unit, judged_as, D.rule_version, D.days_late, func.count())
+            .where(D.due_on >= start, D.due_on <= end, D.rule_version != "")
+            .group_by(D.kind, D.unit, judged_as, D.rule_version, D.days_late)):
+        if kind not in timescales:
+            timescales[kind] = {"kind": kind, "unit": unit, "outcomes": Counter(), "rule_versions": set()}
+        entry = timescales[kind]
+        entry["outcomes"][result] += n
+        entry["rule_versions"].add(version)
+        if result == "met_late" and days_late is not None:
+            late_counts[kind][days_late] += n
+    for kind, entry in timescales.items():
         o = entry["outcomes"]
         judged = o["met"] + o["met_late"] + o["missed"] + o["breached"]
         entry["judged"] = judged
         entry["on_time_percent"] = percent(o["met"], judged)
-        entry["median_days_late"] = statistics.median(entry["days_late"]) if entry["days_late"] else None
+        entry["median_days_late"] = _median(late_counts[kind])
         entry["outcomes"] = dict(sorted(o.items()))
         entry["rule_versions"] = sorted(entry["rule_versions"])
-        del entry["days_late"]
 
+    # ---- the history, counted by name, date and the one detail each figure needs -------
     names = ("pep_meeting_held", "pep_approved", "direction_issued", "adjudicator_referred", "adjudicator_upheld",
              "adjudicator_named_other", "sos_request_made", "sos_directed", "care_placement_changed")
-    by_name: dict[str, list[Any]] = defaultdict(list)
-    for e in session.execute(select(E.name, E.effective_on, E.payload).where(
-            E.name.in_(names), E.effective_on >= start, E.effective_on <= end)):
-        by_name[e.name].append(e)
-
-    meetings = Counter(_term_label(config, e.effective_on) for e in by_name["pep_meeting_held"])
+    rating, emergency = E.payload["rating"].as_string(), E.payload["emergency"].as_boolean()
+    counts: Counter = Counter()
+    meetings: Counter = Counter()
     ratings: dict[str, Counter] = defaultdict(Counter)
-    for e in by_name["pep_approved"]:
-        ratings[_term_label(config, e.effective_on)][e.payload.get("rating", "unknown")] += 1
+    emergencies = 0
+    for name, day, rated, urgent, n in session.execute(
+            select(E.name, E.effective_on, rating, emergency, func.count())
+            .where(E.name.in_(names), E.effective_on >= start, E.effective_on <= end)
+            .group_by(E.name, E.effective_on, rating, emergency)):
+        counts[name] += n
+        if name == "pep_meeting_held":
+            meetings[_term_label(config, day)] += n
+        elif name == "pep_approved":
+            ratings[_term_label(config, day)][rated or "unknown"] += n
+        elif name == "care_placement_changed" and urgent:
+            emergencies += n
 
     # ---- admissions -----------------------------------------------------------------
     admissions = list(session.exec(select(Admission).where(Admission.identified_on >= start,
@@ -120,13 +146,13 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
         "median_school_days_to_place": {k: (statistics.median(v) if v else None) for k, v in placed.items()},
         "placed": {k: len(v) for k, v in placed.items()},
         "days_to_place": sorted(placed["in_area"] + placed["out_of_area"]),
-        "directions_made": len(by_name["direction_issued"]),
-        "directions_referred_to_adjudicator": len(by_name["adjudicator_referred"]),
-        "directions_upheld_by_adjudicator": len(by_name["adjudicator_upheld"]),
-        "adjudicator_named_other_school": len(by_name["adjudicator_named_other"]),
-        "secretary_of_state_requests": len(by_name["sos_request_made"]),
-        "secretary_of_state_directed": len(by_name["sos_directed"]),
-        "emergency_care_moves": sum(1 for e in by_name["care_placement_changed"] if e.payload.get("emergency")),
+        "directions_made": counts["direction_issued"],
+        "directions_referred_to_adjudicator": counts["adjudicator_referred"],
+        "directions_upheld_by_adjudicator": counts["adjudicator_upheld"],
+        "adjudicator_named_other_school": counts["adjudicator_named_other"],
+        "secretary_of_state_requests": counts["sos_request_made"],
+        "secretary_of_state_directed": counts["sos_directed"],
+        "emergency_care_moves": emergencies,
     }
 
     # ---- exclusions, attendance, funding ---------------------------------------------
@@ -135,11 +161,11 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
     exclusions = list(session.exec(select(Exclusion).where(Exclusion.excluded_on >= start,
                                                            Exclusion.excluded_on <= end)))
     months = Counter(s.first_day.strftime("%Y-%m") for s in suspensions)
-    latest: dict[str, AttendanceRecord] = {}
-    for r in session.exec(select(AttendanceRecord).where(
-            AttendanceRecord.recorded_on >= start, AttendanceRecord.recorded_on <= min(end, as_of))
-            .order_by(AttendanceRecord.recorded_on, AttendanceRecord.id)):
-        latest[r.child_ref] = r
+    A = AttendanceRecord.__table__.c
+    latest: dict[str, str] = {}
+    for child_ref, band in session.execute(select(A.child_ref, A.band).where(
+            A.recorded_on >= start, A.recorded_on <= min(end, as_of)).order_by(A.recorded_on, A.id)):
+        latest[child_ref] = band
     pp: dict[str, dict[str, int]] = defaultdict(lambda: {"approved": 0, "amount": 0})
     for r in session.exec(select(PpPlusRequest).where(
             PpPlusRequest.status == "approved", PpPlusRequest.decided_on >= start,
@@ -162,7 +188,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                        "suspensions_by_month": dict(sorted(months.items())),
                        "permanent_exclusions": len(exclusions),
                        "with_pre_exclusion_meeting": sum(1 for x in exclusions if not x.no_pre_exclusion_meeting)},
-        "attendance_bands": dict(sorted(Counter(r.band for r in latest.values()).items())),
+        "attendance_bands": dict(sorted(Counter(latest.values()).items())),
         "pp_plus_approved_per_term": {k: v for k, v in sorted(pp.items())},
         "breakdowns": _breakdowns(roll, current, schools, as_of),
     }
@@ -187,6 +213,9 @@ def _breakdowns(roll: list[Any], current: set[str], schools: dict[str, School], 
         "school_ofsted": lambda c: schools[c.school_urn].ofsted if c.school_urn in schools else "no school",
     }
     out = {}
+    groups_of = {c.ref: year_group(c.dob, as_of) for c in roll}  # worked out once per child
+    dimensions["key_stage"] = lambda c: key_stage(groups_of[c.ref])
+    dimensions["year_group"] = lambda c: year_group_label(groups_of[c.ref])
     for name, group_of in dimensions.items():
         totals, ok = Counter(), Counter()
         for c in roll:
