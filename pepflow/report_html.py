@@ -38,7 +38,7 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
             ax.barh(kinds, values, left=bottom, color=colour, label=name.replace("_", " "))
             bottom = [b + v for b, v in zip(bottom, values)]
         ax.set_xlabel("deadlines due in the period")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4, fontsize=8, frameon=False)
         out["pep_timeliness"] = _svg(fig)
         plt.close(fig)
     days = report["admissions"]["days_to_place"]
