@@ -110,11 +110,13 @@ def admission_list(session: Session, config: Config, as_of: dt.date, open_only: 
     query = select(Admission, Child).join(Child, Child.ref == Admission.child_ref)
     if open_only or breaching:
         query = query.where(Admission.is_open)
+    rows = list(session.exec(query.order_by(Admission.identified_on, Admission.id)))
+    clocks = {d.process_id: d for d in session.exec(select(Deadline).where(
+        Deadline.process == "admission", Deadline.kind == "admission_placement",
+        Deadline.process_id.in_([a.id for a, _ in rows])))} if rows else {}
     items = []
-    for admission, child in session.exec(query.order_by(Admission.identified_on, Admission.id)):
-        clock = session.exec(select(Deadline).where(
-            Deadline.process == "admission", Deadline.process_id == admission.id,
-            Deadline.kind == "admission_placement")).first()
+    for admission, child in rows:
+        clock = clocks.get(admission.id)
         cal = calendar_for(session, config, child, name=clock.calendar if clock else None)
         end = admission.started_on or as_of
         try:

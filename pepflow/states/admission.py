@@ -27,7 +27,7 @@ from ..commands import EventContext, EventSpec, Outcome, Param, choice, register
 from ..db.models import Admission, PermanentExclusionRecord, School
 from ..deadlines import cancel_process, close_open, open_deadline, open_flag
 from ..errors import InputError, TransitionNotAllowed
-from ..rules.placement import BLOCK, NEEDS_APPROVAL, NOTIFY, Proposal, check
+from ..rules.placement import BLOCK, NEEDS_APPROVAL, Proposal, check
 from ._machine import ProcessMachine
 
 

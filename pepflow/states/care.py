@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from ..commands import EventContext, EventSpec, Outcome, Param, audit, choice, date_value, register, text, yes_no
 from ..config import Config
 from ..db import txcache
-from ..db.models import CarePlacement, Child, Deadline, EducationPlacement, Pep, School
+from ..db.models import CarePlacement, Child, Deadline, EducationPlacement, School
 from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ..importing import PLACEMENT_TYPES
-from .pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle, supersede
+from .pep import COMPLETE_STATES, MACHINE, current_pep, require_current, start_cycle, supersede
 
 CARE_REVIEW_KINDS = ("care_review_1", "care_review_2", "care_review_next")
 FLAG = "record_incomplete"
@@ -57,13 +57,6 @@ def significant_change(session: Session, config: Config, child: Child, on: dt.da
                          note=reason)
 
 
-def _require_looked_after(ctx: EventContext) -> Pep:
-    pep = current_pep(ctx.session, ctx.child.ref)
-    if pep is None:
-        raise no_current_pep(ctx)
-    return pep
-
-
 # ---- handlers -----------------------------------------------------------------------
 
 def on_entered_care(ctx: EventContext) -> Outcome:
@@ -86,7 +79,7 @@ def on_entered_care(ctx: EventContext) -> Outcome:
 
 
 def on_care_review_held(ctx: EventContext) -> Outcome:
-    pep = _require_looked_after(ctx)
+    pep = require_current(ctx)
     s, config, child = ctx.session, ctx.config, ctx.child
     closed = close_open(s, config, child, CARE_REVIEW_KINDS, ctx.on, process="care")
     close_open(s, config, child, ["pep_before_care_review"], ctx.on, "missed",
@@ -111,7 +104,7 @@ def move_school(s: Session, child: Child, urn: str, on: dt.date) -> None:
 
 
 def on_school_changed(ctx: EventContext) -> Outcome:
-    pep = _require_looked_after(ctx)
+    pep = require_current(ctx)
     urn = ctx.params["school_urn"]
     if ctx.session.get(School, urn) is None:
         raise InputError("school_urn", urn, "is not a known school (import schools first)")
@@ -126,7 +119,7 @@ def on_school_changed(ctx: EventContext) -> Outcome:
 
 
 def on_care_placement_changed(ctx: EventContext) -> Outcome:
-    pep = _require_looked_after(ctx)
+    pep = require_current(ctx)
     s, child, p = ctx.session, ctx.child, ctx.params
     for placement in s.exec(select(CarePlacement).where(
             CarePlacement.child_ref == child.ref, CarePlacement.end.is_(None))):
@@ -166,7 +159,7 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
 
 def on_care_placement_proposed(ctx: EventContext) -> Outcome:
     """The VSH must have a voice before a planned move changes a child's education."""
-    pep = _require_looked_after(ctx)
+    pep = require_current(ctx)
     s, child, p = ctx.session, ctx.child, ctx.params
     messages = []
     if p["move"] == "planned" and p["school_must_change"]:
@@ -183,14 +176,14 @@ def on_care_placement_proposed(ctx: EventContext) -> Outcome:
 
 
 def on_vs_placement_view(ctx: EventContext) -> Outcome:
-    pep = _require_looked_after(ctx)
+    pep = require_current(ctx)
     close_open(ctx.session, ctx.config, ctx.child, ["vs_placement_view"], ctx.on)
     return Outcome("care", None, pep.state, pep.state,
                    messages=[f"Virtual School view recorded: {ctx.params['view']}."])
 
 
 def on_left_care(ctx: EventContext) -> Outcome:
-    pep = _require_looked_after(ctx)
+    pep = require_current(ctx)
     s, child = ctx.session, ctx.child
     before, _ = MACHINE.fire(pep, "left_care", child.ref)
     pep.is_current, pep.closed_on, pep.state_changed_on = False, ctx.on, ctx.on

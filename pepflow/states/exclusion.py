@@ -25,7 +25,8 @@ from ..calendars import academic_year_of
 from ..commands import (EventContext, EventSpec, Outcome, Param, choice, date_value, register, text,
                         whole_number, yes_no)
 from ..db.models import Exclusion, Suspension
-from ..deadlines import calendar_for, cancel_process, close_open, open_deadline, open_flag
+from ..deadlines import (calendar_for, cancel_process, close_deadline, close_open, open_deadline, open_deadlines,
+                         open_flag)
 from ..errors import InputError, TransitionNotAllowed
 from ._machine import ProcessMachine
 
@@ -107,8 +108,8 @@ def _close(ctx: EventContext, kinds, status=None, reason=""):
 # ---- handlers -----------------------------------------------------------------------
 
 def on_concern_raised(ctx: EventContext) -> Outcome:
-    if current_exclusion(ctx.session, ctx.child.ref, academic_year_of(ctx.on)) is not None:
-        x = current_exclusion(ctx.session, ctx.child.ref, academic_year_of(ctx.on))
+    x = current_exclusion(ctx.session, ctx.child.ref, academic_year_of(ctx.on))
+    if x is not None:
         raise TransitionNotAllowed(ctx.child.ref, "exclusion process", ctx.event, x.state, MACHINE.allowed(x.state))
     x = _start(ctx)
     return Outcome("exclusion", x.id, None, x.state, messages=[
@@ -175,7 +176,6 @@ def on_suspension_started(ctx: EventContext) -> Outcome:
 
 
 def _open_governors_review(ctx: EventContext, x: Exclusion) -> list:
-    from ..deadlines import open_deadlines
     return [d for d in open_deadlines(ctx.session, ctx.child.ref, ["governors_review"]) if d.process_id == x.id]
 
 
@@ -185,7 +185,6 @@ def on_provision_arranged(ctx: EventContext) -> Outcome:
     latest.provision_from, latest.provision_hours = ctx.params["from_date"], ctx.params["hours"]
     ctx.session.add(latest)
     outcome = _fire(ctx, x)
-    from ..deadlines import close_deadline, open_deadlines
     for d in open_deadlines(ctx.session, ctx.child.ref, ["suspension_provision", "suspension_provision_best_practice"]):
         close_deadline(ctx.session, ctx.config, ctx.child, d, ctx.params["from_date"])
     return outcome
