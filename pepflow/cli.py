@@ -34,6 +34,8 @@ audit_app = typer.Typer(help="The tamper-evident history.", no_args_is_help=True
 app.add_typer(audit_app, name="audit")
 exclusion_app = typer.Typer(help="Exclusions and their statutory clocks.", no_args_is_help=True)
 app.add_typer(exclusion_app, name="exclusion")
+user_app = typer.Typer(help="Web accounts: who may sign in, with which role.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 
 def _app(ctx: typer.Context) -> App:
@@ -568,24 +570,124 @@ def simulate_command(
     typer.echo(f"Emails went to {mailer.describe()}.")
 
 
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
+
+
+HOST_OPTION = typer.Option("127.0.0.1", "--host", help="Address the web pages listen on.")
+PORT_OPTION = typer.Option(8000, "--port", help="Port of the web pages.")
+
+
 @app.command("run")
 def run_command(
     ctx: typer.Context,
     demo: bool = typer.Option(False, "--demo", help="Fill an empty database with the demo cohort first."),
+    host: str = HOST_OPTION,
+    port: int = PORT_OPTION,
+    no_web: bool = typer.Option(False, "--no-web", help="Run the scheduler only, without the web pages."),
 ) -> None:
-    """Run the service: the sweep on working-day mornings and email delivery every minute."""
-    import logging
-
+    """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
     from .scheduler import run_service
     from .services import database_is_empty, run_demo
+    from .web.server import WebThread, check_port
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%Y-%m-%d %H:%M:%S")
+    _logging()
     a = _app(ctx)
+    check_port(port)
     if demo and database_is_empty(a):
         for line in run_demo(a):
             typer.echo(line)
-    run_service(a)
+    web = None if no_web else WebThread(a, host, port).start()
+    try:
+        run_service(a)
+    finally:
+        if web:
+            web.stop()
+
+
+@app.command("web")
+def web_command(ctx: typer.Context, host: str = HOST_OPTION, port: int = PORT_OPTION) -> None:
+    """Serve the web pages only (no sweep, no email delivery)."""
+    from .web.server import serve
+
+    _logging()
+    serve(_app(ctx), host, port)
+
+
+def _password(confirm: bool = True) -> str:
+    """A new password: asked twice at a terminal, or read as one line from standard input."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    email: str = typer.Option(..., "--email", help="Their email address: what they sign in with."),
+    role: str = typer.Option(..., "--role", help="vsh, vs_admin, vs_officer, social_worker, team_manager, "
+                                                 "designated_teacher, iro or read_only."),
+    person: Optional[str] = typer.Option(None, "--person", help="Their reference in the people list (their caseload)."),
+    school: Optional[str] = typer.Option(None, "--school", help="A designated teacher's school (URN)."),
+) -> None:
+    """Add a web account. The password is asked for (or read from standard input)."""
+    from .db import session_scope
+    from .web.accounts import add_user, check_password_rules, normalise_email
+    from .web.roles import ROLES
+
+    a = _app(ctx)
+    normalise_email(email)
+    if role not in ROLES:
+        raise InputError("--role", role, f"must be one of {', '.join(ROLES)}")
+    password = _password()
+    check_password_rules(password)
+    with session_scope(a.engine) as session:
+        user = add_user(session, email, role, password, person, school, a.clock.now())
+        typer.echo(f"Added {user.email} ({ROLES[role].label}). They can sign in at {a.config.settings.base_url}/sign-in")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    ctx: typer.Context,
+    email: str = typer.Option(..., "--email", help="The account's email address."),
+) -> None:
+    """Set a new password (also unlocks the account and signs it out everywhere)."""
+    from .db import session_scope
+    from .web.accounts import check_password_rules, find_user, set_password
+    from .web.sessions import end_sessions_of
+
+    a = _app(ctx)
+    with session_scope(a.engine) as session:
+        find_user(session, email)
+    password = _password()
+    check_password_rules(password)
+    with session_scope(a.engine) as session:
+        user = set_password(session, email, password, a.clock.now())
+        end_sessions_of(session, user.id)
+        typer.echo(f"Password changed for {user.email}; the account is unlocked and signed out everywhere.")
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context) -> None:
+    """The web accounts, their roles and whether they are locked."""
+    from sqlmodel import select
+
+    from .db import session_scope
+    from .db.models import UserAccount
+
+    a = _app(ctx)
+    now = a.clock.now()
+    with session_scope(a.engine) as session:
+        users = list(session.exec(select(UserAccount).order_by(UserAccount.email)))
+    if not users:
+        typer.echo("No web accounts yet: add one with pepflow user add --email … --role …")
+    for u in users:
+        locked = " LOCKED" if u.locked_until and u.locked_until > now else ""
+        scope = u.person_ref or u.school_urn or "everyone"
+        typer.echo(f"{u.email:<32} {u.role:<20} {scope}{locked}")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -35,3 +35,13 @@ def key_stage(group: int) -> str:
     if group <= 11:
         return "KS4"
     return "Post-16"
+
+
+def birth_dates_for_year_groups(lowest: int, highest: int, on: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last date of birth of children in year groups ``lowest``..``highest``
+    on ``on`` (the inverse of ``year_group``), so a list can filter by key stage in SQL."""
+    year_start = on.year if on.month >= 9 else on.year - 1
+    return dt.date(year_start - highest - 5, 9, 1), dt.date(year_start - lowest - 4, 8, 31)
+
+
+KEY_STAGES = {"EYFS": (-3, 0), "KS1": (1, 2), "KS2": (3, 6), "KS3": (7, 9), "KS4": (10, 11), "Post-16": (12, 14)}

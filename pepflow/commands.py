@@ -153,9 +153,11 @@ def event_spec(name: str) -> EventSpec:
 
 def record_event(session: Session, config: Config, child_ref: str, event: str,
                  on: dt.date | str, today: dt.date, by: str | None = None,
-                 params: dict[str, str] | None = None) -> Outcome:
+                 params: dict[str, str] | None = None, actor: str | None = None) -> Outcome:
     """Apply ``event`` to the child's process and write the audit row, in ``session``.
 
+    ``by`` is the person (a reference in the people list) the event is recorded for;
+    ``actor``, when given, is who recorded it (the web pages pass the signed-in account).
     The caller owns the transaction: if anything here raises, the caller rolls back and
     nothing is written."""
     spec = event_spec(event)
@@ -177,7 +179,7 @@ def record_event(session: Session, config: Config, child_ref: str, event: str,
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
     payload.update(outcome.payload)
     audit(session, child.ref, outcome.process, event, on, payload, outcome.process_id,
-          outcome.state_before, outcome.state_after, by)
+          outcome.state_before, outcome.state_after, actor or by)
     if not session.info.get("batch"):
         write_audit(session)
     return outcome

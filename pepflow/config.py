@@ -270,6 +270,8 @@ class Settings:
     attendance_good: float = 95.0
     attendance_persistent: float = 90.0
     attendance_severe: float = 50.0
+    # Web pages: a signed-in browser is signed out after this many minutes without a request.
+    session_idle_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -468,6 +470,10 @@ def load_config(directory: str | Path | None = None) -> Config:
     elif not isinstance(when, dt.date):
         raise ConfigError("pepflow.toml", "settings", "academy_directions_from",
                           f"{when!r} is not a date (write it 2027-09-01, or leave it out)")
+    idle = settings_data.get("session_idle_minutes", 30)
+    if not isinstance(idle, int) or isinstance(idle, bool) or not 1 <= idle <= 24 * 60:
+        raise ConfigError("pepflow.toml", "settings", "session_idle_minutes",
+                          f"{idle!r} must be a whole number of minutes from 1 to 1440")
     settings = replace(Settings(), **settings_data)
     if settings.default_calendar not in calendars:
         raise ConfigError("pepflow.toml", "settings", "default_calendar",

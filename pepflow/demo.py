@@ -250,3 +250,19 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
         overdue=len(pep_list(session, config, today, overdue=True)),
         admissions=Counter(a.state for a in session.exec(select(Admission))),
     )
+
+
+DEMO_ACCOUNTS = (("vsh1@example.org", "vsh", "VSH1"), ("vsa1@example.org", "vs_admin", "VSA1"),
+                 ("vso1@example.org", "vs_officer", "VSO1"), ("tm1@example.org", "team_manager", "TM1"),
+                 ("sw01@example.org", "social_worker", "SW01"), ("dt01@example.org", "designated_teacher", "DT01"),
+                 ("iro1@example.org", "iro", "IRO1"), ("readonly@example.org", "read_only", None))
+
+
+def create_demo_accounts(session: Session, password: str) -> list[str]:
+    """One web account per role for the demo people, all with ``password``; returns lines to print."""
+    from .web.accounts import add_user
+
+    for email, role, person in DEMO_ACCOUNTS:
+        add_user(session, email, role, password, person_ref=person)
+    return ["Web accounts for the demo (one per role), all with the password " + password + ":",
+            *(f"  {email:<24} {role}" for email, role, _ in DEMO_ACCOUNTS)]

@@ -90,11 +90,16 @@ def child_deadlines(session: Session, config: Config, child_ref: str, as_of: dt.
     return [deadline_row(session, config, child, d, as_of) for d in deadlines]
 
 
-def history(session: Session, child_ref: str) -> list[dict[str, Any]]:
+ACCESS_PROCESS = "access"  # audit rows of who viewed a case (web pages), not events of the case
+
+
+def history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:
     if session.get(Child, child_ref) is None:
         raise NotFound("child", child_ref)
-    events = session.exec(select(Event).where(Event.child_ref == child_ref)
-                          .order_by(Event.effective_on, Event.id))
+    query = select(Event).where(Event.child_ref == child_ref)
+    if not include_views:
+        query = query.where(Event.process != ACCESS_PROCESS)
+    events = session.exec(query.order_by(Event.effective_on, Event.id))
     return [{
         "id": e.id, "event": e.name, "effective_on": e.effective_on.isoformat(),
         "recorded_at": e.recorded_at.isoformat(), "by": e.actor_ref, "process": e.process,

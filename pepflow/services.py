@@ -51,18 +51,23 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
             f"this database already holds {existing} children; use --reset to empty it for the demo"))
     if existing or reset:
         reset_database(app)
+    import secrets
+
+    from .demo import create_demo_accounts
+
     with session_scope(app.engine) as session:
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
-    return [f"Demo database: {app.url} (today is {today.isoformat()})", *summary.lines()]
+        accounts = create_demo_accounts(session, secrets.token_hex(8))
+    return [f"Demo database: {app.url} (today is {today.isoformat()})", *summary.lines(), *accounts]
 
 
 def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,
-           params: dict[str, str] | None = None):
+           params: dict[str, str] | None = None, actor: str | None = None):
     """Record one event in its own transaction; a refused event writes nothing."""
     from .commands import record_event
 
     with session_scope(app.engine) as session:
-        return record_event(session, app.config, child_ref, event, on, app.today(), by, params)
+        return record_event(session, app.config, child_ref, event, on, app.today(), by, params, actor)
 
 
 def database_is_empty(app: App) -> bool:

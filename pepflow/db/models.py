@@ -308,6 +308,43 @@ class Notification(Table, table=True):
     payload_version: int = 1
 
 
+class UserAccount(Table, table=True):
+    """A person who signs in to the web pages (local accounts; see pepflow/web/accounts.py)."""
+
+    __tablename__ = "user_account"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(sa_column_kwargs={"unique": True})
+    role: str  # vsh, vs_admin, vs_officer, social_worker, team_manager, designated_teacher, iro, read_only
+    person_ref: Optional[str] = Field(default=None, foreign_key="person.ref")  # whose caseload
+    school_urn: Optional[str] = Field(default=None, foreign_key="school.urn")  # a DT's school
+    password_hash: str = ""
+    active: bool = True
+    failed_attempts: int = 0
+    locked_until: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    password_changed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(Table, table=True):
+    """A signed-in browser: the cookie carries the signed token, the row its expiry."""
+
+    __tablename__ = "web_session"
+    token: str = Field(primary_key=True)  # random; the cookie holds it signed
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf_token: str
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class WebSecret(Table, table=True):
+    """The key that signs session cookies, made at first start when PEPFLOW_SECRET_KEY is not set,
+    so every process serving the same database shares it."""
+
+    __tablename__ = "web_secret"
+    name: str = Field(primary_key=True)
+    value: str
+
+
 def new_row(model: type[SQLModel], **values: Any) -> Any:
     """A new (pending) row built without SQLModel's per-field validation.
 

@@ -1,0 +1,82 @@
+"""Who may see and do what on the web pages: the role table and the caseload scope.
+
+Every page asks this module; no route decides access on its own.  A child outside the
+signed-in person's scope is "not found" (404), never "forbidden", so a page never
+confirms that a child it will not show exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import false, or_, select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..db.models import Child, Person, School, UserAccount
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    label: str
+    sees_everyone: bool  # VS roles: every child; others: their caseload (see child_scope)
+    records_events: bool
+    sees_reports: bool  # compliance figures cover every child, so only for roles that see everyone
+    sees_outbox: bool
+    retries_emails: bool
+
+
+ROLES: dict[str, Role] = {r.key: r for r in (
+    Role("vsh", "Virtual School Head", True, True, True, True, False),
+    Role("vs_admin", "Virtual School admin", True, True, True, True, True),
+    Role("vs_officer", "Virtual School officer", True, True, True, False, False),
+    Role("social_worker", "Social worker", False, True, False, False, False),
+    Role("team_manager", "Team manager", False, True, False, False, False),
+    Role("designated_teacher", "Designated teacher", False, True, False, False, False),
+    Role("iro", "Independent reviewing officer", False, True, False, False, False),
+    Role("read_only", "Read only", True, False, True, False, False),
+)}
+
+# Quality assurance and the local authority's own admission decisions are the Virtual
+# School's to record (DOMAIN.md: VS admin quality-assures PEPs; the LA directs).
+VIRTUAL_SCHOOL_EVENTS = frozenset({
+    "pep_qa_started", "pep_returned", "pep_approved", "vs_placement_view", "vs_consulted",
+    "direction_consultation_started", "consultation_answered", "direction_issued", "sos_request_made",
+})
+
+
+def role_of(user: UserAccount) -> Role:
+    return ROLES[user.role]
+
+
+def may_record(user: UserAccount, event: str) -> bool:
+    role = role_of(user)
+    if not role.records_events:
+        return False
+    return role.sees_everyone or event not in VIRTUAL_SCHOOL_EVENTS
+
+
+def child_scope(user: UserAccount) -> ColumnElement[bool] | None:
+    """A condition on ``Child`` selecting the children this user may see (None: everyone)."""
+    role = role_of(user)
+    if role.sees_everyone:
+        return None
+    ref = user.person_ref
+    if user.role == "social_worker":
+        return Child.social_worker_ref == ref if ref else false()
+    if user.role == "team_manager":
+        if not ref:
+            return false()
+        team = sa_select(Person.ref).where(Person.manager_ref == ref)
+        return or_(Child.social_worker_ref == ref, Child.social_worker_ref.in_(team))
+    if user.role == "designated_teacher":
+        schools = sa_select(School.urn).where(School.dt_ref == ref) if ref else None
+        conditions = []
+        if user.school_urn:
+            conditions.append(Child.school_urn == user.school_urn)
+        if schools is not None:
+            conditions.append(Child.school_urn.in_(schools))
+        return or_(*conditions) if conditions else false()
+    if user.role == "iro":
+        return Child.iro_ref == ref if ref else false()
+    return false()
