@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
 .PHONY: install run test bench clean
 
 $(STAMP): pyproject.toml
@@ -16,13 +18,20 @@ install: $(STAMP)
 run: install
 	$(BIN)/pepflow run --demo
 
-test: install
+# axe-core (accessibility checks the browser tests load into each page), pinned in package-lock.json
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $(AXE)
+
+test: install $(AXE)
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python bench/calendar.py
 	$(BIN)/python bench/pep_machine.py --children 100000
 	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) pepflow-demo.db* outbox

@@ -635,13 +635,14 @@ def user_add(
 ) -> None:
     """Add a web account. The password is asked for (or read from standard input)."""
     from .db import session_scope
-    from .web.accounts import add_user, check_password_rules, normalise_email
+    from .web.accounts import add_user, check_new_account, check_password_rules
     from .web.roles import ROLES
 
     a = _app(ctx)
-    normalise_email(email)
     if role not in ROLES:
         raise InputError("--role", role, f"must be one of {', '.join(ROLES)}")
+    with session_scope(a.engine) as session:
+        check_new_account(session, email, role, person, school)
     password = _password()
     check_password_rules(password)
     with session_scope(a.engine) as session:

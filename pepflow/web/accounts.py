@@ -44,8 +44,9 @@ def check_password_rules(password: str) -> None:
         raise InputError("password", "(hidden)", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
 
 
-def add_user(session: Session, email: str, role: str, password: str, person_ref: str | None = None,
-             school_urn: str | None = None, now: dt.datetime | None = None) -> UserAccount:
+def check_new_account(session: Session, email: str, role: str, person_ref: str | None = None,
+                      school_urn: str | None = None) -> str:
+    """Everything about a new account but its password; returns the normalised email."""
     email = normalise_email(email)
     if role not in ROLES:
         raise InputError("role", role, f"must be one of {', '.join(ROLES)}")
@@ -61,6 +62,12 @@ def add_user(session: Session, email: str, role: str, password: str, person_ref:
     if role == "designated_teacher" and not (person_ref or school_urn):
         raise InputError("school", None, "a designated teacher needs --school URN or --person REF "
                          "(the DT named on a school's record)")
+    return email
+
+
+def add_user(session: Session, email: str, role: str, password: str, person_ref: str | None = None,
+             school_urn: str | None = None, now: dt.datetime | None = None) -> UserAccount:
+    email = check_new_account(session, email, role, person_ref, school_urn)
     check_password_rules(password)
     user = UserAccount(email=email, role=role, person_ref=person_ref, school_urn=school_urn,
                        password_hash=_HASHER.hash(password), password_changed_at=now)

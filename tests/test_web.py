@@ -1,0 +1,444 @@
+"""The web pages, through HTTP: who may see what, sign-in, sessions, forms and their errors.
+
+Each role's demo account is walked against every route on SQLite and on PostgreSQL; any
+child outside the account's caseload showing up anywhere fails the test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from pepflow.db.engine import session_scope
+from pepflow.db.models import Deadline, Event, Notification, Pep, UserAccount, WebSession
+from pepflow.web.accounts import LOCK_MINUTES, MAX_FAILURES
+from pepflow.web.app import create_app
+from pepflow.web.roles import ROLES
+
+from .websupport import EMAILS, PASSWORD, build_site, child_refs_in, csrf_of, sign_in, visible_refs
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request, tmp_path_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").new_database()
+    built = build_site(url)
+    yield built
+    built.app.engine.dispose()
+
+
+@pytest.fixture
+def fresh_site(tmp_path):
+    """A site of its own, for tests that change records or the clock."""
+    built = build_site(f"sqlite:///{tmp_path / 'web.db'}", children=30, schools=5)
+    yield built
+    built.app.engine.dispose()
+
+
+def client_for(site, **kwargs) -> TestClient:
+    return TestClient(create_app(site.app), **kwargs)
+
+
+def signed_in_client(site, role: str) -> TestClient:
+    client = client_for(site)
+    response = sign_in(client, role)
+    assert response.status_code == 303, response.text
+    return client
+
+
+# ---- roles × routes ---------------------------------------------------------------
+
+LIST_ROUTES = ["/my-work", "/my-work?within=all", "/peps/overdue", "/peps/overdue?format=csv",
+               "/peps/overdue?sort=school&order=desc", "/admissions?show=all", "/admissions?show=all&format=csv",
+               "/exclusions?show=all", "/exclusions?show=all&format=csv"]
+REPORT_ROUTES = ["/compliance", "/compliance?format=csv"]
+OUTBOX_ROUTES = ["/outbox", "/outbox?status=all"]
+
+
+def _all_child_refs(site) -> set[str]:
+    return visible_refs(site.app, "vs_admin")
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_role_against_every_route_sees_only_its_caseload(site, role):
+    client = signed_in_client(site, role)
+    mine = visible_refs(site.app, role)
+    everyone = _all_child_refs(site)
+    assert mine, f"the demo gives {role} no children: the scope test would prove nothing"
+    info = ROLES[role]
+    for route in LIST_ROUTES:
+        response = client.get(route)
+        assert response.status_code == 200, (role, route)
+        shown = child_refs_in(response.text) if "format=csv" not in route else {
+            line.split(",")[0] for line in response.text.splitlines()[1:]}
+        assert shown <= mine, f"{role} sees {sorted(shown - mine)[:5]} on {route}"
+    for route in REPORT_ROUTES:
+        assert client.get(route).status_code == (200 if info.sees_reports else 403), (role, route)
+    for route in OUTBOX_ROUTES:
+        assert client.get(route).status_code == (200 if info.sees_outbox else 403), (role, route)
+    inside, outside = sorted(mine)[0], sorted(everyone - mine)
+    assert client.get(f"/children/{inside}").status_code == 200
+    if outside:
+        page = client.get(f"/children/{outside[0]}")
+        assert page.status_code == 404 and outside[0] not in page.text.split("<main")[1]
+        assert client.get(f"/children/{outside[0]}/record?event=pep_meeting_held").status_code == 404
+    assert client.get("/children/NO-SUCH-CHILD").status_code == 404
+    case = client.get(f"/children/{inside}").text
+    offered = set(re.findall(r"record\?event=([a-z_]+)", case))
+    if info.records_events:
+        assert offered, role
+    else:
+        assert not offered
+    if not info.sees_everyone:
+        assert "pep_approved" not in offered and "pep_returned" not in offered
+    retry = client.post("/outbox/retry", data={"csrf_token": csrf_of(client.get("/my-work").text)},
+                        follow_redirects=False)
+    assert retry.status_code == (303 if info.retries_emails else 403), role
+
+
+def test_a_signed_out_visitor_is_sent_to_sign_in_from_every_page(site):
+    client = client_for(site)
+    for route in ["/", *LIST_ROUTES, *REPORT_ROUTES, *OUTBOX_ROUTES, "/children/C00001",
+                  "/children/C00001/record?event=pep_meeting_held"]:
+        response = client.get(route, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/sign-in?next="), route
+    for route in ["/children/C00001/record", "/outbox/retry", "/sign-out"]:
+        response = client.post(route, data={}, follow_redirects=False)
+        assert response.status_code == 303 and "/sign-in" in response.headers["location"], route
+
+
+def test_the_link_in_a_reminder_email_opens_the_case_after_sign_in(site):
+    ref = sorted(visible_refs(site.app, "social_worker"))[0]
+    client = client_for(site)
+    first = client.get(f"/children/{ref}", follow_redirects=False)
+    assert first.headers["location"] == f"/sign-in?next=%2Fchildren%2F{ref}"
+    response = sign_in(client, "social_worker", next_path=f"/children/{ref}")
+    assert response.headers["location"] == f"/children/{ref}"
+    assert client.get(response.headers["location"]).status_code == 200
+
+
+def test_sign_in_never_redirects_to_another_site(site):
+    client = client_for(site)
+    response = sign_in(client, "vs_admin", next_path="//evil.example/")
+    assert response.headers["location"] == "/"
+
+
+# ---- sign-in, sessions and CSRF -------------------------------------------------------
+
+def test_session_cookie_is_httponly_and_samesite_and_secure_over_https(site):
+    client = client_for(site)
+    response = sign_in(client, "vs_admin")
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    secure_client = client_for(site, base_url="https://testserver")
+    cookie = sign_in(secure_client, "vs_admin").headers["set-cookie"]
+    assert "Secure" in cookie
+
+
+def test_a_wrong_password_is_refused_without_saying_whether_the_account_exists(site):
+    client = client_for(site)
+    wrong = sign_in(client, "vs_admin", password="not the password")
+    unknown = sign_in(client, "nobody@example.org", password="not the password")
+    assert wrong.status_code == unknown.status_code == 400
+    message = "The email address or password is not right."
+    assert message in wrong.text and message in unknown.text
+    assert 'class="govuk-error-summary"' in wrong.text and 'href="#email"' in wrong.text
+
+
+def test_empty_sign_in_fields_are_named_in_the_error_summary(site):
+    client = client_for(site)
+    page = client.get("/sign-in")
+    response = client.post("/sign-in", data={"email": "", "password": "", "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 400
+    assert '<a href="#email">Enter your email address</a>' in response.text
+    assert '<a href="#password">Enter your password</a>' in response.text
+    assert "<title>Error: Sign in" in response.text
+
+
+def test_sign_in_without_its_form_token_is_refused(site):
+    client = client_for(site)
+    response = client.post("/sign-in", data={"email": EMAILS["vs_admin"], "password": PASSWORD,
+                                             "csrf_token": "forged"}, follow_redirects=False)
+    assert response.status_code == 400 and "pepflow_session" not in response.headers.get("set-cookie", "")
+
+
+def test_the_account_locks_after_repeated_failures_and_a_new_password_unlocks_it(fresh_site):
+    client = client_for(fresh_site)
+    for _ in range(MAX_FAILURES):
+        assert sign_in(client, "vs_officer", password="wrong password!").status_code == 400
+    locked = sign_in(client, "vs_officer")  # the right password, but locked
+    assert locked.status_code == 400 and "locked" in locked.text
+    fresh_site.clock.advance(minutes=LOCK_MINUTES + 1)
+    assert sign_in(client, "vs_officer").status_code == 303
+
+
+def test_a_session_expires_after_inactivity(fresh_site):
+    client = signed_in_client(fresh_site, "vs_admin")
+    idle = fresh_site.app.config.settings.session_idle_minutes
+    fresh_site.clock.advance(minutes=idle - 1)
+    assert client.get("/my-work", follow_redirects=False).status_code == 200  # use keeps it alive
+    fresh_site.clock.advance(minutes=idle - 1)
+    assert client.get("/my-work", follow_redirects=False).status_code == 200
+    fresh_site.clock.advance(minutes=idle + 1)
+    response = client.get("/my-work", follow_redirects=False)
+    assert response.status_code == 303 and "ended=1" in response.headers["location"]
+    assert "signed out because the page was not used" in client.get(response.headers["location"]).text
+
+
+def test_sign_out_ends_the_session_for_a_copied_cookie_too(fresh_site):
+    client = signed_in_client(fresh_site, "vs_admin")
+    stolen = client.cookies.get("pepflow_session")
+    token = csrf_of(client.get("/my-work").text)
+    response = client.post("/sign-out", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303 and "signed_out=1" in response.headers["location"]
+    other = client_for(fresh_site)
+    other.cookies.set("pepflow_session", stolen)
+    assert other.get("/my-work", follow_redirects=False).status_code == 303
+    with session_scope(fresh_site.app.engine) as s:
+        assert s.execute(select(WebSession)).first() is None
+
+
+def test_a_tampered_cookie_is_not_a_session(fresh_site):
+    client = signed_in_client(fresh_site, "vs_admin")
+    cookie = client.cookies.get("pepflow_session")
+    forged = client_for(fresh_site)
+    forged.cookies.set("pepflow_session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    assert forged.get("/my-work", follow_redirects=False).status_code == 303
+
+
+# ---- the case page and its forms ------------------------------------------------------
+
+def _child_in_state(site, states: tuple[str, ...]) -> str:
+    with session_scope(site.app.engine) as s:
+        return s.execute(select(Pep.child_ref).where(Pep.is_current, Pep.state.in_(states))
+                         .order_by(Pep.child_ref)).scalars().first()
+
+
+def test_viewing_a_case_is_recorded_in_the_audit_history(fresh_site):
+    client = signed_in_client(fresh_site, "vsh")
+    client.get("/children/C00002")
+    with session_scope(fresh_site.app.engine) as s:
+        views = s.execute(select(Event).where(Event.name == "case_viewed")).scalars().all()
+    assert [(v.child_ref, v.actor_ref, v.payload["role"]) for v in views] == [
+        ("C00002", f"user:{EMAILS['vsh']}", "vsh")]
+    # and the case's own timeline does not fill up with views
+    assert "case viewed" not in client.get("/children/C00002").text
+
+
+def test_recording_pep_approved_through_the_form(fresh_site):
+    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    client = signed_in_client(fresh_site, "vs_admin")
+    case = client.get(f"/children/{ref}").text
+    assert f"/children/{ref}/record?event=pep_approved" in case
+    form = client.get(f"/children/{ref}/record?event=pep_approved")
+    assert form.status_code == 200 and 'name="rating"' in form.text
+    response = client.post(f"/children/{ref}/record", data={
+        "csrf_token": csrf_of(form.text), "event": "pep_approved", "on": "2026-11-23", "rating": "green"},
+        follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert "Recorded: pep approved" in client.get(response.headers["location"]).text
+    with session_scope(fresh_site.app.engine) as s:
+        pep = s.execute(select(Pep).where(Pep.child_ref == ref, Pep.is_current)).scalar_one()
+        event = s.execute(select(Event).where(Event.child_ref == ref, Event.name == "pep_approved")).scalar_one()
+    assert pep.state == "approved" and pep.quality_rating == "green"
+    assert event.actor_ref == f"user:{EMAILS['vs_admin']}"
+
+
+def _snapshot(site, ref):
+    with session_scope(site.app.engine) as s:
+        return (s.execute(select(Pep.state, Pep.id).where(Pep.child_ref == ref, Pep.is_current)).all(),
+                s.execute(select(Deadline.id, Deadline.status).where(Deadline.child_ref == ref)).all(),
+                s.execute(select(Event.id).where(Event.child_ref == ref, Event.process != "access")).all())
+
+
+def test_a_red_pep_cannot_be_approved_and_the_form_says_why_and_nothing_changes(fresh_site):
+    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    client = signed_in_client(fresh_site, "vs_admin")
+    form = client.get(f"/children/{ref}/record?event=pep_approved")
+    before = _snapshot(fresh_site, ref)
+    response = client.post(f"/children/{ref}/record", data={
+        "csrf_token": csrf_of(form.text), "event": "pep_approved", "on": "2026-11-23", "rating": "red"})
+    assert response.status_code == 400
+    assert 'class="govuk-error-summary"' in response.text and 'href="#rating"' in response.text
+    assert "red" in response.text.lower() and "Traceback" not in response.text
+    assert _snapshot(fresh_site, ref) == before
+
+
+def test_form_errors_name_the_field_and_keep_what_was_typed(fresh_site):
+    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    client = signed_in_client(fresh_site, "vs_admin")
+    token = csrf_of(client.get(f"/children/{ref}/record?event=pep_returned").text)
+    before = _snapshot(fresh_site, ref)
+    missing = client.post(f"/children/{ref}/record", data={"csrf_token": token, "event": "pep_returned", "on": ""})
+    assert missing.status_code == 400
+    assert '<a href="#on">Enter the date it happened</a>' in missing.text
+    assert 'href="#reason"' in missing.text
+    future = client.post(f"/children/{ref}/record", data={"csrf_token": token, "event": "pep_returned",
+                                                          "on": "2026-12-25", "reason": "targets not SMART"})
+    assert future.status_code == 400 and "is in the future" in future.text and 'href="#on"' in future.text
+    assert 'value="targets not SMART"' in future.text
+    bad_date = client.post(f"/children/{ref}/record", data={"csrf_token": token, "event": "pep_returned",
+                                                            "on": "23/11/2026", "reason": "x"})
+    assert bad_date.status_code == 400 and "23/11/2026" in bad_date.text
+    assert _snapshot(fresh_site, ref) == before
+
+
+def test_an_event_the_current_state_does_not_allow_is_not_offered_and_refused_if_posted(fresh_site):
+    ref = _child_in_state(fresh_site, ("meeting_scheduled",))
+    client = signed_in_client(fresh_site, "vs_admin")
+    case = client.get(f"/children/{ref}").text
+    assert "event=pep_approved" not in case and "event=pep_meeting_held" in case
+    assert client.get(f"/children/{ref}/record?event=pep_approved").status_code == 404
+    token = csrf_of(case)
+    before = _snapshot(fresh_site, ref)
+    response = client.post(f"/children/{ref}/record", data={
+        "csrf_token": token, "event": "pep_approved", "on": "2026-11-23", "rating": "green"})
+    assert response.status_code == 404
+    assert _snapshot(fresh_site, ref) == before
+
+
+def test_a_post_without_the_form_token_changes_nothing(fresh_site):
+    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    client = signed_in_client(fresh_site, "vs_admin")
+    before = _snapshot(fresh_site, ref)
+    for token in ("", "forged"):
+        response = client.post(f"/children/{ref}/record", data={
+            "csrf_token": token, "event": "pep_approved", "on": "2026-11-23", "rating": "green"})
+        assert response.status_code == 403
+    assert _snapshot(fresh_site, ref) == before
+
+
+def test_a_designated_teacher_cannot_approve_a_pep_even_by_posting(fresh_site):
+    ref = sorted(visible_refs(fresh_site.app, "designated_teacher"))[0]
+    client = signed_in_client(fresh_site, "designated_teacher")
+    token = csrf_of(client.get(f"/children/{ref}").text)
+    before = _snapshot(fresh_site, ref)
+    response = client.post(f"/children/{ref}/record", data={
+        "csrf_token": token, "event": "pep_approved", "on": "2026-11-23", "rating": "green"})
+    assert response.status_code == 403
+    assert _snapshot(fresh_site, ref) == before
+
+
+# ---- lists ------------------------------------------------------------------------------
+
+def test_overdue_peps_filters_sort_count_and_download(site):
+    client = signed_in_client(site, "vs_admin")
+    everything = client.get("/peps/overdue?format=csv").text.splitlines()
+    header, rows = everything[0].split(","), [r.split(",") for r in everything[1:]]
+    assert header[:3] == ["child_ref", "year_group", "school_urn"] and rows
+    page = client.get("/peps/overdue").text
+    assert f"<strong>{len(rows)}</strong> overdue PEP deadline" in page
+    urn = rows[0][2]
+    by_school = client.get(f"/peps/overdue?school={urn}&format=csv").text.splitlines()[1:]
+    assert by_school and all(line.split(",")[2] == urn for line in by_school)
+    assert len(by_school) == sum(1 for r in rows if r[2] == urn)
+    old = client.get("/peps/overdue?min_days=30&format=csv").text.splitlines()[1:]
+    assert all(int(line.split(",")[-1]) >= 30 for line in old)
+    assert len(old) == sum(1 for r in rows if int(r[-1]) >= 30)
+    ks3 = client.get("/peps/overdue?key_stage=KS3&format=csv").text.splitlines()[1:]
+    assert all(line.split(",")[1] in ("Year 7", "Year 8", "Year 9") for line in ks3)
+    due = [r[8] for r in rows]
+    assert due == sorted(due)
+    descending = [line.split(",")[8] for line in
+                  client.get("/peps/overdue?sort=due&order=desc&format=csv").text.splitlines()[1:]]
+    assert descending == sorted(due, reverse=True)
+    bad = client.get("/peps/overdue?min_days=lots")
+    assert bad.status_code == 400 and 'href="#min_days"' in bad.text and "lots" in bad.text
+
+
+def test_my_work_lists_the_persons_own_deadlines_soonest_first(site):
+    client = signed_in_client(site, "social_worker")
+    rows = client.get("/my-work?within=all&format=csv").text.splitlines()[1:]
+    assert rows
+    due = [r.split(",")[3] for r in rows]
+    assert due == sorted(due)
+    with session_scope(site.app.engine) as s:
+        owners = set(s.execute(select(Deadline.owner_ref).where(
+            Deadline.child_ref.in_([r.split(",")[0] for r in rows]), Deadline.status == "open",
+            Deadline.kind.in_([r.split(",")[1] for r in rows]))).scalars())
+    assert "SW01" in owners
+
+
+def test_compliance_page_shows_the_report_with_charts_and_rejects_bad_dates(site):
+    client = signed_in_client(site, "vsh")
+    page = client.get("/compliance?start=2026-09-01&end=2026-11-23")
+    assert page.status_code == 200 and "<svg" in page.text and "Deadlines due in the period" in page.text
+    bad = client.get("/compliance?start=2026-13-01")
+    assert bad.status_code == 400 and 'href="#start"' in bad.text and "2026-13-01" in bad.text
+    backwards = client.get("/compliance?start=2026-11-01&end=2026-10-01")
+    assert backwards.status_code == 400 and 'href="#end"' in backwards.text
+
+
+def test_vs_admin_retries_a_failed_email_and_the_retry_is_audited(fresh_site):
+    with session_scope(fresh_site.app.engine) as s:
+        s.add(Notification(key="test-failed", child_ref="C00001", recipient_email="sw@example.org",
+                           step="reminder_1", status="failed", attempts=5, last_error="connection refused"))
+    client = signed_in_client(fresh_site, "vs_admin")
+    page = client.get("/outbox?status=failed").text
+    assert "connection refused" in page and "Retry" in page
+    response = client.post("/outbox/retry", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert response.status_code == 303
+    assert "1 email put back" in client.get(response.headers["location"]).text
+    with session_scope(fresh_site.app.engine) as s:
+        assert s.execute(select(Notification.status)).scalar_one() == "pending"
+        assert s.execute(select(Event.actor_ref).where(Event.name == "email_retry_requested")).scalar_one() == \
+            f"user:{EMAILS['vs_admin']}"
+
+
+def test_an_unexpected_error_shows_an_apology_not_a_stack_trace(fresh_site, monkeypatch):
+    from pepflow.web import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database exploded at line 42")
+
+    monkeypatch.setattr(views, "overdue_peps", broken)
+    client = TestClient(create_app(fresh_site.app), raise_server_exceptions=False)
+    sign_in(client, "vs_admin")
+    response = client.get("/peps/overdue")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.text
+    assert "exploded" not in response.text and "Traceback" not in response.text
+
+
+def test_pages_send_security_headers_and_load_nothing_from_another_site(site):
+    client = signed_in_client(site, "vs_admin")
+    response = client.get("/peps/overdue")
+    assert "script-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+    assert not re.search(r'(src|href)="(https?:)?//', response.text)
+    css = client.get("/static/govuk/govuk-frontend.min.css")
+    assert css.status_code == 200 and "GDS Transport" not in css.text and "arial" in css.text
+
+
+# ---- accounts from the command line --------------------------------------------------
+
+def test_user_add_and_set_password_from_the_command_line(cli, tmp_path, monkeypatch):
+    import io
+
+    db = f"sqlite:///{tmp_path / 'u.db'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    code, out, err = cli("--db", db, "user", "add", "--email", "Head@Council.gov.uk", "--role", "vsh")
+    assert code == 0 and "Added head@council.gov.uk (Virtual School Head)" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    code, out, err = cli("--db", db, "user", "add", "--email", "x@council.gov.uk", "--role", "vsh")
+    assert code == 1 and "password" in err and "12 characters" in err
+    code, out, err = cli("--db", db, "user", "add", "--email", "y@council.gov.uk", "--role", "wizard")
+    assert code == 1 and "--role = 'wizard'" in err
+    code, out, err = cli("--db", db, "user", "add", "--email", "sw@council.gov.uk", "--role", "social_worker")
+    assert code == 1 and "--person" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("another long password\n"))
+    code, out, err = cli("--db", db, "user", "set-password", "--email", "head@council.gov.uk")
+    assert code == 0 and "unlocked" in out
+    code, out, err = cli("--db", db, "user", "list")
+    assert "head@council.gov.uk" in out and "vsh" in out
+    from pepflow.db import make_engine
+    with session_scope(make_engine(db)) as s:
+        users = s.execute(select(UserAccount)).scalars().all()
+    assert [u.email for u in users] == ["head@council.gov.uk"]
+    assert users[0].password_hash.startswith("$argon2")

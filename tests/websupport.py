@@ -1,0 +1,89 @@
+"""A small synthetic Virtual School with one web account per role, for the web and browser tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from pepflow.app import App
+from pepflow.db.engine import session_scope
+from pepflow.db.models import Child, Person, School
+from pepflow.demo import DEMO_ACCOUNTS, create_demo_accounts, create_demo_cohort
+
+TODAY = dt.date(2026, 11, 23)
+PASSWORD = "correct horse battery"
+EMAILS = {role: email for email, role, _ in DEMO_ACCOUNTS}
+
+
+class SettableClock:
+    """A clock whose instant tests move by minutes (session expiry) as well as days."""
+
+    def __init__(self, today: dt.date):
+        self.instant = dt.datetime.combine(today, dt.time(12, 0), tzinfo=dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return self.instant.date()
+
+    def now(self) -> dt.datetime:
+        return self.instant
+
+    def advance(self, **delta) -> None:
+        self.instant += dt.timedelta(**delta)
+
+
+@dataclass
+class Site:
+    app: App
+    clock: SettableClock
+
+
+def build_site(db_url: str, children: int = 60, schools: int = 8) -> Site:
+    app = App(database_url=db_url)
+    clock = SettableClock(TODAY)
+    app.clock = clock  # replaces the cached clock: every rule and page reads this one
+    with session_scope(app.engine) as s:
+        create_demo_cohort(s, app.config, TODAY, children=children, schools=schools)
+        create_demo_accounts(s, PASSWORD)
+    return site_for(app, clock)
+
+
+def site_for(app: App, clock: SettableClock) -> Site:
+    return Site(app, clock)
+
+
+def visible_refs(app: App, role: str) -> set[str]:
+    """The children a role's demo account may see, worked out independently of pepflow.web."""
+    person = {r: p for _, r, p in DEMO_ACCOUNTS}[role]
+    with session_scope(app.engine) as s:
+        children = s.execute(select(Child)).scalars().all()
+        if role in ("vsh", "vs_admin", "vs_officer", "read_only"):
+            return {c.ref for c in children}
+        if role == "social_worker":
+            return {c.ref for c in children if c.social_worker_ref == person}
+        if role == "team_manager":
+            team = {p.ref for p in s.execute(select(Person).where(Person.manager_ref == person)).scalars()}
+            return {c.ref for c in children if c.social_worker_ref in team | {person}}
+        if role == "designated_teacher":
+            urns = {sc.urn for sc in s.execute(select(School).where(School.dt_ref == person)).scalars()}
+            return {c.ref for c in children if c.school_urn in urns}
+        if role == "iro":
+            return {c.ref for c in children if c.iro_ref == person}
+    raise AssertionError(role)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def child_refs_in(html: str) -> set[str]:
+    return set(re.findall(r'href="/children/([^"/?]+)"', html))
+
+
+def sign_in(client, role_or_email: str, password: str = PASSWORD, next_path: str = "/"):
+    email = EMAILS.get(role_or_email, role_or_email)
+    page = client.get("/sign-in")
+    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": csrf_of(page.text),
+                                         "next": next_path}, follow_redirects=False)
