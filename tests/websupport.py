@@ -40,8 +40,8 @@ class Site:
     clock: SettableClock
 
 
-def build_site(db_url: str, children: int = 60, schools: int = 8) -> Site:
-    app = App(database_url=db_url)
+def build_site(db_url: str, children: int = 60, schools: int = 8, config_dir: str | None = None) -> Site:
+    app = App(database_url=db_url, config_dir=config_dir)
     clock = SettableClock(TODAY)
     app.clock = clock  # replaces the cached clock: every rule and page reads this one
     with session_scope(app.engine) as s:
