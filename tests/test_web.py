@@ -6,7 +6,6 @@ child outside the account's caseload showing up anywhere fails the test.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest

@@ -108,7 +108,8 @@ class Deadline(Table, table=True):
     """One timescale running for one child: what, for whom, when, by which rule."""
 
     __table_args__ = (
-        Index("ix_deadline_status_due", "status", "due_on"),
+        # covering for lists of what is due or overdue (kind, child): bench/web.py
+        Index("ix_deadline_status_due", "status", "due_on", "kind", "child_ref"),
         Index("ix_deadline_child_status", "child_ref", "status"),
         Index("ix_deadline_process", "process", "process_id", "status"),
         Index("ix_deadline_sweep", "status", "next_step_on"),
