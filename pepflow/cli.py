@@ -451,12 +451,14 @@ def deadlines(
 
 @app.command("history")
 def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
-            as_json: bool = typer.Option(False, "--json")) -> None:
+            as_json: bool = typer.Option(False, "--json"),
+            views: bool = typer.Option(False, "--views", help="Also list who viewed the case on the web pages.")
+            ) -> None:
     """A child's timeline: every recorded event, oldest first."""
     from .queries import history as query
 
     a = _app(ctx)
-    rows = _read(a, query, child_ref)
+    rows = _read(a, query, child_ref, views)
     if as_json:
         _print_json({"child_ref": child_ref, "events": rows})
         return

@@ -230,6 +230,15 @@ def test_viewing_a_case_is_recorded_in_the_audit_history(fresh_site):
     assert "case viewed" not in client.get("/children/C00002").text
 
 
+def test_history_lists_case_views_only_when_asked(fresh_site, cli):
+    signed_in_client(fresh_site, "vsh").get("/children/C00003")
+    db = fresh_site.app.url
+    code, out, _ = cli("--db", db, "history", "C00003")
+    assert code == 0 and "case_viewed" not in out
+    code, out, _ = cli("--db", db, "history", "C00003", "--views")
+    assert code == 0 and f"case_viewed              by user:{EMAILS['vsh']}" in out
+
+
 def test_recording_pep_approved_through_the_form(fresh_site):
     ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
