@@ -202,28 +202,31 @@ def _natural(label: str) -> tuple:
 
 def _breakdowns(roll: list[Any], current: set[str], schools: dict[str, School], as_of: dt.date
                 ) -> dict[str, list[dict[str, Any]]]:
-    """The up-to-date PEP rate by group; characteristics as recorded on the child now."""
+    """The up-to-date PEP rate by group; characteristics as recorded on the child now.
+
+    Each dimension is one list of group names counted by ``Counter`` with the children's
+    up-to-date flags (100,000 children in a fraction of a second: bench/report.py)."""
+    by_dob = {dob: year_group(dob, as_of) for dob in {c.dob for c in roll}}
+    groups = [by_dob[c.dob] for c in roll]
+    ofsted = {urn: school.ofsted for urn, school in schools.items()}
     dimensions = {
-        "key_stage": lambda c: key_stage(year_group(c.dob, as_of)),
-        "year_group": lambda c: year_group_label(year_group(c.dob, as_of)),
-        "sen_status": lambda c: c.sen_status,
-        "legal_status": lambda c: c.legal_status,
-        "placement_type": lambda c: c.placement_type or "not recorded",
-        "area": lambda c: "in area" if c.in_area else "out of area",
-        "school_ofsted": lambda c: schools[c.school_urn].ofsted if c.school_urn in schools else "no school",
+        "key_stage": [key_stage(g) for g in groups],
+        "year_group": [year_group_label(g) for g in groups],
+        "sen_status": [c.sen_status for c in roll],
+        "legal_status": [c.legal_status for c in roll],
+        "placement_type": [c.placement_type or "not recorded" for c in roll],
+        "area": ["in area" if c.in_area else "out of area" for c in roll],
+        "school_ofsted": [ofsted.get(c.school_urn, "no school") for c in roll],
     }
+    up_to_date = [c.ref in current for c in roll]
     out = {}
-    groups_of = {c.ref: year_group(c.dob, as_of) for c in roll}  # worked out once per child
-    dimensions["key_stage"] = lambda c: key_stage(groups_of[c.ref])
-    dimensions["year_group"] = lambda c: year_group_label(groups_of[c.ref])
-    for name, group_of in dimensions.items():
-        totals, ok = Counter(), Counter()
-        for c in roll:
-            g = group_of(c)
-            totals[g] += 1
-            ok[g] += c.ref in current
-        out[name] = [{"group": g, "children": totals[g], "up_to_date_pep": ok[g],
-                      "percent": percent(ok[g], totals[g])} for g in sorted(totals, key=_natural)]
+    for name, values in dimensions.items():
+        counted = Counter(zip(values, up_to_date))
+        totals: Counter = Counter()
+        for (g, _), n in counted.items():
+            totals[g] += n
+        out[name] = [{"group": g, "children": totals[g], "up_to_date_pep": counted[(g, True)],
+                      "percent": percent(counted[(g, True)], totals[g])} for g in sorted(totals, key=_natural)]
     return out
 
 
