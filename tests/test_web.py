@@ -360,6 +360,24 @@ def test_overdue_peps_filters_sort_count_and_download(site):
     assert bad.status_code == 400 and 'href="#min_days"' in bad.text and "lots" in bad.text
 
 
+def test_short_lists_sort_by_any_column_both_ways(site):
+    client = signed_in_client(site, "vs_admin")
+    for path, column in (("/admissions?show=all&sort=state", 2), ("/my-work?within=all&sort=what", 1)):
+        up = [line.split(",")[column] for line in client.get(path + "&format=csv").text.splitlines()[1:]]
+        down = [line.split(",")[column] for line in client.get(path + "&order=desc&format=csv").text.splitlines()[1:]]
+        assert up and up == sorted(up) and down == sorted(up, reverse=True), path
+        assert 'aria-sort="ascending"' in client.get(path).text
+
+
+def test_in_memory_sorting_puts_missing_values_last_and_ignores_unknown_columns():
+    from pepflow.web.app import sorted_items
+
+    items = [{"child_ref": "C3", "days": None}, {"child_ref": "C1", "days": 5}, {"child_ref": "C2", "days": 2}]
+    assert [i["child_ref"] for i in sorted_items(items, "days", "asc", ("days",), "child_ref")] == ["C2", "C1", "C3"]
+    assert [i["child_ref"] for i in sorted_items(items, "days", "desc", ("days",), "child_ref")] == ["C1", "C2", "C3"]
+    assert [i["child_ref"] for i in sorted_items(items, "evil", "asc", ("days",), "child_ref")] == ["C1", "C2", "C3"]
+
+
 def test_my_work_lists_the_persons_own_deadlines_soonest_first(site):
     client = signed_in_client(site, "social_worker")
     rows = client.get("/my-work?within=all&format=csv").text.splitlines()[1:]

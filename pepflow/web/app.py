@@ -267,18 +267,21 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
             return default
 
     @web.get("/my-work")
-    def my_work(request: Request, within: str = "28", page: int = 1, format: str = "html"):
+    def my_work(request: Request, within: str = "28", page: int = 1, sort: str = "due", order: str = "asc",
+                format: str = "html"):
         errors: list[tuple[str, str]] = []
         within_days = int_or(within, 28, "within", errors) if within != "all" else None
         with db() as s:
             visitor = signed_in(request, s)
             today = app.today()
-            result = views.my_work(s, visitor.user, today, within_days, page, everything=format == "csv")
+            result = views.my_work(s, visitor.user, today, within_days, page, everything=format == "csv",
+                                   sort=sort if sort in views.MY_WORK_SORTS else "due", descending=order == "desc")
         if format == "csv":
             columns = ["child_ref", "what", "process", "due_on", "days_overdue", "owner_role", "note"]
             return csv_response("my-work.csv", columns, views.csv_rows(result.rows, columns))
         return render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
-                      errors=errors, query=dict(request.query_params))
+                      errors=errors, query=dict(request.query_params),
+                      sort=sort if sort in views.MY_WORK_SORTS else "due", order=order)
 
     @web.get("/peps/overdue")
     def overdue(request: Request, school: str = "", sw: str = "", key_stage: str = "", state: str = "",
@@ -409,35 +412,43 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
         return RedirectResponse(f"/children/{quote(child.ref)}?recorded={quote(spec.name)}", status_code=303)
 
     @web.get("/admissions")
-    def admissions(request: Request, show: str = "open", format: str = "html"):
+    def admissions(request: Request, show: str = "open", sort: str = "identified_on", order: str = "asc",
+                   format: str = "html"):
         from ..queries import admission_list
 
         with db() as s:
             visitor = signed_in(request, s)
             data = admission_list(s, app.config, app.today(), open_only=show == "open", breaching=show == "breaching")
             refs = views.visible_refs(s, visitor.user)
-        items = [i for i in data["items"] if refs is None or i["child_ref"] in refs]
+        items = sorted_items([i for i in data["items"] if refs is None or i["child_ref"] in refs],
+                             sort, order, ("child_ref", "reason", "state", "school_urn", "identified_on",
+                                           "school_days_used"), "identified_on")
         if format == "csv":
             columns = ["child_ref", "reason", "state", "school_urn", "route", "identified_on", "due_on",
                        "school_days_used", "school_days_left", "breaching", "started_on"]
             return csv_response("admissions.csv", columns, views.csv_rows(items, columns))
         return render(request, "admissions.html.j2", 200, visitor, items=items, show=show,
-                      breaching=sum(1 for i in items if i["breaching"]))
+                      breaching=sum(1 for i in items if i["breaching"]), sort=sort, order=order,
+                      query=dict(request.query_params))
 
     @web.get("/exclusions")
-    def exclusions(request: Request, show: str = "open", format: str = "html"):
+    def exclusions(request: Request, show: str = "open", sort: str = "opened_on", order: str = "asc",
+                   format: str = "html"):
         from ..queries import exclusion_list
 
         with db() as s:
             visitor = signed_in(request, s)
             data = exclusion_list(s, app.today(), open_only=show == "open")
             refs = views.visible_refs(s, visitor.user)
-        items = [i for i in data["items"] if refs is None or i["child_ref"] in refs]
+        items = sorted_items([i for i in data["items"] if refs is None or i["child_ref"] in refs],
+                             sort, order, ("child_ref", "school_year", "state", "opened_on", "suspension_days"),
+                             "opened_on")
         if format == "csv":
             columns = ["child_ref", "school_year", "school_urn", "state", "opened_on", "suspensions",
                        "suspension_days", "permanently_excluded_on", "no_pre_exclusion_meeting"]
             return csv_response("exclusions.csv", columns, views.csv_rows(items, columns))
-        return render(request, "exclusions.html.j2", 200, visitor, items=items, show=show)
+        return render(request, "exclusions.html.j2", 200, visitor, items=items, show=show, sort=sort,
+                      order=order, query=dict(request.query_params))
 
     @web.get("/compliance")
     def compliance(request: Request, start: str = "", end: str = "", format: str = "html"):
@@ -508,6 +519,15 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
         return RedirectResponse(f"/outbox?status=pending&retried={count}", status_code=303)
 
     return web
+
+
+def sorted_items(items: list[dict[str, Any]], sort: str, order: str, allowed: tuple[str, ...],
+                 default: str) -> list[dict[str, Any]]:
+    """A short list sorted in memory by one of its columns (empty values last)."""
+    key = sort if sort in allowed else default
+    present = [i for i in items if i.get(key) is not None]
+    missing = [i for i in items if i.get(key) is None]
+    return sorted(present, key=lambda i: (i[key], i["child_ref"]), reverse=order == "desc") + missing
 
 
 def _field_message(exc: InputError) -> str:

@@ -181,8 +181,11 @@ def filter_options(session: Session, user: UserAccount) -> dict[str, list[tuple[
 
 # ---- My work --------------------------------------------------------------------------
 
+MY_WORK_SORTS = {"due": Deadline.due_on, "child": Deadline.child_ref, "what": Deadline.kind}
+
+
 def my_work(session: Session, user: UserAccount, as_of: dt.date, within_days: int | None, page: int,
-            everything: bool = False) -> ListPage:
+            everything: bool = False, sort: str = "due", descending: bool = False) -> ListPage:
     """Open deadlines this person owns (or their role owns, where no one is named), soonest first."""
     mine = []
     if user.person_ref:
@@ -197,9 +200,10 @@ def my_work(session: Session, user: UserAccount, as_of: dt.date, within_days: in
     total = session.execute(q).scalar_one()
     overdue = session.execute(q.where(Deadline.due_on < as_of)).scalar_one()
     page, pages = _page_of(total, page)
+    column = MY_WORK_SORTS.get(sort, Deadline.due_on)
     rows_q = q.with_only_columns(Deadline.id, Deadline.child_ref, Deadline.kind, Deadline.process, Deadline.due_on,
-                                 Deadline.owner_role, Deadline.note).order_by(Deadline.due_on, Deadline.child_ref,
-                                                                              Deadline.id)
+                                 Deadline.owner_role, Deadline.note).order_by(
+        column.desc() if descending else column.asc(), Deadline.due_on, Deadline.child_ref, Deadline.id)
     if not everything:
         rows_q = rows_q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     rows = [{"child_ref": r.child_ref, "what": r.kind, "process": r.process, "due_on": r.due_on,
