@@ -72,9 +72,16 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                                   C.school_urn).where(C.entered_care <= as_of)
                            .where((C.left_care_on.is_(None)) | (C.left_care_on > as_of))).all()
     schools = {s.urn: s for s in session.exec(select(School))}
-    behind = set(session.execute(select(D.child_ref).distinct().where(
-        D.kind.in_(REVIEW_KINDS + ("record_incomplete",)), D.opened_on <= as_of,
-        (D.closed_on.is_(None)) | (D.closed_on > as_of),
+    # children whose PEP was overdue (or whose record was incomplete) at as_of: those whose
+    # deadline is still open, read from the covering index (status, due_on, kind, child_ref),
+    # and those whose deadline was open then and closed since
+    review = REVIEW_KINDS + ("record_incomplete",)
+    behind = set(session.execute(select(D.child_ref).where(
+        D.status == "open", D.due_on < as_of, D.kind.in_(REVIEW_KINDS))).scalars())
+    behind |= set(session.execute(select(D.child_ref).where(
+        D.status == "open", D.kind == "record_incomplete", D.opened_on <= as_of)).scalars())
+    behind |= set(session.execute(select(D.child_ref).where(
+        D.closed_on > as_of, D.status != "open", D.kind.in_(review), D.opened_on <= as_of,
         (D.due_on < as_of) | (D.kind == "record_incomplete"))).scalars())
     current = {c.ref for c in roll} - behind
     # ---- every timescale due in the period, by outcome: counted by the database ---------
@@ -209,9 +216,11 @@ def _breakdowns(roll: list[Any], current: set[str], schools: dict[str, School], 
     by_dob = {dob: year_group(dob, as_of) for dob in {c.dob for c in roll}}
     groups = [by_dob[c.dob] for c in roll]
     ofsted = {urn: school.ofsted for urn, school in schools.items()}
+    stage = {g: key_stage(g) for g in set(groups)}
+    label = {g: year_group_label(g) for g in set(groups)}
     dimensions = {
-        "key_stage": [key_stage(g) for g in groups],
-        "year_group": [year_group_label(g) for g in groups],
+        "key_stage": [stage[g] for g in groups],
+        "year_group": [label[g] for g in groups],
         "sen_status": [c.sen_status for c in roll],
         "legal_status": [c.legal_status for c in roll],
         "placement_type": [c.placement_type or "not recorded" for c in roll],
