@@ -190,6 +190,9 @@ def test_a_designated_teacher_sees_only_the_children_at_their_school(site, page)
     assert response.status == 404 and page.get_by_role("heading", name="Page not found").is_visible()
     check_accessibility(page)
     assert page.get_by_role("link", name="Compliance").count() == 0
+    response = page.goto("/compliance")
+    assert response.status == 403 and page.get_by_role("heading", name="You cannot do this").is_visible()
+    check_accessibility(page)
 
 
 def test_every_page_passes_axe_including_errors(site, page):
