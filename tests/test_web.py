@@ -468,3 +468,10 @@ def test_user_add_and_set_password_from_the_command_line(cli, tmp_path, monkeypa
         users = s.execute(select(UserAccount)).scalars().all()
     assert [u.email for u in users] == ["head@council.gov.uk"]
     assert users[0].password_hash.startswith("$argon2")
+
+
+def test_a_bad_port_is_refused_before_anything_starts(cli, tmp_path):
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    for command in ("run", "web"):
+        code, out, err = cli("--db", db, command, "--port", "70000")
+        assert code == 1 and "--port = 70000" in err and "1 to 65535" in err, command
