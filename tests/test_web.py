@@ -6,6 +6,7 @@ child outside the account's caseload showing up anywhere fails the test.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -475,3 +476,23 @@ def test_a_bad_port_is_refused_before_anything_starts(cli, tmp_path):
     for command in ("run", "web"):
         code, out, err = cli("--db", db, command, "--port", "70000")
         assert code == 1 and "--port = 70000" in err and "1 to 65535" in err, command
+
+
+def test_a_deadline_clock_counts_in_its_own_unit_and_says_when_it_is_over(fresh_site):
+    from pepflow.db.models import Child as ChildRow
+    from pepflow.web.views import clock_text, deadline_clock
+
+    assert clock_text(12, 20, "school") == "12 of 20 school days used"
+    assert clock_text(23, 20, "school") == "3 school days over (20 allowed)"
+    app = fresh_site.app
+    with session_scope(app.engine) as s:
+        child = s.get(ChildRow, "C00001")
+        # Friday 13 to Friday 27 November 2026: 10 working days; on Monday 23rd, 6 of them used
+        d = Deadline(child_ref="C00001", process="pep", kind="k", rule_key="k", rule_version="x",
+                     opened_on=dt.date(2026, 11, 13), due_on=dt.date(2026, 11, 27), number=10, unit="working",
+                     owner_role="social_worker")
+        assert deadline_clock(s, app.config, child, d, dt.date(2026, 11, 23)) == "6 of 10 working days used"
+        d.unit, d.due_on = "terms", dt.date(2026, 12, 18)
+        assert deadline_clock(s, app.config, child, d, dt.date(2026, 11, 23)) == "10 of 35 calendar days used"
+        d.opened_on, d.due_on = dt.date(2026, 11, 20), dt.date(2026, 7, 22)  # brought in already late
+        assert deadline_clock(s, app.config, child, d, dt.date(2026, 11, 23)) == "124 calendar days over"

@@ -224,14 +224,19 @@ def clock_text(used: int | None, total: int | None, unit: str) -> str:
 
 
 def deadline_clock(session: Session, config: Config, child: Child, d: Deadline, as_of: dt.date) -> str:
-    unit = d.unit if d.unit in ("school", "working", "calendar", "weeks", "months", "terms") else "calendar"
+    """How much of a deadline's time is used, in its own unit for school and working days and
+    in calendar days otherwise (a term or a month has no fixed number of days to count)."""
+    unit = d.unit if d.unit in ("school", "working") else "calendar"
     try:
         cal = calendar_for(session, config, child, name=d.calendar)
+        if d.due_on <= d.opened_on:  # e.g. brought in from a council's records already late
+            over = cal.between(d.due_on, max(as_of, d.due_on), unit)
+            return f"{format_units(over, unit)} over" if over else "due now"
         used = cal.between(d.opened_on, max(as_of, d.opened_on), unit)
         total = cal.between(d.opened_on, d.due_on, unit)
     except CalendarRangeError:
-        used, total = (as_of - d.opened_on).days, (d.due_on - d.opened_on).days
         unit = "calendar"
+        used, total = max(0, (as_of - d.opened_on).days), (d.due_on - d.opened_on).days
     return clock_text(used, total, unit)
 
 
