@@ -109,7 +109,7 @@ class Deadline(Table, table=True):
 
     __table_args__ = (
         # covering for lists of what is due or overdue (kind, child): bench/web.py
-        Index("ix_deadline_status_due", "status", "due_on", "kind", "child_ref"),
+        Index("ix_deadline_status_due", "status", "kind", "due_on", "child_ref"),
         Index("ix_deadline_child_status", "child_ref", "status"),
         Index("ix_deadline_process", "process", "process_id", "status"),
         Index("ix_deadline_sweep", "status", "next_step_on"),

@@ -68,10 +68,11 @@ SW, DTP = aliased(Person), aliased(Person)
 # column and whether "ascending" on the page means ascending in SQL (year group rises as
 # the date of birth falls)
 OVERDUE_SORTS = {
-    "due": (Deadline.due_on, True), "child": (Child.ref, True), "year": (Child.dob, False),
+    "due": (Deadline.due_on, True), "child": (Deadline.child_ref, True), "year": (Child.dob, False),
     "school": (School.name, True), "sw": (SW.name, True), "dt": (DTP.name, True),
     "state": (Pep.state, True), "what": (Deadline.kind, True),
 }
+DEADLINE_SORTS = ("due", "child", "what")
 
 
 @dataclass
@@ -107,14 +108,19 @@ def _overdue_query(columns, user: UserAccount, as_of: dt.date, f: OverdueFilters
     elif f.state:
         q = q.where(Deadline.child_ref.in_(current.where(Pep.state == f.state)))
     if rows:
-        q = (q.join(Child, Child.ref == Deadline.child_ref)
-             .outerjoin(Pep, and_(Pep.child_ref == Deadline.child_ref, Pep.is_current))
-             .outerjoin(School, School.urn == Child.school_urn)
-             .outerjoin(SW, SW.ref == Child.social_worker_ref)
-             .outerjoin(DTP, DTP.ref == School.dt_ref))
+        q = _with_display_joins(q)
     if f.min_days:
         q = q.where(Deadline.due_on <= as_of - dt.timedelta(days=f.min_days))
     return q
+
+
+def _with_display_joins(q):
+    """Join what a row of the list shows: the child, their PEP, school, social worker and DT."""
+    return (q.join(Child, Child.ref == Deadline.child_ref)
+            .outerjoin(Pep, and_(Pep.child_ref == Deadline.child_ref, Pep.is_current))
+            .outerjoin(School, School.urn == Child.school_urn)
+            .outerjoin(SW, SW.ref == Child.social_worker_ref)
+            .outerjoin(DTP, DTP.ref == School.dt_ref))
 
 
 def _children_filtered(user: UserAccount, as_of: dt.date, f: OverdueFilters):
@@ -147,11 +153,18 @@ def overdue_peps(session: Session, user: UserAccount, as_of: dt.date, f: Overdue
     total = sum(by_kind.values())
     column, ascending = OVERDUE_SORTS.get(f.sort, OVERDUE_SORTS["due"])
     first = column.asc() if ascending != f.descending else column.desc()
-    query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(
-        first, Deadline.due_on, Child.ref, Deadline.id)
+    order = (first, Deadline.due_on, Deadline.child_ref, Deadline.id)
     page, pages = _page_of(total, f.page)
+    query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(*order)
     if not everything:
-        query = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        if f.sort in DEADLINE_SORTS:
+            # the page's 50 deadlines chosen from the index alone, then joined for display
+            chosen = [i for (i,) in session.execute(_overdue_query([Deadline.id], user, as_of, f).order_by(*order)
+                                                     .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))]
+            query = _with_display_joins(select(*OVERDUE_COLUMNS).select_from(Deadline)
+                                        .where(Deadline.id.in_(chosen))).order_by(*order)
+        else:
+            query = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     rows = [overdue_row(r, as_of) for r in session.execute(query)]
     return ListPage(rows, total, page, pages, by_kind)
 
