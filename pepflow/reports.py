@@ -22,7 +22,7 @@ from .cohort import key_stage, year_group, year_group_label
 from .config import Config
 from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, PpPlusRequest, School,
                         Suspension)
-from .deadlines import calendar_for
+from .deadlines import CLOSED_STATUSES, calendar_for
 
 SMALL_GROUP = 5
 REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
@@ -131,6 +131,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                 continue
             placed["out_of_area" if a.in_area is False else "in_area"].append(used)
     clocks = session.execute(select(D.status, D.closed_on, D.due_on).where(
+        D.status.in_(("open",) + CLOSED_STATUSES),  # every status: lets the (status, kind) index find them
         D.kind == "admission_placement", D.opened_on >= start, D.opened_on <= end)).all()
     within = sum(1 for d in clocks if outcome(d, as_of) == "met")
     judged = sum(1 for d in clocks if outcome(d, as_of) in ("met", "met_late", "breached", "missed"))
