@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlmodel import Session
@@ -113,3 +114,46 @@ def test_export_deadlines_writes_one_row_per_deadline(world, config, cli, tmp_pa
     assert code == 0 and f"{len(rows)} deadlines written" in text
     late = [r for r in rows if r["child_ref"] == "C101" and r["kind"] == "initial_pep"]
     assert late[0]["outcome"] == "met_late" and late[0]["units_late"] == "2" and late[0]["rule_version"] == "2010-04-01"
+
+
+def _outcomes_row_by_row(session, start, end, as_of):
+    """The plain definition, one CASE per deadline: what the fast counting must agree with."""
+    from collections import Counter, defaultdict
+
+    from sqlalchemy import and_, case, literal, select
+
+    from pepflow.db.models import Deadline
+
+    D = Deadline.__table__.c
+    judged = case((and_(D.closed_on.is_not(None), D.closed_on <= as_of, D.status != "open"), D.status),
+                  (D.due_on < as_of, literal("breached")), else_=literal("pending"))
+    outcomes, versions, late = defaultdict(Counter), defaultdict(set), defaultdict(Counter)
+    for kind, result, version, days_late in session.execute(
+            select(D.kind, judged, D.rule_version, D.days_late)
+            .where(D.due_on >= start, D.due_on <= end, D.rule_version != "")):
+        outcomes[kind][result] += 1
+        versions[kind].add(version)
+        if result == "met_late" and days_late is not None:
+            late[kind][days_late] += 1
+    return ({k: {o: n for o, n in v.items() if n} for k, v in outcomes.items()},
+            {k: sorted(v) for k, v in versions.items()}, dict(late))
+
+
+def test_outcomes_counted_from_the_index_agree_with_judging_each_deadline(engine, config):
+    from pepflow.demo import create_demo_cohort
+    from pepflow.db import session_scope
+    from pepflow.reports import _timescale_outcomes
+
+    today = dt.date(2026, 11, 23)
+    with session_scope(engine) as s:
+        create_demo_cohort(s, config, today, children=80, schools=8)
+    with session_scope(engine) as s:
+        for start, end, as_of in ((dt.date(2025, 9, 1), today, today), (dt.date(2026, 1, 1), dt.date(2026, 10, 1),
+                                                                          dt.date(2026, 10, 15)),
+                                  (dt.date(2026, 9, 1), today, dt.date(2026, 11, 2))):
+            fast, late = _timescale_outcomes(s, start, end, as_of)
+            outcomes, versions, late_ref = _outcomes_row_by_row(s, start, end, as_of)
+            assert {k: {o: n for o, n in e["outcomes"].items() if n} for k, e in fast.items()} == outcomes
+            assert {k: sorted(e["rule_versions"]) for k, e in fast.items()} == versions
+            assert {k: dict(v) for k, v in late.items() if v} == {k: dict(v) for k, v in late_ref.items()}
+            assert outcomes  # the demo's history has deadlines in each of these periods

@@ -108,8 +108,9 @@ class Deadline(Table, table=True):
     """One timescale running for one child: what, for whom, when, by which rule."""
 
     __table_args__ = (
-        # covering for lists of what is due or overdue (kind, child): bench/web.py
-        Index("ix_deadline_status_due", "status", "kind", "due_on", "child_ref"),
+        # covering for lists of what is due or overdue (bench/web.py) and for counting outcomes
+        # by kind with their rule versions and units (bench/report.py)
+        Index("ix_deadline_status_due", "status", "kind", "due_on", "child_ref", "rule_version", "unit"),
         Index("ix_deadline_child_status", "child_ref", "status"),
         Index("ix_deadline_process", "process", "process_id", "status"),
         Index("ix_deadline_sweep", "status", "next_step_on"),
