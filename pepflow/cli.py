@@ -528,11 +528,14 @@ def outbox_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The email outbox: what is waiting, sent, skipped or failed."""
+    from .db.engine import session_scope
     from .notify.outbox import outbox_rows, retry_failed
 
     a = _app(ctx)
     if retry:
-        typer.echo(f"{retry_failed(a.engine)} failed email(s) queued again.")
+        with session_scope(a.engine) as session:
+            count = retry_failed(session)
+        typer.echo(f"{count} failed email(s) queued again.")
         return
     status = "failed" if failed else "pending" if pending else None
     rows = outbox_rows(a.engine, status)

@@ -86,6 +86,12 @@ class Timescales:
     def versions(self, key: str) -> list[Timescale]:
         return list(self._versions[key])
 
+    def describe(self, key: str) -> str:
+        """What a deadline of this kind is, in words people read (emails, web pages)."""
+        if key in self._versions:
+            return self._versions[key][-1].description
+        return key.replace("_", " ")
+
     def rule(self, key: str, on: dt.date) -> Timescale:
         """The version of ``key`` in force on ``on`` (the deadline's start date)."""
         if key not in self._versions:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from .calendars import academic_year_of
 from .commands import EventSpec, event_spec
-from .db.models import Child, Deadline
+from .db.models import Child
+from .deadlines import open_deadlines
 
 PROCESS_LABELS = {"pep": "PEP", "care": "Care", "admission": "School place", "exclusion": "Exclusion",
                   "attendance": "Attendance"}
@@ -27,11 +28,6 @@ class NextEvent:
     spec: EventSpec
 
 
-def _open_kinds(session: Session, child_ref: str) -> set[str]:
-    return set(session.exec(select(Deadline.kind).where(Deadline.child_ref == child_ref,
-                                                         Deadline.status == "open")))
-
-
 def events_open_to(session: Session, child: Child, today: dt.date) -> list[NextEvent]:
     from .states import admission, exclusion
     from .states.pep import allowed_events, current_pep
@@ -39,7 +35,7 @@ def events_open_to(session: Session, child: Child, today: dt.date) -> list[NextE
     if not child.looked_after:
         names = [("pep", "entered_care")]
     else:
-        open_kinds = _open_kinds(session, child.ref)
+        open_kinds = {d.kind for d in open_deadlines(session, child.ref)}
         pep = current_pep(session, child.ref)
         names = [("pep", e) for e in allowed_events(pep) if e != "left_care"]
         if pep is not None:

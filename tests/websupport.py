@@ -47,10 +47,6 @@ def build_site(db_url: str, children: int = 60, schools: int = 8, config_dir: st
     with session_scope(app.engine) as s:
         create_demo_cohort(s, app.config, TODAY, children=children, schools=schools)
         create_demo_accounts(s, PASSWORD)
-    return site_for(app, clock)
-
-
-def site_for(app: App, clock: SettableClock) -> Site:
     return Site(app, clock)
 
 

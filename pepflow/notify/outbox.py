@@ -147,15 +147,14 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
     return result
 
 
-def retry_failed(engine: Engine, ids: list[int] | None = None) -> int:
-    """Put failed rows back in the queue (VS admin's retry button)."""
-    with Session(engine) as session:
-        statement = update(T).where(T.c.status == "failed")
-        if ids:
-            statement = statement.where(T.c.id.in_(ids))
-        count = session.execute(statement.values(status="pending", attempts=0, next_attempt_at=None)).rowcount
-        session.commit()
-        return count or 0
+def retry_failed(session: Session, ids: list[int] | None = None) -> int:
+    """Put failed rows back in the queue (VS admin's retry button), in the caller's
+    transaction, so the web page writes its audit row with the change."""
+    statement = update(T).where(T.c.status == "failed")
+    if ids:
+        statement = statement.where(T.c.id.in_(ids))
+    count = session.execute(statement.values(status="pending", attempts=0, next_attempt_at=None)).rowcount
+    return count or 0
 
 
 def outbox_rows(engine: Engine, status: str | None = None, limit: int = 200) -> list[Any]:

@@ -65,8 +65,7 @@ def describe_items(config: Config, payloads: list[dict[str, Any]]) -> list[dict[
     base = config.settings.base_url.rstrip("/")
     items = []
     for p in payloads:
-        rule = config.timescales.versions(p["kind"])[-1] if p["kind"] in config.timescales else None
-        what = p.get("what") or (rule.description if rule else p["kind"].replace("_", " "))
+        what = p.get("what") or config.timescales.describe(p["kind"])
         overdue = p.get("days_overdue") or 0
         items.append({**p, "what": what, "overdue_text": format_units(overdue, "working") if overdue else "",
                       "link": f"{base}/children/{p['child_ref']}"})

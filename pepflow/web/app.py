@@ -506,13 +506,12 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
         from ..notify.outbox import retry_failed
 
         form = await form_of(request)
+        ids = [int(form["id"])] if form.get("id", "").isdigit() else None
         with db() as s:
             visitor = signed_in(request, s)
             require(visitor, "retries_emails")
             check_csrf(visitor, form)
-        ids = [int(form["id"])] if form.get("id", "").isdigit() else None
-        count = retry_failed(app.engine, ids)
-        with db() as s:
+            count = retry_failed(s, ids)
             audit(s, None, "outbox", "email_retry_requested", app.today(),
                   {"notifications": ids or "all failed", "count": count}, actor=visitor.actor)
             s.commit()

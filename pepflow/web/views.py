@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -19,10 +19,11 @@ from ..calendars import format_units
 from ..cohort import KEY_STAGES, birth_dates_for_year_groups, key_stage, year_group, year_group_label
 from ..config import Config
 from ..db.models import Child, Deadline, Pep, Person, School, UserAccount
+from .. import deadlines
 from ..deadlines import calendar_for
 from ..errors import CalendarRangeError, NotFound
 from ..queries import PEP_KINDS
-from .roles import child_scope, role_of
+from .roles import child_scope
 
 PAGE_SIZE = 50
 
@@ -210,8 +211,8 @@ def my_work(session: Session, user: UserAccount, as_of: dt.date, within_days: in
     if within_days is not None:
         q = q.where(Deadline.due_on <= as_of + dt.timedelta(days=within_days))
     q = scoped(q, user)
-    total = session.execute(q).scalar_one()
-    overdue = session.execute(q.where(Deadline.due_on < as_of)).scalar_one()
+    total, overdue = session.execute(q.add_columns(func.sum(case((Deadline.due_on < as_of, 1), else_=0)))).one()
+    overdue = overdue or 0
     page, pages = _page_of(total, page)
     column = MY_WORK_SORTS.get(sort, Deadline.due_on)
     rows_q = q.with_only_columns(Deadline.id, Deadline.child_ref, Deadline.kind, Deadline.process, Deadline.due_on,
@@ -273,15 +274,10 @@ def child_summary(session: Session, child: Child, as_of: dt.date) -> dict[str, A
 
 
 def open_deadlines(session: Session, config: Config, child: Child, as_of: dt.date) -> list[dict[str, Any]]:
-    rows = session.execute(select(Deadline).where(Deadline.child_ref == child.ref, Deadline.status == "open")
-                           .order_by(Deadline.due_on, Deadline.id)).scalars()
-    out = []
-    for d in rows:
-        rule = config.timescales.versions(d.rule_key)[-1] if d.rule_key in config.timescales else None
-        out.append({"kind": d.kind, "what": rule.description if rule else d.kind.replace("_", " "),
-                    "due_on": d.due_on, "overdue": d.due_on < as_of, "clock": deadline_clock(session, config, child, d, as_of),
-                    "owner_role": d.owner_role, "owner_ref": d.owner_ref, "source": d.source, "note": d.note})
-    return out
+    return [{"kind": d.kind, "what": config.timescales.describe(d.rule_key), "due_on": d.due_on,
+             "overdue": d.due_on < as_of, "clock": deadline_clock(session, config, child, d, as_of),
+             "owner_role": d.owner_role, "owner_ref": d.owner_ref, "source": d.source, "note": d.note}
+            for d in deadlines.open_deadlines(session, child.ref)]
 
 
 def closed_deadlines(session: Session, child: Child, limit: int = 30) -> list[Deadline]:
@@ -292,7 +288,3 @@ def closed_deadlines(session: Session, child: Child, limit: int = 30) -> list[De
 def csv_rows(rows: list[dict[str, Any]], columns: list[str]) -> Iterator[list[Any]]:
     for r in rows:
         yield [r[c].isoformat() if isinstance(r[c], dt.date) else r[c] for c in columns]
-
-
-def sees(user: UserAccount, what: str) -> bool:
-    return bool(getattr(role_of(user), what))
