@@ -27,7 +27,7 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app import App
-from ..commands import EventSpec, audit, date_value, event_spec, record_event, yes_no
+from ..commands import EventSpec, audit, date_value, event_spec, record_event, whole_number, yes_no
 from ..errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from ..queries import ACCESS_PROCESS, history
 from . import views
@@ -254,16 +254,13 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
             signed_in(request, s)
         return RedirectResponse("/my-work", status_code=303)
 
-    def int_or(value: str | None, default: int | None, field: str, errors: list, low: int = 0) -> int | None:
+    def int_or(value: str | None, default: int | None, field: str, errors: list) -> int | None:
         if value in (None, ""):
             return default
         try:
-            n = int(value)
-            if n < low:
-                raise ValueError
-            return n
+            return whole_number(value)
         except ValueError:
-            errors.append((field, f"Enter a whole number of days, {low} or more (you entered “{value}”)"))
+            errors.append((field, f"Enter a whole number of days, 0 or more (you entered “{value}”)"))
             return default
 
     @web.get("/my-work")
