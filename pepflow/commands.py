@@ -19,6 +19,7 @@ from .clock import SystemClock, parse_date
 from .config import Config
 from .db import txcache
 from .db.models import Child, Event, Person, School
+from .deadlines import write_new as write_new_deadlines
 from .errors import InputError, NotFound
 
 PAYLOAD_VERSION = 1
@@ -176,6 +177,7 @@ def record_event(session: Session, config: Config, child_ref: str, event: str,
         outcome = spec.handler(ctx)
         if not session.info.get("batch"):
             session.flush()
+            write_new_deadlines(session)
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
     payload.update(outcome.payload)
     audit(session, child.ref, outcome.process, event, on, payload, outcome.process_id,
@@ -221,6 +223,7 @@ def record_events(session: Session, config: Config, requests: list[EventRequest]
     finally:
         session.info.pop("batch", None)
     session.flush()
+    write_new_deadlines(session)
     write_audit(session)
     return outcomes
 

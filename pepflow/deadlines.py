@@ -2,6 +2,12 @@
 
 A deadline records the rule key and the version it was computed by, so a later change
 of configuration never changes how it is judged.
+
+New deadlines wait in a queue of the transaction and are inserted together with one Core
+executemany (``write_new``): before the session runs any statement, when the event is
+recorded, and at commit.  The ORM would insert them one at a time to learn each id, and
+that was a third of the cost of recording an event (bench/pep_machine.py).  Nothing needs
+a new deadline's id while its event is being recorded.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
+from sqlalchemy import event, insert, inspect
 from sqlmodel import Session, select
 
 from .db import txcache
@@ -82,8 +89,7 @@ def open_deadline(session: Session, config: Config, child: Child, key: str, star
         counting=rule.counting, calendar=cal_name, source=rule.source, owner_role=rule.owner,
         owner_ref=owner_for(session, child, rule.owner), note=note,
     )
-    session.add(deadline)
-    _cached_open(session, child.ref).append(deadline)
+    _queue_new(session, deadline)
     return deadline
 
 
@@ -112,9 +118,47 @@ def open_flag(session: Session, config: Config, child: Child, kind: str, on: dt.
                    rule_version="", opened_on=on, due_on=due_on or on, number=0, unit="calendar",
                    source="pepflow", owner_role=owner_role, note=note,
                    next_step_on=first_reminder_on(config, kind, due_on or on))
-    session.add(flag)
-    _cached_open(session, child.ref).append(flag)
+    _queue_new(session, flag)
     return flag
+
+
+_NEW = "new_deadlines"
+_INSERTED_COLUMNS = [c.key for c in Deadline.__table__.columns if c.key not in ("id", "insert_sentinel")]
+
+
+def _queue_new(session: Session, deadline: Deadline) -> None:
+    _cached_open(session, deadline.child_ref).append(deadline)
+    session.info.setdefault(_NEW, []).append(deadline)
+
+
+def write_new(session: Session) -> None:
+    """Insert the queued new deadlines.  The objects stay outside the session, so the
+    children they belong to are read again (as rows with ids) if this transaction goes on."""
+    queued = session.info.pop(_NEW, None)
+    if not queued:
+        return
+    session.connection().execute(insert(Deadline.__table__),
+                                 [{k: d.__dict__.get(k) for k in _INSERTED_COLUMNS} for d in queued])
+    open_cache = txcache.cache(session, "open_deadlines")
+    for ref in {d.child_ref for d in queued}:
+        open_cache.pop(ref, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _write_before_reading(state) -> None:
+    """Every statement of the session sees the deadlines opened before it."""
+    if state.session.info.get(_NEW):
+        write_new(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    write_new(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_queued(session: Session, _previous) -> None:
+    session.info.pop(_NEW, None)
 
 
 def _cached_open(session: Session, child_ref: str) -> list[Deadline]:
@@ -152,10 +196,10 @@ def close_deadline(session: Session, config: Config, child: Child, deadline: Dea
         status = "met" if days == 0 else "met_late"
         deadline.days_late, deadline.late_unit = days, unit
     deadline.status, deadline.closed_on, deadline.close_reason = status, on, reason
-    session.add(deadline)
+    if inspect(deadline).detached:
+        session.add(deadline)  # read by another session; rows read by this one are tracked already
     cached = _cached_open(session, child.ref)
-    if deadline in cached:
-        cached.remove(deadline)
+    cached[:] = [d for d in cached if d is not deadline]
     return deadline
 
 

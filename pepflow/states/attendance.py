@@ -98,8 +98,8 @@ def on_legal_planning_meeting(ctx: EventContext) -> Outcome:
 
 
 def on_ptt_recorded(ctx: EventContext) -> Outcome:
-    d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance")
-    d.note = f"{ctx.params['arrangement']}: {ctx.params['details']}"
+    d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance",
+                      note=f"{ctx.params['arrangement']}: {ctx.params['details']}")
     return Outcome("attendance", None, None, "part_time", messages=[f"Half-termly review due {d.due_on.isoformat()}."])
 
 
@@ -109,8 +109,8 @@ def on_ptt_reviewed(ctx: EventContext) -> Outcome:
         raise InputError("event", ctx.event, f"{ctx.child.ref} has no part-time timetable or provision to review")
     messages = []
     if ctx.params.get("continues", True):
-        d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance")
-        d.note = closed[0].note
+        d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance",
+                          note=closed[0].note)
         messages.append(f"Next review due {d.due_on.isoformat()}.")
     return Outcome("attendance", None, "part_time", "part_time" if ctx.params.get("continues", True) else "full_time",
                    messages=messages)

@@ -172,7 +172,6 @@ def _transition(ctx: EventContext) -> tuple[Pep, Outcome]:
     pep, before = pep_for_event(ctx)
     MACHINE.fire(pep, ctx.event, ctx.child.ref)
     pep.state_changed_on = ctx.on
-    ctx.session.add(pep)
     return pep, Outcome("pep", pep.id, before, pep.state)
 
 
