@@ -19,8 +19,9 @@ from .clock import SystemClock, parse_date
 from .config import Config
 from .db import txcache
 from .db.models import Child, Event, Person, School
-from .deadlines import write_new as write_new_deadlines
+from .deadlines import write_pending as write_pending_deadlines
 from .errors import InputError, NotFound
+from .gc_pause import collection_paused
 
 PAYLOAD_VERSION = 1
 
@@ -75,8 +76,14 @@ def register(spec: EventSpec) -> EventSpec:
 
 
 def _load_processes() -> None:
-    """Import every process module so its events are registered."""
-    from .states import admission, attendance, care, exclusion, pep  # noqa: F401
+    """Import every process module so its events are registered (once: an import statement
+    costs a microsecond or two even when the module is loaded, on every event)."""
+    if not _LOADED:
+        from .states import admission, attendance, care, exclusion, pep  # noqa: F401
+        _LOADED.append(True)
+
+
+_LOADED: list[bool] = []
 
 
 # ---- parameter parsers (shared by every process) ------------------------------------
@@ -177,7 +184,7 @@ def record_event(session: Session, config: Config, child_ref: str, event: str,
         outcome = spec.handler(ctx)
         if not session.info.get("batch"):
             session.flush()
-            write_new_deadlines(session)
+            write_pending_deadlines(session)
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
     payload.update(outcome.payload)
     audit(session, child.ref, outcome.process, event, on, payload, outcome.process_id,
@@ -203,6 +210,12 @@ def record_events(session: Session, config: Config, requests: list[EventRequest]
     The rows the events need are read for the whole batch at once; each event is still
     checked and applied exactly as ``record_event`` does.  If one is refused, the caller
     rolls back and none is written."""
+    with collection_paused():
+        return _record_events(session, config, requests, today)
+
+
+def _record_events(session: Session, config: Config, requests: list[EventRequest],
+                   today: dt.date) -> list[Outcome]:
     from .deadlines import prefetch_open
     from .states.pep import prefetch_current
 
@@ -223,7 +236,7 @@ def record_events(session: Session, config: Config, requests: list[EventRequest]
     finally:
         session.info.pop("batch", None)
     session.flush()
-    write_new_deadlines(session)
+    write_pending_deadlines(session)
     write_audit(session)
     return outcomes
 

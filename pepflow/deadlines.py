@@ -3,11 +3,12 @@
 A deadline records the rule key and the version it was computed by, so a later change
 of configuration never changes how it is judged.
 
-New deadlines wait in a queue of the transaction and are inserted together with one Core
-executemany (``write_new``): before the session runs any statement, when the event is
-recorded, and at commit.  The ORM would insert them one at a time to learn each id, and
-that was a third of the cost of recording an event (bench/pep_machine.py).  Nothing needs
-a new deadline's id while its event is being recorded.
+Writes wait in two queues of the transaction and go to the database together
+(``write_pending``): before the session runs any statement, when an event has been
+recorded, and at commit.  New deadlines are inserted with one executemany (the ORM inserts
+them one at a time to learn each id); closed ones are updated with one executemany of the
+driver (the ORM's per-row bookkeeping was a fifth of the cost of an event: see
+bench/pep_machine.py).  Nothing needs a new deadline's id while its event is recorded.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert
 from sqlmodel import Session, select
 
 from .db import txcache
+from .db.driver_sql import executemany
 
 from .calendars import Calendar
 from .config import Config, Timescale
@@ -122,43 +124,52 @@ def open_flag(session: Session, config: Config, child: Child, kind: str, on: dt.
     return flag
 
 
-_NEW = "new_deadlines"
+_NEW = "new_deadlines"  # opened in this transaction, not inserted yet
+_CLOSED = "closed_deadlines"  # rows with ids closed in this transaction, not updated yet
 _INSERTED_COLUMNS = [c.key for c in Deadline.__table__.columns if c.key not in ("id", "insert_sentinel")]
+_CLOSE_SQL = ("UPDATE deadline SET status = ?, closed_on = ?, close_reason = ?, days_late = ?, late_unit = ? "
+              "WHERE id = ?")
 
 
 def _queue_new(session: Session, deadline: Deadline) -> None:
     _cached_open(session, deadline.child_ref).append(deadline)
-    session.info.setdefault(_NEW, []).append(deadline)
+    session.info.setdefault(_NEW, {})[id(deadline)] = deadline
 
 
-def write_new(session: Session) -> None:
-    """Insert the queued new deadlines.  The objects stay outside the session, so the
-    children they belong to are read again (as rows with ids) if this transaction goes on."""
+def write_pending(session: Session) -> None:
+    """Insert the new deadlines and update the closed ones queued in this transaction.
+
+    Inserted deadlines stay outside the session without their ids, so the children they
+    belong to are read again (as rows with ids) if the transaction goes on."""
     queued = session.info.pop(_NEW, None)
-    if not queued:
-        return
-    session.connection().execute(insert(Deadline.__table__),
-                                 [{k: d.__dict__.get(k) for k in _INSERTED_COLUMNS} for d in queued])
-    open_cache = txcache.cache(session, "open_deadlines")
-    for ref in {d.child_ref for d in queued}:
-        open_cache.pop(ref, None)
+    if queued:
+        session.connection().execute(insert(Deadline.__table__), [
+            {k: d.__dict__.get(k) for k in _INSERTED_COLUMNS} for d in queued.values()])
+        open_cache = txcache.cache(session, "open_deadlines")
+        for ref in {d.child_ref for d in queued.values()}:
+            open_cache.pop(ref, None)
+    closed = session.info.pop(_CLOSED, None)
+    if closed:
+        executemany(session, _CLOSE_SQL, [(d.status, d.closed_on, d.close_reason, d.days_late, d.late_unit, d.id)
+                                          for d in closed])
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _write_before_reading(state) -> None:
     """Every statement of the session sees the deadlines opened before it."""
-    if state.session.info.get(_NEW):
-        write_new(state.session)
+    if state.session.info.get(_NEW) or state.session.info.get(_CLOSED):
+        write_pending(state.session)
 
 
 @event.listens_for(Session, "before_commit")
 def _write_before_commit(session: Session) -> None:
-    write_new(session)
+    write_pending(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_queued(session: Session, _previous) -> None:
     session.info.pop(_NEW, None)
+    session.info.pop(_CLOSED, None)
 
 
 def _cached_open(session: Session, child_ref: str) -> list[Deadline]:
@@ -189,15 +200,21 @@ def open_deadlines(session: Session, child_ref: str, kinds: Iterable[str] | None
 
 def close_deadline(session: Session, config: Config, child: Child, deadline: Deadline,
                    on: dt.date, status: str | None = None, reason: str = "") -> Deadline:
-    """Close ``deadline`` on ``on``: met, or met late by how many units (or as ``status``)."""
+    """Close ``deadline`` on ``on``: met, or met late by how many units (or as ``status``).
+
+    The row's values are set without the ORM's change tracking and written by
+    ``write_pending`` (or, for a deadline opened in this transaction, by its insert)."""
+    values: dict[str, object] = {"status": status, "closed_on": on, "close_reason": reason}
     if status is None:
         cal = calendar_for(session, config, child, name=deadline.calendar)
         days, unit = lateness(deadline.due_on, on, deadline.unit, cal)
-        status = "met" if days == 0 else "met_late"
-        deadline.days_late, deadline.late_unit = days, unit
-    deadline.status, deadline.closed_on, deadline.close_reason = status, on, reason
-    if inspect(deadline).detached:
-        session.add(deadline)  # read by another session; rows read by this one are tracked already
+        values.update(status="met" if days == 0 else "met_late", days_late=days, late_unit=unit)
+    if deadline.id is not None:
+        session.info.setdefault(_CLOSED, []).append(deadline)
+    elif id(deadline) not in session.info.get(_NEW, {}):
+        raise RuntimeError(f"deadline {deadline.kind} of {deadline.child_ref} was inserted in this "
+                           "transaction: read it again (open_deadlines) before closing it")
+    deadline.__dict__.update(values)
     cached = _cached_open(session, child.ref)
     cached[:] = [d for d in cached if d is not deadline]
     return deadline

@@ -23,6 +23,8 @@ from sqlmodel import Session
 from .clock import SystemClock
 from .commands import audit, write_audit
 from .config import Config
+from .db.driver_sql import executemany
+from .gc_pause import collection_paused
 from .db.models import Child, Deadline, Notification, Person, School
 from .deadlines import owner_ref_for
 from .rules.escalation import Step, decide, plan
@@ -45,13 +47,17 @@ class SweepResult:
     failed_deadlines: list[int] = field(default_factory=list)
 
 
+PersonRow = Any  # a row of the person table (ref, role, name, email, manager_ref)
+
+
 class _Directory:
     """People and schools, read once per sweep (hundreds of rows, not the cohort)."""
 
     def __init__(self, session: Session):
-        self.people = {p.ref: p for p in session.execute(select(Person)).scalars()}
-        self.schools = {s.urn: s for s in session.execute(select(School)).scalars()}
-        self.by_role: dict[str, list[Person]] = {}
+        # plain rows, not ORM objects: nothing here is changed, and a council has thousands
+        self.people = {p.ref: p for p in session.execute(select(*Person.__table__.c))}
+        self.schools = {s.urn: s for s in session.execute(select(*School.__table__.c))}
+        self.by_role: dict[str, list[PersonRow]] = {}
         for p in sorted(self.people.values(), key=lambda p: p.ref):
             self.by_role.setdefault(p.role, []).append(p)
 
@@ -60,14 +66,14 @@ class _Directory:
         return people[0].ref if people else None
 
 
-def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[Person, str]], list[str]]:
+def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonRow, str]], list[str]]:
     """(person, why) for each recipient of ``step``; and the problems found on the way."""
     school = d.schools.get(row.school_urn) if row.school_urn else None
     owner_ref = owner_ref_for(row.owner_role, row.social_worker_ref, row.iro_ref, row.carer_ref,
                               school.dt_ref if school else None, school.head_ref if school else None,
                               d.first("vsh"))
     owner = d.people.get(owner_ref) if owner_ref else None
-    found: list[tuple[Person, str]] = []
+    found: list[tuple[PersonRow, str]] = []
     problems: list[str] = []
     role_name = ROLE_NAMES.get(row.owner_role, row.owner_role.replace("_", " "))
     for target in step.to:
@@ -132,38 +138,23 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     if not rows:
         return set()
     existing: set[str] = set()
-    ids = sorted({r["deadline_id"] for r in rows if r.get("deadline_id") is not None})
-    for i in range(0, len(ids), 900):
+    keys = [r["key"] for r in rows]
+    for i in range(0, len(keys), 900):  # through the unique index on key, however long the outbox
         existing.update(session.execute(select(Notification.__table__.c.key).where(
-            Notification.__table__.c.deadline_id.in_(ids[i:i + 900]))).scalars())
-    others = [r["key"] for r in rows if r.get("deadline_id") is None]
-    if others:
-        existing.update(session.execute(select(Notification.__table__.c.key).where(
-            Notification.__table__.c.key.in_(others))).scalars())
+            Notification.__table__.c.key.in_(keys[i:i + 900]))).scalars())
     fresh = [r for r in rows if r["key"] not in existing]
-    if not fresh:
-        return set()
-    postgres = session.get_bind().dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    sql = (f"INSERT INTO notification ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))}) "
-           "ON CONFLICT (key) DO NOTHING")
-    def when(value: dt.datetime) -> Any:
-        return value if postgres else value.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(" ")
-    values = [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
-               r.get("recipient_email", ""), r.get("step", ""), r.get("status", "pending"), 0,
-               when(r["created_at"]), "", "", "", json.dumps(r["payload"], separators=(",", ":")), 1)
-              for r in fresh]
-    session.connection().exec_driver_sql(sql, values)
+    executemany(session, f"INSERT INTO notification ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join(['?'] * len(_COLUMNS))}) ON CONFLICT (key) DO NOTHING",
+                [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
+                  r.get("recipient_email", ""), r.get("step", ""), r.get("status", "pending"), 0,
+                  r["created_at"], "", "", "", json.dumps(r["payload"], separators=(",", ":")), 1)
+                 for r in fresh])
     return {r["key"] for r in fresh}
 
 
 def _update_deadlines(session: Session, updates: list[tuple[dt.date | None, str, int]]) -> None:
-    postgres = session.get_bind().dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    rows = updates if postgres else [(n.isoformat() if n else None, last, i) for n, last, i in updates]
-    session.connection().exec_driver_sql(
-        f"UPDATE deadline SET next_step_on = {mark}, last_step = {mark} WHERE id = {mark} AND status = 'open'",
-        rows)
+    executemany(session, "UPDATE deadline SET next_step_on = ?, last_step = ? WHERE id = ? AND status = 'open'",
+                updates)
 
 
 def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False) -> SweepResult:
@@ -174,7 +165,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
     if not result.working_day:
         return result
     now = SystemClock().now()
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session, collection_paused():
         d = _Directory(session)
         rows = session.execute(
             select(Deadline.id, Deadline.kind, Deadline.due_on, Deadline.child_ref, Deadline.owner_role,
@@ -187,7 +178,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
         overdue_by: dict[dt.date, int] = {}
-        recipients: dict[tuple, list[tuple[Person, str]]] = {}
+        recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
         for row in rows:
             try:
                 steps = plans.get((row.kind, row.due_on))
