@@ -228,24 +228,29 @@ def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: d
                 D.status.in_(("open",) + CLOSED_STATUSES), D.kind.in_(several), *in_period)):
             if version and kind in timescales:
                 timescales[kind]["rule_versions"].add(version)
-    # one pass over the table (no index has closed_on or days_late) for the rows closed
-    # after as_of, which were still open then, and the days late of those met late
-    closed_after = case((D.closed_on > as_of, 1), else_=0)
+    # the days late of the deadlines met late, from the covering (status, kind, …) index ...
     late_counts: dict[str, Counter] = defaultdict(Counter)
-    for status, kind, version, after, overdue, days_late, n in session.execute(
-            select(D.status, D.kind, D.rule_version, closed_after, overdue_then, D.days_late, func.count())
-            .where(*in_period, (D.closed_on > as_of) | (D.status == "met_late"))
-            # grouped in an order no index has: the plan is then one scan of the table, not a
-            # walk of the (status, kind, …) index with a table lookup per row (4 s, not 0.5)
-            .group_by(closed_after, D.days_late, D.kind, D.status, D.rule_version, overdue_then)):
+    for kind, days_late, n in session.execute(
+            select(D.kind, D.days_late, func.count())
+            .where(D.status == "met_late", *in_period, D.rule_version != "", D.days_late.is_not(None))
+            .group_by(D.kind, D.days_late)):
+        if kind in timescales:
+            late_counts[kind][days_late] += n
+    # ... less those closed after as_of, which were still open then (found through the
+    # closed_on index; there are none when the report is as of today)
+    for status, kind, version, overdue, days_late, n in session.execute(
+            select(D.status, D.kind, D.rule_version, overdue_then, D.days_late, func.count())
+            .where(D.closed_on > as_of, D.status != "open", *in_period)
+            .group_by(D.status, D.kind, D.rule_version, overdue_then, D.days_late)):
         if kind not in timescales:
             continue
-        if after and status != "open":  # flags too: they are taken out below as they stood then
-            outcomes = timescales[kind]["outcomes"]
-            outcomes[status] -= n
-            outcomes["breached" if overdue else "pending"] += n
-        elif status == "met_late" and days_late is not None and version != "":
-            late_counts[kind][days_late] += n
+        outcomes = timescales[kind]["outcomes"]  # flags too: they are taken out below as they stood then
+        outcomes[status] -= n
+        outcomes["breached" if overdue else "pending"] += n
+        if status == "met_late" and version != "" and days_late is not None:
+            late_counts[kind][days_late] -= n
+            if not late_counts[kind][days_late]:
+                del late_counts[kind][days_late]
     mixed = flags & set(timescales)
     if mixed:  # a kind used both by a rule and as a flag: take the flags back out
         judged_as = case((and_(D.closed_on.is_not(None), D.closed_on <= as_of, D.status != "open"), D.status),

@@ -6,7 +6,7 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -47,8 +47,29 @@ def make_engine(url: str | None = None, create: bool = True) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     if create:
-        SQLModel.metadata.create_all(engine)
+        create_schema(engine)
     return engine
+
+
+# indexes an earlier version made that a later one replaced
+OBSOLETE_INDEXES = ("ix_deadline_status_due",)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the tables that are missing, and bring the indexes of existing ones up to date
+    (``create_all`` only makes indexes with their table), so a council's database gets the
+    indexes a new version relies on when it is next opened."""
+    SQLModel.metadata.create_all(engine)
+    existing = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        have = {ix["name"] for ix in existing.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in have:
+                index.create(engine)
+        for name in OBSOLETE_INDEXES:
+            if name in have:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f"DROP INDEX {name}")
 
 
 @contextmanager

@@ -109,8 +109,10 @@ class Deadline(Table, table=True):
 
     __table_args__ = (
         # covering for lists of what is due or overdue (bench/web.py) and for counting outcomes
-        # by kind with their rule versions and units (bench/report.py)
-        Index("ix_deadline_status_due", "status", "kind", "due_on", "child_ref", "rule_version", "unit"),
+        # by kind with their rule versions, units and days late (bench/report.py)
+        Index("ix_deadline_ledger", "status", "kind", "due_on", "child_ref", "rule_version", "unit", "days_late"),
+        # a report for a past date finds the deadlines closed since then
+        Index("ix_deadline_closed_on", "closed_on"),
         Index("ix_deadline_child_status", "child_ref", "status"),
         Index("ix_deadline_process", "process", "process_id", "status"),
         Index("ix_deadline_sweep", "status", "next_step_on"),

@@ -92,7 +92,7 @@ def _overdue_query(columns, user: UserAccount, as_of: dt.date, f: OverdueFilters
     """Open PEP deadlines past due, joined only to what the filters (or the shown rows) need.
 
     Counting 60,000 overdue deadlines among a million reads only the covering index
-    ``ix_deadline_status_due``; every join multiplies that (bench/web.py).  Children who
+    ``ix_deadline_ledger``; every join multiplies that (bench/web.py).  Children who
     left care have no open deadlines (``left_care`` cancels them all), so the child row is
     needed only to filter or show."""
     q = (select(*columns).select_from(Deadline)
