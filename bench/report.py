@@ -57,7 +57,7 @@ def build(engine, n: int) -> None:
                               "unit": "working", "counting": "after", "calendar": "default", "source": "",
                               "owner_role": "social_worker", "status": status, "closed_on": closed,
                               "days_late": late, "late_unit": "working" if late else "", "close_reason": "",
-                              "note": "", "last_step": ""})
+                              "note": ""})
             if len(batch) >= 120_000:
                 conn.execute(Deadline.__table__.insert(), batch)
                 batch = []

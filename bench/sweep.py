@@ -28,7 +28,7 @@ from sqlmodel import Session  # noqa: E402
 
 from pepflow.config import load_config  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
-from pepflow.db.models import Child, Deadline, Notification, Person, School  # noqa: E402
+from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School  # noqa: E402
 from pepflow.notify.mailers import SMTPMailer  # noqa: E402
 from pepflow.notify.outbox import dispatch  # noqa: E402
 from pepflow.sweep import sweep  # noqa: E402
@@ -55,23 +55,27 @@ def build(engine, config, children: int, per_child: int, due: int, workers: int)
              "school_urn": "100001", "social_worker_ref": f"SW{i % workers:04d}", "in_area": True,
              "placement_type": "", "looked_after": True} for i in range(children)])
         due_children = set(rng.sample(range(children), due))
-        batch = []
+        batch, steps, next_id = [], [], 1
         for i in range(children):
             for k in range(per_child):
                 now_due = k == 0 and i in due_children
                 later = AS_OF + dt.timedelta(days=rng.randint(1, 200))
                 batch.append({
-                    "child_ref": f"C{i:06d}", "process": "pep", "kind": "initial_pep" if k == 0 else "pep_review",
+                    "id": next_id, "child_ref": f"C{i:06d}", "process": "pep",
+                    "kind": "initial_pep" if k == 0 else "pep_review",
                     "rule_key": "initial_pep", "rule_version": "2010-04-01", "opened_on": dt.date(2026, 2, 1),
                     "due_on": due_on if now_due else later, "number": 10, "unit": "working", "counting": "after",
                     "calendar": "default", "source": "", "owner_role": "social_worker", "owner_ref": None,
-                    "status": "open", "close_reason": "", "note": "", "late_unit": "", "last_step": "",
-                    "next_step_on": AS_OF if now_due else later})
+                    "status": "open", "close_reason": "", "note": "", "late_unit": ""})
+                steps.append({"next_step_on": AS_OF if now_due else later, "deadline_id": next_id, "last_step": ""})
+                next_id += 1
             if len(batch) >= 100_000:
                 conn.execute(Deadline.__table__.insert(), batch)
-                batch = []
+                conn.execute(DeadlineStep.__table__.insert(), steps)
+                batch, steps = [], []
         if batch:
             conn.execute(Deadline.__table__.insert(), batch)
+            conn.execute(DeadlineStep.__table__.insert(), steps)
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ def build(engine, n: int) -> None:
                                  "source": "", "owner_role": "social_worker", "owner_ref": f"SW{i % 300:03d}",
                                  "status": "open" if is_open else "met",
                                  "closed_on": None if is_open else due, "close_reason": "", "note": "",
-                                 "last_step": "", "late_unit": ""})
+                                 "late_unit": ""})
             conn.execute(Deadline.__table__.insert(), rows)
     with session_scope(engine) as s:
         add_user(s, "admin@example.org", "vs_admin", PASSWORD)

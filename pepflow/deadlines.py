@@ -5,8 +5,9 @@ of configuration never changes how it is judged.
 
 Writes wait in two queues of the transaction and go to the database together
 (``write_pending``): before the session runs any statement, when an event has been
-recorded, and at commit.  New deadlines are inserted with one executemany (the ORM inserts
-them one at a time to learn each id); closed ones are updated with one executemany of the
+recorded, and at commit.  New deadlines are inserted with one multi-row statement that
+returns their ids (the ORM inserts them one at a time), with their first date in the
+sweep's schedule (``DeadlineStep``); closed ones are updated with one executemany of the
 driver (the ORM's per-row bookkeeping was a fifth of the cost of an event: see
 bench/pep_machine.py).  Nothing needs a new deadline's id while its event is recorded.
 """
@@ -87,11 +88,10 @@ def open_deadline(session: Session, config: Config, child: Child, key: str, star
     deadline = new_row(
         Deadline, child_ref=child.ref, process=process, process_id=process_id, kind=kind or key,
         rule_key=key, rule_version=rule.version, opened_on=opened_on or start, due_on=due_on,
-        next_step_on=first_reminder_on(config, kind or key, due_on), number=rule.number, unit=rule.unit,
-        counting=rule.counting, calendar=cal_name, source=rule.source, owner_role=rule.owner,
-        owner_ref=owner_for(session, child, rule.owner), note=note,
+        number=rule.number, unit=rule.unit, counting=rule.counting, calendar=cal_name, source=rule.source,
+        owner_role=rule.owner, owner_ref=owner_for(session, child, rule.owner), note=note,
     )
-    _queue_new(session, deadline)
+    _queue_new(session, deadline, first_reminder_on(config, kind or key, due_on))
     return deadline
 
 
@@ -118,36 +118,40 @@ def open_flag(session: Session, config: Config, child: Child, kind: str, on: dt.
     """An item for someone to act on that no timescale governs (e.g. a record to complete)."""
     flag = new_row(Deadline, child_ref=child.ref, process=process, kind=kind, rule_key=kind,
                    rule_version="", opened_on=on, due_on=due_on or on, number=0, unit="calendar",
-                   source="pepflow", owner_role=owner_role, note=note,
-                   next_step_on=first_reminder_on(config, kind, due_on or on))
-    _queue_new(session, flag)
+                   source="pepflow", owner_role=owner_role, note=note)
+    _queue_new(session, flag, first_reminder_on(config, kind, due_on or on))
     return flag
 
 
-_NEW = "new_deadlines"  # opened in this transaction, not inserted yet
+_NEW = "new_deadlines"  # opened in this transaction, not inserted yet: {id(row): (row, first step)}
 _CLOSED = "closed_deadlines"  # rows with ids closed in this transaction, not updated yet
 _INSERTED_COLUMNS = [c.key for c in Deadline.__table__.columns if c.key not in ("id", "insert_sentinel")]
 _CLOSE_SQL = ("UPDATE deadline SET status = ?, closed_on = ?, close_reason = ?, days_late = ?, late_unit = ? "
               "WHERE id = ?")
+_SCHEDULE_SQL = "INSERT INTO deadline_step (next_step_on, deadline_id, last_step) VALUES (?, ?, '')"
 
 
-def _queue_new(session: Session, deadline: Deadline) -> None:
+def _queue_new(session: Session, deadline: Deadline, first_step_on: dt.date | None) -> None:
     _cached_open(session, deadline.child_ref).append(deadline)
-    session.info.setdefault(_NEW, {})[id(deadline)] = deadline
+    session.info.setdefault(_NEW, {})[id(deadline)] = (deadline, first_step_on)
 
 
 def write_pending(session: Session) -> None:
-    """Insert the new deadlines and update the closed ones queued in this transaction.
+    """Insert the new deadlines (with the sweep's first date for each) and update the closed
+    ones queued in this transaction.
 
-    Inserted deadlines stay outside the session without their ids, so the children they
-    belong to are read again (as rows with ids) if the transaction goes on."""
+    The inserted rows learn their ids but stay outside the session: the only later change
+    to a deadline, closing it, is written by id through this queue."""
     queued = session.info.pop(_NEW, None)
     if queued:
-        session.connection().execute(insert(Deadline.__table__), [
-            {k: d.__dict__.get(k) for k in _INSERTED_COLUMNS} for d in queued.values()])
-        open_cache = txcache.cache(session, "open_deadlines")
-        for ref in {d.child_ref for d in queued.values()}:
-            open_cache.pop(ref, None)
+        table = Deadline.__table__
+        ids = session.connection().execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [{k: d.__dict__.get(k) for k in _INSERTED_COLUMNS} for d, _ in queued.values()]).scalars().all()
+        for (d, _), new_id in zip(queued.values(), ids):
+            d.__dict__["id"] = new_id
+        executemany(session, _SCHEDULE_SQL, [(first, d.id) for d, first in queued.values()
+                                             if first is not None and d.status == OPEN])
     closed = session.info.pop(_CLOSED, None)
     if closed:
         executemany(session, _CLOSE_SQL, [(d.status, d.closed_on, d.close_reason, d.days_late, d.late_unit, d.id)
@@ -209,11 +213,8 @@ def close_deadline(session: Session, config: Config, child: Child, deadline: Dea
         cal = calendar_for(session, config, child, name=deadline.calendar)
         days, unit = lateness(deadline.due_on, on, deadline.unit, cal)
         values.update(status="met" if days == 0 else "met_late", days_late=days, late_unit=unit)
-    if deadline.id is not None:
+    if deadline.id is not None:  # else it is still queued, and is inserted closed
         session.info.setdefault(_CLOSED, []).append(deadline)
-    elif id(deadline) not in session.info.get(_NEW, {}):
-        raise RuntimeError(f"deadline {deadline.kind} of {deadline.child_ref} was inserted in this "
-                           "transaction: read it again (open_deadlines) before closing it")
     deadline.__dict__.update(values)
     cached = _cached_open(session, child.ref)
     cached[:] = [d for d in cached if d is not deadline]

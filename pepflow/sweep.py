@@ -1,7 +1,7 @@
 """The deadline sweep: turn the reminders and escalations due today into outbox rows.
 
-One indexed query reads the open deadlines whose next step has come (``status``,
-``next_step_on``); the policy decides the current step of each; the rows are written with
+One query reads the open deadlines whose next step has come, in date order from the
+sweep's own schedule (``DeadlineStep``); the policy decides the current step of each; the rows are written with
 ``INSERT … ON CONFLICT DO NOTHING`` on a unique key per (deadline, step, recipient), so a
 second sweep, or two at once, never makes a second row.  After downtime only the
 current step is sent; the steps passed over are written as ``skipped``.  A missing person
@@ -25,7 +25,7 @@ from .commands import audit, write_audit
 from .config import Config
 from .db.driver_sql import executemany
 from .gc_pause import collection_paused
-from .db.models import Child, Deadline, Notification, Person, School
+from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School
 from .deadlines import owner_ref_for
 from .rules.escalation import Step, decide, plan
 
@@ -152,9 +152,12 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     return {r["key"] for r in fresh}
 
 
-def _update_deadlines(session: Session, updates: list[tuple[dt.date | None, str, int]]) -> None:
-    executemany(session, "UPDATE deadline SET next_step_on = ?, last_step = ? WHERE id = ? AND status = 'open'",
-                updates)
+def _reschedule(session: Session, handled: list[tuple[dt.date, int]],
+                following: list[tuple[dt.date, int, str]]) -> None:
+    """Take the handled rows out of the schedule and put in each deadline's next date."""
+    executemany(session, "DELETE FROM deadline_step WHERE next_step_on = ? AND deadline_id = ?", handled)
+    executemany(session, "INSERT INTO deadline_step (next_step_on, deadline_id, last_step) VALUES (?, ?, ?) "
+                         "ON CONFLICT DO NOTHING", following)
 
 
 def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False) -> SweepResult:
@@ -167,14 +170,20 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
     now = SystemClock().now()
     with Session(engine, expire_on_commit=False) as session, collection_paused():
         d = _Directory(session)
-        rows = session.execute(
-            select(Deadline.id, Deadline.kind, Deadline.due_on, Deadline.child_ref, Deadline.owner_role,
-                   Deadline.last_step, Deadline.note, Child.social_worker_ref, Child.iro_ref,
+        S = DeadlineStep.__table__.c
+        scheduled = session.execute(
+            select(S.next_step_on, S.last_step, Deadline.id, Deadline.status, Deadline.kind, Deadline.due_on,
+                   Deadline.child_ref, Deadline.owner_role, Deadline.note, Child.social_worker_ref, Child.iro_ref,
                    Child.carer_ref, Child.school_urn, Child.first_name, Child.last_name)
+            .select_from(DeadlineStep.__table__)
+            .join(Deadline, Deadline.id == S.deadline_id)
             .join(Child, Child.ref == Deadline.child_ref)
-            .where(Deadline.status == "open", Deadline.next_step_on <= as_of)).all()
+            .where(S.next_step_on <= as_of)).all()
+        rows = [r for r in scheduled if r.status == "open"]
         result.deadlines_due = len(rows)
-        updates: list[tuple[dt.date | None, str, int]] = []
+        # closed since they were scheduled: nothing more to send
+        handled = [(r.next_step_on, r.id) for r in scheduled if r.status != "open"]
+        following: list[tuple[dt.date, int, str]] = []
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
         overdue_by: dict[dt.date, int] = {}
@@ -214,7 +223,9 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                             "recipient_email": person.email, "step": decision.current.name,
                             "status": "pending", "created_at": now,
                             "payload": _payload(config, row, decision.current, overdue_by[row.due_on], why)})
-                updates.append((decision.next_on, last, row.id))
+                handled.append((row.next_step_on, row.id))
+                if decision.next_on is not None:
+                    following.append((decision.next_on, row.id, last))
             except Exception as exc:  # one broken case never blocks the rest
                 log.exception("sweep: deadline %s of %s failed", row.id, row.child_ref)
                 result.failed_deadlines.append(row.id)
@@ -234,8 +245,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
             return result
         written = _insert_ignoring_duplicates(session, result.planned + result.skipped)
         result.written = sum(1 for r in result.planned if r["key"] in written)
-        if updates:
-            _update_deadlines(session, updates)
+        _reschedule(session, handled, following)
         for r in result.skipped:
             if r["key"] in written:
                 audit(session, r["child_ref"], "notify", "notification_skipped", as_of,

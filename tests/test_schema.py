@@ -55,19 +55,62 @@ def test_a_deadline_opened_and_closed_in_one_transaction_is_written_once_closed(
     assert rows == [("met", d("2026-01-07"), 0)]
 
 
-def test_closing_reads_the_deadline_again_after_it_was_inserted(world, config):  # noqa: F811
+def test_a_deadline_inserted_earlier_in_the_transaction_is_closed_by_its_id(world, config):  # noqa: F811
     add_child(world, config, d("2026-01-05"))
     with session_scope(world) as s:
         child = s.get(Child, "C100")
-        stale = open_deadline(s, config, child, "pep_qa", d("2026-01-06"), "pep")
+        opened = open_deadline(s, config, child, "pep_qa", d("2026-01-06"), "pep")
         write_pending(s)
-        with pytest.raises(RuntimeError, match="read it again"):
-            close_deadline(s, config, child, stale, d("2026-01-07"))
-        fresh = open_deadlines(s, "C100", ["pep_qa"])
-        assert [x.id for x in fresh] and fresh[0] is not stale
-        close_deadline(s, config, child, fresh[0], d("2026-01-07"))
+        assert opened.id is not None
+        close_deadline(s, config, child, opened, d("2026-01-07"))
+        assert opened not in open_deadlines(s, "C100")
     with Session(world) as s:
-        assert s.execute(select(Deadline.status).where(Deadline.kind == "pep_qa")).scalars().all() == ["met"]
+        assert s.execute(select(Deadline.id, Deadline.status).where(Deadline.kind == "pep_qa")).all() == [
+            (opened.id, "met")]
+
+
+def test_a_new_deadline_is_scheduled_for_the_sweep_on_its_first_reminder_day(world, config):  # noqa: F811
+    from pepflow.db.models import DeadlineStep
+    from pepflow.rules.escalation import first_step_on
+
+    add_child(world, config, d("2026-01-05"))
+    with session_scope(world) as s:
+        opened = open_deadline(s, config, s.get(Child, "C100"), "pep_qa", d("2026-01-06"), "pep")
+    expected = first_step_on(config.notifications.for_kind("pep_qa"), opened.due_on, config.calendar())
+    with Session(world) as s:
+        assert s.execute(select(DeadlineStep.next_step_on, DeadlineStep.last_step)
+                         .where(DeadlineStep.deadline_id == opened.id)).all() == [(expected, "")]
+
+
+def test_sweep_dates_kept_on_deadline_rows_by_an_earlier_version_are_moved(db_url):
+    engine = make_engine(db_url)
+    with engine.begin() as conn:  # the layout an earlier version left
+        conn.exec_driver_sql("ALTER TABLE deadline ADD COLUMN next_step_on DATE")
+        conn.exec_driver_sql("ALTER TABLE deadline ADD COLUMN last_step VARCHAR NOT NULL DEFAULT ''")
+        conn.exec_driver_sql("CREATE INDEX ix_deadline_sweep ON deadline (status, next_step_on)")
+        conn.exec_driver_sql("INSERT INTO person (ref, role, name, email) VALUES ('SW1', 'social_worker', 'S', '')")
+        conn.exec_driver_sql("INSERT INTO child (ref, first_name, last_name, dob, upn, sen_status, legal_status, "
+                             "entered_care, in_area, placement_type, looked_after) VALUES "
+                             "('C1', 'A', 'B', '2015-01-01', '', 'none', 'care_order', '2025-01-01', true, '', true)")
+        for id_, status, next_on, last in ((1, "open", "2026-03-02", "remind_5"), (2, "met", "2026-03-03", ""),
+                                           (3, "open", None, "escalate_5")):
+            conn.exec_driver_sql(
+                "INSERT INTO deadline (id, child_ref, process, kind, rule_key, rule_version, opened_on, due_on, "
+                "number, unit, counting, calendar, source, owner_role, status, late_unit, close_reason, note, "
+                f"next_step_on, last_step) VALUES ({id_}, 'C1', 'pep', 'pep_qa', 'pep_qa', 'x', '2026-02-01', "
+                f"'2026-03-09', 10, 'working', 'after', 'default', '', 'vs_admin', '{status}', '', '', '', "
+                f"{'NULL' if next_on is None else repr(next_on)}, '{last}')")
+    engine.dispose()
+    engine = make_engine(db_url)
+    from pepflow.db.models import DeadlineStep
+
+    with Session(engine) as s:
+        assert s.execute(select(DeadlineStep.next_step_on, DeadlineStep.deadline_id, DeadlineStep.last_step)
+                         ).all() == [(d("2026-03-02"), 1, "remind_5")]
+    columns = {c["name"] for c in inspect(engine).get_columns("deadline")}
+    assert not {"next_step_on", "last_step"} & columns
+    assert "ix_deadline_sweep" not in _deadline_indexes(engine)
+    engine.dispose()
 
 
 def test_a_rolled_back_transaction_writes_none_of_its_queued_deadlines(world, config):  # noqa: F811

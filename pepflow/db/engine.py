@@ -52,7 +52,7 @@ def make_engine(url: str | None = None, create: bool = True) -> Engine:
 
 
 # indexes an earlier version made that a later one replaced
-OBSOLETE_INDEXES = ("ix_deadline_status_due",)
+OBSOLETE_INDEXES = ("ix_deadline_status_due", "ix_deadline_sweep")
 
 
 def create_schema(engine: Engine) -> None:
@@ -60,6 +60,7 @@ def create_schema(engine: Engine) -> None:
     (``create_all`` only makes indexes with their table), so a council's database gets the
     indexes a new version relies on when it is next opened."""
     SQLModel.metadata.create_all(engine)
+    _move_sweep_dates_to_their_table(engine)
     existing = inspect(engine)
     for table in SQLModel.metadata.sorted_tables:
         have = {ix["name"] for ix in existing.get_indexes(table.name)}
@@ -84,3 +85,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
         finally:
             session.info.clear()
+
+
+def _move_sweep_dates_to_their_table(engine: Engine) -> None:
+    """Earlier versions kept the sweep's next date and last step on each deadline row:
+    move them to ``deadline_step`` and drop the two columns."""
+    columns = {c["name"] for c in inspect(engine).get_columns("deadline")}
+    if "last_step" not in columns:
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO deadline_step (next_step_on, deadline_id, last_step) "
+                             "SELECT next_step_on, id, last_step FROM deadline "
+                             "WHERE status = 'open' AND next_step_on IS NOT NULL")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_deadline_sweep")
+        conn.exec_driver_sql("ALTER TABLE deadline DROP COLUMN next_step_on")
+        conn.exec_driver_sql("ALTER TABLE deadline DROP COLUMN last_step")

@@ -115,7 +115,6 @@ class Deadline(Table, table=True):
         Index("ix_deadline_closed_on", "closed_on"),
         Index("ix_deadline_child_status", "child_ref", "status"),
         Index("ix_deadline_process", "process", "process_id", "status"),
-        Index("ix_deadline_sweep", "status", "next_step_on"),
         # lets SQLAlchemy insert many new deadlines in one statement on SQLite, where it
         # otherwise inserts one row at a time to learn each id (bench/pep_machine.py)
         insert_sentinel("insert_sentinel"),
@@ -142,8 +141,23 @@ class Deadline(Table, table=True):
     late_unit: str = ""  # the unit days_late is counted in
     close_reason: str = ""
     note: str = ""
-    next_step_on: Optional[dt.date] = None  # when the sweep next has a reminder or escalation
-    last_step: str = ""  # the last reminder or escalation step handled
+
+
+class DeadlineStep(Table, table=True):
+    """When the sweep next has a reminder or escalation to send for a deadline, and the last
+    step it handled.
+
+    Kept apart from the deadline and stored in date order (a WITHOUT ROWID table on
+    SQLite), so a day's sweep reads and rewrites a few contiguous pages, where updating
+    the deadline rows themselves dirtied one page per deadline and made every sweep's
+    commit write and checkpoint tens of megabytes (bench/sweep.py).  A row whose deadline
+    has closed is removed by the sweep when its date comes."""
+
+    __tablename__ = "deadline_step"
+    __table_args__ = {"sqlite_with_rowid": False}
+    next_step_on: dt.date = Field(primary_key=True)
+    deadline_id: int = Field(primary_key=True)
+    last_step: str = ""  # the last reminder or escalation step handled ("" before the first)
 
 
 class Pep(Table, table=True):
