@@ -26,9 +26,17 @@ def executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> No
     if is_postgres(session):
         session.connection().exec_driver_sql(sql.replace("?", "%s"), [tuple(r) for r in rows])
         return
-    date = dt.date  # datetime too
-    session.connection().exec_driver_sql(sql, [tuple(_sqlite(v) if isinstance(v, date) else v for v in r)
-                                               for r in rows])
+    as_text: dict[dt.date, str] = {}  # rows share a few dates (and one timestamp): convert each once
+
+    def value(v: Any) -> Any:
+        if not isinstance(v, dt.date):  # datetime too
+            return v
+        text = as_text.get(v)
+        if text is None:
+            text = as_text[v] = _sqlite(v)
+        return text
+
+    session.connection().exec_driver_sql(sql, [tuple(map(value, r)) for r in rows])
 
 
 def _sqlite(value: dt.date) -> str:
