@@ -17,12 +17,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..commands import audit, write_audit
 from ..config import Config
+from ..db.driver_sql import executemany
 from ..db.models import Notification
 from .mailers import Mailer
 from .render import build_message, environment
@@ -110,7 +111,7 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
         for group, msg, error in zip(groups, messages, outcomes):
             for row in group:
                 if error is None:
-                    sent.append({"i": row.id, "mid": msg.message_id})
+                    sent.append((now, msg.message_id, row.id, token))
                     audit(session, row.child_ref, "notify", "notification_sent", now.date(), {
                         "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
                         "kind": row.payload.get("kind"), "message_id": msg.message_id})
@@ -118,8 +119,8 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
                 attempts = row.attempts + 1
                 final = attempts >= delivery.max_attempts
                 wait = dt.timedelta(seconds=delivery.retry_after_seconds * 2 ** (attempts - 1))
-                retry.append({"i": row.id, "a": attempts, "s": "failed" if final else "pending",
-                              "n": None if final else now + wait, "e": f"{type(error).__name__}: {error}"[:500]})
+                retry.append(("failed" if final else "pending", attempts, None if final else now + wait,
+                              f"{type(error).__name__}: {error}"[:500], row.id, token))
                 audit(session, row.child_ref, "notify",
                       "notification_failed" if final else "notification_retry", now.date(), {
                           "notification_id": row.id, "to": row.recipient_ref, "attempts": attempts,
@@ -128,21 +129,14 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
                 result.emails_sent += 1
             else:
                 result.errors.append(f"{group[0].recipient_email}: {error}")
-        from sqlalchemy import bindparam
-
-        if sent:
-            session.execute(update(T).where(and_(T.c.id == bindparam("i"), T.c.claim_token == token))
-                            .values(status="sent", sent_at=now, message_id=bindparam("mid"),
-                                    attempts=T.c.attempts + 1), sent)
-        if retry:
-            session.execute(update(T).where(and_(T.c.id == bindparam("i"), T.c.claim_token == token))
-                            .values(status=bindparam("s"), attempts=bindparam("a"),
-                                    next_attempt_at=bindparam("n"), last_error=bindparam("e"),
-                                    claim_token=""), retry)
+        executemany(session, "UPDATE notification SET status = 'sent', sent_at = ?, message_id = ?, "
+                             "attempts = attempts + 1 WHERE id = ? AND claim_token = ?", sent)
+        executemany(session, "UPDATE notification SET status = ?, attempts = ?, next_attempt_at = ?, "
+                             "last_error = ?, claim_token = '' WHERE id = ? AND claim_token = ?", retry)
         write_audit(session)
         session.commit()
     result.notifications_sent = len(sent)
-    result.failed_for_good = sum(1 for r in retry if r["s"] == "failed")
+    result.failed_for_good = sum(1 for r in retry if r[0] == "failed")
     result.failed_for_now = len(retry) - result.failed_for_good
     return result
 

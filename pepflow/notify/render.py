@@ -29,8 +29,10 @@ def environment(config: Config) -> Environment:
     if council.is_dir():
         loaders.append(FileSystemLoader(str(council)))
     loaders.append(PackageLoader("pepflow.notify", "templates"))
+    # made afresh for each dispatch, so a council's edited template is used from the next one;
+    # within a dispatch, templates are not checked on disk again for every email
     return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html", "html.j2"]),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 
 
 def reason(item: dict[str, Any]) -> str:
