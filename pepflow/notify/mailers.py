@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Sequence
 
 from ..errors import InputError
 from .render import OutgoingEmail
@@ -22,8 +22,9 @@ from .render import OutgoingEmail
 class Mailer(Protocol):
     def describe(self) -> str: ...
 
-    async def send_many(self, messages: list[OutgoingEmail]) -> list[Exception | None]:
-        """Send each message; the result for each is None (sent) or the error."""
+    async def send_many(self, messages: Sequence[OutgoingEmail]) -> list[Exception | None]:
+        """Send each message; the result for each is None (sent) or the error (taking a
+        message from ``messages`` may itself fail: that is its error)."""
 
 
 class FolderMailer:
@@ -35,17 +36,18 @@ class FolderMailer:
     def describe(self) -> str:
         return f"folder {self.folder}"
 
-    async def send_many(self, messages: list[OutgoingEmail]) -> list[Exception | None]:
+    async def send_many(self, messages: Sequence[OutgoingEmail]) -> list[Exception | None]:
         results: list[Exception | None] = []
-        for msg in messages:
+        for i in range(len(messages)):
             try:
+                msg = messages[i]
                 self.folder.mkdir(parents=True, exist_ok=True)
                 name = re.sub(r"[^A-Za-z0-9.@_-]", "", msg.message_id) + ".eml"
                 tmp = self.folder / (name + ".tmp")
                 tmp.write_bytes(msg.raw)
                 tmp.replace(self.folder / name)  # same Message-ID, same file: never two copies
                 results.append(None)
-            except OSError as exc:
+            except Exception as exc:  # recorded per message; retried later with backoff
                 results.append(exc)
         return results
 
@@ -63,7 +65,7 @@ class SMTPMailer:
     def describe(self) -> str:
         return f"SMTP {self.host}:{self.port} ({self.security})"
 
-    async def send_many(self, messages: list[OutgoingEmail]) -> list[Exception | None]:
+    async def send_many(self, messages: Sequence[OutgoingEmail]) -> list[Exception | None]:
         import aiosmtplib
 
         results: list[Exception | None] = [None] * len(messages)
@@ -76,6 +78,11 @@ class SMTPMailer:
             while not queue.empty():
                 i = queue.get_nowait()
                 try:
+                    msg = messages[i]
+                except Exception as exc:  # this message could not be written: the connection is fine
+                    results[i] = exc
+                    continue
+                try:
                     if client is None:
                         client = aiosmtplib.SMTP(
                             hostname=self.host, port=self.port, timeout=self.timeout,
@@ -84,7 +91,6 @@ class SMTPMailer:
                         await client.connect()
                         if self.username:
                             await client.login(self.username, self.password or "")
-                    msg = messages[i]
                     await client.sendmail(msg.sender, [msg.to], msg.raw)
                 except Exception as exc:  # recorded per message; retried later with backoff
                     results[i] = exc
