@@ -247,6 +247,26 @@ def test_a_council_can_override_the_email_template(world, tmp_path, smtp):  # no
     assert all("Council text: 1 for you." in text_of(m) for m in inbox.messages)
 
 
+def test_an_email_that_cannot_be_written_waits_to_retry_and_the_others_are_sent(world, tmp_path, smtp):  # noqa: F811
+    controller, inbox = smtp
+    (tmp_path / "notifications.toml").write_text("[delivery]\ndigest = false\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/digest.txt.j2").write_text(  # a council template with a mistake for one case
+        '{% for item in items %}{% if item.child_ref == "C200" %}{{ no_such_value }}{% endif %}'
+        'Case {{ item.child_ref }}{% endfor %}\n')
+    config = load_config(tmp_path)
+    add_child(world, config, d("2025-12-18"))
+    add_child(world, config, d("2025-12-18"), ref="C200")
+    sweep(world, config, d("2025-12-30"))
+    result = dispatch(world, config, mailer_for(controller), NOW)
+    assert result.emails_sent >= 1 and result.failed_for_now >= 1
+    assert inbox.messages and all("C200" not in text_of(m) for m in inbox.messages)
+    waiting = rows(world, status="pending")
+    assert waiting and all(r.child_ref == "C200" and r.attempts == 1 and "no_such_value" in r.last_error
+                           for r in waiting)
+    assert all(r.child_ref == "C100" for r in rows(world, status="sent"))
+
+
 def test_bad_notification_policy_names_the_field(tmp_path):
     (tmp_path / "notifications.toml").write_text(
         '[policy.pep_qa]\nescalations = [{ after = 2, to = ["the_mayor"] }]\n')
