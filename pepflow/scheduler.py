@@ -1,7 +1,8 @@
 """``pepflow run``: the sweep on working-day mornings and the dispatcher every minute.
 
-APScheduler 3 runs two plain jobs in a memory job store (deadlines are rows in the
-database, never scheduler jobs).  A catch-up sweep runs at start-up, so a service that
+APScheduler 3 runs plain jobs in a memory job store (deadlines are rows in the database,
+never scheduler jobs); on SQLite a third job copies the write-ahead log into the database
+every minute.  A catch-up sweep runs at start-up, so a service that
 was down sends today's current step for every deadline.  SIGINT or SIGTERM stop it
 cleanly: the job in progress finishes (a send is either recorded or left to be
 released and retried).
@@ -20,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .app import App
 from .clock import LONDON
+from .db.engine import checkpoint
 from .notify.mailers import mailer_from_env
 from .notify.outbox import dispatch
 from .sweep import sweep
@@ -47,6 +49,12 @@ def dispatch_job(app: App, mailer) -> None:
         log.warning("dispatch: %s", error)
 
 
+def checkpoint_job(app: App) -> None:
+    in_log, copied = checkpoint(app.engine)
+    if copied:
+        log.debug("checkpoint: %d of %d pages of the write-ahead log copied", copied, in_log)
+
+
 def _safe(job: Callable[[], None], name: str) -> Callable[[], None]:
     def run() -> None:
         try:
@@ -70,6 +78,9 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
     scheduler.add_job(_safe(lambda: dispatch_job(app, mailer), "dispatch"),
                       IntervalTrigger(seconds=delivery.dispatch_every_seconds), id="dispatch", name="dispatch",
                       max_instances=1, coalesce=True)
+    if app.engine.dialect.name == "sqlite":  # the write-ahead log, copied in off the send and request paths
+        scheduler.add_job(_safe(lambda: checkpoint_job(app), "checkpoint"), IntervalTrigger(seconds=60),
+                          id="checkpoint", name="checkpoint", max_instances=1, coalesce=True)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())

@@ -125,3 +125,26 @@ def test_a_rolled_back_transaction_writes_none_of_its_queued_deadlines(world, co
     with Session(world) as s:
         assert s.execute(select(Deadline.kind).where(Deadline.kind == "pep_qa")).all() == []
         assert "open" in s.execute(select(Deadline.status).where(Deadline.child_ref == "C100")).scalars().all()
+
+
+def test_sqlite_checkpoints_every_ten_thousand_pages_and_on_demand(tmp_path):
+    from pepflow.db.engine import checkpoint
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO person (ref, role, name, email) VALUES ('P1', 'vsh', 'V', '')")
+    in_log, copied = checkpoint(engine)
+    assert in_log > 0 and copied == in_log
+    assert checkpoint(engine) == (in_log, in_log)  # nothing new: the same frames, all copied
+    engine.dispose()
+
+
+def test_checkpoint_does_nothing_on_postgresql(postgres_server):
+    from pepflow.db.engine import checkpoint
+
+    engine = make_engine(postgres_server.new_database())
+    assert checkpoint(engine) == (0, 0)
+    engine.dispose()
