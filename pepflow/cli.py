@@ -580,6 +580,9 @@ def _logging() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%Y-%m-%d %H:%M:%S")
+    # the state machine library logs every callback of every transition at INFO: thousands of
+    # lines a day that say nothing to the people reading the log (pepflow's own lines do)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 HOST_OPTION = typer.Option("127.0.0.1", "--host", help="Address the web pages listen on.")

@@ -141,3 +141,27 @@ def test_demo_has_peps_in_many_states_and_some_overdue(cli):
         assert state in states
     overdue = int(out.split("PEP deadlines overdue today:")[1].split()[0])
     assert overdue > 0
+
+
+def test_the_service_log_has_no_line_per_state_machine_callback(tmp_path, caplog):
+    import logging
+
+    from pepflow.cli import _logging
+    from pepflow.config import load_config
+    from pepflow.db import make_engine, session_scope
+    from pepflow.importing import import_records, read_csv
+
+    from .conftest import d
+    from .test_pep import DATA, add_child, event
+
+    _logging()
+    config = load_config()
+    engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    with session_scope(engine) as s:
+        for kind in ("people", "schools"):
+            import_records(s, config, kind, read_csv(DATA / f"{kind}.csv", kind), d("2025-12-01"))
+    add_child(engine, config, d("2025-12-18"))
+    with caplog.at_level(logging.INFO):
+        event(engine, config, "C100", "pep_meeting_held", "2026-01-05")
+    assert not [r for r in caplog.records if r.name.startswith("transitions")]
+    engine.dispose()
