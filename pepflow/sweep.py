@@ -1,11 +1,12 @@
 """The deadline sweep: turn the reminders and escalations due today into outbox rows.
 
 One query reads the open deadlines whose next step has come, in date order from the
-sweep's own schedule (``DeadlineStep``); the policy decides the current step of each; the rows are written with
-``INSERT … ON CONFLICT DO NOTHING`` on a unique key per (deadline, step, recipient), so a
-second sweep, or two at once, never makes a second row.  After downtime only the
-current step is sent; the steps passed over are written as ``skipped``.  A missing person
-or email address becomes an item for VS admin, never a crash.
+sweep's own schedule (``DeadlineStep``); the policy decides the current step of each;
+the rows are written with ``INSERT … ON CONFLICT DO NOTHING`` on a unique key per
+(deadline, step, recipient), so a second sweep, or two at once, never makes a second
+row.  After downtime only the current step is sent; the steps passed over are written
+as ``skipped``.  A missing person or email address becomes an item for VS admin, never
+a crash.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from .clock import SystemClock
 from .commands import audit, write_audit
 from .config import Config
 from .db.driver_sql import executemany
-from .gc_pause import collection_paused
 from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School
 from .deadlines import owner_ref_for
+from .gc_pause import collection_paused
 from .rules.escalation import Step, decide, plan
 
 log = logging.getLogger("pepflow.sweep")

@@ -129,8 +129,8 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
         raise
     outcomes = asyncio.run(mailer.send_many(messages))
     delivery = config.notifications.delivery
-    sent: list[dict[str, Any]] = []
-    retry: list[dict[str, Any]] = []
+    sent: list[tuple[Any, ...]] = []  # parameters of the two UPDATEs below
+    retry: list[tuple[Any, ...]] = []
     with Session(engine) as session:
         for i, (group, error) in enumerate(zip(groups, outcomes)):
             for row in group:
