@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from .db.driver_sql import is_postgres
 from .db.models import Event
 
 GENESIS = "0" * 64
@@ -47,7 +48,7 @@ def chain(session: Session, rows: list[dict[str, Any]]) -> None:
 
     On PostgreSQL a transaction-scoped advisory lock makes appends take turns; SQLite
     transactions that write already hold the database's single write lock."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(text("SELECT pg_advisory_xact_lock(727365)"))
     previous = session.execute(select(Event.__table__.c.hash).order_by(Event.__table__.c.id.desc())
                                .limit(1)).scalar() or GENESIS

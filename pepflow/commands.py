@@ -9,6 +9,7 @@ process's current state does not allow it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -77,15 +78,11 @@ def register(spec: EventSpec) -> EventSpec:
     return spec
 
 
+@functools.cache
 def _load_processes() -> None:
     """Import every process module so its events are registered (once: an import statement
     costs a microsecond or two even when the module is loaded, on every event)."""
-    if not _LOADED:
-        from .states import admission, attendance, care, exclusion, pep  # noqa: F401
-        _LOADED.append(True)
-
-
-_LOADED: list[bool] = []
+    from .states import admission, attendance, care, exclusion, pep  # noqa: F401
 
 
 # ---- parameter parsers (shared by every process) ------------------------------------

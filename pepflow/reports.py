@@ -73,8 +73,8 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                            .where((C.left_care_on.is_(None)) | (C.left_care_on > as_of))).all()
     schools = {s.urn: s for s in session.exec(select(School))}
     # children whose PEP was overdue (or whose record was incomplete) at as_of: those whose
-    # deadline is still open, read from the covering index (status, due_on, kind, child_ref),
-    # and those whose deadline was open then and closed since
+    # deadline is still open, read from the covering index (status, kind, due_on, child_ref, …),
+    # and those whose deadline was open then and closed since (through the closed_on index)
     review = REVIEW_KINDS + ("record_incomplete",)
     behind = set(session.execute(select(D.child_ref).where(
         D.status == "open", D.due_on < as_of, D.kind.in_(REVIEW_KINDS))).scalars())

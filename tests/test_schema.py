@@ -19,14 +19,19 @@ def _deadline_indexes(engine) -> set[str]:
     return {ix["name"] for ix in inspect(engine).get_indexes("deadline")}
 
 
-def test_opening_an_existing_database_adds_new_indexes_and_drops_replaced_ones(db_url):
+def _reopened_after(db_url: str, *statements: str):
+    """A database left by an earlier version (``statements`` undo what a new one made), opened again."""
     engine = make_engine(db_url)
-    with engine.begin() as conn:  # as an earlier version left it
-        conn.exec_driver_sql("DROP INDEX ix_deadline_ledger")
-        conn.exec_driver_sql("DROP INDEX ix_deadline_closed_on")
-        conn.exec_driver_sql("CREATE INDEX ix_deadline_status_due ON deadline (status, kind, due_on)")
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
     engine.dispose()
-    engine = make_engine(db_url)
+    return make_engine(db_url)
+
+
+def test_opening_an_existing_database_adds_new_indexes_and_drops_replaced_ones(db_url):
+    engine = _reopened_after(db_url, "DROP INDEX ix_deadline_ledger", "DROP INDEX ix_deadline_closed_on",
+                             "CREATE INDEX ix_deadline_status_due ON deadline (status, kind, due_on)")
     names = _deadline_indexes(engine)
     assert {"ix_deadline_ledger", "ix_deadline_closed_on"} <= names
     assert "ix_deadline_status_due" not in names
@@ -83,25 +88,24 @@ def test_a_new_deadline_is_scheduled_for_the_sweep_on_its_first_reminder_day(wor
 
 
 def test_sweep_dates_kept_on_deadline_rows_by_an_earlier_version_are_moved(db_url):
-    engine = make_engine(db_url)
-    with engine.begin() as conn:  # the layout an earlier version left
-        conn.exec_driver_sql("ALTER TABLE deadline ADD COLUMN next_step_on DATE")
-        conn.exec_driver_sql("ALTER TABLE deadline ADD COLUMN last_step VARCHAR NOT NULL DEFAULT ''")
-        conn.exec_driver_sql("CREATE INDEX ix_deadline_sweep ON deadline (status, next_step_on)")
-        conn.exec_driver_sql("INSERT INTO person (ref, role, name, email) VALUES ('SW1', 'social_worker', 'S', '')")
-        conn.exec_driver_sql("INSERT INTO child (ref, first_name, last_name, dob, upn, sen_status, legal_status, "
-                             "entered_care, in_area, placement_type, looked_after) VALUES "
-                             "('C1', 'A', 'B', '2015-01-01', '', 'none', 'care_order', '2025-01-01', true, '', true)")
+    old_rows = [
+        "INSERT INTO deadline (id, child_ref, process, kind, rule_key, rule_version, opened_on, due_on, "
+        "number, unit, counting, calendar, source, owner_role, status, late_unit, close_reason, note, "
+        f"next_step_on, last_step) VALUES ({id_}, 'C1', 'pep', 'pep_qa', 'pep_qa', 'x', '2026-02-01', "
+        f"'2026-03-09', 10, 'working', 'after', 'default', '', 'vs_admin', '{status}', '', '', '', "
+        f"{'NULL' if next_on is None else repr(next_on)}, '{last}')"
         for id_, status, next_on, last in ((1, "open", "2026-03-02", "remind_5"), (2, "met", "2026-03-03", ""),
-                                           (3, "open", None, "escalate_5")):
-            conn.exec_driver_sql(
-                "INSERT INTO deadline (id, child_ref, process, kind, rule_key, rule_version, opened_on, due_on, "
-                "number, unit, counting, calendar, source, owner_role, status, late_unit, close_reason, note, "
-                f"next_step_on, last_step) VALUES ({id_}, 'C1', 'pep', 'pep_qa', 'pep_qa', 'x', '2026-02-01', "
-                f"'2026-03-09', 10, 'working', 'after', 'default', '', 'vs_admin', '{status}', '', '', '', "
-                f"{'NULL' if next_on is None else repr(next_on)}, '{last}')")
-    engine.dispose()
-    engine = make_engine(db_url)
+                                           (3, "open", None, "escalate_5"))]
+    engine = _reopened_after(
+        db_url,
+        "ALTER TABLE deadline ADD COLUMN next_step_on DATE",
+        "ALTER TABLE deadline ADD COLUMN last_step VARCHAR NOT NULL DEFAULT ''",
+        "CREATE INDEX ix_deadline_sweep ON deadline (status, next_step_on)",
+        "INSERT INTO person (ref, role, name, email) VALUES ('SW1', 'social_worker', 'S', '')",
+        "INSERT INTO child (ref, first_name, last_name, dob, upn, sen_status, legal_status, entered_care, in_area, "
+        "placement_type, looked_after) VALUES ('C1', 'A', 'B', '2015-01-01', '', 'none', 'care_order', "
+        "'2025-01-01', true, '', true)",
+        *old_rows)
     from pepflow.db.models import DeadlineStep
 
     with Session(engine) as s:

@@ -57,8 +57,9 @@ def make_engine(url: str | None = None, create: bool = True) -> Engine:
     return engine
 
 
-# indexes an earlier version made that a later one replaced
-OBSOLETE_INDEXES = ("ix_deadline_status_due", "ix_deadline_sweep")
+# indexes an earlier version made that a later one replaced (ix_deadline_sweep goes with
+# the columns it indexed: _move_sweep_dates_to_their_table)
+OBSOLETE_INDEXES = ("ix_deadline_status_due",)
 
 
 def create_schema(engine: Engine) -> None:

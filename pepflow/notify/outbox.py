@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from ..commands import audit, write_audit
 from ..config import Config
-from ..db.driver_sql import executemany
+from ..db.driver_sql import executemany, is_postgres
 from ..db.models import Notification
 from .mailers import Mailer
 from .render import OutgoingEmail, build_message, environment
@@ -68,7 +68,7 @@ def claim(engine: Engine, now: dt.datetime, limit: int) -> tuple[str, list[Any]]
                                or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now)
                                ).order_by(T.c.id).limit(limit)
     with Session(engine) as session:
-        if session.get_bind().dialect.name == "postgresql":
+        if is_postgres(session):
             due = due.with_for_update(skip_locked=True)
         rows = session.execute(update(T).where(T.c.id.in_(due.scalar_subquery()), T.c.status == "pending")
                                .values(status="sending", claim_token=token, claimed_at=now)

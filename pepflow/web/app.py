@@ -268,17 +268,17 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
                 format: str = "html"):
         errors: list[tuple[str, str]] = []
         within_days = int_or(within, 28, "within", errors) if within != "all" else None
+        sort = sort if sort in views.MY_WORK_SORTS else "due"
         with db() as s:
             visitor = signed_in(request, s)
             today = app.today()
             result = views.my_work(s, visitor.user, today, within_days, page, everything=format == "csv",
-                                   sort=sort if sort in views.MY_WORK_SORTS else "due", descending=order == "desc")
+                                   sort=sort, descending=order == "desc")
         if format == "csv":
             columns = ["child_ref", "what", "process", "due_on", "days_overdue", "owner_role", "note"]
             return csv_response("my-work.csv", columns, views.csv_rows(result.rows, columns))
         return render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
-                      errors=errors, query=dict(request.query_params),
-                      sort=sort if sort in views.MY_WORK_SORTS else "due", order=order)
+                      errors=errors, query=dict(request.query_params), sort=sort, order=order)
 
     @web.get("/peps/overdue")
     def overdue(request: Request, school: str = "", sw: str = "", key_stage: str = "", state: str = "",

@@ -156,15 +156,15 @@ def overdue_peps(session: Session, user: UserAccount, as_of: dt.date, f: Overdue
     first = column.asc() if ascending != f.descending else column.desc()
     order = (first, Deadline.due_on, Deadline.child_ref, Deadline.id)
     page, pages = _page_of(total, f.page)
-    query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(*order)
-    if not everything:
-        if f.sort in DEADLINE_SORTS:
-            # the page's 50 deadlines chosen from the index alone, then joined for display
-            chosen = [i for (i,) in session.execute(_overdue_query([Deadline.id], user, as_of, f).order_by(*order)
-                                                     .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))]
-            query = _with_display_joins(select(*OVERDUE_COLUMNS).select_from(Deadline)
-                                        .where(Deadline.id.in_(chosen))).order_by(*order)
-        else:
+    if not everything and f.sort in DEADLINE_SORTS:
+        # the page's 50 deadlines chosen from the index alone, then joined for display
+        chosen = [i for (i,) in session.execute(_overdue_query([Deadline.id], user, as_of, f).order_by(*order)
+                                                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))]
+        query = _with_display_joins(select(*OVERDUE_COLUMNS).select_from(Deadline)
+                                    .where(Deadline.id.in_(chosen))).order_by(*order)
+    else:
+        query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(*order)
+        if not everything:
             query = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     rows = [overdue_row(r, as_of) for r in session.execute(query)]
     return ListPage(rows, total, page, pages, by_kind)
