@@ -9,6 +9,7 @@ chain and names the first row that does not fit.  The application only ever appe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -30,16 +31,25 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, dict)):
         return value
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return _utc_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _utc_text(value: dt.datetime) -> str:
+    """Cached: a transaction's audit rows share one ``recorded_at`` (``commands.write_audit``)."""
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# json.dumps with these arguments builds this encoder afresh on every call
+_encode_body = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
+
+
 def row_hash(previous: str, row: dict[str, Any]) -> str:
     """sha256 of the previous hash and the row's fields, in the fixed order of FIELDS."""
-    body = json.dumps([_plain(row.get(f)) for f in FIELDS], separators=(",", ":"), ensure_ascii=False,
-                      sort_keys=True)
+    body = _encode_body([_plain(row.get(f)) for f in FIELDS])
     return hashlib.sha256((previous + body).encode("utf-8")).hexdigest()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -246,28 +247,33 @@ def audit(session: Session, child_ref: str | None, process: str, name: str, on: 
     """Queue one audit row for this transaction; ``write_audit`` inserts the queue."""
     session.info.setdefault("audit_rows", []).append(dict(
         child_ref=child_ref, process=process, process_id=process_id, name=name, effective_on=on,
-        recorded_at=SystemClock().now(), actor_ref=actor, state_before=before, state_after=after,
-        payload=payload, payload_version=PAYLOAD_VERSION))
+        actor_ref=actor, state_before=before, state_after=after, payload=payload,
+        payload_version=PAYLOAD_VERSION))
 
 
 _AUDIT_COLUMNS = ("child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
                   "state_before", "state_after", "payload", "payload_version", "prev_hash", "hash")
 _AUDIT_SQL = f"INSERT INTO event ({', '.join(_AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(_AUDIT_COLUMNS))})"
+_audit_parameters = operator.itemgetter(*("payload_text" if c == "payload" else c for c in _AUDIT_COLUMNS))
+_encode_payload = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def write_audit(session: Session) -> None:
     """Insert the queued audit rows in the current transaction: the only writer of ``event``.
 
     One executemany of the driver for the whole queue (an ORM object per row costs ten
-    times more, and SQLAlchemy's per-row parameter processing twice as much)."""
+    times more, and SQLAlchemy's per-row parameter processing twice as much).  The rows
+    are recorded together, so they share one ``recorded_at``."""
     rows = session.info.pop("audit_rows", None)
     if rows:
         from .audit import chain
 
+        recorded_at = SystemClock().now()
+        for r in rows:
+            r["recorded_at"] = recorded_at
+            r["payload_text"] = _encode_payload(r["payload"])
         chain(session, rows)
-        executemany(session, _AUDIT_SQL, [
-            tuple(json.dumps(r["payload"], separators=(",", ":")) if c == "payload" else r[c] for c in _AUDIT_COLUMNS)
-            for r in rows])
+        executemany(session, _AUDIT_SQL, [_audit_parameters(r) for r in rows])
 
 
 @sa_event.listens_for(Session, "before_commit")
