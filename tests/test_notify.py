@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from pepflow.config import ConfigError, load_config
 from pepflow.db import Event, Notification, Person
 from pepflow.db.engine import session_scope
-from pepflow.notify.mailers import FolderMailer, SMTPMailer
+from pepflow.errors import InputError
+from pepflow.notify.mailers import FolderMailer, SMTPMailer, mailer_from_env
 from pepflow.notify.outbox import dispatch
 from pepflow.rules.escalation import decide, plan
 from pepflow.sweep import sweep
@@ -39,9 +40,11 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.peers: list = []  # the client's address and port: one per connection
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
+        self.peers.append(session.peer)
         return "250 OK"
 
 
@@ -313,3 +316,44 @@ def test_sweep_dry_run_prints_what_would_be_sent_and_writes_nothing(tmp_path, cl
     assert "0 shown" in out
     code, out, _ = cli("--db", url, "--today", "2026-11-21", "sweep")
     assert "2026-11-21 is not a working day" in out
+
+
+def test_without_an_smtp_host_emails_go_to_the_folder(tmp_path):
+    mailer = mailer_from_env(str(tmp_path / "out"), {})
+    assert isinstance(mailer, FolderMailer) and mailer.folder == tmp_path / "out"
+
+
+def test_smtp_settings_come_from_the_environment():
+    mailer = mailer_from_env("out", {"PEPFLOW_SMTP_HOST": "relay.council.gov.uk", "PEPFLOW_SMTP_SECURITY": "TLS",
+                                     "PEPFLOW_SMTP_USERNAME": "pepflow", "PEPFLOW_SMTP_PASSWORD": "s3cret",
+                                     "PEPFLOW_SMTP_CONNECTIONS": "2"})
+    assert isinstance(mailer, SMTPMailer)
+    assert (mailer.host, mailer.port, mailer.security, mailer.username, mailer.password, mailer.connections) == (
+        "relay.council.gov.uk", 465, "tls", "pepflow", "s3cret", 2)
+    default = mailer_from_env("out", {"PEPFLOW_SMTP_HOST": "relay"})
+    assert (default.port, default.security, default.connections) == (587, "starttls", 4)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("PEPFLOW_SMTP_SECURITY", "ssl"), ("PEPFLOW_SMTP_PORT", "smtp"), ("PEPFLOW_SMTP_PORT", "70000"),
+    ("PEPFLOW_SMTP_CONNECTIONS", "0"), ("PEPFLOW_SMTP_CONNECTIONS", "21"), ("PEPFLOW_SMTP_CONNECTIONS", "four")])
+def test_a_bad_smtp_setting_names_the_variable_and_its_value(name, value):
+    with pytest.raises(InputError) as caught:
+        mailer_from_env("out", {"PEPFLOW_SMTP_HOST": "relay", name: value})
+    assert caught.value.field == name and caught.value.value == value
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+def test_dispatch_sends_over_as_many_connections_as_configured(world, tmp_path, smtp, connections):  # noqa: F811
+    controller, inbox = smtp
+    (tmp_path / "notifications.toml").write_text("[delivery]\ndigest = false\n")  # an email per item
+    config = load_config(tmp_path)
+    for i in range(6):
+        add_child(world, config, d("2025-12-18"), ref=f"C3{i:02d}")
+    sweep(world, config, d("2025-12-30"))
+    mailer = mailer_for(controller)
+    mailer.connections = connections
+    result = dispatch(world, config, mailer, NOW)
+    assert result.emails_sent == len(inbox.messages) >= 6
+    assert len(set(inbox.peers)) == connections
+    assert not rows(world, status="sending") and not rows(world, status="pending")

@@ -2,7 +2,8 @@
 
 SMTP settings come from environment variables only, never from config files:
 PEPFLOW_SMTP_HOST, PEPFLOW_SMTP_PORT (default 587, or 465 with TLS), PEPFLOW_SMTP_USERNAME,
-PEPFLOW_SMTP_PASSWORD, PEPFLOW_SMTP_SECURITY (starttls, tls or none; default starttls).
+PEPFLOW_SMTP_PASSWORD, PEPFLOW_SMTP_SECURITY (starttls, tls or none; default starttls),
+PEPFLOW_SMTP_CONNECTIONS (how many at once, 1 to 20; default 4: lower it for a relay that limits them).
 Without PEPFLOW_SMTP_HOST, emails are written to the configured folder (default ``outbox/``).
 """
 
@@ -13,10 +14,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from ..errors import InputError
 from .render import OutgoingEmail
+
+MAX_CONNECTIONS = 20
 
 
 class Mailer(Protocol):
@@ -110,17 +113,26 @@ class SMTPMailer:
         return results
 
 
-def mailer_from_env(folder: str) -> Mailer:
-    host = os.environ.get("PEPFLOW_SMTP_HOST")
+def mailer_from_env(folder: str, environ: Mapping[str, str] = os.environ) -> Mailer:
+    host = environ.get("PEPFLOW_SMTP_HOST")
     if not host:
         return FolderMailer(folder)
-    security = os.environ.get("PEPFLOW_SMTP_SECURITY", "starttls").lower()
+    security = environ.get("PEPFLOW_SMTP_SECURITY", "starttls").lower()
     if security not in ("starttls", "tls", "none"):
         raise InputError("PEPFLOW_SMTP_SECURITY", security, "must be starttls, tls or none")
-    port_text = os.environ.get("PEPFLOW_SMTP_PORT") or ("465" if security == "tls" else "587")
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise InputError("PEPFLOW_SMTP_PORT", port_text, "must be a port number") from None
-    return SMTPMailer(host, port, os.environ.get("PEPFLOW_SMTP_USERNAME") or None,
-                      os.environ.get("PEPFLOW_SMTP_PASSWORD") or None, security)
+    port_text = environ.get("PEPFLOW_SMTP_PORT") or ("465" if security == "tls" else "587")
+    port = _whole_number(port_text)
+    if not 1 <= port <= 65535:
+        raise InputError("PEPFLOW_SMTP_PORT", port_text, "must be a port number, from 1 to 65535")
+    connections_text = environ.get("PEPFLOW_SMTP_CONNECTIONS") or "4"
+    connections = _whole_number(connections_text)
+    if not 1 <= connections <= MAX_CONNECTIONS:
+        raise InputError("PEPFLOW_SMTP_CONNECTIONS", connections_text,
+                         f"must be a whole number from 1 to {MAX_CONNECTIONS}")
+    return SMTPMailer(host, port, environ.get("PEPFLOW_SMTP_USERNAME") or None,
+                      environ.get("PEPFLOW_SMTP_PASSWORD") or None, security, connections)
+
+
+def _whole_number(text: str) -> int:
+    """The number, or 0 (refused by the callers' ranges) when ``text`` is not one."""
+    return int(text) if text.strip().isdigit() else 0
