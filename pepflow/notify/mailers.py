@@ -135,4 +135,4 @@ def mailer_from_env(folder: str, environ: Mapping[str, str] = os.environ) -> Mai
 
 def _whole_number(text: str) -> int:
     """The number, or 0 (refused by the callers' ranges) when ``text`` is not one."""
-    return int(text) if text.strip().isdigit() else 0
+    return int(text) if text.strip().isdecimal() else 0
