@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -21,7 +20,7 @@ from sqlmodel import Session, select
 from .clock import SystemClock, parse_date
 from .config import Config
 from .db import txcache
-from .db.driver_sql import executemany
+from .db.driver_sql import executemany, json_text
 from .db.models import Child, Person, School
 from .deadlines import write_pending as write_pending_deadlines
 from .errors import InputError, NotFound
@@ -255,7 +254,6 @@ _AUDIT_COLUMNS = ("child_ref", "process", "process_id", "name", "effective_on", 
                   "state_before", "state_after", "payload", "payload_version", "prev_hash", "hash")
 _AUDIT_SQL = f"INSERT INTO event ({', '.join(_AUDIT_COLUMNS)}) VALUES ({', '.join('?' * len(_AUDIT_COLUMNS))})"
 _audit_parameters = operator.itemgetter(*("payload_text" if c == "payload" else c for c in _AUDIT_COLUMNS))
-_encode_payload = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def write_audit(session: Session) -> None:
@@ -271,7 +269,7 @@ def write_audit(session: Session) -> None:
         recorded_at = SystemClock().now()
         for r in rows:
             r["recorded_at"] = recorded_at
-            r["payload_text"] = _encode_payload(r["payload"])
+            r["payload_text"] = json_text(r["payload"])
         chain(session, rows)
         executemany(session, _AUDIT_SQL, [_audit_parameters(r) for r in rows])
 

@@ -12,7 +12,6 @@ a crash.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +23,11 @@ from sqlmodel import Session
 from .clock import SystemClock
 from .commands import audit, write_audit
 from .config import Config
-from .db.driver_sql import executemany
+from .db.driver_sql import executemany, json_text
 from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School
 from .deadlines import owner_ref_for
 from .gc_pause import collection_paused
-from .rules.escalation import Step, decide, plan
+from .rules.escalation import Decision, Step, decide, plan
 
 log = logging.getLogger("pepflow.sweep")
 ROLE_NAMES = {"social_worker": "social worker", "designated_teacher": "designated teacher",
@@ -148,7 +147,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
                 f"VALUES ({', '.join(['?'] * len(_COLUMNS))}) ON CONFLICT (key) DO NOTHING",
                 [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
                   r.get("recipient_email", ""), r.get("step", ""), r.get("status", "pending"), 0,
-                  r["created_at"], "", "", "", json.dumps(r["payload"], separators=(",", ":")), 1)
+                  r["created_at"], "", "", "", json_text(r["payload"]), 1)
                  for r in fresh])
     return {r["key"] for r in fresh}
 
@@ -187,6 +186,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         following: list[tuple[dt.date, int, str]] = []
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
+        decisions: dict[tuple[str, dt.date, str], Decision] = {}
         overdue_by: dict[dt.date, int] = {}
         recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
         for row in rows:
@@ -196,7 +196,9 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                     steps = plans[(row.kind, row.due_on)] = plan(policy.for_kind(row.kind), row.due_on, cal)
                 if row.due_on not in overdue_by:
                     overdue_by[row.due_on] = cal.between(row.due_on, as_of, "working") if as_of > row.due_on else 0
-                decision = decide(steps, row.last_step, as_of)
+                decision = decisions.get((row.kind, row.due_on, row.last_step))
+                if decision is None:  # the same for every deadline of this kind, due date and last step
+                    decision = decisions[(row.kind, row.due_on, row.last_step)] = decide(steps, row.last_step, as_of)
                 for stale in decision.stale:
                     result.skipped.append({
                         "key": f"{row.id}:{stale.name}:skipped", "deadline_id": row.id,

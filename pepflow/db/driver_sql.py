@@ -9,9 +9,14 @@ the session's connection, so they are part of its transaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Sequence
 
 from sqlmodel import Session
+
+
+# a JSON column's value as these statements pass it (json.dumps would build an encoder per call)
+json_text = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def is_postgres(session: Session) -> bool:
@@ -26,17 +31,16 @@ def executemany(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> No
     if is_postgres(session):
         session.connection().exec_driver_sql(sql.replace("?", "%s"), [tuple(r) for r in rows])
         return
-    as_text: dict[dt.date, str] = {}  # rows share a few dates (and one timestamp): convert each once
-
-    def value(v: Any) -> Any:
-        if not isinstance(v, dt.date):  # datetime too
-            return v
-        text = as_text.get(v)
-        if text is None:
-            text = as_text[v] = _sqlite(v)
-        return text
-
-    session.connection().exec_driver_sql(sql, [tuple(map(value, r)) for r in rows])
+    # Only the columns that hold dates are converted, each distinct value once (rows share a
+    # few dates and one timestamp): a Python call per value was a tenth of a sweep.
+    columns = list(zip(*rows))
+    converted = False
+    for j, column in enumerate(columns):
+        if any(issubclass(kind, dt.date) for kind in set(map(type, column))):
+            as_text = {v: _sqlite(v) for v in set(column) if isinstance(v, dt.date)}
+            columns[j] = tuple([as_text.get(v, v) for v in column])
+            converted = True
+    session.connection().exec_driver_sql(sql, list(zip(*columns)) if converted else [tuple(r) for r in rows])
 
 
 def _sqlite(value: dt.date) -> str:
