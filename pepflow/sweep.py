@@ -23,7 +23,7 @@ from sqlmodel import Session
 from .clock import SystemClock
 from .commands import audit, write_audit
 from .config import Config
-from .db.driver_sql import executemany, json_text
+from .db.driver_sql import executemany, json_text, plain_rows
 from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School
 from .deadlines import owner_ref_for
 from .gc_pause import collection_paused
@@ -55,8 +55,8 @@ class _Directory:
 
     def __init__(self, session: Session):
         # plain rows, not ORM objects: nothing here is changed, and a council has thousands
-        self.people = {p.ref: p for p in session.execute(select(*Person.__table__.c))}
-        self.schools = {s.urn: s for s in session.execute(select(*School.__table__.c))}
+        self.people = {p.ref: p for p in plain_rows(session.execute(select(*Person.__table__.c)))}
+        self.schools = {s.urn: s for s in plain_rows(session.execute(select(*School.__table__.c)))}
         self.by_role: dict[str, list[PersonRow]] = {}
         for p in sorted(self.people.values(), key=lambda p: p.ref):
             self.by_role.setdefault(p.role, []).append(p)
@@ -171,14 +171,14 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
     with Session(engine, expire_on_commit=False) as session, collection_paused():
         d = _Directory(session)
         S = DeadlineStep.__table__.c
-        scheduled = session.execute(
+        scheduled = plain_rows(session.execute(
             select(S.next_step_on, S.last_step, Deadline.id, Deadline.status, Deadline.kind, Deadline.due_on,
                    Deadline.child_ref, Deadline.owner_role, Deadline.note, Child.social_worker_ref, Child.iro_ref,
                    Child.carer_ref, Child.school_urn, Child.first_name, Child.last_name)
             .select_from(DeadlineStep.__table__)
             .join(Deadline, Deadline.id == S.deadline_id)
             .join(Child, Child.ref == Deadline.child_ref)
-            .where(S.next_step_on <= as_of)).all()
+            .where(S.next_step_on <= as_of)))
         rows = [r for r in scheduled if r.status == "open"]
         result.deadlines_due = len(rows)
         # closed since they were scheduled: nothing more to send

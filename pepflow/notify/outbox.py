@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from ..commands import audit, write_audit
 from ..config import Config
-from ..db.driver_sql import executemany, is_postgres
+from ..db.driver_sql import executemany, is_postgres, plain_rows
 from ..db.models import Notification
 from .mailers import Mailer
 from .render import OutgoingEmail, build_message, environment
@@ -70,9 +70,9 @@ def claim(engine: Engine, now: dt.datetime, limit: int) -> tuple[str, list[Any]]
     with Session(engine) as session:
         if is_postgres(session):
             due = due.with_for_update(skip_locked=True)
-        rows = session.execute(update(T).where(T.c.id.in_(due.scalar_subquery()), T.c.status == "pending")
-                               .values(status="sending", claim_token=token, claimed_at=now)
-                               .returning(*_CLAIMED)).all()
+        rows = plain_rows(session.execute(
+            update(T).where(T.c.id.in_(due.scalar_subquery()), T.c.status == "pending")
+            .values(status="sending", claim_token=token, claimed_at=now).returning(*_CLAIMED)))
         session.commit()
     return token, sorted(rows, key=lambda r: r.id)
 
