@@ -196,9 +196,10 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                     steps = plans[(row.kind, row.due_on)] = plan(policy.for_kind(row.kind), row.due_on, cal)
                 if row.due_on not in overdue_by:
                     overdue_by[row.due_on] = cal.between(row.due_on, as_of, "working") if as_of > row.due_on else 0
-                decision = decisions.get((row.kind, row.due_on, row.last_step))
-                if decision is None:  # the same for every deadline of this kind, due date and last step
-                    decision = decisions[(row.kind, row.due_on, row.last_step)] = decide(steps, row.last_step, as_of)
+                decision_key = (row.kind, row.due_on, row.last_step)  # the same decision for all of these
+                decision = decisions.get(decision_key)
+                if decision is None:
+                    decision = decisions[decision_key] = decide(steps, row.last_step, as_of)
                 for stale in decision.stale:
                     result.skipped.append({
                         "key": f"{row.id}:{stale.name}:skipped", "deadline_id": row.id,

@@ -120,19 +120,18 @@ def mailer_from_env(folder: str, environ: Mapping[str, str] = os.environ) -> Mai
     security = environ.get("PEPFLOW_SMTP_SECURITY", "starttls").lower()
     if security not in ("starttls", "tls", "none"):
         raise InputError("PEPFLOW_SMTP_SECURITY", security, "must be starttls, tls or none")
-    port_text = environ.get("PEPFLOW_SMTP_PORT") or ("465" if security == "tls" else "587")
-    port = _whole_number(port_text)
-    if not 1 <= port <= 65535:
-        raise InputError("PEPFLOW_SMTP_PORT", port_text, "must be a port number, from 1 to 65535")
-    connections_text = environ.get("PEPFLOW_SMTP_CONNECTIONS") or "4"
-    connections = _whole_number(connections_text)
-    if not 1 <= connections <= MAX_CONNECTIONS:
-        raise InputError("PEPFLOW_SMTP_CONNECTIONS", connections_text,
-                         f"must be a whole number from 1 to {MAX_CONNECTIONS}")
+    port = _number_setting(environ, "PEPFLOW_SMTP_PORT", "465" if security == "tls" else "587", 65535,
+                           "must be a port number, from 1 to 65535")
+    connections = _number_setting(environ, "PEPFLOW_SMTP_CONNECTIONS", "4", MAX_CONNECTIONS,
+                                  f"must be a whole number from 1 to {MAX_CONNECTIONS}")
     return SMTPMailer(host, port, environ.get("PEPFLOW_SMTP_USERNAME") or None,
                       environ.get("PEPFLOW_SMTP_PASSWORD") or None, security, connections)
 
 
-def _whole_number(text: str) -> int:
-    """The number, or 0 (refused by the callers' ranges) when ``text`` is not one."""
-    return int(text) if text.strip().isdecimal() else 0
+def _number_setting(environ: Mapping[str, str], name: str, default: str, highest: int, problem: str) -> int:
+    """The variable as a number from 1 to ``highest`` (digits only), else an error naming it."""
+    text = environ.get(name) or default
+    number = int(text) if text.strip().isdecimal() else 0
+    if not 1 <= number <= highest:
+        raise InputError(name, text, problem)
+    return number
