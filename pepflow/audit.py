@@ -2,8 +2,11 @@
 
 ``row_hash`` covers every field a row records and the previous row's hash, so changing a
 row, inserting one or deleting one breaks the chain at that point; ``verify`` walks the
-chain and names the first row that does not fit.  The application only ever appends
-(``commands.write_audit``); nothing updates or deletes audit rows.
+chain and names the first row that does not fit.
+
+Rows are queued with ``audit`` in a ``UnitOfWork`` and written by ``write_audit``, the
+only writer of the ``event`` table, at the latest when the transaction commits: no
+change commits without its audit rows.  Nothing updates or deletes audit rows.
 """
 
 from __future__ import annotations
@@ -12,15 +15,20 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import operator
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .db.driver_sql import is_postgres
+from .clock import SystemClock
 from .db.models import Event
+from .db.unit import UnitOfWork
+from .db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, is_postgres, json_text
+
+PAYLOAD_VERSION = 1
 
 GENESIS = "0" * 64
 FIELDS = ("child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
@@ -39,7 +47,7 @@ def _plain(value: Any) -> Any:
 
 @functools.lru_cache(maxsize=64)
 def _utc_text(value: dt.datetime) -> str:
-    """Cached: a transaction's audit rows share one ``recorded_at`` (``commands.write_audit``)."""
+    """Cached: a transaction's audit rows share one ``recorded_at`` (``write_audit``)."""
     return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -65,6 +73,41 @@ def chain(session: Session, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         row["prev_hash"] = previous
         row["hash"] = previous = row_hash(previous, row)
+
+
+def audit(session: UnitOfWork, child_ref: str | None, process: str, name: str, on: dt.date,
+          payload: dict[str, Any], process_id: int | None = None, before: str | None = None,
+          after: str | None = None, actor: str | None = None) -> None:
+    """Queue one audit row for this transaction; ``write_audit`` inserts the queue."""
+    session.audit_rows.append(dict(
+        child_ref=child_ref, process=process, process_id=process_id, name=name, effective_on=on,
+        actor_ref=actor, state_before=before, state_after=after, payload=payload,
+        payload_version=PAYLOAD_VERSION))
+
+
+_audit_parameters = operator.itemgetter(*("payload_text" if c == "payload" else c for c in AUDIT_COLUMNS))
+
+
+def write_audit(session: UnitOfWork) -> None:
+    """Insert the queued audit rows in the current transaction.
+
+    One executemany of the driver for the whole queue (an ORM object per row costs ten
+    times more, and SQLAlchemy's per-row parameter processing twice as much).  The rows
+    are recorded together, so they share one ``recorded_at``."""
+    rows, session.audit_rows = session.audit_rows, []
+    if rows:
+        recorded_at = SystemClock().now()
+        for r in rows:
+            r["recorded_at"] = recorded_at
+            r["payload_text"] = json_text(r["payload"])
+        chain(session, rows)
+        executemany(session, INSERT_AUDIT, [_audit_parameters(r) for r in rows])
+
+
+@event.listens_for(UnitOfWork, "before_commit")
+def _write_audit_before_commit(session: UnitOfWork) -> None:
+    """No change commits without its audit rows."""
+    write_audit(session)
 
 
 @dataclass

@@ -201,10 +201,9 @@ def event(
 @app.command("events")
 def events() -> None:
     """List every event that can be recorded, with its details."""
-    from .commands import REGISTRY, _load_processes
+    from .commands import registry
 
-    _load_processes()
-    for spec in sorted(REGISTRY.values(), key=lambda s: (s.process, s.name)):
+    for spec in sorted(registry().values(), key=lambda s: (s.process, s.name)):
         typer.echo(f"{spec.name:<28} {spec.help}")
         for p in spec.params:
             need = "required" if p.required else "optional"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlmodel import Session, select
 
 from .config import Config
 from .db.models import Child, EducationPlacement, Person, School
+from . import values
 from .errors import ImportFileError
 
 KINDS = ("schools", "people", "children")
@@ -35,101 +35,29 @@ SEN = ("none", "sen_support", "ehcp")
 LEGAL = ("care_order", "interim_care_order", "s20", "remand", "placement_order", "other")
 PLACEMENT_TYPES = ("", "foster_la", "foster_private", "kinship", "residential", "secure",
                    "semi_independent", "other")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
-
-
-class _Bad(ValueError):
-    """A cell's value is not acceptable; the message says why."""
-
-
-def _text(value: str) -> str:
-    return value.strip()
-
-
-def _required(value: str) -> str:
-    if not value.strip():
-        raise _Bad("is required")
-    return value.strip()
-
-
-def _choice(options: tuple[str, ...], default: str | None = None) -> Callable[[str], str]:
-    def parse(value: str) -> str:
-        v = value.strip().lower().replace(" ", "_").replace("-", "_")
-        if not v and default is not None:
-            return default
-        if v not in options:
-            raise _Bad(f"must be one of {', '.join(o for o in options if o)}")
-        return v
-    return parse
-
-
-def _date(optional: bool) -> Callable[[str], dt.date | None]:
-    def parse(value: str) -> dt.date | None:
-        v = value.strip()
-        if not v:
-            if optional:
-                return None
-            raise _Bad("is required (a date written YYYY-MM-DD)")
-        try:
-            return dt.date.fromisoformat(v)
-        except ValueError:
-            raise _Bad("is not a date written YYYY-MM-DD") from None
-    return parse
-
-
-def _yes_no(value: str) -> bool:
-    v = value.strip().lower()
-    if v in ("yes", "y", "true", "1"):
-        return True
-    if v in ("no", "n", "false", "0"):
-        return False
-    if not v:
-        return True
-    raise _Bad("must be yes or no")
-
-
-def _email(value: str) -> str:
-    v = value.strip()
-    if v and not _EMAIL.match(v):
-        raise _Bad("is not an email address")
-    return v
-
-
-def _upn(value: str) -> str:
-    v = value.strip().upper()
-    if v and not _UPN.match(v):
-        raise _Bad("is not a UPN (a letter, 11 digits, then a digit or letter)")
-    return v
-
-
-def _optional_ref(value: str) -> str | None:
-    return value.strip() or None
-
-
 # column -> (parser, required column?)
 COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
     "schools": {
-        "urn": (_required, True), "name": (_required, True),
-        "type": (_choice(SCHOOL_TYPES), True), "la": (_text, False),
-        "ofsted": (_choice(OFSTED, "none"), False), "ofsted_date": (_date(True), False),
-        "calendar": (_text, False), "dt_ref": (_optional_ref, False),
-        "head_ref": (_optional_ref, False),
+        "urn": (values.text, True), "name": (values.text, True),
+        "type": (values.choice(*SCHOOL_TYPES), True), "la": (values.optional_text, False),
+        "ofsted": (values.choice(*OFSTED, default="none"), False), "ofsted_date": (values.optional_date, False),
+        "calendar": (values.optional_text, False), "dt_ref": (values.optional_ref, False),
+        "head_ref": (values.optional_ref, False),
     },
     "people": {
-        "ref": (_required, True), "role": (_choice(PERSON_ROLES), True),
-        "name": (_required, True), "email": (_email, False),
-        "manager_ref": (_optional_ref, False),
+        "ref": (values.text, True), "role": (values.choice(*PERSON_ROLES), True),
+        "name": (values.text, True), "email": (values.email, False),
+        "manager_ref": (values.optional_ref, False),
     },
     "children": {
-        "ref": (_required, True), "first_name": (_required, True),
-        "last_name": (_required, True), "dob": (_date(False), True), "upn": (_upn, False),
-        "sen_status": (_choice(SEN, "none"), False), "legal_status": (_choice(LEGAL), True),
-        "entered_care": (_date(False), True), "first_entered_care": (_date(True), False),
-        "school_urn": (_optional_ref, False), "social_worker_ref": (_optional_ref, False),
-        "iro_ref": (_optional_ref, False), "carer_ref": (_optional_ref, False),
-        "in_area": (_yes_no, False), "placement_type": (_choice(PLACEMENT_TYPES, ""), False),
-        "last_pep_meeting": (_date(True), False), "last_care_review": (_date(True), False),
+        "ref": (values.text, True), "first_name": (values.text, True),
+        "last_name": (values.text, True), "dob": (values.date_value, True), "upn": (values.upn, False),
+        "sen_status": (values.choice(*SEN, default="none"), False), "legal_status": (values.choice(*LEGAL), True),
+        "entered_care": (values.date_value, True), "first_entered_care": (values.optional_date, False),
+        "school_urn": (values.optional_ref, False), "social_worker_ref": (values.optional_ref, False),
+        "iro_ref": (values.optional_ref, False), "carer_ref": (values.optional_ref, False),
+        "in_area": (values.yes_no_or(True), False), "placement_type": (values.choice(*PLACEMENT_TYPES, default=""), False),
+        "last_pep_meeting": (values.optional_date, False), "last_care_review": (values.optional_date, False),
     },
 }
 MODELS = {"schools": School, "people": Person, "children": Child}
@@ -199,7 +127,7 @@ def _parse_rows(file: str, kind: str, rows: list[tuple[int, dict[str, str]]],
                 continue
             try:
                 record[column] = parser(raw[column])
-            except _Bad as bad:
+            except ValueError as bad:
                 problems.append(f"line {line}, column {column}: {raw[column]!r} {bad}")
         ref = record.get(key)
         if ref:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from .calendars import academic_year_of
-from .commands import EventSpec, event_spec
+from .commands import event_spec
+from .events import EventSpec
 from .db.models import Child
 from .deadlines import open_deadlines
 

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from .clock import LONDON
 from .commands import EventRequest, record_events
+from .db.unit import UnitOfWork
 from .config import Config
 from .db.models import Deadline, Notification, Pep, Person
 from .notify.mailers import Mailer
@@ -108,7 +109,7 @@ def simulate(engine: Engine, config: Config, start: dt.date, end: dt.date, maile
         summary.days += 1
         if cal.is_working_day(day):
             summary.working_days += 1
-            with Session(engine, expire_on_commit=False) as session:
+            with UnitOfWork(engine, expire_on_commit=False) as session:
                 requests = _actions(session, day, rng)
                 record_events(session, config, requests, day)
                 session.commit()

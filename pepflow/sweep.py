@@ -21,12 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .clock import SystemClock
-from .commands import audit, write_audit
+from .audit import audit, write_audit
 from .config import Config
-from .db.driver_sql import executemany, json_text, plain_rows
+from .db.unit import UnitOfWork
+from .db.writes import (INSERT_NOTIFICATION, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, json_text,
+                        plain_rows)
 from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School
 from .deadlines import owner_ref_for
-from .gc_pause import collection_paused
 from .rules.escalation import Decision, Step, decide, plan
 
 log = logging.getLogger("pepflow.sweep")
@@ -125,8 +126,6 @@ def _payload(config: Config, row: Any, step: Step, overdue: int, why: str) -> di
     return payload
 
 
-_COLUMNS = ("key", "deadline_id", "child_ref", "recipient_ref", "recipient_email", "step", "status",
-            "attempts", "created_at", "message_id", "last_error", "claim_token", "payload", "payload_version")
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -143,9 +142,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
         existing.update(session.execute(select(Notification.__table__.c.key).where(
             Notification.__table__.c.key.in_(keys[i:i + 900]))).scalars())
     fresh = [r for r in rows if r["key"] not in existing]
-    executemany(session, f"INSERT INTO notification ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join(['?'] * len(_COLUMNS))}) ON CONFLICT (key) DO NOTHING",
-                [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
+    executemany(session, INSERT_NOTIFICATION, [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
                   r.get("recipient_email", ""), r.get("step", ""), r.get("status", "pending"), 0,
                   r["created_at"], "", "", "", json_text(r["payload"]), 1)
                  for r in fresh])
@@ -155,9 +152,8 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
 def _reschedule(session: Session, handled: list[tuple[dt.date, int]],
                 following: list[tuple[dt.date, int, str]]) -> None:
     """Take the handled rows out of the schedule and put in each deadline's next date."""
-    executemany(session, "DELETE FROM deadline_step WHERE next_step_on = ? AND deadline_id = ?", handled)
-    executemany(session, "INSERT INTO deadline_step (next_step_on, deadline_id, last_step) VALUES (?, ?, ?) "
-                         "ON CONFLICT DO NOTHING", following)
+    executemany(session, UNSCHEDULE_STEP, handled)
+    executemany(session, SCHEDULE_STEP, following)
 
 
 def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False) -> SweepResult:
@@ -168,7 +164,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
     if not result.working_day:
         return result
     now = SystemClock().now()
-    with Session(engine, expire_on_commit=False) as session, collection_paused():
+    with UnitOfWork(engine, expire_on_commit=False) as session:
         d = _Directory(session)
         S = DeadlineStep.__table__.c
         scheduled = plain_rows(session.execute(

@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from pepflow.db import make_engine, session_scope
 from pepflow.db.models import Child, Deadline
-from pepflow.deadlines import close_deadline, open_deadline, open_deadlines, write_pending
+from pepflow.db.writes import write_queued_deadlines
+from pepflow.deadlines import close_deadline, open_deadline, open_deadlines
 
 from .conftest import d
 from .test_pep import add_child, world  # noqa: F401  (fixture)
@@ -65,7 +66,7 @@ def test_a_deadline_inserted_earlier_in_the_transaction_is_closed_by_its_id(worl
     with session_scope(world) as s:
         child = s.get(Child, "C100")
         opened = open_deadline(s, config, child, "pep_qa", d("2026-01-06"), "pep")
-        write_pending(s)
+        write_queued_deadlines(s)
         assert opened.id is not None
         close_deadline(s, config, child, opened, d("2026-01-07"))
         assert opened not in open_deadlines(s, "C100")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from ..errors import InputError
+from .unit import UnitOfWork
 
 
 def default_database_url() -> str:
@@ -91,17 +92,15 @@ def checkpoint(engine: Engine) -> tuple[int, int]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine) -> Iterator[UnitOfWork]:
     """One transaction: committed if the block succeeds, rolled back if it raises."""
-    with Session(engine, expire_on_commit=False) as session:
+    with UnitOfWork(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
-        finally:
-            session.info.clear()
 
 
 def _move_sweep_dates_to_their_table(engine: Engine) -> None:

@@ -21,9 +21,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..commands import audit, write_audit
+from ..audit import audit, write_audit
 from ..config import Config
-from ..db.driver_sql import executemany, is_postgres, plain_rows
+from ..db.unit import UnitOfWork
+from ..db.writes import MARK_RETRY, MARK_SENT, executemany, is_postgres, plain_rows
 from ..db.models import Notification
 from .mailers import Mailer
 from .render import OutgoingEmail, build_message, environment
@@ -131,7 +132,7 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
     delivery = config.notifications.delivery
     sent: list[tuple[Any, ...]] = []  # parameters of the two UPDATEs below
     retry: list[tuple[Any, ...]] = []
-    with Session(engine) as session:
+    with UnitOfWork(engine) as session:
         for i, (group, error) in enumerate(zip(groups, outcomes)):
             for row in group:
                 if error is None:
@@ -153,10 +154,8 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, now: dt.datetime, l
                 result.emails_sent += 1
             else:
                 result.errors.append(f"{group[0].recipient_email}: {error}")
-        executemany(session, "UPDATE notification SET status = 'sent', sent_at = ?, message_id = ?, "
-                             "attempts = attempts + 1 WHERE id = ? AND claim_token = ?", sent)
-        executemany(session, "UPDATE notification SET status = ?, attempts = ?, next_attempt_at = ?, "
-                             "last_error = ?, claim_token = '' WHERE id = ? AND claim_token = ?", retry)
+        executemany(session, MARK_SENT, sent)
+        executemany(session, MARK_RETRY, retry)
         write_audit(session)
         session.commit()
     result.notifications_sent = len(sent)

@@ -1,1 +1,17 @@
-"""One module per state machine; each builds its ``transitions`` machine once at import."""
+"""The processes: one module per state machine, each building its ``transitions``
+machine once at import and registering its events in ``pepflow.events``.
+
+``load`` imports every process listed here; ``pepflow.commands`` calls it before it
+looks an event up.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+PROCESSES = ("pep", "care", "admission", "exclusion", "attendance")
+
+
+def load() -> None:
+    for name in PROCESSES:
+        importlib.import_module(f"{__name__}.{name}")

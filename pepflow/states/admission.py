@@ -23,7 +23,8 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from ..cohort import year_group
-from ..commands import EventContext, EventSpec, Outcome, Param, choice, register, text, whole_number
+from ..events import EventContext, EventSpec, Outcome, Param, register
+from ..values import choice, text, whole_number
 from ..db.models import Admission, PermanentExclusionRecord, School
 from ..deadlines import cancel_process, close_open, open_deadline, open_flag
 from ..errors import InputError, TransitionNotAllowed
@@ -82,7 +83,7 @@ def _require(ctx: EventContext) -> Admission:
         raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, "none open", ["admission_needed"])
     MACHINE.check(admission, ctx.event, ctx.child.ref)
     if ctx.on < admission.state_changed_on:
-        raise InputError("--on", ctx.on.isoformat(), (
+        raise InputError("on", ctx.on.isoformat(), (
             f"is before the admission's last step on {admission.state_changed_on.isoformat()}"))
     return admission
 
@@ -232,7 +233,7 @@ def on_direction_issued(ctx: EventContext) -> Outcome:
     rule = ctx.config.timescales.rule("direction_consultation", admission.consultation_started_on)
     window_ends = admission.consultation_started_on + dt.timedelta(days=rule.number)
     if not admission.consultation_answer and ctx.on <= window_ends:
-        raise InputError("--on", ctx.on.isoformat(), (
+        raise InputError("on", ctx.on.isoformat(), (
             f"a direction may not be issued until the consultation window ends on {window_ends.isoformat()} "
             f"({rule.number} calendar days), unless the admission authority answers first"))
     outcome = _fire(ctx, admission)
@@ -248,7 +249,7 @@ def on_direction_issued(ctx: EventContext) -> Outcome:
 def on_adjudicator_referred(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     if admission.referral_window_ends and ctx.on > admission.referral_window_ends:
-        raise InputError("--on", ctx.on.isoformat(), f"the referral window ended on "
+        raise InputError("on", ctx.on.isoformat(), f"the referral window ended on "
                          f"{admission.referral_window_ends.isoformat()}: the direction stands")
     close_open(ctx.session, ctx.config, ctx.child, ["adjudicator_referral"], ctx.on, process="admission")
     return _fire(ctx, admission)
@@ -294,12 +295,12 @@ def on_temporary_education(ctx: EventContext) -> Outcome:
 
 
 def on_started_at_school(ctx: EventContext) -> Outcome:
-    from .care import move_school, significant_change
+    from .changes import move_school, significant_change
 
     admission = _require(ctx)
     if admission.state == A.DIRECTION_ISSUED and admission.referral_window_ends \
             and ctx.on <= admission.referral_window_ends:
-        raise InputError("--on", ctx.on.isoformat(), "the school may still refer the direction to the "
+        raise InputError("on", ctx.on.isoformat(), "the school may still refer the direction to the "
                          f"Adjudicator until {admission.referral_window_ends.isoformat()}")
     outcome = _fire(ctx, admission)
     admission.started_on = ctx.on

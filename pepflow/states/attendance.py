@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from ..commands import EventContext, EventSpec, Outcome, Param, choice, date_value, register, text, yes_no
+from ..events import EventContext, EventSpec, Outcome, Param, register
+from ..values import choice, date_value, text, yes_no
 from ..config import Settings
 from ..db.models import AttendanceRecord
 from ..deadlines import calendar_for, close_open, open_deadline, open_flag

@@ -13,14 +13,17 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from ..commands import EventContext, EventSpec, Outcome, Param, audit, choice, date_value, register, text, yes_no
+from ..audit import audit
+from ..events import EventContext, EventSpec, Outcome, Param, register
+from ..values import choice, date_value, text, yes_no
 from ..config import Config
-from ..db import txcache
-from ..db.models import CarePlacement, Child, Deadline, EducationPlacement, School
+from ..db import cases
+from ..db.models import CarePlacement, Child, Deadline, School
 from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ..importing import PLACEMENT_TYPES
-from .pep import COMPLETE_STATES, MACHINE, current_pep, require_current, start_cycle, supersede
+from .changes import move_school, significant_change
+from .pep import COMPLETE_STATES, MACHINE, current_pep, require_current, start_cycle
 
 CARE_REVIEW_KINDS = ("care_review_1", "care_review_2", "care_review_next")
 FLAG = "record_incomplete"
@@ -39,24 +42,6 @@ def open_care_review(session: Session, config: Config, child: Child, key: str, s
     return review
 
 
-def significant_change(session: Session, config: Config, child: Child, on: dt.date,
-                       reason: str) -> Deadline | None:
-    """A school move, placement breakdown or exclusion: an early PEP review is due.
-
-    A completed PEP is superseded by a new 'early' cycle; a PEP in progress keeps going
-    and gets the early-review deadline.  Returns the deadline, or None if one is open."""
-    pep = current_pep(session, child.ref)
-    if pep is None:
-        return None
-    if pep.state in COMPLETE_STATES:
-        supersede(session, config, child, pep, on)
-        pep = start_cycle(session, child, "early", on)
-    if open_deadlines(session, child.ref, ["pep_significant_change"]):
-        return None
-    return open_deadline(session, config, child, "pep_significant_change", on, "pep", pep.id,
-                         note=reason)
-
-
 # ---- handlers -----------------------------------------------------------------------
 
 def on_entered_care(ctx: EventContext) -> Outcome:
@@ -66,7 +51,7 @@ def on_entered_care(ctx: EventContext) -> Outcome:
         from .pep import allowed_events
         raise TransitionNotAllowed(child.ref, "PEP", ctx.event, pep.state, allowed_events(pep))
     if ctx.on < child.dob:
-        raise InputError("--on", ctx.on.isoformat(), "is before the child's date of birth")
+        raise InputError("on", ctx.on.isoformat(), "is before the child's date of birth")
     close_open(s, ctx.config, child, [FLAG], ctx.on, "cancelled", "new episode of care recorded")
     child.looked_after, child.left_care_on, child.entered_care = True, None, ctx.on
     child.first_entered_care = child.first_entered_care or ctx.on
@@ -90,17 +75,6 @@ def on_care_review_held(ctx: EventContext) -> Outcome:
     review = open_care_review(s, config, child, key, ctx.on, ctx.on)
     return Outcome("care", None, pep.state, pep.state, payload={"next_review": key},
                    messages=[f"Next care review due {review.due_on.isoformat()}."])
-
-
-def move_school(s: Session, child: Child, urn: str, on: dt.date) -> None:
-    """Record the child's education placement history and current school."""
-    for placement in s.exec(select(EducationPlacement).where(
-            EducationPlacement.child_ref == child.ref, EducationPlacement.end.is_(None))):
-        placement.end = on
-        s.add(placement)
-    s.add(EducationPlacement(child_ref=child.ref, school_urn=urn, start=on))
-    child.school_urn = urn
-    s.add(child)
 
 
 def on_school_changed(ctx: EventContext) -> Outcome:
@@ -188,7 +162,7 @@ def on_left_care(ctx: EventContext) -> Outcome:
     before, _ = MACHINE.fire(pep, "left_care", child.ref)
     pep.is_current, pep.closed_on, pep.state_changed_on = False, ctx.on, ctx.on
     s.add(pep)
-    txcache.put(s, "current_pep", child.ref, None)
+    cases.set_current_pep(s, child.ref, None)
     reason = ctx.params.get("reason", "left care")
     cancelled = close_open(s, ctx.config, child, None, ctx.on, "cancelled", f"left care: {reason}")
     child.looked_after, child.left_care_on = False, ctx.on

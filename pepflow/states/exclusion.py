@@ -22,8 +22,8 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from ..calendars import academic_year_of
-from ..commands import (EventContext, EventSpec, Outcome, Param, choice, date_value, register, text,
-                        whole_number, yes_no)
+from ..events import EventContext, EventSpec, Outcome, Param, register
+from ..values import choice, date_value, text, whole_number, yes_no
 from ..db.models import Exclusion, Suspension
 from ..deadlines import (calendar_for, cancel_process, close_deadline, close_open, open_deadline, open_deadlines,
                          open_flag)
@@ -200,7 +200,7 @@ def on_pex_meeting(ctx: EventContext) -> Outcome:
 
 def on_permanently_excluded(ctx: EventContext) -> Outcome:
     from .admission import open_admission, start_admission
-    from .care import significant_change
+    from .changes import significant_change
 
     x = current_exclusion(ctx.session, ctx.child.ref, academic_year_of(ctx.on)) or _start(ctx)
     MACHINE.check(x, ctx.event, ctx.child.ref)

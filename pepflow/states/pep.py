@@ -20,9 +20,10 @@ from sqlmodel import Session, select
 
 from ..calendars import format_units
 from ..cohort import year_group
-from ..commands import EventContext, EventSpec, Outcome, Param, choice, date_value, register, text, whole_number
+from ..events import EventContext, EventSpec, Outcome, Param, register
+from ..values import choice, date_value, text, whole_number
 from ..config import Config
-from ..db import txcache
+from ..db import cases
 from ..db.models import Child, Deadline, Pep, PpPlusRequest
 from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
 from ..errors import InputError, TransitionNotAllowed
@@ -69,21 +70,7 @@ REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
 
 def current_pep(session: Session, child_ref: str) -> Pep | None:
     """The child's one current PEP (None when not looked after or the record is incomplete)."""
-    return txcache.cached(session, "current_pep", child_ref, lambda: session.exec(
-        select(Pep).where(Pep.child_ref == child_ref, Pep.is_current)).first())
-
-
-def prefetch_current(session: Session, child_refs: list[str]) -> None:
-    found: dict[str, Pep | None] = {ref: None for ref in child_refs}
-    peps = list(session.exec(select(Pep).where(Pep.child_ref.in_(child_refs), Pep.is_current)))
-    for pep in peps:
-        found[pep.child_ref] = pep
-    for ref, pep in found.items():
-        txcache.put(session, "current_pep", ref, pep)
-    pending = {r.pep_id for r in session.exec(select(PpPlusRequest).where(
-        PpPlusRequest.pep_id.in_([p.id for p in peps]), PpPlusRequest.status == "requested"))}
-    for pep in peps:
-        txcache.put(session, "pp_plus_pending", pep.id, pep.id in pending)
+    return cases.current_pep(session, child_ref)
 
 
 def allowed_events(pep: Pep | None) -> list[str]:
@@ -113,7 +100,7 @@ def require_current(ctx: EventContext) -> Pep:
 
 def _check_date_order(ctx: EventContext, pep: Pep) -> None:
     if ctx.on < pep.state_changed_on:
-        raise InputError("--on", ctx.on.isoformat(), (
+        raise InputError("on", ctx.on.isoformat(), (
             f"is before the PEP's last recorded step on {pep.state_changed_on.isoformat()} "
             f"('{pep.state}'); record events in the order they happened"))
 
@@ -124,7 +111,7 @@ def start_cycle(session: Session, child: Child, cycle: str, on) -> Pep:
               opened_on=on, state_changed_on=on)
     session.add(pep)
     session.flush()
-    txcache.put(session, "current_pep", child.ref, pep)
+    cases.set_current_pep(session, child.ref, pep)
     return pep
 
 
@@ -140,7 +127,7 @@ def supersede(session: Session, config: Config, child: Child, pep: Pep, on) -> N
     pep.is_current, pep.state_changed_on = False, on
     session.add(pep)
     session.flush()  # the new current PEP must not meet the old one in the index
-    txcache.put(session, "current_pep", child.ref, None)
+    cases.set_current_pep(session, child.ref, None)
 
 
 def pep_for_event(ctx: EventContext) -> tuple[Pep, str]:
@@ -272,7 +259,7 @@ def on_pp_plus_requested(ctx: EventContext) -> Outcome:
                             purpose=ctx.params["purpose"], requested_on=ctx.on)
     ctx.session.add(request)
     ctx.session.flush()
-    txcache.put(ctx.session, "pp_plus_pending", pep.id, True)
+    cases.set_pp_plus_pending(ctx.session, pep.id, True)
     if pep.state in COMPLETE_STATES:  # the PEP is already quality-assured: decide now
         decide_pp_plus(ctx, pep, approve=True)
     return Outcome("pep", pep.id, pep.state, pep.state,
@@ -284,9 +271,7 @@ def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
     rules = ctx.config.pp_plus
     year = rules.grant_year(ctx.on)
     decisions: list[str] = []
-    if not txcache.cached(ctx.session, "pp_plus_pending", pep.id, lambda: ctx.session.exec(
-            select(PpPlusRequest.id).where(PpPlusRequest.pep_id == pep.id,
-                                           PpPlusRequest.status == "requested")).first() is not None):
+    if not cases.pp_plus_pending(ctx.session, pep.id):
         return decisions
     approved_this_year = sum(
         r.amount for r in ctx.session.exec(select(PpPlusRequest).where(
@@ -305,7 +290,7 @@ def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
             approved_this_year += request.amount
         ctx.session.add(request)
         decisions.append(f"£{request.amount} {request.status}")
-    txcache.put(ctx.session, "pp_plus_pending", pep.id, False)
+    cases.set_pp_plus_pending(ctx.session, pep.id, False)
     return decisions
 
 

@@ -24,10 +24,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlmodel import Session
+
+from ..db.unit import UnitOfWork
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app import App
-from ..commands import EventSpec, audit, date_value, event_spec, record_event, whole_number, yes_no
+from ..audit import audit
+from ..commands import event_spec, record_event
+from ..events import EventSpec
+from ..values import date_value, whole_number, yes_no
 from ..errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from ..queries import ACCESS_PROCESS, history
 from . import views
@@ -89,7 +94,7 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     # ---- plumbing -------------------------------------------------------------------
 
     def db() -> Session:
-        return Session(app.engine, expire_on_commit=False)
+        return UnitOfWork(app.engine, expire_on_commit=False)
 
     def render(request: Request, template: str, http_status: int = 200, visitor: Visitor | None = None,
                **context: Any) -> HTMLResponse:

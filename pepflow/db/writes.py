@@ -1,0 +1,182 @@
+"""The hot writes, through the database driver's own executemany: every driver-level
+statement of pepflow is here, built from the table definitions.
+
+SQLAlchemy processes the parameters of each row in Python, which was a third of a
+10,000-row sweep and of closing deadlines in a batch of events (bench/sweep.py,
+bench/pep_machine.py).  So each statement is a Core statement with named bind
+parameters, compiled once per dialect; its rows are tuples in the order of its
+``params``, passed to the driver as they are (reordered for a positional paramstyle,
+named for PostgreSQL's).  The statements run on the session's connection, inside its
+transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import namedtuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import bindparam, delete, insert, literal_column, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Result
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.sql import ClauseElement
+from sqlmodel import Session
+
+from .models import Deadline, DeadlineStep, Event, Notification
+
+# a JSON column's value as these statements pass it (json.dumps would build an encoder per call)
+json_text = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@dataclass
+class DriverStatement:
+    """A statement built by ``build(dialect name)`` with bind parameters named ``params``."""
+
+    params: tuple[str, ...]
+    build: Callable[[str], ClauseElement]
+    _compiled: dict[str, tuple[str, list[int] | None]] = field(default_factory=dict, repr=False)
+
+    def compiled(self, dialect: Any) -> tuple[str, list[int] | None]:
+        """(SQL text, positions of the row's values in the driver's order; None: by name)."""
+        if dialect.name not in self._compiled:
+            compiled = self.build(dialect.name).compile(dialect=dialect)
+            order = [self.params.index(name) for name in compiled.positiontup] if compiled.positional else None
+            self._compiled[dialect.name] = (compiled.string, order)
+        return self._compiled[dialect.name]
+
+
+def executemany(session: Session, statement: DriverStatement, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``statement`` once per row (values in the order of ``statement.params``).
+    Dates and instants become the text SQLAlchemy stores on SQLite; on PostgreSQL the
+    driver takes them as they are."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    sql, order = statement.compiled(dialect)
+    if dialect.name == "sqlite":
+        rows = _sqlite_dates(rows)
+    if order is None:
+        parameters: list[Any] = [dict(zip(statement.params, row)) for row in rows]
+    elif order == list(range(len(statement.params))):
+        parameters = [tuple(row) for row in rows]
+    else:
+        parameters = [tuple([row[i] for i in order]) for row in rows]
+    session.connection().exec_driver_sql(sql, parameters)
+
+
+def _sqlite_dates(rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """Only the columns that hold dates are converted, each distinct value once (rows share
+    a few dates and one timestamp): a Python call per value was a tenth of a sweep."""
+    columns = list(zip(*rows))
+    converted = False
+    for j, column in enumerate(columns):
+        if any(issubclass(kind, dt.date) for kind in set(map(type, column))):
+            as_text = {v: _sqlite(v) for v in set(column) if isinstance(v, dt.date)}
+            columns[j] = tuple([as_text.get(v, v) for v in column])
+            converted = True
+    return list(zip(*columns)) if converted else rows
+
+
+def _sqlite(value: dt.date) -> str:
+    if isinstance(value, dt.datetime):  # as UTCDateTime stores it
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.isoformat()
+
+
+def plain_rows(result: Result[Any]) -> list[Any]:
+    """The result's rows as named tuples, for loops that read many fields of many rows.
+
+    SQLAlchemy's Row finds each field by name in Python (0.8 us); a named tuple does it
+    in C (0.03 us).  The sweep reads about thirty fields of each of 10,000 rows."""
+    fields = namedtuple("Fields", list(result.keys()), rename=True)  # type: ignore[misc]
+    return [fields._make(row) for row in result]
+
+
+def _insert_ignoring(table: Any, dialect: str, conflict: list[str] | None = None) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the dialect's own words."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
+
+
+def _values(params: tuple[str, ...]) -> dict[str, Any]:
+    return {name: bindparam(f"p_{name}") for name in params}
+
+
+def _named(params: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"p_{name}" for name in params)
+
+
+# ---- the statements -----------------------------------------------------------------
+
+E, D, S, N = Event.__table__, Deadline.__table__, DeadlineStep.__table__, Notification.__table__
+
+AUDIT_COLUMNS = ("child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
+                 "state_before", "state_after", "payload", "payload_version", "prev_hash", "hash")
+INSERT_AUDIT = DriverStatement(_named(AUDIT_COLUMNS), lambda _d: insert(E).values(_values(AUDIT_COLUMNS)))
+
+_CLOSE = ("status", "closed_on", "close_reason", "days_late", "late_unit")
+CLOSE_DEADLINE = DriverStatement(_named(_CLOSE) + ("k_id",), lambda _d: update(D).where(
+    D.c.id == bindparam("k_id")).values(_values(_CLOSE)))
+
+SCHEDULE_STEP = DriverStatement(_named(("next_step_on", "deadline_id", "last_step")), lambda d: _insert_ignoring(
+    S, d).values(_values(("next_step_on", "deadline_id", "last_step"))))
+UNSCHEDULE_STEP = DriverStatement(("k_on", "k_id"), lambda _d: delete(S).where(
+    S.c.next_step_on == bindparam("k_on"), S.c.deadline_id == bindparam("k_id")))
+
+OUTBOX_COLUMNS = ("key", "deadline_id", "child_ref", "recipient_ref", "recipient_email", "step", "status",
+                  "attempts", "created_at", "message_id", "last_error", "claim_token", "payload", "payload_version")
+INSERT_NOTIFICATION = DriverStatement(_named(OUTBOX_COLUMNS), lambda d: _insert_ignoring(
+    N, d, ["key"]).values(_values(OUTBOX_COLUMNS)))
+MARK_SENT = DriverStatement(("p_sent_at", "p_message_id", "k_id", "k_token"), lambda _d: update(N).where(
+    N.c.id == bindparam("k_id"), N.c.claim_token == bindparam("k_token")).values(
+    status=literal_column("'sent'"), sent_at=bindparam("p_sent_at"), message_id=bindparam("p_message_id"),
+    attempts=N.c.attempts + literal_column("1")))
+MARK_RETRY = DriverStatement(("p_status", "p_attempts", "p_next_attempt_at", "p_last_error", "k_id", "k_token"),
+                             lambda _d: update(N).where(
+    N.c.id == bindparam("k_id"), N.c.claim_token == bindparam("k_token")).values(
+    status=bindparam("p_status"), attempts=bindparam("p_attempts"),
+    next_attempt_at=bindparam("p_next_attempt_at"), last_error=bindparam("p_last_error"),
+    claim_token=literal_column("''")))
+
+
+# ---- the deadline queue of a unit of work -------------------------------------------
+
+_INSERTED_COLUMNS = [c.key for c in D.columns if c.key not in ("id", "insert_sentinel")]
+
+
+def write_queued_deadlines(session: Any) -> None:
+    """Insert the new deadlines of ``session`` (a ``UnitOfWork``) with the sweep's first
+    date for each, and update the closed ones, queued in this transaction.
+
+    New rows are inserted with one multi-row statement that returns their ids (the ORM
+    inserts them one at a time) and stay outside the session: the only later change to a
+    deadline, closing it, is written by id through this queue."""
+    queued, session.new_deadlines = session.new_deadlines, {}
+    if queued:
+        ids = session.connection().execute(
+            insert(D).returning(D.c.id, sort_by_parameter_order=True),
+            [{k: instance_dict(d).get(k) for k in _INSERTED_COLUMNS} for d, _ in queued.values()]).scalars().all()
+        for (d, _), new_id in zip(queued.values(), ids):
+            set_committed_value(d, "id", new_id)
+        executemany(session, SCHEDULE_STEP, [(first, d.id, "") for d, first in queued.values()
+                                             if first is not None and d.status == "open"])
+    closed, session.closed_deadlines = session.closed_deadlines, []
+    if closed:
+        executemany(session, CLOSE_DEADLINE, [(d.status, d.closed_on, d.close_reason, d.days_late, d.late_unit,
+                                               d.id) for d in closed])
+
+
+def set_without_tracking(row: Any, values: dict[str, Any]) -> None:
+    """Set a row's columns without the ORM's change tracking (its per-row bookkeeping was a
+    fifth of the cost of an event: bench/pep_machine.py): the unit of work writes them
+    itself, through its queue of closed deadlines."""
+    instance_dict(row).update(values)

@@ -1,0 +1,72 @@
+"""The vocabulary of events: what a process module declares, and what a handler gets
+and returns.
+
+Each module of ``pepflow/states`` registers its events here (``register``); recording
+one goes through ``pepflow.commands.record_event`` for the CLI, the web pages, imports
+and the demo alike.  This module imports no process and no service, so every process
+can use it and ``commands`` can load every process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .config import Config
+from .db.models import Child
+from .db.unit import UnitOfWork
+from .values import Parser
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter an event takes (``--set name=value`` or a form field)."""
+
+    name: str
+    parse: Parser
+    required: bool = False
+    help: str = ""
+
+
+@dataclass
+class EventContext:
+    """What a handler gets: the unit of work, the child and the checked values."""
+
+    session: UnitOfWork
+    config: Config
+    child: Child
+    event: str
+    on: dt.date
+    today: dt.date
+    by: str | None
+    params: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """What a handler did: the process row it moved and what to tell the user."""
+
+    process: str
+    process_id: int | None
+    state_before: str | None
+    state_after: str | None
+    payload: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    process: str
+    handler: Callable[[EventContext], Outcome]
+    params: tuple[Param, ...] = ()
+    help: str = ""
+
+
+REGISTRY: dict[str, EventSpec] = {}
+
+
+def register(spec: EventSpec) -> EventSpec:
+    REGISTRY[spec.name] = spec
+    return spec
