@@ -396,7 +396,7 @@ def export_deadlines_command(
             writer.writerow(EXPORT_COLUMNS)
             from .db.engine import session_scope
             with session_scope(a.engine) as session:
-                for row in export_deadlines(session, first, last, _as_of(a, as_of)):
+                for row in export_deadlines(session, a.config, first, last, _as_of(a, as_of)):
                     writer.writerow(row)
                     count += 1
     except OSError as exc:
@@ -491,7 +491,7 @@ def sweep_command(
         typer.echo(f"Dry run for {when.isoformat()}: {len(result.planned)} notification(s) would be written.")
         for n in result.planned:
             p = n["payload"]
-            late = f", overdue by {format_units(p['days_overdue'], 'working')}" if p.get("days_overdue") else ""
+            late = f", overdue by {format_units(p['days_overdue'], p.get('overdue_unit', 'working'))}" if p.get("days_overdue") else ""
             typer.echo(f"  to {n['recipient_ref']} <{n['recipient_email']}> ({p['why']}): case {p['child_ref']} "
                        f"{p['kind']} due {p['due_on']}{late} [{n['step']}]")
         for n in result.skipped:

@@ -20,7 +20,7 @@ from .db import cases
 from .db.models import Child, Deadline, new_row
 from .db.unit import UnitOfWork
 from .db.writes import set_without_tracking
-from .rules.deadlines import due_date, lateness
+from .rules.deadlines import Lateness, due_date, how_late
 from .rules.escalation import first_step_on
 
 OPEN = "open"
@@ -62,6 +62,12 @@ def owner_for(session: UnitOfWork, child: Child, role: str) -> str | None:
     vsh = cases.first_vsh_ref(session) if role == "vsh" else None
     return owner_ref_for(role, child.social_worker_ref, child.iro_ref, child.carer_ref,
                          school.dt_ref if school else None, school.head_ref if school else None, vsh)
+
+
+def how_overdue(session: UnitOfWork, config: Config, child: Child, deadline: Deadline, as_of: dt.date) -> Lateness:
+    """How overdue an open deadline is on ``as_of`` (``how_late``, on the child's calendar)."""
+    return how_late(deadline.due_on, as_of, deadline.unit,
+                    calendar_for(session, config, child, name=deadline.calendar))
 
 
 def open_deadline(session: UnitOfWork, config: Config, child: Child, key: str, start: dt.date,
@@ -133,8 +139,8 @@ def close_deadline(session: UnitOfWork, config: Config, child: Child, deadline: 
     values: dict[str, object] = {"status": status, "closed_on": on, "close_reason": reason}
     if status is None:
         cal = calendar_for(session, config, child, name=deadline.calendar)
-        days, unit = lateness(deadline.due_on, on, deadline.unit, cal)
-        values.update(status="met" if days == 0 else "met_late", days_late=days, late_unit=unit)
+        late = how_late(deadline.due_on, on, deadline.unit, cal)
+        values.update(status="met_late" if late else "met", days_late=late.count, late_unit=late.unit)
     if deadline.id is not None:  # else it is still queued, and is inserted closed
         session.closed_deadlines.append(deadline)
     set_without_tracking(deadline, values)

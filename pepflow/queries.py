@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from .cohort import year_group
 from .config import Config
 from .db.models import Child, Deadline, Event, Pep
-from .deadlines import calendar_for
+from .deadlines import calendar_for, how_overdue
+from .rules.deadlines import Lateness
 from .calendars import academic_year_of
 from .errors import CalendarRangeError, NotFound
 
@@ -19,24 +20,9 @@ PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_complet
              "record_incomplete")
 
 
-def overdue_by(session: Session, config: Config, child: Child, d: Deadline, as_of: dt.date
-               ) -> tuple[int, str]:
-    """Units past due on ``as_of`` (0 when not yet due): school and working days in their
-    own unit, everything else in calendar days."""
-    if as_of <= d.due_on:
-        return 0, d.unit if d.unit in ("school", "working") else "calendar"
-    if d.unit in ("school", "working"):
-        try:
-            cal = calendar_for(session, config, child, name=d.calendar)
-            return max(1, cal.between(d.due_on, as_of, d.unit)), d.unit
-        except CalendarRangeError:
-            pass
-    return (as_of - d.due_on).days, "calendar"
-
-
 def deadline_row(session: Session, config: Config, child: Child, d: Deadline, as_of: dt.date
                  ) -> dict[str, Any]:
-    days, unit = overdue_by(session, config, child, d, as_of) if d.status == "open" else (0, d.unit)
+    late = how_overdue(session, config, child, d, as_of) if d.status == "open" else Lateness(0, d.unit)
     return {
         "id": d.id, "child_ref": d.child_ref, "kind": d.kind, "process": d.process,
         "status": d.status, "opened_on": d.opened_on.isoformat(), "due_on": d.due_on.isoformat(),
@@ -45,7 +31,7 @@ def deadline_row(session: Session, config: Config, child: Child, d: Deadline, as
         "owner_role": d.owner_role, "owner_ref": d.owner_ref,
         "closed_on": d.closed_on.isoformat() if d.closed_on else None,
         "days_late": d.days_late, "late_unit": d.late_unit or None, "close_reason": d.close_reason,
-        "days_overdue": days, "overdue_unit": unit, "note": d.note,
+        "days_overdue": late.count, "overdue_unit": late.unit, "note": d.note,
     }
 
 
@@ -68,14 +54,14 @@ def pep_list(session: Session, config: Config, as_of: dt.date, overdue: bool = F
         select(Pep).where(Pep.is_current, Pep.child_ref.in_({c.ref for _, c in rows})))}
     out = []
     for d, child in rows:
-        days, unit = overdue_by(session, config, child, d, as_of)
+        late = how_overdue(session, config, child, d, as_of)
         pep = peps.get(child.ref)
         out.append({
             "child_ref": child.ref, "year_group": year_group(child.dob, as_of),
             "school_urn": child.school_urn, "social_worker_ref": child.social_worker_ref,
             "pep_state": pep.state if pep else None, "due": d.kind, "owner_role": d.owner_role,
-            "owner_ref": d.owner_ref, "due_on": d.due_on.isoformat(), "days_overdue": days,
-            "overdue_unit": unit, "note": d.note,
+            "owner_ref": d.owner_ref, "due_on": d.due_on.isoformat(), "days_overdue": late.count,
+            "overdue_unit": late.unit, "note": d.note,
         })
     return out
 

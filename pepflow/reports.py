@@ -23,6 +23,7 @@ from .config import Config
 from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, PpPlusRequest, School,
                         Suspension)
 from .deadlines import CLOSED_STATUSES, calendar_for
+from .rules.deadlines import how_late
 
 SMALL_GROUP = 5
 REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
@@ -388,16 +389,23 @@ EXPORT_COLUMNS = ("child_ref", "kind", "process", "start", "due", "closed", "out
                   "unit", "rule", "rule_version", "owner_role", "close_reason")
 
 
-def export_deadlines(session: Session, start: dt.date, end: dt.date, as_of: dt.date):
-    """One row per deadline due in the period, with its outcome as of ``as_of`` (for CSV)."""
+def export_deadlines(session: Session, config: Config, start: dt.date, end: dt.date, as_of: dt.date):
+    """One row per deadline due in the period, with its outcome as of ``as_of`` (for CSV):
+    how late it was met, or for a breach how overdue it is on ``as_of`` (``how_late``)."""
     D = Deadline.__table__.c
     rows = session.execute(select(D.child_ref, D.kind, D.process, D.opened_on, D.due_on, D.closed_on, D.status,
                                   D.days_late, D.late_unit, D.unit, D.rule_key, D.rule_version, D.owner_role,
-                                  D.close_reason)
+                                  D.close_reason, D.calendar, Child.school_urn)
+                           .join(Child, Child.ref == D.child_ref)
                            .where(D.due_on >= start, D.due_on <= end).order_by(D.due_on, D.id))
     for d in rows:
         result = outcome(d, as_of)
+        late: tuple[Any, Any] = ("", "")
+        if result == "met_late":
+            late = (d.days_late, d.late_unit)
+        elif result == "breached":
+            overdue = how_late(d.due_on, as_of, d.unit, config.calendar(d.calendar, d.school_urn))
+            late = (overdue.count, overdue.unit)
         yield (d.child_ref, d.kind, d.process, d.opened_on.isoformat(), d.due_on.isoformat(),
-               d.closed_on.isoformat() if d.closed_on and d.closed_on <= as_of else "", result,
-               d.days_late if result == "met_late" else "", d.late_unit if result == "met_late" else "",
+               d.closed_on.isoformat() if d.closed_on and d.closed_on <= as_of else "", result, *late,
                d.unit, d.rule_key, d.rule_version, d.owner_role, d.close_reason if d.closed_on else "")

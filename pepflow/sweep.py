@@ -28,6 +28,7 @@ from .db.writes import (INSERT_NOTIFICATION, SCHEDULE_STEP, UNSCHEDULE_STEP, exe
                         plain_rows)
 from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School
 from .deadlines import owner_ref_for
+from .rules.deadlines import Lateness, how_late
 from .rules.escalation import Decision, Step, decide, plan
 
 log = logging.getLogger("pepflow.sweep")
@@ -114,11 +115,11 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
     return list(unique.values()), problems
 
 
-def _payload(config: Config, row: Any, step: Step, overdue: int, why: str) -> dict[str, Any]:
+def _payload(config: Config, row: Any, step: Step, overdue: Lateness, why: str) -> dict[str, Any]:
     """What the email needs, and no more: the case reference, not the child's name (unless
     a council turns names on); descriptions and links are added when the email is written."""
     payload = {"kind": row.kind, "child_ref": row.child_ref, "due_on": row.due_on.isoformat(),
-               "days_overdue": overdue, "step": step.name, "why": why}
+               "days_overdue": overdue.count, "overdue_unit": overdue.unit, "step": step.name, "why": why}
     if row.note:
         payload["note"] = row.note
     if config.notifications.delivery.include_child_name:
@@ -169,6 +170,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         S = DeadlineStep.__table__.c
         scheduled = plain_rows(session.execute(
             select(S.next_step_on, S.last_step, Deadline.id, Deadline.status, Deadline.kind, Deadline.due_on,
+                   Deadline.unit, Deadline.calendar,
                    Deadline.child_ref, Deadline.owner_role, Deadline.note, Child.social_worker_ref, Child.iro_ref,
                    Child.carer_ref, Child.school_urn, Child.first_name, Child.last_name)
             .select_from(DeadlineStep.__table__)
@@ -183,15 +185,17 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
         decisions: dict[tuple[str, dt.date, str], Decision] = {}
-        overdue_by: dict[dt.date, int] = {}
+        lateness: dict[tuple[dt.date, str, str, str | None], Lateness] = {}  # rows share due dates
         recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
         for row in rows:
             try:
                 steps = plans.get((row.kind, row.due_on))
                 if steps is None:
                     steps = plans[(row.kind, row.due_on)] = plan(policy.for_kind(row.kind), row.due_on, cal)
-                if row.due_on not in overdue_by:
-                    overdue_by[row.due_on] = cal.between(row.due_on, as_of, "working") if as_of > row.due_on else 0
+                late_key = (row.due_on, row.unit, row.calendar, row.school_urn)
+                if late_key not in lateness:
+                    lateness[late_key] = how_late(row.due_on, as_of, row.unit,
+                                                  config.calendar(row.calendar, row.school_urn))
                 decision_key = (row.kind, row.due_on, row.last_step)  # the same decision for all of these
                 decision = decisions.get(decision_key)
                 if decision is None:
@@ -222,7 +226,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                             "child_ref": row.child_ref, "recipient_ref": person.ref,
                             "recipient_email": person.email, "step": decision.current.name,
                             "status": "pending", "created_at": now,
-                            "payload": _payload(config, row, decision.current, overdue_by[row.due_on], why)})
+                            "payload": _payload(config, row, decision.current, lateness[late_key], why)})
                 handled.append((row.next_step_on, row.id))
                 if decision.next_on is not None:
                     following.append((decision.next_on, row.id, last))

@@ -69,8 +69,9 @@ def describe_items(config: Config, payloads: list[dict[str, Any]]) -> list[dict[
     for p in payloads:
         what = p.get("what") or config.timescales.describe(p["kind"])
         overdue = p.get("days_overdue") or 0
+        # payloads written before the unit was recorded counted working days
         items.append({"child_name": "", **p, "what": what,
-                      "overdue_text": format_units(overdue, "working") if overdue else "",
+                      "overdue_text": format_units(overdue, p.get("overdue_unit", "working")) if overdue else "",
                       "link": f"{base}/children/{p['child_ref']}", "reason": reason(p)})
     return items
 

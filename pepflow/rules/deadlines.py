@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..calendars import Calendar
+from dataclasses import dataclass
+
+from ..calendars import Calendar, format_units
+from ..errors import CalendarRangeError
 from ..config import Timescale
 
 DAY_UNITS = ("school", "working", "calendar")
@@ -23,20 +26,36 @@ def due_date(rule: Timescale, start: dt.date, cal: Calendar) -> dt.date:
     return cal.add(start, rule.number, rule.unit, rule.counting)
 
 
-def lateness(due: dt.date, done: dt.date, unit: str, cal: Calendar) -> tuple[int, str]:
-    """How late ``done`` is against ``due``: (0, unit) when on time.
+@dataclass(frozen=True)
+class Lateness:
+    """How late something is: a count in a unit (school, working or calendar days)."""
 
-    Day units count in their own unit (at least 1 when late, even if done on a non-school
-    day); weeks, months and terms count calendar days."""
-    if done <= due:
-        return 0, unit if unit in DAY_UNITS else "calendar"
-    if unit in ("school", "working"):
-        return max(1, cal.between(due, done, unit)), unit
-    return (done - due).days, "calendar"
+    count: int
+    unit: str
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    @property
+    def text(self) -> str:
+        """'3 working days', or '' when not late."""
+        return format_units(self.count, self.unit) if self.count else ""
 
 
-def units_elapsed(start: dt.date, today: dt.date, unit: str, cal: Calendar) -> int:
-    """How many units of the clock have run from ``start`` to ``today``."""
-    if unit in ("school", "working"):
-        return cal.between(start, today, unit)
-    return (today - start).days
+def how_late(due: dt.date, on: dt.date, unit: str, cal: Calendar) -> Lateness:
+    """How late ``on`` is against ``due``: the one rule of pepflow, for a deadline met late
+    (the ledger's ``days_late``) and for one still open (every list, page, email, export
+    and report says "overdue by" with it).
+
+    School and working days count in their own unit, at least 1 when late (even if done
+    on a non-school day); weeks, months and terms count calendar days (they have no fixed
+    number of days).  A date beyond the calendar's term dates counts calendar days."""
+    own = unit if unit in DAY_UNITS else "calendar"
+    if on <= due:
+        return Lateness(0, own)
+    if own in ("school", "working"):
+        try:
+            return Lateness(max(1, cal.between(due, on, own)), own)
+        except CalendarRangeError:
+            pass
+    return Lateness((on - due).days, "calendar")

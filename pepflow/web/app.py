@@ -277,10 +277,10 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
         with db() as s:
             visitor = signed_in(request, s)
             today = app.today()
-            result = views.my_work(s, visitor.user, today, within_days, page, everything=format == "csv",
+            result = views.my_work(s, app.config, visitor.user, today, within_days, page, everything=format == "csv",
                                    sort=sort, descending=order == "desc")
         if format == "csv":
-            columns = ["child_ref", "what", "process", "due_on", "days_overdue", "owner_role", "note"]
+            columns = ["child_ref", "what", "process", "due_on", "days_overdue", "overdue_unit", "owner_role", "note"]
             return csv_response("my-work.csv", columns, views.csv_rows(result.rows, columns))
         return render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
                       errors=errors, query=dict(request.query_params), sort=sort, order=order)
@@ -295,11 +295,11 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
                                        descending=order == "desc", page=page)
         with db() as s:
             visitor = signed_in(request, s)
-            result = views.overdue_peps(s, visitor.user, app.today(), filters, everything=format == "csv")
+            result = views.overdue_peps(s, app.config, visitor.user, app.today(), filters, everything=format == "csv")
             options = views.filter_options(s, visitor.user) if format != "csv" else {}
         if format == "csv":
             columns = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
-                       "pep_state", "due", "due_on", "days_overdue"]
+                       "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
             return csv_response("overdue-peps.csv", columns, views.csv_rows(result.rows, columns))
         from ..states.pep import PepState
 

@@ -23,6 +23,7 @@ from .. import deadlines
 from ..deadlines import calendar_for
 from ..errors import CalendarRangeError, NotFound
 from ..queries import PEP_KINDS
+from ..rules.deadlines import Lateness, how_late
 from .roles import child_scope
 
 PAGE_SIZE = 50
@@ -144,11 +145,14 @@ def _children_filtered(user: UserAccount, as_of: dt.date, f: OverdueFilters):
 
 OVERDUE_COLUMNS = (Child.ref, Child.dob, Child.school_urn, School.name.label("school_name"),
                    Child.social_worker_ref, SW.name.label("sw_name"), DTP.name.label("dt_name"),
-                   Pep.state.label("pep_state"), Deadline.kind, Deadline.due_on, Deadline.owner_role)
+                   Pep.state.label("pep_state"), Deadline.kind, Deadline.due_on, Deadline.owner_role,
+                   Deadline.unit, Deadline.calendar)
 
 
-def overdue_peps(session: Session, user: UserAccount, as_of: dt.date, f: OverdueFilters,
+def overdue_peps(session: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters,
                  everything: bool = False) -> ListPage:
+    if f.min_days:
+        return _overdue_at_least(session, config, user, as_of, f, everything)
     by_kind = dict(session.execute(_overdue_query([Deadline.kind, func.count()], user, as_of, f)
                                    .group_by(Deadline.kind)).all())
     total = sum(by_kind.values())
@@ -166,16 +170,52 @@ def overdue_peps(session: Session, user: UserAccount, as_of: dt.date, f: Overdue
         query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(*order)
         if not everything:
             query = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    rows = [overdue_row(r, as_of) for r in session.execute(query)]
+    late = _LatenessOf(config, as_of)
+    rows = [overdue_row(r, as_of, late(r)) for r in session.execute(query)]
     return ListPage(rows, total, page, pages, by_kind)
 
 
-def overdue_row(r, as_of: dt.date) -> dict[str, Any]:
+def _overdue_at_least(session: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters,
+                      everything: bool) -> ListPage:
+    """Overdue by at least ``f.min_days`` in each deadline's own unit (``how_late``), which
+    SQL cannot count: the database finds those at least that many calendar days overdue
+    (no fewer school or working days can have passed), and each is then counted."""
+    column, ascending = OVERDUE_SORTS.get(f.sort, OVERDUE_SORTS["due"])
+    first = column.asc() if ascending != f.descending else column.desc()
+    query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(
+        first, Deadline.due_on, Deadline.child_ref, Deadline.id)
+    late = _LatenessOf(config, as_of)
+    rows = [overdue_row(r, as_of, lateness) for r in session.execute(query)
+            if (lateness := late(r)).count >= (f.min_days or 0)]
+    by_kind: dict[str, int] = {}
+    for r in rows:
+        by_kind[r["due"]] = by_kind.get(r["due"], 0) + 1
+    page, pages = _page_of(len(rows), f.page)
+    shown = rows if everything else rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    return ListPage(shown, len(rows), page, pages, by_kind)
+
+
+class _LatenessOf:
+    """``how_late`` for rows of a list, once per due date, unit, calendar and school."""
+
+    def __init__(self, config: Config, as_of: dt.date):
+        self.config, self.as_of = config, as_of
+        self.known: dict[tuple[Any, ...], Lateness] = {}
+
+    def __call__(self, r: Any) -> Lateness:
+        key = (r.due_on, r.unit, r.calendar, r.school_urn)
+        if key not in self.known:
+            self.known[key] = how_late(r.due_on, self.as_of, r.unit, self.config.calendar(r.calendar, r.school_urn))
+        return self.known[key]
+
+
+def overdue_row(r, as_of: dt.date, late: Lateness) -> dict[str, Any]:
     group = year_group(r.dob, as_of)
     return {"child_ref": r.ref, "year_group": year_group_label(group), "key_stage": key_stage(group),
             "school_urn": r.school_urn or "", "school": r.school_name or "", "social_worker": r.sw_name or "",
             "designated_teacher": r.dt_name or "", "pep_state": r.pep_state or "none", "due": r.kind,
-            "owner_role": r.owner_role, "due_on": r.due_on, "days_overdue": (as_of - r.due_on).days}
+            "owner_role": r.owner_role, "due_on": r.due_on, "days_overdue": late.count,
+            "overdue_unit": late.unit, "overdue_text": late.text}
 
 
 def filter_options(session: Session, user: UserAccount) -> dict[str, list[tuple[str, str]]]:
@@ -198,7 +238,7 @@ def filter_options(session: Session, user: UserAccount) -> dict[str, list[tuple[
 MY_WORK_SORTS = {"due": Deadline.due_on, "child": Deadline.child_ref, "what": Deadline.kind}
 
 
-def my_work(session: Session, user: UserAccount, as_of: dt.date, within_days: int | None, page: int,
+def my_work(session: Session, config: Config, user: UserAccount, as_of: dt.date, within_days: int | None, page: int,
             everything: bool = False, sort: str = "due", descending: bool = False) -> ListPage:
     """Open deadlines this person owns (or their role owns, where no one is named), soonest first."""
     mine = []
@@ -216,12 +256,15 @@ def my_work(session: Session, user: UserAccount, as_of: dt.date, within_days: in
     page, pages = _page_of(total, page)
     column = MY_WORK_SORTS.get(sort, Deadline.due_on)
     rows_q = q.with_only_columns(Deadline.id, Deadline.child_ref, Deadline.kind, Deadline.process, Deadline.due_on,
-                                 Deadline.owner_role, Deadline.note).order_by(
+                                 Deadline.owner_role, Deadline.note, Deadline.unit, Deadline.calendar,
+                                 Child.school_urn).order_by(
         column.desc() if descending else column.asc(), Deadline.due_on, Deadline.child_ref, Deadline.id)
     if not everything:
         rows_q = rows_q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    late = _LatenessOf(config, as_of)
     rows = [{"child_ref": r.child_ref, "what": r.kind, "process": r.process, "due_on": r.due_on,
-             "days_overdue": max(0, (as_of - r.due_on).days), "owner_role": r.owner_role, "note": r.note}
+             "days_overdue": (lateness := late(r)).count, "overdue_unit": lateness.unit,
+             "overdue_text": lateness.text, "owner_role": r.owner_role, "note": r.note}
             for r in session.execute(rows_q)]
     return ListPage(rows, total, page, pages, {"overdue": overdue, "due": total - overdue})
 
@@ -244,8 +287,8 @@ def deadline_clock(session: Session, config: Config, child: Child, d: Deadline, 
     try:
         cal = calendar_for(session, config, child, name=d.calendar)
         if d.due_on <= d.opened_on:  # e.g. brought in from a council's records already late
-            over = cal.between(d.due_on, max(as_of, d.due_on), unit)
-            return f"{format_units(over, unit)} over" if over else "due now"
+            late = how_late(d.due_on, as_of, d.unit, cal)
+            return f"{late.text} over" if late else "due now"
         used = cal.between(d.opened_on, max(as_of, d.opened_on), unit)
         total = cal.between(d.opened_on, d.due_on, unit)
     except CalendarRangeError:
