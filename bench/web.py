@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from pepflow.app import App  # noqa: E402
 from pepflow.db.engine import session_scope  # noqa: E402
 from pepflow.db.models import Child, Deadline, Pep, Person, School  # noqa: E402
-from pepflow.web.accounts import add_user  # noqa: E402
+from pepflow.accounts import add_user  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)

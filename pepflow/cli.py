@@ -642,7 +642,7 @@ def user_add(
 ) -> None:
     """Add a web account. The password is asked for (or read from standard input)."""
     from .db import session_scope
-    from .web.accounts import add_user, check_new_account, check_password_rules
+    from .accounts import add_user, check_new_account, check_password_rules
     from .web.roles import ROLES
 
     a = _app(ctx)
@@ -664,7 +664,7 @@ def user_set_password(
 ) -> None:
     """Set a new password (also unlocks the account and signs it out everywhere)."""
     from .db import session_scope
-    from .web.accounts import check_password_rules, find_user, set_password
+    from .accounts import check_password_rules, find_user, set_password
     from .web.sessions import end_sessions_of
 
     a = _app(ctx)

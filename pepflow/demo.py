@@ -260,7 +260,7 @@ DEMO_ACCOUNTS = (("vsh1@example.org", "vsh", "VSH1"), ("vsa1@example.org", "vs_a
 
 def create_demo_accounts(session: Session, password: str) -> list[str]:
     """One web account per role for the demo people, all with ``password``; returns lines to print."""
-    from .web.accounts import add_user
+    from .accounts import add_user
 
     for email, role, person in DEMO_ACCOUNTS:
         add_user(session, email, role, password, person_ref=person)

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from pepflow.db.engine import session_scope
 from pepflow.db.models import Deadline, Event, Notification, Pep, UserAccount, WebSession
-from pepflow.web.accounts import LOCK_MINUTES, MAX_FAILURES
+from pepflow.accounts import LOCK_MINUTES, MAX_FAILURES
 from pepflow.web.app import create_app
-from pepflow.web.roles import ROLES
+from pepflow.roles import ROLES
 
 from .websupport import EMAILS, PASSWORD, build_site, child_refs_in, csrf_of, sign_in, visible_refs
 

@@ -327,7 +327,7 @@ class Notification(Table, table=True):
 
 
 class UserAccount(Table, table=True):
-    """A person who signs in to the web pages (local accounts; see pepflow/web/accounts.py)."""
+    """A person who signs in to the web pages (local accounts; see pepflow/accounts.py)."""
 
     __tablename__ = "user_account"
     id: Optional[int] = Field(default=None, primary_key=True)

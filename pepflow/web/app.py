@@ -36,8 +36,8 @@ from ..values import date_value, whole_number, yes_no
 from ..errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from ..queries import ACCESS_PROCESS, history
 from . import views
-from .accounts import SignInRefused, authenticate
-from .roles import ROLES, may_record, role_of
+from ..accounts import SignInRefused, authenticate
+from ..roles import ROLES, may_record, role_of
 from .sessions import COOKIE, SessionStore, csrf_ok, site_key
 
 log = logging.getLogger("pepflow.web")

@@ -24,7 +24,7 @@ from ..deadlines import calendar_for
 from ..errors import CalendarRangeError, NotFound
 from ..queries import PEP_KINDS
 from ..rules.deadlines import Lateness, how_late
-from .roles import child_scope
+from ..roles import child_scope
 
 PAGE_SIZE = 50
 

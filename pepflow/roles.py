@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import false, or_, select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..db.models import Child, Person, School, UserAccount
+from .db.models import Child, Person, School, UserAccount
 
 
 @dataclass(frozen=True)

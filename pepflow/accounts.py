@@ -15,8 +15,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from ..db.models import Person, School, UserAccount
-from ..errors import InputError, NotFound, PepflowError
+from .db.models import Person, School, UserAccount
+from .errors import InputError, NotFound, PepflowError
 from .roles import ROLES
 
 MAX_FAILURES = 5
