@@ -12,11 +12,14 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from .clock import Clock, clock_for
 from .config import Config, config_from_env
-from .db.engine import default_database_url, make_engine
+from .settings import default_database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 @dataclass
@@ -24,7 +27,7 @@ class App:
     database_url: str | None = None
     config_dir: str | None = None
     today_override: str | None = None
-    _engine: Engine | None = field(default=None, repr=False)
+    _engine: "Engine | None" = field(default=None, repr=False)
 
     @cached_property
     def config(self) -> Config:
@@ -43,6 +46,9 @@ class App:
 
     @property
     def engine(self) -> Engine:
+        """The database, opened on first use (the ORM is imported only then)."""
         if self._engine is None:
+            from .db.engine import make_engine
+
             self._engine = make_engine(self.url)
         return self._engine

@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
-import numpy as np
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .errors import CalendarRangeError, InputError
 
@@ -112,20 +115,24 @@ class Term:
 class _DayIndex:
     """Sorted ordinals of the days of one unit, with the searches every rule needs."""
 
-    __slots__ = ("ordinals", "days_since_epoch", "members", "size", "first_allowed", "last_allowed")
+    __slots__ = ("ordinals", "_days_since_epoch", "members", "size", "first_allowed", "last_allowed")
 
     def __init__(self, ordinals: list[int], span: tuple[dt.date, dt.date]):
         self.ordinals = ordinals
         self.size = len(ordinals)
         self.first_allowed, self.last_allowed = span[0].toordinal(), span[1].toordinal()
         self.members = frozenset(ordinals)
-        self.days_since_epoch = np.asarray(ordinals, dtype=np.int64) - _EPOCH_ORDINAL
+        self._days_since_epoch: Any = None
 
-    def position_after(self, ordinal: int, n: int) -> int:
-        """List position of the n-th day after ``ordinal`` (n < 0: before; 0: on or after)."""
-        if n > 0:
-            return bisect_right(self.ordinals, ordinal) + n - 1
-        return bisect_left(self.ordinals, ordinal) + n
+    @property
+    def days_since_epoch(self) -> np.ndarray:
+        """The days as numpy day numbers, made on first use (only ``add_many`` needs numpy,
+        an extra of the tests and benchmarks)."""
+        if self._days_since_epoch is None:
+            import numpy
+
+            self._days_since_epoch = numpy.asarray(self.ordinals, dtype=numpy.int64) - _EPOCH_ORDINAL
+        return self._days_since_epoch
 
     def count_between(self, start: int, end: int) -> int:
         """Days in (start, end]; negative when end is before start."""
@@ -274,7 +281,10 @@ class Calendar:
         raise self._beyond(unit, position, day, when)
 
     def add_many(self, days: np.ndarray, n: int, unit: str = "school") -> np.ndarray:
-        """Vectorised ``add`` (counting ``after``) for an array of ``datetime64[D]`` dates."""
+        """Vectorised ``add`` (counting ``after``) for an array of ``datetime64[D]`` dates
+        (needs numpy: ``pip install 'pepflow[test]'``)."""
+        import numpy as np
+
         if unit not in ("school", "working"):
             raise InputError("unit", unit, "add_many supports school and working days")
         index = self._school if unit == "school" else self._working

@@ -146,7 +146,7 @@ def test_demo_has_peps_in_many_states_and_some_overdue(cli):
 def test_the_service_log_has_no_line_per_state_machine_callback(tmp_path, caplog):
     import logging
 
-    from pepflow.cli import _logging
+    from pepflow.cli._common import _logging
     from pepflow.config import load_config
     from pepflow.db import make_engine, session_scope
     from pepflow.importing import import_records, read_csv

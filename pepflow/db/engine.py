@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import SQLModel, create_engine
 
 from ..errors import InputError
+from ..settings import default_database_url
 from .unit import UnitOfWork
 
 
-def default_database_url() -> str:
-    """``PEPFLOW_DATABASE_URL``, else a SQLite file ``pepflow.db`` in the current folder."""
-    return os.environ.get("PEPFLOW_DATABASE_URL") or "sqlite:///pepflow.db"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -1,0 +1,75 @@
+"""How long a command takes to start: ``pepflow --help``, ``pepflow deadlines --child REF``
+and, as the anchor, the ``--help`` of a minimal typer app with two commands, run
+interleaved in one session (the machine is shared: medians and ratios).
+
+    python bench/startup.py [--runs 15]
+
+Targets (issue 15): ``pepflow --help`` at most 1.5x the minimal app; ``deadlines --child``
+at most 0.45 s on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MINIMAL_APP = '''
+import typer
+app = typer.Typer(add_completion=False)
+@app.command()
+def one(name: str = "x") -> None:
+    """First."""
+@app.command()
+def two(count: int = 1) -> None:
+    """Second."""
+app()
+'''
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {done.stderr.strip()[:300]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as folder:
+        db = f"sqlite:///{Path(folder) / 'startup.db'}"
+        env = {**os.environ, "PEPFLOW_DATABASE_URL": db, "PEPFLOW_TODAY": "2026-12-01"}
+        subprocess.run([python, "-m", "pepflow.cli", "--db", db, "demo", "--children", "30", "--schools", "5"], env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        minimal = Path(folder) / "minimal.py"
+        minimal.write_text(MINIMAL_APP, encoding="utf-8")
+        commands = {
+            "minimal typer app --help": [python, str(minimal), "--help"],
+            "pepflow --help": [python, "-m", "pepflow.cli", "--help"],
+            "pepflow deadlines --child C00001": [python, "-m", "pepflow.cli", "deadlines", "--child", "C00001"],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for name, argv in commands.items():  # warm the file cache and the bytecode
+            timed(argv, env)
+        for _ in range(args.runs):
+            for name, argv in commands.items():  # interleaved: load on the machine hits all alike
+                times[name].append(timed(argv, env))
+    anchor = statistics.median(times["minimal typer app --help"])
+    print(f"{args.runs} interleaved runs each, median seconds (min-max), and the ratio to the minimal app:")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"  {name:<34} {median:6.3f} s  ({min(values):.3f}-{max(values):.3f})  {median / anchor:4.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""The ``pepflow`` command.  Thin: parse, call the package, print.
+
+One module per command group; ``_common`` holds the root command and the shared helpers.
+Every ``PepflowError`` becomes one readable message on stderr and exit code 1.  Heavy
+modules (the ORM, the web framework) are imported inside the commands that need them,
+so ``pepflow --help`` and ``pepflow calendar …`` start quickly (bench/startup.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ..errors import PepflowError
+
+from . import calendar, lists, records, reports, service, users  # noqa: F401  (register the commands)
+from ._common import app
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console entry point: readable errors, non-zero exit."""
+    try:
+        code = app(args=argv, prog_name="pepflow", standalone_mode=False)
+        if isinstance(code, int) and code != 0:  # typer.Exit(n) comes back as a return value here
+            sys.exit(code)
+    except PepflowError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors from typer's click
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("PEPFLOW_DEBUG"):
+            raise
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            typer.echo(f"Error: the database could not be used: {str(exc.orig)[:300]}. If it was made by an older "
+                       "version of pepflow, start a fresh database (this version has no migrations yet).",
+                       err=True)
+        else:
+            typer.echo(f"Error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
+                       "(set PEPFLOW_DEBUG=1 to see the details)", err=True)
+        sys.exit(2)

@@ -1,0 +1,5 @@
+"""python -m pepflow.cli: the same as the pepflow command."""
+
+from . import run
+
+run()

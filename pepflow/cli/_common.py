@@ -1,0 +1,114 @@
+"""What every command group shares: the root command, its options and the helpers that
+read, print and write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..clock import parse_date
+from ..errors import InputError
+
+from ..app import App
+
+app = typer.Typer(help="pepflow: PEPs, school moves and exclusions for a Virtual School, on time.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+calendar_app = typer.Typer(help="Count school days, working days and terms.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+pep_app = typer.Typer(help="PEPs: what is due and overdue.", no_args_is_help=True)
+app.add_typer(pep_app, name="pep")
+admission_app = typer.Typer(help="School admissions and their 20-school-day clocks.", no_args_is_help=True)
+app.add_typer(admission_app, name="admission")
+report_app = typer.Typer(help="Compliance and annual reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+export_app = typer.Typer(help="Data for the council's own analysis.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+audit_app = typer.Typer(help="The tamper-evident history.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+exclusion_app = typer.Typer(help="Exclusions and their statutory clocks.", no_args_is_help=True)
+app.add_typer(exclusion_app, name="exclusion")
+user_app = typer.Typer(help="Web accounts: who may sign in, with which role.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _app(ctx: typer.Context) -> App:
+    return ctx.find_root().obj
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: PEPFLOW_DATABASE_URL, else sqlite:///pepflow.db)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Council config directory (default: PEPFLOW_CONFIG, else the shipped config/)."),
+    today: Optional[str] = typer.Option(None, "--today", help="Act as if today were this date, YYYY-MM-DD (default: PEPFLOW_TODAY, else the real date in Europe/London)."),
+) -> None:
+    ctx.obj = App(database_url=db, config_dir=str(config) if config else None, today_override=today)
+
+
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError("--set", item, "write it as key=value")
+        params[key.strip()] = value
+    return params
+
+
+def _as_of(a: App, value: Optional[str]) -> dt.date:
+    """``--as-of`` if given, else today (which honours --today / PEPFLOW_TODAY)."""
+    return parse_date(value, "--as-of") if value else a.today()
+
+
+def _read(a: App, query, *args):
+    """Run a read-only query in its own transaction."""
+    from ..db.engine import session_scope
+
+    with session_scope(a.engine) as session:
+        return query(session, *args)
+
+
+def _print_json(data) -> None:
+    import json
+
+    typer.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+
+def _write(out: Optional[Path], text: str) -> None:
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError("--out", str(out), f"cannot write the file: {exc.strerror}") from None
+    typer.echo(f"Written to {out}")
+
+
+
+def _logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%Y-%m-%d %H:%M:%S")
+    # the state machine library logs every callback of every transition at INFO: thousands of
+    # lines a day that say nothing to the people reading the log (pepflow's own lines do)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+HOST_OPTION = typer.Option("127.0.0.1", "--host", help="Address the web pages listen on.")
+PORT_OPTION = typer.Option(8000, "--port", help="Port of the web pages.")
+
+
+
+def _password(confirm: bool = True) -> str:
+    """A new password: asked twice at a terminal, or read as one line from standard input."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return sys.stdin.readline().rstrip("\n")

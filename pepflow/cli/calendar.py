@@ -1,0 +1,74 @@
+"""pepflow calendar … and pepflow timescales: dates and rules, no database."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ..calendars import COUNTINGS, UNITS, UNIT_LABELS
+from ..clock import parse_date
+from ..errors import InputError
+from ._common import (app, _app, calendar_app)
+
+
+def _check_unit(unit: str) -> str:
+    if unit not in UNITS:
+        raise InputError("--unit", unit, f"must be one of {', '.join(UNITS)}")
+    return unit
+
+
+@calendar_app.command("add")
+def calendar_add(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--from", help="Start date, YYYY-MM-DD."),
+    days: int = typer.Option(..., "--days", help="How many units to add (negative counts back)."),
+    unit: str = typer.Option("school", "--unit", help=f"One of: {', '.join(UNITS)}."),
+    calendar: Optional[str] = typer.Option(None, "--calendar", help="Calendar name (default: the LA default)."),
+    school: Optional[str] = typer.Option(None, "--school", help="Apply this school's own INSET days (URN)."),
+    counting: str = typer.Option("after", "--counting", help=f"One of: {', '.join(COUNTINGS)}."),
+) -> None:
+    """Print the date N units after a date, alone on a line."""
+    a = _app(ctx)
+    cal = a.config.calendar(calendar, school)
+    typer.echo(cal.add(parse_date(start, "--from"), days, _check_unit(unit), counting).isoformat())
+
+
+@calendar_app.command("between")
+def calendar_between(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--from", help="Start date, YYYY-MM-DD (not counted)."),
+    end: str = typer.Option(..., "--to", help="End date, YYYY-MM-DD (counted)."),
+    unit: str = typer.Option("school", "--unit", help=f"One of: {', '.join(UNITS)}."),
+    calendar: Optional[str] = typer.Option(None, "--calendar"),
+    school: Optional[str] = typer.Option(None, "--school"),
+) -> None:
+    """Print how many units lie after --from up to and including --to."""
+    cal = _app(ctx).config.calendar(calendar, school)
+    typer.echo(str(cal.between(parse_date(start, "--from"), parse_date(end, "--to"), _check_unit(unit))))
+
+
+@calendar_app.command("terms")
+def calendar_terms(ctx: typer.Context, calendar: Optional[str] = typer.Option(None, "--calendar")) -> None:
+    """List a calendar's terms, half terms and school-day counts."""
+    cal = _app(ctx).config.calendar(calendar)
+    typer.echo(f"Calendar '{cal.name}'")
+    for term in cal.terms:
+        ht = f"half term {term.half_term[0]}..{term.half_term[1]}" if term.half_term else "no half term"
+        days = len(cal.school_days(term.start, term.end))
+        deadline = f", PEP deadline {term.pep_deadline}" if term.pep_deadline else ""
+        typer.echo(f"  {term.label:<16} {term.start}..{term.end}  {ht}, {days} school days{deadline}")
+
+
+@app.command("timescales")
+def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on", help="Show the rules in force on this date (default: today).")) -> None:
+    """List every timescale in force: number, unit, owner and source."""
+    a = _app(ctx)
+    when = parse_date(on, "--on") if on else a.today()
+    typer.echo(f"Timescales in force on {when.isoformat()}:")
+    for t in a.config.timescales.all_on(when):
+        counting = ", first day counts" if t.counting == "beginning_with" else ""
+        typer.echo(f"  {t.key:<34} {t.number:>3} {UNIT_LABELS[t.unit]:<13} from {t.start_event}, "
+                   f"owner {t.owner}{counting} (since {t.version})")
+        typer.echo(f"  {'':<34} {t.description}")
+        typer.echo(f"  {'':<34} source: {t.source}")

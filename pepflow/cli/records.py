@@ -1,0 +1,135 @@
+"""Recording and reading a case: import, demo, event, events, deadlines, history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..calendars import UNIT_LABELS, format_units
+from ..errors import InputError
+from ._common import (app, _app, _parse_sets, _print_json, _read)
+
+
+@app.command("import")
+def import_file(
+    ctx: typer.Context,
+    kind: str = typer.Argument(..., help="children, schools or people"),
+    file: Path = typer.Argument(..., help="CSV file with a header row"),
+    mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML file mapping your column names to pepflow's."),
+) -> None:
+    """Import a CSV list; all or nothing, and safe to repeat."""
+    from ..importing import KINDS
+    from ..services import import_file as do_import
+
+    if kind not in KINDS:
+        raise InputError("kind", kind, f"must be one of {', '.join(KINDS)}")
+    report = do_import(_app(ctx), kind, file, mapping)
+    typer.echo(report.summary())
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    children: int = typer.Option(300, "--children", min=1, max=100000),
+    schools: int = typer.Option(40, "--schools", min=2, max=2000),
+    reset: bool = typer.Option(False, "--reset", help="Empty a database that already has data first."),
+) -> None:
+    """Create a database with a synthetic cohort (default file pepflow-demo.db) and summarise it."""
+    from ..services import run_demo
+
+    a = _app(ctx)
+    if a.database_url is None:
+        a.database_url = "sqlite:///pepflow-demo.db"
+        reset = True
+    for line in run_demo(a, children=children, schools=schools, reset=reset):
+        typer.echo(line)
+
+
+
+@app.command("event")
+def event(
+    ctx: typer.Context,
+    child_ref: str = typer.Argument(..., help="The child's reference."),
+    name: str = typer.Argument(..., help="The event, e.g. pep_meeting_held (see `pepflow events`)."),
+    on: str = typer.Option(..., "--on", help="The date it happened, YYYY-MM-DD (may be in the past)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Reference of the person recording it."),
+    sets: list[str] = typer.Option([], "--set", help="A detail of the event, key=value (repeatable)."),
+) -> None:
+    """Record that something happened to a child's case."""
+    from ..services import record
+
+    outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
+    change = (f"{outcome.state_before} -> {outcome.state_after}" if outcome.state_before != outcome.state_after
+              else f"still {outcome.state_after}")
+    typer.echo(f"{child_ref}: {name} recorded on {on} ({outcome.process}: {change}).")
+    for message in outcome.messages:
+        typer.echo(f"  {message}")
+
+
+@app.command("events")
+def events() -> None:
+    """List every event that can be recorded, with its details."""
+    from ..commands import registry
+
+    for spec in sorted(registry().values(), key=lambda s: (s.process, s.name)):
+        typer.echo(f"{spec.name:<28} {spec.help}")
+        for p in spec.params:
+            need = "required" if p.required else "optional"
+            typer.echo(f"    --set {p.name}=…  ({need}) {p.help}")
+
+
+
+@app.command("deadlines")
+def deadlines(
+    ctx: typer.Context,
+    child: str = typer.Option(..., "--child", help="The child's reference."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Every deadline of a child: kind, due date, unit, source, owner and status."""
+    from ..queries import child_deadlines
+
+    a = _app(ctx)
+    rows = _read(a, child_deadlines, a.config, child, a.today())
+    if as_json:
+        _print_json({"child_ref": child, "as_of": a.today().isoformat(), "deadlines": rows})
+        return
+    typer.echo(f"Deadlines of {child} (as of {a.today().isoformat()}):")
+    for r in rows:
+        status = r["status"]
+        if status == "met_late":
+            status = f"met late by {format_units(r['days_late'], r['late_unit'])}"
+        elif status == "open" and r["days_overdue"]:
+            status = f"OVERDUE by {format_units(r['days_overdue'], r['overdue_unit'])}"
+        closed = f" closed {r['closed_on']}" if r["closed_on"] else ""
+        typer.echo(f"  {r['kind']:<24} due {r['due_on']}  {r['number']} {UNIT_LABELS[r['unit']]:<13} "
+                   f"owner {r['owner_ref'] or r['owner_role']:<8} {status}{closed}")
+        if r["source"] and r["source"] != "pepflow":
+            typer.echo(f"  {'':<24} source: {r['source']}")
+        if r["note"] or r["close_reason"]:
+            typer.echo(f"  {'':<24} {r['note'] or r['close_reason']}")
+
+
+@app.command("history")
+def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
+            as_json: bool = typer.Option(False, "--json"),
+            views: bool = typer.Option(False, "--views", help="Also list who viewed the case on the web pages.")
+            ) -> None:
+    """A child's timeline: every recorded event, oldest first."""
+    from ..queries import history as query
+
+    a = _app(ctx)
+    rows = _read(a, query, child_ref, views)
+    if as_json:
+        _print_json({"child_ref": child_ref, "events": rows})
+        return
+    typer.echo(f"History of {child_ref}:")
+    for r in rows:
+        change = ""
+        if r["state_before"] != r["state_after"] and r["state_after"]:
+            change = f"  [{r['state_before'] or '-'} -> {r['state_after']}]"
+        by = f" by {r['by']}" if r["by"] else ""
+        details = ", ".join(f"{k}={v}" for k, v in r["payload"].items() if k != "derived")
+        derived = "; ".join(r["payload"].get("derived", []))
+        typer.echo(f"  {r['effective_on']}  {r['event']:<24}{by}{change}  {details or derived}")

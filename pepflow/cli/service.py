@@ -1,0 +1,151 @@
+"""The service and its parts: sweep, dispatch, outbox, simulate, run, web."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ..calendars import format_units
+from ..clock import parse_date
+from ..errors import InputError
+from ._common import (app, _app, _print_json, _logging, HOST_OPTION, PORT_OPTION)
+
+
+@app.command("sweep")
+def sweep_command(
+    ctx: typer.Context,
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Sweep as of this date (default: today)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent, to whom and why; write nothing."),
+) -> None:
+    """Write the reminders and escalations due today to the outbox (safe to repeat)."""
+    from ..sweep import sweep
+
+    a = _app(ctx)
+    when = parse_date(as_of, "--as-of") if as_of else a.today()
+    result = sweep(a.engine, a.config, when, dry_run=dry_run)
+    if not result.working_day:
+        typer.echo(f"{when.isoformat()} is not a working day: no reminders are due.")
+        return
+    if dry_run:
+        typer.echo(f"Dry run for {when.isoformat()}: {len(result.planned)} notification(s) would be written.")
+        for n in result.planned:
+            p = n["payload"]
+            late = f", overdue by {format_units(p['days_overdue'], p.get('overdue_unit', 'working'))}" if p.get("days_overdue") else ""
+            typer.echo(f"  to {n['recipient_ref']} <{n['recipient_email']}> ({p['why']}): case {p['child_ref']} "
+                       f"{p['kind']} due {p['due_on']}{late} [{n['step']}]")
+        for n in result.skipped:
+            typer.echo(f"  skipped {n['step']} of case {n['child_ref']} {n['payload']['kind']}: {n['payload']['reason']}")
+    else:
+        typer.echo(f"Sweep {when.isoformat()}: {result.deadlines_due} deadline(s) with a step due; "
+                   f"{result.written} notification(s) written, {len(result.skipped)} stale step(s) skipped.")
+    for problem in result.problems:
+        typer.echo(f"  for VS admin: {problem}")
+
+
+@app.command("dispatch")
+def dispatch_command(ctx: typer.Context) -> None:
+    """Send the pending emails now (the service does this every minute)."""
+    from ..notify.mailers import mailer_from_env
+    from ..notify.outbox import dispatch
+
+    a = _app(ctx)
+    mailer = mailer_from_env(a.config.notifications.delivery.folder)
+    result = dispatch(a.engine, a.config, mailer, a.clock.now())
+    typer.echo(f"{result.emails_sent} email(s) sent via {mailer.describe()} for {result.notifications_sent} "
+               f"notification(s); {result.failed_for_now} to retry, {result.failed_for_good} failed.")
+    for error in result.errors:
+        typer.echo(f"  {error}", err=True)
+
+
+@app.command("outbox")
+def outbox_command(
+    ctx: typer.Context,
+    failed: bool = typer.Option(False, "--failed", help="Only emails that failed for good."),
+    pending: bool = typer.Option(False, "--pending", help="Only emails waiting to be sent."),
+    retry: bool = typer.Option(False, "--retry", help="Put every failed email back in the queue."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The email outbox: what is waiting, sent, skipped or failed."""
+    from ..db.engine import session_scope
+    from ..notify.outbox import outbox_rows, retry_failed
+
+    a = _app(ctx)
+    if retry:
+        with session_scope(a.engine) as session:
+            count = retry_failed(session)
+        typer.echo(f"{count} failed email(s) queued again.")
+        return
+    status = "failed" if failed else "pending" if pending else None
+    rows = outbox_rows(a.engine, status)
+    if as_json:
+        _print_json([{"id": r.id, "key": r.key, "status": r.status, "to": r.recipient_ref,
+                      "email": r.recipient_email, "child_ref": r.child_ref, "step": r.step,
+                      "attempts": r.attempts, "last_error": r.last_error, "message_id": r.message_id,
+                      "created_at": r.created_at.isoformat() if r.created_at else None,
+                      "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                      "payload": r.payload} for r in rows])
+        return
+    typer.echo(f"Outbox{' (' + status + ')' if status else ''}: {len(rows)} shown, newest first")
+    for r in rows:
+        error = f"  last error: {r.last_error}" if r.last_error else ""
+        typer.echo(f"  #{r.id:<6} {r.status:<8} to {r.recipient_ref or '-':<8} case {r.child_ref or '-':<8} "
+                   f"{r.payload.get('kind', ''):<24} {r.step:<16} attempts {r.attempts}{error}")
+
+
+@app.command("simulate")
+def simulate_command(
+    ctx: typer.Context,
+    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
+    seed: int = typer.Option(2026, "--seed", help="Change it for a different run of the same span."),
+) -> None:
+    """Advance a clock day by day: people act, the sweep reminds, emails go to the outbox folder."""
+    from ..notify.mailers import mailer_from_env
+    from ..simulate import simulate
+
+    a = _app(ctx)
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
+    if last < first:
+        raise InputError("--to", end, f"is before --from {start}")
+    mailer = mailer_from_env(a.config.notifications.delivery.folder)
+    for line in simulate(a.engine, a.config, first, last, mailer, seed).lines():
+        typer.echo(line)
+    typer.echo(f"Emails went to {mailer.describe()}.")
+
+
+
+@app.command("run")
+def run_command(
+    ctx: typer.Context,
+    demo: bool = typer.Option(False, "--demo", help="Fill an empty database with the demo cohort first."),
+    host: str = HOST_OPTION,
+    port: int = PORT_OPTION,
+    no_web: bool = typer.Option(False, "--no-web", help="Run the scheduler only, without the web pages."),
+) -> None:
+    """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
+    from ..scheduler import run_service
+    from ..services import database_is_empty, run_demo
+    from ..web.server import WebThread, check_port
+
+    _logging()
+    a = _app(ctx)
+    check_port(port)
+    if demo and database_is_empty(a):
+        for line in run_demo(a):
+            typer.echo(line)
+    web = None if no_web else WebThread(a, host, port).start()
+    try:
+        run_service(a)
+    finally:
+        if web:
+            web.stop()
+
+
+@app.command("web")
+def web_command(ctx: typer.Context, host: str = HOST_OPTION, port: int = PORT_OPTION) -> None:
+    """Serve the web pages only (no sweep, no email delivery)."""
+    from ..web.server import serve
+
+    _logging()
+    serve(_app(ctx), host, port)

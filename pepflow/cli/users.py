@@ -1,0 +1,77 @@
+"""pepflow user …: web accounts."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ..errors import InputError
+from ._common import (_app, _password, user_app)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    email: str = typer.Option(..., "--email", help="Their email address: what they sign in with."),
+    role: str = typer.Option(..., "--role", help="vsh, vs_admin, vs_officer, social_worker, team_manager, "
+                                                 "designated_teacher, iro or read_only."),
+    person: Optional[str] = typer.Option(None, "--person", help="Their reference in the people list (their caseload)."),
+    school: Optional[str] = typer.Option(None, "--school", help="A designated teacher's school (URN)."),
+) -> None:
+    """Add a web account. The password is asked for (or read from standard input)."""
+    from ..db import session_scope
+    from ..accounts import add_user, check_new_account, check_password_rules
+    from ..web.roles import ROLES
+
+    a = _app(ctx)
+    if role not in ROLES:
+        raise InputError("--role", role, f"must be one of {', '.join(ROLES)}")
+    with session_scope(a.engine) as session:
+        check_new_account(session, email, role, person, school)
+    password = _password()
+    check_password_rules(password)
+    with session_scope(a.engine) as session:
+        user = add_user(session, email, role, password, person, school, a.clock.now())
+        typer.echo(f"Added {user.email} ({ROLES[role].label}). They can sign in at {a.config.settings.base_url}/sign-in")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    ctx: typer.Context,
+    email: str = typer.Option(..., "--email", help="The account's email address."),
+) -> None:
+    """Set a new password (also unlocks the account and signs it out everywhere)."""
+    from ..db import session_scope
+    from ..accounts import check_password_rules, find_user, set_password
+    from ..web.sessions import end_sessions_of
+
+    a = _app(ctx)
+    with session_scope(a.engine) as session:
+        find_user(session, email)
+    password = _password()
+    check_password_rules(password)
+    with session_scope(a.engine) as session:
+        user = set_password(session, email, password, a.clock.now())
+        end_sessions_of(session, user.id)
+        typer.echo(f"Password changed for {user.email}; the account is unlocked and signed out everywhere.")
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context) -> None:
+    """The web accounts, their roles and whether they are locked."""
+    from sqlmodel import select
+
+    from ..db import session_scope
+    from ..db.models import UserAccount
+
+    a = _app(ctx)
+    now = a.clock.now()
+    with session_scope(a.engine) as session:
+        users = list(session.exec(select(UserAccount).order_by(UserAccount.email)))
+    if not users:
+        typer.echo("No web accounts yet: add one with pepflow user add --email … --role …")
+    for u in users:
+        locked = " LOCKED" if u.locked_until and u.locked_until > now else ""
+        scope = u.person_ref or u.school_urn or "everyone"
+        typer.echo(f"{u.email:<32} {u.role:<20} {scope}{locked}")
