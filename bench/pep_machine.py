@@ -22,7 +22,9 @@ import datetime as dt
 import tempfile
 import time
 
-from sqlmodel import Session
+import gc
+
+from pepflow.db.unit import UnitOfWork
 from transitions import Machine
 
 from pepflow.commands import EventRequest, record_event, record_events
@@ -70,7 +72,7 @@ def time_events_one_by_one(engine, config, first: int, n: int) -> float:
     start = time.perf_counter()
     for i in range(first, first + n):
         for name, on, params in EVENTS:
-            with Session(engine, expire_on_commit=False) as session:
+            with UnitOfWork(engine, expire_on_commit=False) as session:
                 record_event(session, config, f"C{i:06d}", name, on, TODAY, params=params)
                 session.commit()
     return time.perf_counter() - start
@@ -82,7 +84,7 @@ def time_events_batched(engine, config, first: int, n: int, batch: int = 500) ->
     for lo in range(first, first + n, batch):
         refs = [f"C{i:06d}" for i in range(lo, min(lo + batch, first + n))]
         for name, on, params in EVENTS:
-            with Session(engine, expire_on_commit=False) as session:
+            with UnitOfWork(engine, expire_on_commit=False) as session:
                 record_events(session, config, [EventRequest(r, name, on, None, params) for r in refs],
                               TODAY)
                 session.commit()
@@ -130,6 +132,7 @@ def main() -> None:
     t0 = time.perf_counter()
     build_cohort(engine, args.children)
     setup = time.perf_counter() - t0
+    gc.freeze()  # as pepflow run does after start-up
     single_n = min(args.children // 10, 2_000)
     single = time_events_one_by_one(engine, config, 0, single_n)
     total = time_events_batched(engine, config, single_n, args.children - single_n)

@@ -16,6 +16,7 @@ import sys
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import datetime as dt  # noqa: E402
 import random  # noqa: E402
 import socket  # noqa: E402
@@ -93,6 +94,7 @@ def main() -> None:
     with Session(engine) as s:
         total = s.execute(select(func.count()).select_from(Deadline)).scalar_one()
     print(f"built {args.children:,} children and {total:,} deadlines in {time.perf_counter() - t0:.1f} s")
+    gc.freeze()  # as pepflow run does after start-up
 
     t0 = time.perf_counter()
     result = sweep(engine, config, AS_OF)

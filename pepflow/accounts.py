@@ -9,7 +9,6 @@ nothing.  Errors never say whether an email address has an account.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,13 +16,13 @@ from sqlmodel import Session, select
 
 from .db.models import Person, School, UserAccount
 from .errors import InputError, NotFound, PepflowError
+from .values import EMAIL
 from .roles import ROLES
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
 _HASHER = PasswordHasher()
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("not a real password")
 
@@ -34,7 +33,7 @@ class SignInRefused(PepflowError):
 
 def normalise_email(email: str) -> str:
     value = (email or "").strip().lower()
-    if not _EMAIL.match(value):
+    if not EMAIL.match(value):
         raise InputError("email", email, "must be an email address, like name@council.gov.uk")
     return value
 

@@ -339,16 +339,6 @@ class Calendar:
     def is_working_day(self, day: dt.date) -> bool:
         return self.is_day(day, "working")
 
-    def next_day(self, day: dt.date, unit: str) -> dt.date:
-        """The first day of ``unit`` strictly after ``day``."""
-        if unit in ("school", "working"):
-            return self.add(day, 1, unit)
-        return day + dt.timedelta(days=1)
-
-    def on_or_after(self, day: dt.date, unit: str) -> dt.date:
-        """``day`` if it is a day of ``unit``, else the next one."""
-        return self.add(day, 0, unit) if unit in ("school", "working") else day
-
     def term_of(self, day: dt.date) -> Term | None:
         """The term ``day`` falls in (half terms included), or None in the holidays."""
         self._check_school_date(day, f"finding the term of {day.isoformat()}")

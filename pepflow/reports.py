@@ -22,11 +22,11 @@ from .cohort import key_stage, year_group, year_group_label
 from .config import Config
 from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, PpPlusRequest, School,
                         Suspension)
+from .states.pep import REVIEW_KINDS
 from .deadlines import CLOSED_STATUSES, calendar_for
 from .rules.deadlines import how_late
 
 SMALL_GROUP = 5
-REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
 REPORT_VERSION = 1
 
 

@@ -10,6 +10,7 @@ released and retried).
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -88,6 +89,11 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
              app.url, mailer.describe(), delivery.sweep_time)
     _safe(lambda: sweep_job(app), "catch-up sweep")()
     _safe(lambda: dispatch_job(app, mailer), "dispatch")()
+    # What start-up made (configuration, calendars, SQLAlchemy's caches, the processes) lives
+    # as long as the process: out of the cyclic collector's sight, so a sweep's or a batch's
+    # burst of short-lived rows does not make it walk them all again (bench/sweep.py).  This
+    # replaces pausing the collector around bulk work, which paused it for the web thread too.
+    gc.freeze()
     scheduler.start()
     try:
         while not stop.wait(0.5):

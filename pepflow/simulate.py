@@ -21,6 +21,7 @@ from .clock import LONDON
 from .commands import EventRequest, record_events
 from .db.unit import UnitOfWork
 from .config import Config
+from .states.pep import REVIEW_KINDS
 from .db.models import Deadline, Notification, Pep, Person
 from .notify.mailers import Mailer
 from .notify.outbox import dispatch
@@ -33,7 +34,6 @@ NEXT_STEP = {
     "returned": ("pep_resubmitted", {}, 0.3),
     "approved": ("pep_distributed", {}, 0.4),
 }
-REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
 
 
 @dataclass

@@ -60,7 +60,12 @@ def event(
     """Record that something happened to a child's case."""
     from ..services import record
 
-    outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
+    try:
+        outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
+    except InputError as exc:
+        if exc.field == "on":  # the event's date, as this command names it
+            raise InputError("--on", exc.value, exc.problem) from None
+        raise
     change = (f"{outcome.state_before} -> {outcome.state_after}" if outcome.state_before != outcome.state_after
               else f"still {outcome.state_after}")
     typer.echo(f"{child_ref}: {name} recorded on {on} ({outcome.process}: {change}).")

@@ -319,15 +319,3 @@ for spec in (
               "Pupil Premium Plus requested through the PEP"),
 ):
     register(spec)
-
-
-def open_pep_deadlines(session: Session, child_ref: str) -> list[Deadline]:
-    return open_deadlines(session, child_ref, process="pep")
-
-
-def up_to_date(session: Session, config: Config, child: Child, on) -> bool:
-    """Whether the child has an approved PEP whose next review is not overdue on ``on``."""
-    pep = current_pep(session, child.ref)
-    if pep is None or pep.state not in COMPLETE_STATES:
-        return False
-    return not any(d.due_on < on for d in open_deadlines(session, child.ref, REVIEW_KINDS))
