@@ -134,6 +134,6 @@ def _verify(hashed: str, password: str) -> bool:
 
 
 def _local_time(when: dt.datetime) -> str:
-    from ..clock import LONDON
+    from .clock import LONDON
 
     return when.astimezone(LONDON).strftime("%H:%M")

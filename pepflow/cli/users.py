@@ -22,7 +22,7 @@ def user_add(
     """Add a web account. The password is asked for (or read from standard input)."""
     from ..db import session_scope
     from ..accounts import add_user, check_new_account, check_password_rules
-    from ..web.roles import ROLES
+    from ..roles import ROLES
 
     a = _app(ctx)
     if role not in ROLES:
