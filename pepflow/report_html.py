@@ -17,19 +17,34 @@ def _svg(figure) -> Markup:
     return Markup(text[text.index("<svg"):])
 
 
+# Fonts for every chart: set per figure (never matplotlib's global rcParams, which every
+# thread of the process shares).
+_STYLE = {"font.family": "sans-serif", "font.sans-serif": ["Arial", "Liberation Sans", "DejaVu Sans"],
+          "svg.fonttype": "none"}
+
+
+def _figure() -> tuple[Any, Any]:
+    """A new figure and its axes, on their own: ``matplotlib.figure.Figure`` keeps no global
+    state (pyplot's current figure is shared by every request of the web pages)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 3))
+    return figure, figure.subplots()
+
+
 def charts(report: dict[str, Any]) -> dict[str, Markup]:
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    with matplotlib.rc_context(_STYLE):
+        return _charts(report)
 
-    plt.rcParams.update({"font.family": "sans-serif", "font.sans-serif": ["Arial", "Liberation Sans",
-                                                                          "DejaVu Sans"], "svg.fonttype": "none"})
+
+def _charts(report: dict[str, Any]) -> dict[str, Markup]:
     out: dict[str, Markup] = {}
     review = {k: v for k, v in report["timescales"].items() if k in ("initial_pep", "pep_review", "pep_completion",
                                                                      "pep_distribution", "pep_qa")}
     if review:
-        fig, ax = plt.subplots(figsize=(7, 3))
+        fig, ax = _figure()
         kinds = list(review)
         bottom = [0] * len(kinds)
         for name, colour in (("met", "#00703c"), ("met_late", "#f47738"), ("breached", "#d4351c"),
@@ -40,25 +55,22 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
         ax.set_xlabel("deadlines due in the period")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4, fontsize=8, frameon=False)
         out["pep_timeliness"] = _svg(fig)
-        plt.close(fig)
     days = report["admissions"]["days_to_place"]
     if days:
-        fig, ax = plt.subplots(figsize=(7, 3))
+        fig, ax = _figure()
         ax.hist(days, bins=range(0, max(days) + 5, 5), color="#1d70b8", edgecolor="white")
         ax.axvline(20, color="#d4351c", linestyle="--", label="20 school days")
         ax.set_xlabel("school days from need to first day at school")
         ax.set_ylabel("children")
         ax.legend(fontsize=8)
         out["days_to_place"] = _svg(fig)
-        plt.close(fig)
     months = report["exclusions"]["suspensions_by_month"]
     if months:
-        fig, ax = plt.subplots(figsize=(7, 3))
+        fig, ax = _figure()
         ax.bar(list(months), list(months.values()), color="#4c2c92")
         ax.set_ylabel("suspensions")
         ax.tick_params(axis="x", labelrotation=45)
         out["exclusions"] = _svg(fig)
-        plt.close(fig)
     return out
 
 

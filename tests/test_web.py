@@ -371,7 +371,7 @@ def test_short_lists_sort_by_any_column_both_ways(site):
 
 
 def test_in_memory_sorting_puts_missing_values_last_and_ignores_unknown_columns():
-    from pepflow.web.app import sorted_items
+    from pepflow.web.site import sorted_items
 
     items = [{"child_ref": "C3", "days": None}, {"child_ref": "C1", "days": 5}, {"child_ref": "C2", "days": 2}]
     assert [i["child_ref"] for i in sorted_items(items, "days", "asc", ("days",), "child_ref")] == ["C2", "C1", "C3"]

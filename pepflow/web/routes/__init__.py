@@ -1,0 +1,8 @@
+"""The pages, one router per area; ``web.app.create_app`` includes them all."""
+
+from __future__ import annotations
+
+from . import account, admissions, child, compliance, emails, exclusions, my_work, peps
+
+ROUTERS = [account.router, my_work.router, peps.router, child.router, admissions.router, exclusions.router,
+           compliance.router, emails.router]

@@ -1,0 +1,127 @@
+"""A child's case page, and recording an event on it (the same service as the CLI's
+``pepflow event``).  Every view of a case is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ...audit import audit
+from ...commands import event_spec, record_event
+from ...db.unit import UnitOfWork
+from ...errors import InputError, NotFound, PepflowError, TransitionNotAllowed
+from ...events import EventSpec
+from ...next_events import events_open_to
+from ...queries import ACCESS_PROCESS, history
+from ...roles import may_record
+from ...states.pep import current_pep
+from ...values import date_value, yes_no
+from .. import views
+from ..site import CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep
+
+router = APIRouter()
+
+
+def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str, Any]:
+    today = site.app.today()
+    choices = [e for e in events_open_to(s, child, today) if may_record(visitor.user, e.name)] \
+        if visitor.role.records_events else []
+    groups: dict[str, list] = {}
+    for e in choices:
+        groups.setdefault(e.group, []).append(e)
+    return {"child": views.child_summary(s, child, today), "pep": current_pep(s, child.ref),
+            "deadlines": views.open_deadlines(s, site.app.config, child, today),
+            "closed": views.closed_deadlines(s, child), "timeline": list(reversed(history(s, child.ref))),
+            "event_groups": groups}
+
+
+@router.get("/children/{ref}")
+def child_page(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, recorded: str = ""):
+    child = views.visible_child(s, visitor.user, ref)
+    context = case_context(site, s, visitor, child)
+    audit(s, child.ref, ACCESS_PROCESS, "case_viewed", site.app.today(),
+          {"account": visitor.user.email, "role": visitor.user.role}, actor=visitor.actor)
+    s.commit()
+    return site.render(request, "child.html.j2", 200, visitor, recorded=recorded, **context)
+
+
+def event_fields(spec: EventSpec) -> list[dict[str, Any]]:
+    """The form fields of an event, from the parsers of its parameters."""
+    fields = []
+    for p in spec.params:
+        kind, options = "text", []
+        if p.parse is date_value:
+            kind = "date"
+        elif p.parse is yes_no:
+            kind, options = "radios", ["yes", "no"]
+        elif p.parse.__doc__ and " | " in p.parse.__doc__:
+            options = p.parse.__doc__.split(" | ")
+            kind = "radios" if len(options) <= 4 else "select"
+        fields.append({"name": p.name, "label": p.name.replace("_", " ").capitalize(), "hint": p.help,
+                       "required": p.required, "kind": kind, "options": options})
+    return fields
+
+
+def event_form(site: Site, request: Request, visitor: Visitor, child: dict[str, Any], spec: EventSpec,
+               values: dict[str, str], errors: list[tuple[str, str]], status: int = 200) -> HTMLResponse:
+    return site.render(request, "record.html.j2", status, visitor, child=child, spec=spec, fields=event_fields(spec),
+                       values=values, errors=errors)
+
+
+def allowed_spec(site: Site, s: UnitOfWork, visitor: Visitor, child, event: str) -> EventSpec:
+    if not may_record(visitor.user, event):
+        raise Refused()
+    offered = {e.name for e in events_open_to(s, child, site.app.today())}
+    if event not in offered:
+        raise NotFound("event form", event)
+    return event_spec(event)
+
+
+@router.get("/children/{ref}/record")
+def record_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, event: str = ""):
+    child = views.visible_child(s, visitor.user, ref)
+    spec = allowed_spec(site, s, visitor, child, event)
+    summary = views.child_summary(s, child, site.app.today())
+    return event_form(site, request, visitor, summary, spec, {"on": site.app.today().isoformat()}, [])
+
+
+@router.post("/children/{ref}/record")
+def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
+    child = views.visible_child(s, visitor.user, ref)
+    spec = allowed_spec(site, s, visitor, child, form.get("event", ""))
+    summary = views.child_summary(s, child, site.app.today())
+    params = {p.name: form[p.name].strip() for p in spec.params if form.get(p.name, "").strip()}
+    errors = []
+    if not form.get("on", "").strip():
+        errors.append(("on", "Enter the date it happened"))
+    for p in spec.params:
+        if p.required and p.name not in params:
+            errors.append((p.name, f"Enter {p.name.replace('_', ' ')} ({p.help})" if p.help
+                           else f"Enter {p.name.replace('_', ' ')}"))
+    if not errors:
+        try:
+            record_event(s, site.app.config, child.ref, spec.name, form["on"].strip(), site.app.today(),
+                         visitor.user.person_ref, params, actor=visitor.actor)
+            s.commit()
+        except TransitionNotAllowed as exc:
+            s.rollback()
+            errors.append(("event", str(exc)))
+        except InputError as exc:  # the domain names its fields as the form does ("on", "meeting_date")
+            s.rollback()
+            errors.append((exc.field if exc.field in {p.name for p in spec.params} | {"on"} else "event",
+                           field_message(exc)))
+        except PepflowError as exc:
+            s.rollback()
+            errors.append(("event", str(exc)))
+    if errors:
+        return event_form(site, request, visitor, summary, spec, form, errors, 400)
+    return RedirectResponse(f"/children/{quote(child.ref)}?recorded={quote(spec.name)}", status_code=303)
+
+
+def field_message(exc: InputError) -> str:
+    field = "Date" if exc.field == "on" else exc.field.replace("_", " ").capitalize()
+    shown = "" if exc.value in (None, "") else f" (you entered “{exc.value}”)"
+    return f"{field}: {exc.problem}{shown}"

@@ -1,0 +1,25 @@
+"""My work: the deadlines a person (or their team) owns."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from .. import views
+from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, int_or
+
+router = APIRouter()
+
+
+@router.get("/my-work")
+def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, within: str = "28",
+            page: int = 1, sort: str = "due", order: str = "asc", format: str = "html"):
+    errors: list[tuple[str, str]] = []
+    within_days = int_or(within, 28, "within", errors) if within != "all" else None
+    sort = sort if sort in views.MY_WORK_SORTS else "due"
+    result = views.my_work(s, site.app.config, visitor.user, site.app.today(), within_days, page,
+                           everything=format == "csv", sort=sort, descending=order == "desc")
+    if format == "csv":
+        columns = ["child_ref", "what", "process", "due_on", "days_overdue", "overdue_unit", "owner_role", "note"]
+        return csv_response("my-work.csv", columns, views.csv_rows(result.rows, columns))
+    return site.render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
+                       errors=errors, query=dict(request.query_params), sort=sort, order=order)

@@ -1,0 +1,33 @@
+"""Overdue PEPs: VS admin's list, with filters and a CSV download."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from ...states.pep import PepState
+from .. import views
+from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, int_or
+
+router = APIRouter()
+STATE_CHOICES = [(st.value, st.value.replace("_", " ")) for st in PepState] + [("none", "no current PEP")]
+
+
+@router.get("/peps/overdue")
+def overdue(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, school: str = "", sw: str = "",
+            key_stage: str = "", state: str = "", min_days: str = "", sort: str = "due", order: str = "asc",
+            page: int = 1, format: str = "html"):
+    errors: list[tuple[str, str]] = []
+    filters = views.OverdueFilters(school=school, sw=sw, key_stage=key_stage, state=state,
+                                   min_days=int_or(min_days, None, "min_days", errors),
+                                   sort=sort if sort in views.OVERDUE_SORTS else "due",
+                                   descending=order == "desc", page=page)
+    result = views.overdue_peps(s, site.app.config, visitor.user, site.app.today(), filters,
+                                everything=format == "csv")
+    if format == "csv":
+        columns = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
+                   "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
+        return csv_response("overdue-peps.csv", columns, views.csv_rows(result.rows, columns))
+    options = views.filter_options(s, visitor.user)
+    return site.render(request, "overdue.html.j2", 400 if errors else 200, visitor, result=result, f=filters,
+                       options=options, errors=errors, query=dict(request.query_params), states=STATE_CHOICES,
+                       key_stages=[(k, k) for k in views.KEY_STAGES])

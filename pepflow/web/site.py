@@ -1,0 +1,177 @@
+"""What every page shares: the site (configuration, database, clock, templates, sign-in
+store), the FastAPI dependencies for the database session, the signed-in visitor and
+checked forms, and the helpers that render a page or a CSV.
+
+Every handler that touches the database or checks a password is a plain ``def``, which
+FastAPI runs in its thread pool, never on the event loop: six wrong passwords at once
+(argon2, tens of milliseconds each) once held up every other request, a static file
+included.  Only reading a form's body is ``async`` (``form``), and it does no I/O of ours.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Annotated, Any, Iterator
+from urllib.parse import urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..app import App
+from ..db.unit import UnitOfWork
+from ..roles import ROLES, role_of
+from ..values import whole_number
+from .sessions import COOKIE, SessionStore, csrf_ok
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str, expired: bool = False):
+        self.next_path, self.expired = next_path, expired
+
+
+class Refused(Exception):
+    """The user's role may not use this page or action (403; children out of scope are 404)."""
+
+
+@dataclass
+class Visitor:
+    user: Any
+    session_row: Any
+
+    @property
+    def role(self):
+        return role_of(self.user)
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.user.email}"
+
+
+def with_query(query: dict[str, str], **changes: Any) -> str:
+    """The page's query string with some parameters changed (for sort and page links)."""
+    merged = {**query, **{k: str(v) for k, v in changes.items()}}
+    return urlencode({k: v for k, v in merged.items() if v not in ("", None) and k != "format"})
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("pepflow.web", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["label"] = lambda v: str(v).replace("_", " ")
+    env.filters["day"] = lambda d: d.strftime("%-d %b %Y") if isinstance(d, (dt.date, dt.datetime)) else (d or "")
+    env.globals["ROLES"] = ROLES
+    env.globals["with_query"] = with_query
+    return env
+
+
+class Site:
+    """One running site: pepflow's ``App`` and what the pages keep between requests."""
+
+    def __init__(self, app: App, store: SessionStore, secure_cookies: bool | None = None):
+        self.app, self.store, self.secure_cookies = app, store, secure_cookies
+        self.env = _environment()
+
+    def render(self, request: Request, template: str, http_status: int = 200, visitor: Visitor | None = None,
+               **context: Any) -> HTMLResponse:
+        html = self.env.get_template(template).render(
+            request=request, visitor=visitor, today=self.app.today(),
+            authority=self.app.config.settings.authority_name,
+            csrf=visitor.session_row.csrf_token if visitor else context.pop("csrf", ""), path=request.url.path,
+            **context)
+        return HTMLResponse(html, status_code=http_status)
+
+    def cookie_secure(self, request: Request) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+# ---- dependencies -----------------------------------------------------------------------
+
+def get_site(request: Request) -> Site:
+    return request.app.state.site
+
+
+SiteDep = Annotated[Site, Depends(get_site)]
+
+
+def database(site: SiteDep) -> Iterator[UnitOfWork]:
+    """One unit of work per request; what a handler does not commit is rolled back."""
+    with UnitOfWork(site.app.engine, expire_on_commit=False) as session:
+        yield session
+
+
+DatabaseDep = Annotated[UnitOfWork, Depends(database)]
+
+
+def signed_in(request: Request, site: SiteDep, s: DatabaseDep) -> Visitor:
+    """The signed-in visitor, or a redirect to the sign-in page (which comes back here)."""
+    found = site.store.load(s, request.cookies.get(COOKIE), site.app.clock.now())
+    if found is None:
+        s.commit()  # an expired row is deleted
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(target, expired=COOKIE in request.cookies)
+    row, user = found
+    s.commit()
+    return Visitor(user, row)
+
+
+VisitorDep = Annotated[Visitor, Depends(signed_in)]
+
+
+async def form(request: Request) -> dict[str, str]:
+    """The posted form's fields as text (reading the body is the only async step)."""
+    posted = await request.form()
+    return {k: str(v) for k, v in posted.items()}
+
+
+FormDep = Annotated[dict[str, str], Depends(form)]
+
+
+def checked_form(visitor: VisitorDep, fields: FormDep) -> dict[str, str]:
+    """The posted form of a signed-in visitor, refused without the session's CSRF token."""
+    if not csrf_ok(visitor.session_row, fields.get("csrf_token")):
+        raise Refused()
+    return fields
+
+
+CheckedFormDep = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def require(visitor: Visitor, what: str) -> None:
+    if not getattr(visitor.role, what):
+        raise Refused()
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+def csv_response(name: str, header: list[str], rows) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def int_or(value: str | None, default: int | None, field: str, errors: list) -> int | None:
+    """A whole number of days from a query parameter, or an error for the page's summary."""
+    if value in (None, ""):
+        return default
+    try:
+        return whole_number(value)
+    except ValueError:
+        errors.append((field, f"Enter a whole number of days, 0 or more (you entered “{value}”)"))
+        return default
+
+
+def sorted_items(items: list[dict[str, Any]], sort: str, order: str, allowed: tuple[str, ...],
+                 default: str) -> list[dict[str, Any]]:
+    """A short list sorted in memory by one of its columns (empty values last)."""
+    key = sort if sort in allowed else default
+    present = [i for i in items if i.get(key) is not None]
+    missing = [i for i in items if i.get(key) is None]
+    return sorted(present, key=lambda i: (i[key], i["child_ref"]), reverse=order == "desc") + missing
