@@ -496,3 +496,15 @@ def test_a_deadline_clock_counts_in_its_own_unit_and_says_when_it_is_over(fresh_
         assert deadline_clock(s, app.config, child, d, dt.date(2026, 11, 23)) == "10 of 35 calendar days used"
         d.opened_on, d.due_on = dt.date(2026, 11, 20), dt.date(2026, 7, 22)  # brought in already late
         assert deadline_clock(s, app.config, child, d, dt.date(2026, 11, 23)) == "124 calendar days over"
+
+
+def test_no_page_handler_runs_on_the_event_loop():
+    """Database work and password checks run in the thread pool: a handler on the event loop
+    (``async def``) would hold up every other request, static files included, while it ran."""
+    import inspect
+
+    from pepflow.web.routes import ROUTERS
+
+    routes = [r for router in ROUTERS for r in router.routes]
+    assert len(routes) >= 12
+    assert [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)] == []
