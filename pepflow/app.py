@@ -47,8 +47,12 @@ class App:
     @property
     def engine(self) -> Engine:
         """The database, opened on first use (the ORM is imported only then)."""
+        return self.open()
+
+    def open(self, upgrade: bool = False) -> Engine:
+        """Open the database; ``upgrade`` first runs the schema revisions it lacks (``pepflow run``)."""
         if self._engine is None:
             from .db.engine import make_engine
 
-            self._engine = make_engine(self.url)
+            self._engine = make_engine(self.url, upgrade=upgrade)
         return self._engine

@@ -56,6 +56,15 @@ class ImportFileError(PepflowError):
         )
 
 
+class SchemaError(PepflowError):
+    """The database's tables are at a revision this version of pepflow cannot use as they are."""
+
+    def __init__(self, database: str, revision: str, needed: str, problem: str):
+        self.database, self.revision, self.needed = database, revision, needed
+        super().__init__(f"The database {database} is at schema revision {revision} (this version of pepflow "
+                         f"uses {needed}): it {problem}.")
+
+
 class NotFound(PepflowError):
     """A child, school, person or process named by the user does not exist."""
 

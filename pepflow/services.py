@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from .app import App
-from .db.engine import create_schema, session_scope
+from .db.engine import reset, session_scope
 from .db.models import Child
 from .errors import InputError
 from .importing import ImportReport, import_records, read_csv, read_mapping
@@ -35,8 +35,7 @@ def bring_in_children(session, config, refs: list[str], today) -> None:
 
 def reset_database(app: App) -> None:
     """Drop and recreate every table (used by the demo)."""
-    SQLModel.metadata.drop_all(app.engine)
-    create_schema(app.engine)
+    reset(app.engine)
 
 
 def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = False) -> list[str]:

@@ -21,9 +21,11 @@ def _deadline_indexes(engine) -> set[str]:
 
 
 def _reopened_after(db_url: str, *statements: str):
-    """A database left by an earlier version (``statements`` undo what a new one made), opened again."""
+    """A database left by an earlier version (``statements`` undo what a new one made), opened again.
+    Versions before migrations had no version table."""
     engine = make_engine(db_url)
     with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE alembic_version")
         for statement in statements:
             conn.exec_driver_sql(statement)
     engine.dispose()

@@ -15,7 +15,7 @@ import typer
 
 from ..errors import PepflowError
 
-from . import calendar, lists, records, reports, service, users  # noqa: F401  (register the commands)
+from . import calendar, database, lists, records, reports, service, users  # noqa: F401  (register the commands)
 from ._common import app
 
 
@@ -42,9 +42,9 @@ def run(argv: list[str] | None = None) -> None:
         from sqlalchemy.exc import OperationalError
 
         if isinstance(exc, OperationalError):
-            typer.echo(f"Error: the database could not be used: {str(exc.orig)[:300]}. If it was made by an older "
-                       "version of pepflow, start a fresh database (this version has no migrations yet).",
-                       err=True)
+            typer.echo(f"Error: the database could not be used: {str(exc.orig)[:300]}. Nothing was changed. "
+                       "Check that it is reachable and has free space; `pepflow db current` says which schema "
+                       "revision it is at.", err=True)
         else:
             typer.echo(f"Error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
                        "(set PEPFLOW_DEBUG=1 to see the details)", err=True)

@@ -131,6 +131,7 @@ def run_command(
     _logging()
     a = _app(ctx)
     check_port(port)
+    a.open(upgrade=True)  # a database from an older version is upgraded before anything runs
     if demo and database_is_empty(a):
         for line in run_demo(a):
             typer.echo(line)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
 from ..errors import InputError
 from ..settings import default_database_url
+from .migrate import prepare
 from .unit import UnitOfWork
 
 
@@ -34,8 +35,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None, create: bool = True) -> Engine:
-    """An engine for ``url``; tables are created on first use."""
+def make_engine(url: str | None = None, create: bool = True, upgrade: bool = False) -> Engine:
+    """An engine for ``url``.  With ``create`` (the default), the database is made ready for
+    this version: tables created in an empty one, a database from before migrations
+    stamped; one at an older revision is refused unless ``upgrade`` (``db/migrate.py``)."""
     from . import models  # noqa: F401  (registers the tables)
 
     url = url or default_database_url()
@@ -51,31 +54,18 @@ def make_engine(url: str | None = None, create: bool = True) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     if create:
-        create_schema(engine)
+        prepare(engine, upgrade=upgrade)
     return engine
 
 
-# indexes an earlier version made that a later one replaced (ix_deadline_sweep goes with
-# the columns it indexed: _move_sweep_dates_to_their_table)
-OBSOLETE_INDEXES = ("ix_deadline_status_due",)
+def reset(engine: Engine) -> None:
+    """Drop every table and its version, and create them afresh (the demo's --reset)."""
+    from sqlalchemy import text
 
-
-def create_schema(engine: Engine) -> None:
-    """Create the tables that are missing, and bring the indexes of existing ones up to date
-    (``create_all`` only makes indexes with their table), so a council's database gets the
-    indexes a new version relies on when it is next opened."""
-    SQLModel.metadata.create_all(engine)
-    _move_sweep_dates_to_their_table(engine)
-    existing = inspect(engine)
-    for table in SQLModel.metadata.sorted_tables:
-        have = {ix["name"] for ix in existing.get_indexes(table.name)}
-        for index in table.indexes:
-            if index.name not in have:
-                index.create(engine)
-        for name in OBSOLETE_INDEXES:
-            if name in have:
-                with engine.begin() as conn:
-                    conn.exec_driver_sql(f"DROP INDEX {name}")
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    prepare(engine)
 
 
 def checkpoint(engine: Engine) -> tuple[int, int]:
@@ -98,18 +88,3 @@ def session_scope(engine: Engine) -> Iterator[UnitOfWork]:
         except BaseException:
             session.rollback()
             raise
-
-
-def _move_sweep_dates_to_their_table(engine: Engine) -> None:
-    """Earlier versions kept the sweep's next date and last step on each deadline row:
-    move them to ``deadline_step`` and drop the two columns."""
-    columns = {c["name"] for c in inspect(engine).get_columns("deadline")}
-    if "last_step" not in columns:
-        return
-    with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO deadline_step (next_step_on, deadline_id, last_step) "
-                             "SELECT next_step_on, id, last_step FROM deadline "
-                             "WHERE status = 'open' AND next_step_on IS NOT NULL")
-        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_deadline_sweep")
-        conn.exec_driver_sql("ALTER TABLE deadline DROP COLUMN next_step_on")
-        conn.exec_driver_sql("ALTER TABLE deadline DROP COLUMN last_step")

@@ -1,0 +1,150 @@
+"""Schema revisions: a populated database at the baseline upgrades to a schema equal to a
+fresh one, on SQLite and PostgreSQL; a database from before migrations is recognised and
+stamped; an older one is refused with the command to run, and upgraded when asked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select, text
+from sqlmodel import SQLModel
+
+from pepflow.db import make_engine, session_scope
+from pepflow.db.migrate import BASELINE, HEAD, KNOWN, MIGRATIONS, current_revision, prepare, run_upgrade
+from pepflow.db.models import Child, Event
+from pepflow.demo import create_demo_cohort
+from pepflow.errors import SchemaError
+
+from .conftest import d
+
+
+def _bare(url: str):
+    """An engine with nothing of pepflow's done to the database yet."""
+    return make_engine(url, create=False)
+
+
+def _schema(engine) -> dict:
+    """Tables, columns (type, nullability), primary keys, indexes and unique constraints."""
+    found = inspect(engine)
+    out = {}
+    for table in sorted(found.get_table_names()):
+        out[table] = {
+            "columns": sorted((c["name"], str(c["type"]).split("(")[0], c["nullable"])
+                              for c in found.get_columns(table)),
+            "primary_key": sorted(found.get_pk_constraint(table)["constrained_columns"]),
+            "indexes": sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+                              for ix in found.get_indexes(table)),
+            "unique": sorted(tuple(u["column_names"]) for u in found.get_unique_constraints(table)),
+            "foreign_keys": sorted((tuple(f["constrained_columns"]), f["referred_table"])
+                                   for f in found.get_foreign_keys(table)),
+        }
+    return out
+
+
+def test_the_newest_revision_is_the_one_pepflow_expects():
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    assert scripts.get_current_head() == HEAD
+    assert tuple(reversed([r.revision for r in scripts.walk_revisions()])) == KNOWN
+
+
+def test_a_populated_database_at_the_baseline_upgrades_to_the_schema_of_a_fresh_one(db_url, config, tmp_path,
+                                                                                  request):
+    engine = _bare(db_url)
+    run_upgrade(engine, to=BASELINE)
+    with engine.connect() as conn:
+        assert current_revision(conn) == BASELINE
+    with session_scope(engine) as s:
+        create_demo_cohort(s, config, d("2026-11-23"), children=20, schools=4)
+    with engine.connect() as conn:
+        children_before = conn.execute(select(Child.ref).order_by(Child.ref)).scalars().all()
+    run_upgrade(engine)
+    fresh_engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}" if db_url.startswith("sqlite")
+                               else request.getfixturevalue("postgres_server").new_database())
+    assert _schema(engine) == _schema(fresh_engine)
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD
+        assert conn.execute(select(Child.ref).order_by(Child.ref)).scalars().all() == children_before
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    engine.dispose()
+    fresh_engine.dispose()
+
+
+def test_a_database_made_before_migrations_is_recognised_and_stamped(db_url, config):
+    engine = _bare(db_url)
+    SQLModel.metadata.create_all(engine)  # as pepflow made it before it had migrations
+    with session_scope(engine) as s:
+        create_demo_cohort(s, config, d("2026-11-23"), children=10, schools=3)
+    with engine.connect() as conn:
+        events = conn.execute(select(Event.id)).scalars().all()
+        assert current_revision(conn) is None
+    engine.dispose()
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD
+        assert conn.execute(select(Event.id)).scalars().all() == events
+    engine.dispose()
+
+
+def _with_a_newer_revision(tmp_path: Path) -> Path:
+    """The shipped migrations and one more, as a later version of pepflow would have them."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / "0002_later.py").write_text(f'''
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_later"
+down_revision = "{HEAD}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("school") as batch:
+        batch.add_column(sa.Column("phase", sa.String(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("school") as batch:
+        batch.drop_column("phase")
+''', encoding="utf-8")
+    return copy
+
+
+def test_a_database_at_an_older_revision_is_refused_with_the_command_to_run_then_upgraded(db_url, tmp_path):
+    engine = make_engine(db_url)  # at this version's newest revision
+    later = _with_a_newer_revision(tmp_path)
+    known = (*KNOWN, "0002_later")
+    with pytest.raises(SchemaError, match=r"pepflow db upgrade") as refused:
+        prepare(engine, script_location=later, head="0002_later", known=known)
+    assert "is at schema revision 0001_baseline" in str(refused.value)
+    assert prepare(engine, upgrade=True, script_location=later, head="0002_later", known=known) == "0002_later"
+    assert "phase" in {c["name"] for c in inspect(engine).get_columns("school")}
+    with pytest.raises(SchemaError, match="newer version of pepflow"):
+        prepare(engine)  # this version meets a database a later one upgraded
+    engine.dispose()
+
+
+def test_the_command_line_names_the_upgrade_and_db_current_tells_the_revision(cli, tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000_unknown'"))
+    engine.dispose()
+    code, _, err = cli("--db", url, "pep", "list")
+    assert code == 1 and "0000_unknown" in err and "newer version of pepflow" in err
+    code, out, _ = cli("--db", url, "db", "current")
+    assert code == 0 and "0000_unknown" in out
+    fresh = f"sqlite:///{tmp_path / 'new.db'}"
+    code, out, _ = cli("--db", fresh, "db", "upgrade")
+    assert code == 0 and HEAD in out
+    code, out, _ = cli("--db", fresh, "db", "current")
+    assert code == 0 and f"{HEAD} (up to date)" in out
