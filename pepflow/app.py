@@ -1,25 +1,25 @@
 """What every command needs: the configuration, the database and the clock.
 
 Built once per process from ``--config``/``PEPFLOW_CONFIG``, ``--db``/``PEPFLOW_DATABASE_URL``
-and ``--today``/``PEPFLOW_TODAY``; each part is loaded only when first used, so
-``pepflow calendar add`` never touches a database.
+and ``--today``/``PEPFLOW_TODAY``; the environment is read once (``environment``), and each
+part is loaded only when first used, so ``pepflow calendar add`` never touches a database
+and ``pepflow --help`` loads neither the configuration nor the ORM (bench/startup.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
-
 from typing import TYPE_CHECKING
 
 from .clock import Clock, clock_for
-from .config import Config, config_from_env
-from .settings import default_database_url
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from .config import Config
+    from .settings import Environment
 
 
 @dataclass
@@ -30,19 +30,30 @@ class App:
     _engine: "Engine | None" = field(default=None, repr=False)
 
     @cached_property
+    def environment(self) -> Environment:
+        """The ``PEPFLOW_*`` variables, read once for the process."""
+        from .settings import environment
+
+        return environment()
+
+    @cached_property
     def config(self) -> Config:
-        return config_from_env(self.config_dir)
+        from .config import load_config
+
+        return load_config(self.config_dir or self.environment.config or None)
 
     @cached_property
     def clock(self) -> Clock:
-        return clock_for(self.today_override or os.environ.get("PEPFLOW_TODAY"))
+        return clock_for(self.today_override or self.environment.today)
 
     def today(self) -> dt.date:
         return self.clock.today()
 
     @property
     def url(self) -> str:
-        return self.database_url or default_database_url()
+        from .settings import DEFAULT_DATABASE_URL
+
+        return self.database_url or self.environment.database_url or DEFAULT_DATABASE_URL
 
     @property
     def engine(self) -> Engine:

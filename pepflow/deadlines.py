@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Iterable
 
 from .calendars import Calendar
-from .config import Config, Timescale
+from .config import FLAG_KINDS, Config, Timescale
 from .db import cases
 from .db.models import Child, Deadline, new_row
 from .db.unit import UnitOfWork
@@ -108,7 +108,10 @@ def first_reminder_on(config: Config, kind: str, due_on: dt.date) -> dt.date | N
 
 def open_flag(session: UnitOfWork, config: Config, child: Child, kind: str, on: dt.date, owner_role: str,
               note: str, process: str = "pep", due_on: dt.date | None = None) -> Deadline:
-    """An item for someone to act on that no timescale governs (e.g. a record to complete)."""
+    """An item for someone to act on that no timescale governs (e.g. a record to complete);
+    its kind is one of ``config.FLAG_KINDS``, which notification policies may name."""
+    if kind not in FLAG_KINDS:
+        raise ValueError(f"{kind!r} is not in config.FLAG_KINDS: add it there")
     flag = new_row(Deadline, child_ref=child.ref, process=process, kind=kind, rule_key=kind,
                    rule_version="", opened_on=on, due_on=due_on or on, number=0, unit="calendar",
                    source="pepflow", owner_role=owner_role, note=note)

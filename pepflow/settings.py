@@ -1,16 +1,55 @@
-"""Where the process's environment is read: the database a command opens by default.
+"""The process's environment: every ``PEPFLOW_*`` variable, read through one settings
+object (pydantic-settings), and nowhere else.
 
 Light on purpose (no ORM), so the command line can name its defaults before it opens
-anything.
+anything.  ``environment()`` reads the variables as they are now; ``App`` reads them once
+and hands the values on.  Values that need a check with a message naming the variable
+(the SMTP port, say) are checked where they are used, in those words.
 """
 
 from __future__ import annotations
 
-import os
+from typing import Mapping, Optional
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///pepflow.db"
+PREFIX = "PEPFLOW_"
+
+
+class Environment(BaseSettings):
+    """The variables pepflow reads (their names are these fields' in capitals, after PEPFLOW_)."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
+
+    database_url: Optional[str] = None  # --db
+    config: Optional[str] = None  # --config: a council's folder
+    today: Optional[str] = None  # --today: act as if today were this date
+    debug: bool = False  # show tracebacks instead of one line
+    secret_key: Optional[str] = None  # signs web session cookies (else one kept in the database)
+    smtp_host: Optional[str] = None  # unset: emails are written to a folder
+    smtp_port: Optional[str] = None
+    smtp_security: str = "starttls"
+    smtp_username: Optional[str] = None
+    smtp_password: Optional[str] = None
+    smtp_connections: Optional[str] = None
+
+    @classmethod
+    def of(cls, variables: Mapping[str, str]) -> "Environment":
+        """The settings these variables give (for a service's own mapping, and tests)."""
+        return cls.model_validate({name: variables[PREFIX + name.upper()] for name in cls.model_fields
+                                   if PREFIX + name.upper() in variables})
+
+    def variable(self, field: str) -> str:
+        """The environment variable behind a field, for messages."""
+        return PREFIX + field.upper()
+
+
+def environment() -> Environment:
+    """The ``PEPFLOW_*`` variables as they are now."""
+    return Environment()
 
 
 def default_database_url() -> str:
     """``PEPFLOW_DATABASE_URL``, else a SQLite file ``pepflow.db`` in the current folder."""
-    return os.environ.get("PEPFLOW_DATABASE_URL") or DEFAULT_DATABASE_URL
+    return environment().database_url or DEFAULT_DATABASE_URL

@@ -8,7 +8,6 @@ so ``pepflow --help`` and ``pepflow calendar …`` start quickly (bench/startup.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
@@ -37,7 +36,9 @@ def run(argv: list[str] | None = None) -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors from typer's click
             exc.show()
             sys.exit(exc.exit_code)
-        if os.environ.get("PEPFLOW_DEBUG"):
+        from ..settings import environment
+
+        if environment().debug:
             raise
         from sqlalchemy.exc import OperationalError
 

@@ -65,8 +65,9 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
     """List every timescale in force: number, unit, owner and source."""
     a = _app(ctx)
     when = parse_date(on, "--on") if on else a.today()
+    rules = a.config.timescales.all_on(when)
     typer.echo(f"Timescales in force on {when.isoformat()}:")
-    for t in a.config.timescales.all_on(when):
+    for t in rules:
         counting = ", first day counts" if t.counting == "beginning_with" else ""
         typer.echo(f"  {t.key:<34} {t.number:>3} {UNIT_LABELS[t.unit]:<13} from {t.start_event}, "
                    f"owner {t.owner}{counting} (since {t.version})")

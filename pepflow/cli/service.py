@@ -50,7 +50,7 @@ def dispatch_command(ctx: typer.Context) -> None:
     from ..notify.outbox import dispatch
 
     a = _app(ctx)
-    mailer = mailer_from_env(a.config.notifications.delivery.folder)
+    mailer = mailer_from_env(a.config.notifications.delivery.folder, a.environment)
     result = dispatch(a.engine, a.config, mailer, a.clock.now())
     typer.echo(f"{result.emails_sent} email(s) sent via {mailer.describe()} for {result.notifications_sent} "
                f"notification(s); {result.failed_for_now} to retry, {result.failed_for_good} failed.")
@@ -108,7 +108,7 @@ def simulate_command(
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
     if last < first:
         raise InputError("--to", end, f"is before --from {start}")
-    mailer = mailer_from_env(a.config.notifications.delivery.folder)
+    mailer = mailer_from_env(a.config.notifications.delivery.folder, a.environment)
     for line in simulate(a.engine, a.config, first, last, mailer, seed).lines():
         typer.echo(line)
     typer.echo(f"Emails went to {mailer.describe()}.")

@@ -10,14 +10,16 @@ Without PEPFLOW_SMTP_HOST, emails are written to the configured folder (default 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
 
 from ..errors import InputError
 from .render import OutgoingEmail
+
+if TYPE_CHECKING:
+    from ..settings import Environment
 
 MAX_CONNECTIONS = 20
 
@@ -113,24 +115,29 @@ class SMTPMailer:
         return results
 
 
-def mailer_from_env(folder: str, environ: Mapping[str, str] = os.environ) -> Mailer:
-    host = environ.get("PEPFLOW_SMTP_HOST")
-    if not host:
+def mailer_from_env(folder: str, environ: Environment | Mapping[str, str] | None = None) -> Mailer:
+    """SMTP when ``PEPFLOW_SMTP_HOST`` is set (in ``environ``: the process's settings, or a
+    mapping of variables), else a folder of .eml files."""
+    from ..settings import Environment, environment
+
+    env = environ if isinstance(environ, Environment) else (
+        environment() if environ is None else Environment.of(environ))
+    if not env.smtp_host:
         return FolderMailer(folder)
-    security = environ.get("PEPFLOW_SMTP_SECURITY", "starttls").lower()
+    security = env.smtp_security.lower()
     if security not in ("starttls", "tls", "none"):
         raise InputError("PEPFLOW_SMTP_SECURITY", security, "must be starttls, tls or none")
-    port = _number_setting(environ, "PEPFLOW_SMTP_PORT", "465" if security == "tls" else "587", 65535,
+    port = _number_setting("PEPFLOW_SMTP_PORT", env.smtp_port, "465" if security == "tls" else "587", 65535,
                            "must be a port number, from 1 to 65535")
-    connections = _number_setting(environ, "PEPFLOW_SMTP_CONNECTIONS", "4", MAX_CONNECTIONS,
+    connections = _number_setting("PEPFLOW_SMTP_CONNECTIONS", env.smtp_connections, "4", MAX_CONNECTIONS,
                                   f"must be a whole number from 1 to {MAX_CONNECTIONS}")
-    return SMTPMailer(host, port, environ.get("PEPFLOW_SMTP_USERNAME") or None,
-                      environ.get("PEPFLOW_SMTP_PASSWORD") or None, security, connections)
+    return SMTPMailer(env.smtp_host, port, env.smtp_username or None, env.smtp_password or None, security,
+                      connections)
 
 
-def _number_setting(environ: Mapping[str, str], name: str, default: str, highest: int, problem: str) -> int:
+def _number_setting(name: str, value: str | None, default: str, highest: int, problem: str) -> int:
     """The variable as a number from 1 to ``highest`` (digits only), else an error naming it."""
-    text = environ.get(name) or default
+    text = value or default
     number = int(text) if text.strip().isdecimal() else 0
     if not 1 <= number <= highest:
         raise InputError(name, text, problem)

@@ -35,7 +35,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 
 
 def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     """The web application for ``app`` (its configuration, database and clock)."""
-    site = Site(app, SessionStore(site_key(app.engine), app.config.settings.session_idle_minutes), secure_cookies)
+    site = Site(app, SessionStore(site_key(app.engine, app.environment.secret_key), app.config.settings.session_idle_minutes), secure_cookies)
     web = FastAPI(title="pepflow", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.site = site
     web.mount("/static", StaticFiles(directory=STATIC), name="static")

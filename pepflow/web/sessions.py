@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import os
 import secrets
 
 from itsdangerous import BadSignature, Signer
@@ -27,9 +26,9 @@ COOKIE = "pepflow_session"
 TOUCH_EVERY = dt.timedelta(seconds=60)
 
 
-def site_key(engine) -> str:
-    """PEPFLOW_SECRET_KEY, or the key kept in the database (made on first use)."""
-    from_env = os.environ.get("PEPFLOW_SECRET_KEY")
+def site_key(engine, from_env: str | None = None) -> str:
+    """The key ``PEPFLOW_SECRET_KEY`` gives (``from_env``), else the one kept in the database
+    (made on first use)."""
     if from_env:
         return from_env
     with session_scope(engine) as s:

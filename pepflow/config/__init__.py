@@ -1,0 +1,157 @@
+"""Load and validate the configuration directory into frozen objects.
+
+The shipped ``config/`` is always the base.  A council points ``--config`` (or
+``PEPFLOW_CONFIG``) at its own directory, which needs to hold only what differs:
+a timescale entry there adds a new *version* of the rule (from its ``effective_from``
+date) and inherits every field it does not set from the version before; a calendar
+file replaces the shipped calendar of the same name; ``pepflow.toml`` settings
+override one by one.  Nothing here rewrites history: a deadline is computed and
+judged by the version in force on its start date.
+
+Every file is read through pydantic models (``timescales``, ``calendar_files``,
+``settings``, ``notifications``): types, ranges and the rules across fields.  An error
+names the folder (shipped or the council's), the file, the entry by its name and the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..calendars import Calendar
+from ..errors import ConfigError, InputError
+from .calendar_files import parse_calendar
+from .files import Source, invalid, read_toml, shipped_config_dir
+from .notifications import FLAG_KINDS, RECIPIENTS, Delivery, Escalation, KindPolicy, NotificationPolicy
+from .settings import PpPlusRules, Settings
+from .timescales import OWNER_ROLES, Timescale, Timescales, merge_timescales
+
+__all__ = [
+    "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy",
+    "NotificationPolicy", "OWNER_ROLES", "PpPlusRules", "RECIPIENTS", "Settings", "Timescale", "Timescales",
+    "load_config", "shipped_config_dir",
+]
+
+
+@dataclass
+class Config:
+    directory: Path
+    settings: Settings
+    timescales: Timescales
+    calendars: dict[str, Calendar]
+    pp_plus: PpPlusRules = field(default_factory=PpPlusRules)
+    notifications: NotificationPolicy | None = None
+
+    def calendar(self, name: str | None = None, school_urn: str | None = None) -> Calendar:
+        """A named calendar (the LA default when None), with a school's own days applied."""
+        name = name or self.settings.default_calendar
+        if name not in self.calendars:
+            raise InputError("calendar", name, (
+                f"no such calendar; known: {', '.join(sorted(self.calendars))} "
+                f"(add config/calendars/{name}.toml)"))
+        return self.calendars[name].for_school(school_urn)
+
+
+def _layers(directory: Path) -> list[Source]:
+    base = shipped_config_dir().resolve()
+    chosen = directory.resolve()
+    return [Source(base, True)] if chosen == base else [Source(base, True), Source(chosen, False)]
+
+
+def _table(source: Source, data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(str(source), name, None, f"expected a table [{name}]")
+    return value
+
+
+def load_config(directory: str | Path | None = None) -> Config:
+    """Load the shipped configuration, overlaid by a council's directory if given."""
+    chosen = Path(directory) if directory else shipped_config_dir()
+    if not chosen.is_dir():
+        raise ConfigError(str(chosen), None, None, "configuration directory not found")
+    timescale_layers: list[tuple[Source, dict[str, Any]]] = []
+    calendars: dict[str, Calendar] = {}
+    settings_data: dict[str, Any] = {}
+    settings_from: dict[str, Source] = {}
+    pp_plus_data: dict[str, Any] = {}
+    funding_source = notifications_source = None
+    notifications_data: dict[str, dict[str, Any]] = {"delivery": {}, "policy": {}}
+    for layer in _layers(chosen):
+        def at(name: str) -> Source:
+            return Source(layer.path / name, layer.shipped)
+
+        if (layer.path / "timescales.toml").exists():
+            source = at("timescales.toml")
+            timescale_layers.append((source, read_toml(source)))
+        for path in sorted((layer.path / "calendars").glob("*.toml")):
+            source = Source(path, layer.shipped)
+            calendars[path.stem] = parse_calendar(source, read_toml(source), path.stem)
+        if (layer.path / "pepflow.toml").exists():
+            source = at("pepflow.toml")
+            values = _table(source, read_toml(source), "settings")
+            settings_data.update(values)
+            settings_from.update({k: source for k in values})
+        if (layer.path / "funding.toml").exists():
+            funding_source = at("funding.toml")
+            pp_plus_data.update(_table(funding_source, read_toml(funding_source), "pp_plus"))
+        if (layer.path / "notifications.toml").exists():
+            notifications_source = at("notifications.toml")
+            data = read_toml(notifications_source)
+            notifications_data["delivery"].update(_table(notifications_source, data, "delivery"))
+            notifications_data["policy"].update(_table(notifications_source, data, "policy"))
+    settings = _settings(settings_data, settings_from, chosen)
+    if settings.default_calendar not in calendars:
+        raise ConfigError(str(settings_from.get("default_calendar", "pepflow.toml")), "settings", "default_calendar",
+                          f"{settings.default_calendar!r} has no file in calendars/")
+    timescales = merge_timescales(timescale_layers)
+    for key in timescales.keys():
+        for version in timescales.versions(key):
+            if version.calendar not in ("school", "la") and version.calendar not in calendars:
+                raise ConfigError("timescales.toml", key, "calendar",
+                                  f"{version.calendar!r} is not 'school', 'la' or a calendar name")
+    try:
+        pp_plus = PpPlusRules.model_validate(pp_plus_data)
+    except ValidationError as exc:
+        raise invalid(funding_source or "funding.toml", "pp_plus", exc, list(PpPlusRules.model_fields)) from None
+    notifications = _notifications(notifications_source, notifications_data, timescales)
+    return Config(chosen, settings, timescales, calendars, pp_plus, notifications)
+
+
+def _settings(data: dict[str, Any], sources: dict[str, Source], chosen: Path) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        loc = exc.errors(include_url=False)[0]["loc"]
+        source = sources.get(str(loc[0])) if loc else None
+        if source is None:  # a rule across settings: the council's file when it has one
+            source = next((s for s in sources.values() if not s.shipped), None) or next(iter(sources.values()), None)
+        raise invalid(source or "pepflow.toml", "settings", exc, list(Settings.model_fields)) from None
+
+
+def _notifications(source: Source | None, data: dict[str, dict[str, Any]], timescales: Timescales
+                   ) -> NotificationPolicy:
+    where = source or "notifications.toml"
+    try:
+        delivery = Delivery.model_validate(data["delivery"])
+    except ValidationError as exc:
+        raise invalid(where, "delivery", exc, list(Delivery.model_fields)) from None
+    known = set(timescales.keys()) | FLAG_KINDS
+    kinds: dict[str, KindPolicy] = {}
+    for kind, raw in data["policy"].items():
+        if kind != "default" and kind not in known:
+            raise ConfigError(str(where), f"policy.{kind}", None,
+                              "no timescale or flag has this kind (see timescales.toml for the kinds)")
+        try:
+            kinds[kind] = KindPolicy.model_validate(raw)
+        except ValidationError as exc:
+            raise invalid(where, f"policy.{kind}", exc, list(KindPolicy.model_fields)) from None
+    for kind in delivery.immediate_kinds:
+        if kind not in known:
+            raise ConfigError(str(where), "delivery", "immediate_kinds", f"{kind!r} is not a kind of deadline")
+    if "default" not in kinds:
+        raise ConfigError(str(where), "policy.default", None, "a default policy is required")
+    return NotificationPolicy(delivery=delivery, kinds=kinds)

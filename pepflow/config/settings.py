@@ -1,0 +1,82 @@
+"""The council's general settings (``pepflow.toml``) and Pupil Premium Plus limits
+(``funding.toml``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Settings(BaseModel):
+    model_config = STRICT
+
+    authority_name: str = Field("Example Council", min_length=1, max_length=200)
+    default_calendar: str = Field("default", min_length=1)
+    base_url: str = Field("http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
+    # The council's own local authority name as schools record it (the "la" column):
+    # a school elsewhere is out of area.
+    home_la: str = "Example"
+    # Children's Wellbeing and Schools Act 2026 ss.61-62: from this date the LA may direct an
+    # academy to admit, instead of asking the Secretary of State.  None: not yet commenced.
+    academy_directions_from: Optional[dt.date] = None
+    # Best practice for looked-after children: full-time provision from the 1st day of a
+    # suspension (timescale suspension_provision_best_practice) instead of the 6th.
+    provision_from_first_day: bool = False
+    # Attendance bands, percent of sessions attended (003; DfE Working together to improve
+    # school attendance, 2024): good at or above, persistent absence at or below, severe at or below.
+    attendance_good: float = Field(95.0, ge=0, le=100)
+    attendance_persistent: float = Field(90.0, ge=0, le=100)
+    attendance_severe: float = Field(50.0, ge=0, le=100)
+    # Web pages: a signed-in browser is signed out after this many minutes without a request.
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+
+    @field_validator("academy_directions_from", mode="before")
+    @classmethod
+    def _blank_is_not_commenced(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> "Settings":
+        if not self.attendance_good > self.attendance_persistent > self.attendance_severe:
+            raise ValueError(f"the attendance bands must fall in order: attendance_good ({self.attendance_good}) "
+                             f"above attendance_persistent ({self.attendance_persistent}) above "
+                             f"attendance_severe ({self.attendance_severe})")
+        return self
+
+
+class PpPlusRules(BaseModel):
+    """Pupil Premium Plus limits, from funding.toml."""
+
+    model_config = STRICT
+
+    per_term_max: int = Field(500, ge=0, le=100_000)
+    annual_max: int = Field(2500, ge=0, le=1_000_000)
+    year_starts: str = Field("04-01", pattern=r"^\d\d-\d\d$")
+    min_year_group: int = Field(-1, ge=-2, le=14)  # -1 nursery, 0 reception, 1 to 14
+    max_year_group: int = Field(11, ge=-2, le=14)
+
+    @field_validator("year_starts")
+    @classmethod
+    def _a_day_of_the_year(cls, value: str) -> str:
+        month, day = (int(x) for x in value.split("-"))
+        dt.date(2001, month, day)  # raises ValueError for 02-30
+        return value
+
+    @model_validator(mode="after")
+    def _limits_agree(self) -> "PpPlusRules":
+        if self.min_year_group > self.max_year_group:
+            raise ValueError(f"min_year_group ({self.min_year_group}) is above max_year_group "
+                             f"({self.max_year_group})")
+        if self.per_term_max > self.annual_max:
+            raise ValueError(f"per_term_max ({self.per_term_max}) is above annual_max ({self.annual_max})")
+        return self
+
+    def grant_year(self, day: dt.date) -> str:
+        """'2025-26' for a day in the grant year starting 1 April 2025 (by default)."""
+        month, mday = (int(x) for x in self.year_starts.split("-"))
+        start = day.year if (day.month, day.day) >= (month, mday) else day.year - 1
+        return f"{start}-{(start + 1) % 100:02d}"
