@@ -10,10 +10,9 @@ from typing import Optional
 
 import typer
 
+from ..app import App
 from ..clock import parse_date
 from ..errors import InputError
-
-from ..app import App
 
 app = typer.Typer(help="pepflow: PEPs, school moves and exclusions for a Virtual School, on time.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -112,3 +111,23 @@ def _password(confirm: bool = True) -> str:
     if sys.stdin.isatty():
         return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
     return sys.stdin.readline().rstrip("\n")
+
+
+def _print_table(columns: list[str], rows: list[list[object]]) -> None:
+    """Rows under their column headings, with rich (already installed through typer).
+
+    At a terminal the table fits its width; piped to a file or another program each row
+    stays on one line, so it can be searched.  Cells are plain text, never rich markup
+    (a source such as "[Handbook §2e]" is printed as it is)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", highlight=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text("-" if cell in (None, "") else str(cell)) for cell in row))
+    terminal = sys.stdout.isatty()
+    Console(file=sys.stdout, width=None if terminal else 10_000, no_color=not terminal,
+            highlight=False).print(table)

@@ -6,10 +6,10 @@ from typing import Optional
 
 import typer
 
-from ..calendars import COUNTINGS, UNITS, UNIT_LABELS
+from ..calendars import COUNTINGS, UNITS, format_units
 from ..clock import parse_date
 from ..errors import InputError
-from ._common import (app, _app, calendar_app)
+from ._common import _app, _print_table, app, calendar_app
 
 
 def _check_unit(unit: str) -> str:
@@ -53,11 +53,10 @@ def calendar_terms(ctx: typer.Context, calendar: Optional[str] = typer.Option(No
     """List a calendar's terms, half terms and school-day counts."""
     cal = _app(ctx).config.calendar(calendar)
     typer.echo(f"Calendar '{cal.name}'")
-    for term in cal.terms:
-        ht = f"half term {term.half_term[0]}..{term.half_term[1]}" if term.half_term else "no half term"
-        days = len(cal.school_days(term.start, term.end))
-        deadline = f", PEP deadline {term.pep_deadline}" if term.pep_deadline else ""
-        typer.echo(f"  {term.label:<16} {term.start}..{term.end}  {ht}, {days} school days{deadline}")
+    _print_table(["term", "dates", "half term", "school days", "PEP deadline"], [
+        [term.label, f"{term.start}..{term.end}",
+         f"{term.half_term[0]}..{term.half_term[1]}" if term.half_term else "none",
+         len(cal.school_days(term.start, term.end)), term.pep_deadline] for term in cal.terms])
 
 
 @app.command("timescales")
@@ -67,9 +66,6 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
     when = parse_date(on, "--on") if on else a.today()
     rules = a.config.timescales.all_on(when)
     typer.echo(f"Timescales in force on {when.isoformat()}:")
-    for t in rules:
-        counting = ", first day counts" if t.counting == "beginning_with" else ""
-        typer.echo(f"  {t.key:<34} {t.number:>3} {UNIT_LABELS[t.unit]:<13} from {t.start_event}, "
-                   f"owner {t.owner}{counting} (since {t.version})")
-        typer.echo(f"  {'':<34} {t.description}")
-        typer.echo(f"  {'':<34} source: {t.source}")
+    _print_table(["timescale", "time allowed", "counted from", "owner", "since", "what it is", "source"], [
+        [t.key, format_units(t.number, t.unit) + (", first day counts" if t.counting == "beginning_with" else ""),
+         t.start_event, t.owner, t.version, t.description, t.source] for t in rules])

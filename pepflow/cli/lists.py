@@ -7,7 +7,16 @@ from typing import Optional
 import typer
 
 from ..calendars import format_units
-from ._common import (_app, _as_of, _print_json, _read, pep_app, admission_app, exclusion_app)
+from ._common import (
+    _app,
+    _as_of,
+    _print_json,
+    _print_table,
+    _read,
+    admission_app,
+    exclusion_app,
+    pep_app,
+)
 
 
 @pep_app.command("list")
@@ -33,12 +42,9 @@ def pep_list(
     typer.echo(f"{title} as of {when.isoformat()}: {len(rows)}")
     if not rows:
         return
-    typer.echo(f"{'child':<8} {'PEP state':<18} {'what is due':<24} {'owner':<28} {'due':<10}  overdue")
-    for r in rows:
-        owner = f"{r['owner_ref'] or '-'} ({r['owner_role']})"
-        late = format_units(r["days_overdue"], r["overdue_unit"]) if r["days_overdue"] else "-"
-        typer.echo(f"{r['child_ref']:<8} {r['pep_state'] or '-':<18} {r['due']:<24} {owner:<28} "
-                   f"{r['due_on']:<10}  {late}")
+    _print_table(["child", "PEP state", "what is due", "owner", "due", "overdue by"], [
+        [r["child_ref"], r["pep_state"], r["due"], f"{r['owner_ref'] or '-'} ({r['owner_role']})", r["due_on"],
+         format_units(r["days_overdue"], r["overdue_unit"]) if r["days_overdue"] else ""] for r in rows])
 
 
 @admission_app.command("list")
@@ -60,13 +66,11 @@ def admission_list(
         return
     typer.echo(f"Admissions as of {when.isoformat()}: {data['count']}")
     if data["items"]:
-        typer.echo(f"{'child':<8} {'state':<24} {'reason':<22} {'school':<8} {'due':<10}  clock")
-    for r in data["items"]:
-        clock = "-" if r["school_days_used"] is None else f"{r['school_days_used']} of 20 school days used"
-        flag = "  PAST 20 SCHOOL DAYS" if r["breaching"] else ""
-        temp = f", temporary education {r['temporary_hours']} h/week" if r["temporary_hours"] else ""
-        typer.echo(f"{r['child_ref']:<8} {r['state']:<24} {r['reason']:<22} {r['school_urn'] or '-':<8} "
-                   f"{r['due_on'] or '-':<10}  {clock}{temp}{flag}")
+        _print_table(["child", "state", "reason", "school", "due", "clock"], [
+            [r["child_ref"], r["state"], r["reason"], r["school_urn"], r["due_on"],
+             ("-" if r["school_days_used"] is None else f"{r['school_days_used']} of 20 school days used")
+             + (f", temporary education {r['temporary_hours']} h/week" if r["temporary_hours"] else "")
+             + ("  PAST 20 SCHOOL DAYS" if r["breaching"] else "")] for r in data["items"]])
     if data["emergency_moves_by_year"]:
         typer.echo("Emergency care moves by school year: " + ", ".join(
             f"{y} {n}" for y, n in sorted(data["emergency_moves_by_year"].items())))
@@ -89,9 +93,10 @@ def exclusion_list(
         _print_json(data)
         return
     typer.echo(f"Exclusion processes as of {when.isoformat()}: {data['count']}")
-    for r in data["items"]:
-        clocks = "; ".join(f"{c['kind']} due {c['due_on']}{' OVERDUE' if c['overdue'] else ''}"
-                           for c in r["open_clocks"]) or "no clock running"
-        extra = "  NO PRE-EXCLUSION MEETING" if r["no_pre_exclusion_meeting"] else ""
-        typer.echo(f"  {r['child_ref']:<8} {r['school_year']} {r['state']:<22} {r['suspensions']} suspension(s), "
-                   f"{r['suspension_days']} school days; {clocks}{extra}")
+    if data["items"]:
+        _print_table(["child", "year", "state", "suspensions", "clocks running"], [
+            [r["child_ref"], r["school_year"], r["state"],
+             f"{r['suspensions']} suspension(s), {r['suspension_days']} school days",
+             ("; ".join(f"{c['kind']} due {c['due_on']}{' OVERDUE' if c['overdue'] else ''}"
+                        for c in r["open_clocks"]) or "no clock running")
+             + ("  NO PRE-EXCLUSION MEETING" if r["no_pre_exclusion_meeting"] else "")] for r in data["items"]])

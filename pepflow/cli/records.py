@@ -7,9 +7,9 @@ from typing import Optional
 
 import typer
 
-from ..calendars import UNIT_LABELS, format_units
+from ..calendars import format_units
 from ..errors import InputError
-from ._common import (app, _app, _parse_sets, _print_json, _read)
+from ._common import _app, _parse_sets, _print_json, _print_table, _read, app
 
 
 @app.command("import")
@@ -101,19 +101,17 @@ def deadlines(
         _print_json({"child_ref": child, "as_of": a.today().isoformat(), "deadlines": rows})
         return
     typer.echo(f"Deadlines of {child} (as of {a.today().isoformat()}):")
+    table = []
     for r in rows:
         status = r["status"]
         if status == "met_late":
             status = f"met late by {format_units(r['days_late'], r['late_unit'])}"
         elif status == "open" and r["days_overdue"]:
             status = f"OVERDUE by {format_units(r['days_overdue'], r['overdue_unit'])}"
-        closed = f" closed {r['closed_on']}" if r["closed_on"] else ""
-        typer.echo(f"  {r['kind']:<24} due {r['due_on']}  {r['number']} {UNIT_LABELS[r['unit']]:<13} "
-                   f"owner {r['owner_ref'] or r['owner_role']:<8} {status}{closed}")
-        if r["source"] and r["source"] != "pepflow":
-            typer.echo(f"  {'':<24} source: {r['source']}")
-        if r["note"] or r["close_reason"]:
-            typer.echo(f"  {'':<24} {r['note'] or r['close_reason']}")
+        table.append([r["kind"], r["due_on"], format_units(r["number"], r["unit"]), r["owner_ref"] or r["owner_role"],
+                      status, r["closed_on"], r["note"] or r["close_reason"],
+                      r["source"] if r["source"] != "pepflow" else ""])
+    _print_table(["deadline", "due", "time allowed", "owner", "status", "closed", "note", "source"], table)
 
 
 @app.command("history")

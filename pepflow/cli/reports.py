@@ -10,7 +10,7 @@ import typer
 
 from ..clock import parse_date
 from ..errors import InputError
-from ._common import (_app, _as_of, _write, report_app, export_app, audit_app)
+from ._common import _app, _as_of, _write, audit_app, export_app, report_app
 
 
 @report_app.command("compliance")

@@ -9,7 +9,15 @@ import typer
 from ..calendars import format_units
 from ..clock import parse_date
 from ..errors import InputError
-from ._common import (app, _app, _print_json, _logging, HOST_OPTION, PORT_OPTION)
+from ._common import (
+    HOST_OPTION,
+    PORT_OPTION,
+    _app,
+    _logging,
+    _print_json,
+    _print_table,
+    app,
+)
 
 
 @app.command("sweep")
@@ -87,10 +95,10 @@ def outbox_command(
                       "payload": r.payload} for r in rows])
         return
     typer.echo(f"Outbox{' (' + status + ')' if status else ''}: {len(rows)} shown, newest first")
-    for r in rows:
-        error = f"  last error: {r.last_error}" if r.last_error else ""
-        typer.echo(f"  #{r.id:<6} {r.status:<8} to {r.recipient_ref or '-':<8} case {r.child_ref or '-':<8} "
-                   f"{r.payload.get('kind', ''):<24} {r.step:<16} attempts {r.attempts}{error}")
+    if rows:
+        _print_table(["#", "status", "to", "case", "what", "step", "attempts", "last error"], [
+            [f"#{r.id}", r.status, r.recipient_ref, r.child_ref, r.payload.get("kind", ""), r.step, r.attempts,
+             r.last_error] for r in rows])
 
 
 @app.command("simulate")

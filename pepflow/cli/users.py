@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from ._common import (_app, _password, user_app)
+from ._common import _app, _password, _print_table, user_app
 
 
 @user_app.command("add")
@@ -20,8 +20,8 @@ def user_add(
     school: Optional[str] = typer.Option(None, "--school", help="A designated teacher's school (URN)."),
 ) -> None:
     """Add a web account. The password is asked for (or read from standard input)."""
-    from ..db import session_scope
     from ..accounts import add_user, check_new_account, check_password_rules
+    from ..db import session_scope
     from ..roles import ROLES
 
     a = _app(ctx)
@@ -42,8 +42,8 @@ def user_set_password(
     email: str = typer.Option(..., "--email", help="The account's email address."),
 ) -> None:
     """Set a new password (also unlocks the account and signs it out everywhere)."""
-    from ..db import session_scope
     from ..accounts import check_password_rules, find_user, set_password
+    from ..db import session_scope
     from ..web.sessions import end_sessions_of
 
     a = _app(ctx)
@@ -71,7 +71,7 @@ def user_list(ctx: typer.Context) -> None:
         users = list(session.exec(select(UserAccount).order_by(UserAccount.email)))
     if not users:
         typer.echo("No web accounts yet: add one with pepflow user add --email … --role …")
-    for u in users:
-        locked = " LOCKED" if u.locked_until and u.locked_until > now else ""
-        scope = u.person_ref or u.school_urn or "everyone"
-        typer.echo(f"{u.email:<32} {u.role:<20} {scope}{locked}")
+        return
+    _print_table(["email", "role", "sees", "locked"], [
+        [u.email, u.role, u.person_ref or u.school_urn or "everyone",
+         "LOCKED" if u.locked_until and u.locked_until > now else ""] for u in users])
