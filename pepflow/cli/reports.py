@@ -28,7 +28,8 @@ def report_compliance(
     import json
 
     from ..db.engine import session_scope
-    from ..reports import as_rows, as_table, compliance
+    from ..report_text import as_rows, as_table
+    from ..reports import compliance
 
     if fmt not in ("table", "json", "csv", "html"):
         raise InputError("--format", fmt, "must be table, json, csv or html")

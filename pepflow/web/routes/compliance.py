@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 
 from ...calendars import academic_year_of, academic_year_start
 from ...report_html import charts
-from ...reports import as_rows, compliance as compliance_report
+from ...report_text import as_rows
+from ...reports import compliance as compliance_report
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, require
 
 router = APIRouter()
