@@ -32,6 +32,7 @@ bench: install
 	$(BIN)/python bench/sweep.py
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) pepflow-demo.db* outbox

@@ -19,14 +19,14 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .clock import SystemClock
 from .db.models import Event
 from .db.unit import UnitOfWork
-from .db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, is_postgres, json_text
+from .db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, json_text, lock_audit_chain
 
 PAYLOAD_VERSION = 1
 
@@ -66,8 +66,7 @@ def chain(session: Session, rows: list[dict[str, Any]]) -> None:
 
     On PostgreSQL a transaction-scoped advisory lock makes appends take turns; SQLite
     transactions that write already hold the database's single write lock."""
-    if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(727365)"))
+    lock_audit_chain(session)
     previous = session.execute(select(Event.__table__.c.hash).order_by(Event.__table__.c.id.desc())
                                .limit(1)).scalar() or GENESIS
     for row in rows:

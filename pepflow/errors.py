@@ -2,7 +2,18 @@
 
 Every error a user can cause is a ``PepflowError`` whose message reads as one plain
 sentence naming the field and the value at fault.  The CLI prints ``str(error)`` and
-exits non-zero; nothing else in the package needs to know how errors are shown.
+exits non-zero; the web pages put it on the form beside its field.  The domain names
+fields as it knows them (``on``, ``meeting_date``); each edge says them in its own words
+(``--on`` on the command line, "Date" on a form).
+
+    PepflowError
+    ├── ConfigError           a configuration file: folder, file, entry, field
+    ├── CalendarRangeError    a date beyond the term dates a calendar has
+    ├── InputError            a value given on the command line, in an event or a form
+    ├── ImportFileError       rows of an import file (nothing was imported)
+    ├── SchemaError           the database is at a schema revision this version cannot use
+    ├── NotFound              a child, school, person or process that does not exist
+    └── TransitionNotAllowed  an event the process's current state does not allow
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import bindparam, delete, insert, literal_column, update
+from sqlalchemy import bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
@@ -90,6 +90,16 @@ def _sqlite(value: dt.date) -> str:
             raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
         return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value.isoformat()
+
+
+AUDIT_CHAIN_LOCK = 727365  # a PostgreSQL advisory lock key of pepflow's own
+
+
+def lock_audit_chain(session: Session) -> None:
+    """Make appends to the audit chain take turns: a transaction-scoped advisory lock on
+    PostgreSQL; SQLite transactions that write already hold the database's single write lock."""
+    if is_postgres(session):
+        session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
 
 
 def plain_rows(result: Result[Any]) -> list[Any]:
