@@ -62,9 +62,14 @@ def event(
 
     try:
         outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
-    except InputError as exc:
-        if exc.field == "on":  # the event's date, as this command names it
+    except InputError as exc:  # the domain's field names, as this command's options say them
+        from ..commands import registry
+
+        spec = registry().get(name)
+        if exc.field == "on":
             raise InputError("--on", exc.value, exc.problem) from None
+        if spec and exc.field in {p.name for p in spec.params}:
+            raise InputError(f"--set {exc.field}", exc.value, exc.problem) from None
         raise
     change = (f"{outcome.state_before} -> {outcome.state_after}" if outcome.state_before != outcome.state_after
               else f"still {outcome.state_after}")

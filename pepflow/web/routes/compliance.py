@@ -10,6 +10,7 @@ from ...calendars import academic_year_of, academic_year_start
 from ...report_html import charts
 from ...report_text import as_rows
 from ...reports import compliance as compliance_report
+from ...values import date_value
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, require
 
 router = APIRouter()
@@ -26,7 +27,7 @@ def compliance(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
     for name, value in (("start", start), ("end", end)):
         if value:
             try:
-                parsed = dt.date.fromisoformat(value.strip())
+                parsed = date_value(value)
                 first, last = (parsed, last) if name == "start" else (first, parsed)
             except ValueError:
                 errors.append((name, f"Enter the {'first' if name == 'start' else 'last'} date as "
