@@ -24,9 +24,9 @@ from .clock import SystemClock
 from .audit import audit, write_audit
 from .config import Config
 from .db.unit import UnitOfWork
-from .db.writes import (INSERT_NOTIFICATION, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, json_text,
-                        plain_rows)
-from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School
+from .db.writes import (INSERT_NOTIFICATION, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys,
+                        json_text, plain_rows)
+from .db.models import Child, Deadline, DeadlineStep, Person, School
 from .deadlines import owner_ref_for
 from .rules.deadlines import Lateness, how_late
 from .rules.escalation import Decision, Step, decide, plan
@@ -57,8 +57,9 @@ class _Directory:
 
     def __init__(self, session: Session):
         # plain rows, not ORM objects: nothing here is changed, and a council has thousands
-        self.people = {p.ref: p for p in plain_rows(session.execute(select(*Person.__table__.c)))}
-        self.schools = {s.urn: s for s in plain_rows(session.execute(select(*School.__table__.c)))}
+        read = session.connection().execute
+        self.people = {p.ref: p for p in plain_rows(read(select(*Person.__table__.c)))}
+        self.schools = {s.urn: s for s in plain_rows(read(select(*School.__table__.c)))}
         self.by_role: dict[str, list[PersonRow]] = {}
         for p in sorted(self.people.values(), key=lambda p: p.ref):
             self.by_role.setdefault(p.role, []).append(p)
@@ -119,7 +120,9 @@ def _payload(config: Config, row: Any, step: Step, overdue: Lateness, why: str) 
     """What the email needs, and no more: the case reference, not the child's name (unless
     a council turns names on); descriptions and links are added when the email is written."""
     payload = {"kind": row.kind, "child_ref": row.child_ref, "due_on": row.due_on.isoformat(),
-               "days_overdue": overdue.count, "overdue_unit": overdue.unit, "step": step.name, "why": why}
+               "days_overdue": overdue.count, "step": step.name, "why": why}
+    if overdue:  # the unit of the count (none is needed for 0: most reminders come before the due date)
+        payload["overdue_unit"] = overdue.unit
     if row.note:
         payload["note"] = row.note
     if config.notifications.delivery.include_child_name:
@@ -137,11 +140,7 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     ignored by ON CONFLICT and counted by both; the rows themselves are never doubled."""
     if not rows:
         return set()
-    existing: set[str] = set()
-    keys = [r["key"] for r in rows]
-    for i in range(0, len(keys), 900):  # through the unique index on key, however long the outbox
-        existing.update(session.execute(select(Notification.__table__.c.key).where(
-            Notification.__table__.c.key.in_(keys[i:i + 900]))).scalars())
+    existing = existing_keys(session, [r["key"] for r in rows])
     fresh = [r for r in rows if r["key"] not in existing]
     executemany(session, INSERT_NOTIFICATION, [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
                   r.get("recipient_email", ""), r.get("step", ""), r.get("status", "pending"), 0,
@@ -168,7 +167,9 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
     with UnitOfWork(engine, expire_on_commit=False) as session:
         d = _Directory(session)
         S = DeadlineStep.__table__.c
-        scheduled = plain_rows(session.execute(
+        # read through the connection, not the ORM: these are plain rows, and the sweep queues
+        # no deadline writes for the unit of work to flush first
+        scheduled = plain_rows(session.connection().execute(
             select(S.next_step_on, S.last_step, Deadline.id, Deadline.status, Deadline.kind, Deadline.due_on,
                    Deadline.unit, Deadline.calendar,
                    Deadline.child_ref, Deadline.owner_role, Deadline.note, Child.social_worker_ref, Child.iro_ref,
@@ -185,17 +186,22 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
         decisions: dict[tuple[str, dt.date, str], Decision] = {}
-        lateness: dict[tuple[dt.date, str, str, str | None], Lateness] = {}  # rows share due dates
+        # how overdue, once per due date, unit and calendar: most schools keep their calendar's
+        # own days, so they share one Calendar object (``Calendar.for_school``)
+        calendars: dict[tuple[str, str | None], Any] = {}
+        lateness: dict[tuple[dt.date, str, int], Lateness] = {}
         recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
         for row in rows:
             try:
                 steps = plans.get((row.kind, row.due_on))
                 if steps is None:
                     steps = plans[(row.kind, row.due_on)] = plan(policy.for_kind(row.kind), row.due_on, cal)
-                late_key = (row.due_on, row.unit, row.calendar, row.school_urn)
+                child_cal = calendars.get((row.calendar, row.school_urn))
+                if child_cal is None:
+                    child_cal = calendars[(row.calendar, row.school_urn)] = config.calendar(row.calendar, row.school_urn)
+                late_key = (row.due_on, row.unit, id(child_cal))
                 if late_key not in lateness:
-                    lateness[late_key] = how_late(row.due_on, as_of, row.unit,
-                                                  config.calendar(row.calendar, row.school_urn))
+                    lateness[late_key] = how_late(row.due_on, as_of, row.unit, child_cal)
                 decision_key = (row.kind, row.due_on, row.last_step)  # the same decision for all of these
                 decision = decisions.get(decision_key)
                 if decision is None:

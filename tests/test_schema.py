@@ -155,3 +155,21 @@ def test_checkpoint_does_nothing_on_postgresql(postgres_server):
     engine = make_engine(postgres_server.new_database())
     assert checkpoint(engine) == (0, 0)
     engine.dispose()
+
+
+def test_the_outbox_finds_which_keys_it_already_holds_in_one_statement(db_url):
+    """The sweep's check before it inserts, however many keys: on SQLite and PostgreSQL."""
+    import datetime as dt
+
+    from pepflow.db.models import Notification
+    from pepflow.db.writes import existing_keys
+
+    engine = make_engine(db_url)
+    now = dt.datetime(2026, 12, 1, 7, tzinfo=dt.timezone.utc)
+    with session_scope(engine) as s:
+        s.add_all([Notification(key=k, created_at=now, payload={}) for k in ("1:remind_5:SW1", "2:remind_0:DT1")])
+    wanted = ["1:remind_5:SW1", "2:remind_0:DT1", "3:remind_5:SW1", *(f"{i}:x:y" for i in range(5000))]
+    with session_scope(engine) as s:
+        assert existing_keys(s, wanted) == {"1:remind_5:SW1", "2:remind_0:DT1"}
+        assert existing_keys(s, []) == set()
+    engine.dispose()

@@ -92,6 +92,24 @@ def _sqlite(value: dt.date) -> str:
     return value.isoformat()
 
 
+def existing_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` the outbox already holds, through its unique index, in one statement
+    whatever their number: the keys travel as one JSON array (SQLite) or one array
+    (PostgreSQL), not as thousands of bound parameters for SQLAlchemy to expand and the
+    database to parse (bench/sweep.py)."""
+    if not keys:
+        return set()
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import ARRAY
+        from sqlalchemy.types import String
+
+        wanted = N.c.key == func.any(bindparam("keys", keys, type_=ARRAY(String)))
+    else:
+        listed = func.json_each(bindparam("keys", json_text(keys))).table_valued("value")
+        wanted = N.c.key.in_(select(listed.c.value))
+    return set(session.connection().execute(select(N.c.key).where(wanted)).scalars())
+
+
 AUDIT_CHAIN_LOCK = 727365  # a PostgreSQL advisory lock key of pepflow's own
 
 
