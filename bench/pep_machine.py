@@ -22,8 +22,7 @@ import datetime as dt
 import tempfile
 import time
 
-import gc
-
+from pepflow.app import settle_after_start_up
 from pepflow.db.unit import UnitOfWork
 from transitions import Machine
 
@@ -132,7 +131,7 @@ def main() -> None:
     t0 = time.perf_counter()
     build_cohort(engine, args.children)
     setup = time.perf_counter() - t0
-    gc.freeze()  # as pepflow run does after start-up
+    settle_after_start_up()  # as pepflow run does
     single_n = min(args.children // 10, 2_000)
     single = time_events_one_by_one(engine, config, 0, single_n)
     total = time_events_batched(engine, config, single_n, args.children - single_n)

@@ -16,7 +16,6 @@ import sys
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 import datetime as dt  # noqa: E402
 import random  # noqa: E402
 import socket  # noqa: E402
@@ -27,6 +26,7 @@ import time  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from pepflow.app import settle_after_start_up  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
 from pepflow.db.engine import checkpoint  # noqa: E402
@@ -94,7 +94,7 @@ def main() -> None:
     with Session(engine) as s:
         total = s.execute(select(func.count()).select_from(Deadline)).scalar_one()
     print(f"built {args.children:,} children and {total:,} deadlines in {time.perf_counter() - t0:.1f} s")
-    gc.freeze()  # as pepflow run does after start-up
+    settle_after_start_up()  # as pepflow run does
 
     t0 = time.perf_counter()
     result = sweep(engine, config, AS_OF)

@@ -67,3 +67,20 @@ class App:
 
             self._engine = make_engine(self.url, upgrade=upgrade)
         return self._engine
+
+
+# Young-generation collections of the cyclic collector: every 10,000 new objects, not 700.
+# A batch of events or a sweep keeps tens of thousands of rows alive until it commits; at
+# the default each survivor was scanned again and again (bench/pep_machine.py, bench/sweep.py).
+GC_THRESHOLDS = (10_000, 20, 20)
+
+
+def settle_after_start_up() -> None:
+    """Once start-up is done (configuration, calendars, the processes, SQLAlchemy's caches):
+    move what exists to the collector's permanent generation, so no collection walks it
+    again, and collect young objects less often.  It replaces pausing the collector around
+    bulk work, which paused it for every thread of the process (the web pages' too)."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)

@@ -10,7 +10,6 @@ released and retried).
 
 from __future__ import annotations
 
-import gc
 import logging
 import signal
 import threading
@@ -20,7 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .app import App
+from .app import App, settle_after_start_up
 from .clock import LONDON
 from .db.engine import checkpoint
 from .notify.mailers import mailer_from_env
@@ -89,11 +88,7 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
              app.url, mailer.describe(), delivery.sweep_time)
     _safe(lambda: sweep_job(app), "catch-up sweep")()
     _safe(lambda: dispatch_job(app, mailer), "dispatch")()
-    # What start-up made (configuration, calendars, SQLAlchemy's caches, the processes) lives
-    # as long as the process: out of the cyclic collector's sight, so a sweep's or a batch's
-    # burst of short-lived rows does not make it walk them all again (bench/sweep.py).  This
-    # replaces pausing the collector around bulk work, which paused it for the web thread too.
-    gc.freeze()
+    settle_after_start_up()
     scheduler.start()
     try:
         while not stop.wait(0.5):

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 from sqlalchemy import bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
-from sqlalchemy.orm.attributes import instance_dict, set_committed_value
+from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
 
@@ -190,11 +190,12 @@ def write_queued_deadlines(session: Any) -> None:
     deadline, closing it, is written by id through this queue."""
     queued, session.new_deadlines = session.new_deadlines, {}
     if queued:
+        values = [instance_dict(d) for d, _ in queued.values()]  # the rows' own dicts, as the ORM keeps them
         ids = session.connection().execute(
             insert(D).returning(D.c.id, sort_by_parameter_order=True),
-            [{k: instance_dict(d).get(k) for k in _INSERTED_COLUMNS} for d, _ in queued.values()]).scalars().all()
-        for (d, _), new_id in zip(queued.values(), ids):
-            set_committed_value(d, "id", new_id)
+            [{k: row.get(k) for k in _INSERTED_COLUMNS} for row in values]).scalars().all()
+        for row, new_id in zip(values, ids):
+            row["id"] = new_id  # as if loaded: the row is not in the session, and closing it writes by id
         executemany(session, SCHEDULE_STEP, [(first, d.id, "") for d, first in queued.values()
                                              if first is not None and d.status == "open"])
     closed, session.closed_deadlines = session.closed_deadlines, []
