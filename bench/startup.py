@@ -1,6 +1,7 @@
 """How long a command takes to start: ``pepflow --help``, ``pepflow deadlines --child REF``
-and, as the anchor, the ``--help`` of a minimal typer app with two commands, run
-interleaved in one session (the machine is shared: medians and ratios).
+and, as anchors, the ``--help`` of a minimal typer app with two commands and a bare import
+of the ORM (the floor of any command that reads the database), run interleaved in one
+session (the machine is shared: medians and ratios).
 
     python bench/startup.py [--runs 15]
 
@@ -57,6 +58,8 @@ def main() -> None:
             "minimal typer app --help": [python, str(minimal), "--help"],
             "pepflow --help": [python, "-m", "pepflow.cli", "--help"],
             "pepflow deadlines --child C00001": [python, "-m", "pepflow.cli", "deadlines", "--child", "C00001"],
+            # the floor of any command that reads the database: importing the ORM alone
+            "python -c 'import sqlmodel'": [python, "-c", "import sqlmodel, sqlalchemy.orm"],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for name, argv in commands.items():  # warm the file cache and the bytecode

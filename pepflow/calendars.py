@@ -20,6 +20,7 @@ import datetime as dt
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 from typing import TYPE_CHECKING, Any
@@ -81,13 +82,15 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return k
 
 
+BANK_HOLIDAYS_FILE = Path(__file__).parent / "data" / "bank_holidays_england_wales.txt"
+
+
 @lru_cache(maxsize=1)
 def england_bank_holidays() -> frozenset[dt.date]:
-    """England & Wales bank holidays, one-off days included, across the working span."""
-    import holidays
-
-    years = range(WORKING_SPAN[0].year, WORKING_SPAN[1].year + 1)
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=years).keys())
+    """England & Wales bank holidays, one-off days included, across the working span: read
+    from the file tools/bank_holidays.py writes (see there why it is a file)."""
+    lines = BANK_HOLIDAYS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(dt.date.fromisoformat(line) for line in lines if line and not line.startswith("#"))
 
 
 @dataclass(frozen=True)

@@ -163,3 +163,19 @@ def test_add_and_between_agree(cal, day, n, unit, counting):
 @given(day=dates, n=st.integers(min_value=0, max_value=3))
 def test_terms_add_and_between_agree(cal, day, n):
     assert cal.between(day, cal.add(day, n, "terms"), "terms") == n
+
+
+def test_the_bank_holidays_pepflow_reads_are_those_of_england_and_wales():
+    """The file pepflow reads at start-up (tools/bank_holidays.py writes it) equals what the
+    holidays library computes, the one-off days of 2022 and 2023 included."""
+    import importlib.util
+    from pathlib import Path
+
+    from pepflow.calendars import england_bank_holidays
+
+    spec = importlib.util.spec_from_file_location(
+        "bank_holidays", Path(__file__).resolve().parent.parent / "tools" / "bank_holidays.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert sorted(d.isoformat() for d in england_bank_holidays()) == tool.computed()
+    assert {d("2022-09-19"), d("2023-05-08"), d("2026-12-28")} <= england_bank_holidays()
