@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..calendars import Calendar, format_units
 from ..errors import CalendarRangeError
@@ -36,7 +37,7 @@ class Lateness:
     def __bool__(self) -> bool:
         return self.count > 0
 
-    @property
+    @cached_property  # a list of 60,000 rows shares a few hundred of these (bench/web.py)
     def text(self) -> str:
         """'3 working days', or '' when not late."""
         return format_units(self.count, self.unit) if self.count else ""
