@@ -51,9 +51,9 @@ class App:
 
     @property
     def url(self) -> str:
-        from .settings import DEFAULT_DATABASE_URL
+        from .settings import default_database_url
 
-        return self.database_url or self.environment.database_url or DEFAULT_DATABASE_URL
+        return self.database_url or default_database_url(self.environment)
 
     @property
     def engine(self) -> Engine:

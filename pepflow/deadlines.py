@@ -12,7 +12,7 @@ its event is recorded.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from typing import Any, Iterable
 
 from .calendars import Calendar
 from .config import FLAG_KINDS, Config, Timescale
@@ -64,10 +64,35 @@ def owner_for(session: UnitOfWork, child: Child, role: str) -> str | None:
                          school.dt_ref if school else None, school.head_ref if school else None, vsh)
 
 
-def how_overdue(session: UnitOfWork, config: Config, child: Child, deadline: Deadline, as_of: dt.date) -> Lateness:
-    """How overdue an open deadline is on ``as_of`` (``how_late``, on the child's calendar)."""
-    return how_late(deadline.due_on, as_of, deadline.unit,
-                    calendar_for(session, config, child, name=deadline.calendar))
+class OverdueOn:
+    """How overdue deadlines are on one day (``how_late``, on each child's calendar), for a
+    list of them: worked out once per due date, unit and calendar, as schools without days
+    of their own share their calendar (``Calendar.for_school``).  Every list, page, email
+    and export asks through this."""
+
+    def __init__(self, config: Config, as_of: dt.date):
+        self.config, self.as_of = config, as_of
+        self._calendars: dict[tuple[str, str | None], Calendar] = {}
+        self._known: dict[tuple[dt.date, str, int], Lateness] = {}
+
+    def __call__(self, due_on: dt.date, unit: str, calendar: str, school_urn: str | None) -> Lateness:
+        cal = self._calendars.get((calendar, school_urn))
+        if cal is None:
+            cal = self._calendars[(calendar, school_urn)] = self.config.calendar(calendar, school_urn)
+        key = (due_on, unit, id(cal))
+        late = self._known.get(key)
+        if late is None:
+            late = self._known[key] = how_late(due_on, self.as_of, unit, cal)
+        return late
+
+    def of(self, row: Any) -> Lateness:
+        """For a row with ``due_on``, ``unit``, ``calendar`` and ``school_urn``."""
+        return self(row.due_on, row.unit, row.calendar, row.school_urn)
+
+
+def how_overdue(config: Config, child: Child, deadline: Deadline, as_of: dt.date) -> Lateness:
+    """How overdue one open deadline of ``child`` is on ``as_of``."""
+    return OverdueOn(config, as_of)(deadline.due_on, deadline.unit, deadline.calendar, child.school_urn)
 
 
 def open_deadline(session: UnitOfWork, config: Config, child: Child, key: str, start: dt.date,

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from .cohort import year_group
 from .config import Config
 from .db.models import Child, Deadline, Event, Pep
-from .deadlines import calendar_for, how_overdue
+from .deadlines import OverdueOn, calendar_for, how_overdue
 from .rules.deadlines import Lateness
 from .calendars import academic_year_of
 from .errors import CalendarRangeError, NotFound
@@ -22,7 +22,7 @@ PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_complet
 
 def deadline_row(session: Session, config: Config, child: Child, d: Deadline, as_of: dt.date
                  ) -> dict[str, Any]:
-    late = how_overdue(session, config, child, d, as_of) if d.status == "open" else Lateness(0, d.unit)
+    late = how_overdue(config, child, d, as_of) if d.status == "open" else Lateness(0, d.unit)
     return {
         "id": d.id, "child_ref": d.child_ref, "kind": d.kind, "process": d.process,
         "status": d.status, "opened_on": d.opened_on.isoformat(), "due_on": d.due_on.isoformat(),
@@ -53,8 +53,9 @@ def pep_list(session: Session, config: Config, as_of: dt.date, overdue: bool = F
     peps = {p.child_ref: p for p in session.exec(
         select(Pep).where(Pep.is_current, Pep.child_ref.in_({c.ref for _, c in rows})))}
     out = []
+    lateness = OverdueOn(config, as_of)
     for d, child in rows:
-        late = how_overdue(session, config, child, d, as_of)
+        late = lateness(d.due_on, d.unit, d.calendar, child.school_urn)
         pep = peps.get(child.ref)
         out.append({
             "child_ref": child.ref, "year_group": year_group(child.dob, as_of),

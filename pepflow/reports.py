@@ -23,8 +23,7 @@ from .config import Config
 from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, PpPlusRequest, School,
                         Suspension)
 from .states.pep import REVIEW_KINDS
-from .deadlines import CLOSED_STATUSES, calendar_for
-from .rules.deadlines import how_late
+from .deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
 
 SMALL_GROUP = 5
 REPORT_VERSION = 1
@@ -314,14 +313,15 @@ def export_deadlines(session: Session, config: Config, start: dt.date, end: dt.d
                                   D.close_reason, D.calendar, Child.school_urn)
                            .join(Child, Child.ref == D.child_ref)
                            .where(D.due_on >= start, D.due_on <= end).order_by(D.due_on, D.id))
+    overdue = OverdueOn(config, as_of)
     for d in rows:
         result = outcome(d, as_of)
         late: tuple[Any, Any] = ("", "")
         if result == "met_late":
             late = (d.days_late, d.late_unit)
         elif result == "breached":
-            overdue = how_late(d.due_on, as_of, d.unit, config.calendar(d.calendar, d.school_urn))
-            late = (overdue.count, overdue.unit)
+            now = overdue.of(d)
+            late = (now.count, now.unit)
         yield (d.child_ref, d.kind, d.process, d.opened_on.isoformat(), d.due_on.isoformat(),
                d.closed_on.isoformat() if d.closed_on and d.closed_on <= as_of else "", result, *late,
                d.unit, d.rule_key, d.rule_version, d.owner_role, d.close_reason if d.closed_on else "")

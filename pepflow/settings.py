@@ -50,6 +50,7 @@ def environment() -> Environment:
     return Environment()
 
 
-def default_database_url() -> str:
-    """``PEPFLOW_DATABASE_URL``, else a SQLite file ``pepflow.db`` in the current folder."""
-    return environment().database_url or DEFAULT_DATABASE_URL
+def default_database_url(env: Environment | None = None) -> str:
+    """``PEPFLOW_DATABASE_URL`` (of ``env``, else the environment now), else a SQLite file
+    ``pepflow.db`` in the current folder."""
+    return (env or environment()).database_url or DEFAULT_DATABASE_URL

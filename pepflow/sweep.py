@@ -27,8 +27,8 @@ from .db.unit import UnitOfWork
 from .db.writes import (INSERT_NOTIFICATION, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys,
                         json_text, plain_rows)
 from .db.models import Child, Deadline, DeadlineStep, Person, School
-from .deadlines import owner_ref_for
-from .rules.deadlines import Lateness, how_late
+from .deadlines import OverdueOn, owner_ref_for
+from .rules.deadlines import Lateness
 from .rules.escalation import Decision, Step, decide, plan
 
 log = logging.getLogger("pepflow.sweep")
@@ -186,22 +186,13 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
         decisions: dict[tuple[str, dt.date, str], Decision] = {}
-        # how overdue, once per due date, unit and calendar: most schools keep their calendar's
-        # own days, so they share one Calendar object (``Calendar.for_school``)
-        calendars: dict[tuple[str, str | None], Any] = {}
-        lateness: dict[tuple[dt.date, str, int], Lateness] = {}
+        overdue = OverdueOn(config, as_of)
         recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
         for row in rows:
             try:
                 steps = plans.get((row.kind, row.due_on))
                 if steps is None:
                     steps = plans[(row.kind, row.due_on)] = plan(policy.for_kind(row.kind), row.due_on, cal)
-                child_cal = calendars.get((row.calendar, row.school_urn))
-                if child_cal is None:
-                    child_cal = calendars[(row.calendar, row.school_urn)] = config.calendar(row.calendar, row.school_urn)
-                late_key = (row.due_on, row.unit, id(child_cal))
-                if late_key not in lateness:
-                    lateness[late_key] = how_late(row.due_on, as_of, row.unit, child_cal)
                 decision_key = (row.kind, row.due_on, row.last_step)  # the same decision for all of these
                 decision = decisions.get(decision_key)
                 if decision is None:
@@ -232,7 +223,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                             "child_ref": row.child_ref, "recipient_ref": person.ref,
                             "recipient_email": person.email, "step": decision.current.name,
                             "status": "pending", "created_at": now,
-                            "payload": _payload(config, row, decision.current, lateness[late_key], why)})
+                            "payload": _payload(config, row, decision.current, overdue.of(row), why)})
                 handled.append((row.next_step_on, row.id))
                 if decision.next_on is not None:
                     following.append((decision.next_on, row.id, last))

@@ -27,7 +27,7 @@ def _an_overdue_deadline_emailed_today(site):
             d = s.get(Deadline, n.deadline_id)
             if d.unit == "working" and d.due_on < TODAY and d.kind.startswith("pep"):
                 child = s.get(Child, d.child_ref)
-                return d, n.payload, how_overdue(s, site.app.config, child, d, TODAY)
+                return d, n.payload, how_overdue(site.app.config, child, d, TODAY)
     raise AssertionError("the demo cohort has no working-day PEP deadline emailed as overdue today")
 
 

@@ -24,6 +24,8 @@ from typing import Any, Callable
 from sqlalchemy import event
 from sqlmodel import Session
 
+from .writes import write_queued_deadlines
+
 _MISSING = object()
 
 
@@ -60,22 +62,20 @@ class UnitOfWork(Session):
         self.closed_deadlines.clear()
 
 
+def _write_queued_deadlines(session: UnitOfWork) -> None:
+    if session.new_deadlines or session.closed_deadlines:
+        write_queued_deadlines(session)
+
+
 @event.listens_for(UnitOfWork, "do_orm_execute")
 def _write_deadlines_before_reading(state: Any) -> None:
     """Every statement of the session sees the deadlines opened and closed before it."""
-    session = state.session
-    if session.new_deadlines or session.closed_deadlines:
-        from .writes import write_queued_deadlines
-
-        write_queued_deadlines(session)
+    _write_queued_deadlines(state.session)
 
 
 @event.listens_for(UnitOfWork, "before_commit")
 def _write_deadlines_before_commit(session: UnitOfWork) -> None:
-    if session.new_deadlines or session.closed_deadlines:
-        from .writes import write_queued_deadlines
-
-        write_queued_deadlines(session)
+    _write_queued_deadlines(session)
 
 
 @event.listens_for(UnitOfWork, "after_commit")

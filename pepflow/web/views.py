@@ -23,6 +23,7 @@ from .. import deadlines
 from ..deadlines import calendar_for
 from ..errors import CalendarRangeError, NotFound
 from ..queries import PEP_KINDS
+from ..deadlines import OverdueOn
 from ..rules.deadlines import Lateness, how_late
 from ..roles import child_scope
 
@@ -156,9 +157,7 @@ def overdue_peps(session: Session, config: Config, user: UserAccount, as_of: dt.
     by_kind = dict(session.execute(_overdue_query([Deadline.kind, func.count()], user, as_of, f)
                                    .group_by(Deadline.kind)).all())
     total = sum(by_kind.values())
-    column, ascending = OVERDUE_SORTS.get(f.sort, OVERDUE_SORTS["due"])
-    first = column.asc() if ascending != f.descending else column.desc()
-    order = (first, Deadline.due_on, Deadline.child_ref, Deadline.id)
+    order = _overdue_order(f)
     page, pages = _page_of(total, f.page)
     if not everything and f.sort in DEADLINE_SORTS:
         # the page's 50 deadlines chosen from the index alone, then joined for display
@@ -170,9 +169,16 @@ def overdue_peps(session: Session, config: Config, user: UserAccount, as_of: dt.
         query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(*order)
         if not everything:
             query = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    late = _LatenessOf(config, as_of)
+    late = OverdueOn(config, as_of).of
     rows = [overdue_row(r, as_of, late(r)) for r in session.execute(query)]
     return ListPage(rows, total, page, pages, by_kind)
+
+
+def _overdue_order(f: OverdueFilters) -> tuple[Any, ...]:
+    """The list's order: the chosen column, then soonest due, then child."""
+    column, ascending = OVERDUE_SORTS.get(f.sort, OVERDUE_SORTS["due"])
+    first = column.asc() if ascending != f.descending else column.desc()
+    return (first, Deadline.due_on, Deadline.child_ref, Deadline.id)
 
 
 def _overdue_at_least(session: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters,
@@ -180,11 +186,8 @@ def _overdue_at_least(session: Session, config: Config, user: UserAccount, as_of
     """Overdue by at least ``f.min_days`` in each deadline's own unit (``how_late``), which
     SQL cannot count: the database finds those at least that many calendar days overdue
     (no fewer school or working days can have passed), and each is then counted."""
-    column, ascending = OVERDUE_SORTS.get(f.sort, OVERDUE_SORTS["due"])
-    first = column.asc() if ascending != f.descending else column.desc()
-    query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(
-        first, Deadline.due_on, Deadline.child_ref, Deadline.id)
-    late = _LatenessOf(config, as_of)
+    query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(*_overdue_order(f))
+    late = OverdueOn(config, as_of).of
     rows = [overdue_row(r, as_of, lateness) for r in session.execute(query)
             if (lateness := late(r)).count >= (f.min_days or 0)]
     by_kind: dict[str, int] = {}
@@ -193,20 +196,6 @@ def _overdue_at_least(session: Session, config: Config, user: UserAccount, as_of
     page, pages = _page_of(len(rows), f.page)
     shown = rows if everything else rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     return ListPage(shown, len(rows), page, pages, by_kind)
-
-
-class _LatenessOf:
-    """``how_late`` for rows of a list, once per due date, unit, calendar and school."""
-
-    def __init__(self, config: Config, as_of: dt.date):
-        self.config, self.as_of = config, as_of
-        self.known: dict[tuple[Any, ...], Lateness] = {}
-
-    def __call__(self, r: Any) -> Lateness:
-        key = (r.due_on, r.unit, r.calendar, r.school_urn)
-        if key not in self.known:
-            self.known[key] = how_late(r.due_on, self.as_of, r.unit, self.config.calendar(r.calendar, r.school_urn))
-        return self.known[key]
 
 
 def overdue_row(r, as_of: dt.date, late: Lateness) -> dict[str, Any]:
@@ -261,7 +250,7 @@ def my_work(session: Session, config: Config, user: UserAccount, as_of: dt.date,
         column.desc() if descending else column.asc(), Deadline.due_on, Deadline.child_ref, Deadline.id)
     if not everything:
         rows_q = rows_q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    late = _LatenessOf(config, as_of)
+    late = OverdueOn(config, as_of).of
     rows = [{"child_ref": r.child_ref, "what": r.kind, "process": r.process, "due_on": r.due_on,
              "days_overdue": (lateness := late(r)).count, "overdue_unit": lateness.unit,
              "overdue_text": lateness.text, "owner_role": r.owner_role, "note": r.note}
