@@ -46,8 +46,18 @@ class Environment(BaseSettings):
 
 
 def environment() -> Environment:
-    """The ``PEPFLOW_*`` variables as they are now."""
-    return Environment()
+    """The ``PEPFLOW_*`` variables as they are now; a value that cannot be read is an
+    ``InputError`` naming the variable (``PEPFLOW_DEBUG = 'maybe'``)."""
+    from pydantic import ValidationError
+
+    try:
+        return Environment()
+    except ValidationError as exc:
+        from .errors import InputError
+
+        error = exc.errors(include_url=False)[0]
+        name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else "PEPFLOW_*"
+        raise InputError(name, error.get("input"), error["msg"][0].lower() + error["msg"][1:]) from None
 
 
 def default_database_url(env: Environment | None = None) -> str:

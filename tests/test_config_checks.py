@@ -122,3 +122,9 @@ def test_the_environment_is_read_through_one_settings_object(monkeypatch, tmp_pa
     app = App()
     assert app.today().isoformat() == "2026-03-03" and app.url.endswith("env.db")
     assert app.environment == Environment() and app.environment.smtp_host == "relay.council.gov.uk"
+
+
+def test_an_unreadable_environment_variable_is_named_not_a_traceback(cli, monkeypatch):
+    monkeypatch.setenv("PEPFLOW_DEBUG", "maybe")
+    code, _, err = cli("timescales")
+    assert code == 1 and "PEPFLOW_DEBUG = 'maybe'" in err and "Traceback" not in err

@@ -37,7 +37,11 @@ def run(argv: list[str] | None = None) -> None:
             sys.exit(exc.exit_code)
         from ..settings import environment
 
-        if environment().debug:
+        try:
+            debug = environment().debug
+        except PepflowError:
+            debug = False
+        if debug:
             raise
         from sqlalchemy.exc import OperationalError
 
