@@ -27,6 +27,7 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from pepflow.app import settle_after_start_up  # noqa: E402
+from pepflow.clock import SteppedClock  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
 from pepflow.db.engine import checkpoint  # noqa: E402
@@ -122,7 +123,7 @@ def main() -> None:
         mailer = SMTPMailer("127.0.0.1", port, security="none", connections=4)
         now = dt.datetime.combine(AS_OF, dt.time(8), tzinfo=dt.timezone.utc)
         t0 = time.perf_counter()
-        sent = dispatch(engine, config, mailer, now, limit=100_000)
+        sent = dispatch(engine, config, mailer, SteppedClock(now), limit=100_000)
         took = time.perf_counter() - t0
     finally:
         server.terminate()

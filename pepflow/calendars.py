@@ -53,6 +53,11 @@ def format_units(n: int, unit: str) -> str:
     return f"{n} {label[:-1] if n == 1 and label.endswith('s') else label}"
 
 
+def format_day(day: dt.date) -> str:
+    """A date as the pages, emails and notices write it: "1 Dec 2026"."""
+    return f"{day.day} {day.strftime('%b %Y')}"
+
+
 def academic_year_of(day: dt.date) -> str:
     """The English school year a date belongs to, written '2025-26' (1 Sep to 31 Aug)."""
     start = day.year if day.month >= 9 else day.year - 1

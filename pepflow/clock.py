@@ -53,6 +53,26 @@ class FixedClock:
         return self._today
 
 
+class SteppedClock:
+    """A clock at a given instant that moves only when told: a dispatcher's lease and
+    retry timing run on it, so an hour of a relay outage passes in a test in seconds."""
+
+    def __init__(self, now: dt.datetime):
+        if now.tzinfo is None:
+            raise ValueError("SteppedClock needs an aware datetime")
+        self._now = now.astimezone(dt.timezone.utc)
+
+    def today(self) -> dt.date:
+        return self._now.astimezone(LONDON).date()
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def advance(self, by: dt.timedelta) -> dt.datetime:
+        self._now += by
+        return self._now
+
+
 def parse_date(value: str, field: str = "date") -> dt.date:
     """Parse an ISO date (YYYY-MM-DD), or raise an error that names the field."""
     from .errors import InputError

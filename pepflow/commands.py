@@ -22,6 +22,7 @@ from .db.unit import UnitOfWork
 from .db.writes import write_queued_deadlines
 from .errors import InputError, NotFound
 from .events import REGISTRY, EventContext, EventSpec, Outcome
+from .notify.notices import queue_notices
 
 
 @functools.cache
@@ -86,6 +87,7 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
         if not session.batch:
             session.flush()
             write_queued_deadlines(session)
+    outcome.messages += queue_notices(session, config, child, event, spec.help or event, on, today, values)
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
     payload.update(outcome.payload)
     audit(session, child.ref, outcome.process, event, on, payload, outcome.process_id,

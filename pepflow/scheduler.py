@@ -6,6 +6,9 @@ every minute.  A catch-up sweep runs at start-up, so a service that
 was down sends today's current step for every deadline.  SIGINT or SIGTERM stop it
 cleanly: the job in progress finishes (a send is either recorded or left to be
 released and retried).
+
+Several services on one database: each runs the sweep job, and the day's ``sweep_run``
+row lets exactly one of them sweep; all dispatch, each claiming rows of its own.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from .app import App, settle_after_start_up
 from .clock import LONDON
 from .db.engine import checkpoint
+from .db.problems import explain
 from .notify.mailers import mailer_from_env
-from .notify.outbox import dispatch
+from .notify.outbox import dispatch, relay_status
+from .notify.relay import describe as describe_relay
 from .sweep import sweep
 
 log = logging.getLogger("pepflow.run")
@@ -31,21 +36,29 @@ log = logging.getLogger("pepflow.run")
 
 def sweep_job(app: App) -> None:
     today = app.today()
-    result = sweep(app.engine, app.config, today)
+    result = sweep(app.engine, app.config, today, clock=app.clock)
     if not result.working_day:
         log.info("sweep %s: not a working day, nothing due", today)
+        return
+    if result.already is not None:
+        log.info("sweep %s: already done at %s by %s", today, result.already.swept_at, result.already.swept_by)
         return
     log.info("sweep %s: %d deadlines with a step due, %d notifications written, %d skipped, %d problems",
              today, result.deadlines_due, result.written, len(result.skipped), len(result.problems))
 
 
 def dispatch_job(app: App, mailer) -> None:
-    result = dispatch(app.engine, app.config, mailer, app.clock.now())
+    result = dispatch(app.engine, app.config, mailer, app.clock)
+    if result.relay_error and result.claimed:  # a try that failed (not a pause, which is quiet)
+        status = relay_status(app.engine, app.config, app.clock.now())
+        (log.error if status.alert else log.warning)("dispatch: %s", describe_relay(status, app.clock.now()))
+    if result.lease_lost:
+        log.warning("dispatch: another dispatcher took over emails this one held too long; it stopped")
     if result.claimed:
         log.info("dispatch: %d emails sent (%d notifications) by %s; %d to retry, %d failed",
                  result.emails_sent, result.notifications_sent, mailer.describe(),
                  result.failed_for_now, result.failed_for_good)
-    for error in result.errors:
+    for error in result.errors if not result.relay_error else []:
         log.warning("dispatch: %s", error)
 
 
@@ -59,8 +72,12 @@ def _safe(job: Callable[[], None], name: str) -> Callable[[], None]:
     def run() -> None:
         try:
             job()
-        except Exception:  # a failing job is logged; the service keeps going
-            log.exception("%s failed", name)
+        except Exception as exc:  # a failing job is logged; the service keeps going, and tries again
+            explained = explain(exc)
+            if explained:  # the database's fault: what to do, without a traceback every minute
+                log.error("%s failed: %s", name, explained)
+            else:
+                log.exception("%s failed", name)
     return run
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .clock import LONDON
+from .clock import LONDON, SteppedClock
 from .commands import EventRequest, record_events
 from .db.unit import UnitOfWork
 from .config import Config
@@ -114,8 +114,8 @@ def simulate(engine: Engine, config: Config, start: dt.date, end: dt.date, maile
                 record_events(session, config, requests, day)
                 session.commit()
             summary.events.update(r.event for r in requests)
-            sweep(engine, config, day)
-            now = dt.datetime.combine(day, dt.time(8, 0), tzinfo=LONDON).astimezone(dt.timezone.utc)
+            now = SteppedClock(dt.datetime.combine(day, dt.time(8, 0), tzinfo=LONDON))
+            sweep(engine, config, day, clock=now)
             summary.emails += dispatch(engine, config, mailer, now).emails_sent
         day += dt.timedelta(days=1)
     with Session(engine) as session:

@@ -1,10 +1,11 @@
 """The deadline sweep: turn the reminders and escalations due today into outbox rows.
 
-One query reads the open deadlines whose next step has come, in date order from the
+A day is swept once, however many processes run the sweep: its first statement inserts
+the day's ``sweep_run`` row, and a sweep that finds the row there does nothing.  One query reads the open deadlines whose next step has come, in date order from the
 sweep's own schedule (``DeadlineStep``); the policy decides the current step of each;
 the rows are written with ``INSERT … ON CONFLICT DO NOTHING`` on a unique key per
-(deadline, step, recipient), so a second sweep, or two at once, never makes a second
-row.  After downtime only the current step is sent; the steps passed over are written
+(deadline, step, recipient) and ``RETURNING`` the keys really written, so no row, count
+or history row is ever doubled.  After downtime only the current step is sent; the steps passed over are written
 as ``skipped``.  A missing person or email address becomes an item for VS admin, never
 a crash.
 """
@@ -13,20 +14,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .clock import SystemClock
+from .clock import Clock, SystemClock
 from .audit import audit, write_audit
 from .config import Config
 from .db.unit import UnitOfWork
-from .db.writes import (INSERT_NOTIFICATION, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys,
-                        json_text, plain_rows)
-from .db.models import Child, Deadline, DeadlineStep, Person, School
+from .db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
+                        insert_ignoring, json_text, plain_rows)
+from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
 from .deadlines import OverdueOn, owner_ref_for
 from .rules.deadlines import Lateness
 from .rules.escalation import Decision, Step, decide, plan
@@ -47,6 +50,7 @@ class SweepResult:
     problems: list[str] = field(default_factory=list)
     written: int = 0
     failed_deadlines: list[int] = field(default_factory=list)
+    already: Any = None  # the day was swept before (its sweep_run row): nothing was done this time
 
 
 PersonRow = Any  # a row of the person table (ref, role, name, email, manager_ref)
@@ -132,21 +136,21 @@ def _payload(config: Config, row: Any, step: Step, overdue: Lateness, why: str) 
 
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """Insert outbox rows, skipping keys already there; returns the keys this call wrote.
 
-    Plain DBAPI executemany: SQLAlchemy's per-row parameter processing was a third of a
-    10,000-row sweep (bench/sweep.py).  A key written by a concurrent sweep in between is
-    ignored by ON CONFLICT and counted by both; the rows themselves are never doubled."""
+    Keys already in the outbox (a second sweep of a day, a deadline's step written before)
+    are left out first, with one read; the insert itself says which keys it really wrote
+    (``RETURNING``), so a concurrent writer of the same keys never doubles a count or a
+    history row."""
     if not rows:
         return set()
     existing = existing_keys(session, [r["key"] for r in rows])
     fresh = [r for r in rows if r["key"] not in existing]
-    executemany(session, INSERT_NOTIFICATION, [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"),
-                  r.get("recipient_email", ""), r.get("step", ""), r.get("status", "pending"), 0,
-                  r["created_at"], "", "", "", json_text(r["payload"]), 1)
-                 for r in fresh])
-    return {r["key"] for r in fresh}
+    return set(insert_new(session, Notification.__table__, OUTBOX_COLUMNS, [
+        (r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"), r.get("recipient_email", ""),
+         r.get("step", ""), r.get("status", "pending"), 0, r["created_at"], "", "", "", json_text(r["payload"]), 1)
+        for r in fresh], "key"))
 
 
 def _reschedule(session: Session, handled: list[tuple[dt.date, int]],
@@ -156,15 +160,38 @@ def _reschedule(session: Session, handled: list[tuple[dt.date, int]],
     executemany(session, SCHEDULE_STEP, following)
 
 
-def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False) -> SweepResult:
-    """Write the notifications due on ``as_of`` (nothing on a weekend or bank holiday)."""
+def _claim_the_day(session: Session, as_of: dt.date, now: dt.datetime) -> Any:
+    """Insert the day's ``sweep_run`` row as the transaction's first statement; returns the
+    row already there when another sweep did (or is doing) the day, else None.
+
+    The first write takes SQLite's write lock (as ``BEGIN IMMEDIATE`` would), so a second
+    sweep waits here, then finds the row; on PostgreSQL the second INSERT waits on the
+    first's uncommitted row, then does nothing.  A sweep that dies rolls its row back."""
+    R = SweepRun.__table__
+    connection = session.connection()
+    taken = connection.execute(insert_ignoring(R, connection.dialect.name, ["swept_on"]).values(
+        swept_on=as_of, swept_at=now, swept_by=f"{socket.gethostname()} pid {os.getpid()}", deadlines_due=0,
+        written=0, skipped=0).returning(R.c.swept_on)).first()
+    if taken is not None:
+        return None
+    return connection.execute(select(R).where(R.c.swept_on == as_of)).first()
+
+
+def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
+          clock: Clock | None = None) -> SweepResult:
+    """Write the notifications due on ``as_of`` (nothing on a weekend or bank holiday), once:
+    a day already swept, by this process or another, is not swept again."""
     cal = config.calendar()
     policy = config.notifications
     result = SweepResult(as_of, cal.is_working_day(as_of))
     if not result.working_day:
         return result
-    now = SystemClock().now()
+    now = (clock or SystemClock()).now()
     with UnitOfWork(engine, expire_on_commit=False) as session:
+        if not dry_run:
+            result.already = _claim_the_day(session, as_of, now)
+            if result.already is not None:
+                return result
         d = _Directory(session)
         S = DeadlineStep.__table__.c
         # read through the connection, not the ORM: these are plain rows, and the sweep queues
@@ -244,13 +271,17 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False)
                                     "step": "missing_contact", "why": "VS admin"}})
         if dry_run:
             return result
-        written = _insert_ignoring_duplicates(session, result.planned + result.skipped)
+        written = _insert_new(session, result.planned + result.skipped)
         result.written = sum(1 for r in result.planned if r["key"] in written)
         _reschedule(session, handled, following)
+        skipped = 0
         for r in result.skipped:
             if r["key"] in written:
+                skipped += 1
                 audit(session, r["child_ref"], "notify", "notification_skipped", as_of,
                       {"deadline_id": r["deadline_id"], **r["payload"]})
+        session.execute(update(SweepRun.__table__).where(SweepRun.__table__.c.swept_on == as_of).values(
+            deadlines_due=result.deadlines_due, written=result.written, skipped=skipped))
         write_audit(session)
         session.commit()
     return result

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email as email_lib
+
 import pytest
 from sqlmodel import Session, select
 
-from pepflow.db.models import Admission, Exclusion
+from pepflow.clock import SteppedClock
+from pepflow.db.models import Admission, Exclusion, Notification
+from pepflow.notify.mailers import FolderMailer
+from pepflow.notify.outbox import dispatch
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.states import exclusion as exclusion_states
 from pepflow.states._machine import problems
@@ -138,3 +144,40 @@ def test_exclusion_list_shows_suspension_days_and_clocks(child, config, cli):
     code, out, _ = cli("--db", str(child.url), "--today", "2026-03-02", "exclusion", "list", "--open")
     assert code == 0 and "C100" in out and "1 suspension(s), 8 school days" in out
     assert "suspension_provision due 2026-02-26 OVERDUE" in out
+
+
+
+def _notices(engine):
+    with Session(engine) as s:
+        return s.exec(select(Notification).where(Notification.step == "notice").order_by(Notification.id)).all()
+
+
+def test_a_suspension_tells_the_vsh_and_the_social_worker_at_once_not_in_the_digest(child, config, tmp_path):
+    """DfE suspension guidance: for a looked-after child the VSH and social worker are told of
+    every suspension without delay; pepflow sends each a notice of its own with the next dispatch."""
+    outcome = step(child, config, "suspension_started", "2026-03-02", today="2026-03-02", first_day="2026-03-02",
+                   days=3)
+    notices = _notices(child)
+    assert sorted(n.recipient_ref for n in notices) == ["SW1", "VSH1"]
+    assert all(n.next_attempt_at is None for n in notices)  # a working day: at once
+    sent = dispatch(child, config, FolderMailer(tmp_path / "out"),
+                    SteppedClock(dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.timezone.utc)))
+    assert sent.emails_sent == 2 and sent.notifications_sent == 2
+    messages = [email_lib.message_from_bytes(f.read_bytes()) for f in sorted((tmp_path / "out").glob("*.eml"))]
+    assert {m["Subject"] for m in messages} == {"pepflow: a suspension (fixed-term exclusion) for case C100"}
+    body = messages[0].get_payload()[0].get_payload(decode=True).decode()
+    assert "first day 2 Mar 2026; days 3" in body
+    assert not any("yourself" in m for m in outcome.messages)
+
+
+def test_a_permanent_exclusion_recorded_on_a_saturday_is_told_on_monday_at_sweep_time(child, config):
+    step(child, config, "permanently_excluded", "2026-03-06", today="2026-03-07")
+    notices = _notices(child)
+    assert sorted(n.recipient_ref for n in notices) == ["SW1", "VSH1"]
+    assert {n.next_attempt_at for n in notices} == {dt.datetime(2026, 3, 9, 7, 0, tzinfo=dt.timezone.utc)}
+
+
+def test_a_refused_suspension_tells_no_one(child, config):
+    with pytest.raises(InputError):
+        step(child, config, "suspension_started", "2026-03-02", today="2026-03-02", first_day="2026-03-02", days=0)
+    assert _notices(child) == []

@@ -79,14 +79,18 @@ def test_a_populated_database_at_the_baseline_upgrades_to_the_schema_of_a_fresh_
 
 def test_a_database_made_before_migrations_is_recognised_and_stamped(db_url, config):
     engine = _bare(db_url)
-    SQLModel.metadata.create_all(engine)  # as pepflow made it before it had migrations
+    run_upgrade(engine, to=BASELINE)  # the tables as pepflow made them before it had migrations...
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))  # ...without a version
     with session_scope(engine) as s:
         create_demo_cohort(s, config, d("2026-11-23"), children=10, schools=3)
     with engine.connect() as conn:
         events = conn.execute(select(Event.id)).scalars().all()
         assert current_revision(conn) is None
     engine.dispose()
-    engine = make_engine(db_url)
+    with pytest.raises(SchemaError, match="pepflow db upgrade"):  # recognised as the baseline, then refused
+        make_engine(db_url)
+    engine = make_engine(db_url, upgrade=True)
     with engine.connect() as conn:
         assert current_revision(conn) == HEAD
         assert conn.execute(select(Event.id)).scalars().all() == events
@@ -97,11 +101,11 @@ def _with_a_newer_revision(tmp_path: Path) -> Path:
     """The shipped migrations and one more, as a later version of pepflow would have them."""
     copy = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "versions" / "0002_later.py").write_text(f'''
+    (copy / "versions" / "9999_later.py").write_text(f'''
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_later"
+revision = "9999_later"
 down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
@@ -122,11 +126,11 @@ def downgrade():
 def test_a_database_at_an_older_revision_is_refused_with_the_command_to_run_then_upgraded(db_url, tmp_path):
     engine = make_engine(db_url)  # at this version's newest revision
     later = _with_a_newer_revision(tmp_path)
-    known = (*KNOWN, "0002_later")
+    known = (*KNOWN, "9999_later")
     with pytest.raises(SchemaError, match=r"pepflow db upgrade") as refused:
-        prepare(engine, script_location=later, head="0002_later", known=known)
-    assert "is at schema revision 0001_baseline" in str(refused.value)
-    assert prepare(engine, upgrade=True, script_location=later, head="0002_later", known=known) == "0002_later"
+        prepare(engine, script_location=later, head="9999_later", known=known)
+    assert f"is at schema revision {HEAD}" in str(refused.value)
+    assert prepare(engine, upgrade=True, script_location=later, head="9999_later", known=known) == "9999_later"
     assert "phase" in {c["name"] for c in inspect(engine).get_columns("school")}
     with pytest.raises(SchemaError, match="newer version of pepflow"):
         prepare(engine)  # this version meets a database a later one upgraded

@@ -19,7 +19,9 @@ from pepflow.db import Event, Notification, Person
 from pepflow.db.engine import session_scope
 from pepflow.errors import InputError
 from pepflow.notify.mailers import FolderMailer, SMTPMailer, mailer_from_env
-from pepflow.notify.outbox import dispatch
+from pepflow.clock import SteppedClock as at
+from pepflow.notify.outbox import dispatch, relay_status
+from pepflow.notify.relay import describe as relay_describe
 from pepflow.rules.escalation import decide, plan
 from pepflow.sweep import sweep
 
@@ -157,7 +159,7 @@ def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, co
     controller, inbox = smtp
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
-    result = dispatch(world, config, mailer_for(controller), NOW)
+    result = dispatch(world, config, mailer_for(controller), at(NOW))
     assert result.emails_sent == 1 and len(inbox.messages) == 1  # the social worker's reminder
     by_rcpt = {m.rcpt_tos[0]: text_of(m) for m in inbox.messages}
     body = by_rcpt["sw1@example.org"]
@@ -168,39 +170,48 @@ def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, co
         assert len(s.exec(select(Event).where(Event.name == "notification_sent")).all()) == 1
 
 
-def test_server_down_then_up_retries_and_delivers_once(world, config):  # noqa: F811
-    """None lost, none twice: failures wait with backoff, then go when the server is back."""
+def test_a_relay_that_is_down_pauses_delivery_without_charging_the_email_then_it_goes_once(world, config):  # noqa: F811
+    """None lost, none twice: the relay refused the connection, so delivery waits (60 s,
+    then doubling) and the email is not charged an attempt; when it is back, it goes."""
     port = free_port()
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
-    down = dispatch(world, config, SMTPMailer("127.0.0.1", port, security="none", timeout=2), NOW)
-    assert down.emails_sent == 0 and down.failed_for_now == 1
-    pending = rows(world, status="pending")
-    assert all(r.attempts == 1 and r.next_attempt_at > NOW for r in pending)
+    down = dispatch(world, config, SMTPMailer("127.0.0.1", port, security="none", timeout=2), at(NOW))
+    assert down.emails_sent == 0 and down.paused_until == NOW + dt.timedelta(seconds=60)
+    assert "refused the connection" in down.relay_error
+    assert all(r.attempts == 0 and r.status == "pending" for r in rows(world, status="pending"))
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         mailer = SMTPMailer("127.0.0.1", port, security="none", timeout=5)
-        assert dispatch(world, config, mailer, NOW + dt.timedelta(seconds=30)).claimed == 0  # backing off
-        later = dispatch(world, config, mailer, NOW + dt.timedelta(minutes=5))
-        again = dispatch(world, config, mailer, NOW + dt.timedelta(minutes=10))
+        paused = dispatch(world, config, mailer, at(NOW + dt.timedelta(seconds=30)))
+        later = dispatch(world, config, mailer, at(NOW + dt.timedelta(minutes=5)))
+        again = dispatch(world, config, mailer, at(NOW + dt.timedelta(minutes=10)))
     finally:
         controller.stop()
+    assert paused.claimed == 0 and paused.paused_until is not None
     assert later.emails_sent == 1 and again.claimed == 0 and len(inbox.messages) == 1
+    assert relay_status(world, config, NOW + dt.timedelta(minutes=10)).down is False
 
 
-def test_failures_stop_after_max_attempts_and_show_as_failed(world, config):  # noqa: F811
-    port = free_port()
+def test_an_email_not_delivered_within_72_hours_fails_and_vs_admin_is_told(world, config):  # noqa: F811
+    with session_scope(world) as s:
+        s.add(Person(ref="VSA1", role="vs_admin", name="Admin", email="vsa1@example.org"))
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
-    mailer = SMTPMailer("127.0.0.1", port, security="none", timeout=1)
-    when = NOW
-    for _ in range(config.notifications.delivery.max_attempts):
-        dispatch(world, config, mailer, when)
-        when += dt.timedelta(days=1)
+    mailer = SMTPMailer("127.0.0.1", free_port(), security="none", timeout=1)
+    clock = at(NOW)
+    while clock.now() < NOW + dt.timedelta(hours=73):
+        dispatch(world, config, mailer, clock)
+        clock.advance(dt.timedelta(minutes=15))
     failed = rows(world, status="failed")
-    assert len(failed) == 1 and all("Error" in r.last_error for r in failed)
+    assert [r.recipient_ref for r in failed] == ["SW1"]
+    assert "not delivered within 72 hours" in failed[0].last_error and failed[0].attempts == 0
+    told = rows(world, step="delivery_failed")
+    assert [r.recipient_ref for r in told] == ["VSA1"] and "SW1" in told[0].payload["what"]
+    status = relay_status(world, config, clock.now())
+    assert status.alert and "has not accepted email for 73 h" in relay_describe(status, clock.now())
 
 
 def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config, smtp):  # noqa: F811
@@ -222,7 +233,7 @@ def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config
     assert not errors
     keys = [r.key for r in rows(world)]
     assert len(keys) == len(set(keys)) == 20  # 20 children x the social worker's reminder
-    threads = [threading.Thread(target=run, args=(lambda: dispatch(world, config, mailer_for(controller), NOW),))
+    threads = [threading.Thread(target=run, args=(lambda: dispatch(world, config, mailer_for(controller), at(NOW)),))
                for _ in range(2)]
     [t.start() for t in threads]
     [t.join() for t in threads]
@@ -234,7 +245,7 @@ def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config
 def test_folder_delivery_writes_one_file_per_message_id(world, config, tmp_path):  # noqa: F811
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
-    dispatch(world, config, FolderMailer(tmp_path / "out"), NOW)
+    dispatch(world, config, FolderMailer(tmp_path / "out"), at(NOW))
     files = sorted((tmp_path / "out").glob("*.eml"))
     assert len(files) == 1 and "Message-ID: <pepflow." in files[0].read_text()
 
@@ -246,7 +257,7 @@ def test_a_council_can_override_the_email_template(world, tmp_path, smtp):  # no
     config = load_config(tmp_path)
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
-    dispatch(world, config, mailer_for(controller), NOW)
+    dispatch(world, config, mailer_for(controller), at(NOW))
     assert all("Council text: 1 for you." in text_of(m) for m in inbox.messages)
 
 
@@ -261,7 +272,7 @@ def test_an_email_that_cannot_be_written_waits_to_retry_and_the_others_are_sent(
     add_child(world, config, d("2025-12-18"))
     add_child(world, config, d("2025-12-18"), ref="C200")
     sweep(world, config, d("2025-12-30"))
-    result = dispatch(world, config, mailer_for(controller), NOW)
+    result = dispatch(world, config, mailer_for(controller), at(NOW))
     assert result.emails_sent >= 1 and result.failed_for_now >= 1
     assert inbox.messages and all("C200" not in text_of(m) for m in inbox.messages)
     waiting = rows(world, status="pending")
@@ -353,7 +364,7 @@ def test_dispatch_sends_over_as_many_connections_as_configured(world, tmp_path, 
     sweep(world, config, d("2025-12-30"))
     mailer = mailer_for(controller)
     mailer.connections = connections
-    result = dispatch(world, config, mailer, NOW)
+    result = dispatch(world, config, mailer, at(NOW))
     assert result.emails_sent == len(inbox.messages) >= 6
     assert len(set(inbox.peers)) == connections
     assert not rows(world, status="sending") and not rows(world, status="pending")

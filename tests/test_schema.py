@@ -8,6 +8,7 @@ from sqlalchemy import inspect, select
 from sqlmodel import Session
 
 from pepflow.db import make_engine, session_scope
+from pepflow.db.migrate import BASELINE, run_upgrade
 from pepflow.db.models import Child, Deadline
 from pepflow.db.writes import write_queued_deadlines
 from pepflow.deadlines import close_deadline, open_deadline, open_deadlines
@@ -23,13 +24,14 @@ def _deadline_indexes(engine) -> set[str]:
 def _reopened_after(db_url: str, *statements: str):
     """A database left by an earlier version (``statements`` undo what a new one made), opened again.
     Versions before migrations had no version table."""
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, create=False)
+    run_upgrade(engine, to=BASELINE)  # the tables as the last version before migrations made them
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE alembic_version")
         for statement in statements:
             conn.exec_driver_sql(statement)
     engine.dispose()
-    return make_engine(db_url)
+    return make_engine(db_url, upgrade=True)
 
 
 def test_opening_an_existing_database_adds_new_indexes_and_drops_replaced_ones(db_url):

@@ -43,12 +43,11 @@ def run(argv: list[str] | None = None) -> None:
             debug = False
         if debug:
             raise
-        from sqlalchemy.exc import OperationalError
+        from ..db.problems import explain
 
-        if isinstance(exc, OperationalError):
-            typer.echo(f"Error: the database could not be used: {str(exc.orig)[:300]}. Nothing was changed. "
-                       "Check that it is reachable and has free space; `pepflow db current` says which schema "
-                       "revision it is at.", err=True)
+        explained = explain(exc)
+        if explained:
+            typer.echo(f"Error: {explained}", err=True)
         else:
             typer.echo(f"Error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
                        "(set PEPFLOW_DEBUG=1 to see the details)", err=True)

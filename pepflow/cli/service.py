@@ -31,9 +31,14 @@ def sweep_command(
 
     a = _app(ctx)
     when = parse_date(as_of, "--as-of") if as_of else a.today()
-    result = sweep(a.engine, a.config, when, dry_run=dry_run)
+    result = sweep(a.engine, a.config, when, dry_run=dry_run, clock=a.clock)
     if not result.working_day:
         typer.echo(f"{when.isoformat()} is not a working day: no reminders are due.")
+        return
+    if result.already is not None:
+        done = result.already
+        typer.echo(f"{when.isoformat()} was already swept, at {done.swept_at:%H:%M} UTC by {done.swept_by}: "
+                   f"{done.written} notification(s) written then. A day is swept once; nothing more to do.")
         return
     if dry_run:
         typer.echo(f"Dry run for {when.isoformat()}: {len(result.planned)} notification(s) would be written.")
@@ -59,11 +64,19 @@ def dispatch_command(ctx: typer.Context) -> None:
 
     a = _app(ctx)
     mailer = mailer_from_env(a.config.notifications.delivery.folder, a.environment)
-    result = dispatch(a.engine, a.config, mailer, a.clock.now())
+    result = dispatch(a.engine, a.config, mailer, a.clock)
+    if result.paused_until is not None and not result.claimed:
+        typer.echo(f"Nothing sent: delivery is paused after the mail relay failed ({result.relay_error}); "
+                   f"it is tried again from {result.paused_until:%H:%M} UTC.")
+        return
     typer.echo(f"{result.emails_sent} email(s) sent via {mailer.describe()} for {result.notifications_sent} "
                f"notification(s); {result.failed_for_now} to retry, {result.failed_for_good} failed.")
-    for error in result.errors:
-        typer.echo(f"  {error}", err=True)
+    if result.relay_error:
+        typer.echo(f"  The mail relay failed ({result.relay_error}): {result.released} notification(s) wait for "
+                   "it, none is lost.", err=True)
+    else:
+        for error in result.errors:
+            typer.echo(f"  {error}", err=True)
 
 
 @app.command("outbox")
@@ -76,7 +89,8 @@ def outbox_command(
 ) -> None:
     """The email outbox: what is waiting, sent, skipped or failed."""
     from ..db.engine import session_scope
-    from ..notify.outbox import outbox_rows, retry_failed
+    from ..notify.outbox import outbox_rows, relay_status, retry_failed
+    from ..notify.relay import describe as describe_relay
 
     a = _app(ctx)
     if retry:
@@ -94,6 +108,9 @@ def outbox_command(
                       "sent_at": r.sent_at.isoformat() if r.sent_at else None,
                       "payload": r.payload} for r in rows])
         return
+    relay = relay_status(a.engine, a.config, a.clock.now())
+    if relay.down:
+        typer.echo(("For VS admin: " if relay.alert else "") + describe_relay(relay, a.clock.now()))
     typer.echo(f"Outbox{' (' + status + ')' if status else ''}: {len(rows)} shown, newest first")
     if rows:
         _print_table(["#", "status", "to", "case", "what", "step", "attempts", "last error"], [

@@ -25,12 +25,13 @@ from ..calendars import Calendar
 from ..errors import ConfigError, InputError
 from .calendar_files import parse_calendar
 from .files import Source, invalid, read_toml, shipped_config_dir
-from .notifications import FLAG_KINDS, RECIPIENTS, Delivery, Escalation, KindPolicy, NotificationPolicy
+from .notifications import (FLAG_KINDS, NOTICE_EVENTS, RECIPIENTS, Delivery, Escalation, KindPolicy, Notice,
+                            NotificationPolicy)
 from .settings import PpPlusRules, Settings
 from .timescales import OWNER_ROLES, Timescale, Timescales, merge_timescales
 
 __all__ = [
-    "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy",
+    "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy", "NOTICE_EVENTS", "Notice",
     "NotificationPolicy", "OWNER_ROLES", "PpPlusRules", "RECIPIENTS", "Settings", "Timescale", "Timescales",
     "load_config", "shipped_config_dir",
 ]
@@ -79,7 +80,7 @@ def load_config(directory: str | Path | None = None) -> Config:
     settings_from: dict[str, Source] = {}
     pp_plus_data: dict[str, Any] = {}
     funding_source = notifications_source = None
-    notifications_data: dict[str, dict[str, Any]] = {"delivery": {}, "policy": {}}
+    notifications_data: dict[str, dict[str, Any]] = {"delivery": {}, "policy": {}, "notices": {}}
     for layer in _layers(chosen):
         def at(name: str) -> Source:
             return Source(layer.path / name, layer.shipped)
@@ -103,6 +104,7 @@ def load_config(directory: str | Path | None = None) -> Config:
             data = read_toml(notifications_source)
             notifications_data["delivery"].update(_table(notifications_source, data, "delivery"))
             notifications_data["policy"].update(_table(notifications_source, data, "policy"))
+            notifications_data["notices"].update(_table(notifications_source, data, "notices"))
     settings = _settings(settings_data, settings_from, chosen)
     if settings.default_calendar not in calendars:
         raise ConfigError(str(settings_from.get("default_calendar", "pepflow.toml")), "settings", "default_calendar",
@@ -154,4 +156,13 @@ def _notifications(source: Source | None, data: dict[str, dict[str, Any]], times
             raise ConfigError(str(where), "delivery", "immediate_kinds", f"{kind!r} is not a kind of deadline")
     if "default" not in kinds:
         raise ConfigError(str(where), "policy.default", None, "a default policy is required")
-    return NotificationPolicy(delivery=delivery, kinds=kinds)
+    notices: dict[str, Notice] = {}
+    for name, raw in data.get("notices", {}).items():
+        if name not in NOTICE_EVENTS:
+            raise ConfigError(str(where), f"notices.{name}", None,
+                              f"only these events can send a notice: {', '.join(sorted(NOTICE_EVENTS))}")
+        try:
+            notices[name] = Notice.model_validate(raw)
+        except ValidationError as exc:
+            raise invalid(where, f"notices.{name}", exc, list(Notice.model_fields)) from None
+    return NotificationPolicy(delivery=delivery, kinds=kinds, notices=notices)

@@ -18,6 +18,9 @@ FLAG_KINDS = frozenset({
     "suspension_reported_late", "attendance_stage_1",
     *(f"attendance_stage_{stage}_review" for stage in (1, 2, 3)),
 })
+# Events whose recording tells people at once (``[notices.<event>]``), and who may be told.
+NOTICE_EVENTS = frozenset({"suspension_started", "permanently_excluded"})
+NOTICE_RECIPIENTS = ("vsh", "social_worker", "vs_admin", "iro", "designated_teacher")
 MAX_WORKING_DAYS = 60  # a reminder or escalation a quarter of a year away is a typing mistake
 
 
@@ -62,14 +65,30 @@ class KindPolicy(BaseModel):
         return tuple(sorted(value, key=lambda e: e.after))
 
 
+class Notice(BaseModel):
+    """Who is told at once when an event is recorded (``[notices.<event>]``)."""
+
+    model_config = STRICT
+
+    to: tuple[Literal[NOTICE_RECIPIENTS], ...] = Field(min_length=1)  # type: ignore[valid-type]
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else _tuple(value)
+
+
 class Delivery(BaseModel):
     model_config = STRICT
 
     digest: bool = True
     immediate_kinds: tuple[str, ...] = ()
     include_child_name: bool = False
-    max_attempts: int = Field(6, ge=1, le=100)
-    retry_after_seconds: int = Field(60, ge=1, le=24 * 3600)
+    retry_after_seconds: int = Field(60, ge=1, le=24 * 3600)  # first retry; doubles each time
+    retry_max_seconds: int = Field(900, ge=1, le=24 * 3600)  # the longest wait between tries
+    give_up_after_hours: int = Field(72, ge=1, le=30 * 24)  # then the email is failed, for VS admin
+    relay_alert_after_minutes: int = Field(60, ge=1, le=7 * 24 * 60)  # relay down this long: VS admin told
+    lease_seconds: int = Field(300, ge=60, le=3600)  # a dispatcher's claim, renewed while it sends
     from_address: str = "pepflow@example.org"
     folder: str = Field("outbox", min_length=1)
     sweep_time: str = "07:00"
@@ -79,6 +98,20 @@ class Delivery(BaseModel):
     @classmethod
     def _list(cls, value: Any) -> Any:
         return _tuple(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_attempt_count(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "max_attempts" in value:
+            raise ValueError("max_attempts is no longer used: pepflow gives up on an email by time, "
+                             "not by a count of attempts; set give_up_after_hours instead (default 72)")
+        return value
+
+    @model_validator(mode="after")
+    def _retries_fit(self) -> "Delivery":
+        if self.retry_max_seconds < self.retry_after_seconds:
+            raise ValueError("retry_max_seconds must be at least retry_after_seconds")
+        return self
 
     @field_validator("from_address")
     @classmethod
@@ -103,6 +136,7 @@ class NotificationPolicy(BaseModel):
 
     delivery: Delivery = Field(default_factory=Delivery)
     kinds: dict[str, KindPolicy]
+    notices: dict[str, Notice] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _has_a_default(self) -> "NotificationPolicy":

@@ -321,9 +321,38 @@ class Notification(Table, table=True):
     message_id: str = ""
     last_error: str = ""
     claim_token: str = ""  # set by the dispatcher that is sending it
-    claimed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    claimed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)  # renewed while sending
+    # the first time a dispatcher took it: pepflow gives up on an email by time since then
+    first_attempt_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     payload_version: int = 1
+
+
+class SweepRun(Table, table=True):
+    """One row per day swept: the unique date is what makes a day's sweep happen once,
+    however many processes run it (written in the sweep's own transaction, so a sweep that
+    died left no row and the next one does the day)."""
+
+    __tablename__ = "sweep_run"
+    swept_on: dt.date = Field(primary_key=True)
+    swept_at: dt.datetime = Field(sa_type=UTCDateTime)
+    swept_by: str = ""  # host and process id
+    deadlines_due: int = 0
+    written: int = 0
+    skipped: int = 0
+
+
+class RelayState(Table, table=True):
+    """The mail relay as the dispatchers have found it (one row, id 1): while it is down,
+    delivery pauses until ``next_try_at`` and no email is charged an attempt."""
+
+    __tablename__ = "relay_state"
+    id: int = Field(default=1, primary_key=True)
+    down_since: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)  # None: up
+    failures: int = 0  # relay failures in a row: the pause doubles with each, up to a cap
+    next_try_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = ""
+    last_sent_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
 
 
 class UserAccount(Table, table=True):

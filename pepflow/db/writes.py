@@ -129,7 +129,7 @@ def plain_rows(result: Result[Any]) -> list[Any]:
     return [fields._make(row) for row in result]
 
 
-def _insert_ignoring(table: Any, dialect: str, conflict: list[str] | None = None) -> Any:
+def insert_ignoring(table: Any, dialect: str, conflict: list[str] | None = None) -> Any:
     """INSERT … ON CONFLICT DO NOTHING in the dialect's own words."""
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
@@ -155,25 +155,40 @@ _CLOSE = ("status", "closed_on", "close_reason", "days_late", "late_unit")
 CLOSE_DEADLINE = DriverStatement(_named(_CLOSE) + ("k_id",), lambda _d: update(D).where(
     D.c.id == bindparam("k_id")).values(_values(_CLOSE)))
 
-SCHEDULE_STEP = DriverStatement(_named(("next_step_on", "deadline_id", "last_step")), lambda d: _insert_ignoring(
+SCHEDULE_STEP = DriverStatement(_named(("next_step_on", "deadline_id", "last_step")), lambda d: insert_ignoring(
     S, d).values(_values(("next_step_on", "deadline_id", "last_step"))))
 UNSCHEDULE_STEP = DriverStatement(("k_on", "k_id"), lambda _d: delete(S).where(
     S.c.next_step_on == bindparam("k_on"), S.c.deadline_id == bindparam("k_id")))
 
 OUTBOX_COLUMNS = ("key", "deadline_id", "child_ref", "recipient_ref", "recipient_email", "step", "status",
                   "attempts", "created_at", "message_id", "last_error", "claim_token", "payload", "payload_version")
-INSERT_NOTIFICATION = DriverStatement(_named(OUTBOX_COLUMNS), lambda d: _insert_ignoring(
+INSERT_NOTIFICATION = DriverStatement(_named(OUTBOX_COLUMNS), lambda d: insert_ignoring(
     N, d, ["key"]).values(_values(OUTBOX_COLUMNS)))
-MARK_SENT = DriverStatement(("p_sent_at", "p_message_id", "k_id", "k_token"), lambda _d: update(N).where(
-    N.c.id == bindparam("k_id"), N.c.claim_token == bindparam("k_token")).values(
-    status=literal_column("'sent'"), sent_at=bindparam("p_sent_at"), message_id=bindparam("p_message_id"),
-    attempts=N.c.attempts + literal_column("1")))
-MARK_RETRY = DriverStatement(("p_status", "p_attempts", "p_next_attempt_at", "p_last_error", "k_id", "k_token"),
-                             lambda _d: update(N).where(
-    N.c.id == bindparam("k_id"), N.c.claim_token == bindparam("k_token")).values(
-    status=bindparam("p_status"), attempts=bindparam("p_attempts"),
-    next_attempt_at=bindparam("p_next_attempt_at"), last_error=bindparam("p_last_error"),
-    claim_token=literal_column("''")))
+
+
+def insert_new(session: Session, table: Any, columns: tuple[str, ...], rows: Sequence[Sequence[Any]],
+               key: str, chunk: int = 500) -> list[Any]:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING key, many rows to a statement: the
+    keys this transaction really inserted, so a count or a history row made from them is
+    never doubled by a concurrent writer of the same keys.  Driver-level, as ``executemany``
+    (SQLAlchemy's per-row parameter processing was a third of a sweep: bench/sweep.py)."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    if dialect.name == "sqlite":
+        rows = _sqlite_dates(rows)
+    group = "(" + ", ".join([mark] * len(columns)) + ")"
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    tail = f" ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
+    inserted: list[Any] = []
+    connection = session.connection()
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        flat = tuple(value for row in part for value in row)
+        inserted += [r[0] for r in connection.exec_driver_sql(head + ", ".join([group] * len(part)) + tail, flat)]
+    return inserted
 
 
 # ---- the deadline queue of a unit of work -------------------------------------------

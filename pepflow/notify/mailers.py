@@ -13,9 +13,10 @@ import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from ..errors import InputError
+from .faults import MessageNotWritten
 from .render import OutgoingEmail
 
 if TYPE_CHECKING:
@@ -24,12 +25,24 @@ if TYPE_CHECKING:
 MAX_CONNECTIONS = 20
 
 
+# called with each message's index and its error (None: the server accepted it); the
+# mailer sends nothing more on that connection until it returns, and stops when it says False
+Report = Callable[[int, "Exception | None"], Awaitable[bool]]
+
+
 class Mailer(Protocol):
     def describe(self) -> str: ...
 
-    async def send_many(self, messages: Sequence[OutgoingEmail]) -> list[Exception | None]:
-        """Send each message; the result for each is None (sent) or the error (taking a
-        message from ``messages`` may itself fail: that is its error)."""
+    async def send_many(self, messages: Sequence[OutgoingEmail], report: Report) -> None:
+        """Send the messages, reporting each as soon as it is sent or has failed (taking a
+        message from ``messages`` may itself fail: that is its error, a ``MessageNotWritten``)."""
+
+
+def _take(messages: Sequence[OutgoingEmail], i: int) -> OutgoingEmail | MessageNotWritten:
+    try:
+        return messages[i]
+    except Exception as exc:  # this message could not be written: the connection is fine
+        return MessageNotWritten(f"{type(exc).__name__}: {exc}")
 
 
 class FolderMailer:
@@ -41,20 +54,21 @@ class FolderMailer:
     def describe(self) -> str:
         return f"folder {self.folder}"
 
-    async def send_many(self, messages: Sequence[OutgoingEmail]) -> list[Exception | None]:
-        results: list[Exception | None] = []
+    async def send_many(self, messages: Sequence[OutgoingEmail], report: Report) -> None:
         for i in range(len(messages)):
-            try:
-                msg = messages[i]
-                self.folder.mkdir(parents=True, exist_ok=True)
-                name = re.sub(r"[^A-Za-z0-9.@_-]", "", msg.message_id) + ".eml"
-                tmp = self.folder / (name + ".tmp")
-                tmp.write_bytes(msg.raw)
-                tmp.replace(self.folder / name)  # same Message-ID, same file: never two copies
-                results.append(None)
-            except Exception as exc:  # recorded per message; retried later with backoff
-                results.append(exc)
-        return results
+            msg = _take(messages, i)
+            error: Exception | None = msg if isinstance(msg, Exception) else None
+            if error is None:
+                try:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    name = re.sub(r"[^A-Za-z0-9.@_-]", "", msg.message_id) + ".eml"
+                    tmp = self.folder / (name + ".tmp")
+                    tmp.write_bytes(msg.raw)
+                    tmp.replace(self.folder / name)  # same Message-ID, same file: never two copies
+                except OSError as exc:  # a full or read-only disk: like a relay that is down
+                    error = exc
+            if not await report(i, error):
+                return
 
 
 @dataclass
@@ -70,41 +84,44 @@ class SMTPMailer:
     def describe(self) -> str:
         return f"SMTP {self.host}:{self.port} ({self.security})"
 
-    async def send_many(self, messages: Sequence[OutgoingEmail]) -> list[Exception | None]:
+    async def send_many(self, messages: Sequence[OutgoingEmail], report: Report) -> None:
+        """Up to ``connections`` messages in flight at once, one per connection; a relay
+        failure closes that connection (the dispatcher decides whether the others go on)."""
         import aiosmtplib
 
-        results: list[Exception | None] = [None] * len(messages)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for i in range(len(messages)):
             queue.put_nowait(i)
+        stopped = False
 
         async def worker() -> None:
+            nonlocal stopped
             client = None
-            while not queue.empty():
+            while not stopped and not queue.empty():
                 i = queue.get_nowait()
-                try:
-                    msg = messages[i]
-                except Exception as exc:  # this message could not be written: the connection is fine
-                    results[i] = exc
-                    continue
-                try:
-                    if client is None:
-                        client = aiosmtplib.SMTP(
-                            hostname=self.host, port=self.port, timeout=self.timeout,
-                            use_tls=self.security == "tls",
-                            start_tls=True if self.security == "starttls" else False)
-                        await client.connect()
-                        if self.username:
-                            await client.login(self.username, self.password or "")
-                    await client.sendmail(msg.sender, [msg.to], msg.raw)
-                except Exception as exc:  # recorded per message; retried later with backoff
-                    results[i] = exc
-                    if client is not None:
-                        try:
-                            client.close()
-                        except Exception:
-                            pass
-                    client = None
+                msg = _take(messages, i)
+                error: Exception | None = msg if isinstance(msg, Exception) else None
+                if error is None:
+                    try:
+                        if client is None:
+                            client = aiosmtplib.SMTP(
+                                hostname=self.host, port=self.port, timeout=self.timeout,
+                                use_tls=self.security == "tls",
+                                start_tls=True if self.security == "starttls" else False)
+                            await client.connect()
+                            if self.username:
+                                await client.login(self.username, self.password or "")
+                        await client.sendmail(msg.sender, [msg.to], msg.raw)
+                    except Exception as exc:  # reported per message; the dispatcher sorts them by kind
+                        error = exc
+                        if client is not None:  # the next message starts on a fresh connection
+                            try:
+                                client.close()
+                            except Exception:
+                                pass
+                            client = None
+                if not await report(i, error):
+                    stopped = True
             if client is not None:
                 try:
                     await client.quit()
@@ -112,7 +129,6 @@ class SMTPMailer:
                     pass
 
         await asyncio.gather(*(worker() for _ in range(max(1, min(self.connections, len(messages))))))
-        return results
 
 
 def mailer_from_env(folder: str, environ: Environment | Mapping[str, str] | None = None) -> Mailer:

@@ -43,6 +43,10 @@ def reason(item: dict[str, Any]) -> str:
         return f"An escalation: it is overdue ({item.get('why', '')})."
     if step == "missing_contact":
         return "Please complete the record so reminders can be sent."
+    if step == "notice":
+        return f"For you to know without delay (as {item.get('why', '')})."
+    if step == "delivery_failed":
+        return "An email pepflow could not deliver: someone has not been told."
     return ""
 
 
@@ -97,8 +101,9 @@ def build_message(config: Config, env: Environment, recipient: str, payloads: li
     context = {"items": items, "authority": config.settings.authority_name,
                "today": now.astimezone(LONDON).date().isoformat(), "reason": reason}
     overdue = sum(1 for i in items if i.get("days_overdue"))
-    subject = (f"pepflow: {len(items)} item{'s' if len(items) != 1 else ''} for you"
-               + (f", {overdue} overdue" if overdue else ""))
+    subject = items[0].get("subject") if len(items) == 1 else None  # a notice names itself
+    subject = subject or (f"pepflow: {len(items)} item{'s' if len(items) != 1 else ''} for you"
+                          + (f", {overdue} overdue" if overdue else ""))
     domain = delivery.from_address.split("@")[-1] or "pepflow.local"
     mid = message_id(first_id, recipient, domain)
     boundary = f"=_pepflow_{uuid.uuid4().hex}"

@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..app import App
+from ..calendars import format_day
 from ..db.unit import UnitOfWork
 from ..roles import ROLES, role_of
 from ..values import whole_number
@@ -61,7 +62,7 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pepflow.web", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["label"] = lambda v: str(v).replace("_", " ")
-    env.filters["day"] = lambda d: d.strftime("%-d %b %Y") if isinstance(d, (dt.date, dt.datetime)) else (d or "")
+    env.filters["day"] = lambda d: format_day(d) if isinstance(d, (dt.date, dt.datetime)) else (d or "")
     env.globals["ROLES"] = ROLES
     env.globals["with_query"] = with_query
     return env
