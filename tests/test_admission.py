@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from pepflow.db import Deadline
 from pepflow.db.engine import session_scope
 from pepflow.db.models import Admission, School
 from pepflow.errors import InputError, TransitionNotAllowed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 
 from sqlalchemy import func
 from sqlmodel import Session, select

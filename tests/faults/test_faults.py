@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 import random
 import signal
 import subprocess
@@ -20,7 +21,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlmodel import Session
 
 from pepflow.clock import SteppedClock
@@ -32,7 +33,7 @@ from pepflow.notify.mailers import SMTPMailer
 from pepflow.notify.outbox import dispatch, relay_status
 from pepflow.sweep import sweep
 
-from .harness import (DEMO_DAY, MORNING, ROOT, Relay, copy_sqlite, demo_database, driver, finish, free_port,
+from .harness import (DEMO_DAY, MORNING, ROOT, Relay, copy_sqlite, demo_database, driver, free_port,
                       tally, wait_for, wait_ready)
 
 CONFIG = load_config()
@@ -288,14 +289,9 @@ def test_two_sweeps_at_once_sweep_the_day_once_and_double_no_history_row(fresh):
         [t.join(120) for t in threads]
         assert sorted(r.already is None for r in results) == [False, True], run
         assert sorted(r.written for r in results) == [0, 382], run
-        t = tally(url, relay_counts_none())
+        t = tally(url, Counter())  # nothing is sent here
         assert t.sweeps == 1 and t.doubled_history == 0 and t.history_ok and t.notifications == 382, (run, t)
         [e.dispose() for e in engines]
-
-
-def relay_counts_none():
-    from collections import Counter
-    return Counter()
 
 
 def test_two_services_on_one_database_sweep_once_and_send_each_email_once(fresh, relay, tmp_path):
@@ -409,26 +405,29 @@ def test_database_errors_say_what_is_wrong_and_never_to_start_afresh(tmp_path):
     read_only = make_engine(f"sqlite:///file:{db}?mode=ro&uri=true", create=False)
     with pytest.raises(OperationalError) as caught, read_only.begin() as conn:
         conn.execute(text("DELETE FROM person"))
-    assert "cannot be written" in explain(caught.value)
+    messages = [explain(caught.value)]
+    assert "cannot be written" in messages[-1]
     holder = sqlite3.connect(db)
     holder.execute("BEGIN EXCLUSIVE")
-    impatient = make_engine(f"sqlite:///{db}", create=False)
-    impatient.pool._creator = lambda: sqlite3.connect(db, timeout=0, check_same_thread=False)
+    impatient = create_engine(f"sqlite:///{db}", connect_args={"timeout": 0})  # no waiting for the lock
     with pytest.raises(OperationalError) as caught, impatient.begin() as conn:
         conn.execute(text("DELETE FROM person"))
     holder.rollback()
-    assert "kept busy by another process" in explain(caught.value)
+    messages.append(explain(caught.value))
+    assert "kept busy by another process" in messages[-1]
     unreachable = make_engine(f"postgresql://nobody@127.0.0.1:{free_port()}/pepflow", create=False)
     with pytest.raises(OperationalError) as caught, unreachable.connect():
         pass
-    assert "could not be reached" in explain(caught.value)
+    messages.append(explain(caught.value))
+    assert "could not be reached" in messages[-1]
     full = make_engine(f"sqlite:///{db}", create=False)
     with pytest.raises(OperationalError) as caught, full.begin() as conn:
-        conn.exec_driver_sql("PRAGMA max_page_count=1")
-        conn.execute(text("INSERT INTO person (ref, role, name, email) VALUES ('X', 'vsh', 'X', '')"))
-    assert "disk holding the database is full" in explain(caught.value)
-    for message in [explain(e) for e in (caught.value,)]:
-        assert "fresh" not in message and "Nothing was changed" in message
+        conn.exec_driver_sql("PRAGMA max_page_count=1")  # no more pages than it has: the disk is "full"
+        conn.execute(text("INSERT INTO person (ref, role, name, email) VALUES ('X', 'vsh', :name, '')"),
+                     {"name": "x" * 100_000})
+    messages.append(explain(caught.value))
+    assert "disk holding the database is full" in messages[-1]
+    assert all("fresh" not in m and "Nothing was changed" in m for m in messages)
 
 
 def test_the_command_line_says_the_disk_is_full_with_what_to_do(tmp_path, templates):
@@ -438,11 +437,11 @@ def test_the_command_line_says_the_disk_is_full_with_what_to_do(tmp_path, templa
         pages = conn.execute(text("PRAGMA page_count")).scalar()
     engine.dispose()
     # a sweep that needs more pages than the database may have: SQLite's own "disk is full"
-    script = (f"import sqlite3, sys; from pepflow.cli import run\n"
-              f"orig = sqlite3.connect\n"
+    script = (f"import sqlite3, sqlite3.dbapi2, sys; from pepflow.cli import run\n"
+              f"orig = sqlite3.dbapi2.connect\n"
               f"def limited(*a, **k):\n"
               f"    c = orig(*a, **k); c.execute('PRAGMA max_page_count={pages}'); return c\n"
-              f"sqlite3.connect = limited\n"
+              f"sqlite3.connect = sqlite3.dbapi2.connect = limited\n"
               f"sys.argv = ['pepflow', '--db', {url!r}, 'sweep', '--as-of', '2026-12-01']\nrun()\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 2, done
