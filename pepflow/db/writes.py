@@ -18,7 +18,7 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
 from sqlalchemy.orm.attributes import instance_dict
@@ -52,12 +52,13 @@ class DriverStatement:
         return self._compiled[dialect.name]
 
 
-def executemany(session: Session, statement: DriverStatement, rows: Sequence[Sequence[Any]]) -> None:
-    """Run ``statement`` once per row (values in the order of ``statement.params``).
-    Dates and instants become the text SQLAlchemy stores on SQLite; on PostgreSQL the
-    driver takes them as they are."""
+def executemany(session: Session, statement: DriverStatement, rows: Sequence[Sequence[Any]]) -> int:
+    """Run ``statement`` once per row (values in the order of ``statement.params``); returns
+    how many rows it changed in all (both drivers sum an executemany's rowcount).  Dates and
+    instants become the text SQLAlchemy stores on SQLite; on PostgreSQL the driver takes
+    them as they are."""
     if not rows:
-        return
+        return 0
     dialect = session.get_bind().dialect
     sql, order = statement.compiled(dialect)
     if dialect.name == "sqlite":
@@ -68,7 +69,7 @@ def executemany(session: Session, statement: DriverStatement, rows: Sequence[Seq
         parameters = [tuple(row) for row in rows]
     else:
         parameters = [tuple([row[i] for i in order]) for row in rows]
-    session.connection().exec_driver_sql(sql, parameters)
+    return session.connection().exec_driver_sql(sql, parameters).rowcount
 
 
 def _sqlite_dates(rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
@@ -164,6 +165,11 @@ OUTBOX_COLUMNS = ("key", "deadline_id", "child_ref", "recipient_ref", "recipient
                   "attempts", "created_at", "message_id", "last_error", "claim_token", "payload", "payload_version")
 INSERT_NOTIFICATION = DriverStatement(_named(OUTBOX_COLUMNS), lambda d: insert_ignoring(
     N, d, ["key"]).values(_values(OUTBOX_COLUMNS)))
+# an email the relay accepted, for each of its rows still held by this dispatcher's claim
+MARK_SENT = DriverStatement(("p_sent_at", "p_message_id", "k_id", "k_token"), lambda _d: update(N).where(
+    N.c.id == bindparam("k_id"), N.c.claim_token == bindparam("k_token"), N.c.status == literal_column("'sending'"))
+    .values(status=literal_column("'sent'"), sent_at=bindparam("p_sent_at"), message_id=bindparam("p_message_id"),
+            attempts=N.c.attempts + literal_column("1"), last_error=literal_column("''")))
 
 
 def insert_new(session: Session, table: Any, columns: tuple[str, ...], rows: Sequence[Sequence[Any]],

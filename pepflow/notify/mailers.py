@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 MAX_CONNECTIONS = 20
 
 
-# called with each message's index and its error (None: the server accepted it); the
-# mailer sends nothing more on that connection until it returns, and stops when it says False
+# called with each message's index and its error (None: the server accepted it); what it
+# returns comes true when that outcome is recorded, False if the mailer must stop.  A mailer
+# lets no further message of that connection be accepted before then (the delivery guarantee)
 Report = Callable[[int, "Exception | None"], Awaitable[bool]]
 
 
@@ -85,8 +86,13 @@ class SMTPMailer:
         return f"SMTP {self.host}:{self.port} ({self.security})"
 
     async def send_many(self, messages: Sequence[OutgoingEmail], report: Report) -> None:
-        """Up to ``connections`` messages in flight at once, one per connection; a relay
-        failure closes that connection (the dispatcher decides whether the others go on)."""
+        """Up to ``connections`` messages in flight at once, one per connection; a failure
+        closes that connection (the dispatcher decides whether the others go on).
+
+        Each connection starts its next message (MAIL FROM, RCPT TO) while the last one's
+        sent mark is being committed, and sends its content only once the mark is in:
+        so at most one accepted message per connection is ever unrecorded, and the wait
+        for the database overlaps the relay's replies (bench/dispatch.py)."""
         import aiosmtplib
 
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -97,6 +103,7 @@ class SMTPMailer:
         async def worker() -> None:
             nonlocal stopped
             client = None
+            recorded: Awaitable[bool] | None = None  # the mark of this connection's last message
             while not stopped and not queue.empty():
                 i = queue.get_nowait()
                 msg = _take(messages, i)
@@ -111,7 +118,17 @@ class SMTPMailer:
                             await client.connect()
                             if self.username:
                                 await client.login(self.username, self.password or "")
-                        await client.sendmail(msg.sender, [msg.to], msg.raw)
+                            if client.is_ehlo_or_helo_needed:
+                                await client.ehlo()
+                        size = [f"size={len(msg.raw)}"] if client.supports_extension("size") else []
+                        await client.mail(msg.sender, options=size)
+                        await client.rcpt(msg.to)
+                        if recorded is not None:
+                            go_on, recorded = await recorded, None
+                            if not go_on:  # stop before this message is accepted; it is given back unsent
+                                stopped = True
+                                break
+                        await client.data(msg.raw)
                     except Exception as exc:  # reported per message; the dispatcher sorts them by kind
                         error = exc
                         if client is not None:  # the next message starts on a fresh connection
@@ -120,8 +137,12 @@ class SMTPMailer:
                             except Exception:
                                 pass
                             client = None
-                if not await report(i, error):
+                if error is None:
+                    recorded = report(i, None)
+                elif not await report(i, error):
                     stopped = True
+            if recorded is not None and not await recorded:
+                stopped = True
             if client is not None:
                 try:
                     await client.quit()

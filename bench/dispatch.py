@@ -1,0 +1,151 @@
+"""pepflow's dispatcher against its ceiling: raw aiosmtplib sending the same messages.
+
+Builds the outbox of a sweep (2,000 digests for 10,000 reminders, as bench/sweep.py),
+pre-renders the emails, then, interleaved, ``--rounds`` times each:
+
+* the ceiling: aiosmtplib alone sending the pre-rendered messages over the same number of
+  connections to the same relay, and nothing else;
+* pepflow: ``dispatch`` of the same outbox (claim, render, send, and each email marked
+  sent with its history row as the relay accepts it), on a fresh copy of the database.
+
+The relay is aiosmtpd's Sink in its own process.  Prints the median of each and their ratio.
+
+    python bench/dispatch.py [--rounds 5] [--connections 4] [--db URL]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import datetime as dt  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+from sqlalchemy import select  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from pepflow.app import settle_after_start_up  # noqa: E402
+from pepflow.clock import SteppedClock  # noqa: E402
+from pepflow.config import load_config  # noqa: E402
+from pepflow.db import make_engine  # noqa: E402
+from pepflow.db.models import Notification  # noqa: E402
+from pepflow.notify.mailers import SMTPMailer  # noqa: E402
+from pepflow.notify.outbox import _groups, dispatch  # noqa: E402
+from pepflow.notify.render import build_message, environment  # noqa: E402
+from pepflow.sweep import sweep  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sweep import AS_OF, build  # noqa: E402  (the same cohort as bench/sweep.py)
+
+NOW = dt.datetime.combine(AS_OF, dt.time(8), tzinfo=dt.timezone.utc)
+
+
+def relay() -> tuple[subprocess.Popen, int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                               "-c", "aiosmtpd.handlers.Sink"])
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, port
+
+
+async def raw_send(messages, port: int, connections: int) -> None:
+    """The ceiling: aiosmtplib and a queue, one message at a time per connection."""
+    import aiosmtplib
+
+    queue: asyncio.Queue = asyncio.Queue()
+    for m in messages:
+        queue.put_nowait(m)
+
+    async def worker() -> None:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False, timeout=30)
+        await client.connect()
+        while not queue.empty():
+            m = queue.get_nowait()
+            await client.sendmail(m.sender, [m.to], m.raw)
+        await client.quit()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--children", type=int, default=20_000)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--db", help="a PostgreSQL URL to run on (default: a SQLite file)")
+    args = parser.parse_args()
+    config = load_config()
+    folder = tempfile.mkdtemp(prefix="pepflow-dispatch-")
+    template = os.path.join(folder, "template.db")
+    engine = make_engine(args.db or f"sqlite:///{template}")
+    build(engine, config, args.children, 1, args.due, 2_000)
+    sweep(engine, config, AS_OF)
+    with Session(engine) as s:
+        rows = s.execute(select(Notification.id, Notification.recipient_email, Notification.payload,
+                                Notification.step).where(Notification.status == "pending")
+                         .order_by(Notification.id)).all()
+    env = environment(config)
+    groups = _groups(config, rows)
+    messages = [build_message(config, env, g[0].recipient_email, [r.payload for r in g], g[0].id, NOW)
+                for g in groups]
+    print(f"{len(rows):,} notifications in {len(messages):,} emails, {args.connections} connections, "
+          f"{'PostgreSQL' if args.db else 'SQLite'}")
+    if args.db:  # reset the outbox between rounds rather than copying a database
+        from sqlalchemy import update
+        reset = update(Notification).values(status="pending", claim_token="", sent_at=None, message_id="",
+                                            attempts=0, first_attempt_at=None)
+    engine.dispose()
+    settle_after_start_up()
+    server, port = relay()
+    ceiling, ours = [], []
+    try:
+        for round_ in range(args.rounds):
+            t0 = time.perf_counter()
+            asyncio.run(raw_send(messages, port, args.connections))
+            ceiling.append(len(messages) / (time.perf_counter() - t0))
+            if args.db:
+                engine = make_engine(args.db)
+                with Session(engine) as s:
+                    s.execute(reset)
+                    s.commit()
+            else:
+                copy = os.path.join(folder, f"round{round_}.db")
+                shutil.copyfile(template, copy)
+                engine = make_engine(f"sqlite:///{copy}")
+            t0 = time.perf_counter()
+            result = dispatch(engine, config, SMTPMailer("127.0.0.1", port, security="none",
+                                                         connections=args.connections), SteppedClock(NOW),
+                              limit=100_000)
+            took = time.perf_counter() - t0
+            assert result.emails_sent == len(messages), result
+            ours.append(result.emails_sent / took)
+            engine.dispose()
+            print(f"  round {round_ + 1}: ceiling {ceiling[-1]:,.0f} emails/s, pepflow {ours[-1]:,.0f} emails/s")
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    c, p = statistics.median(ceiling), statistics.median(ours)
+    print(f"median: raw aiosmtplib {c:,.0f} emails/s; pepflow dispatch {p:,.0f} emails/s "
+          f"(each marked sent as accepted) = {p / c:.2f} of the ceiling (target >= 0.8)")
+
+
+if __name__ == "__main__":
+    main()
