@@ -11,10 +11,7 @@ per connection), no history row doubled, and the history verified afterwards.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections import Counter
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -25,20 +22,16 @@ from sqlalchemy import create_engine, event, select, text
 from sqlmodel import Session
 
 from pepflow.clock import SteppedClock
-from pepflow.config import load_config
 from pepflow.db import make_engine
 from pepflow.db.models import Notification, Person
 from pepflow.notify import outbox
-from pepflow.notify.mailers import SMTPMailer
-from pepflow.notify.outbox import dispatch, relay_status
-from pepflow.sweep import sweep
+from pepflow.notify.outbox import dispatch
 
-from .harness import (DEMO_DAY, MORNING, ROOT, Relay, copy_sqlite, demo_database, driver, free_port,
-                      tally, wait_for, wait_ready)
+from .harness import MORNING, ROOT, Relay, Tally, copy_sqlite, demo_database, free_port, tally, wait_for
+from .scenarios import (CONFIG, CONNECTIONS, DEMO_EMAILS, DEMO_NOTIFICATIONS, first_address, kill_9, mailer,
+                        outlived_lease, refused, relay_down_for_an_hour, run_until_sent, swept, two_services,
+                        two_sweeps)
 
-CONFIG = load_config()
-LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
-CONNECTIONS = 4
 KILL_RUNS = {"sqlite": 30, "postgresql": 6}
 
 
@@ -83,37 +76,8 @@ def relay(tmp_path):
     started.stop()
 
 
-def mailer(port: int, connections: int = CONNECTIONS) -> SMTPMailer:
-    return SMTPMailer("127.0.0.1", port, security="none", connections=connections, timeout=5)
-
-
-def swept(url: str) -> None:
-    engine = make_engine(url)
-    result = sweep(engine, CONFIG, DEMO_DAY, clock=SteppedClock(MORNING))
-    assert result.written == 382
-    engine.dispose()
-
-
-def run_until_sent(url: str, port: int, start: dt.datetime, every: dt.timedelta = dt.timedelta(minutes=1),
-                   limit: int = 200) -> SteppedClock:
-    """Dispatch each ``every`` of simulated time until nothing is waiting."""
-    engine = make_engine(url)
-    clock = SteppedClock(start)
-    try:
-        for _ in range(limit):
-            dispatch(engine, CONFIG, mailer(port), clock)
-            with Session(engine) as s:
-                waiting = s.execute(select(Notification.id).where(
-                    Notification.status.in_(("pending", "sending")))).first()
-            if waiting is None:
-                return clock
-            clock.advance(every)
-        raise AssertionError("emails still waiting")
-    finally:
-        engine.dispose()
-
-
-def assert_guarantee(t, duplicates_at_most: int = 0, failed_ok: bool = False) -> None:
+def assert_guarantee(t: Tally, duplicates_at_most: int = 0) -> None:
+    """Nothing lost, duplicates within the bound, no history row doubled, history verified."""
     assert t.lost == 0, t
     assert t.duplicated <= duplicates_at_most, t
     assert t.doubled_history == 0, t
@@ -130,121 +94,77 @@ def test_kill_9_at_random_points_loses_nothing_and_resends_at_most_one_email_per
     runs = KILL_RUNS[fresh.kind]
     mid_dispatch = 0
     for run in range(runs):
-        url = fresh()
-        mark = relay.mark()
-        process = driver(url, relay.port, MORNING, connections=CONNECTIONS)
-        wait_ready(process)
-        time.sleep(rng.uniform(0.0, 1.6))  # the sweep and dispatch take about 1.5 s here
-        process.send_signal(signal.SIGKILL)
-        process.communicate()
-        before = sum(relay.received(mark).values())
-        swept_again = sweep(make_engine(url), CONFIG, DEMO_DAY, clock=SteppedClock(MORNING + LEASE))
-        run_until_sent(url, relay.port, MORNING + LEASE + dt.timedelta(seconds=1))
-        t = tally(url, relay.received(mark))
-        assert t.sweeps == 1 and t.notifications >= 382, (run, t, swept_again)
+        t, before = kill_9(fresh(), relay, rng)
+        assert t.sweeps == 1 and t.notifications >= DEMO_NOTIFICATIONS, (run, t)
         assert_guarantee(t, duplicates_at_most=CONNECTIONS)
-        mid_dispatch += 0 < before < 64
+        mid_dispatch += 0 < before < DEMO_EMAILS
     assert mid_dispatch >= runs // 4  # the kills did land in the middle of sending
 
 
 # ---- the relay --------------------------------------------------------------------
 
 def test_a_relay_down_for_an_hour_pauses_delivery_charges_nothing_then_sends_each_email_once(fresh, relay):
-    url = fresh()
-    swept(url)
-    engine = make_engine(url)
-    clock = SteppedClock(MORNING)
-    alerts = []
-    for minute in range(61):  # the relay refuses connections: nobody is listening on its port
-        result = dispatch(engine, CONFIG, mailer(relay.port), clock)
-        assert result.emails_sent == 0 and result.failed_for_good == 0
-        alerts.append(relay_status(engine, CONFIG, clock.now()).alert)
-        clock.advance(dt.timedelta(minutes=1))
-    with Session(engine) as s:
-        statuses = s.execute(select(Notification.status, Notification.attempts)).all()
-    assert {status for status, _ in statuses} <= {"pending", "skipped"}
-    assert all(attempts == 0 for _, attempts in statuses)  # a relay fault charges no email
-    assert alerts.index(True) == 60  # VS admin is told once it has been down an hour
-    relay.start()
-    status = relay_status(engine, CONFIG, clock.now())
-    run_until_sent(url, relay.port, max(clock.now(), status.next_try_at))
-    assert relay_status(engine, CONFIG, clock.now() + dt.timedelta(hours=1)).down is False
-    engine.dispose()
-    assert_guarantee(tally(url, relay.received()))
-    assert len(relay.received()) == 64
+    t, seen = relay_down_for_an_hour(fresh(), relay)
+    assert seen["sent_while_down"] == 0 and seen["failed_while_down"] == 0
+    assert seen["statuses_while_down"] <= {"pending", "skipped"}
+    assert seen["attempts_charged_while_down"] == 0  # a relay fault charges no email
+    assert seen["first_alert_minute"] == 60  # VS admin is told once it has been down an hour
+    assert seen["up_after"]
+    assert_guarantee(t)
+    assert t.delivered == DEMO_EMAILS
 
 
 def test_a_421_pauses_delivery_without_charging_the_emails(fresh, relay):
     url = fresh()
-    swept(url)
-    relay.start("--mail-code", "421", "--mail-times", str(CONNECTIONS))
-    engine = make_engine(url)
-    first = dispatch(engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))
+    t, first = refused(url, relay, "--mail-code", "421", "--mail-times", str(CONNECTIONS))
     assert first.emails_sent == 0 and "421" in first.relay_error and first.paused_until is not None
-    run_until_sent(url, relay.port, first.paused_until)
+    engine = make_engine(url)
     with Session(engine) as s:
         assert {a for (a,) in s.execute(select(Notification.attempts).where(Notification.status == "sent"))} == {1}
     engine.dispose()
-    assert_guarantee(tally(url, relay.received()))
-
-
-def _an_address(url: str) -> str:
-    engine = make_engine(url)
-    with Session(engine) as s:
-        address = s.execute(select(Notification.recipient_email).where(Notification.status == "pending")
-                            .order_by(Notification.id)).scalars().first()
-    engine.dispose()
-    return address
+    assert_guarantee(t)
 
 
 def test_a_451_for_one_recipient_retries_that_email_with_backoff_and_sends_the_others(fresh, relay):
     url = fresh()
     swept(url)
-    refused = _an_address(url)
-    relay.start("--refuse", f"{refused}=451")
+    busy = first_address(url)
+    relay.start("--refuse", f"{busy}=451")
     engine = make_engine(url)
     first = dispatch(engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))
-    assert first.emails_sent == 63 and first.relay_error == "" and first.paused_until is None
+    assert first.emails_sent == DEMO_EMAILS - 1 and first.relay_error == "" and first.paused_until is None
     with Session(engine) as s:
-        waiting = s.execute(select(Notification).where(Notification.recipient_email == refused,
+        waiting = s.execute(select(Notification).where(Notification.recipient_email == busy,
                                                        Notification.status != "skipped")).scalars().all()
     assert waiting and all(n.status == "pending" and n.attempts == 1 and "451" in n.last_error
                            and n.next_attempt_at == MORNING + dt.timedelta(seconds=60) for n in waiting)
+    engine.dispose()
     relay.stop()
     relay.start()  # the mailbox is free again
     run_until_sent(url, relay.port, MORNING + dt.timedelta(seconds=60))
-    engine.dispose()
     assert_guarantee(tally(url, relay.received()))
 
 
 def test_a_550_for_one_recipient_fails_that_email_at_once_and_tells_vs_admin(fresh, relay):
     url = fresh()
-    swept(url)
-    refused = _an_address(url)
-    relay.start("--refuse", f"{refused}=550")
+    t, first = refused(url, relay, first_address_gets="550")
+    assert first.emails_sent == DEMO_EMAILS - 1 and first.failed_for_good >= 1
     engine = make_engine(url)
-    first = dispatch(engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))
-    assert first.emails_sent == 63 and first.failed_for_good >= 1
     with Session(engine) as s:
         failed = s.execute(select(Notification).where(Notification.status == "failed")).scalars().all()
         admins = set(s.execute(select(Person.ref).where(Person.role == "vs_admin")).scalars())
-    assert failed and all(n.recipient_email == refused and n.attempts == 1 and "550" in n.last_error
-                          for n in failed)
-    run_until_sent(url, relay.port, MORNING + dt.timedelta(minutes=1))
-    with Session(engine) as s:
         told = s.execute(select(Notification).where(Notification.step == "delivery_failed")).scalars().all()
-    assert {n.recipient_ref for n in told} == admins and all(n.status == "sent" for n in told)
-    assert all(refused in n.payload["what"] and "550" in n.payload["what"] for n in told)
     engine.dispose()
-    assert_guarantee(tally(url, relay.received(), failed_ok=True))
+    unknown = {n.recipient_email for n in failed}
+    assert len(unknown) == 1 and all(n.attempts == 1 and "550" in n.last_error for n in failed)
+    assert {n.recipient_ref for n in told} == admins and all(n.status == "sent" for n in told)
+    (address,) = unknown
+    assert all(address in n.payload["what"] and "550" in n.payload["what"] for n in told)
+    assert_guarantee(t)
 
 
 def test_a_connection_cut_after_data_resends_only_the_email_in_flight(fresh, relay):
-    url = fresh()
-    swept(url)
-    relay.start("--cut-after-data", "1")
-    run_until_sent(url, relay.port, MORNING)
-    t = tally(url, relay.received())
+    t, _ = refused(fresh(), relay, "--cut-after-data", "1")
     assert t.duplicated == 1  # inherent to SMTP: that email may or may not have arrived
     assert_guarantee(t, duplicates_at_most=1)
 
@@ -252,66 +172,25 @@ def test_a_connection_cut_after_data_resends_only_the_email_in_flight(fresh, rel
 # ---- leases -----------------------------------------------------------------------
 
 def test_a_dispatcher_that_outlives_its_lease_stops_and_writes_nothing_for_rows_it_lost(fresh, relay):
-    url = fresh()
-    swept(url)
-    relay.start("--delay", "0.05")
-    slow_engine = make_engine(url)
-    results = {}
-    slow = threading.Thread(target=lambda: results.update(slow=dispatch(
-        slow_engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))))
-    slow.start()
-    wait_for(lambda: len(relay.received()) >= 10)
-    # another service, whose clock says the slow one's lease ran out
-    later = run_until_sent(url, relay.port, MORNING + LEASE + dt.timedelta(seconds=1))
-    slow.join(60)
-    assert results["slow"].lease_lost
-    assert results["slow"].emails_sent < 64
-    slow_engine.dispose()
-    assert later.now() > MORNING
-    assert_guarantee(tally(url, relay.received()), duplicates_at_most=CONNECTIONS)
+    t, slow = outlived_lease(fresh(), relay)
+    assert slow.lease_lost and slow.emails_sent < DEMO_EMAILS
+    assert_guarantee(t, duplicates_at_most=CONNECTIONS)
 
 
 # ---- one sweep a day --------------------------------------------------------------
 
 def test_two_sweeps_at_once_sweep_the_day_once_and_double_no_history_row(fresh):
     for run in range(20):
-        url = fresh()
-        engines = [make_engine(url), make_engine(url)]
-        start = threading.Barrier(2)
-        results = [None, None]
-
-        def one(i: int) -> None:
-            start.wait()
-            results[i] = sweep(engines[i], CONFIG, DEMO_DAY, clock=SteppedClock(MORNING))
-
-        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
-        [t.start() for t in threads]
-        [t.join(120) for t in threads]
+        t, results = two_sweeps(fresh())
         assert sorted(r.already is None for r in results) == [False, True], run
-        assert sorted(r.written for r in results) == [0, 382], run
-        t = tally(url, Counter())  # nothing is sent here
-        assert t.sweeps == 1 and t.doubled_history == 0 and t.history_ok and t.notifications == 382, (run, t)
-        [e.dispose() for e in engines]
+        assert sorted(r.written for r in results) == [0, DEMO_NOTIFICATIONS], run
+        assert t.sweeps == 1 and t.doubled_history == 0 and t.history_ok, (run, t)
+        assert t.notifications == DEMO_NOTIFICATIONS, (run, t)
 
 
 def test_two_services_on_one_database_sweep_once_and_send_each_email_once(fresh, relay, tmp_path):
-    url = fresh()
-    relay.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_")}
-    env.update(PEPFLOW_DATABASE_URL=url, PEPFLOW_TODAY=DEMO_DAY.isoformat(), PEPFLOW_SMTP_HOST="127.0.0.1",
-               PEPFLOW_SMTP_PORT=str(relay.port), PEPFLOW_SMTP_SECURITY="none")
-    services = [subprocess.Popen([sys.executable, "-m", "pepflow.cli", "run"], cwd=tmp_path, env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
-    try:
-        wait_for(lambda: len(relay.received()) >= 64, timeout=120)
-        time.sleep(1.0)  # anything doubled would have arrived by now
-    finally:
-        for service in services:
-            service.send_signal(signal.SIGTERM)
-        logs = [service.communicate(timeout=60)[0] for service in services]
-    assert all(service.returncode == 0 for service in services), logs
-    t = tally(url, relay.received())
-    assert t.sweeps == 1 and len(relay.received()) == 64, (t, logs)
+    t, logs = two_services(fresh(), relay, tmp_path)
+    assert t.sweeps == 1 and t.delivered == DEMO_EMAILS, (t, logs)
     assert_guarantee(t)
     assert sum("already done" in log for log in logs) == 1, logs  # the other found the day swept
 

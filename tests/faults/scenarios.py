@@ -1,0 +1,192 @@
+"""The faults, each as one run on a fresh copy of the demo database: the tests assert on
+what each returns, and ``bench/faults.py`` tabulates many runs of them.
+
+Each returns the run's ``Tally`` (what the relay received against what the database
+says) and what else the run showed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from pepflow.clock import SteppedClock
+from pepflow.config import load_config
+from pepflow.db import make_engine
+from pepflow.db.models import Notification
+from pepflow.notify.mailers import SMTPMailer
+from pepflow.notify.outbox import DispatchResult, dispatch, relay_status
+from pepflow.sweep import SweepResult, sweep
+
+from .harness import DEMO_DAY, MORNING, Relay, Tally, driver, tally, wait_for, wait_ready
+
+CONFIG = load_config()
+LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
+CONNECTIONS = 4
+DEMO_EMAILS = 64  # the demo cohort's digests on DEMO_DAY
+DEMO_NOTIFICATIONS = 382
+
+
+def mailer(port: int, connections: int = CONNECTIONS) -> SMTPMailer:
+    return SMTPMailer("127.0.0.1", port, security="none", connections=connections, timeout=5)
+
+
+def swept(url: str) -> None:
+    """The day's sweep, done (the outbox holds the day's notifications)."""
+    engine = make_engine(url)
+    result = sweep(engine, CONFIG, DEMO_DAY, clock=SteppedClock(MORNING))
+    engine.dispose()
+    assert result.written == DEMO_NOTIFICATIONS, result
+
+
+def run_until_sent(url: str, port: int, start: dt.datetime, every: dt.timedelta = dt.timedelta(minutes=1),
+                   limit: int = 200) -> SteppedClock:
+    """Dispatch each ``every`` of simulated time until nothing is waiting; returns the clock."""
+    engine = make_engine(url)
+    clock = SteppedClock(start)
+    try:
+        for _ in range(limit):
+            dispatch(engine, CONFIG, mailer(port), clock)
+            with Session(engine) as s:
+                waiting = s.execute(select(Notification.id).where(
+                    Notification.status.in_(("pending", "sending")))).first()
+            if waiting is None:
+                return clock
+            clock.advance(every)
+        raise AssertionError("emails still waiting")
+    finally:
+        engine.dispose()
+
+
+def kill_9(url: str, relay: Relay, rng: random.Random, window: float = 1.6) -> tuple[Tally, int]:
+    """A real ``kill -9`` of a process sweeping and dispatching, at a random point of its
+    work (about ``window`` seconds); then, after the lease, a later process finishes the
+    day.  Returns the tally and how many emails had arrived before the kill."""
+    mark = relay.mark()
+    process = driver(url, relay.port, MORNING, connections=CONNECTIONS)
+    wait_ready(process)
+    time.sleep(rng.uniform(0.0, window))
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    before = sum(relay.received(mark).values())
+    engine = make_engine(url)
+    sweep(engine, CONFIG, DEMO_DAY, clock=SteppedClock(MORNING + LEASE))  # if the killed one had not swept
+    engine.dispose()
+    run_until_sent(url, relay.port, MORNING + LEASE + dt.timedelta(seconds=1))
+    return tally(url, relay.received(mark)), before
+
+
+def relay_down_for_an_hour(url: str, relay: Relay) -> tuple[Tally, dict[str, Any]]:
+    """Nobody listens on the relay's port for 61 simulated minutes, one dispatch a minute;
+    then the relay starts and delivery resumes."""
+    swept(url)
+    engine = make_engine(url)
+    clock = SteppedClock(MORNING)
+    alerts, sent, failed = [], 0, 0
+    for _ in range(61):
+        result = dispatch(engine, CONFIG, mailer(relay.port), clock)
+        sent, failed = sent + result.emails_sent, failed + result.failed_for_good
+        alerts.append(relay_status(engine, CONFIG, clock.now()).alert)
+        clock.advance(dt.timedelta(minutes=1))
+    with Session(engine) as s:
+        during = s.execute(select(Notification.status, Notification.attempts)).all()
+    relay.start()
+    status = relay_status(engine, CONFIG, clock.now())
+    after = run_until_sent(url, relay.port, max(clock.now(), status.next_try_at or clock.now()))
+    up = not relay_status(engine, CONFIG, after.now()).down
+    engine.dispose()
+    return tally(url, relay.received()), {
+        "sent_while_down": sent, "failed_while_down": failed, "first_alert_minute": alerts.index(True)
+        if True in alerts else None, "statuses_while_down": {s for s, _ in during},
+        "attempts_charged_while_down": sum(a for _, a in during), "up_after": up}
+
+
+def refused(url: str, relay: Relay, *options: str, first_address_gets: str = "") -> tuple[Tally, DispatchResult]:
+    """The relay refuses as ``options`` say (``--mail-code 421 …``), or refuses the first
+    waiting email's address with ``first_address_gets`` (550, 451); one dispatch, then one
+    each minute until nothing waits (the relay as it was)."""
+    swept(url)
+    if first_address_gets:
+        options += ("--refuse", f"{first_address(url)}={first_address_gets}")
+    relay.start(*options)
+    engine = make_engine(url)
+    first = dispatch(engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))
+    engine.dispose()
+    run_until_sent(url, relay.port, first.paused_until or MORNING + dt.timedelta(minutes=1))
+    return tally(url, relay.received(), failed_ok=True), first
+
+
+def first_address(url: str) -> str:
+    """The address of the first email waiting (to be refused by the relay)."""
+    engine = make_engine(url)
+    with Session(engine) as s:
+        address = s.execute(select(Notification.recipient_email).where(Notification.status == "pending")
+                            .order_by(Notification.id)).scalars().first()
+    engine.dispose()
+    return address
+
+
+def outlived_lease(url: str, relay: Relay) -> tuple[Tally, DispatchResult]:
+    """A slow relay; a dispatcher still sending when its lease runs out (by another
+    service's clock), which takes over the rest."""
+    swept(url)
+    relay.start("--delay", "0.05")
+    slow_engine = make_engine(url)
+    results: dict[str, DispatchResult] = {}
+    slow = threading.Thread(target=lambda: results.update(slow=dispatch(
+        slow_engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))))
+    slow.start()
+    wait_for(lambda: len(relay.received()) >= 10)
+    run_until_sent(url, relay.port, MORNING + LEASE + dt.timedelta(seconds=1))
+    slow.join(60)
+    slow_engine.dispose()
+    return tally(url, relay.received()), results["slow"]
+
+
+def two_sweeps(url: str) -> tuple[Tally, list[SweepResult]]:
+    """Two sweeps of the same day started at the same moment, each with its own engine."""
+    engines = [make_engine(url), make_engine(url)]
+    start = threading.Barrier(2)
+    results: list[Any] = [None, None]
+
+    def one(i: int) -> None:
+        start.wait()
+        results[i] = sweep(engines[i], CONFIG, DEMO_DAY, clock=SteppedClock(MORNING))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join(120) for t in threads]
+    [e.dispose() for e in engines]
+    return tally(url, Counter()), results
+
+
+def two_services(url: str, relay: Relay, folder: Path) -> tuple[Tally, list[str]]:
+    """Two ``pepflow run`` processes on one database, from start-up (the catch-up sweep)
+    until every email has arrived; then both are stopped."""
+    relay.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_")}
+    env.update(PEPFLOW_DATABASE_URL=url, PEPFLOW_TODAY=DEMO_DAY.isoformat(), PEPFLOW_SMTP_HOST="127.0.0.1",
+               PEPFLOW_SMTP_PORT=str(relay.port), PEPFLOW_SMTP_SECURITY="none")
+    services = [subprocess.Popen([sys.executable, "-m", "pepflow.cli", "run"], cwd=folder, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    try:
+        wait_for(lambda: len(relay.received()) >= DEMO_EMAILS, timeout=120)
+        time.sleep(1.0)  # anything doubled would have arrived by now
+    finally:
+        for service in services:
+            service.send_signal(signal.SIGTERM)
+        logs = [service.communicate(timeout=60)[0] for service in services]
+    assert all(service.returncode == 0 for service in services), logs
+    return tally(url, relay.received()), logs
