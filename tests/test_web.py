@@ -19,6 +19,7 @@ from pepflow.accounts import LOCK_MINUTES, MAX_FAILURES
 from pepflow.web.app import create_app
 from pepflow.roles import ROLES
 
+from .test_notify import free_port
 from .websupport import EMAILS, PASSWORD, build_site, child_refs_in, csrf_of, sign_in, visible_refs
 
 
@@ -416,6 +417,32 @@ def test_vs_admin_retries_a_failed_email_and_the_retry_is_audited(fresh_site):
         assert s.execute(select(Notification.status)).scalar_one() == "pending"
         assert s.execute(select(Event.actor_ref).where(Event.name == "email_retry_requested")).scalar_one() == \
             f"user:{EMAILS['vs_admin']}"
+
+
+def test_vs_admin_sees_a_relay_down_for_an_hour_and_failed_emails_on_my_work_and_the_emails_page(fresh_site):
+    from pepflow.clock import SteppedClock
+    from pepflow.notify.mailers import SMTPMailer
+    from pepflow.notify.outbox import dispatch
+    from pepflow.sweep import sweep
+
+    app, clock = fresh_site.app, fresh_site.clock
+    with session_scope(app.engine) as s:
+        s.add(Notification(key="test-failed", child_ref="C00001", recipient_email="sw@example.org",
+                           step="remind_1", status="failed", attempts=1,
+                           last_error="the mail relay said 550 5.1.1 No such user here"))
+    sweep(app.engine, app.config, app.today(), clock=SteppedClock(clock.now()))
+    refused = SMTPMailer("127.0.0.1", free_port(), security="none", timeout=1)  # nobody listens there
+    dispatch(app.engine, app.config, refused, SteppedClock(clock.now()))
+    client = signed_in_client(fresh_site, "vs_admin")
+    emails = client.get("/outbox?status=failed").text
+    assert "The mail relay has not accepted email for 0 min (the mail relay refused the connection)" in emails
+    assert "No email is lost" in emails and "550 5.1.1 No such user here" in emails
+    work = client.get("/my-work").text
+    assert "1 item for 1 person could not be delivered by email" in work and "has not accepted email" not in work  # not an hour yet
+    clock.advance(minutes=61)  # (the session has timed out meanwhile: sign in again)
+    assert "has not accepted email for 1 h 1 min" in signed_in_client(fresh_site, "vs_admin").get("/my-work").text
+    social_worker = signed_in_client(fresh_site, "social_worker")
+    assert "Email delivery" not in social_worker.get("/my-work").text
 
 
 def test_an_unexpected_error_shows_an_apology_not_a_stack_trace(fresh_site, monkeypatch):

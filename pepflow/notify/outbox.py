@@ -308,22 +308,30 @@ class _Recorder:
 
 
 def tell_vs_admin(session: UnitOfWork, config: Config, failed: list[tuple[Any, str]], now: dt.datetime) -> None:
-    """A notice to each VS admin of each email that failed for good (in the same transaction).
-    Not for a failed notice of this kind: a broken VS admin address would go round for ever."""
+    """A notice to each VS admin of each email that failed for good (in the same transaction):
+    one per person not told and reason, whatever the number of items the email listed.  Not
+    for a failed notice of this kind: a broken VS admin address would go round for ever."""
     admins = session.connection().execute(
         select(Person.ref, Person.email).where(Person.role == "vs_admin", Person.email != "")).all()
-    rows = []
+    emails: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row, why in failed:
-        if row.step == "delivery_failed":
-            continue
-        what = (f"the email to {row.recipient_ref or 'VS admin'} <{row.recipient_email}> could not be "
-                f"delivered ({why}); tell them another way, or correct the address and retry it on the Emails page")
+        if row.step != "delivery_failed":
+            emails[(row.recipient_email.lower(), why)].append(row)
+    rows = []
+    for (_, why), items in emails.items():
+        first = min(items, key=lambda r: r.id)
+        cases = sorted({r.child_ref for r in items if r.child_ref})
+        about = (f"case {cases[0]}" if len(cases) == 1 else f"{len(cases)} cases ({', '.join(cases[:5])}"
+                 + (", …)" if len(cases) > 5 else ")")) if cases else "VS admin's items"
+        what = (f"the email to {first.recipient_ref or 'VS admin'} <{first.recipient_email}> about {about} could "
+                f"not be delivered ({why}); tell them another way, or correct the address and retry it on the "
+                "Emails page")
         for admin in admins:
-            rows.append((f"failed:{row.id}:{admin.ref}", None, row.child_ref, admin.ref, admin.email,
+            rows.append((f"failed:{first.id}:{admin.ref}", None, first.child_ref, admin.ref, admin.email,
                          "delivery_failed", "pending", 0, now, "", "", "", json_text({
-                             "kind": "delivery_failed", "what": what, "child_ref": row.child_ref,
+                             "kind": "delivery_failed", "what": what, "child_ref": first.child_ref,
                              "due_on": now.date().isoformat(), "days_overdue": 0, "step": "delivery_failed",
-                             "why": "VS admin", "notification_id": row.id}), 1))
+                             "why": "VS admin", "notification_ids": sorted(r.id for r in items)}), 1))
     executemany(session, INSERT_NOTIFICATION, rows)
 
 
@@ -417,3 +425,25 @@ def outbox_rows(engine: Engine, status: str | None = None, limit: int = 200) -> 
 def relay_status(engine: Engine, config: Config, now: dt.datetime) -> relay.RelayStatus:
     with engine.connect() as connection:
         return relay.read(connection, config.notifications.delivery, now)
+
+
+@dataclass(frozen=True)
+class DeliveryProblems:
+    """What VS admin must act on: a relay down too long, and emails that failed for good."""
+
+    relay: relay.RelayStatus
+    relay_text: str
+    failed: int  # items (outbox rows) that failed for good
+    people: int  # how many people they were for
+
+    @property
+    def any(self) -> bool:
+        return self.relay.alert or self.failed > 0
+
+
+def delivery_problems(engine: Engine, config: Config, now: dt.datetime) -> DeliveryProblems:
+    status = relay_status(engine, config, now)
+    with engine.connect() as connection:
+        failed, people = connection.execute(select(func.count(), func.count(func.distinct(T.c.recipient_email)))
+                                            .where(T.c.status == "failed")).one()
+    return DeliveryProblems(status, relay.describe(status, now) if status.down else "", failed, people)

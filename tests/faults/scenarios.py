@@ -30,7 +30,7 @@ from pepflow.notify.mailers import SMTPMailer
 from pepflow.notify.outbox import DispatchResult, dispatch, relay_status
 from pepflow.sweep import SweepResult, sweep
 
-from .harness import DEMO_DAY, MORNING, Relay, Tally, driver, tally, wait_for, wait_ready
+from .harness import DEMO_DAY, MORNING, Relay, Tally, driver, finish, tally, wait_for, wait_ready
 
 CONFIG = load_config()
 LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
@@ -70,10 +70,19 @@ def run_until_sent(url: str, port: int, start: dt.datetime, every: dt.timedelta 
         engine.dispose()
 
 
-def kill_9(url: str, relay: Relay, rng: random.Random, window: float = 1.6) -> tuple[Tally, int]:
+def time_of_a_day(url: str, relay: Relay) -> float:
+    """Seconds a process takes to sweep the day and send it, once started: where kills land."""
+    process = driver(url, relay.port, MORNING, connections=CONNECTIONS)
+    wait_ready(process)
+    started = time.monotonic()
+    finish(process)
+    return time.monotonic() - started
+
+
+def kill_9(url: str, relay: Relay, rng: random.Random, window: float) -> tuple[Tally, int]:
     """A real ``kill -9`` of a process sweeping and dispatching, at a random point of its
-    work (about ``window`` seconds); then, after the lease, a later process finishes the
-    day.  Returns the tally and how many emails had arrived before the kill."""
+    work (``window``: ``time_of_a_day``); then, after the lease, a later process finishes
+    the day.  Returns the tally and how many emails had arrived before the kill."""
     mark = relay.mark()
     process = driver(url, relay.port, MORNING, connections=CONNECTIONS)
     wait_ready(process)
@@ -126,6 +135,24 @@ def refused(url: str, relay: Relay, *options: str, first_address_gets: str = "")
     engine.dispose()
     run_until_sent(url, relay.port, first.paused_until or MORNING + dt.timedelta(minutes=1))
     return tally(url, relay.received(), failed_ok=True), first
+
+
+def busy_mailbox(url: str, relay: Relay) -> tuple[Tally, DispatchResult, list[Any]]:
+    """The relay answers 451 for the first waiting email's address; after the first
+    dispatch the mailbox is free again.  Returns the rows of that email after the first."""
+    swept(url)
+    busy = first_address(url)
+    relay.start("--refuse", f"{busy}=451")
+    engine = make_engine(url)
+    first = dispatch(engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))
+    with Session(engine) as s:
+        waiting = s.execute(select(Notification).where(Notification.recipient_email == busy,
+                                                       Notification.status != "skipped")).scalars().all()
+    engine.dispose()
+    relay.stop()
+    relay.start()
+    run_until_sent(url, relay.port, MORNING + dt.timedelta(seconds=60))
+    return tally(url, relay.received()), first, waiting
 
 
 def first_address(url: str) -> str:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from ...audit import audit
-from ...notify.outbox import outbox_rows, retry_failed
+from ...notify.outbox import delivery_problems, outbox_rows, retry_failed
 from .. import views
 from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_response, require
 
@@ -25,7 +25,8 @@ def outbox(request: Request, site: SiteDep, visitor: VisitorDep, status: str = "
         columns = ["id", "child_ref", "to", "step", "status", "attempts", "last_error"]
         return csv_response("outbox.csv", columns, views.csv_rows(items, columns))
     return site.render(request, "outbox.html.j2", 200, visitor, items=items, status=status, statuses=STATUSES,
-                       retried=request.query_params.get("retried"))
+                       retried=request.query_params.get("retried"),
+                       problems=delivery_problems(site.app.engine, site.app.config, site.app.clock.now()))
 
 
 @router.post("/outbox/retry")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from ...notify.outbox import delivery_problems
 from .. import views
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, int_or
 
@@ -21,5 +22,7 @@ def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
     if format == "csv":
         columns = ["child_ref", "what", "process", "due_on", "days_overdue", "overdue_unit", "owner_role", "note"]
         return csv_response("my-work.csv", columns, views.csv_rows(result.rows, columns))
+    problems = (delivery_problems(site.app.engine, site.app.config, site.app.clock.now())
+                if visitor.role.sees_outbox else None)
     return site.render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
-                       errors=errors, query=dict(request.query_params), sort=sort, order=order)
+                       errors=errors, query=dict(request.query_params), sort=sort, order=order, problems=problems)
