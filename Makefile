@@ -30,6 +30,8 @@ bench: install
 	$(BIN)/python bench/calendar.py
 	$(BIN)/python bench/pep_machine.py --children 100000
 	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/faults.py --kills 100
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/startup.py
