@@ -177,6 +177,12 @@ def test_a_permanent_exclusion_recorded_on_a_saturday_is_told_on_monday_at_sweep
     assert {n.next_attempt_at for n in notices} == {dt.datetime(2026, 3, 9, 7, 0, tzinfo=dt.timezone.utc)}
 
 
+def test_a_suspension_recorded_on_christmas_day_2026_is_told_on_tuesday_29_december(child, config):
+    """Fri 25 Dec and Mon 28 Dec (Boxing Day's substitute) are bank holidays: the next working day is the 29th."""
+    step(child, config, "suspension_started", "2026-12-24", today="2026-12-25", first_day="2027-01-05", days=2)
+    assert {n.next_attempt_at for n in _notices(child)} == {dt.datetime(2026, 12, 29, 7, 0, tzinfo=dt.timezone.utc)}
+
+
 def test_a_refused_suspension_tells_no_one(child, config):
     with pytest.raises(InputError):
         step(child, config, "suspension_started", "2026-03-02", today="2026-03-02", first_day="2026-03-02", days=0)

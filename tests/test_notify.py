@@ -288,6 +288,20 @@ def test_bad_notification_policy_names_the_field(tmp_path):
         load_config(tmp_path)
 
 
+@pytest.mark.parametrize("text, message", [
+    ('[notices.left_care]\nto = ["vsh"]\n', r"notices.left_care.*only these events can send a notice"),
+    ('[notices.suspension_started]\nto = ["carer"]\n', r"notices.suspension_started.*to.*carer"),
+    ('[notices.suspension_started]\nto = []\n', r"notices.suspension_started.*to"),
+    ('[delivery]\nmax_attempts = 6\n', r"max_attempts is no longer used.*give_up_after_hours"),
+    ('[delivery]\nlease_seconds = 5\n', r"delivery.*lease_seconds"),
+    ('[delivery]\nretry_after_seconds = 600\nretry_max_seconds = 60\n', r"retry_max_seconds must be at least"),
+])
+def test_a_bad_notice_or_delivery_setting_names_the_entry_and_the_field(tmp_path, text, message):
+    (tmp_path / "notifications.toml").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path)
+
+
 def test_the_service_starts_sweeps_and_stops_cleanly(tmp_path, monkeypatch):
     from pepflow.app import App
     from pepflow.scheduler import run_service
