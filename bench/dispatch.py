@@ -24,9 +24,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import datetime as dt  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
@@ -44,24 +42,9 @@ from pepflow.notify.render import build_message, environment  # noqa: E402
 from pepflow.sweep import sweep  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sweep import AS_OF, build  # noqa: E402  (the same cohort as bench/sweep.py)
+from sweep import AS_OF, build, start_relay  # noqa: E402  (the same cohort and relay as bench/sweep.py)
 
 NOW = dt.datetime.combine(AS_OF, dt.time(8), tzinfo=dt.timezone.utc)
-
-
-def relay() -> tuple[subprocess.Popen, int]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                               "-c", "aiosmtpd.handlers.Sink"])
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    return server, port
 
 
 async def raw_send(messages, port: int, connections: int) -> None:
@@ -113,7 +96,7 @@ def main() -> None:
                                             attempts=0, first_attempt_at=None)
     engine.dispose()
     settle_after_start_up()
-    server, port = relay()
+    server, port = start_relay()
     ceiling, ours = [], []
     try:
         for round_ in range(args.rounds):

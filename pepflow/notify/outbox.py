@@ -58,7 +58,7 @@ log = logging.getLogger("pepflow.dispatch")
 T = Notification.__table__
 LINGER = 0.005  # seconds a group commit waits for the other connections' outcomes
 DB_RETRY_FOR = 60.0  # seconds a dispatch keeps trying to record what it sent while the database is away
-# kinds that go on their own, at once, whatever the digest setting (a person must act on them)
+# steps that go on their own, at once, whatever the digest setting (a person must act on them)
 ALWAYS_IMMEDIATE = frozenset({"delivery_failed", "notice"})
 
 
