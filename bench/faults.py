@@ -86,16 +86,17 @@ def main() -> None:
             r = relay().start("--delay", "0.005")
             rng = random.Random(16)
             window = scenarios.time_of_a_day(fresh(kind), r)
-            landed = 0
+            landed = most = 0
             for _ in range(args.kills if kind == "sqlite" else max(1, args.kills // 5)):
                 tally, before = scenarios.kill_9(fresh(kind), r, rng, window)
                 row.add(tally)
                 landed += 0 < before < scenarios.DEMO_EMAILS
+                most = max(most, tally.duplicated)
                 if tally.duplicated > scenarios.CONNECTIONS:
                     row.note = f"over the bound of {scenarios.CONNECTIONS}!"
             r.stop()
-            row.note = row.note or (f"{landed} kills landed while sending (a day takes {window:.2f} s); bound "
-                                    f"{scenarios.CONNECTIONS} duplicates a kill")
+            row.note = row.note or (f"{landed} kills landed while sending (a day takes {window:.2f} s); at most "
+                                    f"{most} duplicates in one run (bound {scenarios.CONNECTIONS})")
             rows.append(row)
 
             row = Row("relay refusing connections for 60 simulated minutes", kind)
