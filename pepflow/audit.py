@@ -26,7 +26,7 @@ from sqlmodel import Session
 from .clock import SystemClock
 from .db.models import Event
 from .db.unit import UnitOfWork
-from .db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, json_text, lock_audit_chain
+from .db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, json_text, last_audit_hash, lock_audit_chain
 
 PAYLOAD_VERSION = 1
 
@@ -67,8 +67,7 @@ def chain(session: Session, rows: list[dict[str, Any]]) -> None:
     On PostgreSQL a transaction-scoped advisory lock makes appends take turns; SQLite
     transactions that write already hold the database's single write lock."""
     lock_audit_chain(session)
-    previous = session.execute(select(Event.__table__.c.hash).order_by(Event.__table__.c.id.desc())
-                               .limit(1)).scalar() or GENESIS
+    previous = last_audit_hash(session) or GENESIS
     for row in rows:
         row["prev_hash"] = previous
         row["hash"] = previous = row_hash(previous, row)
