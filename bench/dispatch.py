@@ -35,6 +35,7 @@ from pepflow.app import settle_after_start_up  # noqa: E402
 from pepflow.clock import SteppedClock  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
+from pepflow.db.engine import reset  # noqa: E402
 from pepflow.db.models import Notification  # noqa: E402
 from pepflow.notify.mailers import SMTPMailer  # noqa: E402
 from pepflow.notify.outbox import _groups, dispatch  # noqa: E402
@@ -72,12 +73,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--children", type=int, default=20_000)
     parser.add_argument("--due", type=int, default=10_000)
-    parser.add_argument("--db", help="a PostgreSQL URL to run on (default: a SQLite file)")
+    parser.add_argument("--db", help="a PostgreSQL database of its own to run on, emptied first (default: a SQLite file)")
     args = parser.parse_args()
     config = load_config()
     folder = tempfile.mkdtemp(prefix="pepflow-dispatch-")
     template = os.path.join(folder, "template.db")
     engine = make_engine(args.db or f"sqlite:///{template}")
+    if args.db:
+        reset(engine)  # the bench's own database: emptied, built afresh
     build(engine, config, args.children, 1, args.due, 2_000)
     sweep(engine, config, AS_OF)
     with Session(engine) as s:
@@ -92,7 +95,7 @@ def main() -> None:
           f"{'PostgreSQL' if args.db else 'SQLite'}")
     if args.db:  # reset the outbox between rounds rather than copying a database
         from sqlalchemy import update
-        reset = update(Notification).values(status="pending", claim_token="", sent_at=None, message_id="",
+        unsend = update(Notification).values(status="pending", claim_token="", sent_at=None, message_id="",
                                             attempts=0, first_attempt_at=None)
     engine.dispose()
     settle_after_start_up()
@@ -106,7 +109,7 @@ def main() -> None:
             if args.db:
                 engine = make_engine(args.db)
                 with Session(engine) as s:
-                    s.execute(reset)
+                    s.execute(unsend)
                     s.commit()
             else:
                 copy = os.path.join(folder, f"round{round_}.db")
