@@ -1,13 +1,14 @@
 """The deadline sweep: turn the reminders and escalations due today into outbox rows.
 
 A day is swept once, however many processes run the sweep: its first statement inserts
-the day's ``sweep_run`` row, and a sweep that finds the row there does nothing.  One query reads the open deadlines whose next step has come, in date order from the
-sweep's own schedule (``DeadlineStep``); the policy decides the current step of each;
-the rows are written with ``INSERT … ON CONFLICT DO NOTHING`` on a unique key per
-(deadline, step, recipient) and ``RETURNING`` the keys really written, so no row, count
-or history row is ever doubled.  After downtime only the current step is sent; the steps passed over are written
-as ``skipped``.  A missing person or email address becomes an item for VS admin, never
-a crash.
+the day's ``sweep_run`` row, and a sweep that finds the row there does nothing.  One
+query reads the open deadlines whose next step has come, in date order from the sweep's
+own schedule (``DeadlineStep``); the policy decides the current step of each; the rows
+are written with ``INSERT … ON CONFLICT DO NOTHING`` on a unique key per (deadline,
+step, recipient) and ``RETURNING`` the keys really written, so no row, count or history
+row is ever doubled.  After downtime only the current step is sent; the steps passed
+over are written as ``skipped``.  A missing person or email address becomes an item for
+VS admin, never a crash.
 """
 
 from __future__ import annotations
