@@ -29,16 +29,18 @@ def _tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def _one_or_many(cls: Any, value: Any) -> Any:
+    """``to = "vsh"`` as ``to = ["vsh"]`` (a validator of the recipients' field)."""
+    return (value,) if isinstance(value, str) else _tuple(value)
+
+
 class Escalation(BaseModel):
     model_config = STRICT
 
     after: int = Field(ge=1, le=MAX_WORKING_DAYS)  # working days overdue
     to: tuple[Literal[RECIPIENTS], ...] = Field(min_length=1)  # type: ignore[valid-type]
 
-    @field_validator("to", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, str) else _tuple(value)
+    _to = field_validator("to", mode="before")(_one_or_many)
 
 
 class KindPolicy(BaseModel):
@@ -72,10 +74,7 @@ class Notice(BaseModel):
 
     to: tuple[Literal[NOTICE_RECIPIENTS], ...] = Field(min_length=1)  # type: ignore[valid-type]
 
-    @field_validator("to", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return (value,) if isinstance(value, str) else _tuple(value)
+    _to = field_validator("to", mode="before")(_one_or_many)
 
 
 class Delivery(BaseModel):

@@ -9,71 +9,50 @@ The delivery guarantee (README, "Email"):
 * **Sent means sent.**  Each email is marked sent, with its history row, as soon as the
   relay accepts it; a connection lets no further message be accepted until that mark is
   committed (it starts the next one's envelope meanwhile).  The marks of all connections
-  are committed together (a group commit, waiting at most ``LINGER`` for them), so after
-  a crash at any point at most the emails in flight, one per connection
-  (``PEPFLOW_SMTP_CONNECTIONS``), are sent again, under the same Message-ID.
+  are committed together (a group commit: ``recorder``), so after a crash at any point
+  at most the emails in flight, one per connection (``PEPFLOW_SMTP_CONNECTIONS``), are
+  sent again, under the same Message-ID.
 * **Claims are leases.**  Claiming is one UPDATE that stamps a unique token on rows still
   ``pending`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two dispatchers never take
   the same row.  The claim is renewed each quarter of its lease (``lease_seconds``);
-  rows a dead dispatcher left ``sending`` are released when their lease runs out.  A dispatcher that finds
-  it no longer holds a row (every update checks what it changed) stops, and writes
-  neither a sent mark nor history for a row it lost.
+  rows a dead dispatcher left ``sending`` are released when their lease runs out.  A
+  dispatcher that finds it no longer holds a row (every update checks what it changed)
+  stops, and writes neither a sent mark nor history for a row it lost.
 * **Faults by kind** (``faults``): a relay failure pauses delivery without charging any
   email (``relay``); a temporary refusal retries that email with backoff; a permanent
   one fails it at once.  A failed email is queued to VS admin as a notice.
 
 Time comes from the ``clock`` (lease, backoff, giving up), so an hour runs in a test in
-seconds.  A database error while recording is retried for up to ``DB_RETRY_FOR`` (real
-seconds: it waits for the database, not for the domain's time) before the dispatch stops.
+seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
-import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ..audit import audit
 from ..clock import Clock
 from ..config import Config
-from ..db.models import Notification, Person
+from ..db.models import Notification
 from ..db.unit import UnitOfWork
-from ..db.writes import INSERT_NOTIFICATION, MARK_SENT, executemany, is_postgres, json_text, plain_rows
+from ..db.writes import is_postgres, plain_rows
 from . import relay
-from .faults import Fault, classify, describe
 from .mailers import Mailer
+from .recorder import DispatchResult, Recorder, tell_vs_admin
 from .render import OutgoingEmail, build_message, environment
 
-log = logging.getLogger("pepflow.dispatch")
 T = Notification.__table__
-LINGER = 0.005  # seconds a group commit waits for the other connections' outcomes
-DB_RETRY_FOR = 60.0  # seconds a dispatch keeps trying to record what it sent while the database is away
 # steps that go on their own, at once, whatever the digest setting (a person must act on them)
 ALWAYS_IMMEDIATE = frozenset({"delivery_failed", "notice"})
-
-
-@dataclass
-class DispatchResult:
-    claimed: int = 0
-    emails_sent: int = 0
-    notifications_sent: int = 0
-    failed_for_now: int = 0
-    failed_for_good: int = 0
-    released: int = 0  # taken back unsent, uncharged (a relay failure, or the dispatch stopped)
-    paused_until: dt.datetime | None = None  # the relay is down: nothing was tried
-    relay_error: str = ""
-    lease_lost: bool = False
-    errors: list[str] = field(default_factory=list)
 
 
 def release_stale_claims(engine: Engine, now: dt.datetime, lease: dt.timedelta) -> int:
@@ -140,201 +119,6 @@ class _Messages(Sequence[OutgoingEmail]):
         return made
 
 
-class _Recorder:
-    """Records each email's outcome as the mailer reports it (see the module's docstring)."""
-
-    def __init__(self, engine: Engine, config: Config, clock: Clock, token: str, groups: list[list[Any]],
-                 messages: _Messages, result: DispatchResult, width: int = 1):
-        self.engine, self.config, self.clock, self.token = engine, config, clock, token
-        self.width = max(1, min(width, len(groups)))  # how many outcomes can come at once
-        self.delivery = config.notifications.delivery
-        self.groups, self.messages, self.result = groups, messages, result
-        self.held = {row.id for group in groups for row in group}  # rows this dispatch still holds
-        self.queue: list[tuple[int, Exception | None, asyncio.Future[bool]]] = []
-        self.writer: asyncio.Task[None] | None = None
-        self.filled = asyncio.Event()  # as many outcomes queued as can come at once
-        self.stop = False
-        self.relay_failed = False
-        self.lease = dt.timedelta(seconds=self.delivery.lease_seconds)
-        self.renewed_at = clock.now()  # when the rows were claimed
-        self.relay_up = False
-        self.session: UnitOfWork | None = None  # one session records the whole dispatch
-
-    def report(self, i: int, error: Exception | None) -> asyncio.Future[bool]:
-        """Queue an outcome; the future comes true once it is committed (False: stop sending)."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.queue.append((i, error, done))
-        if len(self.queue) >= self.width:
-            self.filled.set()
-        if self.writer is None or self.writer.done():
-            self.writer = asyncio.create_task(self._write_loop())
-        return done
-
-    async def _write_loop(self) -> None:
-        while self.queue:
-            # a group commit: wait a moment for the other connections' outcomes, so one commit
-            # records several (a commit per email was a third of the cost: bench/dispatch.py)
-            if len(self.queue) < self.width:
-                try:
-                    await asyncio.wait_for(self.filled.wait(), LINGER)
-                except TimeoutError:
-                    pass
-            self.filled.clear()
-            batch, self.queue = self.queue, []
-            started = time.monotonic()
-            while True:
-                try:
-                    self._write([(i, error) for i, error, _ in batch])
-                    break
-                except DBAPIError as exc:  # the database is away: wait for it, a while
-                    if time.monotonic() - started > DB_RETRY_FOR:
-                        log.error("dispatch: could not record what was sent (%s); stopping: the emails in "
-                                  "flight will be sent again", str(exc.orig)[:200])
-                        self.stop = True
-                        self.result.errors.append(f"database: {str(exc.orig)[:200]}")
-                        break
-                    await asyncio.sleep(1.0)
-            for _, _, done in batch:
-                done.set_result(not self.stop)
-
-    def close(self) -> None:
-        if self.session is not None:
-            self.session.close()
-
-    def _write(self, batch: list[tuple[int, Exception | None]]) -> None:
-        """One transaction: the outcome of each email in ``batch``, its history, the lease renewed.
-
-        On the event loop itself: the connections wait for it in any case (the guarantee), and
-        a thread of its own was slower, the two taking turns at the interpreter (0.46 against
-        0.53 of the ceiling: bench/dispatch.py)."""
-        if self.session is None:
-            self.session = UnitOfWork(self.engine)
-        session = self.session
-        try:
-            self._record(session, batch)
-        except Exception:
-            session.rollback()
-            session.drop_queues()
-            raise
-
-    def _record(self, session: UnitOfWork, batch: list[tuple[int, Exception | None]]) -> None:
-        now = self.clock.now()
-        counts = {"emails": 0, "sent": 0, "retry": 0, "failed": 0}
-        failed_rows: list[tuple[Any, str]] = []
-        done: set[int] = set()  # rows this batch settles (sent, to retry or failed): no longer held
-        errors: list[str] = []
-        lost = False
-        relay_error = ""
-        connection = session.connection()
-        accepted = [i for i, error in batch if error is None]
-        if accepted:
-            marks = [(now, self.messages[i].message_id, row.id, self.token) for i in accepted
-                     for row in self.groups[i]]
-            if executemany(session, MARK_SENT, marks) == len(marks):
-                marked = {mark[2] for mark in marks}
-            else:  # some rows are no longer ours: find which of them this update marked
-                lost = True
-                marked = set(connection.execute(select(T.c.id).where(
-                    T.c.id.in_([mark[2] for mark in marks]), T.c.claim_token == self.token,
-                    T.c.status == "sent")).scalars())
-            for i in accepted:
-                mid = self.messages[i].message_id
-                mine = [row for row in self.groups[i] if row.id in marked]
-                for row in mine:
-                    audit(session, row.child_ref, "notify", "notification_sent", now.date(), {
-                        "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
-                        "kind": row.payload.get("kind"), "message_id": mid})
-                done |= {row.id for row in self.groups[i]}
-                counts["emails"] += 1 if mine else 0
-                counts["sent"] += len(mine)
-        for i, error in batch:
-            if error is None:
-                continue
-            group = self.groups[i]
-            fault, why = classify(error), describe(error)
-            errors.append(f"{group[0].recipient_email}: {why}")
-            if fault is Fault.RELAY:
-                relay_error = relay_error or why  # the rows stay held, and are given back uncharged
-                continue
-            for row in group:
-                attempts = row.attempts + 1
-                final = fault is Fault.PERMANENT or now - (row.first_attempt_at or now) >= dt.timedelta(
-                    hours=self.delivery.give_up_after_hours)
-                changed = connection.execute(
-                    update(T).where(T.c.id == row.id, T.c.claim_token == self.token, T.c.status == "sending")
-                    .values(status="failed" if final else "pending", attempts=attempts,
-                            next_attempt_at=None if final else now + relay.pause_for(self.delivery, attempts),
-                            last_error=why[:500], claim_token="")).rowcount
-                done.add(row.id)
-                if not changed:
-                    lost = True
-                    continue
-                audit(session, row.child_ref, "notify", "notification_failed" if final else "notification_retry",
-                      now.date(), {"notification_id": row.id, "to": row.recipient_ref, "attempts": attempts,
-                                   "error": why[:200]})
-                counts["failed" if final else "retry"] += 1
-                if final:
-                    failed_rows.append((row, why))
-        held = self.held - done
-        renew = bool(held) and not lost and now - self.renewed_at >= self.lease / 4
-        if renew:  # every row still held must still be ours (renewing the thousands of held rows
-            # at every commit made a dispatch ten times slower: bench/dispatch.py)
-            renewed = connection.execute(update(T).where(T.c.claim_token == self.token, T.c.status == "sending")
-                                         .values(claimed_at=now)).rowcount
-            lost = renewed < len(held)
-        if counts["sent"] and not self.relay_up:  # once a dispatch: it is up
-            relay.record_success(connection, now)
-        paused_until = None
-        if relay_error and not self.relay_failed:
-            paused_until = relay.record_failure(connection, self.delivery, now, relay_error).next_try_at
-        if failed_rows:
-            tell_vs_admin(session, self.config, failed_rows, now)
-        session.commit()
-        # what this dispatch knows changes only once it is committed (a failed commit is tried again)
-        self.held = held
-        self.renewed_at = now if renew else self.renewed_at
-        self.relay_up = self.relay_up or bool(counts["sent"])
-        self.result.errors += errors
-        if relay_error:
-            if not self.relay_failed:
-                self.result.relay_error, self.result.paused_until = relay_error, paused_until
-            self.relay_failed = self.stop = True
-        if lost:
-            self.result.lease_lost = self.stop = True
-        self.result.emails_sent += counts["emails"]
-        self.result.notifications_sent += counts["sent"]
-        self.result.failed_for_now += counts["retry"]
-        self.result.failed_for_good += counts["failed"]
-
-
-def tell_vs_admin(session: UnitOfWork, config: Config, failed: list[tuple[Any, str]], now: dt.datetime) -> None:
-    """A notice to each VS admin of each email that failed for good (in the same transaction):
-    one per person not told and reason, whatever the number of items the email listed.  Not
-    for a failed notice of this kind: a broken VS admin address would go round for ever."""
-    admins = session.connection().execute(
-        select(Person.ref, Person.email).where(Person.role == "vs_admin", Person.email != "")).all()
-    emails: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row, why in failed:
-        if row.step != "delivery_failed":
-            emails[(row.recipient_email.lower(), why)].append(row)
-    rows = []
-    for (_, why), items in emails.items():
-        first = min(items, key=lambda r: r.id)
-        cases = sorted({r.child_ref for r in items if r.child_ref})
-        about = (f"case {cases[0]}" if len(cases) == 1 else f"{len(cases)} cases ({', '.join(cases[:5])}"
-                 + (", …)" if len(cases) > 5 else ")")) if cases else "VS admin's items"
-        what = (f"the email to {first.recipient_ref or 'VS admin'} <{first.recipient_email}> about {about} could "
-                f"not be delivered ({why}); tell them another way, or correct the address and retry it on the "
-                "Emails page")
-        for admin in admins:
-            rows.append((f"failed:{first.id}:{admin.ref}", None, first.child_ref, admin.ref, admin.email,
-                         "delivery_failed", "pending", 0, now, "", "", "", json_text({
-                             "kind": "delivery_failed", "what": what, "child_ref": first.child_ref,
-                             "due_on": now.date().isoformat(), "days_overdue": 0, "step": "delivery_failed",
-                             "why": "VS admin", "notification_ids": sorted(r.id for r in items)}), 1))
-    executemany(session, INSERT_NOTIFICATION, rows)
-
-
 def give_up_on_old(engine: Engine, config: Config, now: dt.datetime) -> int:
     """Fail the waiting emails first tried more than ``give_up_after_hours`` ago."""
     delivery = config.notifications.delivery
@@ -392,7 +176,7 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, clock: Clock, limit
     except Exception:
         _release(engine, token)  # nothing was sent: give the rows back
         raise
-    recorder = _Recorder(engine, config, clock, token, groups, messages, result,
+    recorder = Recorder(engine, config, clock, token, groups, messages, result,
                          width=getattr(mailer, "connections", 1))
     try:
         asyncio.run(mailer.send_many(messages, recorder.report))

@@ -24,7 +24,7 @@ from sqlmodel import Session
 from pepflow.clock import SteppedClock
 from pepflow.db import make_engine
 from pepflow.db.models import Notification, Person
-from pepflow.notify import outbox
+from pepflow.notify import recorder
 from pepflow.notify.outbox import dispatch
 
 from .harness import MORNING, ROOT, Relay, Tally, copy_sqlite, demo_database, free_port, tally, wait_for
@@ -218,7 +218,7 @@ def test_a_full_disk_mid_dispatch_waits_for_space_and_resends_nothing(templates,
     """On a small tmpfs: the disk fills while emails are being sent; the dispatcher keeps
     what it sent and records it once space is freed.  Where no tmpfs can be mounted, SQLite
     is made to find its disk full (``max_page_count``): the same error, the same path."""
-    monkeypatch.setattr(outbox, "DB_RETRY_FOR", 30.0)
+    monkeypatch.setattr(recorder, "DB_RETRY_FOR", 30.0)
     disk = _small_disk(tmp_path)
     folder = disk or tmp_path
     url = copy_sqlite(templates("sqlite"), folder, "full")
