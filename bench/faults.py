@@ -139,12 +139,21 @@ def main() -> None:
             row.note = f"the slow one stopped: {slow.lease_lost}, after {slow.emails_sent} emails"
             rows.append(row)
 
-            row = Row("two sweeps of the day at the same moment", kind)
+            row = Row("two sweeps of the day at the same moment (threads)", kind)
             once = 0
             for _ in range(args.sweeps):
                 tally, results = scenarios.two_sweeps(fresh(kind))
                 row.add(tally, expected=0)
                 once += sum(res.already is None for res in results) == 1 and tally.sweeps == 1
+            row.note = f"swept once in {once} of {args.sweeps}"
+            rows.append(row)
+
+            row = Row("two `pepflow sweep` processes at the same moment", kind)
+            once = 0
+            for _ in range(args.sweeps):
+                tally, outputs = scenarios.two_sweep_commands(fresh(kind), folder)
+                row.add(tally, expected=0)
+                once += sum("was already swept" in out for out in outputs) == 1 and tally.sweeps == 1
             row.note = f"swept once in {once} of {args.sweeps}"
             rows.append(row)
 

@@ -199,6 +199,17 @@ def two_sweeps(url: str) -> tuple[Tally, list[SweepResult]]:
     return tally(url, Counter()), results
 
 
+def two_sweep_commands(url: str, folder: Path) -> tuple[Tally, list[str]]:
+    """Two ``pepflow sweep`` processes for the same day, started at the same moment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_")}
+    commands = [subprocess.Popen([sys.executable, "-m", "pepflow.cli", "--db", url, "--today", DEMO_DAY.isoformat(),
+                                  "sweep"], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True) for _ in range(2)]
+    outputs = [command.communicate(timeout=120)[0] for command in commands]
+    assert all(command.returncode == 0 for command in commands), outputs
+    return tally(url, Counter()), outputs
+
+
 def two_services(url: str, relay: Relay, folder: Path) -> tuple[Tally, list[str]]:
     """Two ``pepflow run`` processes on one database, from start-up (the catch-up sweep)
     until every email has arrived; then both are stopped."""

@@ -29,9 +29,8 @@ from pepflow.notify.outbox import dispatch
 
 from .harness import MORNING, ROOT, Relay, Tally, copy_sqlite, demo_database, free_port, tally, wait_for
 from .scenarios import (CONFIG, CONNECTIONS, DEMO_EMAILS, DEMO_NOTIFICATIONS, busy_mailbox, kill_9, mailer,
-                        outlived_lease, refused, relay_down_for_an_hour, swept, time_of_a_day,
-                        two_services,
-                        two_sweeps)
+                        outlived_lease, refused, relay_down_for_an_hour, swept, time_of_a_day, two_services,
+                        two_sweep_commands, two_sweeps)
 
 KILL_RUNS = {"sqlite": 30, "postgresql": 6}
 
@@ -177,6 +176,14 @@ def test_two_sweeps_at_once_sweep_the_day_once_and_double_no_history_row(fresh):
         assert sorted(r.written for r in results) == [0, DEMO_NOTIFICATIONS], run
         assert t.sweeps == 1 and t.doubled_history == 0 and t.history_ok, (run, t)
         assert t.notifications == DEMO_NOTIFICATIONS, (run, t)
+
+
+def test_two_sweep_commands_at_once_sweep_the_day_once(fresh, tmp_path):
+    for run in range(2):
+        t, outputs = two_sweep_commands(fresh(), tmp_path)
+        assert sum("was already swept" in out for out in outputs) == 1, outputs
+        assert sum(f"{DEMO_NOTIFICATIONS} notification(s) written," in out for out in outputs) == 1, outputs
+        assert t.sweeps == 1 and t.doubled_history == 0 and t.history_ok and t.notifications == DEMO_NOTIFICATIONS
 
 
 def test_two_services_on_one_database_sweep_once_and_send_each_email_once(fresh, relay, tmp_path):
