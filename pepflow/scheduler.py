@@ -85,12 +85,12 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     delivery = app.config.notifications.delivery
     mailer = mailer_from_env(delivery.folder, app.environment)
-    hour, minute = (int(x) for x in delivery.sweep_time.split(":"))
+    at = delivery.sweep_clock
     stop = stop or threading.Event()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what happens
     scheduler = BackgroundScheduler(timezone=LONDON)
     scheduler.add_job(_safe(lambda: sweep_job(app), "sweep"), CronTrigger(
-        day_of_week="mon-fri", hour=hour, minute=minute, timezone=LONDON), id="sweep", name="sweep",
+        day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=LONDON), id="sweep", name="sweep",
         max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(_safe(lambda: dispatch_job(app, mailer), "dispatch"),
                       IntervalTrigger(seconds=delivery.dispatch_every_seconds), id="dispatch", name="dispatch",

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from .clock import Clock, SystemClock
 from .audit import audit, write_audit
-from .config import Config
+from .config import ROLE_NAMES, Config
 from .db.unit import UnitOfWork
 from .db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
                         insert_ignoring, json_text, plain_rows)
@@ -36,9 +36,6 @@ from .rules.deadlines import Lateness
 from .rules.escalation import Decision, Step, decide, plan
 
 log = logging.getLogger("pepflow.sweep")
-ROLE_NAMES = {"social_worker": "social worker", "designated_teacher": "designated teacher",
-              "iro": "IRO", "vs_admin": "VS admin", "vsh": "Virtual School Head",
-              "team_manager": "team manager", "head_teacher": "head teacher"}
 
 
 @dataclass

@@ -106,6 +106,12 @@ class Delivery(BaseModel):
                              "not by a count of attempts; set give_up_after_hours instead (default 72)")
         return value
 
+    @property
+    def sweep_clock(self) -> dt.time:
+        """``sweep_time`` as a time of day (Europe/London)."""
+        hour, minute = (int(x) for x in self.sweep_time.split(":"))
+        return dt.time(hour, minute)
+
     @model_validator(mode="after")
     def _retries_fit(self) -> "Delivery":
         if self.retry_max_seconds < self.retry_after_seconds:

@@ -18,6 +18,10 @@ OWNER_ROLES = (
     "vs_officer", "vsh", "iro", "carer", "admission_authority", "governors", "local_authority",
     "school",
 )
+# how emails and messages name a role (the sweep's "no IRO recorded for C100", a notice's "as social worker")
+ROLE_NAMES = {"social_worker": "social worker", "designated_teacher": "designated teacher",
+              "iro": "IRO", "vs_admin": "VS admin", "vsh": "Virtual School Head",
+              "team_manager": "team manager", "head_teacher": "head teacher"}
 MAX_NUMBER = 1000  # no timescale runs to a thousand units: a bigger number is a typing mistake
 
 

@@ -19,12 +19,10 @@ from sqlmodel import select
 
 from ..calendars import format_day
 from ..clock import LONDON, SystemClock
-from ..config import Config
+from ..config import ROLE_NAMES, Config
 from ..db.models import Child, Notification, Person, School
 from ..db.unit import UnitOfWork
 
-ROLE_NAMES = {"vsh": "Virtual School Head", "social_worker": "social worker", "vs_admin": "VS admin",
-              "iro": "IRO", "designated_teacher": "designated teacher"}
 
 
 def _people(session: UnitOfWork, child: Child, role: str) -> list[Person]:
@@ -44,11 +42,8 @@ def send_at(config: Config, today: dt.date) -> dt.datetime | None:
     cal = config.calendar()
     if cal.is_working_day(today):
         return None
-    day = today + dt.timedelta(days=1)
-    while not cal.is_working_day(day):
-        day += dt.timedelta(days=1)
-    hour, minute = (int(x) for x in config.notifications.delivery.sweep_time.split(":"))
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(cal.add(today, 1, "working"), config.notifications.delivery.sweep_clock,
+                               tzinfo=LONDON).astimezone(dt.timezone.utc)
 
 
 def queue_notices(session: UnitOfWork, config: Config, child: Child, event: str, what: str, on: dt.date,

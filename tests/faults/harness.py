@@ -39,7 +39,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _python_env() -> dict[str, str]:
+def python_env() -> dict[str, str]:
+    """This environment without any PEPFLOW_ setting, and with the repository importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
@@ -57,7 +58,7 @@ class Relay:
 
     def start(self, *options: str) -> "Relay":
         self.process = subprocess.Popen([sys.executable, "-m", "tests.faults.sink", "--port", str(self.port),
-                                         "--log", str(self.log), *options], cwd=ROOT, env=_python_env(),
+                                         "--log", str(self.log), *options], cwd=ROOT, env=python_env(),
                                         stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None and self.process.stdout.readline().strip() == "ready"
         return self
@@ -102,7 +103,7 @@ def driver(url: str, port: int, now: dt.datetime, sweep: bool = True, connection
     return subprocess.Popen([sys.executable, "-m", "tests.faults.driver", "--db", url, "--port", str(port),
                              "--now", now.isoformat(), "--connections", str(connections),
                              *(["--sweep"] if sweep else []), *extra],
-                            cwd=ROOT, env=_python_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_ready(process: subprocess.Popen[str]) -> None:

@@ -8,7 +8,6 @@ says) and what else the run showed.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import signal
 import subprocess
@@ -30,7 +29,7 @@ from pepflow.notify.mailers import SMTPMailer
 from pepflow.notify.outbox import DispatchResult, dispatch, relay_status
 from pepflow.sweep import SweepResult, sweep
 
-from .harness import DEMO_DAY, MORNING, Relay, Tally, driver, finish, tally, wait_for, wait_ready
+from .harness import DEMO_DAY, MORNING, Relay, Tally, driver, finish, python_env, tally, wait_for, wait_ready
 
 CONFIG = load_config()
 LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
@@ -201,7 +200,7 @@ def two_sweeps(url: str) -> tuple[Tally, list[SweepResult]]:
 
 def two_sweep_commands(url: str, folder: Path) -> tuple[Tally, list[str]]:
     """Two ``pepflow sweep`` processes for the same day, started at the same moment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_")}
+    env = python_env()
     commands = [subprocess.Popen([sys.executable, "-m", "pepflow.cli", "--db", url, "--today", DEMO_DAY.isoformat(),
                                   "sweep"], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True) for _ in range(2)]
@@ -214,7 +213,7 @@ def two_services(url: str, relay: Relay, folder: Path) -> tuple[Tally, list[str]
     """Two ``pepflow run`` processes on one database, from start-up (the catch-up sweep)
     until every email has arrived; then both are stopped."""
     relay.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_")}
+    env = python_env()
     env.update(PEPFLOW_DATABASE_URL=url, PEPFLOW_TODAY=DEMO_DAY.isoformat(), PEPFLOW_SMTP_HOST="127.0.0.1",
                PEPFLOW_SMTP_PORT=str(relay.port), PEPFLOW_SMTP_SECURITY="none")
     services = [subprocess.Popen([sys.executable, "-m", "pepflow.cli", "run"], cwd=folder, env=env,
