@@ -74,15 +74,16 @@ class SteppedClock:
 
 
 def parse_date(value: str, field: str = "date") -> dt.date:
-    """Parse an ISO date (YYYY-MM-DD), or raise an error that names the field."""
+    """A date written YYYY-MM-DD or DD/MM/YYYY (``values.date_value``), or an error naming the field."""
     from .errors import InputError
+    from .values import date_value
 
     if isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError(field, value, "expected a date written YYYY-MM-DD") from None
+        return date_value(value)
+    except ValueError as exc:
+        raise InputError(field, value, str(exc)) from None
 
 
 def clock_for(today: str | dt.date | None) -> Clock:

@@ -13,7 +13,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from .audit import audit, write_audit
+from .audit import audit, change_marks, claim_changes, write_audit
+from .audit.snapshots import child_changes, child_fields
 from .clock import parse_date
 from .config import Config
 from .db import cases
@@ -80,8 +81,11 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
         raise NotFound("child", child_ref)
     if by is not None and session.get(Person, by) is None:
         raise NotFound("person", by)
+    check_event_date(child, event, on)
     values = parse_params(spec, params or {})
+    check_params_against_case(session, spec, child, values)
     ctx = EventContext(session, config, child, event, on, today, by, values)
+    logged, fields_before = change_marks(session), child_fields(child)
     with session.no_autoflush:  # handlers flush where they need ids; one flush at the end
         outcome = spec.handler(ctx)
         if not session.batch:
@@ -90,11 +94,47 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     outcome.messages += queue_notices(session, config, child, event, spec.help or event, on, today, values)
     payload = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
     payload.update(outcome.payload)
-    audit(session, child.ref, outcome.process, event, on, payload, outcome.process_id,
-          outcome.state_before, outcome.state_after, actor or by)
+    changed = child_changes(fields_before, child)
+    if changed:
+        payload["child"] = changed
+    row = audit(session, child.ref, outcome.process, event, on, payload, outcome.process_id,
+                outcome.state_before, outcome.state_after, actor or by)
+    claim_changes(session, logged, row)
     if not session.batch:
         write_audit(session)
     return outcome
+
+
+def check_event_date(child: Child, event: str, on: dt.date) -> None:
+    """An event cannot happen before the child was born, nor (but for a new episode of care)
+    before the current episode of care began; a new episode cannot begin before the last ended."""
+    if on < child.dob:
+        raise InputError("on", on.isoformat(), f"is before {child.ref}'s date of birth ({child.dob.isoformat()})")
+    if event == "entered_care":
+        if child.left_care_on and on < child.left_care_on:
+            raise InputError("on", on.isoformat(), f"is before {child.ref} left care on "
+                             f"{child.left_care_on.isoformat()}: a new episode begins after the last one ended")
+    elif on < child.entered_care:
+        raise InputError("on", on.isoformat(), f"is before {child.ref} entered care on "
+                         f"{child.entered_care.isoformat()} (the current episode); events of the case begin then")
+
+
+def check_params_against_case(session: UnitOfWork, spec: EventSpec, child: Child, values: dict[str, Any]) -> None:
+    """A reference names a person of the right role; a date is not before the child was born."""
+    for p in spec.params:
+        value = values.get(p.name)
+        if value is None:
+            continue
+        if p.person:
+            person = session.get(Person, value)
+            if person is None:
+                raise InputError(p.name, value, "is not a known person (import people first)")
+            if person.role not in p.person:
+                raise InputError(p.name, value, f"is a {person.role.replace('_', ' ')}, not a "
+                                 f"{' or '.join(r.replace('_', ' ') for r in p.person)}")
+        elif isinstance(value, dt.date) and value < child.dob:
+            raise InputError(p.name, value.isoformat(), f"is before {child.ref}'s date of birth "
+                             f"({child.dob.isoformat()})")
 
 
 @dataclass(frozen=True)

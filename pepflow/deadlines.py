@@ -102,6 +102,7 @@ def open_deadline(session: UnitOfWork, config: Config, child: Child, key: str, s
     rule = config.timescales.rule(key, start)
     cal_name = calendar_name_for(session, config, child, rule)
     cal = calendar_for(session, config, child, name=cal_name)
+    set_due = due_on is not None
     due_on = due_on or due_date(rule, start, cal)
     deadline = new_row(
         Deadline, child_ref=child.ref, process=process, process_id=process_id, kind=kind or key,
@@ -110,6 +111,7 @@ def open_deadline(session: UnitOfWork, config: Config, child: Child, key: str, s
         owner_role=rule.owner, owner_ref=owner_for(session, child, rule.owner), note=note,
     )
     _queue_new(session, deadline, first_reminder_on(config, kind or key, due_on))
+    session.deadline_starts[id(deadline)] = (start, set_due, child.school_urn)
     return deadline
 
 
@@ -147,6 +149,7 @@ def open_flag(session: UnitOfWork, config: Config, child: Child, kind: str, on: 
 def _queue_new(session: UnitOfWork, deadline: Deadline, first_step_on: dt.date | None) -> None:
     cases.open_deadlines_of(session, deadline.child_ref).append(deadline)
     session.new_deadlines[id(deadline)] = (deadline, first_step_on)
+    session.deadline_log.append(deadline)
 
 
 def open_deadlines(session: UnitOfWork, child_ref: str, kinds: Iterable[str] | None = None,
@@ -172,6 +175,7 @@ def close_deadline(session: UnitOfWork, config: Config, child: Child, deadline: 
     if deadline.id is not None:  # else it is still queued, and is inserted closed
         session.closed_deadlines.append(deadline)
     set_without_tracking(deadline, values)
+    session.deadline_log.append(deadline)
     cached = cases.open_deadlines_of(session, child.ref)
     cached[:] = [d for d in cached if d is not deadline]
     return deadline

@@ -19,6 +19,22 @@ fields as it knows them (``on``, ``meeting_date``); each edge says them in its o
 from __future__ import annotations
 
 
+QUOTE_AT_MOST = 80
+
+
+def quoted(value: object) -> str:
+    """A value as an error message quotes it: in quotes, with at most about 80 characters of it
+    (a whole 100,000-character cell is not repeated back), control characters escaped."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    if len(text) <= QUOTE_AT_MOST:
+        return repr(text)
+    return repr(text[:QUOTE_AT_MOST]) + f"… ({len(text):,} characters)"
+
+
 class PepflowError(Exception):
     """Base class: a problem the user can understand and fix."""
 
@@ -52,7 +68,7 @@ class InputError(PepflowError):
 
     def __init__(self, field: str, value: object, problem: str):
         self.field, self.value, self.problem = field, value, problem
-        super().__init__(f"{field} = {value!r}: {problem}")
+        super().__init__(f"{field} = {quoted(value)}: {problem}")
 
 
 class ImportFileError(PepflowError):

@@ -27,6 +27,7 @@ class Param:
     parse: Parser
     required: bool = False
     help: str = ""
+    person: tuple[str, ...] = ()  # a reference to a person, who must have one of these roles
 
 
 @dataclass

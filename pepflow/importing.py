@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +23,12 @@ from typing import Any, Callable
 
 from sqlmodel import Session, select
 
+from .audit import audit
+from .audit.snapshots import child_changes, child_fields, plain
 from .config import Config
 from .db.models import Child, EducationPlacement, Person, School
 from . import values
-from .errors import ImportFileError
+from .errors import ImportFileError, quoted
 
 KINDS = ("schools", "people", "children")
 SCHOOL_TYPES = ("maintained", "academy", "free", "special", "independent", "pru", "ap")
@@ -38,19 +42,19 @@ PLACEMENT_TYPES = ("", "foster_la", "foster_private", "kinship", "residential", 
 # column -> (parser, required column?)
 COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
     "schools": {
-        "urn": (values.text, True), "name": (values.text, True),
+        "urn": (values.ref, True), "name": (values.text, True),
         "type": (values.choice(*SCHOOL_TYPES), True), "la": (values.optional_text, False),
         "ofsted": (values.choice(*OFSTED, default="none"), False), "ofsted_date": (values.optional_date, False),
         "calendar": (values.optional_text, False), "dt_ref": (values.optional_ref, False),
         "head_ref": (values.optional_ref, False),
     },
     "people": {
-        "ref": (values.text, True), "role": (values.choice(*PERSON_ROLES), True),
+        "ref": (values.ref, True), "role": (values.choice(*PERSON_ROLES), True),
         "name": (values.text, True), "email": (values.email, False),
         "manager_ref": (values.optional_ref, False),
     },
     "children": {
-        "ref": (values.text, True), "first_name": (values.text, True),
+        "ref": (values.ref, True), "first_name": (values.text, True),
         "last_name": (values.text, True), "dob": (values.date_value, True), "upn": (values.upn, False),
         "sen_status": (values.choice(*SEN, default="none"), False), "legal_status": (values.choice(*LEGAL), True),
         "entered_care": (values.date_value, True), "first_entered_care": (values.optional_date, False),
@@ -88,31 +92,85 @@ def read_mapping(path: str | Path) -> dict[str, str]:
     return columns
 
 
+CSV_FIELD_LIMIT = 10_000_000  # the csv module's own limit; each column's is far lower (values.py)
+SAVE_AS = "save it as CSV UTF-8 (in Excel: Save As, then 'CSV UTF-8 (Comma delimited)')"
+
+
 def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
              ) -> list[tuple[int, dict[str, str]]]:
-    """Rows as (line number, {our column: raw text}), after applying a column mapping."""
+    """Rows as (line number, {our column: raw text}), after applying a column mapping.
+
+    Refused whole, naming the line: a file that is not UTF-8 text (UTF-16 included), a
+    quoted value whose closing quote is missing (it would swallow the lines after it), a
+    row with more values than the header has columns."""
     file = str(path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            mapping = mapping or {}
-            ours = [mapping.get(h, h) for h in header]
-            required = [c for c, (_, req) in COLUMNS[kind].items() if req]
-            missing = [c for c in required if c not in ours]
-            if missing:
-                raise ImportFileError(file, [
-                    f"line 1: missing column(s) {', '.join(missing)} (found: {', '.join(header)})"])
-            rows = []
-            for raw in reader:
-                values = {mapping.get(k.strip(), k.strip()): (v or "")
-                          for k, v in raw.items() if k is not None}
-                rows.append((reader.line_num, values))
-            return rows
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ImportFileError(file, [f"cannot read the file: {exc.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise ImportFileError(file, ["the file is not UTF-8 text (save it as CSV UTF-8)"]) from None
+    text = _decode(file, data)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise ImportFileError(file, [f"line 1: the header cannot be read as CSV ({exc})"]) from None
+    for name in header:
+        try:
+            values.clean(name, 100)
+        except ValueError as bad:
+            raise ImportFileError(file, [f"line 1: the column name {quoted(name)} {bad}"]) from None
+    mapping = mapping or {}
+    ours = [mapping.get(h, h) for h in header]
+    required = [c for c, (_, req) in COLUMNS[kind].items() if req]
+    missing = [c for c in required if c not in ours]
+    if missing:
+        raise ImportFileError(file, [
+            f"line 1: missing column(s) {', '.join(missing)} (found: {', '.join(quoted(h) for h in header)[:300]})"])
+    rows, problems = [], []
+    end = reader.line_num
+    while True:
+        start = end + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(_unreadable(start, reader.line_num, str(exc)))
+            break
+        end = reader.line_num
+        if not any(v.strip() for v in raw):
+            continue  # a blank line
+        if end > start and any("\n" in v or "\r" in v for v in raw):
+            problems.append(f"line {start}: a quoted value opens here and is not closed on its line (a quote "
+                            f"mark is missing or extra); it runs on to line {end}. Values cannot span lines.")
+            break
+        if len(raw) > len(ours):
+            problems.append(f"line {start}: {len(raw)} values, but the header has {len(ours)} columns "
+                            "(a comma inside a value needs the value in quotes)")
+            continue
+        rows.append((start, dict(itertools.zip_longest(ours, raw, fillvalue=""))))
+    if problems:
+        raise ImportFileError(file, problems)
+    return rows
+
+
+def _decode(file: str, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        raise ImportFileError(file, [f"the file is UTF-16 text, not UTF-8: {SAVE_AS}"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ImportFileError(file, [f"line {line}: the file is not UTF-8 text (byte {data[exc.start]:#04x}): "
+                                     f"{SAVE_AS}"]) from None
+
+
+def _unreadable(start: int, end: int, problem: str) -> str:
+    if "unexpected end of data" in problem or "EOF" in problem:
+        return (f"line {start}: a quoted value opens here and is never closed (a quote mark is missing or "
+                "extra); the file ends inside it")
+    return f"line {start}: cannot be read as CSV ({problem})"
 
 
 def _parse_rows(file: str, kind: str, rows: list[tuple[int, dict[str, str]]],
@@ -128,11 +186,11 @@ def _parse_rows(file: str, kind: str, rows: list[tuple[int, dict[str, str]]],
             try:
                 record[column] = parser(raw[column])
             except ValueError as bad:
-                problems.append(f"line {line}, column {column}: {raw[column]!r} {bad}")
+                problems.append(f"line {line}, column {column}: {quoted(raw[column])} {bad}")
         ref = record.get(key)
         if ref:
             if ref in seen:
-                problems.append(f"line {line}, column {key}: {ref!r} already appears on line {seen[ref]}")
+                problems.append(f"line {line}, column {key}: {quoted(ref)} already appears on line {seen[ref]}")
             seen[ref] = line
         parsed.append((line, record))
     return parsed
@@ -142,6 +200,7 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
                       parsed: list[tuple[int, dict[str, Any]]], problems: list[str]) -> None:
     people = {p.ref: p.role for p in session.exec(select(Person))}
     if kind == "people":
+        _check_role_changes(session, people, parsed, problems)
         people.update({r["ref"]: r.get("role") for _, r in parsed if r.get("ref")})
     schools = set(session.exec(select(School.urn)))
 
@@ -149,25 +208,28 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
         if ref is None:
             return
         if ref not in people:
-            problems.append(f"line {line}, column {column}: {ref!r} is not a known person "
+            problems.append(f"line {line}, column {column}: {quoted(ref)} is not a known person "
                             "(import people first)")
         elif people[ref] not in roles:
-            problems.append(f"line {line}, column {column}: {ref!r} is a {people[ref]}, "
+            problems.append(f"line {line}, column {column}: {quoted(ref)} is a {people[ref]}, "
                             f"expected {' or '.join(roles)}")
 
     for line, r in parsed:
         if kind == "people":
             person(line, "manager_ref", r.get("manager_ref"), PERSON_ROLES)
         elif kind == "schools":
+            if r.get("ofsted_date") and r["ofsted_date"] > today:
+                problems.append(f"line {line}, column ofsted_date: '{r['ofsted_date'].isoformat()}' is in the "
+                                f"future (today is {today.isoformat()})")
             calendar = r.get("calendar") or config.settings.default_calendar
             if calendar not in config.calendars:
-                problems.append(f"line {line}, column calendar: {calendar!r} is not a configured "
+                problems.append(f"line {line}, column calendar: {quoted(calendar)} is not a configured "
                                 f"calendar (known: {', '.join(sorted(config.calendars))})")
             person(line, "dt_ref", r.get("dt_ref"), ("designated_teacher",))
             person(line, "head_ref", r.get("head_ref"), ("head_teacher",))
         elif kind == "children":
             if r.get("school_urn") and r["school_urn"] not in schools:
-                problems.append(f"line {line}, column school_urn: {r['school_urn']!r} is not a "
+                problems.append(f"line {line}, column school_urn: {quoted(r['school_urn'])} is not a "
                                 "known school (import schools first)")
             person(line, "social_worker_ref", r.get("social_worker_ref"), ("social_worker", "team_manager"))
             person(line, "iro_ref", r.get("iro_ref"), ("iro",))
@@ -176,15 +238,58 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
             for column in ("dob", "entered_care", "first_entered_care", "last_pep_meeting",
                            "last_care_review"):
                 if r.get(column) and r[column] > today:
-                    problems.append(f"line {line}, column {column}: {r[column].isoformat()!r} is in "
+                    problems.append(f"line {line}, column {column}: '{r[column].isoformat()}' is in "
                                     f"the future (today is {today.isoformat()})")
             if dob and entered and entered < dob:
-                problems.append(f"line {line}, column entered_care: {entered.isoformat()!r} is "
+                problems.append(f"line {line}, column entered_care: '{entered.isoformat()}' is "
                                 "before the date of birth")
+            if dob and dob < today.replace(year=today.year - OLDEST_AGE, day=min(today.day, 28)):
+                problems.append(f"line {line}, column dob: '{dob.isoformat()}' is more than {OLDEST_AGE} years "
+                                "ago (a child in care or a care leaver is younger)")
+            first = r.get("first_entered_care")
+            if first and dob and first < dob:
+                problems.append(f"line {line}, column first_entered_care: '{first.isoformat()}' is before the "
+                                "date of birth")
+            if first and entered and first > entered:
+                problems.append(f"line {line}, column first_entered_care: '{first.isoformat()}' is after "
+                                f"entered_care {entered.isoformat()} (the first time cannot be after the latest)")
             for column in ("last_pep_meeting", "last_care_review"):
                 if entered and r.get(column) and r[column] < entered:
-                    problems.append(f"line {line}, column {column}: {r[column].isoformat()!r} is "
+                    problems.append(f"line {line}, column {column}: '{r[column].isoformat()}' is "
                                     "before entered_care (the current episode)")
+
+
+# the roles a child's or school's reference to a person must have (the column, the roles)
+NAMED_AS = {
+    "children": (("social_worker_ref", ("social_worker", "team_manager")), ("iro_ref", ("iro",)),
+                 ("carer_ref", ("carer",))),
+    "schools": (("dt_ref", ("designated_teacher",)), ("head_ref", ("head_teacher",))),
+}
+OLDEST_AGE = 26  # care leavers are supported to 25
+
+
+def _check_role_changes(session: Session, roles: dict[str, str], parsed: list[tuple[int, dict[str, Any]]],
+                        problems: list[str]) -> None:
+    """A person whose new role no longer fits how children or schools name them is refused,
+    naming those records: the next import of children would otherwise fail, or worse, pass."""
+    changing = {r["ref"]: (line, r["role"]) for line, r in parsed
+                if r.get("ref") in roles and r.get("role") and roles[r["ref"]] != r["role"]}
+    if not changing:
+        return
+    for kind, columns in NAMED_AS.items():
+        model, key = MODELS[kind], KEYS[kind]
+        for column, allowed in columns:
+            field = getattr(model, column)
+            for ref, (line, role) in changing.items():
+                if role in allowed:
+                    continue
+                named = sorted(session.exec(select(getattr(model, key)).where(field == ref)))
+                if named:
+                    shown = ", ".join(named[:10]) + (f" and {len(named) - 10} more" if len(named) > 10 else "")
+                    what = "children" if kind == "children" else "schools"
+                    problems.append(f"line {line}, column role: {quoted(ref)} cannot become a {role}: {what} "
+                                    f"{shown} name them as {column.removesuffix('_ref').replace('_', ' ')}; "
+                                    "change those first")
 
 
 def import_records(session: Session, config: Config, kind: str,
@@ -203,6 +308,7 @@ def import_records(session: Session, config: Config, kind: str,
 
     model, key = MODELS[kind], KEYS[kind]
     report = ImportReport(kind)
+    noun = {"schools": "school", "people": "person", "children": "child"}[kind]  # the history names what changed
     existing = {getattr(o, key): o for o in session.exec(select(model))}
     for _, record in parsed:
         if kind == "schools" and not record.get("calendar"):
@@ -213,6 +319,7 @@ def import_records(session: Session, config: Config, kind: str,
             obj = model(**record)
             session.add(obj)
             report.added.append(ref)
+            _audit_import(session, kind, noun, "added", ref, obj, None, record, today, file)
             if kind == "children" and obj.school_urn:
                 session.add(EducationPlacement(child_ref=ref, school_urn=obj.school_urn, start=today))
             continue
@@ -222,12 +329,26 @@ def import_records(session: Session, config: Config, kind: str,
             continue
         if kind == "children" and "school_urn" in changes:
             _move_education_placement(session, current, changes["school_urn"], today)
+        before = child_fields(current) if kind == "children" else None
         for column, value in changes.items():
             setattr(current, column, value)
         session.add(current)
         report.changed.append(ref)
+        _audit_import(session, kind, noun, "changed", ref, current, before, changes, today, file)
     session.flush()
     return report
+
+
+def _audit_import(session: Session, kind: str, noun: str, what: str, ref: str, row: Any,
+                  before: tuple[Any, ...] | None, changes: dict[str, Any], today: dt.date, file: str) -> None:
+    """A history row for each record an import adds or changes: a child's row holds its fields
+    as imported (``child``), which ``pepflow audit verify --replay`` compares with the table."""
+    payload: dict[str, Any] = {"file": Path(file).name}
+    if kind == "children":
+        payload["child"] = child_changes(before, row)
+    else:
+        payload["ref"], payload["fields"] = ref, {c: plain(v) for c, v in changes.items()}
+    audit(session, ref if kind == "children" else None, "roll", f"{noun}_{what}", today, payload)
 
 
 def _move_education_placement(session: Session, child: Child, urn: str | None, on: dt.date) -> None:

@@ -30,6 +30,7 @@ from .notify.mailers import mailer_from_env
 from .notify.outbox import dispatch, relay_status
 from .notify.relay import describe as describe_relay
 from .sweep import sweep
+from .upkeep import after_sweep
 
 log = logging.getLogger("pepflow.run")
 
@@ -37,6 +38,7 @@ log = logging.getLogger("pepflow.run")
 def sweep_job(app: App) -> None:
     today = app.today()
     result = sweep(app.engine, app.config, today, clock=app.clock)
+    after_sweep(app.engine, app.config, today, app.clock)  # at least daily: the history's checkpoint
     if not result.working_day:
         log.info("sweep %s: not a working day, nothing due", today)
         return

@@ -27,6 +27,9 @@ class Environment(BaseSettings):
     today: Optional[str] = None  # --today: act as if today were this date
     debug: bool = False  # show tracebacks instead of one line
     secret_key: Optional[str] = None  # signs web session cookies (else one kept in the database)
+    history_key: Optional[str] = None  # the history key itself (else the key file)
+    history_key_file: Optional[str] = None  # default: beside a SQLite file, else ./pepflow-history.key
+    history_checkpoint_file: Optional[str] = None  # default: beside a SQLite file, else ./pepflow-history.checkpoints
     smtp_host: Optional[str] = None  # unset: emails are written to a folder
     smtp_port: Optional[str] = None
     smtp_security: str = "starttls"

@@ -1,9 +1,15 @@
-"""The one family of value parsers: CSV import, CLI events (``--set name=value``) and web
-forms read a person's typed value through these.
+"""The one family of value parsers: CSV import, CLI events (``--set name=value``), web
+forms and the command line's dates read a person's typed value through these.
 
 Each parser takes the text as given and returns the value, or raises ``ValueError``
 whose message finishes the sentence "<field> = '<value>' …" ("must be yes or no"); the
-caller names the field in its own terms (a CSV column, a ``--set`` name, a form field).
+caller names the field in its own terms (a CSV column, a ``--set`` name, a form field)
+and quotes the value with ``errors.quoted`` (at most about 80 characters of it).
+
+Every parser first refuses what no field may hold: control characters (a NUL byte, an
+escape; a newline or tab only in the free text fields that allow them) and values longer
+than the field's limit.  Digits are ASCII digits only (``int`` would read '٥' as 5), and
+numbers are range-checked here, before they reach a database column.
 """
 
 from __future__ import annotations
@@ -13,20 +19,71 @@ import re
 from typing import Any, Callable
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
+UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$", re.ASCII)
 YES = ("yes", "y", "true", "1")
 NO = ("no", "n", "false", "0")
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+DIGITS = re.compile(r"^[0-9]+$", re.ASCII)
+DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$", re.ASCII)
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+# the longest value each kind of field holds (characters)
+NAME_LENGTH = 200  # a name, a school, a short reason
+REF_LENGTH = 40  # a reference or URN
+EMAIL_LENGTH = 254  # RFC 5321
+FREE_TEXT_LENGTH = 2000  # reasons, details, decisions: a paragraph
+
+# C0 and C1 controls, DEL, unpaired surrogates, and the invisible marks that reorder text
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\u202e"
+                                "\u2066-\u2069\ufeff]")
 
 Parser = Callable[[str], Any]
 
 
+def clean(value: str, limit: int = NAME_LENGTH, lines: bool = False) -> str:
+    """``value`` stripped, refused if it holds a control character or is longer than ``limit``."""
+    v = str(value)
+    bad = (_CONTROL_BUT_LINES if lines else _CONTROL).search(v)
+    if bad:
+        char = bad.group()
+        name = {"\x00": "a NUL byte", "\n": "a line break", "\r": "a line break", "\t": "a tab"}.get(
+            char, f"the control character U+{ord(char):04X}")
+        raise ValueError(f"contains {name} (at character {bad.start() + 1}); type it again as plain text")
+    v = v.strip()
+    if len(v) > limit:
+        raise ValueError(f"is {len(v):,} characters long; at most {limit:,}")
+    return v
+
+
 def optional_text(value: str) -> str:
-    return str(value).strip()
+    return clean(value)
 
 
 def text(value: str) -> str:
     """Required text: blank is refused."""
-    v = str(value).strip()
+    v = clean(value)
+    if not v:
+        raise ValueError("is required")
+    return v
+
+
+def free_text(value: str) -> str:
+    """Required text that may run to a paragraph, over several lines."""
+    v = clean(value, FREE_TEXT_LENGTH, lines=True)
+    if not v:
+        raise ValueError("is required")
+    return v
+
+
+def optional_free_text(value: str) -> str:
+    return clean(value, FREE_TEXT_LENGTH, lines=True)
+
+
+def ref(value: str) -> str:
+    """A required reference to a person or school (a URN)."""
+    v = clean(value, REF_LENGTH)
     if not v:
         raise ValueError("is required")
     return v
@@ -34,13 +91,13 @@ def text(value: str) -> str:
 
 def optional_ref(value: str) -> str | None:
     """A reference to a person or school, or None when blank."""
-    return str(value).strip() or None
+    return clean(value, REF_LENGTH) or None
 
 
 def choice(*options: str, default: str | None = None) -> Parser:
     """One of ``options`` (case, spaces and hyphens aside); blank is ``default`` when given."""
     def parse(value: str) -> str:
-        v = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+        v = clean(value).lower().replace(" ", "_").replace("-", "_")
         if not v and default is not None:
             return default
         if v not in options:
@@ -51,22 +108,33 @@ def choice(*options: str, default: str | None = None) -> Parser:
 
 
 def date_value(value: str) -> dt.date:
-    v = str(value).strip()
+    """A date written YYYY-MM-DD or DD/MM/YYYY, between 1900 and 2199."""
+    v = clean(value, 20)
     if not v:
-        raise ValueError("is required (a date written YYYY-MM-DD)")
+        raise ValueError("is required (a date written DD/MM/YYYY or YYYY-MM-DD)")
+    iso, uk = ISO_DATE.match(v), UK_DATE.match(v)
+    if not (iso or uk):
+        raise ValueError("must be a date written DD/MM/YYYY or YYYY-MM-DD")
+    year, month, day = (int(x) for x in (iso.groups() if iso else reversed(uk.groups())))  # type: ignore[union-attr]
+    if not 1 <= month <= 12:
+        raise ValueError(f"is not a date: there is no month {month}")
     try:
-        return dt.date.fromisoformat(v)
+        date = dt.date(year, month, day)
     except ValueError:
-        raise ValueError("must be a date written YYYY-MM-DD") from None
+        last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        raise ValueError(f"is not a date: {dt.date(year, month, 1):%B %Y} has {last} days") from None
+    if not EARLIEST <= date <= LATEST:
+        raise ValueError(f"is outside the years pepflow accepts ({EARLIEST.year}-{LATEST.year})")
+    return date
 
 
 def optional_date(value: str) -> dt.date | None:
-    return date_value(value) if str(value).strip() else None
+    return date_value(value) if clean(value, 20) else None
 
 
 def yes_no(value: str) -> bool:
     """yes or no (y/n, true/false, 1/0); blank is refused."""
-    v = str(value).strip().lower()
+    v = clean(value, 10).lower()
     if v in YES:
         return True
     if v in NO:
@@ -77,24 +145,46 @@ def yes_no(value: str) -> bool:
 def yes_no_or(default: bool) -> Parser:
     """yes or no, where a blank value means ``default`` (a CSV column left empty)."""
     def parse(value: str) -> bool:
-        return default if not str(value).strip() else yes_no(value)
+        return default if not clean(value, 10) else yes_no(value)
     return parse
 
 
-def whole_number(value: str) -> int:
-    """A whole number of 0 or more (pounds may be written with a £)."""
-    try:
-        n = int(str(value).strip().lstrip("£"))
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-    if n < 0:
-        raise ValueError("must not be negative")
-    return n
+def number_between(low: int, high: int, what: str = "") -> Parser:
+    """A whole number from ``low`` to ``high`` in ASCII digits (pounds may be written with a £)."""
+    def parse(value: str) -> int:
+        v = clean(value, 20).lstrip("£").replace(",", "")
+        if v.startswith("-") and DIGITS.match(v[1:]):
+            raise ValueError("must not be negative")
+        if not DIGITS.match(v):
+            raise ValueError("must be a whole number written in the digits 0-9")
+        n = int(v)
+        if not low <= n <= high:
+            raise ValueError(f"must be from {low:,} to {high:,}{' ' + what if what else ''}")
+        return n
+    parse.__doc__ = f"a whole number from {low} to {high}"
+    return parse
+
+
+whole_number = number_between(0, 1_000_000)
+HOURS_A_WEEK = number_between(0, 60, "hours a week")
+SUSPENSION_DAYS = number_between(1, 45, "school days (a suspension is at most 45 school days in a school year)")
+POUNDS = number_between(1, 100_000, "pounds")
+
+
+def percent(value: str) -> float:
+    """A percentage from 0 to 100, such as 92.5."""
+    v = clean(value, 20).rstrip("%").strip()
+    if not DECIMAL.match(v):
+        raise ValueError("must be a percentage such as 92.5")
+    p = float(v)
+    if not 0 <= p <= 100:
+        raise ValueError("must be between 0 and 100")
+    return p
 
 
 def email(value: str) -> str:
     """An email address, or blank."""
-    v = str(value).strip()
+    v = clean(value, EMAIL_LENGTH)
     if v and not EMAIL.match(v):
         raise ValueError("is not an email address")
     return v
@@ -102,7 +192,7 @@ def email(value: str) -> str:
 
 def upn(value: str) -> str:
     """A Unique Pupil Number, or blank."""
-    v = str(value).strip().upper()
+    v = clean(value, 20).upper()
     if v and not UPN.match(v):
         raise ValueError("is not a UPN (a letter, 11 digits, then a digit or letter)")
     return v

@@ -25,6 +25,15 @@ from pepflow.config import load_config
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config):
+    """One history key and one checkpoint file for the whole session, outside the repository
+    (each checkpoint names its database, so the databases of different tests do not mix;
+    tests/test_history_key.py checks the defaults beside a database)."""
+    where = Path(tempfile.mkdtemp(prefix="pepflow-history-"))
+    os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", str(where / "history.key"))
+    os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", str(where / "history.checkpoints"))
+
+
 @pytest.fixture(scope="session")
 def config():
     return load_config()

@@ -1,10 +1,16 @@
-"""The history is tamper-evident: a changed, inserted or deleted row breaks the chain."""
+"""The history's key and checkpoints, and ``pepflow audit`` on the command line."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 from sqlalchemy import text
 
-from pepflow.audit import verify
+from pepflow.audit import keys
+from pepflow.audit.checkpoints import write as checkpoint
+from pepflow.audit.verify import verify
+from pepflow.db.history_guard import unguard
 
 from .conftest import d
 from .test_pep import add_child, event, world  # noqa: F401  (fixture)
@@ -19,33 +25,101 @@ def history(engine, config):
         return [r[0] for r in conn.execute(text("SELECT id FROM event ORDER BY id"))]
 
 
-def test_an_untouched_history_verifies(world, config):  # noqa: F811
-    ids = history(world, config)
-    result = verify(world)
-    assert result.ok and result.rows == len(ids) == 4
-
-
-def test_a_changed_row_is_named(world, config):  # noqa: F811
-    ids = history(world, config)
-    with world.begin() as conn:
-        conn.execute(text("UPDATE event SET effective_on = '2026-01-04' WHERE id = :i"), {"i": ids[1]})
-    result = verify(world)
-    assert result.first_bad_id == ids[1] and "changed" in result.problem
-
-
-def test_a_deleted_row_is_found_at_the_row_after_it(world, config):  # noqa: F811
-    ids = history(world, config)
-    with world.begin() as conn:
-        conn.execute(text("DELETE FROM event WHERE id = :i"), {"i": ids[2]})
-    result = verify(world)
-    assert result.first_bad_id == ids[3] and "deleted or inserted" in result.problem
-
-
 def test_audit_verify_exits_non_zero_on_a_broken_chain(world, config, cli):  # noqa: F811
     ids = history(world, config)
     code, out, _ = cli("--db", str(world.url), "audit", "verify")
-    assert code == 0 and "History intact: 4 rows" in out
+    assert code == 0 and f"History intact: {len(ids)} rows, each keyed and chained" in out
+    assert "Checkpoint written" in out
     with world.begin() as conn:
-        conn.execute(text("UPDATE event SET payload = '{\"rating\": \"amber\"}' WHERE id = :i"), {"i": ids[3]})
+        unguard(conn)
+        conn.execute(text("UPDATE event SET payload = '{\"rating\": \"amber\"}' WHERE id = :i"), {"i": ids[-1]})
     code, _, err = cli("--db", str(world.url), "audit", "verify")
-    assert code == 1 and f"row {ids[3]}" in err
+    assert code == 1 and "History NOT intact" in err and f"row {ids[-1]}: its contents do not match" in err
+
+
+def test_audit_verify_replay_names_an_edited_deadline(world, config, cli):  # noqa: F811
+    history(world, config)
+    code, out, _ = cli("--db", str(world.url), "audit", "verify", "--replay")
+    assert code == 0 and "children match the tables" in out
+    with world.begin() as conn:
+        conn.execute(text("UPDATE deadline SET status = 'cancelled' WHERE status = 'open'"))
+    code, _, err = cli("--db", str(world.url), "audit", "verify", "--replay")
+    assert code == 1 and "The tables do NOT match the history" in err and "status is cancelled in the table" in err
+
+
+def test_rows_signed_before_a_key_rotation_still_verify(world, config, monkeypatch, tmp_path):  # noqa: F811
+    history(world, config)
+    key_file = tmp_path / "rotating.key"
+    key_file.write_text(open(os.environ["PEPFLOW_HISTORY_KEY_FILE"]).read())
+    monkeypatch.setenv("PEPFLOW_HISTORY_KEY_FILE", str(key_file))
+    keys.forget()
+    try:
+        first = keys.rotate(key_file)
+        event(world, config, "C100", "pep_distributed", "2026-01-14")
+        result = verify(world)
+        assert first == "k2" and result.ok, result.problems and set(result.rows_by_key) == {"k1", "k2"}
+        assert result.rows_by_key["k2"] == 1
+        key_file.write_text(key_file.read_text().splitlines()[-1] + "\n")  # the old key lost
+        keys.forget()
+        result = verify(world)
+        assert not result.ok and "is signed with key 'k1'" in result.problem
+    finally:
+        keys.forget()
+
+
+def test_a_new_key_file_is_made_beside_a_sqlite_database_readable_by_its_owner_only(tmp_path, monkeypatch):
+    import logging
+
+    said: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: said.append(record.getMessage())
+    logging.getLogger("pepflow.history").addHandler(handler)
+    monkeypatch.delenv("PEPFLOW_HISTORY_KEY_FILE")
+    monkeypatch.delenv("PEPFLOW_HISTORY_CHECKPOINT_FILE")
+    keys.forget()
+    try:
+        from pepflow.db import make_engine
+
+        engine = make_engine(f"sqlite:///{tmp_path / 'council.db'}")
+        checkpoint(engine)
+        key_file = tmp_path / "council.db.history-key"
+        assert key_file.exists() and stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+        assert any(str(key_file.resolve()) in m and "Back it up apart from the database" in m for m in said)
+        assert (tmp_path / "council.db.history-checkpoints").exists()
+    finally:
+        keys.forget()
+        logging.getLogger("pepflow.history").removeHandler(handler)
+
+
+def test_a_key_from_the_environment_signs_the_history(world, config, monkeypatch):  # noqa: F811
+    old = [line for line in open(os.environ["PEPFLOW_HISTORY_KEY_FILE"]) if line.startswith("k1 ")][0].split()[1]
+    monkeypatch.setenv("PEPFLOW_HISTORY_KEY", f"k1={old},k9={'ab' * 32}")
+    keys.forget()
+    try:
+        history(world, config)
+        result = verify(world)
+        assert result.ok and set(result.rows_by_key) == {"k1", "k9"}
+        monkeypatch.setenv("PEPFLOW_HISTORY_KEY", "a council secret without the old keys")
+        keys.forget()
+        assert "which PEPFLOW_HISTORY_KEY does not hold" in verify(world).problem
+    finally:
+        keys.forget()
+
+
+def test_a_checkpoint_line_edited_by_hand_is_named(world, config):  # noqa: F811
+    history(world, config)
+    checkpoint(world)
+    path = os.environ["PEPFLOW_HISTORY_CHECKPOINT_FILE"]
+    url = world.url.render_as_string(hide_password=True)
+    lines = open(path).read().splitlines()
+    mine = [i for i, line in enumerate(lines) if url in line][-1]
+    lines[mine] = lines[mine].replace('"rows": ', '"rows": 1')
+    open(path, "w").write("\n".join(lines) + "\n")
+    result = verify(world)
+    assert not result.ok and f"line {mine + 1} of the checkpoint file was changed" in result.problems[0]
+
+
+def test_audit_checkpoint_and_rotate_key_commands(world, config, cli):  # noqa: F811
+    history(world, config)
+    code, out, _ = cli("--db", str(world.url), "audit", "checkpoint")
+    assert code == 0 and "Checkpoint written to" in out

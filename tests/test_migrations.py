@@ -25,6 +25,36 @@ def _bare(url: str):
     return make_engine(url, create=False)
 
 
+def _populate_as_an_older_version_did(engine, config, tmp_path: Path, children: int, schools: int) -> None:
+    """A demo cohort in the tables of ``engine``'s older schema: made at the current one, then
+    copied column by column where the older tables have them (history rows re-chained the
+    way the older version chained them, unkeyed)."""
+    from sqlalchemy import MetaData
+
+    from pepflow.audit import GENESIS, row_hash
+
+    source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
+    with session_scope(source) as s:
+        create_demo_cohort(s, config, d("2026-11-23"), children=children, schools=schools)
+    older = MetaData()
+    older.reflect(bind=engine)
+    with source.connect() as read, engine.begin() as write:
+        for table in older.sorted_tables:
+            if table.name not in SQLModel.metadata.tables or table.name == "alembic_version":
+                continue
+            current = SQLModel.metadata.tables[table.name]
+            rows = [dict(r._mapping) for r in read.execute(select(current))]
+            if table.name == "event":
+                previous = GENESIS
+                for r in rows:
+                    r["key_id"], r["prev_hash"] = "", previous
+                    r["hash"] = previous = row_hash(previous, r)
+            if rows:
+                write.execute(table.insert(), [{c.name: r[c.name] for c in table.columns if c.name in r}
+                                               for r in rows])
+    source.dispose()
+
+
 def _schema(engine) -> dict:
     """Tables, columns (type, nullability), primary keys, indexes and unique constraints."""
     found = inspect(engine)
@@ -57,8 +87,7 @@ def test_a_populated_database_at_the_baseline_upgrades_to_the_schema_of_a_fresh_
     run_upgrade(engine, to=BASELINE)
     with engine.connect() as conn:
         assert current_revision(conn) == BASELINE
-    with session_scope(engine) as s:
-        create_demo_cohort(s, config, d("2026-11-23"), children=20, schools=4)
+    _populate_as_an_older_version_did(engine, config, tmp_path, children=20, schools=4)
     with engine.connect() as conn:
         children_before = conn.execute(select(Child.ref).order_by(Child.ref)).scalars().all()
     run_upgrade(engine)
@@ -68,6 +97,13 @@ def test_a_populated_database_at_the_baseline_upgrades_to_the_schema_of_a_fresh_
     with engine.connect() as conn:
         assert current_revision(conn) == HEAD
         assert conn.execute(select(Child.ref).order_by(Child.ref)).scalars().all() == children_before
+    from pepflow.audit.verify import verify
+
+    result = verify(engine)  # the history from before keyed history still verifies, as such
+    assert result.ok and result.unkeyed_rows == result.rows > 0
+    with pytest.raises(Exception, match="history rows cannot be changed or deleted"):
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM event"))
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -77,13 +113,12 @@ def test_a_populated_database_at_the_baseline_upgrades_to_the_schema_of_a_fresh_
     fresh_engine.dispose()
 
 
-def test_a_database_made_before_migrations_is_recognised_and_stamped(db_url, config):
+def test_a_database_made_before_migrations_is_recognised_and_stamped(db_url, config, tmp_path):
     engine = _bare(db_url)
     run_upgrade(engine, to=BASELINE)  # the tables as pepflow made them before it had migrations...
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE alembic_version"))  # ...without a version
-    with session_scope(engine) as s:
-        create_demo_cohort(s, config, d("2026-11-23"), children=10, schools=3)
+    _populate_as_an_older_version_did(engine, config, tmp_path, children=10, schools=3)
     with engine.connect() as conn:
         events = conn.execute(select(Event.id)).scalars().all()
         assert current_revision(conn) is None

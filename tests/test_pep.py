@@ -267,9 +267,10 @@ def test_every_accepted_event_writes_one_audit_row_with_states(world, config):
     event(world, config, "C100", "pep_meeting_held", "2026-01-05")
     with Session(world) as s:
         rows = s.exec(select(Event).where(Event.child_ref == "C100").order_by(Event.id)).all()
-    assert [r.name for r in rows] == ["imported", "pep_meeting_held"]
-    assert (rows[1].state_before, rows[1].state_after) == ("due", "meeting_held")
-    assert rows[1].recorded_at.tzinfo is not None
+    assert [r.name for r in rows] == ["child_added", "imported", "pep_meeting_held"]
+    assert rows[0].payload["child"]["dob"] == "2015-10-01"
+    assert (rows[2].state_before, rows[2].state_after) == ("due", "meeting_held")
+    assert rows[2].recorded_at.tzinfo is not None
 
 
 def test_a_batch_is_recorded_exactly_as_single_events(world, config):

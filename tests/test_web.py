@@ -294,8 +294,8 @@ def test_form_errors_name_the_field_and_keep_what_was_typed(fresh_site):
     assert future.status_code == 400 and "is in the future" in future.text and 'href="#on"' in future.text
     assert 'value="targets not SMART"' in future.text
     bad_date = client.post(f"/children/{ref}/record", data={"csrf_token": token, "event": "pep_returned",
-                                                            "on": "23/11/2026", "reason": "x"})
-    assert bad_date.status_code == 400 and "23/11/2026" in bad_date.text
+                                                            "on": "31/02/2026", "reason": "x"})
+    assert bad_date.status_code == 400 and "31/02/2026" in bad_date.text and "February 2026 has 28 days" in bad_date.text
     assert _snapshot(fresh_site, ref) == before
 
 

@@ -13,7 +13,7 @@ import sys
 import typer
 
 from ..errors import PepflowError
-from . import calendar, database, lists, records, reports, service, users  # noqa: F401  (register the commands)
+from . import calendar, database, history, lists, records, reports, service, users  # noqa: F401  (register the commands)
 from ._common import app
 
 

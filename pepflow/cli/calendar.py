@@ -69,3 +69,18 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
     _print_table(["timescale", "time allowed", "counted from", "owner", "since", "what it is", "source"], [
         [t.key, format_units(t.number, t.unit) + (", first day counts" if t.counting == "beginning_with" else ""),
          t.start_event, t.owner, t.version, t.description, t.source] for t in rules])
+    for gap in _runway(a, when):
+        typer.echo(f"Warning: {gap.sentence()}.", err=True)
+
+
+def _runway(a, when):
+    """The calendars' runway, with the open deadlines of the database when there is one (this
+    command never creates a database)."""
+    from pathlib import Path
+
+    from ..runway import calendar_runway, gaps
+
+    url = a.url
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return gaps(a.config, when, {}, {a.config.settings.default_calendar})
+    return calendar_runway(a.engine, a.config, when)

@@ -10,7 +10,7 @@ import typer
 
 from ..clock import parse_date
 from ..errors import InputError
-from ._common import _app, _as_of, _write, audit_app, export_app, report_app
+from ._common import _app, _as_of, _write, export_app, report_app
 
 
 @report_app.command("compliance")
@@ -108,17 +108,3 @@ def export_deadlines_command(
     except OSError as exc:
         raise InputError("--csv", str(csv_file), f"cannot write the file: {exc.strerror}") from None
     typer.echo(f"{count} deadlines written to {csv_file}")
-
-
-@audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Walk the hash chain of the history; name the first row changed, inserted or deleted."""
-    from ..audit import verify
-
-    result = verify(_app(ctx).engine)
-    if result.ok:
-        typer.echo(f"History intact: {result.rows} rows, every hash chained to the one before.")
-        return
-    typer.echo(f"History NOT intact: row {result.first_bad_id} (row {result.rows} in order): {result.problem}.",
-               err=True)
-    raise typer.Exit(1)

@@ -32,6 +32,11 @@ def sweep_command(
     a = _app(ctx)
     when = parse_date(as_of, "--as-of") if as_of else a.today()
     result = sweep(a.engine, a.config, when, dry_run=dry_run, clock=a.clock)
+    if not dry_run:
+        from ..upkeep import after_sweep
+
+        for gap in after_sweep(a.engine, a.config, when, a.clock).runway:
+            typer.echo(f"  for VS admin: {gap.sentence()}")
     if not result.working_day:
         typer.echo(f"{when.isoformat()} is not a working day: no reminders are due.")
         return

@@ -45,9 +45,30 @@ def read_toml(source: Source) -> dict[str, Any]:
         raise ConfigError(str(source), None, None, f"is not UTF-8 text (byte {exc.start + 1} is "
                           f"{raw[exc.start:exc.start + 1]!r}); save it as UTF-8") from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(source), None, None, f"not valid TOML: {exc}") from None
+    _refuse_control_characters(source, data, [])
+    return data
+
+
+def _refuse_control_characters(source: Source, value: Any, where: list[str]) -> None:
+    """No configured text holds a control character (TOML allows "\u0000" escapes)."""
+    from ..values import clean
+
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_control_characters(source, item, [*where, str(key)])
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_control_characters(source, item, where)
+    elif isinstance(value, str):
+        try:
+            clean(value, 100_000, lines=True)
+        except ValueError as bad:
+            entry = ".".join(where[:-1]) or None
+            raise ConfigError(str(source), entry, where[-1] if where else None,
+                              f"{_shown(value)} {bad}") from None
 
 
 def _shown(value: Any) -> str:

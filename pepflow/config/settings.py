@@ -33,6 +33,9 @@ class Settings(BaseModel):
     attendance_severe: float = Field(50.0, ge=0, le=100)
     # Web pages: a signed-in browser is signed out after this many minutes without a request.
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    # Calendar runway (pepflow's own check): term dates must cover every open deadline and this
+    # many days ahead, else VS admin is told to add the next school year's dates.
+    calendar_runway_days: int = Field(90, ge=0, le=730)
 
     @field_validator("academy_directions_from", mode="before")
     @classmethod

@@ -39,7 +39,7 @@ def make_engine(url: str | None = None, create: bool = True, upgrade: bool = Fal
     """An engine for ``url``.  With ``create`` (the default), the database is made ready for
     this version: tables created in an empty one, a database from before migrations
     stamped; one at an older revision is refused unless ``upgrade`` (``db/migrate.py``)."""
-    from . import models  # noqa: F401  (registers the tables)
+    from . import history_guard, models  # noqa: F401  (registers the tables and the history's triggers)
 
     url = url or default_database_url()
     if url.startswith("postgres://"):

@@ -295,7 +295,8 @@ class Event(Table, table=True):
     state_after: Optional[str] = None
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     payload_version: int = 1
-    prev_hash: str = ""  # the hash of the row before: the chain (pepflow/audit.py)
+    key_id: str = ""  # the history key this row's hash is keyed with ("" before keyed history)
+    prev_hash: str = ""  # the hash of the row before: the chain (pepflow/audit)
     hash: str = ""
 
 

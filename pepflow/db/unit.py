@@ -38,6 +38,11 @@ class UnitOfWork(Session):
         self.audit_rows: list[dict[str, Any]] = []
         self.new_deadlines: dict[int, tuple[Any, dt.date | None]] = {}  # id(row) -> (row, first step)
         self.closed_deadlines: list[Any] = []
+        # every deadline opened or closed, in order, for the history (``pepflow.audit``), and
+        # the date each new one's clock started from: id(row) -> (start, due date given?, school)
+        self.deadline_log: list[Any] = []
+        self.deadline_starts: dict[int, tuple[dt.date, bool, str | None]] = {}
+        self.process_log: list[Any] = []  # process rows (a PEP, an admission…) moved by an event
         self._caches: dict[str, dict[Any, Any]] = {}
 
     # ---- caches of one transaction -----------------------------------------------------
@@ -60,6 +65,9 @@ class UnitOfWork(Session):
         self.audit_rows.clear()
         self.new_deadlines.clear()
         self.closed_deadlines.clear()
+        self.deadline_log.clear()
+        self.deadline_starts.clear()
+        self.process_log.clear()
 
 
 def _write_queued_deadlines(session: UnitOfWork) -> None:

@@ -155,7 +155,7 @@ def _named(params: tuple[str, ...]) -> tuple[str, ...]:
 E, D, S, N = Event.__table__, Deadline.__table__, DeadlineStep.__table__, Notification.__table__
 
 AUDIT_COLUMNS = ("child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
-                 "state_before", "state_after", "payload", "payload_version", "prev_hash", "hash")
+                 "state_before", "state_after", "payload", "payload_version", "key_id", "prev_hash", "hash")
 INSERT_AUDIT = DriverStatement(_named(AUDIT_COLUMNS), lambda _d: insert(E).values(_values(AUDIT_COLUMNS)))
 
 _CLOSE = ("status", "closed_on", "close_reason", "days_late", "late_unit")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.orm import object_session
 from transitions import Machine
 
 from ..errors import TransitionNotAllowed
@@ -58,6 +59,9 @@ class ProcessMachine:
         self.check(row, event, case_ref)
         before = row.state
         self.machine.events[event].trigger(row)
+        session = object_session(row)
+        if session is not None and hasattr(session, "process_log"):  # the history records it (pepflow.audit)
+            session.process_log.append(row)
         return before, row.state
 
 

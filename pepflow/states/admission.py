@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from ..cohort import year_group
 from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import choice, text, whole_number
+from ..values import HOURS_A_WEEK, choice, free_text, ref
 from ..db.models import Admission, PermanentExclusionRecord, School
 from ..deadlines import cancel_process, close_open, open_deadline, open_flag
 from ..errors import InputError, TransitionNotAllowed
@@ -326,18 +326,18 @@ def on_withdrawn(ctx: EventContext) -> Outcome:
     return outcome
 
 
-_urn = Param("school_urn", text, True, "the school's URN")
+_urn = Param("school_urn", ref, True, "the school's URN")
 for spec in (
     EventSpec("admission_needed", "admission", on_admission_needed,
               (Param("reason", choice("entered_care", "care_placement_moved", "permanently_excluded",
                                       "emergency_placement", "other"), True, "why a new school is needed"),
-               Param("excluded_from", text, False, "URN of the school that permanently excluded the child")),
+               Param("excluded_from", ref, False, "URN of the school that permanently excluded the child")),
               "A new education placement is needed"),
     EventSpec("school_proposed", "admission", on_school_proposed,
-              (_urn, Param("exceptional_reason", text, False, "why an inadequate school"),
-               Param("vsh_decision", text, False, "the VSH's decision and evidence (requires improvement)"),
-               Param("ks4_reason", text, False, "why a Year 10-11 move is absolutely necessary"),
-               Param("nominated_officer", text, False, "the approving nominated officer's reference")),
+              (_urn, Param("exceptional_reason", free_text, False, "why an inadequate school"),
+               Param("vsh_decision", free_text, False, "the VSH's decision and evidence (requires improvement)"),
+               Param("ks4_reason", free_text, False, "why a Year 10-11 move is absolutely necessary"),
+               Param("nominated_officer", ref, False, "the approving nominated officer's reference")),
               "A school is proposed (suitability is checked)"),
     EventSpec("application_made", "admission", on_application_made, (), "An application was made"),
     EventSpec("place_offered", "admission", on_place_offered, (), "The school offered a place"),
@@ -358,9 +358,9 @@ for spec in (
     EventSpec("sos_directed", "admission", on_simple, (), "The Secretary of State directed the academy"),
     EventSpec("sos_declined", "admission", on_simple, (), "The Secretary of State declined to direct"),
     EventSpec("temporary_education_arranged", "admission", on_temporary_education,
-              (Param("hours", whole_number, True, "hours a week"),), "Temporary education while no school"),
+              (Param("hours", HOURS_A_WEEK, True, "hours a week"),), "Temporary education while no school"),
     EventSpec("started_at_school", "admission", on_started_at_school, (), "The child started at the school"),
-    EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", text, True, "why"),),
+    EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", free_text, True, "why"),),
               "The need for a new school no longer applies"),
 ):
     register(spec)

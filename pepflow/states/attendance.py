@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import choice, date_value, text, yes_no
+from ..values import choice, date_value, free_text, percent, text, yes_no
 from ..config import Settings
 from ..db.models import AttendanceRecord
 from ..deadlines import calendar_for, close_open, open_deadline, open_flag
@@ -32,16 +32,6 @@ def band(percent: float, settings: Settings) -> str:
     if percent >= settings.attendance_good:
         return "good"
     return "below_good"
-
-
-def _percent(value: str) -> float:
-    try:
-        p = float(str(value).strip().rstrip("%"))
-    except ValueError:
-        raise ValueError("must be a percentage such as 92.5") from None
-    if not 0 <= p <= 100:
-        raise ValueError("must be between 0 and 100")
-    return p
 
 
 def on_attendance_recorded(ctx: EventContext) -> Outcome:
@@ -120,7 +110,7 @@ def on_ptt_reviewed(ctx: EventContext) -> Outcome:
 for spec in (
     EventSpec("attendance_recorded", "attendance", on_attendance_recorded,
               (Param("half_term", text, True, "e.g. 'autumn 1 2026-27'"),
-               Param("percent", _percent, True, "sessions attended, percent")), "Attendance for a half term"),
+               Param("percent", percent, True, "sessions attended, percent")), "Attendance for a half term"),
     EventSpec("attendance_stage_started", "attendance", on_stage_started,
               (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),
                Param("review_date", date_value, True, "when the stage is reviewed")),
@@ -131,7 +121,7 @@ for spec in (
               "The education legal planning meeting took place"),
     EventSpec("ptt_recorded", "attendance", on_ptt_recorded,
               (Param("arrangement", choice("part_time_timetable", "alternative_provision"), True, "which"),
-               Param("details", text, True, "hours and provider")),
+               Param("details", free_text, True, "hours and provider")),
               "A part-time timetable or alternative provision was recorded in the PEP"),
     EventSpec("ptt_reviewed", "attendance", on_ptt_reviewed,
               (Param("continues", yes_no, False, "no if the child is back to full time"),),

@@ -13,9 +13,9 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from ..audit import audit
+from ..audit import audit, change_marks, claim_changes
 from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import choice, date_value, text, yes_no
+from ..values import choice, date_value, free_text, ref, text, yes_no
 from ..config import Config
 from ..db import cases
 from ..db.models import CarePlacement, Child, Deadline, School
@@ -175,13 +175,13 @@ for spec in (
     EventSpec("entered_care", "pep", on_entered_care, (), "The child became looked after"),
     EventSpec("care_review_held", "care", on_care_review_held, (), "A statutory care review took place"),
     EventSpec("school_changed", "pep", on_school_changed,
-              (Param("school_urn", text, True, "URN of the new school"),), "The child moved school"),
+              (Param("school_urn", ref, True, "URN of the new school"),), "The child moved school"),
     EventSpec("care_placement_changed", "pep", on_care_placement_changed,
               (Param("school_changes", yes_no, False, "yes if the move means a new school"),
-               Param("school_urn", text, False, "URN of the new school, if known"),
+               Param("school_urn", ref, False, "URN of the new school, if known"),
                Param("placement_type", choice(*[t for t in PLACEMENT_TYPES if t]), False, "type"),
                Param("in_area", yes_no, False, "yes or no"),
-               Param("carer_ref", text, False, "the new carer's reference"),
+               Param("carer_ref", ref, False, "the new carer's reference", person=("carer",)),
                Param("la", text, False, "the local authority the placement is in"),
                Param("emergency", yes_no, False, "yes for an emergency move")),
               "The child's care placement changed"),
@@ -193,9 +193,9 @@ for spec in (
               "A change of care placement is proposed"),
     EventSpec("vs_placement_view", "care", on_vs_placement_view,
               (Param("view", choice("support", "concerns", "resist"), True, "support, concerns or resist"),
-               Param("reasons", text, True, "the Virtual School's reasons")),
+               Param("reasons", free_text, True, "the Virtual School's reasons")),
               "The Virtual School's view on a proposed move"),
-    EventSpec("left_care", "pep", on_left_care, (Param("reason", text, False, "why"),),
+    EventSpec("left_care", "pep", on_left_care, (Param("reason", free_text, False, "why"),),
               "The child ceased to be looked after"),
 ):
     register(spec)
@@ -212,6 +212,7 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
     if not child.looked_after:
         return []
     done, missing = [], []
+    logged = change_marks(session)
     pep = current_pep(session, child.ref)
     if pep is None:
         if child.last_pep_meeting:
@@ -258,7 +259,8 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
         open_flag(session, config, child, FLAG, today, "vs_admin", note)
         done.append(f"flagged for VS admin: {note}")
     if done:
-        audit(session, child.ref, "pep", "imported", today, {"derived": done},
-              process_id=pep.id if pep else None, after=pep.state if pep else None)
+        row = audit(session, child.ref, "pep", "imported", today, {"derived": done},
+                    process_id=pep.id if pep else None, after=pep.state if pep else None)
+        claim_changes(session, logged, row)
     session.flush()
     return done

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from ..calendars import academic_year_of
 from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import choice, date_value, text, whole_number, yes_no
+from ..values import HOURS_A_WEEK, SUSPENSION_DAYS, choice, date_value, free_text, yes_no
 from ..db.models import Exclusion, Suspension
 from ..deadlines import (calendar_for, cancel_process, close_deadline, close_open, open_deadline, open_deadlines,
                          open_flag)
@@ -273,15 +273,15 @@ for spec in (
     EventSpec("vs_consulted", "exclusion", on_vs_consulted, (), "The school consulted the Virtual School"),
     EventSpec("suspension_started", "exclusion", on_suspension_started,
               (Param("first_day", date_value, True, "the first day of the suspension"),
-               Param("days", whole_number, True, "length in school days"),
+               Param("days", SUSPENSION_DAYS, True, "length in school days"),
                Param("missed_exam", yes_no, False, "yes if it means missing a public examination"),
                Param("meeting_requested", yes_no, False, "yes if the parent asks for a governors' meeting")),
               "A suspension (fixed-term exclusion)"),
     EventSpec("provision_arranged", "exclusion", on_provision_arranged,
               (Param("from_date", date_value, True, "first day of the provision"),
-               Param("hours", whole_number, True, "hours a week")), "Alternative provision arranged"),
+               Param("hours", HOURS_A_WEEK, True, "hours a week")), "Alternative provision arranged"),
     EventSpec("pex_risk_meeting_held", "exclusion", on_pex_meeting,
-              (Param("attendees", text, True, "who attended (SW, carer, IRO, VSH, school)"),),
+              (Param("attendees", free_text, True, "who attended (SW, carer, IRO, VSH, school)"),),
               "The multi-agency meeting before any permanent exclusion"),
     EventSpec("permanently_excluded", "exclusion", on_permanently_excluded, (), "The child was permanently excluded"),
     EventSpec("governors_decided", "exclusion", on_governors_decided,
@@ -292,7 +292,7 @@ for spec in (
               (Param("decision", choice("uphold", "recommend_reconsider", "quash"), True, "the panel's decision"),),
               "The independent review panel decided"),
     EventSpec("governors_reconsidered", "exclusion", on_reconsidered, (), "Governors reconsidered"),
-    EventSpec("exclusion_closed", "exclusion", on_closed, (Param("reason", text, False, "why"),),
+    EventSpec("exclusion_closed", "exclusion", on_closed, (Param("reason", free_text, False, "why"),),
               "The exclusion process is closed"),
 ):
     register(spec)

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from ..calendars import format_units
 from ..cohort import year_group
 from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import choice, date_value, text, whole_number
+from ..values import POUNDS, choice, date_value, free_text
 from ..config import Config
 from ..db import cases
 from ..db.models import Child, Deadline, Pep, PpPlusRequest
@@ -305,7 +305,7 @@ for spec in (
     EventSpec("pep_submitted", "pep", on_submitted, (), "The designated teacher submitted the ePEP"),
     EventSpec("pep_qa_started", "pep", on_qa_started, (), "VS admin began quality assurance"),
     EventSpec("pep_returned", "pep", on_returned,
-              (Param("reason", text, True, "why it is returned"),), "QA returned the PEP for changes"),
+              (Param("reason", free_text, True, "why it is returned"),), "QA returned the PEP for changes"),
     EventSpec("pep_resubmitted", "pep", on_resubmitted, (), "The PEP was resubmitted after changes"),
     EventSpec("pep_approved", "pep", on_approved,
               (Param("rating", _rating, True, "quality rating red, amber or green"),
@@ -314,8 +314,8 @@ for spec in (
               "QA approved (finalised) the PEP"),
     EventSpec("pep_distributed", "pep", on_distributed, (), "The final PEP was sent to everyone"),
     EventSpec("pp_plus_requested", "pep", on_pp_plus_requested,
-              (Param("amount", whole_number, True, "pounds"),
-               Param("purpose", text, True, "what it pays for")),
+              (Param("amount", POUNDS, True, "pounds"),
+               Param("purpose", free_text, True, "what it pays for")),
               "Pupil Premium Plus requested through the PEP"),
 ):
     register(spec)

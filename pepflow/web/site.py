@@ -74,6 +74,19 @@ class Site:
     def __init__(self, app: App, store: SessionStore, secure_cookies: bool | None = None):
         self.app, self.store, self.secure_cookies = app, store, secure_cookies
         self.env = _environment()
+        self._runway: tuple[Any, Any] | None = None  # (when it was checked, the gaps)
+
+    RUNWAY_CHECK_EVERY = dt.timedelta(minutes=15)
+
+    def runway(self) -> list[Any]:
+        """The calendars' runway gaps for VS admin's My work, checked at most every 15 minutes (one
+        grouped read of the open deadlines; the term dates change only with the configuration)."""
+        from ..runway import calendar_runway
+
+        now = self.app.clock.now()
+        if self._runway is None or now - self._runway[0] > self.RUNWAY_CHECK_EVERY:
+            self._runway = (now, calendar_runway(self.app.engine, self.app.config, self.app.today()))
+        return self._runway[1]
 
     def render(self, request: Request, template: str, http_status: int = 200, visitor: Visitor | None = None,
                **context: Any) -> HTMLResponse:

@@ -40,8 +40,9 @@ def free_port() -> int:
 
 
 def python_env() -> dict[str, str]:
-    """This environment without any PEPFLOW_ setting, and with the repository importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_")}
+    """This environment without any PEPFLOW_ setting but the test session's history key and
+    checkpoints (tests/conftest.py), and with the repository importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEPFLOW_") or k.startswith("PEPFLOW_HISTORY_")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
@@ -131,6 +132,7 @@ class Tally:
     doubled_history: int  # history rows written twice for one notification or one skipped step
     sweeps: int  # sweep_run rows for the day
     history_ok: bool
+    history_problems: str = ""  # what ``pepflow audit verify`` named, when it failed
 
 
 def tally(url: str, received: Counter[str], failed_ok: bool = False) -> Tally:
@@ -152,8 +154,9 @@ def tally(url: str, received: Counter[str], failed_ok: bool = False) -> Tally:
                    and not (failed_ok and r.status == "failed"))
         doubled = sum(c - 1 for c in Counter(sent_ids).values()) + sum(
             c - 1 for c in Counter((p["deadline_id"], p["step"]) for p in skipped).values())
+        verified = verify(engine)
         return Tally(len(rows), len(received), lost, sum(c - 1 for c in received.values()), doubled, sweeps,
-                     verify(engine).ok)
+                     verified.ok, " | ".join(verified.problems))
     finally:
         engine.dispose()
 

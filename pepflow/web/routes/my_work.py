@@ -24,5 +24,7 @@ def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
         return csv_response("my-work.csv", columns, views.csv_rows(result.rows, columns))
     problems = (delivery_problems(site.app.engine, site.app.config, site.app.clock.now())
                 if visitor.role.sees_outbox else None)
+    runway = site.runway() if visitor.role.sees_outbox else []
     return site.render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
-                       errors=errors, query=dict(request.query_params), sort=sort, order=order, problems=problems)
+                       errors=errors, query=dict(request.query_params), sort=sort, order=order, problems=problems,
+                       runway=runway)

@@ -1,0 +1,134 @@
+"""Checkpoints of the history's head, kept outside the database.
+
+A keyed chain proves that no row was changed or added without the key, but not that
+rows were taken off its end: a history cut short is still a valid chain.  So pepflow
+writes the head of the chain (last row id, number of rows, that row's keyed hash) to a
+file at every sweep (at least daily under ``pepflow run``), on ``pepflow audit checkpoint``
+and after a successful ``pepflow audit verify``, and to the service log.  ``verify``
+checks the history against every checkpoint of its database: a history that no longer
+reaches a checkpointed row, holds a different number of rows up to it, or a different
+hash there, was truncated, emptied or rewritten.
+
+The file (``PEPFLOW_HISTORY_CHECKPOINT_FILE``; by default beside a SQLite database, else
+``pepflow-history.checkpoints`` in the current folder) holds one JSON object per line,
+each signed with the history key.  Keep a copy where a database administrator cannot
+rewrite it (README: "What the history guarantees").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from ..clock import Clock, SystemClock
+from ..db.models import Event
+from .keys import Keyring, keyring_for
+
+log = logging.getLogger("pepflow.history")
+
+IN_MEMORY = ("sqlite://", "sqlite:///:memory:")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    at: str
+    database: str
+    last_id: int
+    rows: int
+    hash: str
+    key_id: str
+    line: int = 0
+    signed: bool = True  # its signature matches (a line edited by hand does not)
+
+    def said(self) -> str:
+        return f"the checkpoint of {self.at} (line {self.line}: row {self.last_id}, {self.rows} rows)"
+
+
+def database_name(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def file_for(database_url: str, setting: str | None = None) -> Path | None:
+    """Where a database's checkpoints are kept (None for a database in memory)."""
+    if setting:
+        return Path(setting)
+    if database_url in IN_MEMORY:
+        return None
+    if database_url.startswith("sqlite:///"):
+        return Path(database_url[len("sqlite:///"):] + ".history-checkpoints")
+    return Path("pepflow-history.checkpoints")
+
+
+def checkpoint_file(engine: Engine) -> Path | None:
+    from ..settings import environment
+
+    return file_for(database_name(engine), environment().history_checkpoint_file)
+
+
+def _body(at: str, database: str, last_id: int, rows: int, hash_: str, key_id: str) -> str:
+    return json.dumps({"at": at, "database": database, "last_id": last_id, "rows": rows, "hash": hash_,
+                       "key_id": key_id}, sort_keys=True, separators=(",", ":"))
+
+
+def head(engine: Engine) -> tuple[int, int, str]:
+    """The history's last row id, its number of rows and the last row's hash (0, 0, "" when empty)."""
+    t = Event.__table__
+    with engine.connect() as conn:
+        last, rows = conn.execute(select(func.max(t.c.id), func.count())).one()
+        if last is None:
+            return 0, 0, ""
+        return last, rows, conn.execute(select(t.c.hash).where(t.c.id == last)).scalar_one()
+
+
+def write(engine: Engine, clock: Clock | None = None) -> Checkpoint:
+    """Checkpoint the history's head now: a signed line in the checkpoint file and the log."""
+    database = database_name(engine)
+    ring = keyring_for(database)
+    last_id, rows, hash_ = head(engine)
+    at = (clock or SystemClock()).now().astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = _body(at, database, last_id, rows, hash_, ring.current)
+    signature = ring.sign(ring.current, body.encode("utf-8"))
+    path = checkpoint_file(engine)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({**json.loads(body), "signature": signature}, sort_keys=True) + "\n")
+    log.info("History checkpoint: row %s, %s rows, hash %s (%s)", last_id, rows, hash_ or "-",
+             path or "not kept in a file: the database is in memory")
+    return Checkpoint(at, database, last_id, rows, hash_, ring.current)
+
+
+def read(engine: Engine) -> tuple[Path | None, list[Checkpoint]]:
+    """The checkpoints of this database, in the order written; a line whose signature does not
+    match is returned with ``signed=False``."""
+    database = database_name(engine)
+    path = checkpoint_file(engine)
+    if path is None or not path.exists():
+        return path, []
+    ring = keyring_for(database)
+    found = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, 1):
+            checkpoint = _parse(line, number, ring)
+            if checkpoint is not None and checkpoint.database in (database, "?"):
+                found.append(checkpoint)
+    return path, found
+
+
+def _parse(line: str, number: int, ring: Keyring) -> Checkpoint | None:
+    try:
+        data = json.loads(line)
+        fields = (str(data["at"]), str(data["database"]), int(data["last_id"]), int(data["rows"]),
+                  str(data["hash"]), str(data["key_id"]))
+        signature = str(data["signature"])
+    except (ValueError, KeyError, TypeError):
+        return Checkpoint("?", "?", 0, 0, "", "", number, signed=False) if line.strip() else None
+    body = _body(*fields).encode("utf-8")
+    signed = ring.has(fields[5]) and ring.sign(fields[5], body) == signature
+    return Checkpoint(*fields, line=number, signed=signed)

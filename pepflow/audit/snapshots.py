@@ -1,0 +1,61 @@
+"""What the history records of the rows it lets ``pepflow audit verify --replay`` rebuild.
+
+Every deadline opened or closed is recorded, as it stands when the transaction commits,
+in the history row of the event (or import) that changed it; every change an event or an
+import makes to a child's own fields is recorded in that row too.  These go in the row's
+payload under ``REPLAY_KEYS``, which the history pages leave out (they are for checking,
+not reading).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+DEADLINE_FIELDS = ("child_ref", "process", "process_id", "kind", "rule_key", "rule_version", "opened_on",
+                   "due_on", "number", "unit", "counting", "calendar", "status", "closed_on", "days_late")
+CHILD_FIELDS = ("first_name", "last_name", "dob", "upn", "sen_status", "legal_status", "entered_care",
+                "first_entered_care", "school_urn", "social_worker_ref", "iro_ref", "carer_ref", "in_area",
+                "placement_type", "last_pep_meeting", "last_care_review", "looked_after", "left_care_on")
+REPLAY_KEYS = ("deadlines", "processes", "child")
+
+
+def plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def deadline_snapshots(session: Any, touched: Iterable[Any]) -> list[dict[str, Any]]:
+    """Each deadline once, as it stands now, with the date its clock started from (``start``)
+    and whether its due date was given rather than worked out by its rule (``set_due``)."""
+    unique = list({id(d): d for d in touched}.values())
+    if any(d.id is None for d in unique):
+        from ..db.writes import write_queued_deadlines
+
+        write_queued_deadlines(session)
+    starts = session.deadline_starts
+    snapshots = []
+    for d in unique:
+        snap = {"id": d.id, **{f: plain(getattr(d, f)) for f in DEADLINE_FIELDS}}
+        start = starts.get(id(d))
+        if start is not None:
+            snap["start"], snap["set_due"], snap["school_urn"] = plain(start[0]), start[1], start[2]
+        snapshots.append(snap)
+    return snapshots
+
+
+def process_snapshots(session: Any, moved: Iterable[Any]) -> list[list[Any]]:
+    """Each process row once, as [table, id, state] as it stands now."""
+    unique = list({id(r): r for r in moved}.values())
+    if any(r.id is None for r in unique):
+        session.flush()
+    return [[r.__tablename__, r.id, r.state] for r in unique]
+
+
+def child_fields(child: Any) -> tuple[Any, ...]:
+    return tuple(getattr(child, f) for f in CHILD_FIELDS)
+
+
+def child_changes(before: tuple[Any, ...] | None, child: Any) -> dict[str, Any]:
+    """The child's fields that differ from ``before`` (every field for a new child)."""
+    return {f: plain(v) for i, (f, v) in enumerate(zip(CHILD_FIELDS, child_fields(child)))
+            if before is None or before[i] != v}

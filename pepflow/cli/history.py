@@ -1,0 +1,82 @@
+"""``pepflow audit …``: prove the history, checkpoint its head, rotate its key."""
+
+from __future__ import annotations
+
+import typer
+
+from ._common import _app, audit_app
+
+
+@audit_app.command("verify")
+def audit_verify(
+    ctx: typer.Context,
+    replay: bool = typer.Option(False, "--replay", help="Also rebuild every process and deadline from the "
+                                "history and compare them with the tables."),
+) -> None:
+    """Walk the keyed chain of the history and check it against the checkpoints; name what does not fit."""
+    from ..audit.checkpoints import write
+    from ..audit.verify import verify
+
+    a = _app(ctx)
+    result = verify(a.engine)
+    if not result.ok:
+        typer.echo(f"History NOT intact ({result.rows} rows read):", err=True)
+        for problem in result.problems:
+            typer.echo(f"  - {problem}.", err=True)
+        raise typer.Exit(1)
+    keys = ", ".join(f"{n} under key {k}" for k, n in result.rows_by_key.items()) or "no keyed rows"
+    unkeyed = f"; {result.unkeyed_rows} from before the history was keyed" if result.unkeyed_rows else ""
+    typer.echo(f"History intact: {result.rows} rows, each keyed and chained to the one before ({keys}{unkeyed}).")
+    if result.checkpoints:
+        latest = result.checkpoints[-1]
+        typer.echo(f"It matches all {len(result.checkpoints)} checkpoints in {result.checkpoint_file}; "
+                   f"the latest, of {latest.at}, recorded row {latest.last_id} ({latest.rows} rows).")
+    elif result.checkpoint_file is not None:
+        typer.echo(f"No checkpoint of this database in {result.checkpoint_file} yet, so rows taken off the end "
+                   "could not be noticed; one is written now, and at every sweep.")
+    if replay:
+        from ..audit.replay import replay as run_replay
+
+        found = run_replay(a.engine, a.config, progress=lambda text: typer.echo(text, err=True))
+        for line in found.notes():
+            typer.echo(line)
+        if not found.ok:
+            typer.echo(f"The tables do NOT match the history ({len(found.differences)} differences):", err=True)
+            for difference in found.differences[:200]:
+                typer.echo(f"  - {difference}", err=True)
+            if len(found.differences) > 200:
+                typer.echo(f"  … and {len(found.differences) - 200} more.", err=True)
+            raise typer.Exit(1)
+        typer.echo(found.summary())
+    written = write(a.engine)
+    if result.checkpoint_file is not None:
+        typer.echo(f"Checkpoint written: row {written.last_id}, {written.rows} rows.")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(ctx: typer.Context) -> None:
+    """Record the history's head (last row, number of rows, keyed hash) in the checkpoint file and the log."""
+    from ..audit.checkpoints import checkpoint_file, write
+
+    a = _app(ctx)
+    written = write(a.engine)
+    typer.echo(f"Checkpoint written to {checkpoint_file(a.engine)}: row {written.last_id}, {written.rows} rows, "
+               f"hash {written.hash[:16] or '-'}…")
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key(ctx: typer.Context) -> None:
+    """Add a new history key: rows from now on are signed with it, older rows still verify under theirs."""
+    from ..audit.checkpoints import database_name
+    from ..audit.keys import key_file_for, rotate
+
+    a = _app(ctx)
+    env = a.environment
+    if env.history_key:
+        typer.echo("The history key comes from PEPFLOW_HISTORY_KEY: add the new key there as "
+                   "'id=<64 hex digits>' after the others, then restart pepflow.", err=True)
+        raise typer.Exit(1)
+    path = key_file_for(database_name(a.engine), env.history_key_file)
+    key_id = rotate(path)
+    typer.echo(f"New history key {key_id} added to {path}. Back the file up again, apart from the database; "
+               "restart running pepflow services so they sign with it.")

@@ -1,0 +1,33 @@
+"""What follows each sweep, wherever it runs (``pepflow run`` and ``pepflow sweep``): the
+history's head checkpointed outside the database (``audit/checkpoints.py``), and the
+calendars checked for the school years ahead (``runway.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from .audit.checkpoints import Checkpoint, write
+from .clock import Clock
+from .config import Config
+from .runway import RunwayGap, calendar_runway
+
+log = logging.getLogger("pepflow.run")
+
+
+@dataclass
+class Upkeep:
+    checkpoint: Checkpoint
+    runway: list[RunwayGap]
+
+
+def after_sweep(engine: Engine, config: Config, today: dt.date, clock: Clock | None = None) -> Upkeep:
+    """Checkpoint the history and check the calendars' runway; gaps are logged as warnings."""
+    checkpoint = write(engine, clock)
+    gaps = calendar_runway(engine, config, today)
+    for gap in gaps:
+        log.warning("for VS admin: %s", gap.sentence())
+    return Upkeep(checkpoint, gaps)
