@@ -58,7 +58,11 @@ def parse_params(spec: EventSpec, raw: dict[str, str]) -> dict[str, Any]:
 def event_spec(name: str) -> EventSpec:
     events = registry()
     if name not in events:
-        raise InputError("event", name, f"unknown event (known: {', '.join(sorted(events))})")
+        import difflib
+
+        near = difflib.get_close_matches(str(name), events, n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(near)}? " if near else ""
+        raise InputError("event", name, f"no such event; {hint}`pepflow events` lists them all")
     return events[name]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import itertools
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +93,7 @@ def read_mapping(path: str | Path) -> dict[str, str]:
 
 
 CSV_FIELD_LIMIT = 10_000_000  # the csv module's own limit; each column's is far lower (values.py)
+LONE_CARRIAGE_RETURN = re.compile("\r(?!\n)")
 SAVE_AS = "save it as CSV UTF-8 (in Excel: Save As, then 'CSV UTF-8 (Comma delimited)')"
 
 
@@ -109,6 +110,12 @@ def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
     except OSError as exc:
         raise ImportFileError(file, [f"cannot read the file: {exc.strerror}"]) from None
     text = _decode(file, data)
+    lone = LONE_CARRIAGE_RETURN.search(text)
+    if lone:
+        line = text.count("\n", 0, lone.start()) + 1
+        raise ImportFileError(file, [f"line {line}: a line break (a carriage return) in the middle of a line, "
+                                     f"at character {lone.start() - text.rfind(chr(10), 0, lone.start())}: "
+                                     "values cannot contain line breaks"])
     csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -142,21 +149,24 @@ def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
         if not any(v.strip() for v in raw):
             continue  # a blank line
         if end > start and any("\n" in v or "\r" in v for v in raw):
-            problems.append(f"line {start}: a quoted value opens here and is not closed on its line (a quote "
-                            f"mark is missing or extra); it runs on to line {end}. Values cannot span lines.")
+            problems.append(f"line {start}: a quoted value opens here and runs on to line {end} (a quote mark "
+                            "missing or extra, or a line break inside a value): values cannot span lines")
             break
-        if len(raw) > len(ours):
+        if len(raw) != len(ours):
             problems.append(f"line {start}: {len(raw)} values, but the header has {len(ours)} columns "
-                            "(a comma inside a value needs the value in quotes)")
-            continue
-        rows.append((start, dict(itertools.zip_longest(ours, raw, fillvalue=""))))
+                            "(a comma inside a value needs the value in quotes; a line break cannot be in one)")
+            break  # the lines after it are likely out of step too
+        rows.append((start, dict(zip(ours, raw))))
     if problems:
         raise ImportFileError(file, problems)
     return rows
 
 
 def _decode(file: str, data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+    start = data[:4096]
+    # UTF-16 text holds a NUL byte beside every letter of plain English; one NUL in a cell is
+    # a control character, refused with its line and column by the value parsers
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or start.count(b"\x00") > len(start) // 4:
         raise ImportFileError(file, [f"the file is UTF-16 text, not UTF-8: {SAVE_AS}"])
     try:
         return data.decode("utf-8-sig")
@@ -210,6 +220,8 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
         if ref not in people:
             problems.append(f"line {line}, column {column}: {quoted(ref)} is not a known person "
                             "(import people first)")
+        elif people[ref] is None:
+            return  # that person's own line has a problem already
         elif people[ref] not in roles:
             problems.append(f"line {line}, column {column}: {quoted(ref)} is a {people[ref]}, "
                             f"expected {' or '.join(roles)}")
@@ -235,11 +247,13 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
             person(line, "iro_ref", r.get("iro_ref"), ("iro",))
             person(line, "carer_ref", r.get("carer_ref"), ("carer",))
             dob, entered = r.get("dob"), r.get("entered_care")
-            for column in ("dob", "entered_care", "first_entered_care", "last_pep_meeting",
-                           "last_care_review"):
-                if r.get(column) and r[column] > today:
-                    problems.append(f"line {line}, column {column}: '{r[column].isoformat()}' is in "
-                                    f"the future (today is {today.isoformat()})")
+            future = [c for c in ("dob", "entered_care", "first_entered_care", "last_pep_meeting",
+                                  "last_care_review") if r.get(c) and r[c] > today]
+            for column in future:
+                problems.append(f"line {line}, column {column}: '{r[column].isoformat()}' is in "
+                                f"the future (today is {today.isoformat()})")
+            if future:
+                continue  # the dates' order is checked once each is possible
             if dob and entered and entered < dob:
                 problems.append(f"line {line}, column entered_care: '{entered.isoformat()}' is "
                                 "before the date of birth")

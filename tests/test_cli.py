@@ -27,8 +27,13 @@ def test_calendar_outside_configured_years_exits_non_zero_with_the_year(cli):
 
 
 def test_bad_date_names_the_option(cli):
-    code, _, err = cli("calendar", "add", "--from", "15/07/2026", "--days", "2")
-    assert code == 1 and "--from = '15/07/2026'" in err
+    code, _, err = cli("calendar", "add", "--from", "31/06/2026", "--days", "2")
+    assert code == 1 and "--from = '31/06/2026': is not a date: June 2026 has 30 days" in err
+
+
+def test_dates_may_be_written_the_british_way(cli):
+    code, out, _ = cli("calendar", "add", "--from", "15/07/2026", "--days", "2")
+    assert code == 0 and out.strip()
 
 
 def test_timescales_on_a_date_lists_rules_with_sources(cli):
