@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 import datetime as dt
+import functools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -147,6 +148,17 @@ class _DayIndex:
         return bisect_right(self.ordinals, end) - bisect_right(self.ordinals, start)
 
 
+@functools.lru_cache(maxsize=32)
+def _working_days(off: frozenset[dt.date]) -> _DayIndex:
+    """The working days of a century but ``off``: shared by the calendars with the same days off
+    (most of a council's, and each of a test run's or fuzzing run's many loads of the same
+    configuration: a fifth of a command's start, bench/startup.py).  Never changed once made."""
+    first, last = WORKING_SPAN
+    return _DayIndex([o for o in range(first.toordinal(), last.toordinal() + 1)
+                      if o % 7 not in (0, 6) and dt.date.fromordinal(o) not in off],  # 0 Sunday, 6 Saturday
+                     WORKING_SPAN)
+
+
 @dataclass(repr=False)
 class Calendar:
     """Term dates plus non-school days for one local authority or school.
@@ -177,7 +189,7 @@ class Calendar:
             dt.date(academic_year_start(self.last_year) + 1, 8, 31),
         )
         self._term_starts = [t.start.toordinal() for t in self.terms]
-        self._working = _DayIndex(self._working_ordinals(), WORKING_SPAN)
+        self._working = _working_days(self.bank_holidays | self.closures)
         self._school = _DayIndex(self._school_ordinals(), self.school_span)
         self._for_school: dict[str, Calendar] = {}
 
@@ -185,14 +197,6 @@ class Calendar:
         return f"Calendar({self.name!r}, {self.first_year}..{self.last_year})"
 
     # ---- construction -------------------------------------------------------------
-
-    def _working_ordinals(self) -> list[int]:
-        first, last = WORKING_SPAN
-        off = self.bank_holidays | self.closures
-        return [
-            o for o in range(first.toordinal(), last.toordinal() + 1)
-            if o % 7 not in (0, 6) and dt.date.fromordinal(o) not in off
-        ]  # ordinal % 7: 0 is Sunday, 6 is Saturday
 
     def _school_ordinals(self) -> list[int]:
         working = self._working.members

@@ -9,6 +9,7 @@ and hands the values on.  Values that need a check with a message naming the var
 
 from __future__ import annotations
 
+import functools
 from typing import Mapping, Optional
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,10 +52,19 @@ class Environment(BaseSettings):
 def environment() -> Environment:
     """The ``PEPFLOW_*`` variables as they are now; a value that cannot be read is an
     ``InputError`` naming the variable (``PEPFLOW_DEBUG = 'maybe'``)."""
+    import os
+
+    return _environment_of(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX))))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment_of(variables: tuple[tuple[str, str], ...]) -> Environment:
+    """Read once per set of values: pydantic-settings takes a tenth of a command's start to read
+    them (bench/startup.py), and the tests and bench/fuzz.py start thousands in one process."""
     from pydantic import ValidationError
 
     try:
-        return Environment()
+        return Environment.of(dict(variables))
     except ValidationError as exc:
         from .errors import InputError
 

@@ -8,6 +8,7 @@ so ``pepflow --help`` and ``pepflow calendar …`` start quickly (bench/startup.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import typer
@@ -17,10 +18,17 @@ from . import calendar, database, history, lists, records, reports, service, use
 from ._common import app
 
 
+@functools.cache
+def _command() -> typer.core.TyperGroup:
+    """The command tree, built from the typer app once per process: building it is half of an
+    in-process call's cost (the tests and bench/fuzz.py call the command thousands of times)."""
+    return typer.main.get_command(app)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console entry point: readable errors, non-zero exit."""
     try:
-        code = app(args=argv, prog_name="pepflow", standalone_mode=False)
+        code = _command()(args=argv, prog_name="pepflow", standalone_mode=False)
         if isinstance(code, int) and code != 0:  # typer.Exit(n) comes back as a return value here
             sys.exit(code)
     except PepflowError as exc:

@@ -3,6 +3,8 @@ turning a validation error into one sentence naming the folder, file, entry and 
 
 from __future__ import annotations
 
+import copy
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +39,15 @@ class Source:
 
 
 def read_toml(source: Source) -> dict[str, Any]:
-    """The file's contents; it must be UTF-8 text and valid TOML."""
+    """The file's contents; it must be UTF-8 text and valid TOML.  Read once per version of the
+    file (its size and modification time): parsing the TOML was a third of a command's start,
+    and the tests and bench/fuzz.py start thousands of commands in one process."""
+    stat = source.path.stat()
+    return copy.deepcopy(_read_toml(source, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=128)
+def _read_toml(source: Source, _mtime_ns: int, _size: int) -> dict[str, Any]:
     raw = source.path.read_bytes()
     try:
         text = raw.decode("utf-8")
