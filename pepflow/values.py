@@ -152,15 +152,14 @@ def yes_no_or(default: bool) -> Parser:
 def number_between(low: int, high: int, what: str = "") -> Parser:
     """A whole number from ``low`` to ``high`` in ASCII digits (pounds may be written with a £)."""
     def parse(value: str) -> int:
-        v = clean(value, 20).lstrip("£").replace(",", "")
+        v = clean(value, 1000).lstrip("£").replace(",", "")
         if v.startswith("-") and DIGITS.match(v[1:]):
             raise ValueError("must not be negative")
         if not DIGITS.match(v):
             raise ValueError("must be a whole number written in the digits 0-9")
-        n = int(v)
-        if not low <= n <= high:
+        if len(v.lstrip("0")) > 18 or not low <= int(v) <= high:  # no int() of a thousand digits
             raise ValueError(f"must be from {low:,} to {high:,}{' ' + what if what else ''}")
-        return n
+        return int(v)
     parse.__doc__ = f"a whole number from {low} to {high}"
     return parse
 
