@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from .audit.checkpoints import Checkpoint, write
 from .clock import Clock
 from .config import Config
+from .errors import PepflowError
 from .runway import RunwayGap, calendar_runway
 
 log = logging.getLogger("pepflow.run")
@@ -20,13 +21,16 @@ log = logging.getLogger("pepflow.run")
 
 @dataclass
 class Upkeep:
-    checkpoint: Checkpoint
+    checkpoint: Checkpoint | None  # None when the checkpoint file could not be written
     runway: list[RunwayGap]
 
 
 def after_sweep(engine: Engine, config: Config, today: dt.date, clock: Clock | None = None) -> Upkeep:
     """Checkpoint the history and check the calendars' runway; gaps are logged as warnings."""
-    checkpoint = write(engine, clock)
+    try:
+        checkpoint: Checkpoint | None = write(engine, clock)
+    except PepflowError:
+        checkpoint = None  # logged as an error by ``write``, with the head it could not keep
     gaps = calendar_runway(engine, config, today)
     for gap in gaps:
         log.warning("for VS admin: %s", gap.sentence())

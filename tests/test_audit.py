@@ -123,3 +123,13 @@ def test_audit_checkpoint_and_rotate_key_commands(world, config, cli):  # noqa: 
     history(world, config)
     code, out, _ = cli("--db", str(world.url), "audit", "checkpoint")
     assert code == 0 and "Checkpoint written to" in out
+
+
+def test_a_checkpoint_file_that_cannot_be_written_is_a_clear_error_and_the_sweep_goes_on(world, config, cli,  # noqa: F811
+                                                                                         monkeypatch, tmp_path):
+    monkeypatch.setenv("PEPFLOW_HISTORY_CHECKPOINT_FILE", str(tmp_path / "missing" / "checkpoints"))
+    (tmp_path / "missing").write_text("a file where the folder should be")
+    code, _, err = cli("--db", str(world.url), "audit", "checkpoint")
+    assert code == 1 and "history checkpoint file" in err and "cannot be written" in err
+    code, out, _ = cli("--db", str(world.url), "--today", "2026-01-12", "sweep")
+    assert code == 0 and "Sweep 2026-01-12" in out

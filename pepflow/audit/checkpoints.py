@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from ..clock import Clock, SystemClock
 from ..db.models import Event
+from ..errors import InputError
 from .keys import Keyring, keyring_for
 
 log = logging.getLogger("pepflow.history")
@@ -96,9 +97,15 @@ def write(engine: Engine, clock: Clock | None = None) -> Checkpoint:
     signature = ring.sign(ring.current, body.encode("utf-8"))
     path = checkpoint_file(engine)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({**json.loads(body), "signature": signature}, sort_keys=True) + "\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({**json.loads(body), "signature": signature}, sort_keys=True) + "\n")
+        except OSError as exc:
+            log.error("History checkpoint: row %s, %s rows, hash %s, NOT written to %s: %s", last_id, rows,
+                      hash_ or "-", path, exc.strerror)
+            raise InputError("history checkpoint file", str(path), f"cannot be written: {exc.strerror} "
+                             "(PEPFLOW_HISTORY_CHECKPOINT_FILE sets where it is kept)") from None
     log.info("History checkpoint: row %s, %s rows, hash %s (%s)", last_id, rows, hash_ or "-",
              path or "not kept in a file: the database is in memory")
     return Checkpoint(at, database, last_id, rows, hash_, ring.current)
