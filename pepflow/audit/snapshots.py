@@ -10,7 +10,10 @@ not reading).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from typing import Any, Iterable
+
+from sqlalchemy.orm.attributes import instance_dict
 
 DEADLINE_FIELDS = ("child_ref", "process", "process_id", "kind", "rule_key", "rule_version", "opened_on",
                    "due_on", "number", "unit", "counting", "calendar", "status", "closed_on", "days_late")
@@ -24,6 +27,9 @@ def plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+
+
+
 def deadline_snapshots(session: Any, touched: Iterable[Any]) -> list[dict[str, Any]]:
     """Each deadline once, as it stands now, with the date its clock started from (``start``)
     and whether its due date was given rather than worked out by its rule (``set_due``)."""
@@ -35,7 +41,7 @@ def deadline_snapshots(session: Any, touched: Iterable[Any]) -> list[dict[str, A
     starts = session.deadline_starts
     snapshots = []
     for d in unique:
-        snap = {"id": d.id, **{f: plain(getattr(d, f)) for f in DEADLINE_FIELDS}}
+        snap = dict(zip(_SNAPSHOT_KEYS, map(plain, _fields_of(d, _SNAPSHOT_KEYS))))
         start = starts.get(id(d))
         if start is not None:
             snap["start"], snap["set_due"], snap["school_urn"] = plain(start[0]), start[1], start[2]
@@ -52,10 +58,26 @@ def process_snapshots(session: Any, moved: Iterable[Any]) -> list[list[Any]]:
 
 
 def child_fields(child: Any) -> tuple[Any, ...]:
-    return tuple(getattr(child, f) for f in CHILD_FIELDS)
+    return _fields_of(child, CHILD_FIELDS)
 
 
 def child_changes(before: tuple[Any, ...] | None, child: Any) -> dict[str, Any]:
     """The child's fields that differ from ``before`` (every field for a new child)."""
-    return {f: plain(v) for i, (f, v) in enumerate(zip(CHILD_FIELDS, child_fields(child)))
-            if before is None or before[i] != v}
+    after = child_fields(child)
+    if after == before:
+        return {}
+    return {f: plain(v) for i, (f, v) in enumerate(zip(CHILD_FIELDS, after)) if before is None or before[i] != v}
+
+
+_SNAPSHOT_KEYS = ("id", *DEADLINE_FIELDS)
+_GETTERS = {keys: operator.itemgetter(*keys) for keys in (_SNAPSHOT_KEYS, CHILD_FIELDS)}
+
+
+def _fields_of(row: Any, keys: tuple[str, ...]) -> tuple[Any, ...]:
+    """The row's values of ``keys``, from the dict the ORM keeps them in (reading each through
+    its attribute was a tenth of recording an event: bench/pep_machine.py); through the
+    attributes when one is not loaded."""
+    try:
+        return _GETTERS[keys](instance_dict(row))
+    except KeyError:
+        return tuple(getattr(row, k) for k in keys)
