@@ -35,6 +35,9 @@ bench: install
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/fuzz.py
+	$(BIN)/python bench/tamper.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) pepflow-demo.db* outbox
