@@ -124,7 +124,8 @@ def check_event_date(child: Child, event: str, on: dt.date) -> None:
 
 
 def check_params_against_case(session: UnitOfWork, spec: EventSpec, child: Child, values: dict[str, Any]) -> None:
-    """A reference names a person of the right role; a date is not before the child was born."""
+    """A reference names a person of the right role or a known school; a date is not before the
+    child was born."""
     for p in spec.params:
         value = values.get(p.name)
         if value is None:
@@ -136,6 +137,9 @@ def check_params_against_case(session: UnitOfWork, spec: EventSpec, child: Child
             if person.role not in p.person:
                 raise InputError(p.name, value, f"is a {person.role.replace('_', ' ')}, not a "
                                  f"{' or '.join(r.replace('_', ' ') for r in p.person)}")
+        elif p.school:
+            if cases.school(session, value) is None:
+                raise InputError(p.name, value, "is not a known school (import schools first)")
         elif isinstance(value, dt.date) and value < child.dob:
             raise InputError(p.name, value.isoformat(), f"is before {child.ref}'s date of birth "
                              f"({child.dob.isoformat()})")

@@ -28,6 +28,7 @@ class Param:
     required: bool = False
     help: str = ""
     person: tuple[str, ...] = ()  # a reference to a person, who must have one of these roles
+    school: bool = False  # a URN of a school in the schools list
 
 
 @dataclass

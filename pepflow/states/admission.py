@@ -326,12 +326,12 @@ def on_withdrawn(ctx: EventContext) -> Outcome:
     return outcome
 
 
-_urn = Param("school_urn", ref, True, "the school's URN")
+_urn = Param("school_urn", ref, True, "the school's URN", school=True)
 for spec in (
     EventSpec("admission_needed", "admission", on_admission_needed,
               (Param("reason", choice("entered_care", "care_placement_moved", "permanently_excluded",
                                       "emergency_placement", "other"), True, "why a new school is needed"),
-               Param("excluded_from", ref, False, "URN of the school that permanently excluded the child")),
+               Param("excluded_from", ref, False, "URN of the school that permanently excluded the child", school=True)),
               "A new education placement is needed"),
     EventSpec("school_proposed", "admission", on_school_proposed,
               (_urn, Param("exceptional_reason", free_text, False, "why an inadequate school"),

@@ -18,7 +18,7 @@ from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import choice, date_value, free_text, ref, text, yes_no
 from ..config import Config
 from ..db import cases
-from ..db.models import CarePlacement, Child, Deadline, School
+from ..db.models import CarePlacement, Child, Deadline
 from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ..importing import PLACEMENT_TYPES
@@ -79,9 +79,7 @@ def on_care_review_held(ctx: EventContext) -> Outcome:
 
 def on_school_changed(ctx: EventContext) -> Outcome:
     pep = require_current(ctx)
-    urn = ctx.params["school_urn"]
-    if ctx.session.get(School, urn) is None:
-        raise InputError("school_urn", urn, "is not a known school (import schools first)")
+    urn = ctx.params["school_urn"]  # a known school (its Param says so: commands.check_params_against_case)
     if urn == ctx.child.school_urn:
         raise InputError("school_urn", urn, f"{ctx.child.ref} is already on roll there")
     before = pep.state
@@ -108,8 +106,6 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
     s.add(child)
     before, messages = pep.state, []
     if p.get("school_urn"):
-        if s.get(School, p["school_urn"]) is None:
-            raise InputError("school_urn", p["school_urn"], "is not a known school")
         move_school(s, child, p["school_urn"], ctx.on)
     if p.get("school_changes") or p.get("school_urn"):
         d = significant_change(s, ctx.config, child, ctx.on, "care placement changed school")
@@ -175,10 +171,10 @@ for spec in (
     EventSpec("entered_care", "pep", on_entered_care, (), "The child became looked after"),
     EventSpec("care_review_held", "care", on_care_review_held, (), "A statutory care review took place"),
     EventSpec("school_changed", "pep", on_school_changed,
-              (Param("school_urn", ref, True, "URN of the new school"),), "The child moved school"),
+              (Param("school_urn", ref, True, "URN of the new school", school=True),), "The child moved school"),
     EventSpec("care_placement_changed", "pep", on_care_placement_changed,
               (Param("school_changes", yes_no, False, "yes if the move means a new school"),
-               Param("school_urn", ref, False, "URN of the new school, if known"),
+               Param("school_urn", ref, False, "URN of the new school, if known", school=True),
                Param("placement_type", choice(*[t for t in PLACEMENT_TYPES if t]), False, "type"),
                Param("in_area", yes_no, False, "yes or no"),
                Param("carer_ref", ref, False, "the new carer's reference", person=("carer",)),

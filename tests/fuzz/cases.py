@@ -175,7 +175,7 @@ def csv_case(c: Choices) -> Case:
 # valid date for each
 def event_case(c: Choices) -> Case:
     how = c.pick(("before_birth", "before_care", "future", "bad_date", "number", "carer", "control", "long",
-                  "unknown_setting", "unknown_event", "param_date"))
+                  "unknown_setting", "unknown_event", "param_date", "school"))
     if how == "before_birth":
         return Case("event before birth", ("--on",), argv=("event", "C001", "left_care", "--on",
                                                            c.pick(("2000-01-01", "2015-09-30", "1999-12-31"))))
@@ -205,6 +205,11 @@ def event_case(c: Choices) -> Case:
         return Case("over-long free text", ("--set reason",), argv=(
             "event", "C001", "admission_needed", "--on", "2026-11-02", "--set",
             "reason=" + "x" * c.pick((2001, 50_000))))
+    if how == "school":
+        event, urn = c.pick((("school_changed", "999999"), ("care_placement_changed", "1000O1"),
+                             ("school_proposed", "DT1")))
+        return Case("school that is not in the schools list", ("--set school_urn",), argv=(
+            "event", "C001", event, "--on", "2026-11-02", "--set", f"school_urn={urn}"))
     if how == "unknown_setting":
         return Case("unknown setting", ("colour",), argv=(
             "event", "C001", "pep_meeting_held", "--on", "2026-11-02", "--set", "colour=blue"))
