@@ -1,8 +1,10 @@
 """``pepflow audit verify --replay`` over the history of 100,000 children.
 
-Builds the demo cohort (imports, then a term of PEP, admission and care events through the
-real code, so the history holds what a council's would: keyed rows with the deadlines and
-states each change left), then times, interleaved over three rounds:
+Builds the cohort through the real code, so the history holds what a council's would:
+children imported 5,000 a file (each a ``child_added`` row, then its PEP and care-review clocks
+started), then four PEP events and a care review on each, 500 children a transaction (keyed
+rows with the deadlines and states each change left).  Then times, interleaved over three
+rounds:
 
 * the anchor: reading every history row and every deadline once (what any check must read);
 * ``verify``: the keyed chain against the checkpoints;
@@ -31,6 +33,44 @@ from pathlib import Path  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 
+ENTERED, IMPORTED, TODAY = "2026-01-05", dt.date(2026, 1, 6), dt.date(2026, 7, 1)
+EVENTS = [("pep_meeting_held", "2026-01-14", {}), ("pep_submitted", "2026-01-20", {}),
+          ("pep_approved", "2026-01-27", {"rating": "green"}), ("pep_distributed", "2026-01-29", {}),
+          ("care_review_held", "2026-02-02", {})]
+
+
+def build(engine, config, n: int, per_file: int = 5_000, per_batch: int = 500) -> None:
+    from pepflow.commands import EventRequest, record_events
+    from pepflow.db import session_scope
+    from pepflow.importing import import_records
+    from pepflow.services import bring_in_children
+
+    people = [{"ref": f"SW{k}", "role": "social_worker", "name": f"Worker {k}", "email": f"sw{k}@example.org"}
+              for k in range(200)] + [{"ref": f"DT{k}", "role": "designated_teacher", "name": f"Teacher {k}",
+                                       "email": f"dt{k}@example.org"} for k in range(400)] + [
+              {"ref": "IRO1", "role": "iro", "name": "Reviewer", "email": "iro@example.org"}]
+    schools = [{"urn": f"{100000 + k}", "name": f"School {k}", "type": "maintained", "la": "Example",
+                "dt_ref": f"DT{k}"} for k in range(400)]
+    with session_scope(engine) as s:
+        import_records(s, config, "people", [(i + 2, r) for i, r in enumerate(people)], IMPORTED, "people.csv")
+        import_records(s, config, "schools", [(i + 2, r) for i, r in enumerate(schools)], IMPORTED, "schools.csv")
+    refs = [f"C{i:06d}" for i in range(n)]
+    for lo in range(0, n, per_file):
+        chunk = refs[lo:lo + per_file]
+        rows = [(k + 2, {"ref": ref, "first_name": "A", "last_name": "B", "dob": f"{2008 + i % 10}-0{1 + i % 9}-15",
+                         "legal_status": "care_order", "entered_care": ENTERED, "school_urn": f"{100000 + i % 400}",
+                         "social_worker_ref": f"SW{i % 200}", "iro_ref": "IRO1"})
+                for k, (i, ref) in enumerate(zip(range(lo, lo + len(chunk)), chunk))]
+        with session_scope(engine) as s:
+            import_records(s, config, "children", rows, IMPORTED, "children.csv")
+            bring_in_children(s, config, chunk, IMPORTED)
+    for lo in range(0, n, per_batch):
+        batch = refs[lo:lo + per_batch]
+        for name, on, params in EVENTS:
+            with session_scope(engine) as s:
+                record_events(s, config, [EventRequest(r, name, on, None, params) for r in batch], TODAY)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=100_000)
@@ -45,19 +85,16 @@ def main() -> None:
     from pepflow.audit.replay import replay
     from pepflow.audit.verify import verify
     from pepflow.config import load_config
-    from pepflow.db import make_engine, session_scope
+    from pepflow.db import make_engine
     from pepflow.db.engine import reset
     from pepflow.db.models import Child, Deadline, Event
-    from pepflow.demo import create_demo_cohort
 
     config = load_config()
     engine = make_engine(args.db or f"sqlite:///{folder / 'replay.db'}")
     if args.db:
         reset(engine)
     started = time.perf_counter()
-    with session_scope(engine) as s:
-        create_demo_cohort(s, config, dt.date(2026, 12, 1), children=args.children,
-                           schools=max(40, args.children // 250))
+    build(engine, config, args.children)
     built = time.perf_counter() - started
     checkpoint(engine)
     with engine.connect() as conn:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from pepflow.audit import FIELDS, _encode_body, _plain, row_hash
 from pepflow.audit.keys import keyring_for
 from pepflow.db.history_guard import unguard
+from pepflow.db.writes import json_text
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ def edited_and_rechained(engine) -> str:
 def rechained_with_the_stolen_key(engine) -> str:
     """Someone who also stole the key can re-chain every row; the checkpoint kept apart still differs."""
     ring = keyring_for(engine.url.render_as_string(hide_password=True))
-    _rechain(engine, 2, lambda previous, row: row_hash(previous, row, ring))
+    _rechain(engine, 2, lambda previous, row: row_hash(previous, {**row, "payload_text": json_text(row["payload"])},
+                                                       ring))
     return "hash is not the one in the checkpoint of"
 
 

@@ -60,17 +60,23 @@ def _utc_text(value: dt.datetime) -> str:
 _encode_body = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
 
 
+KEYED_FIELDS = tuple(f for f in FIELDS if f != "payload")
+
+
 def row_hash(previous: str, row: dict[str, Any], keyring: Keyring | None = None) -> str:
-    """The row's hash: HMAC-SHA256 under its key (``row["key_id"]``) of the previous hash and
-    the row's fields in the fixed order of FIELDS, then the key id.  A row without a key id
-    was written before the history was keyed: plain sha256 of the same, without the id."""
+    """The row's hash: HMAC-SHA256 under its key (``row["key_id"]``) of the previous hash, the
+    row's fields in the fixed order of KEYED_FIELDS with the key id, and the payload exactly as
+    stored (``row["payload_text"]``: the stored text is what is proved, and it is neither decoded
+    nor encoded again to check it).  A row without a key id was written before the history was
+    keyed: plain sha256 of the previous hash and every field of FIELDS, the payload decoded."""
     key_id = row.get("key_id") or ""
-    fields = [_plain(row.get(f)) for f in FIELDS]
     if not key_id:
+        fields = [_plain(row.get(f)) for f in FIELDS]
         return hashlib.sha256((previous + _encode_body(fields)).encode("utf-8")).hexdigest()
-    fields.append(key_id)
     assert keyring is not None, "a keyed row needs the keyring"
-    return keyring.sign(key_id, (previous + _encode_body(fields)).encode("utf-8"))
+    fields = [_plain(row.get(f)) for f in KEYED_FIELDS]
+    fields.append(key_id)
+    return keyring.sign(key_id, (previous + _encode_body(fields) + "\n" + row["payload_text"]).encode("utf-8"))
 
 
 def keyring_of(session: Session) -> Keyring:

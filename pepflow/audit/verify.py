@@ -13,13 +13,13 @@ What each tampering looks like here:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from ..db.models import Event
 from . import GENESIS, row_hash
@@ -62,7 +62,7 @@ def verify_rows(rows: Iterable[Any], keyring: Keyring, checkpoints: list[Checkpo
     result = Verification(0)
     previous, keyed = GENESIS, False
     for row in rows:
-        data = row._mapping
+        data = dict(row._mapping)
         result.rows += 1
         result.last_id = data["id"]
         key_id = data["key_id"] or ""
@@ -76,7 +76,8 @@ def verify_rows(rows: Iterable[Any], keyring: Keyring, checkpoints: list[Checkpo
         elif key_id and not keyring.has(key_id):
             problem = (f"it is signed with key '{key_id[:20]}', which {keyring.where} does not hold: the key "
                        "file is not this database's, or a key was lost")
-        elif row_hash(previous, dict(data), keyring) != data["hash"]:
+        elif row_hash(previous, data if key_id else {**data, "payload": json.loads(data["payload_text"])},
+                      keyring) != data["hash"]:
             problem = ("its contents do not match its keyed hash: it was changed, or added or re-chained by "
                        "someone without the history key" if key_id else
                        "its contents do not match its hash: it was changed")
@@ -128,11 +129,14 @@ def verify(engine: Engine, batch: int = 10_000) -> Verification:
     keyring = keyring_for(database_name(engine))
     path, checkpoints = read(engine)
 
+    # the payload as the text stored: a keyed row's hash covers that text itself
+    columns = [c for c in t.c if c.name != "payload"] + [cast(t.c.payload, Text).label("payload_text")]
+
     def rows() -> Iterable[Any]:
         last = 0
-        with Session(engine) as session:
+        with engine.connect() as conn:
             while True:
-                chunk = session.execute(select(t).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()
+                chunk = conn.execute(select(*columns).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()
                 if not chunk:
                     return
                 yield from chunk
