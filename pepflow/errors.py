@@ -76,11 +76,12 @@ class ImportFileError(PepflowError):
 
     def __init__(self, file: str, problems: list[str]):
         self.file, self.problems = file, problems
+        if len(problems) == 1:  # one line: the file, where in it, the value and what is wrong
+            super().__init__(f"{file}, {problems[0]}. Nothing was imported.")
+            return
         shown = "\n".join(f"  {p}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(
-            f"{file}: {len(problems)} problem(s); nothing was imported.\n{shown}{more}"
-        )
+        super().__init__(f"{file}: {len(problems)} problems; nothing was imported.\n{shown}{more}")
 
 
 class SchemaError(PepflowError):

@@ -58,7 +58,7 @@ def test_a_bad_row_names_file_line_column_and_value_and_writes_nothing(cli, db_u
     code, out, err = cli("--db", db_url, "import", "children", str(bad))
     assert code == 1
     assert "kids.csv" in err and "line 3, column dob: '2011-02-30'" in err
-    assert "nothing was imported" in err
+    assert "Nothing was imported" in err
     with Session(make_engine(db_url)) as s:
         assert s.exec(select(func.count()).select_from(Child)).one() == 0
 

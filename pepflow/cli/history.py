@@ -29,8 +29,9 @@ def audit_verify(
     typer.echo(f"History intact: {result.rows} rows, each keyed and chained to the one before ({keys}{unkeyed}).")
     if result.checkpoints:
         latest = result.checkpoints[-1]
-        typer.echo(f"It matches all {len(result.checkpoints)} checkpoints in {result.checkpoint_file}; "
-                   f"the latest, of {latest.at}, recorded row {latest.last_id} ({latest.rows} rows).")
+        which = f"all {len(result.checkpoints)} checkpoints" if len(result.checkpoints) > 1 else "the checkpoint"
+        typer.echo(f"It matches {which} in {result.checkpoint_file}; the latest, of {latest.at}, recorded "
+                   f"row {latest.last_id} ({latest.rows} rows).")
     elif result.checkpoint_file is not None:
         typer.echo(f"No checkpoint of this database in {result.checkpoint_file} yet, so rows taken off the end "
                    "could not be noticed; one is written now, and at every sweep.")

@@ -7,8 +7,8 @@ digits, a reference to the wrong person, a role change the children contradict, 
 not in UTF-8.  Every case is bad by construction, so pepflow must refuse it.  ``judge``
 runs it through the ``pepflow`` command (in this process) and sorts the answer:
 
-* clear refusal: exit code 1, one problem line naming the line, column or field, quoting
-  at most about 80 characters of the value, and the database unchanged;
+* clear refusal: exit code 1, one line naming the line, column or field, quoting at most
+  about 80 characters of the value, and the database unchanged;
 * unclear refusal: refused, but another exit code, or a message that does not say where,
   or echoes too much;
 * wrong accept: exit code 0;
@@ -281,6 +281,5 @@ def judge(case: Case, cohort: Cohort) -> tuple[str, str]:
 def is_clear(message: str, expect: tuple[str, ...]) -> bool:
     """One problem, said in one line that names where it is and quotes little of the value."""
     lines = [line for line in message.splitlines() if line.strip()]
-    problems = lines[1:] if lines and lines[0].endswith("nothing was imported.") else lines
-    return (len(problems) == 1 and len(problems[0]) <= 400 and "unexpected" not in message
-            and "Traceback" not in message and any(e in problems[0] for e in expect))
+    return (len(lines) == 1 and len(lines[0]) <= 500 and "unexpected" not in message
+            and "Traceback" not in message and any(e in lines[0] for e in expect))
