@@ -1,8 +1,9 @@
 """``pepflow run``: the sweep on working-day mornings and the dispatcher every minute.
 
 APScheduler 3 runs plain jobs in a memory job store (deadlines are rows in the database,
-never scheduler jobs); on SQLite a third job copies the write-ahead log into the database
-every minute.  A catch-up sweep runs at start-up, so a service that
+never scheduler jobs); each sweep checkpoints the history and checks the calendars' runway
+(``upkeep.py``), and at the weekend a job checkpoints the history at the sweep's time; on
+SQLite another job copies the write-ahead log into the database every minute.  A catch-up sweep runs at start-up, so a service that
 was down sends today's current step for every deadline.  SIGINT or SIGTERM stop it
 cleanly: the job in progress finishes (a send is either recorded or left to be
 released and retried).
@@ -64,6 +65,13 @@ def dispatch_job(app: App, mailer) -> None:
         log.warning("dispatch: %s", error)
 
 
+def history_checkpoint_job(app: App) -> None:
+    """The history's head, checkpointed outside the database (``audit/checkpoints.py``)."""
+    from .audit.checkpoints import write
+
+    write(app.engine, app.clock)
+
+
 def checkpoint_job(app: App) -> None:
     in_log, copied = checkpoint(app.engine)
     if copied:
@@ -94,6 +102,10 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
     scheduler.add_job(_safe(lambda: sweep_job(app), "sweep"), CronTrigger(
         day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=LONDON), id="sweep", name="sweep",
         max_instances=1, coalesce=True, misfire_grace_time=3600)
+    # the history's head is checkpointed by every sweep, and on the days without one too
+    scheduler.add_job(_safe(lambda: history_checkpoint_job(app), "history checkpoint"), CronTrigger(
+        day_of_week="sat,sun", hour=at.hour, minute=at.minute, timezone=LONDON), id="history_checkpoint",
+        name="history checkpoint", max_instances=1, coalesce=True, misfire_grace_time=3600)
     scheduler.add_job(_safe(lambda: dispatch_job(app, mailer), "dispatch"),
                       IntervalTrigger(seconds=delivery.dispatch_every_seconds), id="dispatch", name="dispatch",
                       max_instances=1, coalesce=True)

@@ -133,3 +133,15 @@ def test_a_checkpoint_file_that_cannot_be_written_is_a_clear_error_and_the_sweep
     assert code == 1 and "history checkpoint file" in err and "cannot be written" in err
     code, out, _ = cli("--db", str(world.url), "--today", "2026-01-12", "sweep")
     assert code == 0 and "Sweep 2026-01-12" in out
+
+
+def test_the_history_is_checkpointed_at_the_weekend_too(world, config):  # noqa: F811
+    from pepflow.app import App
+    from pepflow.audit.checkpoints import read
+    from pepflow.scheduler import history_checkpoint_job
+
+    history(world, config)
+    app = App(database_url=world.url.render_as_string(hide_password=False))
+    history_checkpoint_job(app)
+    _, checkpoints = read(world)
+    assert checkpoints[-1].last_id == verify(world).last_id

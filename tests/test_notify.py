@@ -318,6 +318,10 @@ def test_the_service_starts_sweeps_and_stops_cleanly(tmp_path, monkeypatch):
     thread.join(timeout=30)
     assert not thread.is_alive()
     assert list((tmp_path / "outbox").glob("*.eml"))  # the catch-up sweep and dispatch ran
+    from pepflow.audit.checkpoints import read
+
+    _, checkpoints = read(app.engine)  # the catch-up sweep checkpointed the history
+    assert checkpoints and checkpoints[-1].rows > 0 and checkpoints[-1].signed
 
 
 def test_simulating_a_fortnight_records_events_sends_reminders_and_summarises(tmp_path, cli):
