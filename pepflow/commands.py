@@ -24,6 +24,7 @@ from .db.writes import write_queued_deadlines
 from .errors import InputError, NotFound
 from .events import REGISTRY, EventContext, EventSpec, Outcome
 from .notify.notices import queue_notices
+from .roles import decision_of, may_record_as
 
 
 @functools.cache
@@ -68,13 +69,16 @@ def event_spec(name: str) -> EventSpec:
 
 def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str,
                  on: dt.date | str, today: dt.date, by: str | None = None,
-                 params: dict[str, str] | None = None, actor: str | None = None) -> Outcome:
+                 params: dict[str, str] | None = None, actor: str | None = None,
+                 role: str | None = None) -> Outcome:
     """Apply ``event`` to the child's process and write the audit row, in ``session``.
 
-    ``by`` is the person (a reference in the people list) the event is recorded for;
-    ``actor``, when given, is who recorded it (the web pages pass the signed-in account).
-    The caller owns the transaction: if anything here raises, the caller rolls back and
-    nothing is written."""
+    ``by`` is the person (a reference in the people list) recording it; ``actor``, when
+    given, is the account that did (the web pages pass the signed-in account) and ``role``
+    its role.  Without ``role``, the role is ``by``'s in the people list.  Who may record
+    the event, and set each setting that carries a decision, is ``pepflow.roles``'s table,
+    for the web pages and the command line alike.  The caller owns the transaction: if
+    anything here raises, the caller rolls back and nothing is written."""
     spec = event_spec(event)
     on = parse_date(on, "on")
     if on > today:
@@ -83,10 +87,15 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     child = session.get(Child, child_ref)
     if child is None:
         raise NotFound("child", child_ref)
-    if by is not None and session.get(Person, by) is None:
+    recorder = session.get(Person, by) if by is not None else None
+    if by is not None and recorder is None:
         raise NotFound("person", by)
+    role = role or (recorder.role if recorder else None)
+    if role is not None and not may_record_as(role, event):
+        raise InputError("event", event, f"is the Virtual School's to record; {_a(role)} cannot record it")
     check_event_date(child, event, on)
     values = parse_params(spec, params or {})
+    check_decisions(spec, values, role)
     check_params_against_case(session, spec, child, values)
     ctx = EventContext(session, config, child, event, on, today, by, values)
     logged, fields_before = change_marks(session), child_fields(child)
@@ -107,6 +116,33 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     if not session.batch:
         write_audit(session)
     return outcome
+
+
+def check_decisions(spec: EventSpec, values: dict[str, Any], role: str | None) -> None:
+    """A setting that carries someone else's decision may be set only by the roles the table
+    names (``roles.DECISION_PARAMETERS``); with no role known (the command line without
+    ``--by``) it is refused, asking who decided."""
+    for name, value in values.items():
+        rule = decision_of(spec.name, name)
+        if rule is None or role in rule[0]:
+            continue
+        allowed, whose = rule
+        who = " or ".join(_a(r) for r in sorted(allowed))
+        if role is None:
+            raise InputError(name, value, f"is {whose}: record it as {who} (--by PERSON_REF, or signed in on the "
+                             "web pages)")
+        raise InputError(name, value, f"is {whose}, which only {who} may record; {_a(role)} cannot set it")
+
+
+def _a(role: str) -> str:
+    """A role in words with its article: "a social worker", "the Virtual School Head"."""
+    from .roles import ROLES
+
+    if role == "vsh":
+        return "the Virtual School Head"
+    label = ROLES[role].label if role in ROLES else role.replace("_", " ")
+    label = label if label.startswith("Virtual School") else label.lower()
+    return ("an " if label[0] in "aeiouAEIOU" else "a ") + label
 
 
 def check_event_date(child: Child, event: str, on: dt.date) -> None:

@@ -38,11 +38,24 @@ ROLES: dict[str, Role] = {r.key: r for r in (
 )}
 
 # Quality assurance and the local authority's own admission decisions are the Virtual
-# School's to record (DOMAIN.md: VS admin quality-assures PEPs; the LA directs).
+# School's to record (DOMAIN.md: VS admin quality-assures PEPs; the LA directs, and asks the
+# Secretary of State; the outcomes of a direction are the LA's to record).
 VIRTUAL_SCHOOL_EVENTS = frozenset({
     "pep_qa_started", "pep_returned", "pep_approved", "vs_placement_view", "vs_consulted",
     "direction_consultation_started", "consultation_answered", "direction_issued", "sos_request_made",
+    "sos_directed", "sos_declined", "adjudicator_referred", "adjudicator_upheld", "adjudicator_named_other",
 })
+VIRTUAL_SCHOOL_ROLES = frozenset({"vsh", "vs_admin", "vs_officer"})
+
+# The settings of an event that carry someone else's decision, and who may set them: what
+# lets a proposal past a finding that needs that person (rules/placement.py).
+DECISION_PARAMETERS: dict[tuple[str, str], tuple[frozenset[str], str]] = {
+    # a "requires improvement" school only with the VSH's decision (002 Handbook §2c i)
+    ("school_proposed", "vsh_decision"): (frozenset({"vsh"}), "the Virtual School Head's decision"),
+    # a Key Stage 4 move needs the nominated officer's approval (CPPCR 2010 reg 10), which the
+    # Virtual School records
+    ("school_proposed", "nominated_officer"): (VIRTUAL_SCHOOL_ROLES, "the nominated officer's approval"),
+}
 
 
 def role_of(user: UserAccount) -> Role:
@@ -51,9 +64,25 @@ def role_of(user: UserAccount) -> Role:
 
 def may_record(user: UserAccount, event: str) -> bool:
     role = role_of(user)
-    if not role.records_events:
+    return role.records_events and may_record_as(role.key, event)
+
+
+def may_record_as(role: str, event: str) -> bool:
+    """Whether someone of ``role`` (an account's or a person's) may record ``event``."""
+    if role == "read_only":
         return False
-    return role.sees_everyone or event not in VIRTUAL_SCHOOL_EVENTS
+    return role in VIRTUAL_SCHOOL_ROLES or event not in VIRTUAL_SCHOOL_EVENTS
+
+
+def may_set(role: str | None, event: str, parameter: str) -> bool:
+    """Whether someone of ``role`` may set ``parameter`` of ``event`` (a decision's setting, or any other)."""
+    rule = DECISION_PARAMETERS.get((event, parameter))
+    return rule is None or role in rule[0]
+
+
+def decision_of(event: str, parameter: str) -> tuple[frozenset[str], str] | None:
+    """Who may set a decision's setting, and whose decision it is, in words (None: not a decision)."""
+    return DECISION_PARAMETERS.get((event, parameter))
 
 
 def child_scope(user: UserAccount) -> ColumnElement[bool] | None:

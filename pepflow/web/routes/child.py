@@ -16,7 +16,7 @@ from ...errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from ...events import EventSpec
 from ...next_events import events_open_to
 from ...queries import ACCESS_PROCESS, history
-from ...roles import may_record
+from ...roles import may_record, may_set
 from ...states.pep import current_pep
 from ...values import date_value, yes_no
 from .. import views
@@ -48,10 +48,13 @@ def child_page(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visito
     return site.render(request, "child.html.j2", 200, visitor, recorded=recorded, **context)
 
 
-def event_fields(spec: EventSpec) -> list[dict[str, Any]]:
-    """The form fields of an event, from the parsers of its parameters."""
+def event_fields(spec: EventSpec, role: str) -> list[dict[str, Any]]:
+    """The form fields of an event, from the parsers of its parameters; a setting that carries
+    a decision this role may not record is not offered (and refused if sent: ``record_event``)."""
     fields = []
     for p in spec.params:
+        if not may_set(role, spec.name, p.name):
+            continue
         kind, options = "text", []
         if p.parse is date_value:
             kind = "date"
@@ -67,8 +70,8 @@ def event_fields(spec: EventSpec) -> list[dict[str, Any]]:
 
 def event_form(site: Site, request: Request, visitor: Visitor, child: dict[str, Any], spec: EventSpec,
                values: dict[str, str], errors: list[tuple[str, str]], status: int = 200) -> HTMLResponse:
-    return site.render(request, "record.html.j2", status, visitor, child=child, spec=spec, fields=event_fields(spec),
-                       values=values, errors=errors)
+    return site.render(request, "record.html.j2", status, visitor, child=child, spec=spec,
+                       fields=event_fields(spec, visitor.user.role), values=values, errors=errors)
 
 
 def allowed_spec(site: Site, s: UnitOfWork, visitor: Visitor, child, event: str) -> EventSpec:
@@ -104,7 +107,7 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
     if not errors:
         try:
             record_event(s, site.app.config, child.ref, spec.name, form["on"].strip(), site.app.today(),
-                         visitor.user.person_ref, params, actor=visitor.actor)
+                         visitor.user.person_ref, params, actor=visitor.actor, role=visitor.user.role)
             s.commit()
         except TransitionNotAllowed as exc:
             s.rollback()
