@@ -23,8 +23,6 @@ def report_compliance(
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen."),
 ) -> None:
     """Timescale compliance for a period: PEPs, admissions, exclusions, attendance, funding."""
-    import csv
-    import io
     import json
 
     from ..db.engine import session_scope
@@ -43,11 +41,9 @@ def report_compliance(
     if fmt == "json":
         text = json.dumps({**report, "admissions": {k: v for k, v in report["admissions"].items()}}, indent=2)
     elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["section", "measure", "group", "value"])
-        writer.writerows(as_rows(report))
-        text = buffer.getvalue()
+        from ..spreadsheets import stream
+
+        text = "".join(stream(["section", "measure", "group", "value"], as_rows(report)))
     elif fmt == "html":
         from ..report_html import render
         text = render(report)
@@ -87,8 +83,7 @@ def export_deadlines_command(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge outcomes as of this date (default: today)."),
 ) -> None:
     """One row per deadline: child, kind, start, due, closed, outcome, units late, rule version."""
-    import csv
-
+    from .. import spreadsheets
     from ..reports import EXPORT_COLUMNS, export_deadlines
 
     a = _app(ctx)
@@ -98,7 +93,7 @@ def export_deadlines_command(
     count = 0
     try:
         with csv_file.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = spreadsheets.writer(fh)
             writer.writerow(EXPORT_COLUMNS)
             from ..db.engine import session_scope
             with session_scope(a.engine) as session:

@@ -10,17 +10,16 @@ included.  Only reading a form's body is ``async`` (``form``), and it does no I/
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from typing import Annotated, Any, Iterator
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..spreadsheets import stream
 from ..app import App
 from ..calendars import format_day
 from ..db.unit import UnitOfWork
@@ -163,12 +162,10 @@ def require(visitor: Visitor, what: str) -> None:
 # ---- helpers ------------------------------------------------------------------------------
 
 def csv_response(name: str, header: list[str], rows) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    """A CSV download, written as it is sent, with every cell safe to open in a spreadsheet
+    (``pepflow.spreadsheets``)."""
+    return StreamingResponse(stream(header, rows), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def int_or(value: str | None, default: int | None, field: str, errors: list) -> int | None:
