@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from .audit.snapshots import REPLAY_KEYS
+from .disclosures import ACCESS_PROCESS
 from .cohort import year_group
 from .config import Config
 from .db.models import Child, Deadline, Event, Pep
@@ -78,7 +79,6 @@ def child_deadlines(session: Session, config: Config, child_ref: str, as_of: dt.
     return [deadline_row(session, config, child, d, as_of) for d in deadlines]
 
 
-ACCESS_PROCESS = "access"  # audit rows of who viewed a case (web pages), not events of the case
 
 
 def history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from ._common import _app, audit_app
@@ -81,3 +83,35 @@ def audit_rotate_key(ctx: typer.Context) -> None:
     key_id = rotate(path)
     typer.echo(f"New history key {key_id} added to {path}. Back the file up again, apart from the database; "
                "restart running pepflow services so they sign with it.")
+
+
+@audit_app.command("security")
+def audit_security(
+    ctx: typer.Context,
+    since: Optional[str] = typer.Option(None, "--since", help="Only events on or after this date."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per event."),
+) -> None:
+    """List the security events: sign-ins, failed sign-ins, sign-outs, password changes, out-of-scope look-ups."""
+    import json
+
+    from sqlalchemy import select
+
+    from ..clock import parse_date
+    from ..db.models import Event
+    from ..disclosures import SECURITY_PROCESS
+
+    a = _app(ctx)
+    query = select(Event).where(Event.process == SECURITY_PROCESS)
+    if since:
+        query = query.where(Event.effective_on >= parse_date(since, "--since"))
+    with a.engine.connect() as conn:
+        rows = conn.execute(query.order_by(Event.id)).all()
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps({"id": r.id, "event": r.name, "on": r.effective_on.isoformat(),
+                                   "recorded_at": str(r.recorded_at), "by": r.actor_ref, **r.payload}))
+        return
+    typer.echo(f"{len(rows)} security events" + (f" since {since}" if since else "") + ":")
+    for r in rows:
+        details = ", ".join(f"{k}={v}" for k, v in r.payload.items())
+        typer.echo(f"  {str(r.recorded_at)[:16]}  {r.name:<16} {details}")

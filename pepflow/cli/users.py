@@ -22,6 +22,7 @@ def user_add(
     """Add a web account. The password is asked for (or read from standard input)."""
     from ..accounts import add_user, check_new_account, check_password_rules
     from ..db import session_scope
+    from ..disclosures import security_event
     from ..roles import ROLES
 
     a = _app(ctx)
@@ -33,6 +34,8 @@ def user_add(
     check_password_rules(password)
     with session_scope(a.engine) as session:
         user = add_user(session, email, role, password, person, school, a.clock.now())
+        security_event(session, "account_added", a.today(), {"account": user.email, "role": role,
+                                                             "by": "the command line"})
         typer.echo(f"Added {user.email} ({ROLES[role].label}). They can sign in at {a.config.settings.base_url}/sign-in")
 
 
@@ -44,6 +47,7 @@ def user_set_password(
     """Set a new password (also unlocks the account and signs it out everywhere)."""
     from ..accounts import check_password_rules, find_user, set_password
     from ..db import session_scope
+    from ..disclosures import security_event
     from ..web.sessions import end_sessions_of
 
     a = _app(ctx)
@@ -54,6 +58,7 @@ def user_set_password(
     with session_scope(a.engine) as session:
         user = set_password(session, email, password, a.clock.now())
         end_sessions_of(session, user.id)
+        security_event(session, "password_set", a.today(), {"account": user.email, "by": "the command line"})
         typer.echo(f"Password changed for {user.email}; the account is unlocked and signed out everywhere.")
 
 

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..disclosures import disclosed
 from ..spreadsheets import stream
 from ..app import App
 from ..calendars import format_day
@@ -161,9 +162,22 @@ def require(visitor: Visitor, what: str) -> None:
 
 # ---- helpers ------------------------------------------------------------------------------
 
+def csv_download(request: Request, site: "Site", s: UnitOfWork, visitor: "Visitor", name: str,
+                 header: list[str], rows: Any) -> Response:
+    """A CSV download, recorded in the history as a disclosure (which list, its filters, how many
+    rows), then written as it is sent with every cell safe to open in a spreadsheet."""
+    rows = list(rows)
+    filters = {k: v[:100] for k, v in request.query_params.items() if k != "format"}
+    disclosed(s, "csv_downloaded", site.app.today(), visitor.actor,
+              {"list": name, "filters": filters, "rows": len(rows), "account": visitor.user.email,
+               "role": visitor.user.role})
+    s.commit()
+    return csv_response(name, header, rows)
+
+
 def csv_response(name: str, header: list[str], rows) -> Response:
-    """A CSV download, written as it is sent, with every cell safe to open in a spreadsheet
-    (``pepflow.spreadsheets``)."""
+    """A CSV response, written as it is sent, with every cell safe to open in a spreadsheet
+    (``pepflow.spreadsheets``).  Pages use ``csv_download``, which records the disclosure."""
     return StreamingResponse(stream(header, rows), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -21,6 +21,7 @@ from ..config import Config
 from ..db.models import Child, Deadline, Pep, Person, School, UserAccount
 from .. import deadlines
 from ..deadlines import calendar_for
+from ..disclosures import security_event
 from ..errors import CalendarRangeError, NotFound
 from ..queries import PEP_KINDS
 from ..deadlines import OverdueOn
@@ -35,10 +36,15 @@ def scoped(query, user: UserAccount):
     return query if condition is None else query.where(condition)
 
 
-def visible_child(session: Session, user: UserAccount, ref: str) -> Child:
-    """The child, if this user may see them; NotFound otherwise (whether or not they exist)."""
+def visible_child(session: Session, user: UserAccount, ref: str, on: dt.date) -> Child:
+    """The child, if this user may see them; NotFound otherwise (whether or not they exist).
+    A look-up the user may not see is a security event (``disclosures``), committed before the
+    refusal, and says no more to the visitor than "not found"."""
     child = session.exec(scoped(select(Child).where(Child.ref == ref), user)).scalars().first()
     if child is None:
+        security_event(session, "out_of_scope", on, {"ref": ref[:40], "account": user.email, "role": user.role},
+                       actor=f"user:{user.email}")
+        session.commit()
         raise NotFound("child", ref)
     return child
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ...accounts import SignInRefused, authenticate
+from ...disclosures import security_event
 from ..sessions import COOKIE
 from ..site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep
 
@@ -52,12 +53,17 @@ def sign_in(request: Request, site: SiteDep, s: DatabaseDep, form: FormDep):
         errors.append(("password", "Enter your password"))
     if errors:
         return sign_in_page(site, request, next_path, errors, email, 400)
+    client = request.client.host if request.client else ""
     try:
         user = authenticate(s, email, password, site.app.clock.now())
     except SignInRefused as exc:
+        security_event(s, "sign_in_refused", site.app.today(), {"email": email[:254], "client": client,
+                                                                "reason": str(exc)[:200]})
         s.commit()  # remember the failure (lock-out counts it)
         return sign_in_page(site, request, next_path, [("email", str(exc))], email, 400)
     cookie = site.store.start(s, user, site.app.clock.now())
+    security_event(s, "sign_in", site.app.today(), {"account": user.email, "role": user.role, "client": client},
+                   actor=f"user:{user.email}")
     s.commit()
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="lax", secure=site.cookie_secure(request), path="/")
@@ -68,6 +74,7 @@ def sign_in(request: Request, site: SiteDep, s: DatabaseDep, form: FormDep):
 @router.post("/sign-out")
 def sign_out(site: SiteDep, s: DatabaseDep, visitor: VisitorDep, _form: CheckedFormDep):
     site.store.end(s, s.merge(visitor.session_row))
+    security_event(s, "sign_out", site.app.today(), {"account": visitor.user.email}, actor=visitor.actor)
     s.commit()
     response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
     response.delete_cookie(COOKIE, path="/")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ...queries import admission_list
 from .. import views
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, sorted_items
+from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, sorted_items
 
 router = APIRouter()
 
@@ -23,7 +23,7 @@ def admissions(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
     if format == "csv":
         columns = ["child_ref", "reason", "state", "school_urn", "route", "identified_on", "due_on",
                    "school_days_used", "school_days_left", "breaching", "started_on"]
-        return csv_response("admissions.csv", columns, views.csv_rows(items, columns))
+        return csv_download(request, site, s, visitor, "admissions.csv", columns, views.csv_rows(items, columns))
     return site.render(request, "admissions.html.j2", 200, visitor, items=items, show=show,
                        breaching=sum(1 for i in items if i["breaching"]), sort=sort, order=order,
                        query=dict(request.query_params))

@@ -9,13 +9,13 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...audit import audit
 from ...commands import event_spec, record_event
 from ...db.unit import UnitOfWork
 from ...errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from ...events import EventSpec
 from ...next_events import events_open_to
-from ...queries import ACCESS_PROCESS, history
+from ...disclosures import disclosed
+from ...queries import history
 from ...roles import may_record, may_set
 from ...states.pep import current_pep
 from ...values import date_value, yes_no
@@ -40,10 +40,10 @@ def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str
 
 @router.get("/children/{ref}")
 def child_page(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, recorded: str = ""):
-    child = views.visible_child(s, visitor.user, ref)
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
     context = case_context(site, s, visitor, child)
-    audit(s, child.ref, ACCESS_PROCESS, "case_viewed", site.app.today(),
-          {"account": visitor.user.email, "role": visitor.user.role}, actor=visitor.actor)
+    disclosed(s, "case_viewed", site.app.today(), visitor.actor,
+              {"account": visitor.user.email, "role": visitor.user.role}, child.ref)
     s.commit()
     return site.render(request, "child.html.j2", 200, visitor, recorded=recorded, **context)
 
@@ -85,15 +85,19 @@ def allowed_spec(site: Site, s: UnitOfWork, visitor: Visitor, child, event: str)
 
 @router.get("/children/{ref}/record")
 def record_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, event: str = ""):
-    child = views.visible_child(s, visitor.user, ref)
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
     spec = allowed_spec(site, s, visitor, child, event)
     summary = views.child_summary(s, child, site.app.today())
+    # the form shows the child's name, school and social worker: a disclosure like the case page
+    disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
+              {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name}, child.ref)
+    s.commit()
     return event_form(site, request, visitor, summary, spec, {"on": site.app.today().isoformat()}, [])
 
 
 @router.post("/children/{ref}/record")
 def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
-    child = views.visible_child(s, visitor.user, ref)
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
     spec = allowed_spec(site, s, visitor, child, form.get("event", ""))
     summary = views.child_summary(s, child, site.app.today())
     params = {p.name: form[p.name].strip() for p in spec.params if form.get(p.name, "").strip()}

@@ -11,7 +11,7 @@ from ...report_html import charts
 from ...report_text import as_rows
 from ...reports import compliance as compliance_report
 from ...values import date_value
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, require
+from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, require
 
 router = APIRouter()
 
@@ -38,8 +38,8 @@ def compliance(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
         errors.append(("end", f"The last date must be today ({today.isoformat()}) or earlier"))
     report = None if errors else compliance_report(s, site.app.config, first, last, today)
     if report is not None and format == "csv":
-        return csv_response(f"compliance-{first}-{last}.csv", ["section", "measure", "group", "value"],
-                            as_rows(report))
+        return csv_download(request, site, s, visitor, f"compliance-{first}-{last}.csv",
+                            ["section", "measure", "group", "value"], as_rows(report))
     return site.render(request, "compliance.html.j2", 400 if errors else 200, visitor, report=report,
                        charts=charts(report) if report else {}, errors=errors,
                        start=start or first.isoformat(), end=end or last.isoformat())

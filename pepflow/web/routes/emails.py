@@ -8,14 +8,14 @@ from fastapi.responses import RedirectResponse
 from ...audit import audit
 from ...notify.outbox import delivery_problems, outbox_rows, retry_failed
 from .. import views
-from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_response, require
+from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_download, require
 
 router = APIRouter()
 STATUSES = ("failed", "pending", "sending", "sent", "skipped")
 
 
 @router.get("/outbox")
-def outbox(request: Request, site: SiteDep, visitor: VisitorDep, status: str = "failed", format: str = "html"):
+def outbox(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, status: str = "failed", format: str = "html"):
     require(visitor, "sees_outbox")
     rows = outbox_rows(site.app.engine, status if status in STATUSES else None, limit=500)
     items = [{"id": r.id, "child_ref": r.child_ref or "", "to": r.recipient_email or r.recipient_ref or "",
@@ -23,7 +23,7 @@ def outbox(request: Request, site: SiteDep, visitor: VisitorDep, status: str = "
               "created_at": r.created_at, "sent_at": r.sent_at} for r in rows]
     if format == "csv":
         columns = ["id", "child_ref", "to", "step", "status", "attempts", "last_error"]
-        return csv_response("outbox.csv", columns, views.csv_rows(items, columns))
+        return csv_download(request, site, s, visitor, "outbox.csv", columns, views.csv_rows(items, columns))
     return site.render(request, "outbox.html.j2", 200, visitor, items=items, status=status, statuses=STATUSES,
                        retried=request.query_params.get("retried"),
                        problems=delivery_problems(site.app.engine, site.app.config, site.app.clock.now()))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ...queries import exclusion_list
 from .. import views
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, sorted_items
+from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, sorted_items
 
 router = APIRouter()
 
@@ -22,6 +22,6 @@ def exclusions(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
     if format == "csv":
         columns = ["child_ref", "school_year", "school_urn", "state", "opened_on", "suspensions",
                    "suspension_days", "permanently_excluded_on", "no_pre_exclusion_meeting"]
-        return csv_response("exclusions.csv", columns, views.csv_rows(items, columns))
+        return csv_download(request, site, s, visitor, "exclusions.csv", columns, views.csv_rows(items, columns))
     return site.render(request, "exclusions.html.j2", 200, visitor, items=items, show=show, sort=sort,
                        order=order, query=dict(request.query_params))

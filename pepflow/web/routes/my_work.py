@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ...notify.outbox import delivery_problems
 from .. import views
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, int_or
+from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 
 router = APIRouter()
 
@@ -21,7 +21,7 @@ def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
                            everything=format == "csv", sort=sort, descending=order == "desc")
     if format == "csv":
         columns = ["child_ref", "what", "process", "due_on", "days_overdue", "overdue_unit", "owner_role", "note"]
-        return csv_response("my-work.csv", columns, views.csv_rows(result.rows, columns))
+        return csv_download(request, site, s, visitor, "my-work.csv", columns, views.csv_rows(result.rows, columns))
     problems = (delivery_problems(site.app.engine, site.app.config, site.app.clock.now())
                 if visitor.role.sees_outbox else None)
     runway = site.runway() if visitor.role.sees_outbox else []

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from ...states.pep import PepState
 from .. import views
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_response, int_or
+from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 
 router = APIRouter()
 STATE_CHOICES = [(st.value, st.value.replace("_", " ")) for st in PepState] + [("none", "no current PEP")]
@@ -26,7 +26,7 @@ def overdue(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
     if format == "csv":
         columns = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
                    "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
-        return csv_response("overdue-peps.csv", columns, views.csv_rows(result.rows, columns))
+        return csv_download(request, site, s, visitor, "overdue-peps.csv", columns, views.csv_rows(result.rows, columns))
     options = views.filter_options(s, visitor.user)
     return site.render(request, "overdue.html.j2", 400 if errors else 200, visitor, result=result, f=filters,
                        options=options, errors=errors, query=dict(request.query_params), states=STATE_CHOICES,
