@@ -16,12 +16,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app import App
-from ..errors import NotFound
+from ..errors import NotFound, quoted
 from .routes import ROUTERS
 from .sessions import SessionStore, site_key
 from .site import Refused, SignInRequired, Site
@@ -31,6 +32,24 @@ STATIC = Path(__file__).parent / "static"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                            "script-src 'none'; object-src 'none'; frame-ancestors 'none'; "
                            "form-action 'self'; base-uri 'none'")
+
+
+WHAT_IT_MUST_BE = {"int_parsing": "must be a whole number", "int_type": "must be a whole number",
+                   "missing": "is needed", "string_too_long": "is too long"}
+
+
+def secured(request: Request, response: Response) -> Response:
+    """The headers every response carries, error pages included: the content security policy,
+    no sniffing, no referrer to other sites, nothing stored by the browser but static files,
+    and HSTS when the page came over HTTPS (directly, or through a proxy that says so)."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    if request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
 
 
 def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
@@ -44,13 +63,19 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
 
     @web.middleware("http")
     async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        return secured(request, await call_next(request))
+
+    @web.exception_handler(RequestValidationError)
+    async def unreadable_address(request: Request, exc: RequestValidationError):
+        """A value in the address pepflow cannot read (``page=abc``): the GOV.UK error page naming it,
+        never FastAPI's JSON echo of the input."""
+        error = exc.errors()[0] if exc.errors() else {}
+        field = str(error.get("loc", ("", "value"))[-1])
+        value = error.get("input")
+        problem = WHAT_IT_MUST_BE.get(error.get("type", ""), "is not a value this page takes")
+        return site.render(request, "error.html.j2", 400, title="This page's address has a value it cannot use",
+                           message=f"{field} = {quoted(value)}: {problem}. Go back and use the page's own links "
+                                   "and filters.")
 
     @web.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired):
@@ -84,9 +109,11 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
 
     @web.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):
+        """Answered outside the middleware, so it sets the security headers itself."""
         log.exception("error on %s %s", request.method, request.url.path)
-        return site.render(request, "error.html.j2", 500, title="Sorry, there is a problem with the service",
-                           message="Nothing was changed. Try again later; if it keeps happening, tell the council's "
-                                   "IT team the time it happened.")
+        return secured(request, site.render(request, "error.html.j2", 500,
+                                            title="Sorry, there is a problem with the service",
+                                            message="Nothing was changed. Try again later; if it keeps happening, "
+                                                    "tell the council's IT team the time it happened."))
 
     return web

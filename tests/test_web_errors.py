@@ -1,0 +1,43 @@
+"""Errors on the web pages: a value in the address pepflow cannot read is the GOV.UK error page
+naming it (never a 500 or FastAPI's JSON echo), and every response, error pages included,
+carries the security headers; HSTS behind HTTPS."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from pepflow.web.app import create_app
+
+from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)
+
+HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Cache-Control")
+
+
+def test_a_page_number_that_is_not_a_number_is_the_error_page_naming_it(fresh_site):  # noqa: F811
+    response = signed_in_client(fresh_site, "vs_admin").get("/peps/overdue?page=abc")
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    assert "page = &#39;abc&#39;: must be a whole number" in response.text or "page = 'abc': must be a whole number" in response.text
+    assert all(h in response.headers for h in HEADERS)
+
+
+def test_an_absurd_number_of_days_is_a_form_error_not_a_server_error(fresh_site):  # noqa: F811
+    response = signed_in_client(fresh_site, "vs_admin").get("/peps/overdue?min_days=99999999999")
+    assert response.status_code == 400 and "Enter a whole number of days" in response.text
+
+
+def test_a_server_error_page_carries_the_security_headers(fresh_site, monkeypatch):  # noqa: F811
+    from pepflow.web import views
+
+    client = signed_in_client(fresh_site, "vs_admin")
+    monkeypatch.setattr(views, "my_work", lambda *a, **k: 1 / 0)
+    plain = TestClient(create_app(fresh_site.app), raise_server_exceptions=False, cookies=client.cookies)
+    response = plain.get("/my-work")
+    assert response.status_code == 500 and "Sorry, there is a problem" in response.text
+    assert all(h in response.headers for h in HEADERS) and "ZeroDivisionError" not in response.text
+
+
+def test_hsts_is_sent_only_behind_https(fresh_site):  # noqa: F811
+    client = TestClient(create_app(fresh_site.app))
+    assert "Strict-Transport-Security" not in client.get("/sign-in").headers
+    behind_tls = client.get("/sign-in", headers={"X-Forwarded-Proto": "https"})
+    assert behind_tls.headers["Strict-Transport-Security"].startswith("max-age=31536000")
