@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 
+from ...clock import SystemClock
 from ...commands import event_spec, record_event
+from ...db.models import Event
 from ...db.unit import UnitOfWork
 from ...errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from ...events import EventSpec
@@ -42,10 +47,27 @@ def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str
 def child_page(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, recorded: str = ""):
     child = views.visible_child(s, visitor.user, ref, site.app.today())
     context = case_context(site, s, visitor, child)
+    confirmed = just_recorded(s, child.ref, visitor.actor, recorded, SystemClock().now())  # as recorded_at is
     disclosed(s, "case_viewed", site.app.today(), visitor.actor,
               {"account": visitor.user.email, "role": visitor.user.role}, child.ref)
     s.commit()
-    return site.render(request, "child.html.j2", 200, visitor, recorded=recorded, **context)
+    return site.render(request, "child.html.j2", 200, visitor, recorded=confirmed, **context)
+
+
+CONFIRM_FOR = dt.timedelta(minutes=10)
+
+
+def just_recorded(s: UnitOfWork, child_ref: str, actor: str, event: str, now: dt.datetime) -> str:
+    """The event to confirm in the success banner: only one this visitor recorded on this case in the
+    last ten minutes, as its last event, so the banner's words never come from the address."""
+    if not event:
+        return ""
+    last = s.execute(select(Event.name, Event.actor_ref, Event.recorded_at)
+                     .where(Event.child_ref == child_ref, Event.process.not_in(("access", "security")))
+                     .order_by(Event.id.desc()).limit(1)).first()
+    if last is None or last.name != event or last.actor_ref != actor or now - last.recorded_at > CONFIRM_FOR:
+        return ""
+    return last.name
 
 
 def event_fields(spec: EventSpec, role: str) -> list[dict[str, Any]]:
