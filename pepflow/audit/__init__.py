@@ -22,7 +22,7 @@ import functools
 import hashlib
 import json
 import operator
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import event
 from sqlmodel import Session
@@ -172,6 +172,25 @@ def _record_unclaimed_deadlines(session: UnitOfWork) -> None:
 def _write_audit_before_commit(session: UnitOfWork) -> None:
     """No change commits without its audit rows."""
     write_audit(session)
+
+
+def history_rows(engine: Any, columns: list[Any], batch: int = 10_000) -> Iterator[Any]:
+    """Every history row in id order, ``columns`` of it (the first must be the id), read
+    ``batch`` rows at a time on one connection: a walk over millions of rows in constant memory
+    (``verify`` and ``replay``)."""
+    from sqlalchemy import select
+
+    from ..db.models import Event
+
+    t = Event.__table__
+    last = 0
+    with engine.connect() as conn:
+        while True:
+            chunk = conn.execute(select(*columns).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()
+            if not chunk:
+                return
+            yield from chunk
+            last = chunk[-1][0]
 
 
 def verify(*args: Any, **kwargs: Any) -> Any:

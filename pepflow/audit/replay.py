@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -28,6 +28,7 @@ from ..config import Config
 from ..db.models import Admission, Child, Deadline, Event, Exclusion, Pep
 from ..errors import PepflowError
 from ..rules.deadlines import due_date
+from . import history_rows
 from .snapshots import CHILD_FIELDS, DEADLINE_FIELDS, plain
 
 PROCESS_TABLES = {"pep": Pep, "admission": Admission, "exclusion": Exclusion}
@@ -80,25 +81,14 @@ class _Fold:
             self.children.setdefault(child_ref, {}).update(changed)
 
 
-def _history(engine: Engine, batch: int) -> Iterable[tuple[Any, ...]]:
-    t = Event.__table__
-    columns = (t.c.id, t.c.child_ref, t.c.process, t.c.process_id, t.c.state_after, t.c.payload)
-    last = 0
-    with engine.connect() as conn:
-        while True:
-            chunk = conn.execute(select(*columns).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()
-            if not chunk:
-                return
-            yield from chunk
-            last = chunk[-1][0]
-
-
 def replay(engine: Engine, config: Config, progress: Callable[[str], None] | None = None,
            batch: int = 20_000) -> Replay:
     """Fold the history, then compare deadlines, process states and children with it."""
     result, fold = Replay(), _Fold()
     say = progress or (lambda _text: None)
-    for row in _history(engine, batch):
+    t = Event.__table__
+    columns = [t.c.id, t.c.child_ref, t.c.process, t.c.process_id, t.c.state_after, t.c.payload]
+    for row in history_rows(engine, columns, batch):
         result.history_rows += 1
         payload = row[5] if isinstance(row[5], dict) else json.loads(row[5] or "{}")
         fold.add(row[1], row[2], row[3], row[4], payload)

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast
 from sqlalchemy.engine import Engine
 
 from ..db.models import Event
-from . import GENESIS, row_hash
+from . import GENESIS, history_rows, row_hash
 from .checkpoints import Checkpoint, database_name, read
 from .keys import Keyring, keyring_for
 
@@ -131,17 +131,6 @@ def verify(engine: Engine, batch: int = 10_000) -> Verification:
 
     # the payload as the text stored: a keyed row's hash covers that text itself
     columns = [c for c in t.c if c.name != "payload"] + [cast(t.c.payload, Text).label("payload_text")]
-
-    def rows() -> Iterable[Any]:
-        last = 0
-        with engine.connect() as conn:
-            while True:
-                chunk = conn.execute(select(*columns).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()
-                if not chunk:
-                    return
-                yield from chunk
-                last = chunk[-1].id
-
-    result = verify_rows(rows(), keyring, checkpoints)
+    result = verify_rows(history_rows(engine, columns, batch), keyring, checkpoints)
     result.checkpoint_file = path
     return result
