@@ -193,7 +193,5 @@ def history_rows(engine: Any, columns: list[Any], batch: int = 10_000) -> Iterat
             last = chunk[-1][0]
 
 
-def verify(*args: Any, **kwargs: Any) -> Any:
-    from .verify import verify as _verify
-
-    return _verify(*args, **kwargs)
+# after the chain's definitions, which verify.py reads from this package
+from .verify import Verification, verify  # noqa: E402, F401
