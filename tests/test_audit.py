@@ -145,3 +145,16 @@ def test_the_history_is_checkpointed_at_the_weekend_too(world, config):  # noqa:
     history_checkpoint_job(app)
     _, checkpoints = read(world)
     assert checkpoints[-1].last_id == verify(world).last_id
+
+
+def test_a_checkpoint_cut_short_by_a_kill_while_written_is_not_read_as_tampering(world, config):  # noqa: F811
+    history(world, config)
+    checkpoint(world)
+    with open(os.environ["PEPFLOW_HISTORY_CHECKPOINT_FILE"], "a") as fh:
+        fh.write('{"at": "2026-12-02T03:00:00Z", "database": "')
+    try:
+        assert verify(world).ok
+    finally:
+        path = os.environ["PEPFLOW_HISTORY_CHECKPOINT_FILE"]
+        text = open(path).read()
+        open(path, "w").write(text[:text.rindex("\n") + 1])

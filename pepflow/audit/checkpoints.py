@@ -99,8 +99,9 @@ def write(engine: Engine, clock: Clock | None = None) -> Checkpoint:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            torn = _ends_torn(path)
             with open(path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({**json.loads(body), "signature": signature}, sort_keys=True) + "\n")
+                fh.write(("\n" if torn else "") + json.dumps({**json.loads(body), "signature": signature}, sort_keys=True) + "\n")
         except OSError as exc:
             log.error("History checkpoint: row %s, %s rows, hash %s, NOT written to %s: %s", last_id, rows,
                       hash_ or "-", path, exc.strerror)
@@ -109,6 +110,15 @@ def write(engine: Engine, clock: Clock | None = None) -> Checkpoint:
     log.info("History checkpoint: row %s, %s rows, hash %s (%s)", last_id, rows, hash_ or "-",
              path or "not kept in a file: the database is in memory")
     return Checkpoint(at, database, last_id, rows, hash_, ring.current)
+
+
+def _ends_torn(path: Path) -> bool:
+    """Whether the file's last line was cut short (a kill while it was written): its last byte."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with open(path, "rb") as fh:
+        fh.seek(-1, 2)
+        return fh.read(1) != b"\n"
 
 
 def read(engine: Engine) -> tuple[Path | None, list[Checkpoint]]:
@@ -122,6 +132,8 @@ def read(engine: Engine) -> tuple[Path | None, list[Checkpoint]]:
     found = []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for number, line in enumerate(fh, 1):
+            if not line.endswith("\n"):
+                continue  # a last line cut short by a kill while it was written: not a checkpoint
             checkpoint = _parse(line, number, ring)
             if checkpoint is not None and checkpoint.database in (database, "?"):
                 found.append(checkpoint)
