@@ -1,9 +1,9 @@
 """Local accounts: adding people, setting passwords, and checking a sign-in.
 
-Passwords are hashed with argon2 (argon2-cffi's defaults, RFC 9106 low-memory profile).
-After ``MAX_FAILURES`` wrong passwords in a row the account is locked for
-``LOCK_MINUTES``; a correct password while locked is refused too, so guessing gains
-nothing.  Errors never say whether an email address has an account.
+Passwords are hashed with argon2 (argon2-cffi's defaults, RFC 9106 low-memory profile) and
+checked for quality by ``passwords.check_new_password``.  Nothing here locks an account:
+guessing is slowed by ``throttle`` around the sign-in, so a stranger cannot lock the owner
+out.  Errors never say whether an email address has an account.
 """
 
 from __future__ import annotations
@@ -16,19 +16,17 @@ from sqlmodel import Session, select
 
 from .db.models import Person, School, UserAccount
 from .errors import InputError, NotFound, PepflowError
+from .passwords import check_new_password
 from .values import EMAIL
 from .roles import ROLES
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
-MIN_PASSWORD_LENGTH = 12
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("not a real password")
 
 
 class SignInRefused(PepflowError):
-    """Wrong email or password, or a locked account (the message says which it may say)."""
+    """Wrong email or password (the message never says which)."""
 
 
 def normalise_email(email: str) -> str:
@@ -38,9 +36,10 @@ def normalise_email(email: str) -> str:
     return value
 
 
-def check_password_rules(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InputError("password", "(hidden)", f"must be at least {MIN_PASSWORD_LENGTH} characters long")
+def check_password_rules(session: Session, password: str, email: str, person_ref: str | None = None) -> None:
+    """The quality rules for a new password of this account (its email and its person's name)."""
+    person = session.get(Person, person_ref) if person_ref else None
+    check_new_password(password, email, person.name if person else "")
 
 
 def check_new_account(session: Session, email: str, role: str, person_ref: str | None = None,
@@ -67,7 +66,7 @@ def check_new_account(session: Session, email: str, role: str, person_ref: str |
 def add_user(session: Session, email: str, role: str, password: str, person_ref: str | None = None,
              school_urn: str | None = None, now: dt.datetime | None = None) -> UserAccount:
     email = check_new_account(session, email, role, person_ref, school_urn)
-    check_password_rules(password)
+    check_password_rules(session, password, email, person_ref)
     user = UserAccount(email=email, role=role, person_ref=person_ref, school_urn=school_urn,
                        password_hash=_HASHER.hash(password), password_changed_at=now)
     session.add(user)
@@ -77,13 +76,23 @@ def add_user(session: Session, email: str, role: str, password: str, person_ref:
 
 def set_password(session: Session, email: str, password: str, now: dt.datetime | None = None) -> UserAccount:
     user = find_user(session, email)
-    check_password_rules(password)
+    check_password_rules(session, password, user.email, user.person_ref)
     user.password_hash = _HASHER.hash(password)
     user.password_changed_at = now
-    user.failed_attempts = 0
-    user.locked_until = None
     session.add(user)
     return user
+
+
+def change_own_password(session: Session, user: UserAccount, current: str, new: str, now: dt.datetime) -> None:
+    """A signed-in person changing their password: the current one must be right."""
+    if not _verify(user.password_hash, current or ""):
+        raise InputError("current_password", "(hidden)", "is not your current password")
+    if current == new:
+        raise InputError("new_password", "(hidden)", "must be different from your current password")
+    check_password_rules(session, new, user.email, user.person_ref)
+    user.password_hash = _HASHER.hash(new)
+    user.password_changed_at = now
+    session.add(user)
 
 
 def find_user(session: Session, email: str) -> UserAccount:
@@ -93,10 +102,19 @@ def find_user(session: Session, email: str) -> UserAccount:
     return user
 
 
-def authenticate(session: Session, email: str, password: str, now: dt.datetime) -> UserAccount:
-    """The user, if the password is right and the account open; counts failures otherwise.
+def account_for(session: Session, email: str) -> UserAccount | None:
+    """The active account with this email address, if there is one (never shown to the visitor)."""
+    try:
+        email = normalise_email(email)
+    except InputError:
+        return None
+    user = session.exec(select(UserAccount).where(UserAccount.email == email)).first()
+    return user if user is not None and user.active else None
 
-    The caller commits even when this raises, so failures are remembered."""
+
+def authenticate(session: Session, email: str, password: str) -> UserAccount:
+    """The user, if the password is right and the account active; the same refusal otherwise,
+    after the same work (a wrong email is checked against a dummy hash)."""
     refused = SignInRefused("The email address or password is not right.")
     try:
         email = normalise_email(email)
@@ -107,19 +125,8 @@ def authenticate(session: Session, email: str, password: str, now: dt.datetime) 
     if user is None or not user.active:
         _verify(_DUMMY_HASH, password or "")
         raise refused
-    if user.locked_until is not None and user.locked_until > now:
-        raise SignInRefused(
-            f"This account is locked after {MAX_FAILURES} wrong passwords. Try again after "
-            f"{_local_time(user.locked_until)}, or ask a Virtual School admin to reset your password.")
     if not _verify(user.password_hash, password or ""):
-        user.failed_attempts += 1
-        if user.failed_attempts >= MAX_FAILURES:
-            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            user.failed_attempts = 0
-        session.add(user)
         raise refused
-    user.failed_attempts = 0
-    user.locked_until = None
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     session.add(user)
@@ -132,8 +139,3 @@ def _verify(hashed: str, password: str) -> bool:
     except (VerificationError, InvalidHashError):
         return False
 
-
-def _local_time(when: dt.datetime) -> str:
-    from .clock import LONDON
-
-    return when.astimezone(LONDON).strftime("%H:%M")

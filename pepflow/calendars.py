@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+from .clock import LONDON
 from .errors import CalendarRangeError, InputError
 
 UNITS = ("school", "working", "calendar", "weeks", "months", "terms")
@@ -57,6 +58,12 @@ def format_units(n: int, unit: str) -> str:
 def format_day(day: dt.date) -> str:
     """A date as the pages, emails and notices write it: "1 Dec 2026"."""
     return f"{day.day} {day.strftime('%b %Y')}"
+
+
+def format_moment(when: dt.datetime) -> str:
+    """A moment as pages and messages write it, in London time: "1 Dec 2026 at 14:02"."""
+    local = when.astimezone(LONDON)
+    return f"{format_day(local.date())} at {local:%H:%M}"
 
 
 def academic_year_of(day: dt.date) -> str:

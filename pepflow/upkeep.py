@@ -1,6 +1,7 @@
 """What follows each sweep, wherever it runs (``pepflow run`` and ``pepflow sweep``): the
-history's head checkpointed outside the database (``audit/checkpoints.py``), and the
-calendars checked for the school years ahead (``runway.py``)."""
+history's head checkpointed outside the database (``audit/checkpoints.py``), the
+calendars checked for the school years ahead (``runway.py``), and sign-in throttling rows
+nobody has used for a day deleted (``throttle.py``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from .audit.checkpoints import Checkpoint, write
-from .clock import Clock
+from .clock import Clock, SystemClock
+from .db.engine import session_scope
 from .config import Config
 from .errors import PepflowError
 from .runway import RunwayGap, calendar_runway
+from .throttle import forget_quiet
 
 log = logging.getLogger("pepflow.run")
 
@@ -31,6 +34,8 @@ def after_sweep(engine: Engine, config: Config, today: dt.date, clock: Clock | N
         checkpoint: Checkpoint | None = write(engine, clock)
     except PepflowError:
         checkpoint = None  # logged as an error by ``write``, with the head it could not keep
+    with session_scope(engine) as session:
+        forget_quiet(session, (clock or SystemClock()).now(), config.settings.sign_in_forget_after_hours)
     gaps = calendar_runway(engine, config, today)
     for gap in gaps:
         log.warning("for VS admin: %s", gap.sentence())

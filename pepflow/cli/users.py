@@ -20,7 +20,7 @@ def user_add(
     school: Optional[str] = typer.Option(None, "--school", help="A designated teacher's school (URN)."),
 ) -> None:
     """Add a web account. The password is asked for (or read from standard input)."""
-    from ..accounts import add_user, check_new_account, check_password_rules
+    from ..accounts import add_user, check_new_account
     from ..db import session_scope
     from ..disclosures import security_event
     from ..roles import ROLES
@@ -31,7 +31,6 @@ def user_add(
     with session_scope(a.engine) as session:
         check_new_account(session, email, role, person, school)
     password = _password()
-    check_password_rules(password)
     with session_scope(a.engine) as session:
         user = add_user(session, email, role, password, person, school, a.clock.now())
         security_event(session, "account_added", a.today(), {"account": user.email, "role": role,
@@ -44,39 +43,44 @@ def user_set_password(
     ctx: typer.Context,
     email: str = typer.Option(..., "--email", help="The account's email address."),
 ) -> None:
-    """Set a new password (also unlocks the account and signs it out everywhere)."""
-    from ..accounts import check_password_rules, find_user, set_password
+    """Set a new password (also signs the account out everywhere and clears its sign-in waits)."""
+    from ..accounts import find_user, set_password
     from ..db import session_scope
     from ..disclosures import security_event
+    from ..throttle import account_key, attempt_succeeded
     from ..web.sessions import end_sessions_of
 
     a = _app(ctx)
     with session_scope(a.engine) as session:
         find_user(session, email)
     password = _password()
-    check_password_rules(password)
     with session_scope(a.engine) as session:
         user = set_password(session, email, password, a.clock.now())
         end_sessions_of(session, user.id)
+        attempt_succeeded(session, [account_key(user.email)])
         security_event(session, "password_set", a.today(), {"account": user.email, "by": "the command line"})
-        typer.echo(f"Password changed for {user.email}; the account is unlocked and signed out everywhere.")
+        typer.echo(f"Password changed for {user.email}; it is signed out everywhere and may sign in at once.")
 
 
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
-    """The web accounts, their roles and whether they are locked."""
+    """The web accounts, their roles, whose children they see, and when they last signed in."""
     from sqlmodel import select
 
     from ..db import session_scope
-    from ..db.models import UserAccount
+    from sqlalchemy import func
+
+    from ..calendars import format_moment
+    from ..db.models import UserAccount, WebSession
 
     a = _app(ctx)
-    now = a.clock.now()
     with session_scope(a.engine) as session:
         users = list(session.exec(select(UserAccount).order_by(UserAccount.email)))
+        signed_in = dict(session.execute(select(WebSession.user_id, func.max(WebSession.last_seen_at))
+                                         .group_by(WebSession.user_id)).all())
     if not users:
         typer.echo("No web accounts yet: add one with pepflow user add --email … --role …")
         return
-    _print_table(["email", "role", "sees", "locked"], [
-        [u.email, u.role, u.person_ref or u.school_urn or "everyone",
-         "LOCKED" if u.locked_until and u.locked_until > now else ""] for u in users])
+    _print_table(["email", "role", "sees", "active", "signed in now"], [
+        [u.email, u.role, u.person_ref or u.school_urn or "everyone", "yes" if u.active else "no",
+         f"last used {format_moment(signed_in[u.id])}" if u.id in signed_in else ""] for u in users])

@@ -33,6 +33,18 @@ class Settings(BaseModel):
     attendance_severe: float = Field(50.0, ge=0, le=100)
     # Web pages: a signed-in browser is signed out after this many minutes without a request.
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    # ... and after this many hours from signing in, however busy (NCSC: re-authenticate daily).
+    session_lifetime_hours: int = Field(12, ge=1, le=7 * 24)
+    # Sign-in throttling (pepflow/throttle.py; OWASP Authentication Cheat Sheet): after this many
+    # wrong passwords for one email address, or from one client address, each further try waits
+    # twice as long as the one before, from the first wait up to the longest.  Failures are
+    # forgotten after the quiet hours.  The owner, on a browser that has signed in to the account
+    # before, is not held up by someone else's guesses.
+    sign_in_free_failures: int = Field(5, ge=1, le=100)
+    sign_in_free_failures_per_address: int = Field(30, ge=1, le=10_000)
+    sign_in_first_wait_seconds: int = Field(2, ge=1, le=600)
+    sign_in_longest_wait_minutes: int = Field(15, ge=1, le=24 * 60)
+    sign_in_forget_after_hours: int = Field(24, ge=1, le=24 * 30)
     # Calendar runway (pepflow's own check): term dates must cover every open deadline and this
     # many days ahead, else VS admin is told to add the next school year's dates.
     calendar_runway_days: int = Field(90, ge=0, le=730)

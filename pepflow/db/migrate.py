@@ -28,9 +28,9 @@ from ..errors import SchemaError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001_baseline"
-HEAD = "0003_keyed_history"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
-KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history")  # every revision, oldest first
-TABLES_AFTER_BASELINE = ("sweep_run", "relay_state")  # made by the revisions after the baseline
+HEAD = "0004_web_security"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
+KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_security")  # every revision, oldest first
+TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle")  # made by the revisions after the baseline
 
 # indexes an earlier version made that a later one replaced (before migrations)
 OBSOLETE_INDEXES = ("ix_deadline_status_due",)

@@ -367,8 +367,6 @@ class UserAccount(Table, table=True):
     school_urn: Optional[str] = Field(default=None, foreign_key="school.urn")  # a DT's school
     password_hash: str = ""
     active: bool = True
-    failed_attempts: int = 0
-    locked_until: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
     password_changed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
 
@@ -382,6 +380,19 @@ class WebSession(Table, table=True):
     csrf_token: str
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
     last_seen_at: dt.datetime = Field(sa_type=UTCDateTime)
+    client: str = ""  # the address it signed in from
+    browser: str = ""  # its User-Agent, cut short
+    notice: str = ""  # a one-time banner for its next page
+
+
+class SignInThrottle(Table, table=True):
+    """Recent sign-in attempts of one email address, one client address or one trusted browser
+    (pepflow/throttle.py): how many failed, and when the last began."""
+
+    __tablename__ = "sign_in_throttle"
+    key: str = Field(primary_key=True)  # "account:<email>", "client:<address>" or "device:<id>"
+    failures: int = 0
+    last_attempt_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
 class WebSecret(Table, table=True):

@@ -54,7 +54,10 @@ def secured(request: Request, response: Response) -> Response:
 
 def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     """The web application for ``app`` (its configuration, database and clock)."""
-    site = Site(app, SessionStore(site_key(app.engine, app.environment.secret_key), app.config.settings.session_idle_minutes), secure_cookies)
+    settings = app.config.settings
+    store = SessionStore(site_key(app.engine, app.environment.secret_key), settings.session_idle_minutes,
+                         settings.session_lifetime_hours)
+    site = Site(app, store, secure_cookies)
     web = FastAPI(title="pepflow", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.site = site
     web.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,19 +1,29 @@
 """Signed-in browsers: server-side session rows, signed cookies, CSRF tokens.
 
 The cookie holds a random token signed with the site key (itsdangerous); the row holds
-who it is, the form token (CSRF) and when it was last used.  Signing out deletes the
-row, so a copied cookie is worthless afterwards; a row unused for
-``session_idle_minutes`` is expired.
+who it is, the form token (CSRF), when it began and was last used, the address and browser
+it signed in from (for "Your sessions") and a one-time notice for its next page.  Signing
+out deletes the row, so a copied cookie is worthless afterwards; a row unused for
+``session_idle_minutes``, or older than ``session_lifetime_hours`` however busy, is expired.
+
+Over HTTPS every cookie's name has the ``__Host-`` prefix, so the browser accepts it only
+as Secure, for this host alone and the whole site (RFC 6265bis).
+
+Two more signed values: the sign-in form's token (time-stamped, so the form must have come
+from this server within ``SIGN_IN_FORM_LIFETIME``), and the device cookie a browser gets
+when it signs in, which lets its owner past the throttling of someone else's guesses
+(``pepflow.throttle``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import secrets
 
-from itsdangerous import BadSignature, Signer
-from sqlalchemy import delete
+from itsdangerous import BadSignature, Signer, TimestampSigner
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -21,6 +31,10 @@ from ..db.engine import session_scope
 from ..db.models import UserAccount, WebSecret, WebSession
 
 COOKIE = "pepflow_session"
+DEVICE_COOKIE = "pepflow_device"
+SIGN_IN_COOKIE = "pepflow_signin"
+SIGN_IN_FORM_LIFETIME = dt.timedelta(hours=2)
+DEVICE_LIFETIME = dt.timedelta(days=180)
 # Writing last_seen_at on every request would make every page view a write; a minute is
 # precise enough for an idle timeout counted in tens of minutes.
 TOUCH_EVERY = dt.timedelta(seconds=60)
@@ -44,16 +58,31 @@ def site_key(engine, from_env: str | None = None) -> str:
         return s.get(WebSecret, "cookie_key").value
 
 
-class SessionStore:
-    def __init__(self, key: str, idle_minutes: int):
-        self.signer = Signer(key, salt="pepflow-session")
-        self.idle = dt.timedelta(minutes=idle_minutes)
+def cookie_name(base: str, secure: bool) -> str:
+    """``__Host-pepflow_session`` over HTTPS, ``pepflow_session`` over plain HTTP (a browser
+    refuses a ``__Host-`` cookie that is not Secure)."""
+    return f"__Host-{base}" if secure else base
 
-    def start(self, session: Session, user: UserAccount, now: dt.datetime) -> str:
+
+def session_id(row: WebSession) -> str:
+    """A session's name on "Your sessions": not its token, which the cookie carries."""
+    return hashlib.sha256(row.token.encode()).hexdigest()[:20]
+
+
+class SessionStore:
+    def __init__(self, key: str, idle_minutes: int, lifetime_hours: int = 12):
+        self.signer = Signer(key, salt="pepflow-session")
+        self.form_signer = TimestampSigner(key, salt="pepflow-sign-in-form")
+        self.device_signer = TimestampSigner(key, salt="pepflow-device")
+        self.idle = dt.timedelta(minutes=idle_minutes)
+        self.lifetime = dt.timedelta(hours=lifetime_hours)
+
+    def start(self, session: Session, user: UserAccount, now: dt.datetime, client: str = "",
+              browser: str = "") -> str:
         """A new session row for ``user``; returns the cookie value."""
         token = secrets.token_urlsafe(32)
         session.add(WebSession(token=token, user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                               created_at=now, last_seen_at=now))
+                               created_at=now, last_seen_at=now, client=client[:64], browser=browser[:200]))
         return self.signer.sign(token).decode()
 
     def load(self, session: Session, cookie: str | None, now: dt.datetime
@@ -68,7 +97,7 @@ class SessionStore:
         row = session.get(WebSession, token)
         if row is None:
             return None
-        if now - row.last_seen_at > self.idle:
+        if now - row.last_seen_at > self.idle or now - row.created_at > self.lifetime:
             session.delete(row)
             return None
         user = session.get(UserAccount, row.user_id)
@@ -83,11 +112,52 @@ class SessionStore:
     def end(self, session: Session, row: WebSession) -> None:
         session.delete(row)
 
+    def live_sessions(self, session: Session, user_id: int, now: dt.datetime) -> list[WebSession]:
+        """The user's sessions not yet expired, most recently used first."""
+        rows = session.execute(select(WebSession).where(WebSession.user_id == user_id)
+                               .order_by(WebSession.last_seen_at.desc())).scalars()
+        return [r for r in rows if now - r.last_seen_at <= self.idle and now - r.created_at <= self.lifetime]
+
+    # -- the sign-in form's token ----------------------------------------------------------
+
+    def sign_in_form_token(self) -> str:
+        return self.form_signer.sign(secrets.token_urlsafe(24)).decode()
+
+    def sign_in_form_ok(self, cookie: str | None, submitted: str | None) -> bool:
+        """The form's token is the one its cookie holds, and this server made it lately."""
+        if not cookie or not submitted or not hmac.compare_digest(cookie, submitted):
+            return False
+        try:
+            self.form_signer.unsign(submitted, max_age=int(SIGN_IN_FORM_LIFETIME.total_seconds()))
+        except BadSignature:
+            return False
+        return True
+
+    # -- the device cookie -----------------------------------------------------------------
+
+    def device_cookie(self, user: UserAccount, device: str | None = None) -> str:
+        """A browser's proof that it signed in to ``user`` before (its device id kept if it has one)."""
+        return self.device_signer.sign(f"{user.id}.{device or secrets.token_urlsafe(16)}").decode()
+
+    def device_of(self, cookie: str | None, user: UserAccount | None) -> str | None:
+        """The device id in ``cookie`` if it is this server's, recent, and for ``user``."""
+        if not cookie or user is None:
+            return None
+        try:
+            value = self.device_signer.unsign(cookie, max_age=int(DEVICE_LIFETIME.total_seconds())).decode()
+        except BadSignature:
+            return None
+        user_id, _, device = value.partition(".")
+        return device if user_id == str(user.id) and device else None
 
 
-def end_sessions_of(session: Session, user_id: int) -> None:
-    """Sign a user out everywhere (after a password change)."""
-    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+def end_sessions_of(session: Session, user_id: int, keep: WebSession | None = None) -> int:
+    """Sign a user out everywhere (after a password is set), or everywhere but ``keep``; returns
+    how many sessions ended."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(WebSession.token != keep.token)
+    return session.execute(query).rowcount or 0
 
 
 def csrf_ok(row: WebSession | None, submitted: str | None) -> bool:

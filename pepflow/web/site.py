@@ -26,7 +26,7 @@ from ..calendars import format_day
 from ..db.unit import UnitOfWork
 from ..roles import ROLES, role_of
 from ..values import whole_number
-from .sessions import COOKIE, SessionStore, csrf_ok
+from .sessions import COOKIE, SessionStore, cookie_name, csrf_ok
 
 
 class SignInRequired(Exception):
@@ -102,6 +102,20 @@ class Site:
             return self.secure_cookies
         return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
+    def cookie(self, request: Request, base: str = COOKIE) -> str:
+        """A cookie's name as this request is served: ``__Host-`` prefixed over HTTPS."""
+        return cookie_name(base, self.cookie_secure(request))
+
+    def set_cookie(self, request: Request, response: Response, base: str, value: str,
+                   max_age: int | None = None) -> None:
+        """Every cookie of pepflow's: for the whole site, HttpOnly, SameSite=Lax, Secure over HTTPS."""
+        response.set_cookie(self.cookie(request, base), value, max_age=max_age, httponly=True, samesite="lax",
+                            secure=self.cookie_secure(request), path="/")
+
+    def delete_cookie(self, request: Request, response: Response, base: str) -> None:
+        response.delete_cookie(self.cookie(request, base), path="/", secure=self.cookie_secure(request),
+                               httponly=True, samesite="lax")
+
 
 # ---- dependencies -----------------------------------------------------------------------
 
@@ -123,11 +137,12 @@ DatabaseDep = Annotated[UnitOfWork, Depends(database)]
 
 def signed_in(request: Request, site: SiteDep, s: DatabaseDep) -> Visitor:
     """The signed-in visitor, or a redirect to the sign-in page (which comes back here)."""
-    found = site.store.load(s, request.cookies.get(COOKIE), site.app.clock.now())
+    name = site.cookie(request)
+    found = site.store.load(s, request.cookies.get(name), site.app.clock.now())
     if found is None:
         s.commit()  # an expired row is deleted
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(target, expired=COOKIE in request.cookies)
+        raise SignInRequired(target, expired=name in request.cookies)
     row, user = found
     s.commit()
     return Visitor(user, row)
@@ -158,6 +173,24 @@ CheckedFormDep = Annotated[dict[str, str], Depends(checked_form)]
 def require(visitor: Visitor, what: str) -> None:
     if not getattr(visitor.role, what):
         raise Refused()
+
+
+def leave_notice(s: UnitOfWork, visitor: Visitor, text: str) -> None:
+    """A one-time banner for the visitor's next page (after a redirect), kept on their session
+    row, so a banner's words never come from the address."""
+    row = s.merge(visitor.session_row)
+    row.notice = text[:500]
+    s.add(row)
+
+
+def take_notice(s: UnitOfWork, visitor: Visitor) -> str:
+    """The banner left for this page, if any, which it is now shown once."""
+    text = visitor.session_row.notice
+    if text:
+        row = s.merge(visitor.session_row)
+        row.notice = ""
+        s.add(row)
+    return text
 
 
 # ---- helpers ------------------------------------------------------------------------------

@@ -1,49 +1,60 @@
-"""Signing in and out, and the home page."""
+"""Signing in and out, and the home page.
+
+A sign-in is throttled (``pepflow.throttle``) before its password is checked: the attempt is
+counted in a transaction of its own, then argon2 runs in the thread pool with no
+transaction open, then the outcome is recorded.  Every message is the same whether or not
+the email address has an account.
+"""
 
 from __future__ import annotations
 
-import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...accounts import SignInRefused, authenticate
+from ...accounts import SignInRefused, account_for, authenticate
+from ...calendars import format_moment
 from ...disclosures import security_event
-from ..sessions import COOKIE
+from ...throttle import Policy, account_key, attempt_succeeded, begin_attempt, client_key, device_key
+from ..sessions import COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME, SIGN_IN_COOKIE
 from ..site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep
 
 router = APIRouter()
-SIGN_IN_COOKIE = "pepflow_signin"
 
 
 def safe_next(value: str | None) -> str:
     return value if value and value.startswith("/") and not value.startswith("//") else "/"
 
 
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 def sign_in_page(site: Site, request: Request, next_path: str, errors: list[tuple[str, str]] | None = None,
                  email: str = "", status: int = 200, notice: str = "") -> HTMLResponse:
-    token = secrets.token_urlsafe(24)
+    token = site.store.sign_in_form_token()
     response = site.render(request, "sign_in.html.j2", status, csrf=token, next_path=next_path,
                            errors=errors or [], email=email, notice=notice)
-    response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="strict", secure=site.cookie_secure(request),
-                        path="/sign-in")
+    site.set_cookie(request, response, SIGN_IN_COOKIE, token)
     return response
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_form(request: Request, site: SiteDep, next: str = "/", ended: str = "", signed_out: str = ""):
-    notice = ("You have been signed out because the page was not used for "
-              f"{site.app.config.settings.session_idle_minutes} minutes, or you signed out elsewhere."
+    settings = site.app.config.settings
+    notice = ("You have been signed out: the service was not used for "
+              f"{settings.session_idle_minutes} minutes, or {settings.session_lifetime_hours} hours have passed "
+              "since you signed in, or the session was ended from another browser."
               if ended else "You have signed out." if signed_out else "")
     return sign_in_page(site, request, safe_next(next), notice=notice)
 
 
 @router.post("/sign-in")
 def sign_in(request: Request, site: SiteDep, s: DatabaseDep, form: FormDep):
-    """Checked in the thread pool: argon2 takes tens of milliseconds a password."""
+    """Plain ``def``: argon2 takes tens of milliseconds a password, in the thread pool."""
     next_path = safe_next(form.get("next"))
     email, password = form.get("email", "").strip(), form.get("password", "")
-    expected = request.cookies.get(SIGN_IN_COOKIE)
-    if not expected or not secrets.compare_digest(expected, form.get("csrf_token", "")):
+    if not site.store.sign_in_form_ok(request.cookies.get(site.cookie(request, SIGN_IN_COOKIE)),
+                                      form.get("csrf_token")):
         return sign_in_page(site, request, next_path, [("email", "The sign-in page had expired. Sign in again.")],
                             email, 400)
     errors = []
@@ -53,31 +64,53 @@ def sign_in(request: Request, site: SiteDep, s: DatabaseDep, form: FormDep):
         errors.append(("password", "Enter your password"))
     if errors:
         return sign_in_page(site, request, next_path, errors, email, 400)
-    client = request.client.host if request.client else ""
+    now, client = site.app.clock.now(), client_of(request)
+    settings = site.app.config.settings
+    owner = account_for(s, email)
+    device = site.store.device_of(request.cookies.get(site.cookie(request, DEVICE_COOKIE)), owner)
+    if device:  # the owner's own browser: only its own failures count
+        keys = [(device_key(device), Policy.of(settings))]
+    else:
+        keys = [(account_key(email), Policy.of(settings)), (client_key(client), Policy.of(settings, per_address=True))]
+    wait_until = begin_attempt(s, keys, now)
+    s.commit()
+    if wait_until is not None:
+        security_event(s, "sign_in_refused", site.app.today(), {"email": email[:254], "client": client,
+                                                                "reason": "too many attempts: throttled"})
+        s.commit()
+        seconds = max(1, int((wait_until - now).total_seconds() + 0.999))
+        return sign_in_page(site, request, next_path, [("email", (
+            "There have been too many sign-in attempts with this email address or from your network. "
+            f"Wait until {format_moment(wait_until)} ({seconds} second{'s' if seconds != 1 else ''} from now), "
+            "then try again. If you have forgotten your password, ask a Virtual School admin to set a new one."))],
+            email, 429)
     try:
-        user = authenticate(s, email, password, site.app.clock.now())
+        user = authenticate(s, email, password)
     except SignInRefused as exc:
         security_event(s, "sign_in_refused", site.app.today(), {"email": email[:254], "client": client,
                                                                 "reason": str(exc)[:200]})
-        s.commit()  # remember the failure (lock-out counts it)
+        s.commit()
         return sign_in_page(site, request, next_path, [("email", str(exc))], email, 400)
-    cookie = site.store.start(s, user, site.app.clock.now())
-    security_event(s, "sign_in", site.app.today(), {"account": user.email, "role": user.role, "client": client},
-                   actor=f"user:{user.email}")
+    attempt_succeeded(s, [key for key, _ in keys])
+    cookie = site.store.start(s, user, now, client, request.headers.get("user-agent", ""))
+    security_event(s, "sign_in", site.app.today(), {"account": user.email, "role": user.role, "client": client,
+                                                    "trusted_browser": bool(device)}, actor=f"user:{user.email}")
     s.commit()
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(COOKIE, cookie, httponly=True, samesite="lax", secure=site.cookie_secure(request), path="/")
-    response.delete_cookie(SIGN_IN_COOKIE, path="/sign-in")
+    site.set_cookie(request, response, COOKIE, cookie)
+    site.set_cookie(request, response, DEVICE_COOKIE, site.store.device_cookie(user, device),
+                    max_age=int(DEVICE_LIFETIME.total_seconds()))
+    site.delete_cookie(request, response, SIGN_IN_COOKIE)
     return response
 
 
 @router.post("/sign-out")
-def sign_out(site: SiteDep, s: DatabaseDep, visitor: VisitorDep, _form: CheckedFormDep):
+def sign_out(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, _form: CheckedFormDep):
     site.store.end(s, s.merge(visitor.session_row))
     security_event(s, "sign_out", site.app.today(), {"account": visitor.user.email}, actor=visitor.actor)
     s.commit()
     response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
+    site.delete_cookie(request, response, COOKIE)
     return response
 
 

@@ -3,29 +3,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ...clock import SystemClock
+from ...calendars import format_day, format_moment
 from ...commands import event_spec, record_event
 from ...db.models import Event
 from ...db.unit import UnitOfWork
 from ...errors import InputError, NotFound, PepflowError, TransitionNotAllowed
-from ...events import EventSpec
+from ...events import REGISTRY, EventSpec
 from ...next_events import events_open_to
-from ...disclosures import disclosed
+from ...disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
 from ...queries import history
 from ...roles import may_record, may_set
 from ...states.pep import current_pep
 from ...values import date_value, yes_no
 from .. import views
-from ..site import CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep
+from ..site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
+                    take_notice)
 
 router = APIRouter()
 
@@ -44,30 +43,31 @@ def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str
 
 
 @router.get("/children/{ref}")
-def child_page(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, recorded: str = ""):
+def child_page(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
     child = views.visible_child(s, visitor.user, ref, site.app.today())
     context = case_context(site, s, visitor, child)
-    confirmed = just_recorded(s, child.ref, visitor.actor, recorded, SystemClock().now())  # as recorded_at is
+    notice = take_notice(s, visitor)
     disclosed(s, "case_viewed", site.app.today(), visitor.actor,
               {"account": visitor.user.email, "role": visitor.user.role}, child.ref)
     s.commit()
-    return site.render(request, "child.html.j2", 200, visitor, recorded=confirmed, **context)
+    return site.render(request, "child.html.j2", 200, visitor, notice=notice, **context)
 
 
-CONFIRM_FOR = dt.timedelta(minutes=10)
+def last_case_event_id(s: UnitOfWork, child_ref: str) -> int:
+    """The id of the newest event of the case (views and security events left out): a form
+    carries it, so a form sent after someone else changed the case can say what changed."""
+    return s.execute(select(func.max(Event.id)).where(
+        Event.child_ref == child_ref, Event.process.not_in((ACCESS_PROCESS, SECURITY_PROCESS)))).scalar() or 0
 
 
-def just_recorded(s: UnitOfWork, child_ref: str, actor: str, event: str, now: dt.datetime) -> str:
-    """The event to confirm in the success banner: only one this visitor recorded on this case in the
-    last ten minutes, as its last event, so the banner's words never come from the address."""
-    if not event:
-        return ""
-    last = s.execute(select(Event.name, Event.actor_ref, Event.recorded_at)
-                     .where(Event.child_ref == child_ref, Event.process.not_in(("access", "security")))
-                     .order_by(Event.id.desc()).limit(1)).first()
-    if last is None or last.name != event or last.actor_ref != actor or now - last.recorded_at > CONFIRM_FOR:
-        return ""
-    return last.name
+def changes_since(s: UnitOfWork, child_ref: str, seen: int) -> list[dict[str, str]]:
+    """The case's events recorded after event ``seen``, oldest first, as a person reads them."""
+    rows = s.execute(select(Event.name, Event.recorded_at, Event.effective_on, Event.actor_ref).where(
+        Event.child_ref == child_ref, Event.id > seen,
+        Event.process.not_in((ACCESS_PROCESS, SECURITY_PROCESS))).order_by(Event.id).limit(20))
+    return [{"event": r.name.replace("_", " ").capitalize(), "at": format_moment(r.recorded_at),
+             "on": format_day(r.effective_on), "by": (r.actor_ref or "").removeprefix("user:") or "pepflow"}
+            for r in rows]
 
 
 def event_fields(spec: EventSpec, role: str) -> list[dict[str, Any]]:
@@ -96,31 +96,60 @@ def event_form(site: Site, request: Request, visitor: Visitor, child: dict[str, 
                        fields=event_fields(spec, visitor.user.role), values=values, errors=errors)
 
 
+class NotOpenNow(Exception):
+    """The event cannot be recorded on this case now (the form is stale, or the link old)."""
+
+    def __init__(self, event: str):
+        self.event = event
+
+
 def allowed_spec(site: Site, s: UnitOfWork, visitor: Visitor, child, event: str) -> EventSpec:
+    if event not in REGISTRY:
+        raise NotFound("event form", event)
     if not may_record(visitor.user, event):
         raise Refused()
     offered = {e.name for e in events_open_to(s, child, site.app.today())}
     if event not in offered:
-        raise NotFound("event form", event)
+        raise NotOpenNow(event)
     return event_spec(event)
+
+
+def not_open_now(site: Site, request: Request, s: UnitOfWork, visitor: Visitor, child, event: str,
+                 seen: int | None) -> HTMLResponse:
+    """Why a form cannot be used now: what was recorded on the case since it was opened, and
+    the events this visitor may record now."""
+    context = case_context(site, s, visitor, child)
+    changes = changes_since(s, child.ref, seen) if seen is not None else []
+    s.commit()
+    return site.render(request, "not_open_now.html.j2", 409, visitor, event=event, changes=changes,
+                       child=context["child"], event_groups=context["event_groups"])
 
 
 @router.get("/children/{ref}/record")
 def record_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, event: str = ""):
     child = views.visible_child(s, visitor.user, ref, site.app.today())
-    spec = allowed_spec(site, s, visitor, child, event)
+    try:
+        spec = allowed_spec(site, s, visitor, child, event)
+    except NotOpenNow:
+        return not_open_now(site, request, s, visitor, child, event, None)
     summary = views.child_summary(s, child, site.app.today())
     # the form shows the child's name, school and social worker: a disclosure like the case page
     disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
               {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name}, child.ref)
     s.commit()
-    return event_form(site, request, visitor, summary, spec, {"on": site.app.today().isoformat()}, [])
+    return event_form(site, request, visitor, summary, spec, {"on": site.app.today().isoformat(),
+                                                              "seen": str(last_case_event_id(s, child.ref))}, [])
 
 
 @router.post("/children/{ref}/record")
 def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
     child = views.visible_child(s, visitor.user, ref, site.app.today())
-    spec = allowed_spec(site, s, visitor, child, form.get("event", ""))
+    seen = form.get("seen", "")
+    seen_id = int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 19 else None
+    try:
+        spec = allowed_spec(site, s, visitor, child, form.get("event", ""))
+    except NotOpenNow as exc:
+        return not_open_now(site, request, s, visitor, child, exc.event, seen_id)
     summary = views.child_summary(s, child, site.app.today())
     params = {p.name: form[p.name].strip() for p in spec.params if form.get(p.name, "").strip()}
     errors = []
@@ -147,7 +176,9 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
             errors.append(("event", str(exc)))
     if errors:
         return event_form(site, request, visitor, summary, spec, form, errors, 400)
-    return RedirectResponse(f"/children/{quote(child.ref)}?recorded={quote(spec.name)}", status_code=303)
+    leave_notice(s, visitor, f"Recorded: {spec.name.replace('_', ' ')}.")
+    s.commit()
+    return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)
 
 
 def field_message(exc: InputError) -> str:

@@ -1,0 +1,108 @@
+"""Your account: the browsers signed in as you (and ending the others), and changing your
+own password with the current one.  Each is a security event in the history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from ...accounts import change_own_password
+from ...calendars import format_moment
+from ...disclosures import security_event
+from ...errors import InputError
+from ..sessions import end_sessions_of, session_id
+from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, leave_notice, take_notice
+
+router = APIRouter()
+
+
+def describe_browser(user_agent: str) -> str:
+    """A person's name for a browser from its User-Agent: "Chrome on Windows"."""
+    agent = user_agent or ""
+    browser = next((name for token, name in (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+                                             ("Safari/", "Safari")) if token in agent), "")
+    system = next((name for token, name in (("Windows", "Windows"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+                                            ("Android", "Android"), ("Mac OS", "a Mac"), ("Linux", "Linux"))
+                   if token in agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "A browser pepflow does not recognise"
+
+
+@router.get("/account/sessions")
+def your_sessions(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    now = site.app.clock.now()
+    mine = session_id(visitor.session_row)
+    rows = [{"id": session_id(r), "this": session_id(r) == mine, "browser": describe_browser(r.browser),
+             "client": r.client or "not known", "since": format_moment(r.created_at),
+             "last_used": format_moment(r.last_seen_at)}
+            for r in site.store.live_sessions(s, visitor.user.id, now)]
+    notice = take_notice(s, visitor)
+    s.commit()
+    return site.render(request, "your_sessions.html.j2", 200, visitor, sessions=rows, notice=notice,
+                       lifetime=site.app.config.settings.session_lifetime_hours)
+
+
+@router.post("/account/sessions/end")
+def end_session(site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
+    """End one other session (``session`` = its id on the page) or all the others (``others``)."""
+    now = site.app.clock.now()
+    which = form.get("session", "")
+    if which == "others":
+        ended = end_sessions_of(s, visitor.user.id, keep=visitor.session_row)
+    else:
+        found = [r for r in site.store.live_sessions(s, visitor.user.id, now)
+                 if session_id(r) == which and r.token != visitor.session_row.token]
+        for row in found:
+            site.store.end(s, row)
+        ended = len(found)
+    security_event(s, "sessions_ended", site.app.today(), {"account": visitor.user.email, "ended": ended,
+                                                           "which": "all others" if which == "others" else "one"},
+                   actor=visitor.actor)
+    leave_notice(s, visitor, "No other session was signed in." if ended == 0 else
+                 f"{'1 other session has' if ended == 1 else f'{ended} other sessions have'} been signed out.")
+    s.commit()
+    return RedirectResponse("/account/sessions", status_code=303)
+
+
+@router.get("/account/password")
+def password_form(request: Request, site: SiteDep, visitor: VisitorDep):
+    return site.render(request, "change_password.html.j2", 200, visitor, errors=[])
+
+
+@router.post("/account/password")
+def change_password(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
+    """Plain ``def``: two argon2 operations, in the thread pool."""
+    current, new, again = (form.get(k, "") for k in ("current_password", "new_password", "confirm_password"))
+    errors = []
+    if not current:
+        errors.append(("current_password", "Enter your current password"))
+    if not new:
+        errors.append(("new_password", "Enter a new password"))
+    elif new != again:
+        errors.append(("confirm_password", "The two new passwords are not the same"))
+    if not errors:
+        user = s.merge(visitor.user)
+        try:
+            change_own_password(s, user, current, new, site.app.clock.now())
+        except InputError as exc:
+            s.rollback()
+            label = {"current_password": "Current password", "new_password": "New password"}.get(exc.field,
+                                                                                                  "New password")
+            errors.append((exc.field if exc.field in ("current_password", "new_password") else "new_password",
+                           f"{label} {exc.problem}"))
+            if exc.field == "current_password":
+                security_event(s, "password_change_refused", site.app.today(),
+                               {"account": visitor.user.email, "reason": "current password not right"},
+                               actor=visitor.actor)
+                s.commit()
+    if errors:
+        return site.render(request, "change_password.html.j2", 400, visitor, errors=errors)
+    ended = end_sessions_of(s, visitor.user.id, keep=visitor.session_row)
+    security_event(s, "password_changed", site.app.today(), {"account": visitor.user.email,
+                                                             "other_sessions_ended": ended}, actor=visitor.actor)
+    leave_notice(s, visitor, "Your password has been changed." + (
+        f" {'Your 1 other session was' if ended == 1 else f'Your {ended} other sessions were'} signed out."
+        if ended else ""))
+    s.commit()
+    return RedirectResponse("/account/sessions", status_code=303)
