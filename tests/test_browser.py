@@ -203,7 +203,8 @@ def test_every_page_passes_axe_including_errors(site, page):
     for path in ("/my-work", "/my-work?within=all&page=2", "/peps/overdue?sort=school&order=desc",
                  "/peps/overdue?min_days=lots", f"/children/{ref}", f"/children/{ref}/record?event=pep_returned",
                  "/admissions?show=all", "/exclusions?show=all", "/compliance", "/compliance?start=nonsense",
-                 "/outbox?status=all", "/no-such-page"):
+                 "/outbox?status=all", "/account/sessions", "/account/password",
+                 f"/children/{ref}/record?event=pep_meeting_scheduled", "/no-such-page"):
         page.goto(path)
         check_accessibility(page)
     page.goto(f"/children/{ref}/record?event=pep_returned")
@@ -259,6 +260,64 @@ def test_recording_an_event_works_with_the_keyboard_alone(site, page):
     page.wait_for_url("**/sign-in?signed_out=1")
     with session_scope(site.app.engine) as s:
         assert s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() == "returned"
+
+
+def test_your_sessions_and_changing_the_password_with_the_keyboard_alone(site, browser, server, page):
+    from pepflow.accounts import add_user
+
+    email, new_password = "keyboard.user@example.org", "orchid lantern meadow"
+    with session_scope(site.app.engine) as s:
+        add_user(s, email, "vs_officer", PASSWORD)
+    elsewhere = browser.new_context(base_url=server)
+    other = elsewhere.new_page()
+    other.goto("/sign-in")
+    other.get_by_label("Email address").fill(email)
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Sign in").click()
+    other.wait_for_url("**/my-work")
+
+    page.goto("/sign-in")
+    tab_to(page, "#email")
+    page.keyboard.type(email)
+    tab_to(page, "#password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/my-work")
+    tab_to(page, "a[href='/account/sessions']")  # the account link in the header
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/account/sessions")
+    check_accessibility(page)
+    assert page.locator("tbody tr").count() == 2 and "This browser" in page.inner_text("tbody")
+    tab_to(page, "a[href='/account/password']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/account/password")
+    check_accessibility(page)
+    tab_to(page, "#current_password")
+    page.keyboard.type(PASSWORD)
+    tab_to(page, "#new_password")
+    page.keyboard.type("password1234")
+    tab_to(page, "#confirm_password")
+    page.keyboard.type("password1234")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert "too easy to guess" in page.locator(".govuk-error-summary").inner_text()
+    check_accessibility(page)
+    tab_to(page, "#current_password")
+    page.keyboard.type(PASSWORD)
+    tab_to(page, "#new_password")
+    page.keyboard.type(new_password)
+    tab_to(page, "#confirm_password")
+    page.keyboard.type(new_password)
+    tab_to(page, "button.govuk-button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/account/sessions")
+    assert "Your password has been changed" in page.inner_text(".govuk-notification-banner")
+    assert "Your 1 other session was signed out" in page.inner_text(".govuk-notification-banner")
+    assert page.locator("tbody tr").count() == 1
+    check_accessibility(page)
+    other.goto("/my-work")
+    assert "/sign-in" in other.url  # the other browser was signed out
+    elsewhere.close()
 
 
 def test_the_accessibility_check_fails_on_a_page_with_a_violation(page):
