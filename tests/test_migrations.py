@@ -4,6 +4,7 @@ stamped; an older one is refused with the command to run, and upgraded when aske
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,10 @@ def _bare(url: str):
     return make_engine(url, create=False)
 
 
+# columns older schemas had that today's has not, with the value an older version wrote
+OLDER_COLUMNS = {("user_account", "failed_attempts"): 0, ("user_account", "locked_until"): None}
+
+
 def _populate_as_an_older_version_did(engine, config, tmp_path: Path, children: int, schools: int) -> None:
     """A demo cohort in the tables of ``engine``'s older schema: made at the current one, then
     copied column by column where the older tables have them (history rows re-chained the
@@ -33,9 +38,18 @@ def _populate_as_an_older_version_did(engine, config, tmp_path: Path, children: 
 
     from pepflow.audit import GENESIS, row_hash
 
+    from pepflow.db.models import UserAccount, WebSession
+    from pepflow.demo import create_demo_accounts
+
     source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
     with session_scope(source) as s:
         create_demo_cohort(s, config, d("2026-11-23"), children=children, schools=schools)
+        create_demo_accounts(s, "correct horse battery")
+        s.flush()
+        now = dt.datetime(2026, 11, 23, 9, tzinfo=dt.timezone.utc)
+        for user in s.execute(select(UserAccount)).scalars().all()[:3]:  # signed in when the upgrade comes
+            s.add(WebSession(token=f"t{user.id}", user_id=user.id, csrf_token="c", created_at=now,
+                             last_seen_at=now))
     older = MetaData()
     older.reflect(bind=engine)
     with source.connect() as read, engine.begin() as write:
@@ -50,8 +64,9 @@ def _populate_as_an_older_version_did(engine, config, tmp_path: Path, children: 
                     r["key_id"], r["prev_hash"] = "", previous
                     r["hash"] = previous = row_hash(previous, r)
             if rows:
-                write.execute(table.insert(), [{c.name: r[c.name] for c in table.columns if c.name in r}
-                                               for r in rows])
+                write.execute(table.insert(), [{c.name: r.get(c.name, OLDER_COLUMNS.get((table.name, c.name)))
+                                                for c in table.columns if c.name in r or
+                                                (table.name, c.name) in OLDER_COLUMNS} for r in rows])
     source.dispose()
 
 
@@ -187,3 +202,25 @@ def test_the_command_line_names_the_upgrade_and_db_current_tells_the_revision(cl
     assert code == 0 and HEAD in out
     code, out, _ = cli("--db", fresh, "db", "current")
     assert code == 0 and f"{HEAD} (up to date)" in out
+
+
+def test_a_failed_upgrade_on_sqlite_leaves_the_database_as_it_was(tmp_path, config):
+    """Python's sqlite3 runs DDL outside any transaction unless one is begun: a revision that
+    fails half way must not leave its new tables behind."""
+    engine = _bare(f"sqlite:///{tmp_path / 'half.db'}")
+    run_upgrade(engine, to="0003_keyed_history")
+    failing = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, failing)
+    revision = failing / "versions" / "0004_web_security.py"
+    revision.write_text(revision.read_text().replace(
+        "    with op.batch_alter_table(\"web_session\") as batch:",
+        "    op.execute(\"SELECT no_such_function()\")\n    with op.batch_alter_table(\"web_session\") as batch:", 1))
+    with pytest.raises(Exception, match="no_such_function"):
+        run_upgrade(engine, script_location=failing)
+    with engine.connect() as conn:
+        assert current_revision(conn) == "0003_keyed_history"
+        assert not inspect(conn).has_table("sign_in_throttle")
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    run_upgrade(engine)
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD

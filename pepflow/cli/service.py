@@ -174,9 +174,15 @@ def run_command(
 
 
 @app.command("web")
-def web_command(ctx: typer.Context, host: str = HOST_OPTION, port: int = PORT_OPTION) -> None:
+def web_command(
+    ctx: typer.Context,
+    host: str = HOST_OPTION,
+    port: int = PORT_OPTION,
+    workers: Optional[int] = typer.Option(None, "--workers", help="How many processes serve the pages "
+                                          "(default: one per core)."),
+) -> None:
     """Serve the web pages only (no sweep, no email delivery)."""
-    from ..web.server import serve
+    from ..web.server import default_workers, serve
 
     _logging()
-    serve(_app(ctx), host, port)
+    serve(_app(ctx), host, port, workers if workers is not None else default_workers())

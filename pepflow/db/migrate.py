@@ -82,12 +82,39 @@ def _alembic_config(connection: Connection, script_location: Path) -> Any:
 
 
 def run_upgrade(engine: Engine, script_location: Path = MIGRATIONS, to: str = "head") -> None:
-    """Run the revisions the database lacks, in one transaction (PostgreSQL; SQLite copies
-    each altered table in batch mode)."""
+    """Run the revisions the database lacks, in one transaction: all of them or none.
+
+    On SQLite each altered table is copied (batch mode), with foreign-key checks off meanwhile
+    (dropping the old copy of a table other rows refer to would fail), and the references are
+    checked once the copies are in place.  Python's sqlite3 opens no transaction for DDL, so a
+    failed revision would have left its tables half made: the transaction is begun here."""
     from alembic import command
 
-    with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection, script_location), to)
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                command.upgrade(_alembic_config(connection, script_location), to)
+            return
+        raw = connection.connection.dbapi_connection
+        previous = raw.isolation_level
+        raw.isolation_level = None  # sqlite3 leaves transactions to us
+        try:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # outside a transaction, or ignored
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                command.upgrade(_alembic_config(connection, script_location), to)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the upgrade would leave rows referring to rows that do not exist: "
+                                       f"{broken[:5]}")
+                connection.exec_driver_sql("COMMIT")
+            except BaseException:
+                connection.exec_driver_sql("ROLLBACK")
+                raise
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            raw.isolation_level = previous
 
 
 def stamp(engine: Engine, revision: str, script_location: Path = MIGRATIONS) -> None:

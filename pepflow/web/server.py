@@ -1,9 +1,16 @@
-"""Serving the web pages with uvicorn: alone (``pepflow web``) or beside the scheduler
-(``pepflow run``), in a thread the service stops when it stops."""
+"""Serving the web pages with uvicorn: alone (``pepflow web``, in one process or several) or
+beside the scheduler (``pepflow run``), in a thread the service stops when it stops.
+
+Several processes (``pepflow web --workers N``) share nothing but the database: sessions,
+sign-in throttling, the cookie key and one-time notices are rows.  uvicorn starts each
+worker afresh and imports ``worker_app``, which builds the ``App`` from the ``PEPFLOW_*``
+variables the parent set from its own options (``--db``, ``--config``, ``--today``).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 import uvicorn
@@ -46,7 +53,41 @@ class WebThread:
         self.thread.join(timeout=10)
 
 
-def serve(app: App, host: str, port: int) -> None:
-    """Serve in the foreground until Ctrl+C."""
-    log.info("web pages at http://%s:%d (Ctrl+C stops)", host, port)
-    _server(app, host, port).run()
+def check_workers(workers: int) -> int:
+    if not 1 <= workers <= 64:
+        raise InputError("--workers", workers, "must be a number of processes from 1 to 64")
+    return workers
+
+
+def default_workers() -> int:
+    """One web process per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def serve(app: App, host: str, port: int, workers: int = 1) -> None:
+    """Serve in the foreground until Ctrl+C, in ``workers`` processes."""
+    check_port(port)
+    check_workers(workers)
+    log.info("web pages at http://%s:%d in %d process%s (Ctrl+C stops)", host, port, workers,
+             "" if workers == 1 else "es")
+    if workers == 1:
+        _server(app, host, port).run()
+        return
+    app.open()  # the schema is checked (and the cookie key made) once, before the workers start
+    from .sessions import site_key
+
+    site_key(app.engine, app.environment.secret_key)
+    os.environ["PEPFLOW_DATABASE_URL"] = app.url
+    if app.config_dir:
+        os.environ["PEPFLOW_CONFIG"] = app.config_dir
+    if app.today_override:
+        os.environ["PEPFLOW_TODAY"] = app.today_override
+    uvicorn.run("pepflow.web.server:worker_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", access_log=False, proxy_headers=True, server_header=False)
+
+
+def worker_app():
+    """The web application of one worker process of ``pepflow web --workers N``."""
+    from .app import create_app
+
+    return create_app(App())
