@@ -12,6 +12,7 @@ page, never a stack trace.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -66,7 +67,12 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
 
     @web.middleware("http")
     async def security_headers(request: Request, call_next):
-        return secured(request, await call_next(request))
+        """The security headers, and the server's own time for the request (``Server-Timing``,
+        which browsers' developer tools and bench/web_load.py read)."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return secured(request, response)
 
     @web.exception_handler(RequestValidationError)
     async def unreadable_address(request: Request, exc: RequestValidationError):

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from ..disclosures import disclosed
 from ..spreadsheets import stream
@@ -26,6 +27,7 @@ from ..calendars import format_day
 from ..db.unit import UnitOfWork
 from ..roles import ROLES, role_of
 from ..values import whole_number
+from .freshness import FreshnessCache
 from .sessions import COOKIE, SessionStore, cookie_name, csrf_ok
 
 
@@ -58,10 +60,20 @@ def with_query(query: dict[str, str], **changes: Any) -> str:
     return urlencode({k: v for k, v in merged.items() if v not in ("", None) and k != "format"})
 
 
+def option_tags(options: list[tuple[str, str]], value: str) -> Markup:
+    """A select's ``<option>`` tags, escaped, the chosen one selected.  Written in Python: the
+    Overdue PEPs filters list 400 schools and 300 social workers, and a template loop over
+    them was a third of the page's rendering (bench/web.py)."""
+    return Markup("\n".join(
+        f'<option value="{escape(key)}"{" selected" if key == value else ""}>{escape(text)}</option>'
+        for key, text in options))
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pepflow.web", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["label"] = lambda v: str(v).replace("_", " ")
+    env.filters["option_tags"] = option_tags
     env.filters["day"] = lambda d: format_day(d) if isinstance(d, (dt.date, dt.datetime)) else (d or "")
     env.globals["ROLES"] = ROLES
     env.globals["with_query"] = with_query
@@ -74,6 +86,7 @@ class Site:
     def __init__(self, app: App, store: SessionStore, secure_cookies: bool | None = None):
         self.app, self.store, self.secure_cookies = app, store, secure_cookies
         self.env = _environment()
+        self.fresh = FreshnessCache()  # answers kept until the next history row (freshness.py)
         self._runway: tuple[Any, Any] | None = None  # (when it was checked, the gaps)
 
     RUNWAY_CHECK_EVERY = dt.timedelta(minutes=15)

@@ -22,12 +22,12 @@ def overdue(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
                                    sort=sort if sort in views.OVERDUE_SORTS else "due",
                                    descending=order == "desc", page=page)
     result = views.overdue_peps(s, site.app.config, visitor.user, site.app.today(), filters,
-                                everything=format == "csv")
+                                everything=format == "csv", fresh=site.fresh)
     if format == "csv":
         columns = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
                    "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
         return csv_download(request, site, s, visitor, "overdue-peps.csv", columns, views.csv_rows(result.rows, columns))
-    options = views.filter_options(s, visitor.user)
+    options = views.filter_options(s, visitor.user, site.fresh)
     return site.render(request, "overdue.html.j2", 400 if errors else 200, visitor, result=result, f=filters,
                        options=options, errors=errors, query=dict(request.query_params), states=STATE_CHOICES,
                        key_stages=[(k, k) for k in views.KEY_STAGES])

@@ -1,5 +1,5 @@
-"""web security: sign-in throttling instead of account lock-out; sessions know their browser,
-their address and a one-time notice
+"""web security and speed: sign-in throttling instead of account lock-out; sessions know their
+browser, their address and a one-time notice; an index for My work
 
 Revision ID: 0004_web_security
 Revises: 0003_keyed_history
@@ -29,6 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("client", sa.String(), nullable=False, server_default=""))
         batch.add_column(sa.Column("browser", sa.String(), nullable=False, server_default=""))
         batch.add_column(sa.Column("notice", sa.String(), nullable=False, server_default=""))
+    op.create_index("ix_deadline_owner", "deadline", ["owner_ref", "status", "owner_role", "due_on"])
     # a lock-out let anyone who knew an address lock its owner out (pepflow/throttle.py slows guessers instead)
     with op.batch_alter_table("user_account") as batch:
         batch.drop_column("failed_attempts")
@@ -44,3 +45,4 @@ def downgrade() -> None:
         batch.drop_column("browser")
         batch.drop_column("client")
     op.drop_table("sign_in_throttle")
+    op.drop_index("ix_deadline_owner", table_name="deadline")
