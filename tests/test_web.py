@@ -19,7 +19,7 @@ from pepflow.web.app import create_app
 from pepflow.roles import ROLES
 
 from .test_notify import free_port
-from .websupport import EMAILS, PASSWORD, build_site, child_refs_in, csrf_of, sign_in, visible_refs
+from .websupport import EMAILS, PASSWORD, TODAY, build_site, child_refs_in, csrf_of, sign_in, visible_refs
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -557,3 +557,48 @@ def test_no_page_handler_runs_on_the_event_loop():
     routes = [r for router in ROUTERS for r in router.routes]
     assert len(routes) >= 12
     assert [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)] == []
+
+
+def test_overdue_pages_in_due_order_are_the_lists_own_order_both_ways(site):
+    """Pages are merged from each kind's soonest deadlines (views._soonest_due_statement): the
+    same rows in the same order as the whole list sorted."""
+    client = signed_in_client(site, "vs_admin")
+    for order in ("asc", "desc"):
+        whole = [line.split(",")[0] for line in
+                 client.get(f"/peps/overdue?sort=due&order={order}&format=csv").text.splitlines()[1:]]
+        shown = []
+        for page in range(1, min(3, -(-len(whole) // 50)) + 1):
+            html = client.get(f"/peps/overdue?sort=due&order={order}&page={page}").text
+            shown += re.findall(r'<a class="govuk-link" href="/children/([^"/?]+)"', html)
+        assert shown == whole[:len(shown)] and len(shown) == min(len(whole), 150)
+
+
+def test_the_overdue_count_follows_a_recorded_event_at_once(fresh_site):
+    """Counts are kept until the next history row (web/freshness.py): an event that closes
+    overdue deadlines is counted on the very next page."""
+    from pepflow.commands import record_event
+    from pepflow.queries import PEP_KINDS
+
+    def count() -> int:
+        page = client.get("/peps/overdue").text
+        return int(re.search(r"<strong>(\d+)</strong> overdue PEP deadline", page).group(1))
+
+    client = signed_in_client(fresh_site, "vs_admin")
+    before = count()
+    assert count() == before  # kept
+    with session_scope(fresh_site.app.engine) as s:
+        ref = s.execute(select(Deadline.child_ref).where(Deadline.status == "open", Deadline.kind.in_(PEP_KINDS),
+                                                         Deadline.due_on < TODAY)).scalars().first()
+        theirs = len(s.execute(select(Deadline.id).where(Deadline.child_ref == ref, Deadline.status == "open",
+                                                         Deadline.kind.in_(PEP_KINDS), Deadline.due_on < TODAY)).all())
+        record_event(s, fresh_site.app.config, ref, "left_care", TODAY.isoformat(), TODAY)
+    assert count() == before - theirs
+
+
+def test_a_csv_download_records_how_many_rows_it_sent(site):
+    client = signed_in_client(site, "vs_officer")
+    for query in ("", "&min_days=20", "&key_stage=KS2"):
+        lines = client.get(f"/peps/overdue?format=csv{query}").text.splitlines()
+        with session_scope(site.app.engine) as s:
+            last = s.execute(select(Event).where(Event.name == "csv_downloaded").order_by(Event.id.desc())).scalars().first()
+        assert last.payload["rows"] == len(lines) - 1 and last.payload["list"] == "overdue-peps.csv"

@@ -209,13 +209,16 @@ def take_notice(s: UnitOfWork, visitor: Visitor) -> str:
 # ---- helpers ------------------------------------------------------------------------------
 
 def csv_download(request: Request, site: "Site", s: UnitOfWork, visitor: "Visitor", name: str,
-                 header: list[str], rows: Any) -> Response:
+                 header: list[str], rows: Any, count: int | None = None) -> Response:
     """A CSV download, recorded in the history as a disclosure (which list, its filters, how many
-    rows), then written as it is sent with every cell safe to open in a spreadsheet."""
-    rows = list(rows)
+    rows), then written as it is sent with every cell safe to open in a spreadsheet.  A long
+    list gives its ``count`` and its rows as an iterator that reads them as they are sent."""
+    if count is None:
+        rows = list(rows)
+        count = len(rows)
     filters = {k: v[:100] for k, v in request.query_params.items() if k != "format"}
     disclosed(s, "csv_downloaded", site.app.today(), visitor.actor,
-              {"list": name, "filters": filters, "rows": len(rows), "account": visitor.user.email,
+              {"list": name, "filters": filters, "rows": count, "account": visitor.user.email,
                "role": visitor.user.role})
     s.commit()
     return csv_response(name, header, rows)

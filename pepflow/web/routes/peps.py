@@ -9,6 +9,8 @@ from .. import views
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 
 router = APIRouter()
+CSV_COLUMNS = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
+               "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
 STATE_CHOICES = [(st.value, st.value.replace("_", " ")) for st in PepState] + [("none", "no current PEP")]
 
 
@@ -21,12 +23,11 @@ def overdue(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
                                    min_days=int_or(min_days, None, "min_days", errors),
                                    sort=sort if sort in views.OVERDUE_SORTS else "due",
                                    descending=order == "desc", page=page)
-    result = views.overdue_peps(s, site.app.config, visitor.user, site.app.today(), filters,
-                                everything=format == "csv", fresh=site.fresh)
     if format == "csv":
-        columns = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
-                   "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
-        return csv_download(request, site, s, visitor, "overdue-peps.csv", columns, views.csv_rows(result.rows, columns))
+        count, rows = views.overdue_csv(site.app.engine, site.app.config, visitor.user, site.app.today(), filters,
+                                        CSV_COLUMNS)
+        return csv_download(request, site, s, visitor, "overdue-peps.csv", CSV_COLUMNS, rows, count)
+    result = views.overdue_peps(s, site.app.config, visitor.user, site.app.today(), filters, fresh=site.fresh)
     options = views.filter_options(s, visitor.user, site.fresh)
     return site.render(request, "overdue.html.j2", 400 if errors else 200, visitor, result=result, f=filters,
                        options=options, errors=errors, query=dict(request.query_params), states=STATE_CHOICES,
