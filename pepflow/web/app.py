@@ -53,6 +53,34 @@ def secured(request: Request, response: Response) -> Response:
     return response
 
 
+class SecurityHeaders:
+    """ASGI middleware: the headers of ``secured`` on every response, and the server's own time
+    for the request (``Server-Timing``, which browsers' developer tools and bench/web_load.py
+    read).  Plain ASGI, not Starlette's ``BaseHTTPMiddleware``: that one ran each response
+    through a stream of its own, costing every page time and keeping CSV downloads whose
+    reader had gone (bench/web_load.py)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        request = Request(scope)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                response = Response(status_code=message["status"])
+                response.raw_headers = list(message.get("headers", []))
+                response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+                secured(request, response)
+                message = {**message, "headers": response.raw_headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     """The web application for ``app`` (its configuration, database and clock)."""
     settings = app.config.settings
@@ -65,14 +93,7 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     for router in ROUTERS:
         web.include_router(router)
 
-    @web.middleware("http")
-    async def security_headers(request: Request, call_next):
-        """The security headers, and the server's own time for the request (``Server-Timing``,
-        which browsers' developer tools and bench/web_load.py read)."""
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-        return secured(request, response)
+    web.add_middleware(SecurityHeaders)
 
     @web.exception_handler(RequestValidationError)
     async def unreadable_address(request: Request, exc: RequestValidationError):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, field, replace
+import heapq
+import itertools
+from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
 from sqlalchemy import and_, case, func, or_, select, union_all
@@ -19,6 +21,7 @@ from sqlmodel import Session
 from ..calendars import format_units
 from ..cohort import KEY_STAGES, birth_dates_for_year_groups, key_stage, year_group, year_group_label
 from ..config import Config
+from ..db.engine import small_cache
 from ..db.models import Child, Deadline, Pep, Person, School, UserAccount
 from .. import deadlines
 from ..deadlines import calendar_for
@@ -238,32 +241,98 @@ def _overdue_order(f: OverdueFilters) -> tuple[Any, ...]:
     return (first, Deadline.due_on, Deadline.child_ref, Deadline.id)
 
 
-def overdue_csv(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters,
-                columns: list[str]) -> tuple[int, Iterator[list[Any]]]:
-    """How many rows the whole list has, and its rows for a CSV, read from the database a
-    thousand at a time as they are written: ten people downloading 60,000 rows at once
-    held 1.7 GB when each built the file as dicts and one string (bench/web_load.py).  The
-    rows come from a session of their own, open while the response is sent."""
-    query = _overdue_query(OVERDUE_COLUMNS, user, as_of, f, rows=True).order_by(*_overdue_order(f))
+OVERDUE_CSV_COLUMNS = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
+                       "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
+CSV_BATCH = 1000
+
+
+def overdue_csv(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters
+                ) -> tuple[int, Iterator[list[Any]]]:
+    """How many rows the whole list has, and its rows for a CSV (``OVERDUE_CSV_COLUMNS``) read
+    as they are written, from a session of their own open while the response is sent.
+
+    Ten people downloading 60,000 rows at once held 1.7 GB when each built the file as dicts
+    and one string, and still hundreds of MB when each had SQLite sort the joined list.  In
+    due order (the list's own) the ids come merged from each kind's index as they are read
+    (``_due_order_ids``) and are joined a thousand at a time, only to the child and their
+    PEP; names come from the school and person lists, read once."""
+    viewer = Viewer.of(user)
     with Session(engine) as s:
         if f.min_days:  # counted in each deadline's own unit: one pass over what SQL can narrow
             late = OverdueOn(config, as_of).of
+            query = _overdue_query(OVERDUE_COLUMNS, viewer, as_of, f, rows=True)
             count = sum(1 for r in s.execute(query.execution_options(yield_per=5000))
                         if late(r).count >= f.min_days)
         else:
-            count = sum(overdue_peps(s, config, user, as_of, replace(f, page=1)).counts.values())
+            count = sum(s.execute(_overdue_query([func.count()], viewer, as_of, f)).scalars())
 
     def rows() -> Iterator[list[Any]]:
         late = OverdueOn(config, as_of).of
-        with Session(engine) as s:
-            for r in s.execute(query.execution_options(yield_per=1000)):
+        with Session(engine) as s, small_cache(s):
+            names = _names(s)
+            year_groups: dict[dt.date, str] = {}
+            for r in _overdue_rows_for_csv(s, viewer, as_of, f):
                 lateness = late(r)
                 if f.min_days and lateness.count < f.min_days:
                     continue
-                row = overdue_row(r, as_of, lateness)
-                yield [row[c].isoformat() if isinstance(row[c], dt.date) else row[c] for c in columns]
+                label = year_groups.get(r.dob)
+                if label is None:
+                    label = year_groups[r.dob] = year_group_label(year_group(r.dob, as_of))
+                school = names["schools"].get(r.school_urn)
+                yield [r.ref, label, r.school_urn or "", school[0] if school else "",
+                       names["people"].get(r.social_worker_ref, ""),
+                       names["people"].get(school[1], "") if school else "", r.pep_state or "none", r.kind,
+                       r.due_on.isoformat(), lateness.unit, lateness.count]
 
     return count, rows()
+
+
+CSV_COLUMNS_READ = (Deadline.id, Child.ref, Child.dob, Child.school_urn, Child.social_worker_ref,
+                    Pep.state.label("pep_state"), Deadline.kind, Deadline.due_on, Deadline.unit, Deadline.calendar)
+
+
+def _overdue_rows_for_csv(s: Session, viewer: Viewer, as_of: dt.date, f: OverdueFilters) -> Iterator[Any]:
+    """The list's rows for a CSV in the list's order, joined to the child and their PEP."""
+    def joined(q):
+        return (q.join(Child, Child.ref == Deadline.child_ref)
+                .outerjoin(Pep, and_(Pep.child_ref == Deadline.child_ref, Pep.is_current)))
+
+    if f.sort != "due":  # another column's order: SQLite sorts the joined list
+        query = _overdue_query(CSV_COLUMNS_READ, viewer, as_of, f, rows=True).order_by(*_overdue_order(f))
+        yield from s.execute(query.execution_options(yield_per=CSV_BATCH))
+        return
+    ids = _due_order_ids(s, viewer, as_of, f)
+    while True:
+        batch_ids = list(itertools.islice(ids, CSV_BATCH))
+        if not batch_ids:
+            return
+        yield from s.execute(joined(select(*CSV_COLUMNS_READ).select_from(Deadline))
+                             .where(Deadline.id.in_(batch_ids)).order_by(*_overdue_order(f)))
+
+
+def _due_order_ids(s: Session, viewer: Viewer, as_of: dt.date, f: OverdueFilters) -> Iterator[int]:
+    """The list's ids in due order, merged as they are read from each kind's index: nine
+    streams in index order and ``heapq.merge``, so nothing is sorted whole and nothing read
+    twice (batches merged afresh from each kind read nine rows for each one kept: 1 s more
+    for 60,000 rows; bench/web_load.py)."""
+    due = Deadline.due_on.desc() if f.descending else Deadline.due_on.asc()
+    streams = [s.execute(_overdue_query([Deadline.due_on, Deadline.child_ref, Deadline.id], viewer, as_of, f)
+                         .where(Deadline.kind == kind).order_by(due, Deadline.child_ref, Deadline.id)
+                         .execution_options(yield_per=CSV_BATCH)) for kind in PEP_KINDS]
+    if f.descending:
+        def key(r):
+            return (-r[0].toordinal(), r[1], r[2])
+    else:
+        def key(r):
+            return (r[0], r[1], r[2])
+    for row in heapq.merge(*streams, key=key):
+        yield row[2]
+
+
+def _names(s: Session) -> dict[str, dict[str, Any]]:
+    """Every school's name and DT, and every person's name, for rows that show them."""
+    return {"schools": {u: (n, d) for u, n, d in s.execute(select(School.urn, School.name, School.dt_ref))},
+            "people": dict(s.execute(select(Person.ref, Person.name)).all())}
 
 
 def _overdue_at_least(session: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters,

@@ -9,8 +9,6 @@ from .. import views
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 
 router = APIRouter()
-CSV_COLUMNS = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
-               "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
 STATE_CHOICES = [(st.value, st.value.replace("_", " ")) for st in PepState] + [("none", "no current PEP")]
 
 
@@ -24,9 +22,8 @@ def overdue(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
                                    sort=sort if sort in views.OVERDUE_SORTS else "due",
                                    descending=order == "desc", page=page)
     if format == "csv":
-        count, rows = views.overdue_csv(site.app.engine, site.app.config, visitor.user, site.app.today(), filters,
-                                        CSV_COLUMNS)
-        return csv_download(request, site, s, visitor, "overdue-peps.csv", CSV_COLUMNS, rows, count)
+        count, rows = views.overdue_csv(site.app.engine, site.app.config, visitor.user, site.app.today(), filters)
+        return csv_download(request, site, s, visitor, "overdue-peps.csv", views.OVERDUE_CSV_COLUMNS, rows, count)
     result = views.overdue_peps(s, site.app.config, visitor.user, site.app.today(), filters, fresh=site.fresh)
     options = views.filter_options(s, visitor.user, site.fresh)
     return site.render(request, "overdue.html.j2", 400 if errors else 200, visitor, result=result, f=filters,
