@@ -56,3 +56,24 @@ class FreshnessCache:
                 if len(self._values) > self.size:
                     self._values.popitem(last=False)
         return value
+
+
+class Options(list):
+    """A select's choices, (value, text) pairs, that keep their option tags once written for
+    a chosen value: kept in a ``FreshnessCache`` with them, they are written once a change."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self._tags: dict[str, Any] = {}
+
+    def tags(self, value: str) -> Any:
+        made = self._tags.get(value)
+        if made is None:
+            from markupsafe import Markup, escape
+
+            made = Markup("\n".join(
+                f'<option value="{escape(key)}"{" selected" if key == value else ""}>{escape(text)}</option>'
+                for key, text in self))
+            if len(self._tags) < 64:
+                self._tags[value] = made
+        return made

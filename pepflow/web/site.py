@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..disclosures import disclosed
 from ..spreadsheets import stream
@@ -27,7 +27,7 @@ from ..calendars import format_day
 from ..db.unit import UnitOfWork
 from ..roles import ROLES, role_of
 from ..values import whole_number
-from .freshness import FreshnessCache
+from .freshness import FreshnessCache, Options
 from .sessions import COOKIE, SessionStore, cookie_name, csrf_ok
 
 
@@ -63,10 +63,8 @@ def with_query(query: dict[str, str], **changes: Any) -> str:
 def option_tags(options: list[tuple[str, str]], value: str) -> Markup:
     """A select's ``<option>`` tags, escaped, the chosen one selected.  Written in Python: the
     Overdue PEPs filters list 400 schools and 300 social workers, and a template loop over
-    them was a third of the page's rendering (bench/web.py)."""
-    return Markup("\n".join(
-        f'<option value="{escape(key)}"{" selected" if key == value else ""}>{escape(text)}</option>'
-        for key, text in options))
+    them was a third of the page's rendering (bench/web.py).  ``views.Options`` keep theirs."""
+    return (options if isinstance(options, Options) else Options(options)).tags(value)
 
 
 def _environment() -> Environment:

@@ -31,7 +31,7 @@ from ..queries import PEP_KINDS
 from ..deadlines import OverdueOn
 from ..rules.deadlines import Lateness, how_late
 from ..roles import child_scope
-from .freshness import FreshnessCache
+from .freshness import FreshnessCache, Options
 
 PAGE_SIZE = 50
 
@@ -376,7 +376,7 @@ def filter_options(session: Session, user: UserAccount, fresh: FreshnessCache | 
                                   .where(scope).distinct().order_by(School.name)).all()
         workers = session.execute(select(Person.ref, Person.name).join(Child, Child.social_worker_ref == Person.ref)
                                   .where(scope).distinct().order_by(Person.name)).all()
-    return {"schools": [(u, n) for u, n in schools], "social_workers": [(r, n) for r, n in workers]}
+    return {"schools": Options((u, n) for u, n in schools), "social_workers": Options((r, n) for r, n in workers)}
 
 
 # ---- My work --------------------------------------------------------------------------
