@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/faults.py --kills 100
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/web_load.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/fuzz.py
 	$(BIN)/python bench/tamper.py
