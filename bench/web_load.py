@@ -181,11 +181,12 @@ def settle(base: str) -> None:
     """Wait until the server has finished what wrk left it (downloads it was still writing)."""
     quick = 0
     deadline = time.monotonic() + 120
-    while quick < 3 and time.monotonic() < deadline:
-        t = time.perf_counter()
-        httpx.get(f"{base}/static/pepflow.css", timeout=60)
-        quick = quick + 1 if time.perf_counter() - t < 0.02 else 0
-        time.sleep(0.2)
+    with httpx.Client(base_url=base, timeout=60) as client:
+        while quick < 3 and time.monotonic() < deadline:
+            t = time.perf_counter()
+            client.get("/static/pepflow.css")
+            quick = quick + 1 if time.perf_counter() - t < 0.02 else 0
+            time.sleep(0.2)
 
 
 def show(label: str, r: dict[str, float], bare: dict[str, float] | None = None) -> None:

@@ -81,3 +81,33 @@ def test_pages_are_served_by_several_processes_sharing_sessions_through_the_data
 def test_a_number_of_workers_out_of_range_is_refused(cli, tmp_path):
     code, out, err = cli("--db", f"sqlite:///{tmp_path / 'w.db'}", "web", "--workers", "0")
     assert code == 1 and "--workers = 0" in err and "from 1 to 64" in err
+
+
+def test_the_shared_listening_socket_says_it_is_tcp_so_asyncio_turns_nagle_off():
+    """asyncio sets TCP_NODELAY only on connections of a socket whose protocol is TCP; uvicorn's
+    own socket said 0, and pages that wrote to the database waited for delayed ACKs (40 ms)."""
+    import asyncio
+
+    from pepflow.web.server import listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
+    sock.listen()
+    port = sock.getsockname()[1]
+    nodelay = []
+
+    async def main():
+        async def handle(reader, writer):
+            nodelay.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(100):
+            if nodelay:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+
+    asyncio.run(main())
+    assert sock.proto == socket.IPPROTO_TCP and nodelay == [1]

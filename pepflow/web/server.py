@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 
 import uvicorn
@@ -77,13 +78,39 @@ def serve(app: App, host: str, port: int, workers: int = 1) -> None:
     from .sessions import site_key
 
     site_key(app.engine, app.environment.secret_key)
+    app.engine.dispose()  # the supervisor keeps no connection of its own
     os.environ["PEPFLOW_DATABASE_URL"] = app.url
     if app.config_dir:
         os.environ["PEPFLOW_CONFIG"] = app.config_dir
     if app.today_override:
         os.environ["PEPFLOW_TODAY"] = app.today_override
-    uvicorn.run("pepflow.web.server:worker_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", access_log=False, proxy_headers=True, server_header=False)
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config("pepflow.web.server:worker_app", factory=True, host=host, port=port, workers=workers,
+                            log_level="warning", access_log=False, proxy_headers=True, server_header=False)
+    try:
+        Multiprocess(config, sockets=[listening_socket(host, port)]).run()
+    except KeyboardInterrupt:
+        pass
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the workers share, made as a TCP socket by name (``IPPROTO_TCP``).
+
+    uvicorn makes it with protocol 0, and asyncio sets ``TCP_NODELAY`` only on connections
+    of a socket that says it is TCP: with Nagle's algorithm left on, every page that wrote
+    to the database waited ~40 ms for the browser's delayed acknowledgement (a case page,
+    5 ms of work, took 50 ms in two processes and 5 ms in one; bench/web_load.py)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError("--port", port, f"cannot be listened on at {host}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def worker_app():
