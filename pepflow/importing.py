@@ -74,10 +74,17 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # changes left to events (``import_records(by_events=…)``): each child's new values
+    to_record: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # the events recorded for them (``services.import_file``): "C123: school changed"
+    events: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.kind}: {len(self.added)} added, {len(self.changed)} changed, "
+        text = (f"{self.kind}: {len(self.added)} added, {len(self.changed)} changed, "
                 f"{len(self.unchanged)} unchanged")
+        if self.events:
+            text += f"; {len(self.events)} event(s) recorded:\n" + "\n".join(f"  {e}" for e in self.events)
+        return text
 
 
 def read_mapping(path: str | Path) -> dict[str, str]:
@@ -308,10 +315,14 @@ def _check_role_changes(session: Session, roles: dict[str, str], parsed: list[tu
 
 def import_records(session: Session, config: Config, kind: str,
                    rows: list[tuple[int, dict[str, str]]], today: dt.date,
-                   file: str = "input") -> ImportReport:
+                   file: str = "input", by_events: tuple[str, ...] = ()) -> ImportReport:
     """Validate every row, then add or update them in ``session`` (the caller commits).
 
-    Raises ``ImportFileError`` listing every problem before anything is written."""
+    A change to one of the ``by_events`` fields of a child already held is not written
+    here: it is listed in ``report.to_record`` for the caller to record as the event it is
+    (``services.import_file``), so the history, deadlines and audit follow as if someone
+    had recorded it by hand.  Raises ``ImportFileError`` listing every problem before
+    anything is written."""
     if kind not in KINDS:
         raise ImportFileError(file, [f"unknown kind {kind!r} (one of {', '.join(KINDS)})"])
     problems: list[str] = []
@@ -341,6 +352,16 @@ def import_records(session: Session, config: Config, kind: str,
         if not changes:
             report.unchanged.append(ref)
             continue
+        # what happened to a child in care is an event; a school made blank, or a child no
+        # longer in care, is only a correction of the record
+        happened = {c: v for c, v in changes.items() if c in by_events and getattr(current, "looked_after", False)
+                    and not (c == "school_urn" and v is None)}
+        if happened:
+            report.to_record.append((ref, happened))
+            changes = {c: v for c, v in changes.items() if c not in happened}
+            if not changes:
+                report.changed.append(ref)
+                continue
         if kind == "children" and "school_urn" in changes:
             _move_education_placement(session, current, changes["school_urn"], today)
         before = child_fields(current) if kind == "children" else None

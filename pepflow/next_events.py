@@ -41,10 +41,11 @@ def events_open_to(session: Session, child: Child, today: dt.date) -> list[NextE
         names = [("pep", e) for e in allowed_events(pep) if e != "left_care"]
         if pep is not None:
             names.append(("pep", "pp_plus_requested"))
-            names += [("care", e) for e in ("care_review_held", "school_changed", "care_placement_changed",
-                                            "care_placement_proposed")]
-            if "vs_placement_view" in open_kinds:
-                names.append(("care", "vs_placement_view"))
+        # a child's care goes on whether or not their PEP record is complete (states/care.py)
+        names += [("care", e) for e in ("care_review_held", "school_changed", "care_placement_changed",
+                                        "care_placement_proposed")]
+        if "vs_placement_view" in open_kinds:
+            names.append(("care", "vs_placement_view"))
         case = admission.open_admission(session, child.ref)
         if case is None:
             names.append(("admission", "admission_needed"))

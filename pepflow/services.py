@@ -14,15 +14,57 @@ from .errors import InputError
 from .importing import ImportReport, import_records, read_csv, read_mapping
 
 
+# A child's fields that change only by what happened to them: a re-import that changes one
+# records the event (school_changed, care_placement_changed), not a bare edit of the row.
+CHANGED_BY_EVENTS = ("school_urn", "placement_type", "in_area", "carer_ref")
+PLACEMENT_FIELDS = ("placement_type", "in_area", "carer_ref")
+
+
 def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) -> ImportReport:
-    """Import one CSV file in one transaction (nothing is written if any row is bad)."""
+    """Import one CSV file in one transaction (nothing is written if any row is bad, or if an
+    event it implies cannot be recorded)."""
     columns = read_mapping(mapping) if mapping else None
     rows = read_csv(file, kind, columns)
     with session_scope(app.engine) as session:
-        report = import_records(session, app.config, kind, rows, app.today(), str(file))
+        by_events = CHANGED_BY_EVENTS if kind == "children" else ()
+        report = import_records(session, app.config, kind, rows, app.today(), str(file), by_events)
         if kind == "children":
+            record_what_happened(session, app.config, report, app.today(), Path(file).name)
             bring_in_children(session, app.config, report.added + report.changed, app.today())
         return report
+
+
+def record_what_happened(session, config, report: ImportReport, today, file_name: str) -> None:
+    """Record, as events dated the day of the import, what a re-import says changed: a new care
+    placement (with its school, when that changed too) or a new school.  The actor is the
+    import, so the history says where each came from."""
+    from .commands import record_event
+    from .errors import ImportFileError, PepflowError
+
+    actor = f"import of {file_name}"
+    problems = []
+    for ref, new in report.to_record:
+        child = session.get(Child, ref)
+        if any(f in new for f in PLACEMENT_FIELDS):
+            event = "care_placement_changed"
+            params = {"placement_type": new.get("placement_type", child.placement_type) or None,
+                      "in_area": "yes" if new.get("in_area", child.in_area) else "no",
+                      "carer_ref": new.get("carer_ref", child.carer_ref)}
+            if "school_urn" in new:
+                params.update(school_changes="yes", school_urn=new["school_urn"])
+        else:
+            event, params = "school_changed", {"school_urn": new["school_urn"]}
+        try:
+            outcome = record_event(session, config, ref, event, today, today,
+                                   params={k: str(v) for k, v in params.items() if v not in (None, "")},
+                                   actor=actor)
+        except PepflowError as exc:
+            problems.append(f"child {ref}: {event.replace('_', ' ')} cannot be recorded: {exc}")
+            continue
+        said = " ".join(outcome.messages)
+        report.events.append(f"{ref}: {event.replace('_', ' ')}" + (f" ({said})" if said else ""))
+    if problems:
+        raise ImportFileError(file_name, problems)
 
 
 def bring_in_children(session, config, refs: list[str], today) -> None:

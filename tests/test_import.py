@@ -102,3 +102,57 @@ def test_dates_in_the_future_are_refused(cli, db_url):
     code, _, err = cli("--db", db_url, "--today", "2025-12-01", "import", "children",
                        str(DATA / "children.csv"))
     assert code == 1 and "column entered_care: '2025-12-18' is in the future" in err
+
+
+def _reimport(cli, db_url, tmp_path, old: str, new: str, today: str = "2026-01-12"):
+    changed = tmp_path / "children.csv"
+    changed.write_text((DATA / "children.csv").read_text().replace(old, new))
+    code, out, err = cli("--db", db_url, "--today", today, "import", "children", str(changed))
+    assert code == 0, err
+    return out
+
+
+def _events(db_url, ref):
+    from pepflow.db import Event
+
+    with Session(make_engine(db_url)) as s:
+        return [(e.name, e.actor_ref, e.effective_on.isoformat()) for e in s.exec(
+            select(Event).where(Event.child_ref == ref, Event.process != "roll").order_by(Event.id))]
+
+
+def test_a_new_school_in_a_reimport_is_recorded_as_a_school_change_with_its_early_pep_review(cli, db_url, tmp_path):
+    from pepflow.db import Deadline
+
+    for kind in ("people", "schools", "children"):  # the day after C001 came into care: initial PEP in time
+        assert cli("--db", db_url, "--today", "2025-12-19", "import", kind, str(DATA / f"{kind}.csv"))[0] == 0
+    before = _events(db_url, "C001")
+    out = _reimport(cli, db_url, tmp_path, "care_order,2025-12-18,100001", "care_order,2025-12-18,100002",
+                    today="2026-01-12")
+    assert "1 event(s) recorded" in out and "C001: school changed (Early PEP review due" in out
+    assert _events(db_url, "C001")[len(before):] == [("school_changed", "import of children.csv", "2026-01-12")]
+    with Session(make_engine(db_url)) as s:
+        assert s.get(Child, "C001").school_urn == "100002"
+        assert s.exec(select(Deadline).where(Deadline.child_ref == "C001",
+                                             Deadline.kind == "pep_significant_change")).first() is not None
+    # the same file again records nothing more
+    again = _reimport(cli, db_url, tmp_path, "care_order,2025-12-18,100001", "care_order,2025-12-18,100002",
+                      today="2026-01-12")
+    assert "event(s) recorded" not in again and len(_events(db_url, "C001")) == len(before) + 1
+
+
+def test_a_new_care_placement_in_a_reimport_is_recorded_as_a_care_move_that_starts_the_school_clock(
+        cli, db_url, tmp_path):
+    from pepflow.db import Deadline
+
+    _import_all(cli, db_url)
+    header = (DATA / "children.csv").read_text().splitlines()[0]
+    assert header.endswith("in_area")
+    out = _reimport(cli, db_url, tmp_path, "100001,SW1,IRO1,CR1,yes", "100002,SW1,IRO1,CR1,no")
+    assert "C001: care placement changed" in out and "incomplete" in out  # C001's PEP record lacks its dates
+    assert _events(db_url, "C001")[-1] == ("care_placement_changed", "import of children.csv", "2026-01-12")
+    with Session(make_engine(db_url)) as s:
+        child = s.get(Child, "C001")
+        assert child.school_urn == "100002" and child.in_area is False
+        kinds = {d.kind for d in s.exec(select(Deadline).where(Deadline.child_ref == "C001",
+                                                                Deadline.status == "open"))}
+    assert "notify_destination_vs" in kinds  # out of area, as a hand-recorded move would flag

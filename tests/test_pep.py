@@ -243,6 +243,25 @@ def test_imported_child_without_dates_is_flagged_not_guessed(world, config):
     assert current(world, "C100").state == "distributed"
 
 
+def test_a_care_move_that_changes_school_starts_its_clock_for_a_child_whose_record_is_incomplete(world, config):
+    """What happens in a child's care is recorded whether or not their PEP record is complete;
+    the incomplete record stays VS admin's to mend."""
+    add_child(world, config, d("2026-02-02"), entered="2023-05-01")
+    assert current(world, "C100") is None
+    outcome = event(world, config, "C100", "care_placement_changed", "2026-02-03", today="2026-02-03",
+                    school_changes="yes", in_area="yes")
+    assert "incomplete" in " ".join(outcome.messages)
+    (clock,) = deadlines(world, "C100", "admission_placement")
+    assert clock.status == "open" and clock.unit == "school"
+    assert deadlines(world, "C100", "record_incomplete")[0].status == "open"
+    event(world, config, "C100", "school_changed", "2026-02-04", today="2026-02-04", school_urn="100002")
+    event(world, config, "C100", "care_review_held", "2026-02-05", today="2026-02-05")
+    event(world, config, "C100", "left_care", "2026-02-06", today="2026-02-06", reason="returned home")
+    assert {x.status for x in deadlines(world, "C100") if x.status == "open"} == set()
+    with pytest.raises(TransitionNotAllowed, match="not looked after"):
+        event(world, config, "C100", "care_review_held", "2026-02-09", today="2026-02-09")
+
+
 def test_pupil_premium_plus_is_decided_with_the_peps_quality_assurance(world, config):
     add_child(world, config, d("2025-12-18"))
     event(world, config, "C100", "pep_meeting_held", "2026-01-05")

@@ -18,12 +18,12 @@ from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import choice, date_value, free_text, ref, text, yes_no
 from ..config import Config
 from ..db import cases
-from ..db.models import CarePlacement, Child, Deadline
+from ..db.models import CarePlacement, Child, Deadline, Pep
 from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ..importing import PLACEMENT_TYPES
 from .changes import move_school, significant_change
-from .pep import COMPLETE_STATES, MACHINE, current_pep, require_current, start_cycle
+from .pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle
 
 CARE_REVIEW_KINDS = ("care_review_1", "care_review_2", "care_review_next")
 FLAG = "record_incomplete"
@@ -43,6 +43,23 @@ def open_care_review(session: Session, config: Config, child: Child, key: str, s
 
 
 # ---- handlers -----------------------------------------------------------------------
+
+def require_looked_after(ctx: EventContext) -> Pep | None:
+    """The child's current PEP, if there is one, for an event of their care.
+
+    What happens in a child's care (a move, a review, a new school, leaving care) is recorded
+    whether or not their PEP record is complete: a child whose record lacks its last PEP
+    meeting still moves placement, and the 20-school-day clock of a school move must start.
+    The incomplete record stays on VS admin's My work.  A child not looked after has no care
+    to record."""
+    pep = current_pep(ctx.session, ctx.child.ref)
+    if pep is None and not ctx.child.looked_after:
+        raise no_current_pep(ctx)
+    return pep
+
+
+NO_PEP_YET = ("No early PEP review could be set: the child's PEP record is incomplete, which VS admin "
+              "has on My work.")
 
 def on_entered_care(ctx: EventContext) -> Outcome:
     s, child = ctx.session, ctx.child
@@ -64,7 +81,7 @@ def on_entered_care(ctx: EventContext) -> Outcome:
 
 
 def on_care_review_held(ctx: EventContext) -> Outcome:
-    pep = require_current(ctx)
+    pep = require_looked_after(ctx)
     s, config, child = ctx.session, ctx.config, ctx.child
     closed = close_open(s, config, child, CARE_REVIEW_KINDS, ctx.on, process="care")
     close_open(s, config, child, ["pep_before_care_review"], ctx.on, "missed",
@@ -73,25 +90,27 @@ def on_care_review_held(ctx: EventContext) -> Outcome:
     s.add(child)
     key = "care_review_2" if any(d.kind == "care_review_1" for d in closed) else "care_review_next"
     review = open_care_review(s, config, child, key, ctx.on, ctx.on)
-    return Outcome("care", None, pep.state, pep.state, payload={"next_review": key},
+    state = pep.state if pep else None
+    return Outcome("care", None, state, state, payload={"next_review": key},
                    messages=[f"Next care review due {review.due_on.isoformat()}."])
 
 
 def on_school_changed(ctx: EventContext) -> Outcome:
-    pep = require_current(ctx)
+    pep = require_looked_after(ctx)
     urn = ctx.params["school_urn"]  # a known school (its Param says so: commands.check_params_against_case)
     if urn == ctx.child.school_urn:
         raise InputError("school_urn", urn, f"{ctx.child.ref} is already on roll there")
-    before = pep.state
+    before = pep.state if pep else None
     move_school(ctx.session, ctx.child, urn, ctx.on)
     d = significant_change(ctx.session, ctx.config, ctx.child, ctx.on, "school changed")
     after = current_pep(ctx.session, ctx.child.ref)
-    msg = f"Early PEP review due {d.due_on.isoformat()}." if d else "An early PEP review is already due."
-    return Outcome("pep", after.id, before, after.state, messages=[msg])
+    msg = (f"Early PEP review due {d.due_on.isoformat()}." if d else "An early PEP review is already due."
+           if after else f"School changed. {NO_PEP_YET}")
+    return Outcome("pep", after.id if after else None, before, after.state if after else None, messages=[msg])
 
 
 def on_care_placement_changed(ctx: EventContext) -> Outcome:
-    pep = require_current(ctx)
+    pep = require_looked_after(ctx)
     s, child, p = ctx.session, ctx.child, ctx.params
     for placement in s.exec(select(CarePlacement).where(
             CarePlacement.child_ref == child.ref, CarePlacement.end.is_(None))):
@@ -104,13 +123,13 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
     child.in_area = in_area
     child.placement_type = p.get("placement_type", child.placement_type)
     s.add(child)
-    before, messages = pep.state, []
+    before, messages = (pep.state if pep else None), []
     if p.get("school_urn"):
         move_school(s, child, p["school_urn"], ctx.on)
     if p.get("school_changes") or p.get("school_urn"):
         d = significant_change(s, ctx.config, child, ctx.on, "care placement changed school")
         messages.append(f"Early PEP review due {d.due_on.isoformat()}." if d else
-                        "An early PEP review is already due.")
+                        "An early PEP review is already due." if pep else NO_PEP_YET)
     close_open(s, ctx.config, child, ["vs_placement_view"], ctx.on, "missed",
                "the move happened without the Virtual School's view")
     if p.get("school_changes") and not p.get("school_urn"):
@@ -124,12 +143,12 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
                   f"care placement out of area ({p.get('la') or 'another authority'}): notify that "
                   "authority's Virtual School [002 Virtual School Handbook §2e ii]", process="care")
     after = current_pep(s, child.ref)
-    return Outcome("pep", after.id, before, after.state, messages=messages)
+    return Outcome("pep", after.id if after else None, before, after.state if after else None, messages=messages)
 
 
 def on_care_placement_proposed(ctx: EventContext) -> Outcome:
     """The VSH must have a voice before a planned move changes a child's education."""
-    pep = require_current(ctx)
+    pep = require_looked_after(ctx)
     s, child, p = ctx.session, ctx.child, ctx.params
     messages = []
     if p["move"] == "planned" and p["school_must_change"]:
@@ -142,28 +161,33 @@ def on_care_placement_proposed(ctx: EventContext) -> Outcome:
                   "out-of-area placement: suitable education must be arranged before the move "
                   "[002 Virtual School Handbook §2e]", process="care", due_on=p["proposed_date"])
         messages.append("Out of area: suitable education must be in place before the move.")
-    return Outcome("care", None, pep.state, pep.state, messages=messages)
+    state = pep.state if pep else None
+    return Outcome("care", None, state, state, messages=messages)
 
 
 def on_vs_placement_view(ctx: EventContext) -> Outcome:
-    pep = require_current(ctx)
+    pep = require_looked_after(ctx)
     close_open(ctx.session, ctx.config, ctx.child, ["vs_placement_view"], ctx.on)
-    return Outcome("care", None, pep.state, pep.state,
+    state = pep.state if pep else None
+    return Outcome("care", None, state, state,
                    messages=[f"Virtual School view recorded: {ctx.params['view']}."])
 
 
 def on_left_care(ctx: EventContext) -> Outcome:
-    pep = require_current(ctx)
+    pep = require_looked_after(ctx)
     s, child = ctx.session, ctx.child
-    before, _ = MACHINE.fire(pep, "left_care", child.ref)
-    pep.is_current, pep.closed_on, pep.state_changed_on = False, ctx.on, ctx.on
-    s.add(pep)
-    cases.set_current_pep(s, child.ref, None)
+    before = None
+    if pep is not None:
+        before, _ = MACHINE.fire(pep, "left_care", child.ref)
+        pep.is_current, pep.closed_on, pep.state_changed_on = False, ctx.on, ctx.on
+        s.add(pep)
+        cases.set_current_pep(s, child.ref, None)
     reason = ctx.params.get("reason", "left care")
     cancelled = close_open(s, ctx.config, child, None, ctx.on, "cancelled", f"left care: {reason}")
     child.looked_after, child.left_care_on = False, ctx.on
     s.add(child)
-    return Outcome("pep", pep.id, before, pep.state, payload={"deadlines_cancelled": len(cancelled)},
+    return Outcome("pep", pep.id if pep else None, before, pep.state if pep else None,
+                   payload={"deadlines_cancelled": len(cancelled)},
                    messages=[f"{child.ref} left care; {len(cancelled)} open deadline(s) cancelled."])
 
 
