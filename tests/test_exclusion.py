@@ -64,6 +64,17 @@ def test_suspensions_passing_15_school_days_in_a_term_open_the_governors_review(
     assert review.due_on == d("2026-04-20")  # 15 school days, Easter holiday skipped
 
 
+def test_a_parents_request_brings_a_governors_meeting_only_for_more_than_five_days_in_a_term(child, config):
+    """SDPER 2012 reg. 6: more than five but not more than fifteen school days; five is not enough
+    (the thresholds are suspension_meeting_on_request_over and suspension_term_review_over)."""
+    step(child, config, "suspension_started", "2026-01-12", today="2026-01-12", first_day="2026-01-12", days=5,
+         meeting_requested="yes")
+    assert deadlines(child, "C100", "governors_meeting_on_request") == []
+    step(child, config, "suspension_started", "2026-02-02", today="2026-02-02", first_day="2026-02-02", days=1,
+         meeting_requested="yes")
+    assert len(deadlines(child, "C100", "governors_meeting_on_request")) == 1
+
+
 def test_the_45_school_day_cap_refuses_a_suspension_that_would_exceed_it(child, config):
     for first in ("2025-09-08", "2025-11-03", "2026-01-12", "2026-03-02"):
         step(child, config, "suspension_started", first, today=first, first_day=first, days=10)

@@ -62,7 +62,6 @@ TRANSITIONS = [
 
 MACHINE = ProcessMachine("exclusion process", ExclusionState, TRANSITIONS, initial=X.CONCERN_RAISED.value,
                          final=frozenset({X.CLOSED.value}))
-TERM_LIMIT, MEETING_FROM = 15, 5
 
 
 def current_exclusion(session: Session, child_ref: str, year: str) -> Exclusion | None:
@@ -162,12 +161,15 @@ def on_suspension_started(ctx: EventContext) -> Outcome:
                   "tell the VSH and social worker without delay", process="exclusion")
         messages.append("Recorded late: flagged to the VSH.")
     in_term = sum(s.days for s in earlier if s.term == term) + days
-    if in_term > TERM_LIMIT or ctx.params.get("missed_exam"):
+    # thresholds with their sources in timescales.toml: more than 15 in a term, more than 5 (not 5 itself)
+    review_over = ctx.config.timescales.rule("suspension_term_review_over", first).number
+    meeting_over = ctx.config.timescales.rule("suspension_meeting_on_request_over", first).number
+    if in_term > review_over or ctx.params.get("missed_exam"):
         if not _open_governors_review(ctx, x):
             d = _open(ctx, "governors_review", x, start=first)
             messages.append(f"Governors must consider reinstatement by {d.due_on.isoformat()} "
                             f"({in_term} school days this term).")
-    elif in_term >= MEETING_FROM and ctx.params.get("meeting_requested"):
+    elif in_term > meeting_over and ctx.params.get("meeting_requested"):
         d = _open(ctx, "governors_meeting_on_request", x, start=first)
         messages.append(f"Governors' meeting on request due by {d.due_on.isoformat()}.")
     outcome.messages += messages
