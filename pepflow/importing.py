@@ -31,7 +31,8 @@ from . import values
 from .errors import ImportFileError, quoted
 
 KINDS = ("schools", "people", "children")
-SCHOOL_TYPES = ("maintained", "academy", "free", "special", "independent", "pru", "ap")
+SCHOOL_TYPES = ("maintained", "academy", "free", "special", "independent", "pru", "ap", "further_education", "other")
+SCHOOL_STATUSES = ("open", "closed", "proposed_to_close", "proposed_to_open")
 OFSTED = ("outstanding", "good", "requires_improvement", "inadequate", "none")
 PERSON_ROLES = ("vsh", "vs_admin", "vs_officer", "social_worker", "team_manager",
                 "designated_teacher", "head_teacher", "iro", "carer")
@@ -47,6 +48,10 @@ COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
         "ofsted": (values.choice(*OFSTED, default="none"), False), "ofsted_date": (values.optional_date, False),
         "calendar": (values.optional_text, False), "dt_ref": (values.optional_ref, False),
         "head_ref": (values.optional_ref, False),
+        "phase": (values.optional_text, False), "low_age": (values.optional_number_between(0, 25, "years"), False),
+        "high_age": (values.optional_number_between(0, 25, "years"), False),
+        "status": (values.choice(*SCHOOL_STATUSES, default="open"), False),
+        "close_date": (values.optional_date, False),
     },
     "people": {
         "ref": (values.ref, True), "role": (values.choice(*PERSON_ROLES), True),
@@ -78,12 +83,15 @@ class ImportReport:
     to_record: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # the events recorded for them (``services.import_file``): "C123: school changed"
     events: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (f"{self.kind}: {len(self.added)} added, {len(self.changed)} changed, "
                 f"{len(self.unchanged)} unchanged")
         if self.events:
             text += f"; {len(self.events)} event(s) recorded:\n" + "\n".join(f"  {e}" for e in self.events)
+        if self.warnings:
+            text += "\n" + "\n".join(f"  warning: {w}" for w in self.warnings)
         return text
 
 

@@ -34,6 +34,47 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
         return report
 
 
+def import_gias(app: App, file: Path) -> ImportReport:
+    """Import the GIAS establishment file (``gias.py``) as the schools list, in one transaction,
+    then flag for VS admin each child in care on roll at a school the file says has closed."""
+    from .gias import read_gias
+
+    rows, warnings = read_gias(file)
+    with session_scope(app.engine) as session:
+        report = import_records(session, app.config, "schools", rows, app.today(), str(file))
+        report.warnings += warnings
+        report.events += flag_closed_schools(session, app.config, app.today())
+        return report
+
+
+def flag_closed_schools(session, config, today) -> list[str]:
+    """A ``school_closed`` item on VS admin's My work for each child in care on roll at a closed
+    school (once: an open one is not repeated)."""
+    from .audit import audit, change_marks, claim_changes
+    from .calendars import format_day
+    from .db.models import School
+    from .deadlines import open_deadlines, open_flag
+
+    said = []
+    closed = {s.urn: s for s in session.exec(select(School).where(School.status == "closed"))}
+    if not closed:
+        return said
+    for child in session.exec(select(Child).where(Child.looked_after, Child.school_urn.in_(list(closed)))):
+        if open_deadlines(session, child.ref, ["school_closed"]):
+            continue
+        school = closed[child.school_urn]
+        when = f" on {format_day(school.close_date)}" if school.close_date else ""
+        logged = change_marks(session)  # the flag is written to the history with why it was raised
+        open_flag(session, config, child, "school_closed", today, "vs_admin",
+                  f"{school.name} ({school.urn}) closed{when}, and {child.ref} is still on roll there: record "
+                  "the school they go to now", process="care")
+        row = audit(session, child.ref, "care", "school_closed_flagged", today,
+                    {"school_urn": school.urn, "closed_on": school.close_date.isoformat() if school.close_date else None})
+        claim_changes(session, logged, row)
+        said.append(f"{child.ref}: flagged for VS admin, their school {school.urn} has closed")
+    return said
+
+
 def record_what_happened(session, config, report: ImportReport, today, file_name: str) -> None:
     """Record, as events dated the day of the import, what a re-import says changed: a new care
     placement (with its school, when that changed too) or a new school.  The actor is the

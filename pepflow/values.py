@@ -164,6 +164,16 @@ def number_between(low: int, high: int, what: str = "") -> Parser:
     return parse
 
 
+def optional_number_between(low: int, high: int, what: str = "") -> Parser:
+    """``number_between``, or None for a blank cell."""
+    number = number_between(low, high, what)
+
+    def parse(value: str) -> int | None:
+        return number(value) if clean(value, 1000) else None
+    parse.__doc__ = number.__doc__
+    return parse
+
+
 whole_number = number_between(0, 1_000_000)
 HOURS_A_WEEK = number_between(0, 60, "hours a week")
 SUSPENSION_DAYS = number_between(1, 45, "school days (a suspension is at most 45 school days in a school year)")

@@ -163,12 +163,12 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("school") as batch:
-        batch.add_column(sa.Column("phase", sa.String(), nullable=True))
+        batch.add_column(sa.Column("later_note", sa.String(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("school") as batch:
-        batch.drop_column("phase")
+        batch.drop_column("later_note")
 ''', encoding="utf-8")
     return copy
 
@@ -181,7 +181,7 @@ def test_a_database_at_an_older_revision_is_refused_with_the_command_to_run_then
         prepare(engine, script_location=later, head="9999_later", known=known)
     assert f"is at schema revision {HEAD}" in str(refused.value)
     assert prepare(engine, upgrade=True, script_location=later, head="9999_later", known=known) == "9999_later"
-    assert "phase" in {c["name"] for c in inspect(engine).get_columns("school")}
+    assert "later_note" in {c["name"] for c in inspect(engine).get_columns("school")}
     with pytest.raises(SchemaError, match="newer version of pepflow"):
         prepare(engine)  # this version meets a database a later one upgraded
     engine.dispose()

@@ -18,14 +18,18 @@ def import_file(
     kind: str = typer.Argument(..., help="children, schools or people"),
     file: Path = typer.Argument(..., help="CSV file with a header row"),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML file mapping your column names to pepflow's."),
+    gias: bool = typer.Option(False, "--gias", help="schools only: FILE is the Get Information About Schools "
+                              "establishment file (as downloaded, Windows-1252)."),
 ) -> None:
     """Import a CSV list; all or nothing, and safe to repeat."""
     from ..importing import KINDS
-    from ..services import import_file as do_import
+    from ..services import import_file as do_import, import_gias
 
     if kind not in KINDS:
         raise InputError("kind", kind, f"must be one of {', '.join(KINDS)}")
-    report = do_import(_app(ctx), kind, file, mapping)
+    if gias and kind != "schools":
+        raise InputError("--gias", kind, "is for the schools list only (pepflow import schools FILE --gias)")
+    report = import_gias(_app(ctx), file) if gias else do_import(_app(ctx), kind, file, mapping)
     typer.echo(report.summary())
 
 

@@ -44,8 +44,13 @@ _COLUMN_NAMES: dict[type, frozenset[str]] = {}
 class School(Table, table=True):
     urn: str = Field(primary_key=True)
     name: str
-    type: str  # maintained, academy, free, special, independent, pru, ap
+    type: str  # maintained, academy, free, special, independent, pru, ap, further_education, other
     la: str = ""
+    phase: str = ""  # GIAS PhaseOfEducation, as published ("Primary", "Secondary", "All-through" …)
+    low_age: Optional[int] = None  # statutory age range, GIAS StatutoryLowAge / StatutoryHighAge
+    high_age: Optional[int] = None
+    status: str = "open"  # open, closed, proposed_to_close, proposed_to_open (GIAS EstablishmentStatus)
+    close_date: Optional[dt.date] = None
     ofsted: str = "none"  # outstanding, good, requires_improvement, inadequate, none
     ofsted_date: Optional[dt.date] = None
     calendar: str = "default"
