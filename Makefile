@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/fuzz.py
 	$(BIN)/python bench/tamper.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/import.py
 
 clean:
 	rm -rf $(VENV) pepflow-demo.db* outbox

@@ -1,0 +1,112 @@
+"""Imports at a council's scale: the GIAS establishment file (50,000 rows, Windows-1252) into a
+database holding none, then again unchanged; a children file of 10,000, then a re-import with
+2% of children at a new school (each recorded as a school_changed event).  Each beside reading
+and parsing the same file alone (the floor), in the same run.
+
+    python bench/import.py [--schools 50000] [--children 10000]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# bench/calendar.py would shadow the standard library's calendar module
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+sys.path.insert(0, ROOT)
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import io  # noqa: E402
+import random  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from pepflow.app import App  # noqa: E402
+from pepflow.gias import TYPES, read_gias  # noqa: E402
+from pepflow.importing import read_csv  # noqa: E402
+from pepflow.services import import_file, import_gias  # noqa: E402
+
+TODAY = "2026-11-23"
+GIAS_HEADER = ["URN", "LA (code)", "LA (name)", "EstablishmentName", "TypeOfEstablishment (name)",
+               "EstablishmentStatus (name)", "PhaseOfEducation (name)", "StatutoryLowAge", "StatutoryHighAge",
+               "CloseDate"]
+
+
+def gias_file(path: Path, n: int) -> None:
+    rng = random.Random(5)
+    types = sorted(TYPES)
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(GIAS_HEADER)
+    for i in range(n):
+        closed = rng.random() < 0.15
+        w.writerow([100000 + i, 881, "Essex", f"St Élan’s School {i}", rng.choice(types),
+                    "Closed" if closed else "Open", rng.choice(["Primary", "Secondary", "All-through"]),
+                    rng.choice([4, 11]), rng.choice([11, 16, 18]), "31-08-2020" if closed else ""])
+    path.write_bytes(out.getvalue().encode("cp1252"))
+
+
+def children_files(folder: Path, n: int, schools: int) -> tuple[Path, Path, Path, Path]:
+    people, school_file = folder / "people.csv", folder / "schools.csv"
+    people.write_text("ref,role,name,email,manager_ref\n" + "".join(
+        f"SW{i},social_worker,Worker {i},sw{i}@example.org,\n" for i in range(200)) +
+        "".join(f"IRO{i},iro,Iro {i},iro{i}@example.org,\n" for i in range(50)))
+    school_file.write_text("urn,name,type,la\n" + "".join(f"{200000 + i},School {i},maintained,Example\n"
+                                                          for i in range(schools)))
+    rng = random.Random(7)
+    header = "ref,first_name,last_name,dob,legal_status,entered_care,school_urn,social_worker_ref,iro_ref,last_pep_meeting,last_care_review\n"
+    rows = [[f"C{i:06d}", "A", "B", f"{2008 + i % 14}-0{1 + i % 9}-01", "care_order", "2024-01-05",
+             str(200000 + i % schools), f"SW{i % 200}", f"IRO{i % 50}", "2026-10-01", "2026-09-01"] for i in range(n)]
+    first = folder / "children.csv"
+    first.write_text(header + "".join(",".join(r) + "\n" for r in rows))
+    for r in rng.sample(rows, n // 50):  # 2% at a new school
+        r[6] = str(200000 + (int(r[6]) - 200000 + 1) % schools)
+    second = folder / "children-2.csv"
+    second.write_text(header + "".join(",".join(r) + "\n" for r in rows))
+    return people, school_file, first, second
+
+
+def timed(label: str, work, floor=None) -> None:
+    t = time.perf_counter()
+    result = work()
+    took = time.perf_counter() - t
+    extra = ""
+    if floor is not None:
+        t = time.perf_counter()
+        floor()
+        base = time.perf_counter() - t
+        extra = f"   (reading the file alone: {base:.2f} s; {took / base:.1f}x)"
+    summary = result.summary().splitlines()[0] if hasattr(result, "summary") else ""
+    print(f"  {label:<52} {took:>7.2f} s   {summary}{extra}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--schools", type=int, default=50_000)
+    parser.add_argument("--children", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pepflow-import-") as tmp:
+        folder = Path(tmp)
+        gias = folder / "edubasealldata.csv"
+        gias_file(gias, args.schools)
+        app = App(database_url=f"sqlite:///{folder / 'gias.db'}", today_override=TODAY)
+        print(f"GIAS establishment file, {args.schools:,} rows ({gias.stat().st_size / 1e6:.1f} MB, Windows-1252); "
+              "target <= 20 s")
+        timed("first import (every school added)", lambda: import_gias(app, gias), lambda: read_gias(gias))
+        timed("the same file again (nothing changes)", lambda: import_gias(app, gias), lambda: read_gias(gias))
+        app = App(database_url=f"sqlite:///{folder / 'children.db'}", today_override=TODAY)
+        people, schools, first, second = children_files(folder, args.children, 400)
+        import_file(app, "people", people)
+        import_file(app, "schools", schools)
+        print(f"children file, {args.children:,} rows (pepflow's own columns)")
+        timed("first import (PEP and care-review clocks started)", lambda: import_file(app, "children", first),
+              lambda: read_csv(first, "children"))
+        timed(f"re-import, {args.children // 50:,} at a new school (school_changed each)",
+              lambda: import_file(app, "children", second), lambda: read_csv(second, "children"))
+
+
+if __name__ == "__main__":
+    main()
