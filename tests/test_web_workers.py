@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlmodel import select
 
 from pepflow.db import session_scope
 
@@ -75,7 +76,7 @@ def test_pages_are_served_by_several_processes_sharing_sessions_through_the_data
     from pepflow.db.models import WebSession
 
     with session_scope(site.app.engine) as s:
-        assert len(s.query(WebSession).all()) == 3
+        assert len(s.exec(select(WebSession)).all()) == 3
 
 
 def test_a_number_of_workers_out_of_range_is_refused(cli, tmp_path):
