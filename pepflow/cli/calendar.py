@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..calendars import COUNTINGS, UNITS, format_units
 from ..clock import parse_date
-from ..errors import InputError
+from ..errors import InputError, PepflowError
 from ._common import _app, _print_table, app, calendar_app
 
 
@@ -56,7 +57,110 @@ def calendar_terms(ctx: typer.Context, calendar: Optional[str] = typer.Option(No
     _print_table(["term", "dates", "half term", "school days", "PEP deadline"], [
         [term.label, f"{term.start}..{term.end}",
          f"{term.half_term[0]}..{term.half_term[1]}" if term.half_term else "none",
-         len(cal.school_days(term.start, term.end)), term.pep_deadline] for term in cal.terms])
+         len(cal.school_days(term.start, term.end)), term.pep_deadline or ""] for term in cal.terms])
+    years: dict[str, int] = {}
+    for term in cal.terms:
+        years[term.academic_year] = years.get(term.academic_year, 0) + len(cal.school_days(term.start, term.end))
+    typer.echo("School days in each school year: " + ", ".join(f"{y} {n}" for y, n in years.items()) +
+               " (schools must open for 190 days a year, less up to five INSET days).")
+
+
+def _council_folder(a) -> Path:
+    """The council's own configuration folder; pepflow never writes into the shipped one."""
+    from pathlib import Path
+
+    from ..config import shipped_config_dir
+
+    chosen = a.config_dir or a.environment.config
+    if not chosen or Path(chosen).resolve() == shipped_config_dir().resolve():
+        raise InputError("--config", chosen or None, "must name the council's own configuration folder (the "
+                         "shipped configuration is never written to): pepflow --config FOLDER calendar import …")
+    folder = Path(chosen)
+    if not folder.is_dir():
+        raise InputError("--config", str(folder), "is not a folder")
+    return folder
+
+
+@calendar_app.command("import")
+def calendar_import(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The calendar's name (the file written is calendars/NAME.toml)."),
+    file: Path = typer.Argument(..., help="The iCalendar (.ics) file of term dates."),
+    school: Optional[str] = typer.Option(None, "--school", help="Add this school's own INSET and closure days "
+                                         "to calendar NAME, from the school's own file (URN)."),
+) -> None:
+    """Write a calendar from a published iCalendar file: one event a school day, or the holidays."""
+    import re as _re
+
+    from ..calendars import england_bank_holidays
+    import tomllib
+    from ..term_dates import TermDatesError, calendar_toml, read_events, school_own_days, term_dates
+
+    a = _app(ctx)
+    if not _re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
+        raise InputError("name", name, "must be lower-case letters, digits, - and _ (up to 40), like 'default'")
+    if school is not None and not _re.fullmatch(r"[0-9]{6}", school):
+        raise InputError("--school", school, "must be a school's URN (6 digits)")
+    folder = _council_folder(a)
+    if not file.is_file():
+        raise InputError("file", str(file), "does not exist")
+    try:
+        found = term_dates(read_events(file.read_bytes()), england_bank_holidays())
+    except TermDatesError as exc:
+        raise InputError("file", file.name, str(exc)) from None
+    target = folder / "calendars" / f"{name}.toml"
+    target.parent.mkdir(exist_ok=True)
+    if school:
+        cal = a.config.calendar(name)
+        own = school_own_days(cal, found)
+        text = target.read_text(encoding="utf-8") if target.exists() else None
+        if text is None:
+            raise InputError("name", name, f"has no file in {folder / 'calendars'} to add school {school}'s days to: "
+                             "import the calendar itself first")
+        data = tomllib.loads(text)
+        if str(school) in (data.get("schools") or {}):
+            raise InputError("--school", school, f"already has its own days in {target.name}: edit them there")
+        text += f"\n[schools.\"{school}\"]\ninset_days = [{', '.join(d.isoformat() for d in own)}]\n"
+        target.write_text(text, encoding="utf-8")
+        typer.echo(f"Added {len(own)} day(s) of school {school}'s own to {target}.")
+        return
+    before = target.read_text(encoding="utf-8") if target.exists() else None
+    target.write_text(calendar_toml(name, found, file.name), encoding="utf-8")
+    try:
+        from ..config import load_config
+
+        load_config(str(folder)).calendar(name)
+    except PepflowError as exc:  # the file must load as a calendar: if not, the old one stays
+        rejected = target.with_suffix(".toml.rejected")
+        target.replace(rejected)
+        if before is not None:
+            target.write_text(before, encoding="utf-8")
+        raise InputError("file", file.name, f"gives term dates pepflow cannot use ({exc}); the calendar is "
+                         f"unchanged, and what was read is in {rejected}") from None
+    years = sorted({t["year"] for t in found.terms})
+    typer.echo(f"Wrote {target}: {len(found.terms)} terms ({', '.join(years)}), {len(found.school_days)} school "
+               f"days, {len(found.inset_days)} INSET day(s), read as one event per {'school day' if found.style == 'school days' else 'holiday'}. "
+               "Check them with: pepflow calendar terms --calendar " + name)
+
+
+@calendar_app.command("export")
+def calendar_export(
+    ctx: typer.Context,
+    name: Optional[str] = typer.Argument(None, help="The calendar (default: the LA default)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
+) -> None:
+    """Write a calendar's terms, half terms and INSET days as iCalendar, for the council's diaries."""
+    import sys
+
+    from ..term_dates import calendar_ics
+
+    a = _app(ctx)
+    data = calendar_ics(a.config.calendar(name), a.clock.now())
+    if out:
+        out.write_bytes(data)
+        typer.echo(f"Wrote {out}.")
+    else:
+        sys.stdout.buffer.write(data)
 
 
 @app.command("timescales")
