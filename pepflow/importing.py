@@ -144,7 +144,7 @@ def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
             raise ImportFileError(file, [f"line 1: the column name {quoted(name)} {bad}"]) from None
     mapping = mapping or {}
     ours = [mapping.get(h, h) for h in header]
-    required = [c for c, (_, req) in COLUMNS[kind].items() if req]
+    required = [c for c, (_, req) in COLUMNS[kind].items() if req] if kind in COLUMNS else []
     missing = [c for c in required if c not in ours]
     if missing:
         raise ImportFileError(file, [

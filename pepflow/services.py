@@ -34,6 +34,15 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
         return report
 
 
+def import_inspections_file(app: App, file: Path):
+    """Import Ofsted inspections (``inspections.py``) in one transaction."""
+    from .inspections import import_inspections
+
+    rows = read_csv(file, "inspections")  # which columns it needs depends on the file (inspections.py)
+    with session_scope(app.engine) as session:
+        return import_inspections(session, rows, app.today(), str(file))
+
+
 def import_gias(app: App, file: Path) -> ImportReport:
     """Import the GIAS establishment file (``gias.py``) as the schools list, in one transaction,
     then flag for VS admin each child in care on roll at a school the file says has closed."""

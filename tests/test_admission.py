@@ -9,6 +9,7 @@ from pepflow.db.engine import session_scope
 from pepflow.db.models import Admission, School
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.queries import admission_list
+from pepflow.rules.inspections import Judgement
 from pepflow.rules.placement import BLOCK, NEEDS_APPROVAL, NOTIFY, Proposal, check
 from pepflow.states import admission as admission_states
 from pepflow.states._machine import problems
@@ -178,7 +179,7 @@ def test_a_care_move_that_changes_school_opens_the_admission_by_itself(schools, 
 
 
 def test_suitability_rules_return_findings_with_sources():
-    base = dict(urn="1", school_name="X", ofsted="good", school_la="Example", home_la="Example",
+    base = dict(urn="1", school_name="X", school_la="Example", home_la="Example",
                 year_group=7, excluded_from=frozenset(), currently_at="9")
     assert check(Proposal(**base)) == []
     ks4 = check(Proposal(**{**base, "year_group": 10}))
@@ -188,7 +189,8 @@ def test_suitability_rules_return_findings_with_sources():
                              "nominated_officer": "NO1"})) == []
     assert [f.level for f in check(Proposal(**{**base, "school_la": "Elsewhere"}))] == [NOTIFY]
     assert [f.level for f in check(Proposal(**{**base, "excluded_from": frozenset({"1"})}))] == [BLOCK]
-    assert [f.level for f in check(Proposal(**{**base, "ofsted": "requires_improvement"}))] == [NEEDS_APPROVAL]
+    ri = Judgement.overall_grade("requires_improvement", d("2023-03-01"))
+    assert [f.level for f in check(Proposal(**{**base, "inspection": ri}))] == [NEEDS_APPROVAL]
 
 
 def test_the_admission_machine_is_well_formed():

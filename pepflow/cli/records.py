@@ -15,7 +15,7 @@ from ._common import _app, _parse_sets, _print_json, _print_table, _read, app
 @app.command("import")
 def import_file(
     ctx: typer.Context,
-    kind: str = typer.Argument(..., help="children, schools or people"),
+    kind: str = typer.Argument(..., help="children, schools, people or inspections (Ofsted)"),
     file: Path = typer.Argument(..., help="CSV file with a header row"),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML file mapping your column names to pepflow's."),
     gias: bool = typer.Option(False, "--gias", help="schools only: FILE is the Get Information About Schools "
@@ -23,10 +23,13 @@ def import_file(
 ) -> None:
     """Import a CSV list; all or nothing, and safe to repeat."""
     from ..importing import KINDS
-    from ..services import import_file as do_import, import_gias
+    from ..services import import_file as do_import, import_gias, import_inspections_file
 
+    if kind == "inspections":
+        typer.echo(import_inspections_file(_app(ctx), file).summary())
+        return
     if kind not in KINDS:
-        raise InputError("kind", kind, f"must be one of {', '.join(KINDS)}")
+        raise InputError("kind", kind, f"must be one of {', '.join(KINDS)} or inspections")
     if gias and kind != "schools":
         raise InputError("--gias", kind, "is for the schools list only (pepflow import schools FILE --gias)")
     report = import_gias(_app(ctx), file) if gias else do_import(_app(ctx), kind, file, mapping)

@@ -2,11 +2,11 @@
 
 from .engine import default_database_url, make_engine, session_scope
 from .models import (
-    CarePlacement, Child, Deadline, EducationPlacement, Event, Notification, Pep, Person,
+    CarePlacement, Child, Deadline, EducationPlacement, Event, Inspection, Notification, Pep, Person,
     PpPlusRequest, School,
 )
 
 __all__ = [
-    "CarePlacement", "Child", "Deadline", "EducationPlacement", "Event", "Notification",
+    "CarePlacement", "Child", "Deadline", "EducationPlacement", "Event", "Inspection", "Notification",
     "Pep", "Person", "PpPlusRequest", "School", "default_database_url", "make_engine", "session_scope",
 ]

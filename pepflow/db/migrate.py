@@ -31,7 +31,7 @@ BASELINE = "0001_baseline"
 HEAD = "0005_school_register"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
 KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_security",
          "0005_school_register")  # every revision, oldest first
-TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle")  # made by the revisions after the baseline
+TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection")  # made by the revisions after the baseline
 INDEXES_AFTER_BASELINE = ("ix_deadline_owner",)  # likewise
 
 # indexes an earlier version made that a later one replaced (before migrations)

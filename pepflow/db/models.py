@@ -58,6 +58,22 @@ class School(Table, table=True):
     head_ref: Optional[str] = Field(default=None, foreign_key="person.ref")
 
 
+class Inspection(Table, table=True):
+    """One Ofsted inspection of a school, in the terms of its framework (rules/inspections.py):
+    an overall effectiveness grade (before September 2024), key judgements without an overall
+    grade (2024-25), or a report card (from November 2025: each evaluation area on a five-point
+    scale, safeguarding met or not met)."""
+
+    __table_args__ = (UniqueConstraint("urn", "inspected_on", name="uq_inspection_school_date"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    urn: str = Field(foreign_key="school.urn", index=True)
+    inspected_on: dt.date
+    framework: str  # overall_grade, key_judgements, report_card
+    overall: str = ""  # outstanding, good, requires_improvement, inadequate (overall_grade only)
+    grades: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    safeguarding: str = ""  # met / not_met (report cards), effective / not_effective (key judgements)
+
+
 class Person(Table, table=True):
     ref: str = Field(primary_key=True)
     role: str

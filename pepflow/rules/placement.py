@@ -8,7 +8,9 @@ Sources: 002 Virtual School Handbook §2c i, §2e, §2e ii and Appendix 9; 003 E
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .inspections import INADEQUATE, NEEDS_DECISION, SOURCE, Judgement, concern
 
 BLOCK, NEEDS_APPROVAL, NOTIFY = "block", "needs_approval", "notify"
 
@@ -27,7 +29,6 @@ class Proposal:
 
     urn: str
     school_name: str
-    ofsted: str
     school_la: str
     home_la: str
     year_group: int
@@ -37,28 +38,29 @@ class Proposal:
     vsh_decision: str = ""
     ks4_reason: str = ""
     nominated_officer: str = ""
+    inspection: Judgement = field(default_factory=Judgement.none)  # the school's latest
 
 
 def ofsted_inadequate(p: Proposal) -> list[Finding]:
-    if p.ofsted != "inadequate":
+    found = concern(p.inspection)
+    if found is None or found.level != INADEQUATE:
         return []
     if p.exceptional_reason:
         return [Finding(NEEDS_APPROVAL, "ofsted_inadequate",
-                        f"{p.school_name} is judged inadequate; exceptional reasons recorded: "
-                        f"{p.exceptional_reason!r}. The VSH must approve.",
-                        "002 Virtual School Handbook §2c i")]
+                        f"{p.school_name}: {found.why}; exceptional reasons recorded: "
+                        f"{p.exceptional_reason!r}. The VSH must approve.", SOURCE)]
     return [Finding(BLOCK, "ofsted_inadequate",
-                    f"{p.school_name} is judged inadequate by Ofsted: not suitable unless exceptional, "
-                    "evidence-based reasons are recorded (--set exceptional_reason=…)",
-                    "002 Virtual School Handbook §2c i")]
+                    f"{p.school_name}: {found.why}. Not suitable unless exceptional, evidence-based reasons "
+                    "are recorded (exceptional reason)", SOURCE)]
 
 
 def ofsted_requires_improvement(p: Proposal) -> list[Finding]:
-    if p.ofsted != "requires_improvement" or p.vsh_decision:
+    found = concern(p.inspection)
+    if found is None or found.level != NEEDS_DECISION or p.vsh_decision:
         return []
     return [Finding(NEEDS_APPROVAL, "ofsted_requires_improvement",
-                    f"{p.school_name} requires improvement: the VSH's decision, with evidence, must be "
-                    "recorded (--set vsh_decision=…)", "002 Virtual School Handbook §2c i")]
+                    f"{p.school_name}: {found.why}. The VSH's decision, with evidence, must be recorded "
+                    "(VSH decision)", SOURCE)]
 
 
 def previously_excluded(p: Proposal) -> list[Finding]:

@@ -25,9 +25,10 @@ from sqlmodel import Session, select
 from ..cohort import year_group
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import HOURS_A_WEEK, choice, free_text, ref
-from ..db.models import Admission, PermanentExclusionRecord, School
+from ..db.models import Admission, Inspection, PermanentExclusionRecord, School
 from ..deadlines import cancel_process, close_open, open_deadline, open_flag
 from ..errors import InputError, TransitionNotAllowed
+from ..rules.inspections import Judgement
 from ..rules.placement import BLOCK, NEEDS_APPROVAL, Proposal, check
 from ._machine import ProcessMachine
 
@@ -145,12 +146,24 @@ def start_admission(ctx: EventContext, reason: str, excluded_from: str | None = 
         f"On roll at a suitable school due by {clock.due_on.isoformat()} (20 school days)."])
 
 
+def latest_inspection(session: Session, school: School) -> Judgement:
+    """The school's latest Ofsted inspection in its framework's terms; without any imported, the
+    grade on the school's own row (the schools file's ``ofsted`` and ``ofsted_date``)."""
+    latest = session.exec(select(Inspection).where(Inspection.urn == school.urn)
+                          .order_by(Inspection.inspected_on.desc())).first()
+    if latest is None or (school.ofsted_date and school.ofsted not in ("", "none")
+                          and school.ofsted_date > latest.inspected_on):
+        return Judgement.overall_grade(school.ofsted, school.ofsted_date)
+    return Judgement(latest.framework, latest.inspected_on, latest.overall, dict(latest.grades), latest.safeguarding)
+
+
 def on_school_proposed(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     school = _school(ctx, ctx.params["school_urn"])
     p = ctx.params
     findings = check(Proposal(
-        urn=school.urn, school_name=school.name, ofsted=school.ofsted, school_la=school.la,
+        urn=school.urn, school_name=school.name, inspection=latest_inspection(ctx.session, school),
+        school_la=school.la,
         home_la=ctx.config.settings.home_la, year_group=year_group(ctx.child.dob, ctx.on),
         excluded_from=_excluded_from(ctx.session, ctx.child.ref), currently_at=ctx.child.school_urn,
         exceptional_reason=p.get("exceptional_reason", ""), vsh_decision=p.get("vsh_decision", ""),
