@@ -27,6 +27,9 @@ class App:
     database_url: str | None = None
     config_dir: str | None = None
     today_override: str | None = None
+    # False for commands that only read or act on what is there: a SQLite file that does not
+    # exist is then refused, never made empty (an empty database says nothing is overdue)
+    may_create: bool = True
     _engine: "Engine | None" = field(default=None, repr=False)
 
     @cached_property
@@ -65,8 +68,23 @@ class App:
         if self._engine is None:
             from .db.engine import make_engine
 
+            if not self.may_create:
+                self.check_exists()
             self._engine = make_engine(self.url, upgrade=upgrade)
         return self._engine
+
+    def check_exists(self) -> None:
+        """Refuse a SQLite file that is not there, naming where pepflow looked."""
+        from pathlib import Path
+
+        from .errors import InputError
+
+        url = self.url
+        if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+            where = Path(url[len("sqlite:///"):]).resolve()
+            raise InputError("--db", url, f"no pepflow database at {where}: run `pepflow demo`, import the "
+                             "council's lists (`pepflow import …`), or pass --db (or PEPFLOW_DATABASE_URL) "
+                             "with the database's location")
 
 
 # Young-generation collections of the cyclic collector: every 10,000 new objects, not 700.

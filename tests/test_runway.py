@@ -33,6 +33,9 @@ def test_timescales_warns_and_the_sweep_tells_vs_admin(cli, tmp_path):
     code, _, err = cli("--db", url, "--today", "2027-06-15", "timescales")
     assert code == 0 and "Warning: Calendar 'default' has no term dates for 2027-28" in err
     assert not (tmp_path / "runway.db").exists()  # asking about rules makes no database
+    code, _, err = cli("--db", url, "--today", "2027-06-15", "sweep")
+    assert code == 1 and "no pepflow database at" in err  # nor does a sweep: a cron job with the wrong --db
+    assert cli("--db", url, "db", "upgrade")[0] == 0
     code, out, _ = cli("--db", url, "--today", "2027-06-15", "sweep")
     assert code == 0 and "for VS admin: Calendar 'default' has no term dates for 2027-28" in out
 

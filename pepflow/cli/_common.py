@@ -45,7 +45,12 @@ def main(
     config: Optional[Path] = typer.Option(None, "--config", help="Council config directory (default: PEPFLOW_CONFIG, else the shipped config/)."),
     today: Optional[str] = typer.Option(None, "--today", help="Act as if today were this date, YYYY-MM-DD (default: PEPFLOW_TODAY, else the real date in Europe/London)."),
 ) -> None:
-    ctx.obj = App(database_url=db, config_dir=str(config) if config else None, today_override=today)
+    ctx.obj = App(database_url=db, config_dir=str(config) if config else None, today_override=today,
+                  may_create=ctx.invoked_subcommand in MAY_CREATE)
+
+
+# Commands that may begin a database; every other refuses one that is not there (App.check_exists)
+MAY_CREATE = frozenset({"import", "demo", "run", "user", "db"})
 
 
 
