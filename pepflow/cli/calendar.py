@@ -94,6 +94,9 @@ def calendar_import(
 
     from ..calendars import england_bank_holidays
     import tomllib
+
+    from ..config.calendar_files import parse_calendar
+    from ..config.files import Source
     from ..term_dates import TermDatesError, calendar_toml, read_events, school_own_days, term_dates
 
     a = _app(ctx)
@@ -121,26 +124,30 @@ def calendar_import(
         if str(school) in (data.get("schools") or {}):
             raise InputError("--school", school, f"already has its own days in {target.name}: edit them there")
         text += f"\n[schools.\"{school}\"]\ninset_days = [{', '.join(d.isoformat() for d in own)}]\n"
-        target.write_text(text, encoding="utf-8")
+        parse_calendar(Source(target, False), tomllib.loads(text), name)
+        write_atomically(target, text)
         typer.echo(f"Added {len(own)} day(s) of school {school}'s own to {target}.")
         return
-    before = target.read_text(encoding="utf-8") if target.exists() else None
-    target.write_text(calendar_toml(name, found, file.name), encoding="utf-8")
-    try:
-        from ..config import load_config
-
-        load_config(str(folder)).calendar(name)
-    except PepflowError as exc:  # the file must load as a calendar: if not, the old one stays
-        rejected = target.with_suffix(".toml.rejected")
-        target.replace(rejected)
-        if before is not None:
-            target.write_text(before, encoding="utf-8")
+    text = calendar_toml(name, found, file.name)
+    try:  # checked as pepflow will read it before anything is written
+        parse_calendar(Source(target, False), tomllib.loads(text), name)
+    except PepflowError as exc:
         raise InputError("file", file.name, f"gives term dates pepflow cannot use ({exc}); the calendar is "
-                         f"unchanged, and what was read is in {rejected}") from None
+                         "unchanged") from None
+    write_atomically(target, text)
     years = sorted({t["year"] for t in found.terms})
     typer.echo(f"Wrote {target}: {len(found.terms)} terms ({', '.join(years)}), {len(found.school_days)} school "
                f"days, {len(found.inset_days)} INSET day(s), read as one event per {'school day' if found.style == 'school days' else 'holiday'}. "
                "Check them with: pepflow calendar terms --calendar " + name)
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """The whole file or the old one, whatever stops the command (a file beside it, then renamed)."""
+    import os
+
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, target)
 
 
 @calendar_app.command("export")
