@@ -468,12 +468,12 @@ def test_vs_admin_sees_a_relay_down_for_an_hour_and_failed_emails_on_my_work_and
 
 
 def test_an_unexpected_error_shows_an_apology_not_a_stack_trace(fresh_site, monkeypatch):
-    from pepflow.web import views
+    from pepflow.web import overdue
 
     def broken(*args, **kwargs):
         raise RuntimeError("database exploded at line 42")
 
-    monkeypatch.setattr(views, "overdue_peps", broken)
+    monkeypatch.setattr(overdue, "overdue_peps", broken)
     client = TestClient(create_app(fresh_site.app), raise_server_exceptions=False)
     sign_in(client, "vs_admin")
     response = client.get("/peps/overdue")
@@ -560,7 +560,7 @@ def test_no_page_handler_runs_on_the_event_loop():
 
 
 def test_overdue_pages_in_due_order_are_the_lists_own_order_both_ways(site):
-    """Pages are merged from each kind's soonest deadlines (views._soonest_due_statement): the
+    """Pages are merged from each kind's soonest deadlines (web/overdue.py, _soonest_due_statement): the
     same rows in the same order as the whole list sorted."""
     client = signed_in_client(site, "vs_admin")
     for order in ("asc", "desc"):

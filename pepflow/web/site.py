@@ -63,7 +63,7 @@ def with_query(query: dict[str, str], **changes: Any) -> str:
 def option_tags(options: list[tuple[str, str]], value: str) -> Markup:
     """A select's ``<option>`` tags, escaped, the chosen one selected.  Written in Python: the
     Overdue PEPs filters list 400 schools and 300 social workers, and a template loop over
-    them was a third of the page's rendering (bench/web.py).  ``views.Options`` keep theirs."""
+    them was a third of the page's rendering (bench/web.py).  ``freshness.Options`` keep theirs."""
     return (options if isinstance(options, Options) else Options(options)).tags(value)
 
 

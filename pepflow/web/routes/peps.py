@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from ...states.pep import PepState
-from .. import views
+from .. import overdue
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 
 router = APIRouter()
@@ -13,19 +13,19 @@ STATE_CHOICES = [(st.value, st.value.replace("_", " ")) for st in PepState] + [(
 
 
 @router.get("/peps/overdue")
-def overdue(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, school: str = "", sw: str = "",
+def overdue_page(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, school: str = "", sw: str = "",
             key_stage: str = "", state: str = "", min_days: str = "", sort: str = "due", order: str = "asc",
             page: int = 1, format: str = "html"):
     errors: list[tuple[str, str]] = []
-    filters = views.OverdueFilters(school=school, sw=sw, key_stage=key_stage, state=state,
+    filters = overdue.OverdueFilters(school=school, sw=sw, key_stage=key_stage, state=state,
                                    min_days=int_or(min_days, None, "min_days", errors),
-                                   sort=sort if sort in views.OVERDUE_SORTS else "due",
+                                   sort=sort if sort in overdue.OVERDUE_SORTS else "due",
                                    descending=order == "desc", page=page)
     if format == "csv":
-        count, rows = views.overdue_csv(site.app.engine, site.app.config, visitor.user, site.app.today(), filters)
-        return csv_download(request, site, s, visitor, "overdue-peps.csv", views.OVERDUE_CSV_COLUMNS, rows, count)
-    result = views.overdue_peps(s, site.app.config, visitor.user, site.app.today(), filters, fresh=site.fresh)
-    options = views.filter_options(s, visitor.user, site.fresh)
+        count, rows = overdue.overdue_csv(site.app.engine, site.app.config, visitor.user, site.app.today(), filters)
+        return csv_download(request, site, s, visitor, "overdue-peps.csv", overdue.OVERDUE_CSV_COLUMNS, rows, count)
+    result = overdue.overdue_peps(s, site.app.config, visitor.user, site.app.today(), filters, fresh=site.fresh)
+    options = overdue.filter_options(s, visitor.user, site.fresh)
     return site.render(request, "overdue.html.j2", 400 if errors else 200, visitor, result=result, f=filters,
                        options=options, errors=errors, query=dict(request.query_params), states=STATE_CHOICES,
-                       key_stages=[(k, k) for k in views.KEY_STAGES])
+                       key_stages=[(k, k) for k in overdue.KEY_STAGES])
