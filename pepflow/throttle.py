@@ -32,6 +32,9 @@ from sqlalchemy import delete, update
 from sqlmodel import Session
 
 from .db.models import SignInThrottle
+from .db.writes import insert_ignoring
+
+NEVER = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # a new key's "last attempt": long forgotten
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,17 @@ def device_key(device_id: str) -> str:
 def begin_attempt(session: Session, keys: list[tuple[str, Policy]], now: dt.datetime) -> dt.datetime | None:
     """Count an attempt against each key, unless one of them must still wait: then nothing is
     counted and the time it may try again is returned.  The caller commits at once."""
-    rows = {key: session.get(SignInThrottle, key, with_for_update=True) for key, _ in keys}
+    # each key's row made first if it is new (two first attempts at once must not both insert it),
+    # then read locked (PostgreSQL; SQLite's writer lock does the same at the first write)
+    dialect = session.connection().dialect.name
+    for key, _ in keys:
+        session.execute(insert_ignoring(SignInThrottle.__table__, dialect, ["key"]).values(
+            key=key, failures=0, last_attempt_at=NEVER))
+    rows = {key: session.get(SignInThrottle, key, with_for_update=True, populate_existing=True) for key, _ in keys}
     allowed_from = None
     for key, policy in keys:
         row = rows[key]
-        if row is None or now - row.last_attempt_at > dt.timedelta(hours=policy.forget_after_hours):
+        if now - row.last_attempt_at > dt.timedelta(hours=policy.forget_after_hours):
             continue
         ready = row.last_attempt_at + wait_after(row.failures, policy)
         if ready > now and (allowed_from is None or ready > allowed_from):
@@ -89,9 +98,7 @@ def begin_attempt(session: Session, keys: list[tuple[str, Policy]], now: dt.date
         return allowed_from
     for key, policy in keys:
         row = rows[key]
-        if row is None:
-            row = SignInThrottle(key=key, failures=0, last_attempt_at=now)
-        elif now - row.last_attempt_at > dt.timedelta(hours=policy.forget_after_hours):
+        if now - row.last_attempt_at > dt.timedelta(hours=policy.forget_after_hours):
             row.failures = 0
         row.failures += 1
         row.last_attempt_at = now

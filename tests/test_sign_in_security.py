@@ -240,3 +240,32 @@ def test_a_password_set_from_the_command_line_clears_the_waits_of_its_account(fr
     assert sign_in(guesser, "read_only", password="amber meadow kettle").status_code == 303
     with session_scope(fresh_site.app.engine) as s:
         assert s.execute(select(WebSession)).scalars().first() is not None
+
+
+def test_guesses_sent_at_the_same_moment_are_each_counted_and_none_fails(fresh_site):
+    """Eight first attempts at once for one new address: each row is made once (INSERT … ON
+    CONFLICT DO NOTHING, then read locked), no request fails, and each attempt counts."""
+    import threading
+
+    from pepflow.db.models import SignInThrottle
+    from pepflow.throttle import account_key
+
+    email = "new.person@example.org"
+    clients = [client_for(fresh_site, client=(f"203.0.113.{n}", 4000)) for n in range(8)]
+    forms = [csrf_of(c.get("/sign-in").text) for c in clients]
+    start, statuses = threading.Barrier(8), []
+
+    def guess(client, token):
+        start.wait()
+        statuses.append(client.post("/sign-in", data={"email": email, "password": "wrong password!",
+                                                      "csrf_token": token}, follow_redirects=False).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, forms)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(set(statuses)) <= [400, 429] and len(statuses) == 8
+    with session_scope(fresh_site.app.engine) as s:
+        row = s.get(SignInThrottle, account_key(email))
+        assert row.failures == statuses.count(400)
