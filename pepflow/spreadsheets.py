@@ -55,12 +55,18 @@ def writer(out: Any) -> Any:
 
 
 def stream(header: list[str], rows: Iterable[Iterable[Any]], chunk: int = 1000) -> Iterator[str]:
-    """The CSV text in pieces of ``chunk`` rows, for a response that never holds the whole file."""
+    """The CSV text in pieces of ``chunk`` rows, for a response that never holds the whole file.
+    Closed early (the reader went away), it closes ``rows`` too, so a session reading them ends."""
     lines = _Lines()
     out = writer(lines)
     out.writerow(header)
-    for n, row in enumerate(rows, 1):
-        out.writerow(row)
-        if n % chunk == 0:
-            yield lines.take()
-    yield lines.take()
+    try:
+        for n, row in enumerate(rows, 1):
+            out.writerow(row)
+            if n % chunk == 0:
+                yield lines.take()
+        yield lines.take()
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()

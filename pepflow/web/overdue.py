@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import heapq
-import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, NamedTuple
 
@@ -200,10 +199,6 @@ def _overdue_order(f: OverdueFilters) -> tuple[Any, ...]:
 OVERDUE_CSV_COLUMNS = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
                        "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
 CSV_BATCH = 1000
-# A process writes one long CSV at a time, the others waiting their turn: written side by side
-# they only took turns at Python's lock, and ten at once took 19 s each against 1.4 s for one
-# (bench/web_load.py).  Pages are not held up: they take the lock between a download's chunks.
-ONE_LONG_LIST_AT_A_TIME = threading.Lock()
 
 
 def overdue_csv(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters
@@ -228,7 +223,7 @@ def overdue_csv(engine: Any, config: Config, user: UserAccount, as_of: dt.date, 
 
     def rows() -> Iterator[list[Any]]:
         late = OverdueOn(config, as_of).of
-        with ONE_LONG_LIST_AT_A_TIME, Session(engine) as s, small_cache(s):
+        with Session(engine) as s, small_cache(s):
             names = _names(s)
             year_groups: dict[dt.date, str] = {}
             for r in _overdue_rows_for_csv(s, viewer, as_of, f):
