@@ -143,7 +143,9 @@ def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
         except ValueError as bad:
             raise ImportFileError(file, [f"line 1: the column name {quoted(name)} {bad}"]) from None
     mapping = mapping or {}
-    ours = [mapping.get(h, h) for h in header]
+    # a column is found whatever its case ("REF", "First_Name"): spreadsheets change it
+    known = {c.lower(): c for c in COLUMNS.get(kind, {})}
+    ours = [mapping.get(h, known.get(h.lower(), h)) for h in header]
     required = [c for c, (_, req) in COLUMNS[kind].items() if req] if kind in COLUMNS else []
     missing = [c for c in required if c not in ours]
     if missing:

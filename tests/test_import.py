@@ -156,3 +156,11 @@ def test_a_new_care_placement_in_a_reimport_is_recorded_as_a_care_move_that_star
         kinds = {d.kind for d in s.exec(select(Deadline).where(Deadline.child_ref == "C001",
                                                                 Deadline.status == "open"))}
     assert "notify_destination_vs" in kinds  # out of area, as a hand-recorded move would flag
+
+
+def test_column_names_are_matched_whatever_their_case(cli, db_url, tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text((DATA / "people.csv").read_text().replace("ref,role,name,email,manager_ref",
+                                                                "REF,Role,NAME,Email,Manager_Ref", 1))
+    code, out, err = cli("--db", db_url, "--today", "2026-01-10", "import", "people", str(people))
+    assert code == 0 and "added" in out, err
