@@ -112,17 +112,12 @@ def account_for(session: Session, email: str) -> UserAccount | None:
     return user if user is not None and user.active else None
 
 
-def authenticate(session: Session, email: str, password: str) -> UserAccount:
-    """The user, if the password is right and the account active; the same refusal otherwise,
-    after the same work (a wrong email is checked against a dummy hash)."""
+def authenticate(session: Session, user: UserAccount | None, password: str) -> UserAccount:
+    """``user`` (the active account ``account_for`` found for the email typed, or None), if the
+    password is right; the same refusal otherwise, after the same work (no account is checked
+    against a dummy hash, so a wrong email takes as long as a wrong password)."""
     refused = SignInRefused("The email address or password is not right.")
-    try:
-        email = normalise_email(email)
-    except InputError:
-        _verify(_DUMMY_HASH, password or "")
-        raise refused from None
-    user = session.exec(select(UserAccount).where(UserAccount.email == email)).first()
-    if user is None or not user.active:
+    if user is None:
         _verify(_DUMMY_HASH, password or "")
         raise refused
     if not _verify(user.password_hash, password or ""):

@@ -155,14 +155,17 @@ def _check_names(terms: list[dict]) -> None:
         seen[key] = term
 
 
-def calendar_toml(name: str, found: TermDates, source: str, schools: dict[str, list[dt.date]] | None = None) -> str:
+def school_days_toml(urn: str, days: list[dt.date]) -> str:
+    """A school's own days off, as a calendar file's ``[schools.URN]`` table."""
+    return f"[schools.{_quote(urn)}]\ninset_days = [{', '.join(d.isoformat() for d in days)}]\n"
+
+
+def calendar_toml(name: str, found: TermDates, source: str) -> str:
     """A pepflow calendar file (``config/calendars/NAME.toml``) for these term dates."""
     lines = [f"# Term dates for the {name!r} calendar, imported from {source} ({found.style} style).",
              "# Check them against the published dates; pepflow counts school days from this file.",
              f"name = {_quote(name)}", "", f"inset_days = [{', '.join(d.isoformat() for d in found.inset_days)}]",
              "closures = []", ""]
-    for urn, days in sorted((schools or {}).items()):
-        lines += [f"[schools.{_quote(urn)}]", f"inset_days = [{', '.join(d.isoformat() for d in days)}]", ""]
     for term in found.terms:
         lines += ["[[terms]]", f"year = {_quote(term['year'])}", f"name = {_quote(term['name'])}",
                   f"start = {term['start'].isoformat()}", f"end = {term['end'].isoformat()}"]

@@ -97,7 +97,7 @@ def calendar_import(
 
     from ..config.calendar_files import parse_calendar
     from ..config.files import Source
-    from ..term_dates import TermDatesError, calendar_toml, read_events, school_own_days, term_dates
+    from ..term_dates import TermDatesError, calendar_toml, read_events, school_days_toml, school_own_days, term_dates
 
     a = _app(ctx)
     if not _re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
@@ -123,7 +123,7 @@ def calendar_import(
         data = tomllib.loads(text)
         if str(school) in (data.get("schools") or {}):
             raise InputError("--school", school, f"already has its own days in {target.name}: edit them there")
-        text += f"\n[schools.\"{school}\"]\ninset_days = [{', '.join(d.isoformat() for d in own)}]\n"
+        text += "\n" + school_days_toml(school, own)
         parse_calendar(Source(target, False), tomllib.loads(text), name)
         write_atomically(target, text)
         typer.echo(f"Added {len(own)} day(s) of school {school}'s own to {target}.")

@@ -97,7 +97,7 @@ class SessionStore:
         row = session.get(WebSession, token)
         if row is None:
             return None
-        if now - row.last_seen_at > self.idle or now - row.created_at > self.lifetime:
+        if self.expired(row, now):
             session.delete(row)
             return None
         user = session.get(UserAccount, row.user_id)
@@ -116,7 +116,11 @@ class SessionStore:
         """The user's sessions not yet expired, most recently used first."""
         rows = session.execute(select(WebSession).where(WebSession.user_id == user_id)
                                .order_by(WebSession.last_seen_at.desc())).scalars()
-        return [r for r in rows if now - r.last_seen_at <= self.idle and now - r.created_at <= self.lifetime]
+        return [r for r in rows if not self.expired(r, now)]
+
+    def expired(self, row: WebSession, now: dt.datetime) -> bool:
+        """Unused for the idle time, or older than the lifetime however busy."""
+        return now - row.last_seen_at > self.idle or now - row.created_at > self.lifetime
 
     # -- the sign-in form's token ----------------------------------------------------------
 

@@ -85,7 +85,7 @@ def sign_in(request: Request, site: SiteDep, s: DatabaseDep, form: FormDep):
             "then try again. If you have forgotten your password, ask a Virtual School admin to set a new one."))],
             email, 429)
     try:
-        user = authenticate(s, email, password)
+        user = authenticate(s, owner, password)
     except SignInRefused as exc:
         security_event(s, "sign_in_refused", site.app.today(), {"email": email[:254], "client": client,
                                                                 "reason": str(exc)[:200]})

@@ -53,18 +53,21 @@ def child_page(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visito
     return site.render(request, "child.html.j2", 200, visitor, notice=notice, **context)
 
 
+def of_the_case(child_ref: str) -> tuple[Any, ...]:
+    """History rows that are events of the case: views of it and security events left out."""
+    return Event.child_ref == child_ref, Event.process.not_in((ACCESS_PROCESS, SECURITY_PROCESS))
+
+
 def last_case_event_id(s: UnitOfWork, child_ref: str) -> int:
     """The id of the newest event of the case (views and security events left out): a form
     carries it, so a form sent after someone else changed the case can say what changed."""
-    return s.execute(select(func.max(Event.id)).where(
-        Event.child_ref == child_ref, Event.process.not_in((ACCESS_PROCESS, SECURITY_PROCESS)))).scalar() or 0
+    return s.execute(select(func.max(Event.id)).where(*of_the_case(child_ref))).scalar() or 0
 
 
 def changes_since(s: UnitOfWork, child_ref: str, seen: int) -> list[dict[str, str]]:
     """The case's events recorded after event ``seen``, oldest first, as a person reads them."""
-    rows = s.execute(select(Event.name, Event.recorded_at, Event.effective_on, Event.actor_ref).where(
-        Event.child_ref == child_ref, Event.id > seen,
-        Event.process.not_in((ACCESS_PROCESS, SECURITY_PROCESS))).order_by(Event.id).limit(20))
+    rows = s.execute(select(Event.name, Event.recorded_at, Event.effective_on, Event.actor_ref)
+                     .where(*of_the_case(child_ref), Event.id > seen).order_by(Event.id).limit(20))
     return [{"event": r.name.replace("_", " ").capitalize(), "at": format_moment(r.recorded_at),
              "on": format_day(r.effective_on), "by": (r.actor_ref or "").removeprefix("user:") or "pepflow"}
             for r in rows]
