@@ -37,9 +37,14 @@ OFSTED = ("outstanding", "good", "requires_improvement", "inadequate", "none")
 PERSON_ROLES = ("vsh", "vs_admin", "vs_officer", "social_worker", "team_manager",
                 "designated_teacher", "head_teacher", "iro", "carer")
 SEN = ("none", "sen_support", "ehcp")
-LEGAL = ("care_order", "interim_care_order", "s20", "remand", "placement_order", "other")
-PLACEMENT_TYPES = ("", "foster_la", "foster_private", "kinship", "residential", "secure",
-                   "semi_independent", "other")
+# pepflow's legal statuses and placement types hold every SSDA903 code (rules/ssda903_codes.py)
+LEGAL = ("care_order", "interim_care_order", "s20", "remand", "placement_order", "freeing_order",
+         "short_breaks", "police_protection", "emergency_protection_order", "child_assessment_order",
+         "pace_detention", "youth_rehabilitation_order", "other")
+PLACEMENT_TYPES = ("", "foster_la", "foster_private", "kinship", "placed_for_adoption", "placed_with_parents",
+                   "residential", "secure", "supported_accommodation", "semi_independent", "independent_living",
+                   "residential_employment", "residential_school", "health_care", "family_centre",
+                   "young_offender_institution", "temporary", "other")
 # column -> (parser, required column?)
 COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
     "schools": {
@@ -354,7 +359,7 @@ def import_records(session: Session, config: Config, kind: str,
             obj = model(**record)
             session.add(obj)
             report.added.append(ref)
-            _audit_import(session, kind, noun, "added", ref, obj, None, record, today, file)
+            audit_import(session, kind, noun, "added", ref, obj, None, record, today, file)
             if kind == "children" and obj.school_urn:
                 session.add(EducationPlacement(child_ref=ref, school_urn=obj.school_urn, start=today))
             continue
@@ -362,10 +367,10 @@ def import_records(session: Session, config: Config, kind: str,
         if not changes:
             report.unchanged.append(ref)
             continue
-        # what happened to a child in care is an event; a school made blank, or a child no
-        # longer in care, is only a correction of the record
+        # what happened to a child in care is an event; a school or social worker made blank, or
+        # a child no longer in care, is only a correction of the record
         happened = {c: v for c, v in changes.items() if c in by_events and getattr(current, "looked_after", False)
-                    and not (c == "school_urn" and v is None)}
+                    and not (c in ("school_urn", "social_worker_ref") and v is None)}
         if happened:
             report.to_record.append((ref, happened))
             changes = {c: v for c, v in changes.items() if c not in happened}
@@ -379,12 +384,12 @@ def import_records(session: Session, config: Config, kind: str,
             setattr(current, column, value)
         session.add(current)
         report.changed.append(ref)
-        _audit_import(session, kind, noun, "changed", ref, current, before, changes, today, file)
+        audit_import(session, kind, noun, "changed", ref, current, before, changes, today, file)
     session.flush()
     return report
 
 
-def _audit_import(session: Session, kind: str, noun: str, what: str, ref: str, row: Any,
+def audit_import(session: Session, kind: str, noun: str, what: str, ref: str, row: Any,
                   before: tuple[Any, ...] | None, changes: dict[str, Any], today: dt.date, file: str) -> None:
     """A history row for each record an import adds or changes: a child's row holds its fields
     as imported (``child``), which ``pepflow audit verify --replay`` compares with the table."""

@@ -43,7 +43,8 @@ def events_open_to(session: Session, child: Child, today: dt.date) -> list[NextE
             names.append(("pep", "pp_plus_requested"))
         # a child's care goes on whether or not their PEP record is complete (states/care.py)
         names += [("care", e) for e in ("care_review_held", "school_changed", "care_placement_changed",
-                                        "care_placement_proposed")]
+                                        "care_placement_proposed", "legal_status_changed",
+                                        "social_worker_changed")]
         if "vs_placement_view" in open_kinds:
             names.append(("care", "vs_placement_view"))
         case = admission.open_admission(session, child.ref)

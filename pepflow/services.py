@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import func
@@ -15,8 +16,9 @@ from .importing import ImportReport, import_records, read_csv, read_mapping
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
-# records the event (school_changed, care_placement_changed), not a bare edit of the row.
-CHANGED_BY_EVENTS = ("school_urn", "placement_type", "in_area", "carer_ref")
+# records the event (school_changed, care_placement_changed, legal_status_changed,
+# social_worker_changed), not a bare edit of the row.
+CHANGED_BY_EVENTS = ("school_urn", "placement_type", "in_area", "carer_ref", "legal_status", "social_worker_ref")
 PLACEMENT_FIELDS = ("placement_type", "in_area", "carer_ref")
 
 
@@ -32,6 +34,35 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
             record_what_happened(session, app.config, report, app.today(), Path(file).name)
             bring_in_children(session, app.config, report.added + report.changed, app.today())
         return report
+
+
+class _CheckOnly(Exception):
+    """Raised to roll back a ``--check`` import once it has found what it would do."""
+
+
+def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bool = False):
+    """Import an SSDA903 return (``pepflow/ssda903``) in one transaction: the children whose rows
+    contradict each other are held back and the others load.  With ``check`` the whole import
+    is worked out and rolled back, so the report says what it would do and nothing is written."""
+    from .ssda903.apply import Ssda903Report, apply_return, assess
+    from .ssda903.read import read_return
+
+    today = app.today()
+    if extract_date > today:
+        raise InputError("--extract-date", extract_date.isoformat(),
+                         f"is in the future (today is {today:%d %b %Y}); give the date the return was extracted")
+    ret = read_return(paths)
+    records, quarantined, warnings = assess(ret, extract_date)
+    report = Ssda903Report(extract_date, quarantined=quarantined, warnings=warnings)
+    try:
+        with session_scope(app.engine) as session:
+            added = apply_return(session, app.config, records, report, today, ret.files)
+            bring_in_children(session, app.config, added, today)
+            if check:
+                raise _CheckOnly
+    except _CheckOnly:
+        pass
+    return report
 
 
 def import_inspections_file(app: App, file: Path):
@@ -86,8 +117,8 @@ def flag_closed_schools(session, config, today) -> list[str]:
 
 def record_what_happened(session, config, report: ImportReport, today, file_name: str) -> None:
     """Record, as events dated the day of the import, what a re-import says changed: a new care
-    placement (with its school, when that changed too) or a new school.  The actor is the
-    import, so the history says where each came from."""
+    placement (with its school, when that changed too), a new school, a new legal status or a
+    new social worker.  The actor is the import, so the history says where each came from."""
     from .commands import record_event
     from .errors import ImportFileError, PepflowError
 
@@ -95,24 +126,30 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
     problems = []
     for ref, new in report.to_record:
         child = session.get(Child, ref)
+        events = []
         if any(f in new for f in PLACEMENT_FIELDS):
-            event = "care_placement_changed"
             params = {"placement_type": new.get("placement_type", child.placement_type) or None,
                       "in_area": "yes" if new.get("in_area", child.in_area) else "no",
                       "carer_ref": new.get("carer_ref", child.carer_ref)}
             if "school_urn" in new:
                 params.update(school_changes="yes", school_urn=new["school_urn"])
-        else:
-            event, params = "school_changed", {"school_urn": new["school_urn"]}
-        try:
-            outcome = record_event(session, config, ref, event, today, today,
-                                   params={k: str(v) for k, v in params.items() if v not in (None, "")},
-                                   actor=actor)
-        except PepflowError as exc:
-            problems.append(f"child {ref}: {event.replace('_', ' ')} cannot be recorded: {exc}")
-            continue
-        said = " ".join(outcome.messages)
-        report.events.append(f"{ref}: {event.replace('_', ' ')}" + (f" ({said})" if said else ""))
+            events.append(("care_placement_changed", params))
+        elif "school_urn" in new:
+            events.append(("school_changed", {"school_urn": new["school_urn"]}))
+        if "legal_status" in new:
+            events.append(("legal_status_changed", {"legal_status": new["legal_status"]}))
+        if new.get("social_worker_ref"):
+            events.append(("social_worker_changed", {"social_worker_ref": new["social_worker_ref"]}))
+        for event, params in events:
+            try:
+                outcome = record_event(session, config, ref, event, today, today,
+                                       params={k: str(v) for k, v in params.items() if v not in (None, "")},
+                                       actor=actor)
+            except PepflowError as exc:
+                problems.append(f"child {ref}: {event.replace('_', ' ')} cannot be recorded: {exc}")
+                continue
+            said = " ".join(outcome.messages)
+            report.events.append(f"{ref}: {event.replace('_', ' ')}" + (f" ({said})" if said else ""))
     if problems:
         raise ImportFileError(file_name, problems)
 

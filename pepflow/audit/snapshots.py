@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import instance_dict
 
 DEADLINE_FIELDS = ("child_ref", "process", "process_id", "kind", "rule_key", "rule_version", "opened_on",
                    "due_on", "number", "unit", "counting", "calendar", "status", "closed_on", "days_late")
-CHILD_FIELDS = ("first_name", "last_name", "dob", "upn", "sen_status", "legal_status", "entered_care",
+CHILD_FIELDS = ("first_name", "last_name", "dob", "upn", "upn_unknown", "sen_status", "legal_status", "entered_care",
                 "first_entered_care", "school_urn", "social_worker_ref", "iro_ref", "carer_ref", "in_area",
                 "placement_type", "last_pep_meeting", "last_care_review", "looked_after", "left_care_on")
 REPLAY_KEYS = ("deadlines", "processes", "child")

@@ -15,25 +15,61 @@ from ._common import _app, _parse_sets, _print_json, _print_table, _read, app
 @app.command("import")
 def import_file(
     ctx: typer.Context,
-    kind: str = typer.Argument(..., help="children, schools, people or inspections (Ofsted)"),
-    file: Path = typer.Argument(..., help="CSV file with a header row"),
+    kind: str = typer.Argument(..., help="children, schools, people, inspections (Ofsted) or ssda903"),
+    files: list[Path] = typer.Argument(..., help="The CSV file with a header row (ssda903: the return's CSV "
+                                       "tables, a folder holding them, or its XML file)"),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML file mapping your column names to pepflow's."),
     gias: bool = typer.Option(False, "--gias", help="schools only: FILE is the Get Information About Schools "
                               "establishment file (as downloaded, Windows-1252)."),
+    extract_date: Optional[str] = typer.Option(None, "--extract-date", help="ssda903 only: the date the return "
+                                               "was extracted (DD/MM/YYYY or YYYY-MM-DD); who is looked after "
+                                               "is worked out on it."),
+    check: bool = typer.Option(False, "--check", help="ssda903 only: print what the import would do and the "
+                               "children it would hold back, and write nothing (exit 1 if any is held back)."),
+    as_json: bool = typer.Option(False, "--json", help="ssda903 only: print the summary as JSON."),
 ) -> None:
-    """Import a CSV list; all or nothing, and safe to repeat."""
+    """Import a CSV list (all or nothing, and safe to repeat) or the council's SSDA903 return."""
     from ..importing import KINDS
     from ..services import import_file as do_import, import_gias, import_inspections_file
 
+    if kind == "ssda903":
+        _import_ssda903(ctx, files, extract_date, check, as_json)
+        return
+    if extract_date or check or as_json:
+        raise InputError("kind", kind, "--extract-date, --check and --json are for pepflow import ssda903")
+    if len(files) != 1:
+        raise InputError("FILE", " ".join(map(str, files)), f"give one file to import {kind}")
+    file = files[0]
     if kind == "inspections":
         typer.echo(import_inspections_file(_app(ctx), file).summary())
         return
     if kind not in KINDS:
-        raise InputError("kind", kind, f"must be one of {', '.join(KINDS)} or inspections")
+        raise InputError("kind", kind, f"must be one of {', '.join(KINDS)}, inspections or ssda903")
     if gias and kind != "schools":
         raise InputError("--gias", kind, "is for the schools list only (pepflow import schools FILE --gias)")
     report = import_gias(_app(ctx), file) if gias else do_import(_app(ctx), kind, file, mapping)
     typer.echo(report.summary())
+
+
+def _import_ssda903(ctx: typer.Context, files: list[Path], extract_date: Optional[str], check: bool,
+                    as_json: bool) -> None:
+    from ..services import import_ssda903
+    from ..values import date_value
+
+    if not extract_date:
+        raise InputError("--extract-date", "", "is required for an SSDA903 return: the date it was extracted, "
+                         "such as 31/03/2026")
+    try:
+        extract = date_value(extract_date)
+    except ValueError as bad:
+        raise InputError("--extract-date", extract_date, str(bad)) from None
+    report = import_ssda903(_app(ctx), files, extract, check)
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        typer.echo(report.summary(checking=check))
+    if check and report.quarantined:
+        raise typer.Exit(1)
 
 
 @app.command("demo")

@@ -48,6 +48,9 @@ class Settings(BaseModel):
     # Calendar runway (pepflow's own check): term dates must cover every open deadline and this
     # many days ahead, else VS admin is told to add the next school year's dates.
     calendar_runway_days: int = Field(90, ge=0, le=730)
+    # SSDA903 import: children whose latest episode is a series of short breaks (legal status V3
+    # or V4) are not looked after in the sense of the PEP duties, and are left out unless this is on.
+    ssda903_short_breaks: bool = False
 
     @field_validator("academy_directions_from", mode="before")
     @classmethod

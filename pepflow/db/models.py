@@ -88,8 +88,9 @@ class Child(Table, table=True):
     last_name: str
     dob: dt.date
     upn: str = ""
+    upn_unknown: str = ""  # SSDA903 UN1-UN5: why no UPN is known (rules/ssda903_codes.UPN_UNKNOWN)
     sen_status: str = "none"  # none, sen_support, ehcp
-    legal_status: str = "other"
+    legal_status: str = "other"  # importing.LEGAL
     entered_care: dt.date  # start of the current episode
     first_entered_care: Optional[dt.date] = None
     school_urn: Optional[str] = Field(default=None, foreign_key="school.urn", index=True)
@@ -97,7 +98,7 @@ class Child(Table, table=True):
     iro_ref: Optional[str] = Field(default=None, foreign_key="person.ref")
     carer_ref: Optional[str] = Field(default=None, foreign_key="person.ref")
     in_area: bool = True
-    placement_type: str = ""  # foster_la, foster_private, residential, kinship, other
+    placement_type: str = ""  # importing.PLACEMENT_TYPES
     last_pep_meeting: Optional[dt.date] = None
     last_care_review: Optional[dt.date] = None
     looked_after: bool = True

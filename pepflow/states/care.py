@@ -21,7 +21,7 @@ from ..db import cases
 from ..db.models import CarePlacement, Child, Deadline, Pep
 from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from ..errors import InputError, TransitionNotAllowed
-from ..importing import PLACEMENT_TYPES
+from ..importing import LEGAL, PLACEMENT_TYPES
 from .changes import move_school, significant_change
 from .pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle
 
@@ -173,6 +173,38 @@ def on_vs_placement_view(ctx: EventContext) -> Outcome:
                    messages=[f"Virtual School view recorded: {ctx.params['view']}."])
 
 
+def on_legal_status_changed(ctx: EventContext) -> Outcome:
+    """A new legal basis for the child's care (a care order made, a section 20 agreement …)."""
+    pep = require_looked_after(ctx)
+    new = ctx.params["legal_status"]
+    if new == ctx.child.legal_status:
+        raise InputError("legal_status", new, f"is already {ctx.child.ref}'s legal status")
+    ctx.child.legal_status = new
+    ctx.session.add(ctx.child)
+    state = pep.state if pep else None
+    return Outcome("care", None, state, state, messages=[f"Legal status is now {new.replace('_', ' ')}."])
+
+
+def on_social_worker_changed(ctx: EventContext) -> Outcome:
+    """A new allocated social worker: the social worker's open deadlines for the child are theirs now,
+    so reminders and escalations go to the person who holds the case."""
+    pep = require_looked_after(ctx)
+    s, child, new = ctx.session, ctx.child, ctx.params["social_worker_ref"]
+    if new == child.social_worker_ref:
+        raise InputError("social_worker_ref", new, f"is already {child.ref}'s social worker")
+    moved = 0
+    for deadline in open_deadlines(s, child.ref):
+        if deadline.owner_role == "social_worker":
+            deadline.owner_ref = new
+            s.add(deadline)
+            moved += 1
+    child.social_worker_ref = new
+    s.add(child)
+    state = pep.state if pep else None
+    return Outcome("care", None, state, state, payload={"deadlines_moved": moved},
+                   messages=[f"Social worker is now {new}; {moved} open deadline(s) are theirs."])
+
+
 def on_left_care(ctx: EventContext) -> Outcome:
     pep = require_looked_after(ctx)
     s, child = ctx.session, ctx.child
@@ -215,6 +247,13 @@ for spec in (
               (Param("view", choice("support", "concerns", "resist"), True, "support, concerns or resist"),
                Param("reasons", free_text, True, "the Virtual School's reasons")),
               "The Virtual School's view on a proposed move"),
+    EventSpec("legal_status_changed", "care", on_legal_status_changed,
+              (Param("legal_status", choice(*LEGAL), True, "the new legal status"),),
+              "The legal basis of the child's care changed"),
+    EventSpec("social_worker_changed", "care", on_social_worker_changed,
+              (Param("social_worker_ref", ref, True, "the new social worker's reference",
+                     person=("social_worker", "team_manager")),),
+              "A new social worker was allocated"),
     EventSpec("left_care", "pep", on_left_care, (Param("reason", free_text, False, "why"),),
               "The child ceased to be looked after"),
 ):

@@ -1,0 +1,249 @@
+"""Bring an SSDA903 return into pepflow's roll, as what happened.
+
+Each child of the return is checked on its own (``rules/care_periods.py``): a child whose rows
+contradict each other is held back (quarantined) with every problem named, and the others
+load.  A child pepflow does not hold yet, looked after on the extract date, is added and their
+PEP and care-review clocks started (``states/care.bring_in``).  For a child pepflow holds,
+each difference is recorded as the event it is, on the day it took effect, with "import of …"
+as the actor: ``left_care``, ``entered_care``, ``legal_status_changed``,
+``care_placement_changed``, ``social_worker_changed`` and ``care_review_held``; the history,
+deadlines and audit then follow exactly as if someone had recorded it by hand.  The date of
+birth, UPN and first entry into care are corrections of the record, written and audited as
+an import's changes are.  Importing the same return again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from ..config import Config
+from ..db.models import Child, Person
+from ..errors import ImportFileError, PepflowError
+from ..importing import audit_import
+from ..rules.care_periods import CareRecord, care_record, upn_check
+from .read import Return
+
+SOCIAL_WORKER_ROLES = ("social_worker", "team_manager")
+# the order of a child's events on one day: the old period ends before the new one begins
+_FIRST = {"left_care": 0, "entered_care": 1}
+
+
+@dataclass
+class Ssda903Report:
+    extract_date: dt.date
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    left_care: list[str] = field(default_factory=list)
+    looked_after: int = 0
+    short_breaks_left_out: int = 0
+    quarantined: list[tuple[str, list[str]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # "C123: left care on 2026-11-02"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"extract_date": self.extract_date.isoformat(),
+                "children": {"added": len(self.added), "changed": len(self.changed),
+                             "unchanged": len(self.unchanged), "left_care": len(self.left_care)},
+                "looked_after": self.looked_after, "short_breaks_left_out": self.short_breaks_left_out,
+                "quarantined": [{"child": c, "problems": p} for c, p in self.quarantined],
+                "warnings": self.warnings, "events": self.events}
+
+    def summary(self, checking: bool = False) -> str:
+        counts = (f"{len(self.added)} added, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
+                  f"{len(self.left_care)} left care, {len(self.quarantined)} held back")
+        lines = [f"SSDA903 return extracted {self.extract_date:%d %b %Y}: " + (
+            f"the import would give {counts}; {self.looked_after} looked after. Nothing was written (--check)."
+            if checking else f"{counts}; {self.looked_after} looked after now.")]
+        if self.short_breaks_left_out:
+            lines.append(f"{self.short_breaks_left_out} child(ren) on short breaks (V3/V4) left out "
+                         "(ssda903_short_breaks in pepflow.toml brings them in)")
+        if self.events:
+            lines.append(f"{len(self.events)} event(s) {'to record' if checking else 'recorded'}:")
+            lines += [f"  {e}" for e in self.events]
+        if self.quarantined:
+            lines.append(f"{len(self.quarantined)} child(ren) held back, nothing written for them "
+                         "(correct their rows in the return and import again):")
+            for child, problems in self.quarantined:
+                lines.append(f"  {child}:")
+                lines += [f"    - {p}" for p in problems]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def assess(ret: Return, extract: dt.date) -> tuple[dict[str, tuple[CareRecord, str]], list[tuple[str, list[str]]],
+                                                   list[str]]:
+    """Each child's ``CareRecord`` (with the UPN reason kept), or their problems; warnings."""
+    records: dict[str, tuple[CareRecord, str]] = {}
+    quarantined, warnings = [], list(ret.warnings)
+    for ref in sorted(ret.children):
+        raw = ret.children[ref]
+        problems = list(raw.problems)
+        if not raw.header_at:
+            problems.append("has episodes, reviews or social worker rows but no row in the Header table")
+        if raw.dob is None or problems:
+            quarantined.append((ref, problems or ["no date of birth"]))
+            continue
+        record, found = care_record(raw.dob, raw.episodes, raw.reviews, raw.workers, extract)
+        if record is None:
+            quarantined.append((ref, found))
+            continue
+        record.upn, record.upn_unknown, warning = upn_check(raw.upn)
+        if warning:
+            warnings.append(f"{ref}: {warning}")
+        records[ref] = (record, raw.header_at)
+    if ret.ignored:
+        warnings.append(f"tables not used by pepflow, read and left alone: {', '.join(ret.ignored)}")
+    return records, quarantined, warnings
+
+
+def apply_return(session: Session, config: Config, records: dict[str, tuple[CareRecord, str]],
+                 report: Ssda903Report, today: dt.date, files: list[str]) -> list[str]:
+    """Write the roll in ``session`` (the caller commits); returns the children added, whose
+    clocks the caller starts.  Raises ``ImportFileError`` if an event it implies is refused."""
+    from ..commands import record_event
+
+    actor = "import of " + (", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
+    label = files[0] if len(files) == 1 else "SSDA903 return"
+    people = {p.ref: p.role for p in session.exec(select(Person))}
+    held = {c.ref: c for c in session.exec(select(Child).where(Child.ref.in_(list(records))))} if len(
+        records) < 30_000 else {c.ref: c for c in session.exec(select(Child))}
+    refused, left_before = [], 0
+    for ref, (rec, _) in records.items():
+        if rec.short_breaks and not config.settings.ssda903_short_breaks:
+            report.short_breaks_left_out += 1
+            continue
+        worker = _social_worker(rec, people, ref, report)
+        child = held.get(ref)
+        if child is None:
+            if rec.looked_after:
+                _add(session, ref, rec, worker, report, today, label)
+            else:
+                left_before += 1
+            continue
+        problem = _contradiction(child, rec)
+        if problem:
+            report.quarantined.append((ref, [problem]))
+            continue
+        corrected = _correct(session, child, rec, today, label)
+        changes = _events(child, rec, worker)
+        for on, event, params in changes:
+            try:
+                outcome = record_event(session, config, ref, event, on, today, params=params, actor=actor)
+            except PepflowError as exc:
+                refused.append(f"child {ref}: {event.replace('_', ' ')} on {on.isoformat()} cannot be recorded: {exc}")
+                break
+            said = " ".join(outcome.messages)
+            report.events.append(f"{ref}: {event.replace('_', ' ')} on {on:%d %b %Y}" + (f" ({said})" if said else ""))
+            if event == "left_care":
+                report.left_care.append(ref)
+        (report.changed if corrected or changes else report.unchanged).append(ref)
+    if refused:
+        raise ImportFileError(label, refused)
+    if left_before:
+        report.warnings.append(f"{left_before} child(ren) had left care before pepflow held them: not added")
+    session.flush()
+    report.looked_after = session.exec(select(func.count()).select_from(Child).where(Child.looked_after)).one()
+    report.quarantined.sort()
+    return report.added
+
+
+def _social_worker(rec: CareRecord, people: dict[str, str], ref: str, report: Ssda903Report) -> str | None:
+    """The SW_ID of the open social worker episode, when pepflow knows that person as a social worker."""
+    if not rec.social_worker:
+        return None
+    role = people.get(rec.social_worker)
+    if role in SOCIAL_WORKER_ROLES:
+        return rec.social_worker
+    report.warnings.append(f"{ref}: social worker {rec.social_worker!r} is " + (
+        f"a {role} in the people list, not a social worker" if role else
+        "not in the people list (import people first)") + "; the social worker is not changed")
+    return None
+
+
+def _add(session: Session, ref: str, rec: CareRecord, worker: str | None, report: Ssda903Report,
+         today: dt.date, label: str) -> None:
+    # the return holds no names: the children list (pepflow import children) adds them
+    child = Child(ref=ref, first_name="", last_name="", dob=rec.dob, upn=rec.upn, upn_unknown=rec.upn_unknown,
+                  legal_status=rec.legal_status, entered_care=rec.entered_care,
+                  first_entered_care=rec.first_entered_care, social_worker_ref=worker,
+                  placement_type=rec.placement_type, last_care_review=rec.reviews[-1] if rec.reviews else None)
+    session.add(child)
+    audit_import(session, "children", "child", "added", ref, child, None, {}, today, label)
+    report.added.append(ref)
+    if rec.entry_before_return:
+        report.warnings.append(f"{ref}: the return's first episode of their current period of care "
+                               f"({rec.entered_care:%d/%m/%Y}) does not start it (reason for new episode is not S); "
+                               "that date is taken as their entry into care")
+
+
+def _contradiction(child: Child, rec: CareRecord) -> str | None:
+    """What the return says that contradicts what pepflow holds, and only a person can settle."""
+    if child.looked_after and not rec.looked_after and rec.left_care_on < child.entered_care:
+        return (f"the return has the child leaving care on {rec.left_care_on:%d/%m/%Y}, before the period of care "
+                f"pepflow holds began ({child.entered_care:%d/%m/%Y})")
+    if not child.looked_after and rec.looked_after and child.left_care_on and rec.entered_care < child.left_care_on:
+        return (f"the return has the child looked after since {rec.entered_care:%d/%m/%Y}, but pepflow recorded them "
+                f"leaving care on {child.left_care_on:%d/%m/%Y}; if they came back into care, record entered_care")
+    return None
+
+
+def _correct(session: Session, child: Child, rec: CareRecord, today: dt.date, label: str) -> bool:
+    """Correct the record's facts (not events): date of birth, UPN, first and current entry into care."""
+    from ..audit.snapshots import child_fields
+
+    fix: dict[str, Any] = {}
+    if rec.dob != child.dob:
+        fix["dob"] = rec.dob
+    if rec.upn and (rec.upn != child.upn or child.upn_unknown):
+        fix["upn"], fix["upn_unknown"] = rec.upn, ""
+    elif rec.upn_unknown and not child.upn and rec.upn_unknown != child.upn_unknown:
+        fix["upn_unknown"] = rec.upn_unknown
+    first = min(d for d in (child.first_entered_care, rec.first_entered_care) if d)
+    if first != child.first_entered_care:
+        fix["first_entered_care"] = first
+    # the same period of care, dated earlier by the return: pepflow's date was wrong
+    if child.looked_after and rec.looked_after and rec.entered_care < child.entered_care:
+        fix["entered_care"] = rec.entered_care
+    if not fix:
+        return False
+    before = child_fields(child)
+    for column, value in fix.items():
+        setattr(child, column, value)
+    session.add(child)
+    audit_import(session, "children", "child", "changed", child.ref, child, before, fix, today, label)
+    return True
+
+
+def _events(child: Child, rec: CareRecord, worker: str | None) -> list[tuple[dt.date, str, dict[str, str]]]:
+    """What happened to a child pepflow holds, as events in the order they happened."""
+    events: list[tuple[dt.date, str, dict[str, str]]] = []
+    reason = f"{rec.left_care_reason} (SSDA903 {rec.left_care_code})" if rec.left_care_code else ""
+    if child.looked_after and not rec.looked_after:
+        return [(rec.left_care_on, "left_care", {"reason": reason})]
+    if not rec.looked_after:
+        return []
+    base = child.entered_care
+    if not child.looked_after:
+        events.append((rec.entered_care, "entered_care", {}))
+        base = rec.entered_care
+    elif rec.entered_care > child.entered_care and not rec.entry_before_return and rec.previous_end:
+        # left care and came back between two returns
+        ended = f"{rec.previous_reason} (SSDA903 {rec.previous_code})"
+        events += [(rec.previous_end, "left_care", {"reason": ended}), (rec.entered_care, "entered_care", {})]
+        base = rec.entered_care
+    since = lambda d: max(d, base)  # noqa: E731 - nothing of the case is dated before its period began
+    if rec.legal_status != child.legal_status:
+        events.append((since(rec.legal_status_since), "legal_status_changed", {"legal_status": rec.legal_status}))
+    if rec.placement_type and rec.placement_type != child.placement_type:
+        events.append((since(rec.placement_since), "care_placement_changed", {"placement_type": rec.placement_type}))
+    if worker and worker != child.social_worker_ref:
+        events.append((since(rec.social_worker_since), "social_worker_changed", {"social_worker_ref": worker}))
+    last = child.last_care_review if base == child.entered_care else None
+    events += [(d, "care_review_held", {}) for d in rec.reviews if d >= base and (last is None or d > last)]
+    return sorted(events, key=lambda e: (e[0], _FIRST.get(e[1], 2)))
