@@ -1,7 +1,9 @@
 """Imports at a council's scale: the GIAS establishment file (50,000 rows, Windows-1252) into a
 database holding none, then again unchanged; a children file of 10,000, then a re-import with
-2% of children at a new school (each recorded as a school_changed event).  Each beside reading
-and parsing the same file alone (the floor), in the same run.
+2% of children at a new school (each recorded as a school_changed event); an SSDA903 return of
+10,000 children (CSV tables: about three episodes, two reviews and a social worker episode
+each), then the next return with 2% of children moved placement (each a care_placement_changed
+event).  Each beside reading and parsing the same files alone (the floor), in the same run.
 
     python bench/import.py [--schools 50000] [--children 10000]
 """
@@ -27,9 +29,12 @@ from pathlib import Path  # noqa: E402
 from pepflow.app import App  # noqa: E402
 from pepflow.gias import TYPES, read_gias  # noqa: E402
 from pepflow.importing import read_csv  # noqa: E402
-from pepflow.services import import_file, import_gias  # noqa: E402
+from pepflow.services import import_file, import_gias, import_ssda903  # noqa: E402
+from pepflow.ssda903.apply import assess  # noqa: E402
+from pepflow.ssda903.read import read_return  # noqa: E402
+from tests.ssda903_return import Ep, Kid, write_csv  # noqa: E402
 
-TODAY = "2026-11-23"
+TODAY = "2026-11-23"  # the SSDA903 returns are extracted on 20 Nov 2026
 GIAS_HEADER = ["URN", "LA (code)", "LA (name)", "EstablishmentName", "TypeOfEstablishment (name)",
                "EstablishmentStatus (name)", "PhaseOfEducation (name)", "StatutoryLowAge", "StatutoryHighAge",
                "CloseDate"]
@@ -69,6 +74,37 @@ def children_files(folder: Path, n: int, schools: int) -> tuple[Path, Path, Path
     return people, school_file, first, second
 
 
+def ssda903_returns(folder: Path, n: int) -> tuple[Path, Path]:
+    """This year's return, and the next with 2% of the children in a new placement since."""
+    import datetime as dt
+
+    rng = random.Random(11)
+    kids = []
+    for i in range(n):
+        start = dt.date(2020, 1, 6) + dt.timedelta(days=rng.randrange(2000))
+        episodes, on = [], start
+        count = rng.choice([1, 2, 3, 3, 4, 5])
+        for k in range(count):
+            episodes.append(Ep(on, None, "S" if k == 0 else "P", rng.choice(["C1", "C2", "V2", "E1"]),
+                               rng.choice(["U1", "U4", "U6", "K2", "R1", "P1"]), rng.choice(["PR1", "PR4", "PR5"])))
+            nxt = on + dt.timedelta(days=rng.randrange(30, 200))
+            if k == count - 1 or nxt >= dt.date(2026, 10, 1):
+                break  # the last episode is open
+            episodes[-1].dec, episodes[-1].rec, on = nxt, "X1", nxt
+        reviews = [(start + dt.timedelta(days=20 + 182 * r), "PN1") for r in range(2)
+                   if start + dt.timedelta(days=20 + 182 * r) < dt.date(2026, 10, 1)]
+        kids.append(Kid(f"K{i:06d}", dt.date(2005 + i % 14, 1 + i % 9, 1), "UN4", episodes, reviews,
+                        [(f"SW{i % 200}", start, None, "")]))
+    first = write_csv(folder / "ssda903-1", kids)
+    for kid in rng.sample(kids, n // 50):  # 2% moved placement since
+        last = kid.episodes[-1]
+        last.dec, last.rec = dt.date(2026, 11, 2), "X1"
+        kid.episodes.append(Ep(dt.date(2026, 11, 2), None, "P", last.ls, "K2" if last.place != "K2" else "U4",
+                               "PR4", reason_place_change="CARPL"))
+    write_csv(folder / "ssda903-2", kids)
+    return folder / "ssda903-1", folder / "ssda903-2"
+
+
 def timed(label: str, work, floor=None) -> None:
     t = time.perf_counter()
     result = work()
@@ -106,6 +142,19 @@ def main() -> None:
               lambda: read_csv(first, "children"))
         timed(f"re-import, {args.children // 50:,} at a new school (school_changed each)",
               lambda: import_file(app, "children", second), lambda: read_csv(second, "children"))
+        app = App(database_url=f"sqlite:///{folder / 'ssda903.db'}", today_override=TODAY)
+        import_file(app, "people", people)
+        this_year, next_return = ssda903_returns(folder, args.children)
+        extract = __import__("datetime").date(2026, 11, 20)
+        print(f"SSDA903 return, {args.children:,} children (CSV tables); targets <= 30 s, re-import <= 10 s")
+        timed("first import (every child added, clocks started)",
+              lambda: import_ssda903(app, [this_year], extract),
+              lambda: assess(read_return([this_year]), extract))
+        timed(f"next return, {args.children // 50:,} moved placement (an event each)",
+              lambda: import_ssda903(app, [next_return], extract),
+              lambda: assess(read_return([next_return]), extract))
+        timed("the same return again (nothing changes)", lambda: import_ssda903(app, [next_return], extract),
+              lambda: assess(read_return([next_return]), extract))
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ class CareRecord:
     legal_status: str = "other"
     legal_status_since: Optional[dt.date] = None
     placement_type: str = ""
-    placement_since: Optional[dt.date] = None
+    placement_since: Optional[dt.date] = None  # the day the current placement began
     reviews: list[dt.date] = field(default_factory=list)  # care reviews in the latest period, in order
     social_worker: str = ""  # SW_ID of the open social worker episode
     social_worker_since: Optional[dt.date] = None
@@ -188,8 +188,10 @@ def _record(dob: dt.date, ordered: list[Episode], reviews: list[Review],
         record.left_care_code = last.rec
         record.left_care_reason = codes.EPISODE_CEASED[last.rec][1]
     record.legal_status, record.legal_status_since = _since(latest, lambda e: codes.LEGAL_STATUS[e.ls][0])
-    record.placement_type, record.placement_since = _since(
-        latest, lambda e: codes.placement_type(e.place, e.provider))
+    # a placement begins with the period or with any new episode but a change of legal status alone
+    moves = [e for e in latest if e.rne != "L"] or latest[:1]
+    record.placement_type = codes.placement_type(last.place, last.provider)
+    record.placement_since = moves[-1].decom
     record.reviews = sorted(r.on for r in reviews if r.on >= record.entered_care)
     if open_workers and record.looked_after:
         record.social_worker, record.social_worker_since = open_workers[0].sw_id, open_workers[0].decom

@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..config import Config
-from ..db.models import Child, Person
+from ..db.models import CarePlacement, Child, Person
 from ..errors import ImportFileError, PepflowError
 from ..importing import audit_import
 from ..rules.care_periods import CareRecord, care_record, upn_check
@@ -111,8 +111,10 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
     actor = "import of " + (", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
     label = files[0] if len(files) == 1 else "SSDA903 return"
     people = {p.ref: p.role for p in session.exec(select(Person))}
-    held = {c.ref: c for c in session.exec(select(Child).where(Child.ref.in_(list(records))))} if len(
-        records) < 30_000 else {c.ref: c for c in session.exec(select(Child))}
+    held = {c.ref: c for c in session.exec(select(Child))}
+    # the day each child's latest care placement that pepflow knows of began
+    placed = dict(session.exec(select(CarePlacement.child_ref, func.max(CarePlacement.start))
+                               .group_by(CarePlacement.child_ref)).all())
     refused, left_before = [], 0
     for ref, (rec, _) in records.items():
         if rec.short_breaks and not config.settings.ssda903_short_breaks:
@@ -131,7 +133,7 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
             report.quarantined.append((ref, [problem]))
             continue
         corrected = _correct(session, child, rec, today, label)
-        changes = _events(child, rec, worker)
+        changes = _events(child, rec, worker, placed.get(ref) or child.entered_care)
         for on, event, params in changes:
             try:
                 outcome = record_event(session, config, ref, event, on, today, params=params, actor=actor)
@@ -145,6 +147,9 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
         (report.changed if corrected or changes else report.unchanged).append(ref)
     if refused:
         raise ImportFileError(label, refused)
+    session.flush()  # the children first: their placements refer to them
+    session.add_all([CarePlacement(child_ref=ref, start=records[ref][0].placement_since,
+                                   placement_type=records[ref][0].placement_type) for ref in report.added])
     if left_before:
         report.warnings.append(f"{left_before} child(ren) had left care before pepflow held them: not added")
     session.flush()
@@ -220,7 +225,8 @@ def _correct(session: Session, child: Child, rec: CareRecord, today: dt.date, la
     return True
 
 
-def _events(child: Child, rec: CareRecord, worker: str | None) -> list[tuple[dt.date, str, dict[str, str]]]:
+def _events(child: Child, rec: CareRecord, worker: str | None,
+            placed_since: dt.date) -> list[tuple[dt.date, str, dict[str, str]]]:
     """What happened to a child pepflow holds, as events in the order they happened."""
     events: list[tuple[dt.date, str, dict[str, str]]] = []
     reason = f"{rec.left_care_reason} (SSDA903 {rec.left_care_code})" if rec.left_care_code else ""
@@ -240,7 +246,8 @@ def _events(child: Child, rec: CareRecord, worker: str | None) -> list[tuple[dt.
     since = lambda d: max(d, base)  # noqa: E731 - nothing of the case is dated before its period began
     if rec.legal_status != child.legal_status:
         events.append((since(rec.legal_status_since), "legal_status_changed", {"legal_status": rec.legal_status}))
-    if rec.placement_type and rec.placement_type != child.placement_type:
+    moved = rec.placement_since > (placed_since if base == child.entered_care else base)
+    if moved or rec.placement_type != child.placement_type:
         events.append((since(rec.placement_since), "care_placement_changed", {"placement_type": rec.placement_type}))
     if worker and worker != child.social_worker_ref:
         events.append((since(rec.social_worker_since), "social_worker_changed", {"social_worker_ref": worker}))
