@@ -95,7 +95,7 @@ def ssda903_returns(folder: Path, n: int) -> tuple[Path, Path]:
                    if start + dt.timedelta(days=20 + 182 * r) < dt.date(2026, 10, 1)]
         kids.append(Kid(f"K{i:06d}", dt.date(2005 + i % 14, 1 + i % 9, 1), "UN4", episodes, reviews,
                         [(f"SW{i % 200}", start, None, "")]))
-    first = write_csv(folder / "ssda903-1", kids)
+    write_csv(folder / "ssda903-1", kids)
     for kid in rng.sample(kids, n // 50):  # 2% moved placement since
         last = kid.episodes[-1]
         last.dec, last.rec = dt.date(2026, 11, 2), "X1"

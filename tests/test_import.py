@@ -164,3 +164,22 @@ def test_column_names_are_matched_whatever_their_case(cli, db_url, tmp_path):
                                                                 "REF,Role,NAME,Email,Manager_Ref", 1))
     code, out, err = cli("--db", db_url, "--today", "2026-01-10", "import", "people", str(people))
     assert code == 0 and "added" in out, err
+
+
+def test_a_new_legal_status_or_social_worker_in_a_reimport_is_recorded_as_what_happened(cli, db_url, tmp_path):
+    """A care order made, a new social worker allocated: events by the import, not bare edits."""
+    from pepflow.db import Deadline
+
+    people = tmp_path / "people.csv"
+    people.write_text((DATA / "people.csv").read_text() + "SW2,social_worker,Sam Second,sw2@example.org,TM1\n")
+    for kind, file in (("people", people), ("schools", DATA / "schools.csv"), ("children", DATA / "children.csv")):
+        assert cli("--db", db_url, "--today", "2025-12-19", "import", kind, str(file))[0] == 0
+    out = _reimport(cli, db_url, tmp_path, "care_order,2025-12-18,100001,SW1", "interim_care_order,2025-12-18,100001,SW2")
+    assert "C001: legal status changed" in out and "C001: social worker changed" in out
+    assert [e[0] for e in _events(db_url, "C001")[-2:]] == ["legal_status_changed", "social_worker_changed"]
+    with Session(make_engine(db_url)) as s:
+        child = s.get(Child, "C001")
+        assert (child.legal_status, child.social_worker_ref) == ("interim_care_order", "SW2")
+        owners = {d.owner_ref for d in s.exec(select(Deadline).where(
+            Deadline.child_ref == "C001", Deadline.status == "open", Deadline.owner_role == "social_worker"))}
+    assert owners <= {"SW2"}

@@ -351,3 +351,52 @@ def test_a_return_that_contradicts_pepflows_record_of_leaving_care_holds_the_chi
     [held] = json.loads(out)["quarantined"]
     assert "pepflow recorded them leaving care on 01/10/2026" in held["problems"][0]
     assert child(db, "K1").looked_after is False
+
+
+# ---- every code -----------------------------------------------------------------------------
+
+def test_every_defined_code_is_accepted_and_every_undefined_one_is_a_problem():
+    from pepflow.rules.care_periods import Episode, Review, SocialWorkerEpisode, check_codes
+
+    eps = [Episode(D(2026, 1, 1), None, rne, ls, place, provider, rec, change)
+           for rne in codes.NEW_EPISODE for ls in codes.LEGAL_STATUS
+           for place, provider, rec, change in zip(codes.PLACEMENT, list(codes.PROVIDER) * 10,
+                                                   list(codes.EPISODE_CEASED) * 2, list(codes.PLACEMENT_CHANGE) * 3)]
+    reviews = [Review(D(2026, 2, 1), c) for c in codes.REVIEW_PARTICIPATION]
+    workers = [SocialWorkerEpisode("SW1", D(2026, 1, 1), None, r) for r in codes.SOCIAL_WORKER_CHANGE]
+    assert check_codes(eps, reviews, workers) == []
+    bad = check_codes([Episode(D(2026, 1, 1), None, "Q", "C7", "U9", "PR9", "E99", "WHIM")],
+                      [Review(D(2026, 2, 1), "PN8")], [SocialWorkerEpisode("SW1", D(2026, 1, 1), None, "BORED")])
+    assert len(bad) == 8
+
+
+@pytest.mark.parametrize("code", sorted(set(codes.EPISODE_CEASED) - {"X1"}))
+def test_each_reason_episode_ceased_ends_the_period_of_care_in_words(code):
+    from pepflow.rules.care_periods import Episode, care_record
+
+    record, problems = care_record(D(2014, 5, 1), [Episode(D(2025, 1, 1), D(2026, 6, 1), "S", "C2", "U4", "PR1", code)],
+                                   [], [], D(2026, 11, 15))
+    assert problems == []
+    assert (record.looked_after, record.left_care_on, record.left_care_reason) == (
+        False, D(2026, 6, 1), codes.EPISODE_CEASED[code][1])
+
+
+def test_each_legal_status_and_placement_code_gives_its_pepflow_value(tmp_path, cli, db):
+    council = tmp_path / "council"
+    council.mkdir()
+    (council / "pepflow.toml").write_text("[settings]\nssda903_short_breaks = true\n")
+    kids, expected = [], {}
+    for i, ls in enumerate(codes.LEGAL_STATUS):
+        kids.append(Kid(f"L{i}", D(2014, 5, 1), "UN4", [Ep(D(2026, 1, 5), ls=ls)]))
+        expected[f"L{i}"] = ("legal_status", codes.LEGAL_STATUS[ls][0])
+    for i, place in enumerate(codes.PLACEMENT):
+        for provider in ("PR1", "PR4"):
+            ref = f"P{i}{provider}"
+            kids.append(Kid(ref, D(2014, 5, 1), "UN4", [Ep(D(2026, 1, 5), place=place, provider=provider)]))
+            expected[ref] = ("placement_type", codes.placement_type(place, provider))
+    code, out, err = cli("--config", str(council), "--db", db, "--today", TODAY, "import", "ssda903",
+                         *map(str, write_csv(tmp_path / "r", kids)), "--extract-date", EXTRACT, "--json")
+    assert code == 0 and json.loads(out)["quarantined"] == [], err
+    with Session(make_engine(db)) as s:
+        for ref, (column, value) in expected.items():
+            assert getattr(s.get(Child, ref), column) == value, ref
