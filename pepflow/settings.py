@@ -27,6 +27,7 @@ class Environment(BaseSettings):
     config: Optional[str] = None  # --config: a council's folder
     today: Optional[str] = None  # --today: act as if today were this date
     debug: bool = False  # show tracebacks instead of one line
+    log_format: str = "text"  # text, or json: one JSON object a line (pepflow/logs.py)
     secret_key: Optional[str] = None  # signs web session cookies (else one kept in the database)
     history_key: Optional[str] = None  # the history key itself (else the key file)
     history_key_file: Optional[str] = None  # default: beside a SQLite file, else ./pepflow-history.key

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,6 +186,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
     if not result.working_day:
         return result
     now = (clock or SystemClock()).now()
+    started = time.perf_counter()  # how long it takes, for the metrics (not a date: the clock gives those)
     with UnitOfWork(engine, expire_on_commit=False) as session:
         if not dry_run:
             result.already = _claim_the_day(session, as_of, now)
@@ -279,7 +281,8 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
                 audit(session, r["child_ref"], "notify", "notification_skipped", as_of,
                       {"deadline_id": r["deadline_id"], **r["payload"]})
         session.execute(update(SweepRun.__table__).where(SweepRun.__table__.c.swept_on == as_of).values(
-            deadlines_due=result.deadlines_due, written=result.written, skipped=skipped))
+            deadlines_due=result.deadlines_due, written=result.written, skipped=skipped,
+            duration_ms=int((time.perf_counter() - started) * 1000)))
         write_audit(session)
         session.commit()
     return result

@@ -97,13 +97,14 @@ def _write(out: Optional[Path], text: str) -> None:
 
 
 def _logging() -> None:
-    import logging
+    """The service's logs, as PEPFLOW_LOG_FORMAT says (text or json; pepflow/logs.py)."""
+    from ..logs import FORMATS, configure
+    from ..settings import environment
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%Y-%m-%d %H:%M:%S")
-    # the state machine library logs every callback of every transition at INFO: thousands of
-    # lines a day that say nothing to the people reading the log (pepflow's own lines do)
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    env = environment()
+    if env.log_format not in FORMATS:
+        raise InputError(env.variable("log_format"), env.log_format, "must be text or json")
+    configure(env.log_format)
 
 
 HOST_OPTION = typer.Option("127.0.0.1", "--host", help="Address the web pages listen on.")

@@ -145,27 +145,43 @@ def simulate_command(
 
 
 
+ROLES = ("all", "web", "worker")
+
+
 @app.command("run")
 def run_command(
     ctx: typer.Context,
     demo: bool = typer.Option(False, "--demo", help="Fill an empty database with the demo cohort first."),
     host: str = HOST_OPTION,
     port: int = PORT_OPTION,
-    no_web: bool = typer.Option(False, "--no-web", help="Run the scheduler only, without the web pages."),
+    role: str = typer.Option("all", "--role", help="all: web pages, sweep and email delivery; web: the pages "
+                             "only; worker: the sweep and email delivery only. Run any number of each against one "
+                             "PostgreSQL database: each day is swept once and each email sent by one worker."),
+    no_web: bool = typer.Option(False, "--no-web", help="The same as --role worker."),
 ) -> None:
     """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
     from ..scheduler import run_service
     from ..services import database_is_empty, run_demo
-    from ..web.server import WebThread, check_port
+    from ..web.server import WebThread, check_port, serve
 
+    if role not in ROLES:
+        raise InputError("--role", role, "must be all, web or worker")
+    if no_web:
+        role = "worker"
     _logging()
     a = _app(ctx)
-    check_port(port)
+    if role != "worker":
+        check_port(port)
+    if role == "web":
+        # the pages only: a web process never changes the schema (upgrade first: pepflow db upgrade)
+        a.open()
+        serve(a, host, port, 1)
+        return
     a.open(upgrade=True)  # a database from an older version is upgraded before anything runs
     if demo and database_is_empty(a):
         for line in run_demo(a):
             typer.echo(line)
-    web = None if no_web else WebThread(a, host, port).start()
+    web = None if role == "worker" else WebThread(a, host, port).start()
     try:
         run_service(a)
     finally:

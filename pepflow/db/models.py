@@ -366,6 +366,7 @@ class SweepRun(Table, table=True):
     deadlines_due: int = 0
     written: int = 0
     skipped: int = 0
+    duration_ms: int = 0  # how long the sweep took (the service's metrics)
 
 
 class RelayState(Table, table=True):

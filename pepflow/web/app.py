@@ -24,11 +24,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app import App
 from ..errors import NotFound, quoted
+from ..logs import start_request
 from .routes import ROUTERS
 from .sessions import SessionStore, site_key
 from .site import Refused, SignInRequired, Site
 
 log = logging.getLogger("pepflow.web")
+access = logging.getLogger("pepflow.web.access")  # a line per request, in JSON logs only (pepflow/logs.py)
 STATIC = Path(__file__).parent / "static"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                            "script-src 'none'; object-src 'none'; frame-ancestors 'none'; "
@@ -60,22 +62,30 @@ class SecurityHeaders:
     through a stream of its own, costing every page time and keeping CSV downloads whose
     reader had gone (bench/web_load.py)."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, latency=None):
+        self.app, self.latency = app, latency
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         request = Request(scope)
+        context = start_request(request.headers.get("x-request-id"))
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
+                took = time.perf_counter() - started
                 response = Response(status_code=message["status"])
                 response.raw_headers = list(message.get("headers", []))
-                response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+                response.headers["Server-Timing"] = f"app;dur={took * 1000:.1f}"
+                response.headers["X-Request-ID"] = context["request_id"]
                 secured(request, response)
                 message = {**message, "headers": response.raw_headers}
+                # by the route's template (/children/{ref}), never the address as typed
+                context["route"] = route = getattr(scope.get("route"), "path", "unmatched")
+                if self.latency is not None:
+                    self.latency.labels(route, scope["method"], f"{message['status'] // 100}xx").observe(took)
+                access.info("%s %s %d %.1f ms", scope["method"], route, message["status"], took * 1000)
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -93,7 +103,10 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     for router in ROUTERS:
         web.include_router(router)
 
-    web.add_middleware(SecurityHeaders)
+    from ..metrics import registry_for
+
+    web.state.metrics, latency = registry_for(app.engine, app.config, lambda: app.clock.now())
+    web.add_middleware(SecurityHeaders, latency=latency)
 
     @web.exception_handler(RequestValidationError)
     async def unreadable_address(request: Request, exc: RequestValidationError):

@@ -115,6 +115,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def worker_app():
     """The web application of one worker process of ``pepflow web --workers N``."""
+    from ..logs import configure
     from .app import create_app
 
-    return create_app(App())
+    app = App()
+    configure(app.environment.log_format)  # a worker process is new: it sets up its own logging
+    return create_app(app)

@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ..disclosures import disclosed
+from ..logs import note_account
 from ..spreadsheets import stream
 from ..app import App
 from ..calendars import format_day
@@ -179,6 +180,7 @@ def signed_in(request: Request, site: SiteDep, s: DatabaseDep) -> Visitor:
         raise SignInRequired(target, expired=name in request.cookies)
     row, user = found
     s.commit()
+    note_account(user.id)  # the logs say which account a request was (pepflow/logs.py)
     return Visitor(user, row)
 
 
