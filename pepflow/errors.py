@@ -12,6 +12,7 @@ fields as it knows them (``on``, ``meeting_date``); each edge says them in its o
     ├── InputError            a value given on the command line, in an event or a form
     ├── ImportFileError       rows of an import file (nothing was imported)
     ├── SchemaError           the database is at a schema revision this version cannot use
+    ├── BackupError           a backup or restore that could not be made (pg_dump failed …)
     ├── NotFound              a child, school, person or process that does not exist
     └── TransitionNotAllowed  an event the process's current state does not allow
 """
@@ -112,3 +113,7 @@ class TransitionNotAllowed(PepflowError):
             f"{case_ref}: '{event}' is not allowed while the {process} is '{state}'. "
             f"Allowed now: {allowed_text}. Nothing was changed."
         )
+
+
+class BackupError(PepflowError):
+    """A backup or restore that could not be made (``db/backup.py``)."""

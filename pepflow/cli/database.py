@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from ._common import _app, app
@@ -64,3 +66,44 @@ def db_grant(
     engine.dispose()
     typer.echo(f"{role} may now read and write pepflow's tables, and only read and add to the history "
                "(no UPDATE, DELETE or TRUNCATE on it). Connect the services as this role.")
+
+
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The backup file to write (a new file; its manifest FILE.json is "
+                                "written beside it)."),
+) -> None:
+    """Back the database up while the service runs: SQLite's online backup, or pg_dump of one snapshot."""
+    from ..db.backup import backup
+    from ..db.engine import make_engine
+
+    a = _app(ctx)
+    a.check_exists()
+    engine = make_engine(a.url, create=False)
+    try:
+        manifest = backup(engine, file, a.clock.now())
+    finally:
+        engine.dispose()
+    rows = sum(manifest.tables.values())
+    typer.echo(f"Backed up {manifest.database} to {file}: {len(manifest.tables)} tables, {rows:,} rows, history to "
+               f"row {manifest.history_last_id}, schema {manifest.revision}. Keep the history key apart from it.")
+
+
+@db_app.command("restore")
+def db_restore(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A backup made by pepflow db backup (with its FILE.json)."),
+) -> None:
+    """Restore a backup into a new database (--db: a SQLite file that does not exist yet, or an empty
+    PostgreSQL database), then check every table's rows against the backup's manifest."""
+    from ..db.backup import restore
+
+    a = _app(ctx)
+    differences = restore(file, a.url)
+    if differences:
+        typer.echo("The restored database does not match the backup:\n" + "\n".join(f"  {d}" for d in differences),
+                   err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Restored {file} into {a.url}; every table has the rows the backup recorded. Now run "
+               "`pepflow audit verify` with the history key to prove the history.")

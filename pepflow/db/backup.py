@@ -1,0 +1,175 @@
+"""Backups a council can prove: ``pepflow db backup FILE`` and ``pepflow db restore FILE``.
+
+A backup is taken while the service runs and is consistent: on SQLite through SQLite's online
+backup API (a page-by-page copy that restarts if another connection writes meanwhile), on
+PostgreSQL by ``pg_dump`` (custom format) reading a snapshot that pepflow exported and counted
+in, so the counts it writes beside the backup (``FILE.json``: every table's rows, the schema
+revision, the history's last row and its hash) are those of exactly what was dumped.
+
+A restore goes into a new database only (a SQLite file that does not exist, or a PostgreSQL
+database with no tables) and is then checked against those counts; ``pepflow audit verify``
+proves the restored history with the history key, which is kept apart from the database and
+is not in the backup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine, make_url
+
+from ..errors import BackupError, InputError
+
+
+@dataclass
+class Manifest:
+    taken_at: str
+    database: str
+    dialect: str
+    revision: str | None
+    tables: dict[str, int]
+    history_last_id: int | None
+    history_last_hash: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> "Manifest":
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+
+
+def manifest_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def _counts(connection) -> tuple[str | None, dict[str, int], int | None, str | None]:
+    """The schema revision, each table's rows, and the history's head, as this connection sees them."""
+    names = sorted(t for t in inspect(connection).get_table_names())
+    tables = {t: connection.execute(text(f'SELECT COUNT(*) FROM "{t}"')).scalar_one() for t in names}
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+        if "alembic_version" in names else None
+    head = connection.execute(text("SELECT id, hash FROM event ORDER BY id DESC LIMIT 1")).first() \
+        if "event" in names else None
+    return revision, tables, (head[0] if head else None), (head[1] if head else None)
+
+
+def backup(engine: Engine, path: Path, now: dt.datetime) -> Manifest:
+    """Back the database up to ``path`` (which must not exist) and write its manifest beside it."""
+    if path.exists():
+        raise InputError("FILE", str(path), "already exists: give a new file for each backup")
+    if not path.parent.is_dir():
+        raise InputError("FILE", str(path), "is in a folder that does not exist")
+    database = engine.url.render_as_string(hide_password=True)
+    if engine.dialect.name == "sqlite":
+        source = sqlite3.connect(engine.url.database, timeout=30)
+        target = sqlite3.connect(str(path))
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        copy = create_engine(f"sqlite:///{path}")
+        with copy.connect() as connection:
+            revision, tables, last_id, last_hash = _counts(connection)
+        copy.dispose()
+    else:
+        revision, tables, last_id, last_hash = _pg_dump(engine, path)
+    manifest = Manifest(now.astimezone(dt.timezone.utc).isoformat(), database, engine.dialect.name, revision,
+                        tables, last_id, last_hash)
+    manifest_path(path).write_text(json.dumps(manifest.as_json(), indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _libpq(url) -> tuple[list[str], dict[str, str]]:
+    """pg_dump's and pg_restore's connection arguments for ``url``: the password in the
+    environment (PGPASSWORD), never on a command line others can read."""
+    args = ["--dbname", url.database or "postgres"]
+    if url.host:
+        args += ["--host", url.host]
+    if url.port:
+        args += ["--port", str(url.port)]
+    if url.username:
+        args += ["--username", url.username]
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    return args, env
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} is not installed: install PostgreSQL's client tools (Debian: postgresql-client)")
+    return found
+
+
+def _pg_dump(engine: Engine, path: Path) -> tuple[str | None, dict[str, int], int | None, str | None]:
+    """pg_dump of a snapshot this connection holds open and counts in (REPEATABLE READ)."""
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+        with connection.begin():
+            snapshot = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            counted = _counts(connection)
+            args, env = _libpq(engine.url)
+            done = subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                                   f"--snapshot={snapshot}", "--file", str(path), *args],
+                                  env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        path.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump failed: {done.stderr.strip()[:500]}")
+    return counted
+
+
+def restore(path: Path, target_url: str) -> list[str]:
+    """Restore the backup at ``path`` into the new database ``target_url``; returns the tables whose
+    rows differ from the backup's manifest (none when the restore is whole)."""
+    manifest_file = manifest_path(path)
+    if not path.exists() or not manifest_file.exists():
+        raise InputError("FILE", str(path), f"needs the backup and its manifest {manifest_file.name} beside it")
+    manifest = Manifest.of(json.loads(manifest_file.read_text(encoding="utf-8")))
+    from .engine import make_engine
+
+    engine = make_engine(target_url, create=False)
+    try:
+        if engine.dialect.name != manifest.dialect:
+            raise InputError("--db", target_url, f"is {engine.dialect.name}; the backup is of a {manifest.dialect} "
+                             "database")
+        if engine.dialect.name == "sqlite":
+            target = Path(engine.url.database or "")
+            if target.exists() and target.stat().st_size > 0:
+                raise InputError("--db", target_url, "already exists: restore into a new file")
+            source, copy = sqlite3.connect(str(path)), sqlite3.connect(str(target))
+            try:
+                source.backup(copy)
+            finally:
+                source.close()
+                copy.close()
+        else:
+            with engine.connect() as connection:
+                if inspect(connection).get_table_names():
+                    raise InputError("--db", target_url, "already has tables: restore into a new, empty database")
+            args, env = _libpq(make_url(engine.url))
+            done = subprocess.run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+                                   *args, str(path)], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise BackupError(f"pg_restore failed: {done.stderr.strip()[:500]}")
+        with engine.connect() as connection:
+            revision, tables, last_id, last_hash = _counts(connection)
+    finally:
+        engine.dispose()
+    differences = [f"{t}: {tables.get(t)} rows restored, {n} in the backup" for t, n in sorted(manifest.tables.items())
+                   if tables.get(t) != n]
+    if revision != manifest.revision:
+        differences.append(f"schema revision {revision}, the backup's is {manifest.revision}")
+    if (last_id, last_hash) != (manifest.history_last_id, manifest.history_last_hash):
+        differences.append(f"the history ends at row {last_id}, the backup's at row {manifest.history_last_id}")
+    return differences
