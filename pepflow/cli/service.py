@@ -158,6 +158,7 @@ def run_command(
                              "only; worker: the sweep and email delivery only. Run any number of each against one "
                              "PostgreSQL database: each day is swept once and each email sent by one worker."),
     no_web: bool = typer.Option(False, "--no-web", help="The same as --role worker."),
+    workers: int = typer.Option(1, "--workers", help="--role web only: how many processes serve the pages."),
 ) -> None:
     """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
     from ..scheduler import run_service
@@ -175,8 +176,10 @@ def run_command(
     if role == "web":
         # the pages only: a web process never changes the schema (upgrade first: pepflow db upgrade)
         a.open()
-        serve(a, host, port, 1)
+        serve(a, host, port, workers)
         return
+    if workers != 1:
+        raise InputError("--workers", str(workers), "is for --role web (the pages in several processes)")
     a.open(upgrade=True)  # a database from an older version is upgraded before anything runs
     if demo and database_is_empty(a):
         for line in run_demo(a):
