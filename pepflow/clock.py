@@ -53,6 +53,22 @@ class FixedClock:
         return self._today
 
 
+class PassingClock:
+    """A clock that starts at noon (London) on a given date and then runs at the real rate: what a
+    service started with ``--today`` runs on (``pepflow run``), so its dispatcher's leases run out
+    and its retries come due as they would on the real date, and the day turns at midnight."""
+
+    def __init__(self, today: dt.date, started: dt.datetime | None = None):
+        self._offset = (dt.datetime.combine(today, dt.time(12, 0), tzinfo=LONDON)
+                        - (started or dt.datetime.now(dt.timezone.utc)))
+
+    def today(self) -> dt.date:
+        return self.now().astimezone(LONDON).date()
+
+    def now(self) -> dt.datetime:
+        return (dt.datetime.now(dt.timezone.utc) + self._offset).astimezone(dt.timezone.utc)
+
+
 class SteppedClock:
     """A clock at a given instant that moves only when told: a dispatcher's lease and
     retry timing run on it, so an hour of a relay outage passes in a test in seconds."""

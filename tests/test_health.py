@@ -155,3 +155,18 @@ def test_a_worker_sweeps_without_pages_and_a_web_process_serves_pages_without_sw
         worker.terminate()
         _, err = worker.communicate(timeout=20)
     assert '"logger": "pepflow.run"' in err  # its log lines are JSON
+
+
+def test_a_service_run_as_of_another_date_lets_time_pass():
+    """``pepflow run --today``: the day is the one given, but leases and retries need time to pass."""
+    import datetime as dt
+    import time
+
+    from pepflow.clock import LONDON, PassingClock
+
+    clock = PassingClock(dt.date(2026, 12, 1))
+    first = clock.now()
+    assert clock.today() == dt.date(2026, 12, 1)
+    assert first.astimezone(LONDON).hour == 12
+    time.sleep(0.02)
+    assert clock.now() > first

@@ -171,6 +171,11 @@ def run_command(
         role = "worker"
     _logging()
     a = _app(ctx)
+    if a.today_override or a.environment.today:
+        from ..clock import PassingClock
+
+        # a service run as of another date still lets time pass: leases run out, retries come due
+        a.clock = PassingClock(a.clock.today())
     if role != "worker":
         check_port(port)
     if role == "web":

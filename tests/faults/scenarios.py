@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from pepflow.clock import SteppedClock
@@ -29,7 +29,8 @@ from pepflow.notify.mailers import SMTPMailer
 from pepflow.notify.outbox import DispatchResult, dispatch, relay_status
 from pepflow.sweep import SweepResult, sweep
 
-from .harness import DEMO_DAY, MORNING, Relay, Tally, driver, finish, python_env, tally, wait_for, wait_ready
+from .harness import (DEMO_DAY, MORNING, Relay, Tally, driver, finish, free_port, python_env, tally, wait_for,
+                      wait_ready)
 
 CONFIG = load_config()
 LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
@@ -227,3 +228,48 @@ def two_services(url: str, relay: Relay, folder: Path) -> tuple[Tally, list[str]
         logs = [service.communicate(timeout=60)[0] for service in services]
     assert all(service.returncode == 0 for service in services), logs
     return tally(url, relay.received()), logs
+
+
+def three_services_one_killed(url: str, relay: Relay, folder: Path) -> tuple[Tally, dict[str, Any]]:
+    """A web service and two workers (``pepflow run --role …``) on one database; the first worker is
+    killed with ``kill -9`` while it is sending (the only worker then, so the kill lands in its
+    dispatch), and the second, started at that moment, finishes the day: what the first held is
+    sent again once its lease has run out.  The council's config here makes the lease the shortest
+    allowed (60 s) and dispatches every second."""
+    council = folder / "council"
+    council.mkdir(exist_ok=True)
+    (council / "notifications.toml").write_text("[delivery]\nlease_seconds = 60\ndispatch_every_seconds = 1\n")
+    relay.start("--delay", "0.2")
+    env = python_env()
+    env.update(PEPFLOW_DATABASE_URL=url, PEPFLOW_TODAY=DEMO_DAY.isoformat(), PEPFLOW_SMTP_HOST="127.0.0.1",
+               PEPFLOW_SMTP_PORT=str(relay.port), PEPFLOW_SMTP_SECURITY="none", PEPFLOW_CONFIG=str(council),
+               PEPFLOW_LOG_FORMAT="json")
+
+    def service(*args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "pepflow.cli", "run", *args], cwd=folder, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    web = service("--role", "web", "--port", str(free_port()))
+    first = service("--role", "worker")
+    second = None
+    try:
+        wait_for(lambda: len(relay.received()) >= 8, timeout=120)
+        second = service("--role", "worker")
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+        before = sum(relay.received().values())
+        engine = make_engine(url)
+        with Session(engine) as s:
+            held = s.execute(select(func.count()).select_from(Notification)
+                             .where(Notification.status == "sending")).scalar_one()
+        engine.dispose()
+        wait_for(lambda: len(relay.received()) >= DEMO_EMAILS, timeout=240)
+        time.sleep(1.0)  # anything doubled would have arrived by now
+    finally:
+        for process in (web, second):
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+        logs = [p.communicate(timeout=60)[0] for p in (web, second) if p is not None]
+    # uvicorn shuts down cleanly on SIGTERM, then ends by that signal (as systemd expects)
+    assert web.returncode in (0, -signal.SIGTERM) and second is not None and second.returncode == 0, logs
+    return tally(url, relay.received()), {"before_kill": before, "held_by_the_killed": held, "logs": logs}

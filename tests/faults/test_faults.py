@@ -29,8 +29,8 @@ from pepflow.notify.outbox import dispatch
 
 from .harness import MORNING, ROOT, Relay, Tally, copy_sqlite, demo_database, free_port, tally, wait_for
 from .scenarios import (CONFIG, CONNECTIONS, DEMO_EMAILS, DEMO_NOTIFICATIONS, busy_mailbox, kill_9, mailer,
-                        outlived_lease, refused, relay_down_for_an_hour, swept, time_of_a_day, two_services,
-                        two_sweep_commands, two_sweeps)
+                        outlived_lease, refused, relay_down_for_an_hour, swept, three_services_one_killed,
+                        time_of_a_day, two_services, two_sweep_commands, two_sweeps)
 
 KILL_RUNS = {"sqlite": 30, "postgresql": 6}
 
@@ -324,3 +324,15 @@ def test_the_command_line_says_the_disk_is_full_with_what_to_do(tmp_path, templa
     assert done.returncode == 2, done
     assert "The disk holding the database is full" in done.stderr and "Nothing was changed" in done.stderr
     assert "Traceback" not in done.stderr and "fresh" not in done.stderr
+
+
+def test_three_services_on_postgresql_one_killed_while_sending_lose_nothing(templates, postgres_server, relay,
+                                                                           tmp_path):
+    """A web service and two workers on one PostgreSQL database, a worker killed with kill -9 in
+    the middle of its dispatch: nothing lost, at most the emails in flight sent again, the day
+    swept once, the history verified."""
+    url = postgres_server.new_database(template=templates("postgresql"))
+    t, seen = three_services_one_killed(url, relay, tmp_path)
+    assert 8 <= seen["before_kill"] < DEMO_EMAILS and seen["held_by_the_killed"] > 0, seen
+    assert t.sweeps == 1 and t.notifications >= DEMO_NOTIFICATIONS, t
+    assert_guarantee(t, duplicates_at_most=CONNECTIONS)
