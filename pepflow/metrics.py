@@ -13,11 +13,9 @@ from typing import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from .config import Config
-from .db.models import Event, SweepRun
 from .health import readiness
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -44,12 +42,10 @@ class ServiceCollector:
                                 value=state.oldest_pending_seconds or 0)
         yield GaugeMetricFamily("pepflow_relay_down", "1 while the mail relay is failing",
                                 value=1 if state.relay_down_since else 0)
-        with self.engine.connect() as connection:
-            last = connection.execute(select(SweepRun).order_by(SweepRun.swept_on.desc()).limit(1)).first()
-            events = connection.execute(select(func.max(Event.id))).scalar() or 0
+        last = state.last_sweep
         if last is not None:
             yield GaugeMetricFamily("pepflow_sweep_last_run_timestamp_seconds", "When the last day's sweep ran",
-                                    value=_utc(last.swept_at).timestamp())
+                                    value=last.swept_at.timestamp())
             yield GaugeMetricFamily("pepflow_sweep_last_duration_seconds", "How long the last day's sweep took",
                                     value=last.duration_ms / 1000)
             rows = GaugeMetricFamily("pepflow_sweep_last_rows", "The last sweep's deadlines with a step due, and "
@@ -58,11 +54,7 @@ class ServiceCollector:
                 rows.add_metric([what], getattr(last, what))
             yield rows
         yield CounterMetricFamily("pepflow_history_rows", "Rows in the history (every event, import and "
-                                  "disclosure recorded)", value=events)
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+                                  "disclosure recorded)", value=state.history_last_id)
 
 
 def registry_for(engine: Engine, config: Config, now: Callable[[], dt.datetime]) -> tuple[CollectorRegistry, Histogram]:

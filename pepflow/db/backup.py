@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from ..errors import BackupError, InputError
 
@@ -157,7 +157,7 @@ def restore(path: Path, target_url: str) -> list[str]:
             with engine.connect() as connection:
                 if inspect(connection).get_table_names():
                     raise InputError("--db", target_url, "already has tables: restore into a new, empty database")
-            args, env = _libpq(make_url(engine.url))
+            args, env = _libpq(engine.url)
             done = subprocess.run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
                                    *args, str(path)], env=env, capture_output=True, text=True)
             if done.returncode != 0:

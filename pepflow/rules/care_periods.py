@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..values import UPN
 from . import ssda903_codes as codes
 
 
@@ -76,14 +77,18 @@ def _day(d: dt.date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
+# the return's name of each coded field -> the Episode attribute holding it
+_EPISODE_ATTRIBUTE = {"LS": "ls", "PLACE": "place", "PLACE_PROVIDER": "provider", "RNE": "rne", "REC": "rec",
+                      "REASON_PLACE_CHANGE": "reason_place_change"}
+
+
 def check_codes(episodes: list[Episode], reviews: list[Review], workers: list[SocialWorkerEpisode]) -> list[str]:
     """Every code the return does not define, or a required code left blank, in words."""
     problems = []
     for e in episodes:
         where = f"episode starting {_day(e.decom)}"
         for name, table, what in codes.CODED_FIELDS:
-            value = getattr(e, {"LS": "ls", "PLACE": "place", "PLACE_PROVIDER": "provider", "RNE": "rne",
-                                "REC": "rec", "REASON_PLACE_CHANGE": "reason_place_change"}[name])
+            value = getattr(e, _EPISODE_ATTRIBUTE[name])
             if value and value not in table:
                 problems.append(f"{where}: {what} ({name}) '{value[:20]}' is not an SSDA903 code")
             elif not value and name in ("LS", "PLACE", "RNE"):
@@ -222,10 +227,9 @@ def upn_check(upn: str) -> tuple[str, str, Optional[str]]:
         return "", "", None
     if v in codes.UPN_UNKNOWN:
         return "", v, None
-    alphabet = "ABCDEFGHJKLMNPQRTUVWXYZ"
-    if (len(v) != 13 or v[0] not in alphabet or not v[1:12].isdigit()
-            or not (v[12].isdigit() or v[12] in alphabet)):
+    if not UPN.match(v) or v[12] in "IOS":  # the check letters leave out I, O and S
         return "", "", f"UPN '{upn[:20]}' is not a UPN (a letter, 11 digits, then a digit or letter); not kept"
-    if calc_check_digit(v[1:]) != v[0]:
-        return v, "", f"UPN {v} fails its check letter (expected {calc_check_digit(v[1:])}); kept as given"
+    expected = calc_check_digit(v[1:])
+    if expected != v[0]:
+        return v, "", f"UPN {v} fails its check letter (expected {expected}); kept as given"
     return v, "", None

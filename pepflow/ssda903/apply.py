@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ..audit.snapshots import child_fields
 from ..config import Config
 from ..db.models import CarePlacement, Child, Person
 from ..errors import ImportFileError, PepflowError
@@ -200,8 +201,6 @@ def _contradiction(child: Child, rec: CareRecord) -> str | None:
 
 def _correct(session: Session, child: Child, rec: CareRecord, today: dt.date, label: str) -> bool:
     """Correct the record's facts (not events): date of birth, UPN, first and current entry into care."""
-    from ..audit.snapshots import child_fields
-
     fix: dict[str, Any] = {}
     if rec.dob != child.dob:
         fix["dob"] = rec.dob
@@ -243,7 +242,10 @@ def _events(child: Child, rec: CareRecord, worker: str | None,
         ended = f"{rec.previous_reason} (SSDA903 {rec.previous_code})"
         events += [(rec.previous_end, "left_care", {"reason": ended}), (rec.entered_care, "entered_care", {})]
         base = rec.entered_care
-    since = lambda d: max(d, base)  # noqa: E731 - nothing of the case is dated before its period began
+
+    def since(day: dt.date) -> dt.date:
+        return max(day, base)  # nothing of the case is dated before its period began
+
     if rec.legal_status != child.legal_status:
         events.append((since(rec.legal_status_since), "legal_status_changed", {"legal_status": rec.legal_status}))
     moved = rec.placement_since > (placed_since if base == child.entered_care else base)

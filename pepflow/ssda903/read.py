@@ -83,17 +83,14 @@ def _read_csv_tables(files: list[Path]) -> Return:
     tables: dict[str, tuple[Path, list[tuple[int, dict[str, str]]]]] = {}
     for f in files:
         rows = read_csv(f, "ssda903")
-        columns = {c.upper() for c in (rows[0][1] if rows else _header_of(f))}
+        columns = {_column(c) for c in (rows[0][1] if rows else _header_of(f))}
         table = next((t for t, mark in TABLE_MARKS if mark in columns), None)
         if table is None:
             raise ImportFileError(str(f), [f"line 1: this is not an SSDA903 table (its columns: "
                                            f"{', '.join(sorted(columns))[:200]})"])
         if table in tables:
             raise ImportFileError(str(f), [f"this is a second {table} table (the first is {tables[table][0].name})"])
-        rows = [(line, {k.strip().upper(): v for k, v in raw.items()}) for line, raw in rows]
-        if table == "Episodes":  # the XML's name for the placement type, if a system writes it so
-            rows = [(line, {("PLACE" if k == "PL" else k): v for k, v in raw.items()}) for line, raw in rows]
-            columns = {"PLACE" if c == "PL" else c for c in columns}
+        rows = [(line, {_column(k): v for k, v in raw.items()}) for line, raw in rows]
         missing = [c for c in NEEDED.get(table, ()) if c not in columns]
         if missing:
             raise ImportFileError(str(f), [f"line 1: the {table} table has no column {', '.join(missing)}"])
@@ -115,6 +112,13 @@ def _read_csv_tables(files: list[Path]) -> Return:
                                                      ("SWEpisodes", "social workers are not updated"))
                 if t not in tables]
     return Return(children, [f.name for f in files], sorted(t for t in tables if t not in USED), warnings)
+
+
+def _column(name: str) -> str:
+    """A column as pepflow names it: in capitals, and the XML's ``PL`` (which some systems also
+    write in the CSV) as the CSV's ``PLACE``."""
+    name = name.strip().upper()
+    return "PLACE" if name == "PL" else name
 
 
 def _header_of(f: Path) -> list[str]:
@@ -222,7 +226,7 @@ def _read_xml(path: Path) -> Return:
         for review in (header.iter("AREVIEW") if header is not None else ()):
             _add_review(children, {"CHILD": child_id, **_leaves(review)}, f"{where}, review")
         for m, episode in enumerate(element.iter("EPISODE"), start=1):
-            row = {("PLACE" if k == "PL" else k): v for k, v in _leaves(episode).items()}
+            row = {_column(k): v for k, v in _leaves(episode).items()}
             _add_episode(children, {"CHILD": child_id, **row}, f"{where}, episode {m}")
         for tag in ("SWEPISODE", "SW_EPISODE"):
             for worker in element.iter(tag):

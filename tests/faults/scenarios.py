@@ -210,13 +210,18 @@ def two_sweep_commands(url: str, folder: Path) -> tuple[Tally, list[str]]:
     return tally(url, Counter()), outputs
 
 
+def service_env(url: str, relay: Relay, **more: str) -> dict[str, str]:
+    """The environment of a ``pepflow run`` service on ``url`` on the demo day, sending to ``relay``."""
+    return {**python_env(), "PEPFLOW_DATABASE_URL": url, "PEPFLOW_TODAY": DEMO_DAY.isoformat(),
+            "PEPFLOW_SMTP_HOST": "127.0.0.1", "PEPFLOW_SMTP_PORT": str(relay.port), "PEPFLOW_SMTP_SECURITY": "none",
+            **more}
+
+
 def two_services(url: str, relay: Relay, folder: Path) -> tuple[Tally, list[str]]:
     """Two ``pepflow run`` processes on one database, from start-up (the catch-up sweep)
     until every email has arrived; then both are stopped."""
     relay.start()
-    env = python_env()
-    env.update(PEPFLOW_DATABASE_URL=url, PEPFLOW_TODAY=DEMO_DAY.isoformat(), PEPFLOW_SMTP_HOST="127.0.0.1",
-               PEPFLOW_SMTP_PORT=str(relay.port), PEPFLOW_SMTP_SECURITY="none")
+    env = service_env(url, relay)
     services = [subprocess.Popen([sys.executable, "-m", "pepflow.cli", "run"], cwd=folder, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     try:
@@ -240,10 +245,7 @@ def three_services_one_killed(url: str, relay: Relay, folder: Path) -> tuple[Tal
     council.mkdir(exist_ok=True)
     (council / "notifications.toml").write_text("[delivery]\nlease_seconds = 60\ndispatch_every_seconds = 1\n")
     relay.start("--delay", "0.2")
-    env = python_env()
-    env.update(PEPFLOW_DATABASE_URL=url, PEPFLOW_TODAY=DEMO_DAY.isoformat(), PEPFLOW_SMTP_HOST="127.0.0.1",
-               PEPFLOW_SMTP_PORT=str(relay.port), PEPFLOW_SMTP_SECURITY="none", PEPFLOW_CONFIG=str(council),
-               PEPFLOW_LOG_FORMAT="json")
+    env = service_env(url, relay, PEPFLOW_CONFIG=str(council), PEPFLOW_LOG_FORMAT="json")
 
     def service(*args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-m", "pepflow.cli", "run", *args], cwd=folder, env=env,
