@@ -63,9 +63,9 @@ def main() -> None:
         template_db = folder / "demo.db"
         demo_database(f"sqlite:///{template_db}")
         if args.postgres:
-            from tests.conftest import _PostgresServer
+            from tests.pgserver import PostgresServer
 
-            server = _PostgresServer()
+            server = PostgresServer()
             template_url = server.new_database()
             demo_database(template_url)
             template_pg = template_url.rsplit("/", 1)[1]

@@ -6,7 +6,11 @@ event), and prints the per-event cost and total.  In the same run it times the b
 transition on a shared machine (``MACHINE.events[name].trigger(row)``) against building
 one ``transitions.Machine`` per child.
 
-    python bench/pep_machine.py [--children 100000] [--db sqlite:///bench-pep.db]
+On SQLite and PostgreSQL in one run (``--postgres``: a throwaway server; or ``--db URL``), the
+databases take turns: the children are recorded in rounds, each round on each database in
+turn, and the medians of the rounds and their ratio are printed.
+
+    python bench/pep_machine.py [--children 100000] [--rounds 5] [--db URL]... [--postgres]
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 
 import argparse
 import datetime as dt
+import statistics
 import tempfile
 import time
 
@@ -29,8 +34,10 @@ from transitions import Machine
 from pepflow.commands import EventRequest, record_event, record_events
 from pepflow.config import load_config
 from pepflow.db import make_engine
+from pepflow.db.engine import reset
 from pepflow.db.models import Child, Deadline, Pep, Person, School
 from pepflow.states.pep import MACHINE, PepState
+from tests.pgserver import bench_databases, dialect_label
 
 TODAY = dt.date(2026, 3, 20)
 ENTERED = dt.date(2026, 1, 5)
@@ -122,26 +129,53 @@ def time_bare(n: int) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=100_000)
-    parser.add_argument("--db", default=None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--db", action="append", help="a database URL to run on as well (repeatable)")
+    parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL server")
     args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="pepflow-bench-")
-    url = args.db or f"sqlite:///{os.path.join(folder, 'bench.db')}"
-    engine = make_engine(url)
+    urls, server = bench_databases(tempfile.mkdtemp(prefix="pepflow-bench-"), args.db, args.postgres)
+    try:
+        run(urls, args.children, args.rounds)
+    finally:
+        if server:
+            server.stop()
+
+
+def run(urls: list[str], children: int, rounds: int) -> None:
     config = load_config()
-    t0 = time.perf_counter()
-    build_cohort(engine, args.children)
-    setup = time.perf_counter() - t0
+    engines = {}
+    for url in urls:
+        engine = engines[url] = make_engine(url)
+        if not url.startswith("sqlite"):
+            reset(engine)
+        t0 = time.perf_counter()
+        build_cohort(engine, children)
+        print(f"{dialect_label(url)}: cohort of {children:,} built in {time.perf_counter() - t0:.1f} s")
     settle_after_start_up()  # as pepflow run does
-    single_n = min(args.children // 10, 2_000)
-    single = time_events_one_by_one(engine, config, 0, single_n)
-    total = time_events_batched(engine, config, single_n, args.children - single_n)
-    events = 3 * (args.children - single_n)
-    shared, one, three = time_bare(min(args.children, 20_000))
-    print(f"children: {args.children:,}; events: {events:,} on {url.split(':')[0]} (cohort built in {setup:.1f} s)")
-    print(f"whole event, batched (record_events, 500 a transaction): {total / events * 1e6:,.0f} µs/event, "
-          f"{events / total:,.0f} events/s, total {total:.1f} s for {events:,} events")
-    print(f"whole event, one transaction each (record_event):    {single / (3 * single_n) * 1e6:,.0f} µs/event, "
-          f"{3 * single_n / single:,.0f} events/s ({3 * single_n:,} events)")
+    single_n = min(children // 10, 2_000)
+    single: dict[str, list[float]] = {url: [] for url in urls}  # µs an event, each round
+    batched: dict[str, list[float]] = {url: [] for url in urls}
+    single_step = max(1, single_n // rounds)
+    batch_step = max(1, (children - single_n) // rounds)
+    for r in range(rounds):
+        for url in urls:
+            first, n = r * single_step, single_step
+            single[url].append(time_events_one_by_one(engines[url], config, first, n) / (3 * n) * 1e6)
+            first, n = single_n + r * batch_step, batch_step
+            batched[url].append(time_events_batched(engines[url], config, first, n) / (3 * n) * 1e6)
+    events = 3 * rounds * batch_step
+    print(f"children: {children:,}; events: {events:,} batched and {3 * rounds * single_step:,} one at a time "
+          f"on each database, in {rounds} rounds taking turns")
+    for name, figures, how in (("batched (record_events, 500 a transaction)", batched, "batched"),
+                               ("one transaction each (record_event)", single, "single")):
+        print(f"whole event, {name}: " + "; ".join(
+            f"{dialect_label(u)} {statistics.median(figures[u]):,.0f} µs/event "
+            f"({1e6 / statistics.median(figures[u]):,.0f} events/s)" for u in urls))
+        for url in urls[1:]:
+            ratios = [a / b for a, b in zip(figures[url], figures[urls[0]])]
+            print(f"  {dialect_label(url)} / SQLite, median of the rounds' ratios: {statistics.median(ratios):.2f}x "
+                  f"(each round: {', '.join(f'{x:.2f}' for x in ratios)})")
+    shared, one, three = time_bare(min(children, 20_000))
     print(f"bare transition, shared machine on the row:    {shared * 1e6:,.1f} µs an event")
     print(f"a Machine per child, built and fired once:     {one * 1e6:,.1f} µs a child "
           f"({one / shared:.0f}x one shared-machine event)")

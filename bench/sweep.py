@@ -1,11 +1,18 @@
-"""The sweep and the dispatcher at scale.
+"""The sweep and the dispatcher at scale, on SQLite and on PostgreSQL in the same run.
 
-Builds 100,000 children with 1,000,000 deadlines in SQLite, about 10,000 of them with a
-reminder due on the chosen date, then times one whole sweep (query, policy, outbox rows,
-deadline updates, audit) and the dispatcher sending the resulting digests (one per social
-worker, 2,000 of them) to a local aiosmtpd server (its own process) over 4 connections.
+Builds 100,000 children with 1,000,000 deadlines in each database, with 10,000 reminders
+due on each of the sweep days, then times whole sweeps (query, policy, outbox rows,
+deadline updates, audit) one day at a time, the databases taking turns (SQLite's day 1,
+PostgreSQL's day 1, SQLite's day 2, …), and prints the median of each and the median
+ratio; then the dispatcher sending the last day's digests (one per social worker, 2,000
+of them) to a local aiosmtpd server (its own process) over 4 connections.
 
-    python bench/sweep.py [--children 100000] [--per-child 10] [--due 10000]
+    python bench/sweep.py [--children 100000] [--per-child 10] [--due 10000] [--days 3]
+                          [--db URL]... [--postgres]
+
+Without ``--db`` or ``--postgres`` it runs on SQLite only; ``--postgres`` starts a throwaway
+PostgreSQL server (initdb, fsync off); ``--db postgresql://…`` names a database of your own,
+which it empties first.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import random  # noqa: E402
 import socket  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -30,19 +38,26 @@ from pepflow.app import settle_after_start_up  # noqa: E402
 from pepflow.clock import SteppedClock  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
-from pepflow.db.engine import checkpoint  # noqa: E402
+from pepflow.db.engine import checkpoint, reset  # noqa: E402
 from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School  # noqa: E402
 from pepflow.notify.mailers import SMTPMailer  # noqa: E402
 from pepflow.notify.outbox import dispatch  # noqa: E402
 from pepflow.sweep import sweep  # noqa: E402
+from tests.pgserver import bench_databases, dialect_label  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 4)  # a Wednesday in term
 
 
-def build(engine, config, children: int, per_child: int, due: int, workers: int) -> None:
+def sweep_days(config, days: int) -> list[dt.date]:
+    cal = config.calendar()
+    return [cal.add(AS_OF, k, "working") if k else AS_OF for k in range(days)]
+
+
+def build(engine, config, children: int, per_child: int, due: int, workers: int, days: list[dt.date]) -> None:
+    """The same cohort in every database (the same seed): on each sweep day ``due`` children's
+    first deadline has its 5-day reminder due; every other deadline's next step is months away."""
     rng = random.Random(7)
     cal = config.calendar()
-    due_on = cal.add(AS_OF, 5, "working")  # the 5-day reminder is due on AS_OF
     with engine.begin() as conn:
         conn.execute(Person.__table__.insert(), [
             {"ref": f"SW{i:04d}", "role": "social_worker", "name": f"SW {i}", "email": f"sw{i}@example.org",
@@ -57,20 +72,21 @@ def build(engine, config, children: int, per_child: int, due: int, workers: int)
              "sen_status": "none", "legal_status": "care_order", "entered_care": dt.date(2024, 1, 5),
              "school_urn": "100001", "social_worker_ref": f"SW{i % workers:04d}", "in_area": True,
              "placement_type": "", "looked_after": True} for i in range(children)])
-        due_children = set(rng.sample(range(children), due))
+        picked = rng.sample(range(children), due * len(days))
+        due_day = {child: days[n // due] for n, child in enumerate(picked)}
         batch, steps, next_id = [], [], 1
         for i in range(children):
             for k in range(per_child):
-                now_due = k == 0 and i in due_children
-                later = AS_OF + dt.timedelta(days=rng.randint(1, 200))
+                day = due_day.get(i) if k == 0 else None
+                later = days[-1] + dt.timedelta(days=rng.randint(1, 200))
                 batch.append({
                     "id": next_id, "child_ref": f"C{i:06d}", "process": "pep",
                     "kind": "initial_pep" if k == 0 else "pep_review",
                     "rule_key": "initial_pep", "rule_version": "2010-04-01", "opened_on": dt.date(2026, 2, 1),
-                    "due_on": due_on if now_due else later, "number": 10, "unit": "working", "counting": "after",
-                    "calendar": "default", "source": "", "owner_role": "social_worker", "owner_ref": None,
-                    "status": "open", "close_reason": "", "note": "", "late_unit": ""})
-                steps.append({"next_step_on": AS_OF if now_due else later, "deadline_id": next_id, "last_step": ""})
+                    "due_on": cal.add(day, 5, "working") if day else later, "number": 10, "unit": "working",
+                    "counting": "after", "calendar": "default", "source": "", "owner_role": "social_worker",
+                    "owner_ref": None, "status": "open", "close_reason": "", "note": "", "late_unit": ""})
+                steps.append({"next_step_on": day or later, "deadline_id": next_id, "last_step": ""})
                 next_id += 1
             if len(batch) >= 100_000:
                 conn.execute(Deadline.__table__.insert(), batch)
@@ -102,46 +118,82 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=100_000)
     parser.add_argument("--per-child", type=int, default=10)
-    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--due", type=int, default=10_000, help="reminders due on each sweep day")
+    parser.add_argument("--days", type=int, default=3, help="sweep days (rounds)")
     parser.add_argument("--workers", type=int, default=2_000, help="social workers (one digest each)")
+    parser.add_argument("--db", action="append", help="a database URL to run on as well (repeatable)")
+    parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL server")
     args = parser.parse_args()
     config = load_config()
-    engine = make_engine(f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='pepflow-sweep-'), 'bench.db')}")
-    t0 = time.perf_counter()
-    build(engine, config, args.children, args.per_child, args.due, args.workers)
-    with Session(engine) as s:
-        total = s.execute(select(func.count()).select_from(Deadline)).scalar_one()
-    print(f"built {args.children:,} children and {total:,} deadlines in {time.perf_counter() - t0:.1f} s")
+    urls, server = bench_databases(tempfile.mkdtemp(prefix="pepflow-sweep-"), args.db, args.postgres)
+    try:
+        run(config, urls, args)
+    finally:
+        if server:
+            server.stop()
+
+
+def run(config, urls: list[str], args) -> None:
+    days = sweep_days(config, args.days)
+    engines = {}
+    for url in urls:
+        engine = engines[url] = make_engine(url)
+        if not url.startswith("sqlite"):
+            reset(engine)
+        t0 = time.perf_counter()
+        build(engine, config, args.children, args.per_child, args.due, args.workers, days)
+        with Session(engine) as s:
+            total = s.execute(select(func.count()).select_from(Deadline)).scalar_one()
+        print(f"{dialect_label(url)}: built {args.children:,} children and {total:,} deadlines "
+              f"in {time.perf_counter() - t0:.1f} s")
+        if url.startswith("postgres"):
+            with engine.connect() as conn:  # as autovacuum would soon after a load
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
     settle_after_start_up()  # as pepflow run does
 
-    t0 = time.perf_counter()
-    result = sweep(engine, config, AS_OF)
-    took = time.perf_counter() - t0
-    print(f"sweep {AS_OF}: {result.deadlines_due:,} deadlines with a step due, "
-          f"{result.written:,} notification rows written, in {took * 1000:,.0f} ms")
-    print_checkpoint(engine, "sweep")
-    t0 = time.perf_counter()
-    again = sweep(engine, config, AS_OF)
-    print(f"second sweep the same day: {'already swept, ' if again.already else ''}{again.written} rows written, "
-          f"in {(time.perf_counter() - t0) * 1000:,.0f} ms")
+    took: dict[str, list[float]] = {url: [] for url in urls}
+    for day in days:
+        for url in urls:
+            t0 = time.perf_counter()
+            result = sweep(engines[url], config, day)
+            took[url].append(time.perf_counter() - t0)
+            print(f"  {dialect_label(url)} sweep {day}: {result.deadlines_due:,} deadlines with a step due, "
+                  f"{result.written:,} notification rows written, in {took[url][-1] * 1000:,.0f} ms")
+            if url.startswith("sqlite"):
+                print_checkpoint(engines[url], "sweep")
+    anchor = urls[0]
+    print(f"sweep, median of {len(days)} days: " + "; ".join(
+        f"{dialect_label(u)} {statistics.median(took[u]) * 1000:,.0f} ms" for u in urls))
+    for url in urls[1:]:
+        ratios = [a / b for a, b in zip(took[url], took[anchor])]
+        print(f"  {dialect_label(url)} / SQLite, median of the days' ratios: {statistics.median(ratios):.2f}x "
+              f"(each day: {', '.join(f'{r:.2f}' for r in ratios)})")
+    for url in urls:
+        t0 = time.perf_counter()
+        again = sweep(engines[url], config, days[-1])
+        print(f"{dialect_label(url)} second sweep of {days[-1]}: {'already swept, ' if again.already else ''}"
+              f"{again.written} rows written, in {(time.perf_counter() - t0) * 1000:,.0f} ms")
 
     server, port = start_relay()
     try:
-        mailer = SMTPMailer("127.0.0.1", port, security="none", connections=4)
-        now = dt.datetime.combine(AS_OF, dt.time(8), tzinfo=dt.timezone.utc)
-        t0 = time.perf_counter()
-        sent = dispatch(engine, config, mailer, SteppedClock(now), limit=100_000)
-        took = time.perf_counter() - t0
+        for url in urls:
+            engine = engines[url]
+            mailer = SMTPMailer("127.0.0.1", port, security="none", connections=4)
+            now = dt.datetime.combine(days[-1], dt.time(8), tzinfo=dt.timezone.utc)
+            t0 = time.perf_counter()
+            sent = dispatch(engine, config, mailer, SteppedClock(now), limit=100_000)
+            spent = time.perf_counter() - t0
+            with Session(engine) as s:
+                left = s.execute(select(func.count()).select_from(Notification)
+                                 .where(Notification.status != "sent")).scalar_one()
+            print(f"{dialect_label(url)} dispatch: {sent.emails_sent:,} emails ({sent.notifications_sent:,} "
+                  f"notifications) to aiosmtpd in {spent:.2f} s = {sent.emails_sent / spent:,.0f} emails/s; "
+                  f"not sent: {left}")
+            if url.startswith("sqlite"):
+                print_checkpoint(engine, "dispatch")
     finally:
         server.terminate()
         server.wait()
-    with Session(engine) as s:
-        left = s.execute(select(func.count()).select_from(Notification)
-                         .where(Notification.status != "sent")).scalar_one()
-    print(f"dispatch: {sent.emails_sent:,} emails ({sent.notifications_sent:,} notifications) to aiosmtpd "
-          f"in {took:.2f} s = {sent.emails_sent / took:,.0f} emails/s; "
-          f"not sent: {left}")
-    print_checkpoint(engine, "dispatch")
 
 
 def print_checkpoint(engine, after: str) -> None:

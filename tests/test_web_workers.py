@@ -17,13 +17,8 @@ from sqlmodel import select
 
 from pepflow.db import session_scope
 
+from .pgserver import free_port
 from .websupport import EMAILS, PASSWORD, TODAY, build_site
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -36,7 +31,7 @@ def _children(pid: int) -> list[int]:
 def test_pages_are_served_by_several_processes_sharing_sessions_through_the_database(tmp_path):
     site = build_site(f"sqlite:///{tmp_path / 'web.db'}", children=20, schools=4)
     site.app.engine.dispose()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PEPFLOW_TODAY": TODAY.isoformat()}
     service = subprocess.Popen([sys.executable, "-m", "pepflow.cli", "--db", site.app.url, "web", "--port", str(port),
                                 "--workers", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

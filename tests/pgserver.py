@@ -1,0 +1,103 @@
+"""A throwaway PostgreSQL server in a temporary folder on a free port, for the tests and the
+benchmarks (``bench/*.py --postgres``): initdb, pg_ctl start with fsync off, a database per
+use, stopped and removed at the end."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def pg_bindir() -> str | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return str(Path(os.path.realpath(found)).parent)
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return str(Path(candidates[-1]).parent) if candidates else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        bindir = pg_bindir()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL is not installed (no pg_ctl found; apt-get install postgresql)")
+        self.bindir = bindir
+        self.dir = tempfile.mkdtemp(prefix="pepflow-pg-")
+        self.port = free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            shutil.chown(self.dir, "postgres", "postgres")
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        data = os.path.join(self.dir, "data")
+        self._run(f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        self._run(f"{bindir}/pg_ctl", "-D", data, "-l", os.path.join(self.dir, "log"), "-w",
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+                  "start")
+        self.data = data
+        self._ids = itertools.count(1)
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run([*self.as_user, *args], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self, template: str | None = None) -> str:
+        """A new empty database, or a copy of the database ``template`` (which nothing may be using)."""
+        import psycopg
+
+        name = f"pepflow_test_{next(self._ids)}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        return self.url(name)
+
+    def down_for(self, seconds: float) -> None:
+        """Stop the server at once (as a crash would), and start it again ``seconds`` later."""
+        self._run(f"{self.bindir}/pg_ctl", "-D", self.data, "-m", "immediate", "stop")
+        time.sleep(seconds)
+        self._run(f"{self.bindir}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "log"), "-w",
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, f"{self.bindir}/pg_ctl", "-D", self.data, "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+
+def bench_databases(folder: str, urls: list[str] | None, postgres: bool) -> tuple[list[str], "PostgresServer | None"]:
+    """The databases a benchmark runs on, the SQLite anchor first: a ``--db sqlite:///…``
+    given, else a file in ``folder``; then each PostgreSQL ``--db URL`` given (a database of its
+    own: the benchmark empties it); then, with ``--postgres``, a new database on a throwaway
+    server (returned, for the caller to stop).  A PostgreSQL figure is printed beside the
+    SQLite one measured in the same run."""
+    urls = urls or []
+    sqlite = [u for u in urls if u.startswith("sqlite")]
+    found = [sqlite[0] if sqlite else f"sqlite:///{os.path.join(folder, 'bench.db')}"]
+    found += [u for u in urls if not u.startswith("sqlite")]
+    server = None
+    if postgres:
+        server = PostgresServer()
+        found.append(server.new_database())
+    return found, server
+
+
+def dialect_label(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgres") else "SQLite"
