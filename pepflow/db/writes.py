@@ -44,13 +44,16 @@ def is_postgres(session: Session) -> bool:
 @dataclass
 class DriverStatement:
     """A statement built by ``build(dialect name)`` with bind parameters named ``params``;
-    on PostgreSQL, ``arrays()`` is the same change for a whole batch, taking one array per
-    parameter, in the order of ``params``."""
+    on PostgreSQL, ``arrays(once)`` is the same change for a whole batch, taking one array per
+    parameter, in the order of ``params``; an INSERT's ``arrays`` takes the parameters at the
+    positions ``once`` (the same in every row) once each, before the arrays."""
 
     params: tuple[str, ...]
     build: Callable[[str], ClauseElement]
-    arrays: Callable[[], str] | None = None
+    arrays: Callable[..., str] | None = None
+    inserts: bool = False  # ``arrays`` takes ``once``
     _compiled: dict[str, tuple[str, list[int] | None]] = field(default_factory=dict, repr=False)
+    _arrays: dict[tuple[int, ...], str] = field(default_factory=dict, repr=False)
 
     def compiled(self, dialect: Any) -> tuple[str, list[int] | None]:
         """(SQL text, positions of the row's values in the driver's order; None: by name)."""
@@ -70,10 +73,11 @@ def executemany(session: Session, statement: DriverStatement, rows: Sequence[Seq
         return 0
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql" and statement.arrays is not None:
-        if "arrays" not in statement._compiled:
-            statement._compiled["arrays"] = (statement.arrays(), None)
-        sql = statement._compiled["arrays"][0]
-        return session.connection().exec_driver_sql(sql, tuple(map(list, zip(*rows)))).rowcount
+        columns = list(map(list, zip(*rows)))
+        once = _same_in_every_row(columns) if statement.inserts else ()
+        if once not in statement._arrays:
+            statement._arrays[once] = statement.arrays(once) if statement.inserts else statement.arrays()
+        return session.connection().exec_driver_sql(statement._arrays[once], _array_parameters(columns, once)).rowcount
     sql, order = statement.compiled(dialect)
     if dialect.name == "sqlite":
         rows = _sqlite_dates(rows)
@@ -177,23 +181,44 @@ def _unnest(table: Any, columns: Sequence[str], ordered: bool = False) -> str:
     the table's column and sent in PostgreSQL's binary format (``%b``: psycopg quotes a
     text-format array element by element, 10x slower for 10,000 rows); ``ordered`` adds
     ``k.k_order``, each row's place in the arrays."""
-    arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect=_POSTGRES)}[]" for c in columns)
+    arrays = ", ".join(f"%b::{_type(table, c)}[]" for c in columns)
     names = ", ".join(_quote(c) for c in columns) + (", k_order" if ordered else "")
     return f"unnest({arrays}){' WITH ORDINALITY' if ordered else ''} AS k({names})"
 
 
-def _insert_arrays(table: Any, columns: Sequence[str], tail: str = "", ordered: bool = False) -> str:
+def _type(table: Any, column: str) -> str:
+    return table.c[column].type.compile(dialect=_POSTGRES)
+
+
+def _insert_arrays(table: Any, columns: Sequence[str], tail: str = "", ordered: bool = False,
+                   once: tuple[int, ...] = ()) -> str:
+    """INSERT … SELECT FROM unnest: the columns at the positions ``once`` are a parameter each
+    (the same value in every row: a batch's status, time or version), the others arrays.
+    Half a sweep's outbox columns are the same in every row, and each array element costs
+    psycopg a Python call (bench/sweep.py)."""
     listed = ", ".join(_quote(c) for c in columns)
+    arrays = [c for i, c in enumerate(columns) if i not in once]
+    picked = ", ".join(f"%b::{_type(table, c)}" if i in once else f"k.{_quote(c)}" for i, c in enumerate(columns))
     order = " ORDER BY k.k_order" if ordered else ""
-    return (f"INSERT INTO {_quote(table.name)} ({listed}) SELECT {', '.join(f'k.{_quote(c)}' for c in columns)} "
-            f"FROM {_unnest(table, columns, ordered)}{order}{tail}")
+    return (f"INSERT INTO {_quote(table.name)} ({listed}) SELECT {picked} "
+            f"FROM {_unnest(table, arrays, ordered)}{order}{tail}")
+
+
+def _same_in_every_row(columns: list[list[Any]]) -> tuple[int, ...]:
+    """The positions of the columns holding one value in every row (never the first column:
+    the arrays give the number of rows)."""
+    return tuple(i for i, values in enumerate(columns) if i and values.count(values[0]) == len(values))
+
+
+def _array_parameters(columns: list[list[Any]], once: tuple[int, ...]) -> tuple[Any, ...]:
+    return (*(columns[i][0] for i in once), *(values for i, values in enumerate(columns) if i not in once))
 
 
 AUDIT_COLUMNS = ("child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
                  "state_before", "state_after", "payload", "payload_version", "key_id", "prev_hash", "hash")
 # in the order given: each history row's hash chains to the one before it, by id
 INSERT_AUDIT = DriverStatement(_named(AUDIT_COLUMNS), lambda _d: insert(E).values(_values(AUDIT_COLUMNS)),
-                               lambda: _insert_arrays(E, AUDIT_COLUMNS, ordered=True))
+                               lambda once: _insert_arrays(E, AUDIT_COLUMNS, ordered=True, once=once), inserts=True)
 
 _CLOSE = ("status", "closed_on", "close_reason", "days_late", "late_unit")
 CLOSE_DEADLINE = DriverStatement(_named(_CLOSE) + ("k_id",), lambda _d: update(D).where(
@@ -203,7 +228,8 @@ CLOSE_DEADLINE = DriverStatement(_named(_CLOSE) + ("k_id",), lambda _d: update(D
 
 _STEP = ("next_step_on", "deadline_id", "last_step")
 SCHEDULE_STEP = DriverStatement(_named(_STEP), lambda d: insert_ignoring(S, d).values(_values(_STEP)),
-                                lambda: _insert_arrays(S, _STEP, " ON CONFLICT DO NOTHING"))
+                                lambda once: _insert_arrays(S, _STEP, " ON CONFLICT DO NOTHING", once=once),
+                                inserts=True)
 UNSCHEDULE_STEP = DriverStatement(("k_on", "k_id"), lambda _d: delete(S).where(
     S.c.next_step_on == bindparam("k_on"), S.c.deadline_id == bindparam("k_id")), lambda: (
     f"DELETE FROM deadline_step USING {_unnest(S, ('next_step_on', 'deadline_id'))} "
@@ -212,8 +238,8 @@ UNSCHEDULE_STEP = DriverStatement(("k_on", "k_id"), lambda _d: delete(S).where(
 OUTBOX_COLUMNS = ("key", "deadline_id", "child_ref", "recipient_ref", "recipient_email", "step", "status",
                   "attempts", "created_at", "message_id", "last_error", "claim_token", "payload", "payload_version")
 INSERT_NOTIFICATION = DriverStatement(_named(OUTBOX_COLUMNS), lambda d: insert_ignoring(
-    N, d, ["key"]).values(_values(OUTBOX_COLUMNS)), lambda: _insert_arrays(
-    N, OUTBOX_COLUMNS, " ON CONFLICT (key) DO NOTHING"))
+    N, d, ["key"]).values(_values(OUTBOX_COLUMNS)), lambda once: _insert_arrays(
+    N, OUTBOX_COLUMNS, " ON CONFLICT (key) DO NOTHING", once=once), inserts=True)
 # an email the relay accepted, for each of its rows still held by this dispatcher's claim
 MARK_SENT = DriverStatement(("p_sent_at", "p_message_id", "k_id", "k_token"), lambda _d: update(N).where(
     N.c.id == bindparam("k_id"), N.c.claim_token == bindparam("k_token"), N.c.status == literal_column("'sending'"))
@@ -238,8 +264,10 @@ def insert_new(session: Session, table: Any, columns: tuple[str, ...], rows: Seq
     quote = dialect.identifier_preparer.quote
     tail = f" ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
     if dialect.name == "postgresql":  # the whole batch as one array per column
-        sql = _insert_arrays(table, columns, tail)
-        return list(session.connection().exec_driver_sql(sql, tuple(map(list, zip(*rows)))).scalars())
+        values = list(map(list, zip(*rows)))
+        once = _same_in_every_row(values)
+        sql = _insert_arrays(table, columns, tail, once=once)
+        return list(session.connection().exec_driver_sql(sql, _array_parameters(values, once)).scalars())
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     if dialect.name == "sqlite":
         rows = _sqlite_dates(rows)
