@@ -37,7 +37,7 @@ from pepflow.db import make_engine
 from pepflow.db.engine import reset
 from pepflow.db.models import Child, Deadline, Pep, Person, School
 from pepflow.states.pep import MACHINE, PepState
-from tests.pgserver import bench_databases, dialect_label
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label
 
 TODAY = dt.date(2026, 3, 20)
 ENTERED = dt.date(2026, 1, 5)
@@ -150,6 +150,7 @@ def run(urls: list[str], children: int, rounds: int) -> None:
             reset(engine)
         t0 = time.perf_counter()
         build_cohort(engine, children)
+        analyze_after_load(engine)
         print(f"{dialect_label(url)}: cohort of {children:,} built in {time.perf_counter() - t0:.1f} s")
     settle_after_start_up()  # as pepflow run does
     single_n = min(children // 10, 2_000)

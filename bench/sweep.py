@@ -43,7 +43,7 @@ from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Perso
 from pepflow.notify.mailers import SMTPMailer  # noqa: E402
 from pepflow.notify.outbox import dispatch  # noqa: E402
 from pepflow.sweep import sweep  # noqa: E402
-from tests.pgserver import bench_databases, dialect_label  # noqa: E402
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 4)  # a Wednesday in term
 
@@ -146,9 +146,7 @@ def run(config, urls: list[str], args) -> None:
             total = s.execute(select(func.count()).select_from(Deadline)).scalar_one()
         print(f"{dialect_label(url)}: built {args.children:,} children and {total:,} deadlines "
               f"in {time.perf_counter() - t0:.1f} s")
-        if url.startswith("postgres"):
-            with engine.connect() as conn:  # as autovacuum would soon after a load
-                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+        analyze_after_load(engine)
     settle_after_start_up()  # as pepflow run does
 
     took: dict[str, list[float]] = {url: [] for url in urls}

@@ -30,7 +30,7 @@ from .audit import audit, write_audit
 from .config import ROLE_NAMES, Config
 from .db.unit import UnitOfWork
 from .db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
-                        insert_ignoring, json_text, plain_rows)
+                        insert_ignoring, is_postgres, json_text, plain_rows)
 from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
 from .deadlines import OverdueOn, owner_ref_for
 from .rules.deadlines import Lateness
@@ -144,8 +144,10 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     history row."""
     if not rows:
         return set()
-    existing = existing_keys(session, [r["key"] for r in rows])
-    fresh = [r for r in rows if r["key"] not in existing]
+    fresh = rows
+    if not is_postgres(session):  # PostgreSQL's ON CONFLICT skips them at no extra cost (bench/sweep.py)
+        existing = existing_keys(session, [r["key"] for r in rows])
+        fresh = [r for r in rows if r["key"] not in existing]
     return set(insert_new(session, Notification.__table__, OUTBOX_COLUMNS, [
         (r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"), r.get("recipient_email", ""),
          r.get("step", ""), r.get("status", "pending"), 0, r["created_at"], "", "", "", json_text(r["payload"]), 1)

@@ -113,3 +113,11 @@ def bench_databases(folder: str, urls: list[str] | None, postgres: bool) -> tupl
 
 def dialect_label(url: str) -> str:
     return "PostgreSQL" if url.startswith("postgres") else "SQLite"
+
+
+def analyze_after_load(engine) -> None:
+    """VACUUM ANALYZE a PostgreSQL database a benchmark has just filled, as autovacuum soon
+    would: without statistics the planner reads whole tables for a few rows."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")

@@ -23,6 +23,8 @@ def _child_and_deadlines(engine, n: int) -> list[int]:
                                                   "dob": dt.date(2014, 5, 1), "upn": "", "sen_status": "none",
                                                   "legal_status": "care_order", "entered_care": dt.date(2024, 1, 5),
                                                   "in_area": True, "placement_type": "", "looked_after": True}])
+        if not n:
+            return []
         conn.execute(Deadline.__table__.insert(), [
             {"child_ref": "C1", "process": "pep", "kind": "pep_review", "rule_key": "pep_review",
              "rule_version": "1", "opened_on": dt.date(2026, 1, 5), "due_on": dt.date(2026, 3, 11), "number": 6,
@@ -93,3 +95,24 @@ def test_the_sweeps_schedule_moves_and_closing_deadlines_writes_each_one(engine)
     assert (closed[ids[0]].status, closed[ids[0]].days_late) == ("met", None)
     assert (closed[ids[1]].status, closed[ids[1]].days_late, closed[ids[1]].close_reason) == ("met_late", 2, AWKWARD)
     assert closed[ids[2]].status == "open"
+
+
+def test_new_deadlines_get_the_ids_of_their_own_rows(engine):
+    from pepflow.db.writes import write_queued_deadlines
+
+    _child_and_deadlines(engine, 0)
+    with UnitOfWork(engine) as session:
+        queued = [Deadline(child_ref="C1", process="pep", kind=f"kind_{n}", rule_key="pep_review", rule_version="1",
+                           opened_on=dt.date(2026, 1, 5), due_on=dt.date(2026, 3, 1) + dt.timedelta(days=n),
+                           number=6, unit="months", counting="after", calendar="default", source="",
+                           owner_role="social_worker", status="open", close_reason="", note=AWKWARD if n % 2 else "",
+                           late_unit="") for n in range(7)]
+        for n, row in enumerate(queued):
+            session.new_deadlines[id(row)] = (row, dt.date(2026, 2, 1) + dt.timedelta(days=n))
+        write_queued_deadlines(session)
+        session.commit()
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(select(Deadline.id, Deadline.kind)).all())
+        steps = dict(conn.execute(select(DeadlineStep.deadline_id, DeadlineStep.next_step_on)).all())
+    assert [kinds[row.id] for row in queued] == [f"kind_{n}" for n in range(7)]
+    assert [steps[row.id] for row in queued] == [dt.date(2026, 2, 1) + dt.timedelta(days=n) for n in range(7)]

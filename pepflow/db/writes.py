@@ -126,7 +126,7 @@ def existing_keys(session: Session, keys: list[str]) -> set[str]:
     else:
         listed = func.json_each(bindparam("keys", json_text(keys))).table_valued("value")
         wanted = N.c.key.in_(select(listed.c.value))
-    return set(session.connection().execute(select(N.c.key).where(wanted)).scalars())
+    return set(session.connection().execute(select(N.c.key).where(wanted)).scalars().all())
 
 
 AUDIT_CHAIN_LOCK = 727365  # a PostgreSQL advisory lock key of pepflow's own
@@ -149,9 +149,11 @@ def plain_rows(result: Result[Any]) -> list[Any]:
     """The result's rows as named tuples, for loops that read many fields of many rows.
 
     SQLAlchemy's Row finds each field by name in Python (0.8 us); a named tuple does it
-    in C (0.03 us).  The sweep reads about thirty fields of each of 10,000 rows."""
+    in C (0.03 us).  The sweep reads about thirty fields of each of 10,000 rows.  The rows are
+    fetched at once: iterating a result fetches one row per call, 8 us a row on psycopg
+    (bench/sweep.py)."""
     fields = namedtuple("Fields", list(result.keys()), rename=True)  # type: ignore[misc]
-    return [fields._make(row) for row in result]
+    return list(map(fields._make, result.all()))  # all(): one fetch, not one call per row
 
 
 def insert_ignoring(table: Any, dialect: str, conflict: list[str] | None = None) -> Any:
@@ -191,14 +193,17 @@ def _type(table: Any, column: str) -> str:
 
 
 def _insert_arrays(table: Any, columns: Sequence[str], tail: str = "", ordered: bool = False,
-                   once: tuple[int, ...] = ()) -> str:
+                   once: tuple[int, ...] = (), place_into: str | None = None) -> str:
     """INSERT … SELECT FROM unnest: the columns at the positions ``once`` are a parameter each
     (the same value in every row: a batch's status, time or version), the others arrays.
     Half a sweep's outbox columns are the same in every row, and each array element costs
-    psycopg a Python call (bench/sweep.py)."""
-    listed = ", ".join(_quote(c) for c in columns)
+    psycopg a Python call (bench/sweep.py).  ``ordered`` inserts the rows in the arrays'
+    order; ``place_into`` names a column that gets each row's place in them."""
+    ordered = ordered or place_into is not None
+    listed = ", ".join(_quote(c) for c in columns) + (f", {_quote(place_into)}" if place_into else "")
     arrays = [c for i, c in enumerate(columns) if i not in once]
     picked = ", ".join(f"%b::{_type(table, c)}" if i in once else f"k.{_quote(c)}" for i, c in enumerate(columns))
+    picked += ", k.k_order" if place_into else ""
     order = " ORDER BY k.k_order" if ordered else ""
     return (f"INSERT INTO {_quote(table.name)} ({listed}) SELECT {picked} "
             f"FROM {_unnest(table, arrays, ordered)}{order}{tail}")
@@ -267,7 +272,7 @@ def insert_new(session: Session, table: Any, columns: tuple[str, ...], rows: Seq
         values = list(map(list, zip(*rows)))
         once = _same_in_every_row(values)
         sql = _insert_arrays(table, columns, tail, once=once)
-        return list(session.connection().exec_driver_sql(sql, _array_parameters(values, once)).scalars())
+        return session.connection().exec_driver_sql(sql, _array_parameters(values, once)).scalars().all()
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     if dialect.name == "sqlite":
         rows = _sqlite_dates(rows)
@@ -297,9 +302,13 @@ def write_queued_deadlines(session: Any) -> None:
     queued, session.new_deadlines = session.new_deadlines, {}
     if queued:
         values = [instance_dict(d) for d, _ in queued.values()]  # the rows' own dicts, as the ORM keeps them
-        ids = session.connection().execute(
-            insert(D).returning(D.c.id, sort_by_parameter_order=True),
-            [{k: row.get(k) for k in _INSERTED_COLUMNS} for row in values]).scalars().all()
+        if is_postgres(session):
+            ids = _insert_deadlines_from_arrays(session, [tuple([row.get(k) for k in _INSERTED_COLUMNS])
+                                                          for row in values])
+        else:
+            ids = session.connection().execute(
+                insert(D).returning(D.c.id, sort_by_parameter_order=True),
+                [{k: row.get(k) for k in _INSERTED_COLUMNS} for row in values]).scalars().all()
         for row, new_id in zip(values, ids):
             row["id"] = new_id  # as if loaded: the row is not in the session, and closing it writes by id
         executemany(session, SCHEDULE_STEP, [(first, d.id, "") for d, first in queued.values()
@@ -308,6 +317,20 @@ def write_queued_deadlines(session: Any) -> None:
     if closed:
         executemany(session, CLOSE_DEADLINE, [(d.status, d.closed_on, d.close_reason, d.days_late, d.late_unit,
                                                d.id) for d in closed])
+
+
+def _insert_deadlines_from_arrays(session: Any, rows: list[tuple[Any, ...]]) -> list[int]:
+    """The new deadlines' ids, in the order of ``rows``, from one INSERT … SELECT FROM unnest:
+    each row's place in the arrays goes into ``insert_sentinel`` and comes back beside its
+    id, as SQLAlchemy's own ``sort_by_parameter_order`` does (whose multi-row VALUES lists
+    psycopg parses on the client: a seventh of recording a batch of events on PostgreSQL,
+    bench/pep_machine.py)."""
+    columns = list(map(list, zip(*rows)))
+    once = _same_in_every_row(columns)
+    sql = _insert_arrays(D, _INSERTED_COLUMNS, " RETURNING id, insert_sentinel", once=once,
+                         place_into="insert_sentinel")
+    returned = session.connection().exec_driver_sql(sql, _array_parameters(columns, once)).all()
+    return [new_id for new_id, _place in sorted(returned, key=lambda r: r[1])]
 
 
 def set_without_tracking(row: Any, values: dict[str, Any]) -> None:
