@@ -45,13 +45,14 @@ def is_postgres(session: Session) -> bool:
 class DriverStatement:
     """A statement built by ``build(dialect name)`` with bind parameters named ``params``;
     on PostgreSQL, ``arrays(once)`` is the same change for a whole batch, taking one array per
-    parameter, in the order of ``params``; an INSERT's ``arrays`` takes the parameters at the
-    positions ``once`` (the same in every row) once each, before the arrays."""
+    parameter, in the order of ``params``; with ``inserts``, it takes the parameters at the
+    positions ``once`` (the same in every row) once each, before the arrays (else ``once`` is
+    always empty)."""
 
     params: tuple[str, ...]
     build: Callable[[str], ClauseElement]
-    arrays: Callable[..., str] | None = None
-    inserts: bool = False  # ``arrays`` takes ``once``
+    arrays: Callable[[tuple[int, ...]], str] | None = None
+    inserts: bool = False  # ``arrays`` sends a column the same in every row once
     _compiled: dict[str, tuple[str, list[int] | None]] = field(default_factory=dict, repr=False)
     _arrays: dict[tuple[int, ...], str] = field(default_factory=dict, repr=False)
 
@@ -73,11 +74,11 @@ def executemany(session: Session, statement: DriverStatement, rows: Sequence[Seq
         return 0
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql" and statement.arrays is not None:
-        columns = list(map(list, zip(*rows)))
-        once = _same_in_every_row(columns) if statement.inserts else ()
-        if once not in statement._arrays:
-            statement._arrays[once] = statement.arrays(once) if statement.inserts else statement.arrays()
-        return session.connection().exec_driver_sql(statement._arrays[once], _array_parameters(columns, once)).rowcount
+        def sql_for(once: tuple[int, ...]) -> str:
+            if once not in statement._arrays:
+                statement._arrays[once] = statement.arrays(once)
+            return statement._arrays[once]
+        return _execute_arrays(session, rows, sql_for, statement.inserts).rowcount
     sql, order = statement.compiled(dialect)
     if dialect.name == "sqlite":
         rows = _sqlite_dates(rows)
@@ -215,8 +216,15 @@ def _same_in_every_row(columns: list[list[Any]]) -> tuple[int, ...]:
     return tuple(i for i, values in enumerate(columns) if i and values.count(values[0]) == len(values))
 
 
-def _array_parameters(columns: list[list[Any]], once: tuple[int, ...]) -> tuple[Any, ...]:
-    return (*(columns[i][0] for i in once), *(values for i, values in enumerate(columns) if i not in once))
+def _execute_arrays(session: Session, rows: Sequence[Sequence[Any]], sql_for: Callable[[tuple[int, ...]], str],
+                    send_once: bool = True) -> Any:
+    """Run ``sql_for(once)`` with the rows as one array per column; with ``send_once``, a
+    column the same in every row goes as one parameter (its position in ``once``), before
+    the arrays."""
+    columns = list(map(list, zip(*rows)))
+    once = _same_in_every_row(columns) if send_once else ()
+    parameters = (*(columns[i][0] for i in once), *(values for i, values in enumerate(columns) if i not in once))
+    return session.connection().exec_driver_sql(sql_for(once), parameters)
 
 
 AUDIT_COLUMNS = ("child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
@@ -227,7 +235,7 @@ INSERT_AUDIT = DriverStatement(_named(AUDIT_COLUMNS), lambda _d: insert(E).value
 
 _CLOSE = ("status", "closed_on", "close_reason", "days_late", "late_unit")
 CLOSE_DEADLINE = DriverStatement(_named(_CLOSE) + ("k_id",), lambda _d: update(D).where(
-    D.c.id == bindparam("k_id")).values(_values(_CLOSE)), lambda: (
+    D.c.id == bindparam("k_id")).values(_values(_CLOSE)), lambda _once: (
     f"UPDATE deadline SET {', '.join(f'{_quote(c)} = k.{_quote(c)}' for c in _CLOSE)} "
     f"FROM {_unnest(D, (*_CLOSE, 'id'))} WHERE deadline.id = k.id"))
 
@@ -236,7 +244,7 @@ SCHEDULE_STEP = DriverStatement(_named(_STEP), lambda d: insert_ignoring(S, d).v
                                 lambda once: _insert_arrays(S, _STEP, " ON CONFLICT DO NOTHING", once=once),
                                 inserts=True)
 UNSCHEDULE_STEP = DriverStatement(("k_on", "k_id"), lambda _d: delete(S).where(
-    S.c.next_step_on == bindparam("k_on"), S.c.deadline_id == bindparam("k_id")), lambda: (
+    S.c.next_step_on == bindparam("k_on"), S.c.deadline_id == bindparam("k_id")), lambda _once: (
     f"DELETE FROM deadline_step USING {_unnest(S, ('next_step_on', 'deadline_id'))} "
     "WHERE deadline_step.next_step_on = k.next_step_on AND deadline_step.deadline_id = k.deadline_id"))
 
@@ -249,7 +257,7 @@ INSERT_NOTIFICATION = DriverStatement(_named(OUTBOX_COLUMNS), lambda d: insert_i
 MARK_SENT = DriverStatement(("p_sent_at", "p_message_id", "k_id", "k_token"), lambda _d: update(N).where(
     N.c.id == bindparam("k_id"), N.c.claim_token == bindparam("k_token"), N.c.status == literal_column("'sending'"))
     .values(status=literal_column("'sent'"), sent_at=bindparam("p_sent_at"), message_id=bindparam("p_message_id"),
-            attempts=N.c.attempts + literal_column("1"), last_error=literal_column("''")), lambda: (
+            attempts=N.c.attempts + literal_column("1"), last_error=literal_column("''")), lambda _once: (
     "UPDATE notification SET status = 'sent', sent_at = k.sent_at, message_id = k.message_id, "
     "attempts = notification.attempts + 1, last_error = '' "
     f"FROM {_unnest(N, ('sent_at', 'message_id', 'id', 'claim_token'))} "
@@ -269,10 +277,8 @@ def insert_new(session: Session, table: Any, columns: tuple[str, ...], rows: Seq
     quote = dialect.identifier_preparer.quote
     tail = f" ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
     if dialect.name == "postgresql":  # the whole batch as one array per column
-        values = list(map(list, zip(*rows)))
-        once = _same_in_every_row(values)
-        sql = _insert_arrays(table, columns, tail, once=once)
-        return session.connection().exec_driver_sql(sql, _array_parameters(values, once)).scalars().all()
+        return _execute_arrays(session, rows, lambda once: _insert_arrays(table, columns, tail, once=once)
+                               ).scalars().all()
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     if dialect.name == "sqlite":
         rows = _sqlite_dates(rows)
@@ -325,11 +331,8 @@ def _insert_deadlines_from_arrays(session: Any, rows: list[tuple[Any, ...]]) -> 
     id, as SQLAlchemy's own ``sort_by_parameter_order`` does (whose multi-row VALUES lists
     psycopg parses on the client: a seventh of recording a batch of events on PostgreSQL,
     bench/pep_machine.py)."""
-    columns = list(map(list, zip(*rows)))
-    once = _same_in_every_row(columns)
-    sql = _insert_arrays(D, _INSERTED_COLUMNS, " RETURNING id, insert_sentinel", once=once,
-                         place_into="insert_sentinel")
-    returned = session.connection().exec_driver_sql(sql, _array_parameters(columns, once)).all()
+    returned = _execute_arrays(session, rows, lambda once: _insert_arrays(
+        D, _INSERTED_COLUMNS, " RETURNING id, insert_sentinel", once=once, place_into="insert_sentinel")).all()
     return [new_id for new_id, _place in sorted(returned, key=lambda r: r[1])]
 
 
