@@ -44,9 +44,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from pepflow.accounts import add_user  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
-from pepflow.db.engine import reset, session_scope  # noqa: E402
+from pepflow.db.engine import session_scope  # noqa: E402
 from tests.faults.harness import Relay  # noqa: E402
-from tests.pgserver import BENCH_SETTINGS, PostgresServer, analyze_after_load, free_port  # noqa: E402
+from tests.pgserver import BENCH_SETTINGS, PostgresServer, analyze_after_load, empty_engine, free_port  # noqa: E402
 
 DUE_TODAY = 10_000
 PATHS = {  # what each role opens, in turn
@@ -76,18 +76,22 @@ end
 """
 
 
-def cohort_builder():
-    spec = importlib.util.spec_from_file_location("bench_web", os.path.join(HERE, "web.py"))
+def web_load():
+    """bench/web_load.py, for its cohort loader and sign-in."""
+    spec = importlib.util.spec_from_file_location("bench_web_load", os.path.join(HERE, "web_load.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+def cohort_builder():
+    return web_load().load_cohort_builder()
+
+
 def build(url: str, children: int, users: int, today: dt.date) -> list[tuple[str, str, str]]:
     """The cohort, the day's reminders and the users; returns (email, role, a child of theirs)."""
     web = cohort_builder()
-    engine = make_engine(url)
-    reset(engine)
+    engine = empty_engine(url)
     web.build(engine, children)
     with engine.begin() as conn:
         conn.execute(text("UPDATE person SET email = lower(ref) || '@example.org'"))
@@ -154,29 +158,14 @@ def wait_until(check, seconds: float, what: str) -> float:
     return time.monotonic() - start
 
 
-def sign_in(base: str, email: str, password: str) -> str:
-    import re
-
-    import httpx
-
-    with httpx.Client(base_url=base, timeout=30) as client:
-        page = client.get("/sign-in")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        done = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
-        assert done.status_code == 303, done.text[:300]
-        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-
-
-def outbox_state(url: str) -> tuple[int, int, list[tuple]]:
-    engine = make_engine(url, create=False)
+def outbox_state(engine) -> tuple[int, int, list[tuple]]:
+    """(emails waiting, outbox rows, the sweeps recorded)."""
     with engine.connect() as conn:
         waiting = conn.execute(text("SELECT count(*) FROM notification "
                                     "WHERE status IN ('pending', 'sending')")).scalar()
         total = conn.execute(text("SELECT count(*) FROM notification")).scalar()
         sweeps = conn.execute(text("SELECT swept_on, swept_by, deadlines_due, written, duration_ms FROM sweep_run"))
-        found = (waiting, total, [tuple(r) for r in sweeps])
-    engine.dispose()
-    return found
+        return waiting, total, [tuple(r) for r in sweeps]
 
 
 def main() -> None:
@@ -232,10 +221,11 @@ def load(url: str, env: dict[str, str], folder: Path, people, password: str, rel
     try:
         import httpx
 
+        sign_in_sessions = web_load().sign_in_sessions
         wait_until(lambda: _answers(httpx, f"{base}/healthz"), 120, "the web service")
         requests = []
         for email, role, child in people:
-            cookie = sign_in(base, email, password)
+            cookie = sign_in_sessions(base, email, password, 1)[0]
             requests += [f"{cookie}\t{path.format(child=child)}" for path in PATHS[role]]
         lines = folder / "requests.txt"
         lines.write_text("\n".join(requests) + "\n")
@@ -253,7 +243,9 @@ def load(url: str, env: dict[str, str], folder: Path, people, password: str, rel
         result = next(x for x in out.splitlines() if x.startswith("RESULT")).split()[1:]
         count, duration, broken, timeouts, bad_status = int(result[0]), float(result[1]), *map(int, result[2:5])
         p50, p95, p99 = map(float, result[5:])
-        waiting, total, sweeps = outbox_state(url)
+        engine = make_engine(url, create=False)
+        waiting, total, sweeps = outbox_state(engine)
+        engine.dispose()
         print(f"{len(people)} signed-in users for {args.seconds} s against pepflow run --role web --workers "
               f"{args.web_workers} and one worker, on loopback:")
         print(f"  {count / duration:,.1f} requests/s ({count:,} requests); p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
@@ -282,15 +274,18 @@ def _sweeps(sweeps: list[tuple]) -> str:
 def sweep_and_send(url: str, env: dict[str, str], folder: Path, workers: int, relay: Relay) -> None:
     log = folder / f"workers-{workers}.log"
     mark = relay.mark()
+    engine = make_engine(url, create=False)
     started = time.monotonic()
     services = [service(url, env, "--role", "worker", log=log) for _ in range(workers)]
     try:
-        swept = wait_until(lambda: bool(outbox_state(url)[2]), 300, "the sweep")
-        empty = wait_until(lambda: outbox_state(url)[0] == 0 and outbox_state(url)[1] > 0, 600, "an empty outbox")
+        swept = wait_until(lambda: bool(outbox_state(engine)[2]), 300, "the sweep")
+        empty = wait_until(lambda: (lambda waiting, total, _: waiting == 0 and total > 0)(*outbox_state(engine)),
+                           600, "an empty outbox")
         time.sleep(2)  # anything doubled would have arrived by now
     finally:
         stop(services)
-    waiting, total, sweeps = outbox_state(url)
+    waiting, total, sweeps = outbox_state(engine)
+    engine.dispose()
     received = relay.received(since=mark)
     doubled = sum(n - 1 for n in received.values() if n > 1)
     print(f"the day with {workers} worker{'s' if workers > 1 else ''} (each started at once): swept "

@@ -33,11 +33,9 @@ from transitions import Machine
 
 from pepflow.commands import EventRequest, record_event, record_events
 from pepflow.config import load_config
-from pepflow.db import make_engine
-from pepflow.db.engine import reset
 from pepflow.db.models import Child, Deadline, Pep, Person, School
 from pepflow.states.pep import MACHINE, PepState
-from tests.pgserver import analyze_after_load, bench_databases, dialect_label
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine
 
 TODAY = dt.date(2026, 3, 20)
 ENTERED = dt.date(2026, 1, 5)
@@ -145,9 +143,7 @@ def run(urls: list[str], children: int, rounds: int) -> None:
     config = load_config()
     engines = {}
     for url in urls:
-        engine = engines[url] = make_engine(url)
-        if not url.startswith("sqlite"):
-            reset(engine)
+        engine = engines[url] = empty_engine(url)
         t0 = time.perf_counter()
         build_cohort(engine, children)
         analyze_after_load(engine)

@@ -37,13 +37,12 @@ from sqlmodel import Session  # noqa: E402
 from pepflow.app import settle_after_start_up  # noqa: E402
 from pepflow.clock import SteppedClock  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
-from pepflow.db import make_engine  # noqa: E402
-from pepflow.db.engine import checkpoint, reset  # noqa: E402
+from pepflow.db.engine import checkpoint  # noqa: E402
 from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School  # noqa: E402
 from pepflow.notify.mailers import SMTPMailer  # noqa: E402
 from pepflow.notify.outbox import dispatch  # noqa: E402
 from pepflow.sweep import sweep  # noqa: E402
-from tests.pgserver import analyze_after_load, bench_databases, dialect_label  # noqa: E402
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 4)  # a Wednesday in term
 
@@ -137,9 +136,7 @@ def run(config, urls: list[str], args) -> None:
     days = sweep_days(config, args.days)
     engines = {}
     for url in urls:
-        engine = engines[url] = make_engine(url)
-        if not url.startswith("sqlite"):
-            reset(engine)
+        engine = engines[url] = empty_engine(url)
         t0 = time.perf_counter()
         build(engine, config, args.children, args.per_child, args.due, args.workers, days)
         with Session(engine) as s:

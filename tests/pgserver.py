@@ -98,8 +98,8 @@ def bench_databases(folder: str, urls: list[str] | None, postgres: bool) -> tupl
     """The databases a benchmark runs on, the SQLite anchor first: a ``--db sqlite:///…``
     given, else a file in ``folder``; then each PostgreSQL ``--db URL`` given (a database of its
     own: the benchmark empties it); then, with ``--postgres``, a new database on a throwaway
-    server set up as the deployment guide advises (returned, for the caller to stop).  A PostgreSQL figure is printed beside the
-    SQLite one measured in the same run."""
+    server set up as the deployment guide advises (returned, for the caller to stop).  A
+    PostgreSQL figure is printed beside the SQLite one measured in the same run."""
     urls = urls or []
     sqlite = [u for u in urls if u.startswith("sqlite")]
     found = [sqlite[0] if sqlite else f"sqlite:///{os.path.join(folder, 'bench.db')}"]
@@ -121,3 +121,15 @@ def analyze_after_load(engine) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+
+
+def empty_engine(url: str):
+    """An engine on ``url`` with pepflow's tables and nothing in them: a benchmark's
+    PostgreSQL database of its own is emptied first (its SQLite file is new)."""
+    from pepflow.db import make_engine
+    from pepflow.db.engine import reset
+
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        reset(engine)
+    return engine
