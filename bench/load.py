@@ -1,9 +1,11 @@
-"""pepflow in production shape under load, on PostgreSQL: 2 web processes and 1 worker.
+"""pepflow in production shape under load, on PostgreSQL beside SQLite: 2 web processes and 1 worker.
 
 Builds 100,000 looked-after children with 1,000,000 deadlines (bench/web.py's cohort: 400
 schools, 300 social workers, 400 designated teachers, with email addresses), 10,000 of the
-open deadlines with a reminder due today, on a throwaway PostgreSQL server set up as the
-deployment guide advises (or ``--db URL``: a database of your own, emptied first).  Then:
+open deadlines with a reminder due today, in a SQLite file (the anchor) and on a throwaway
+PostgreSQL server set up as the deployment guide advises (or ``--db URL``, repeatable: a
+database of your own, emptied first).  Then, the databases taking turns, each turn on a
+fresh copy:
 
 1. ``pepflow run --role web --workers 2`` and ``pepflow run --role worker`` (which sweeps
    the day and sends its emails to an SMTP sink meanwhile), and 50 users signed in at once
@@ -15,7 +17,9 @@ deployment guide advises (or ``--db URL``: a database of your own, emptied first
    in how many ms), until the outbox was empty; the sweeps recorded (one) and the emails
    the sink received (each once).
 
-    python bench/load.py [--children 100000] [--users 50] [--seconds 60] [--db URL]
+Prints each database's figures and PostgreSQL's ratio to SQLite (requests/s; p95).
+
+    python bench/load.py [--children 100000] [--users 50] [--seconds 60] [--rounds 1] [--db URL]...
 
 Needs wrk (apt-get install wrk).
 """
@@ -33,6 +37,7 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import importlib.util  # noqa: E402
 import shutil  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -46,7 +51,8 @@ from pepflow.accounts import add_user  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
 from pepflow.db.engine import session_scope  # noqa: E402
 from tests.faults.harness import Relay  # noqa: E402
-from tests.pgserver import BENCH_SETTINGS, PostgresServer, analyze_after_load, empty_engine, free_port  # noqa: E402
+from pepflow.db.engine import checkpoint  # noqa: E402
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine, free_port  # noqa: E402
 
 DUE_TODAY = 10_000
 PATHS = {  # what each role opens, in turn
@@ -99,13 +105,13 @@ def build(url: str, children: int, users: int, today: dt.date) -> list[tuple[str
                           "'vsa1@example.org'), ('VSH1', 'vsh', 'Head', 'vsh@example.org')"))
         # every open deadline in the sweep's schedule: DUE_TODAY of them due in a week, their
         # five-working-day reminder due today; the others' next step a month or two away
-        conn.execute(text(
-            "INSERT INTO deadline_step (next_step_on, deadline_id, last_step) "
-            "SELECT CASE WHEN place <= :due THEN CAST(:today AS date) ELSE CAST(:today AS date) + 30 + id % 60 END, "
-            "id, '' FROM (SELECT id, row_number() OVER (ORDER BY id) AS place FROM deadline WHERE status = 'open') d"),
-            {"due": DUE_TODAY, "today": today})
-        conn.execute(text("UPDATE deadline SET due_on = CAST(:today AS date) + 7 WHERE id IN "
-                          "(SELECT deadline_id FROM deadline_step WHERE next_step_on = :today)"), {"today": today})
+        open_ids = conn.execute(text("SELECT id FROM deadline WHERE status = 'open' ORDER BY id")).scalars().all()
+        due, later = open_ids[:DUE_TODAY], open_ids[DUE_TODAY:]
+        conn.execute(text("INSERT INTO deadline_step (next_step_on, deadline_id, last_step) VALUES (:on, :id, '')"),
+                     [{"on": today, "id": i} for i in due]
+                     + [{"on": today + dt.timedelta(days=30 + i % 60), "id": i} for i in later])
+        conn.execute(text("UPDATE deadline SET due_on = :due WHERE id = :id"),
+                     [{"due": today + dt.timedelta(days=7), "id": i} for i in due])
     people = []
     with session_scope(engine) as s:
         for n in range(users):
@@ -124,13 +130,22 @@ def build(url: str, children: int, users: int, today: dt.date) -> list[tuple[str
     return people
 
 
-def copy_database(server_url: str, source: str, name: str) -> str:
-    """A copy of the database ``source`` (nothing may be connected to it)."""
-    url = make_url(server_url)
+def copy_database(source_url: str, name: str) -> str:
+    """A copy of the database at ``source_url``, called ``name`` (nothing may be connected
+    to it): a SQLite file copied beside it, a PostgreSQL database made from it as template."""
+    url = make_url(source_url)
+    if url.get_backend_name() == "sqlite":
+        engine = make_engine(source_url, create=False)
+        checkpoint(engine)
+        engine.dispose()
+        target = Path(url.database).with_name(f"{name}.db")
+        shutil.copyfile(url.database, target)
+        return f"sqlite:///{target}"
+    source = url.database
     with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name}")
-        c.execute(f"CREATE DATABASE {name} TEMPLATE {source}")
-    return url.set(database=name).render_as_string(hide_password=False)
+        c.execute(f"DROP DATABASE IF EXISTS {source}_{name}")
+        c.execute(f"CREATE DATABASE {source}_{name} TEMPLATE {source}")
+    return url.set(database=f"{source}_{name}").render_as_string(hide_password=False)
 
 
 def service(url: str, env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
@@ -174,29 +189,33 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--db", help="a PostgreSQL database of your own (emptied first; copies are made beside it)")
+    parser.add_argument("--rounds", type=int, default=1, help="turns under load for each database, for medians")
+    parser.add_argument("--db", action="append",
+                        help="a database URL to run on (repeatable; a PostgreSQL one is emptied first, "
+                             "copies are made beside it)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     folder = Path(tempfile.mkdtemp(prefix="pepflow-load-"))
-    server = None if args.db else PostgresServer(BENCH_SETTINGS)
+    given_postgres = any(u.startswith("postgres") for u in args.db or [])
+    urls, server = bench_databases(str(folder), args.db, postgres=not given_postgres)
     try:
-        base_url = args.db or server.new_database()
-        run(base_url, folder, args)
+        run(urls, folder, args)
     finally:
         if server:
             server.stop()
 
 
-def run(base_url: str, folder: Path, args) -> None:
+def run(urls: list[str], folder: Path, args) -> None:
     web = cohort_builder()
     today = web.TODAY
-    t0 = time.perf_counter()
-    people = build(base_url, args.children, args.users, today)
-    print(f"built {args.children:,} children, {args.children * 10:,} deadlines ({DUE_TODAY:,} reminders due "
-          f"{today}) and {len(people)} users on PostgreSQL in {time.perf_counter() - t0:.0f} s", flush=True)
-    base_name = make_url(base_url).database
-    urls = {name: copy_database(base_url, base_name, f"{base_name}_{name}") for name in ("load", "one", "two")}
+    people = []
+    for url in urls:
+        t0 = time.perf_counter()
+        people = build(url, args.children, args.users, today)
+        print(f"built {args.children:,} children, {args.children * 10:,} deadlines ({DUE_TODAY:,} reminders due "
+              f"{today}) and {len(people)} users on {dialect_label(url)} in {time.perf_counter() - t0:.0f} s",
+              flush=True)
     council = folder / "council"
     council.mkdir()
     # deliver at once rather than on the minute, so the time to an empty outbox is the work's
@@ -205,15 +224,28 @@ def run(base_url: str, folder: Path, args) -> None:
     env = {**os.environ, "PYTHONPATH": ROOT, "PEPFLOW_TODAY": today.isoformat(), "PEPFLOW_CONFIG": str(council),
            "PEPFLOW_SMTP_HOST": "127.0.0.1", "PEPFLOW_SMTP_PORT": str(relay.port), "PEPFLOW_SMTP_SECURITY": "none",
            "PEPFLOW_SECRET_KEY": "5" * 64, "PEPFLOW_LOG_FORMAT": "json"}
+    results: dict[str, list[tuple[float, float]]] = {url: [] for url in urls}
     try:
-        load(urls["load"], env, folder, people, web.PASSWORD, relay, args)
-        for name, workers in (("one", 1), ("two", 2)):
-            sweep_and_send(urls[name], env, folder, workers, relay)
+        for turn in range(args.rounds):
+            for url in urls:
+                copy = copy_database(url, f"load{turn}")
+                results[url].append(load(copy, env, folder, people, web.PASSWORD, relay, args))
+        anchor = results[urls[0]]
+        for url in urls[1:]:
+            ratios = [(a[0] / b[0], b[1] / a[1]) for a, b in zip(anchor, results[url])]
+            print(f"{dialect_label(url)} against SQLite under the same load: requests/s "
+                  f"{statistics.median(r[0] for r in ratios):.2f}x fewer, p95 "
+                  f"{statistics.median(r[1] for r in ratios):.2f}x longer (median of {len(ratios)})")
+        for url in urls:
+            for name, workers in (("one", 1), ("two", 2)):
+                sweep_and_send(copy_database(url, name), env, folder, workers, relay)
     finally:
         relay.stop()
 
 
-def load(url: str, env: dict[str, str], folder: Path, people, password: str, relay: Relay, args) -> None:
+def load(url: str, env: dict[str, str], folder: Path, people, password: str, relay: Relay,
+         args) -> tuple[float, float]:
+    """One turn of the users' load on ``url``; returns (requests/s, p95 ms)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = folder / "load-services.log"
@@ -246,13 +278,14 @@ def load(url: str, env: dict[str, str], folder: Path, people, password: str, rel
         engine = make_engine(url, create=False)
         waiting, total, sweeps = outbox_state(engine)
         engine.dispose()
-        print(f"{len(people)} signed-in users for {args.seconds} s against pepflow run --role web --workers "
-              f"{args.web_workers} and one worker, on loopback:")
+        print(f"{dialect_label(url)}: {len(people)} signed-in users for {args.seconds} s against pepflow run "
+              f"--role web --workers {args.web_workers} and one worker, on loopback:")
         print(f"  {count / duration:,.1f} requests/s ({count:,} requests); p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
               f"p99 {p99:.0f} ms; errors: {broken} connection, {timeouts} timeouts, {bad_status} not 200")
         emails = sum(relay.received(since=mark).values())
         print(f"  meanwhile the worker: {_sweeps(sweeps)}; {total - waiting:,} of {total:,} outbox rows sent "
-              f"as {emails:,} emails")
+              f"as {emails:,} emails", flush=True)
+        return count / duration, p95
     finally:
         stop(services)
 
@@ -288,7 +321,7 @@ def sweep_and_send(url: str, env: dict[str, str], folder: Path, workers: int, re
     engine.dispose()
     received = relay.received(since=mark)
     doubled = sum(n - 1 for n in received.values() if n > 1)
-    print(f"the day with {workers} worker{'s' if workers > 1 else ''} (each started at once): swept "
+    print(f"{dialect_label(url)}: the day with {workers} worker{'s' if workers > 1 else ''} (each started at once): swept "
           f"{swept:.1f} s after start ({_sweeps(sweeps)}); outbox empty {swept + empty:.1f} s after start "
           f"({time.monotonic() - started - 2:.1f} s with stopping); sweeps recorded: {len(sweeps)}; "
           f"{sum(received.values()):,} emails received, {len(received):,} distinct, {doubled} doubled")

@@ -1,10 +1,16 @@
-"""The compliance report over a year of history for 100,000 children, on SQLite.
+"""The compliance report over a year of history for 100,000 children, beside its floor.
 
 Builds (with bulk inserts) 100,000 children, 12 deadlines each over the 2025-26 school
 year with a mix of outcomes, 8 history rows each, termly attendance and a few thousand
-suspensions and admissions; then times ``reports.compliance`` for the year.
+suspensions and admissions; then times ``reports.compliance`` for the year and, in
+alternating rounds, its floor: the one GROUP BY the report cannot do without (the year's
+deadlines counted by status and kind).  Prints the medians and the median ratio.
 
-    python bench/report.py [--children 100000]
+    python bench/report.py [--children 100000] [--rounds 5] [--db URL]... [--postgres]
+
+On SQLite by default (a ``--db sqlite:///FILE`` that exists is reused as it is);
+``--postgres`` adds a throwaway PostgreSQL server, ``--db postgresql://…`` a database of
+your own (emptied first).
 """
 
 from __future__ import annotations
@@ -17,16 +23,18 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import random  # noqa: E402
+import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
+from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from pepflow.config import load_config  # noqa: E402
-from pepflow.db import make_engine  # noqa: E402
 from pepflow.db.models import (Admission, AttendanceRecord, Child, Deadline, Event, School,  # noqa: E402
                                Suspension, Exclusion)
 from pepflow.reports import compliance  # noqa: E402
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 
 START, END = dt.date(2025, 9, 1), dt.date(2026, 8, 31)
 KINDS = ("initial_pep", "pep_review", "pep_completion", "pep_distribution", "pep_qa", "care_review_next")
@@ -95,27 +103,62 @@ def build(engine, n: int) -> None:
             for j in range(n // 50)])
 
 
+def floor(session: Session) -> int:
+    """The year's deadlines counted by status and kind: the report's own GROUP BY."""
+    D = Deadline.__table__.c
+    rows = session.execute(select(D.status, D.kind, func.count()).where(D.due_on >= START, D.due_on <= END)
+                           .group_by(D.status, D.kind)).all()
+    return sum(n for _, _, n in rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=100_000)
-    parser.add_argument("--db", help="keep the built database in this file and reuse it next time")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--db", action="append",
+                        help="a database URL (repeatable); a sqlite:/// file that exists is reused as it is")
+    parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL server")
     args = parser.parse_args()
     config = load_config()
-    path = args.db or os.path.join(tempfile.mkdtemp(prefix='pepflow-report-'), 'bench.db')
-    reuse = os.path.exists(path)
-    engine = make_engine(f"sqlite:///{path}")
-    if not reuse:
-        t0 = time.perf_counter()
-        build(engine, args.children)
-        print(f"built {args.children:,} children, {args.children * 12:,} deadlines, {args.children * 8:,} history "
-              f"rows in {time.perf_counter() - t0:.1f} s")
-    for label in ("first run", "second run"):
-        t0 = time.perf_counter()
-        with Session(engine) as session:
-            report = compliance(session, config, START, END, END)
-        print(f"compliance report 2025-26 ({label}): {time.perf_counter() - t0:.2f} s; "
-              f"{report['roll']['children_on_roll']:,} children on roll, "
-              f"{sum(sum(t['outcomes'].values()) for t in report['timescales'].values()):,} deadlines judged")
+    urls, server = bench_databases(tempfile.mkdtemp(prefix="pepflow-report-"), args.db, args.postgres)
+    try:
+        run(config, urls, args)
+    finally:
+        if server:
+            server.stop()
+
+
+def run(config, urls: list[str], args) -> None:
+    engines = {}
+    for url in urls:
+        reuse = url.startswith("sqlite") and os.path.exists(url.removeprefix("sqlite:///"))
+        engine = engines[url] = empty_engine(url)
+        if not reuse:
+            t0 = time.perf_counter()
+            build(engine, args.children)
+            analyze_after_load(engine)
+            print(f"{dialect_label(url)}: built {args.children:,} children, {args.children * 12:,} deadlines, "
+                  f"{args.children * 8:,} history rows in {time.perf_counter() - t0:.1f} s", flush=True)
+    took = {url: {"report": [], "floor": []} for url in urls}
+    for turn in range(args.rounds):
+        for url in urls:
+            with Session(engines[url]) as session:
+                t0 = time.perf_counter()
+                judged = floor(session)
+                took[url]["floor"].append(time.perf_counter() - t0)
+            with Session(engines[url]) as session:
+                t0 = time.perf_counter()
+                report = compliance(session, config, START, END, END)
+                took[url]["report"].append(time.perf_counter() - t0)
+            print(f"  round {turn + 1} {dialect_label(url)}: report {took[url]['report'][-1]:.2f} s, "
+                  f"floor {took[url]['floor'][-1]:.2f} s; {report['roll']['children_on_roll']:,} children on roll, "
+                  f"{sum(sum(t['outcomes'].values()) for t in report['timescales'].values()):,} deadlines judged "
+                  f"(floor counted {judged:,})", flush=True)
+    for url in urls:
+        ratios = [r / f for r, f in zip(took[url]["report"], took[url]["floor"])]
+        print(f"{dialect_label(url)} compliance report 2025-26, median of {args.rounds}: "
+              f"{statistics.median(took[url]['report']):.2f} s; its GROUP BY floor "
+              f"{statistics.median(took[url]['floor']):.2f} s; report / floor {statistics.median(ratios):.2f}x")
 
 
 if __name__ == "__main__":
