@@ -74,7 +74,22 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=20_000)
     parser.add_argument("--due", type=int, default=10_000)
     parser.add_argument("--db", help="a PostgreSQL database of its own to run on, emptied first (default: a SQLite file)")
+    parser.add_argument("--postgres", action="store_true", help="run on a throwaway PostgreSQL server")
     args = parser.parse_args()
+    pg_server = None
+    if args.postgres and not args.db:
+        from tests.pgserver import BENCH_SETTINGS, PostgresServer
+
+        pg_server = PostgresServer(BENCH_SETTINGS)
+        args.db = pg_server.new_database()
+    try:
+        run(args)
+    finally:
+        if pg_server:
+            pg_server.stop()
+
+
+def run(args) -> None:
     config = load_config()
     folder = tempfile.mkdtemp(prefix="pepflow-dispatch-")
     template = os.path.join(folder, "template.db")

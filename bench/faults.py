@@ -3,7 +3,7 @@ copy of the demo database (382 notifications in 64 digests on 1 Dec 2026), with 
 relay in its own process counting Message-IDs (tests/faults/scenarios.py: the same runs
 the tests assert on).
 
-    python bench/faults.py [--kills 100] [--sweeps 20] [--postgres]
+    python bench/faults.py [--kills 100] [--sweeps 20] [--postgres] [--db URL]
 
 Columns: runs; emails expected (each run's digests); delivered (distinct Message-IDs the
 relay accepted); lost (notifications neither delivered nor failed for VS admin);
@@ -52,9 +52,11 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=100)
     parser.add_argument("--sweeps", type=int, default=20, help="runs of two sweeps at once")
     parser.add_argument("--postgres", action="store_true", help="also on a PostgreSQL server started here")
+    parser.add_argument("--db", help="also on this PostgreSQL database of your own (emptied first; each run's "
+                                     "copy is made beside it)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pepflow-faults-"))
-    kinds = ["sqlite"] + (["postgresql"] if args.postgres else [])
+    kinds = ["sqlite"] + (["postgresql"] if args.postgres or args.db else [])
     server = None
     rows: list[Row] = []
     relays: list[Relay] = []
@@ -62,19 +64,20 @@ def main() -> None:
     try:
         template_db = folder / "demo.db"
         demo_database(f"sqlite:///{template_db}")
-        if args.postgres:
-            from tests.pgserver import PostgresServer
+        if args.postgres or args.db:
+            from tests.pgserver import PostgresServer, copy_database, empty_engine
 
-            server = PostgresServer()
-            template_url = server.new_database()
+            if not args.db:
+                server = PostgresServer()
+            template_url = args.db or server.new_database()
+            empty_engine(template_url).dispose()
             demo_database(template_url)
-            template_pg = template_url.rsplit("/", 1)[1]
         counter = iter(range(1, 1_000_000))
 
         def fresh(kind: str) -> str:
             if kind == "sqlite":
                 return copy_sqlite(template_db, folder, f"run{next(counter)}")
-            return server.new_database(template=template_pg)
+            return copy_database(template_url, f"run{next(counter)}")
 
         def relay() -> Relay:
             made = Relay(folder)

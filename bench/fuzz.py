@@ -2,7 +2,7 @@
 cohort, counted by outcome (tests/fuzz/cases.py says what each means).  Every case is bad
 by construction; the floor is 0 wrong accepts, 0 partial writes and 0 unclear refusals.
 
-    python bench/fuzz.py [--cases 10000] [--seed 1] [--show 5]
+    python bench/fuzz.py [--cases 10000] [--seed 1] [--show 5] [--db URL] [--postgres]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path  # noqa: E402
 
 from tests.fuzz.cases import OUTCOMES, Cohort, csv_case, event_case, judge  # noqa: E402
 from tests.fuzz.run import in_process  # noqa: E402
+from tests.pgserver import bench_databases, dialect_label  # noqa: E402
 
 
 class Seeded:
@@ -44,11 +45,22 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--show", type=int, default=5, help="examples to print of each outcome but a clear refusal")
+    parser.add_argument("--db", help="a database URL to run on (a PostgreSQL one is emptied first); default SQLite")
+    parser.add_argument("--postgres", action="store_true", help="run on a throwaway PostgreSQL server")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pepflow-fuzz-"))
     os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", str(folder / "history.key"))
     os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", str(folder / "history.checkpoints"))
-    cohort = Cohort(folder, in_process)
+    urls, server = bench_databases(str(folder), [args.db] if args.db else None, args.postgres)
+    try:
+        run(folder, urls[-1], args)
+    finally:
+        if server:
+            server.stop()
+
+
+def run(folder: Path, url: str, args) -> None:
+    cohort = Cohort(folder, in_process, url)
     choices = Seeded(args.seed)
     counts: collections.Counter[str] = collections.Counter()
     by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
@@ -62,7 +74,7 @@ def main() -> None:
         if outcome != "clear refusal" and len(examples[outcome]) < args.show:
             examples[outcome].append(f"{case.what}: {message[:300]!r}")
     took = time.perf_counter() - started
-    print(f"{args.cases} malformed inputs ({args.cases // 2 + args.cases % 2} imports, {args.cases // 2} events), "
+    print(f"{dialect_label(url)}: {args.cases} malformed inputs ({args.cases // 2 + args.cases % 2} imports, {args.cases // 2} events), "
           f"seed {args.seed}, {took:.0f} s:")
     for outcome in OUTCOMES:
         floor = "" if outcome == "clear refusal" else "   (floor 0)"

@@ -5,7 +5,11 @@ database holding none, then again unchanged; a children file of 10,000, then a r
 each), then the next return with 2% of children moved placement (each a care_placement_changed
 event).  Each beside reading and parsing the same files alone (the floor), in the same run.
 
-    python bench/import.py [--schools 50000] [--children 10000]
+    python bench/import.py [--schools 50000] [--children 10000] [--db URL]... [--postgres]
+
+On SQLite by default (a new file for each of the three imports); ``--postgres`` adds a
+throwaway PostgreSQL server and ``--db postgresql://…`` a database of your own (emptied
+before each of the three): each import then runs on each database in turn.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from pepflow.importing import read_csv  # noqa: E402
 from pepflow.services import import_file, import_gias, import_ssda903  # noqa: E402
 from pepflow.ssda903.apply import assess  # noqa: E402
 from pepflow.ssda903.read import read_return  # noqa: E402
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 from tests.ssda903_return import Ep, Kid, write_csv  # noqa: E402
 
 TODAY = "2026-11-23"  # the SSDA903 returns are extracted on 20 Nov 2026
@@ -116,44 +121,72 @@ def timed(label: str, work, floor=None) -> None:
         base = time.perf_counter() - t
         extra = f"   (reading the file alone: {base:.2f} s; {took / base:.1f}x)"
     summary = result.summary().splitlines()[0] if hasattr(result, "summary") else ""
-    print(f"  {label:<52} {took:>7.2f} s   {summary}{extra}", flush=True)
+    print(f"  {label:<66} {took:>7.2f} s   {summary}{extra}", flush=True)
+
+
+def fresh(url: str, folder: Path, name: str) -> App:
+    """An app on an empty database: a new SQLite file called ``name``, or ``url`` emptied."""
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{folder / name}.db"
+    else:
+        empty_engine(url).dispose()
+    return App(database_url=url, today_override=TODAY)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schools", type=int, default=50_000)
     parser.add_argument("--children", type=int, default=10_000)
+    parser.add_argument("--db", action="append", help="a database URL to run on as well (repeatable)")
+    parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pepflow-import-") as tmp:
         folder = Path(tmp)
-        gias = folder / "edubasealldata.csv"
-        gias_file(gias, args.schools)
-        app = App(database_url=f"sqlite:///{folder / 'gias.db'}", today_override=TODAY)
-        print(f"GIAS establishment file, {args.schools:,} rows ({gias.stat().st_size / 1e6:.1f} MB, Windows-1252); "
-              "target <= 20 s")
-        timed("first import (every school added)", lambda: import_gias(app, gias), lambda: read_gias(gias))
-        timed("the same file again (nothing changes)", lambda: import_gias(app, gias), lambda: read_gias(gias))
-        app = App(database_url=f"sqlite:///{folder / 'children.db'}", today_override=TODAY)
-        people, schools, first, second = children_files(folder, args.children, 400)
+        urls, server = bench_databases(tmp, args.db, args.postgres)
+        try:
+            run(urls, folder, args)
+        finally:
+            if server:
+                server.stop()
+
+
+def run(urls: list[str], folder: Path, args) -> None:
+    gias = folder / "edubasealldata.csv"
+    gias_file(gias, args.schools)
+    print(f"GIAS establishment file, {args.schools:,} rows ({gias.stat().st_size / 1e6:.1f} MB, Windows-1252); "
+          "target <= 20 s")
+    for url in urls:
+        app = fresh(url, folder, "gias")
+        timed(f"{dialect_label(url)}: first import (every school added)", lambda: import_gias(app, gias),
+              lambda: read_gias(gias))
+        timed(f"{dialect_label(url)}: the same file again (nothing changes)", lambda: import_gias(app, gias),
+              lambda: read_gias(gias))
+    people, schools, first, second = children_files(folder, args.children, 400)
+    print(f"children file, {args.children:,} rows (pepflow's own columns)")
+    for url in urls:
+        app = fresh(url, folder, "children")
         import_file(app, "people", people)
         import_file(app, "schools", schools)
-        print(f"children file, {args.children:,} rows (pepflow's own columns)")
-        timed("first import (PEP and care-review clocks started)", lambda: import_file(app, "children", first),
-              lambda: read_csv(first, "children"))
-        timed(f"re-import, {args.children // 50:,} at a new school (school_changed each)",
+        timed(f"{dialect_label(url)}: first import (PEP and care-review clocks started)",
+              lambda: import_file(app, "children", first), lambda: read_csv(first, "children"))
+        analyze_after_load(app.engine)
+        timed(f"{dialect_label(url)}: re-import, {args.children // 50:,} at a new school (school_changed each)",
               lambda: import_file(app, "children", second), lambda: read_csv(second, "children"))
-        app = App(database_url=f"sqlite:///{folder / 'ssda903.db'}", today_override=TODAY)
+    this_year, next_return = ssda903_returns(folder, args.children)
+    extract = __import__("datetime").date(2026, 11, 20)
+    print(f"SSDA903 return, {args.children:,} children (CSV tables); targets <= 30 s, re-import <= 10 s")
+    for url in urls:
+        app = fresh(url, folder, "ssda903")
         import_file(app, "people", people)
-        this_year, next_return = ssda903_returns(folder, args.children)
-        extract = __import__("datetime").date(2026, 11, 20)
-        print(f"SSDA903 return, {args.children:,} children (CSV tables); targets <= 30 s, re-import <= 10 s")
-        timed("first import (every child added, clocks started)",
+        label = dialect_label(url)
+        timed(f"{label}: first import (every child added, clocks started)",
               lambda: import_ssda903(app, [this_year], extract),
               lambda: assess(read_return([this_year]), extract))
-        timed(f"next return, {args.children // 50:,} moved placement (an event each)",
+        analyze_after_load(app.engine)
+        timed(f"{label}: next return, {args.children // 50:,} moved placement (an event each)",
               lambda: import_ssda903(app, [next_return], extract),
               lambda: assess(read_return([next_return]), extract))
-        timed("the same return again (nothing changes)", lambda: import_ssda903(app, [next_return], extract),
+        timed(f"{label}: the same return again (nothing changes)", lambda: import_ssda903(app, [next_return], extract),
               lambda: assess(read_return([next_return]), extract))
 
 

@@ -76,7 +76,22 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=100_000)
     parser.add_argument("--db", help="a database URL to build in (default: a new SQLite file)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="build on a throwaway PostgreSQL server")
     args = parser.parse_args()
+    pg_server = None
+    if args.postgres and not args.db:
+        from tests.pgserver import BENCH_SETTINGS, PostgresServer
+
+        pg_server = PostgresServer(BENCH_SETTINGS)
+        args.db = pg_server.new_database()
+    try:
+        run(args)
+    finally:
+        if pg_server:
+            pg_server.stop()
+
+
+def run(args) -> None:
     folder = Path(tempfile.mkdtemp(prefix="pepflow-replay-"))
     os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", str(folder / "history.key"))
     os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", str(folder / "history.checkpoints"))

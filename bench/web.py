@@ -6,7 +6,12 @@ open PEP deadlines past due), then signs in as VS admin and times whole requests
 the ASGI app (routing, session check, queries, template): the first page, filters, a sort,
 a deep page, and a designated teacher's scoped view.
 
-    python bench/web.py [--children 100000] [--repeat 15]
+    python bench/web.py [--children 100000] [--repeat 15] [--db URL]... [--postgres]
+
+On SQLite by default (a ``--db sqlite:///FILE`` that exists is reused as it is);
+``--postgres`` adds a throwaway PostgreSQL server and ``--db postgresql://…`` a database of
+your own (emptied first): each request is then timed on each database in turn, and the
+ratio to SQLite printed beside it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from pepflow.db.engine import session_scope  # noqa: E402
 from pepflow.db.models import Child, Deadline, Pep, Person, School  # noqa: E402
 from pepflow.accounts import add_user  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 
 TODAY = dt.date(2026, 11, 23)
 STATES = ("due", "meeting_scheduled", "meeting_held", "submitted", "in_qa", "returned", "approved", "distributed")
@@ -102,40 +108,64 @@ def timed(client: TestClient, path: str, repeat: int) -> tuple[float, float, int
     return statistics.median(times), max(times), int(count.group(1)) if count else -1
 
 
+PAGES = (("first page, soonest due first", "/peps/overdue", "admin"),
+         ("filter: one school", "/peps/overdue?school=200123", "admin"),
+         ("filter: one social worker", "/peps/overdue?sw=SW042", "admin"),
+         ("filter: KS3, overdue 30+ days, state in_qa", "/peps/overdue?key_stage=KS3&min_days=30&state=in_qa",
+          "admin"),
+         ("sort: school, descending", "/peps/overdue?sort=school&order=desc", "admin"),
+         ("page 100", "/peps/overdue?page=100", "admin"),
+         ("designated teacher (one school), first page", "/peps/overdue", "dt"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--db", help="keep the built database in this file and reuse it next time")
+    parser.add_argument("--db", action="append",
+                        help="a database URL (repeatable); a sqlite:/// file that exists is reused as it is")
+    parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pepflow-web-") as tmp:
-        path = args.db or f"{tmp}/web.db"
-        reuse = os.path.exists(path)
-        app = App(database_url=f"sqlite:///{path}", today_override=TODAY.isoformat())
+        urls, server = bench_databases(tmp, args.db, args.postgres)
+        try:
+            run(urls, args)
+        finally:
+            if server:
+                server.stop()
+
+
+def run(urls: list[str], args) -> None:
+    clients = {}
+    for url in urls:
+        reuse = url.startswith("sqlite") and os.path.exists(url.removeprefix("sqlite:///"))
+        empty_engine(url).dispose()
+        app = App(database_url=url, today_override=TODAY.isoformat())
         if not reuse:
             t = time.perf_counter()
             build(app.engine, args.children)
-            print(f"built {args.children:,} children, {args.children * 10:,} deadlines in "
-                  f"{time.perf_counter() - t:.1f} s")
-        client = TestClient(create_app(app))
-        sign_in(client, "admin@example.org")
-        print(f"{'Overdue PEPs request (VS admin)':<58} {'median':>8} {'max':>8} {'rows':>7}")
-        for label, path in (
-                ("first page, soonest due first", "/peps/overdue"),
-                ("filter: one school", "/peps/overdue?school=200123"),
-                ("filter: one social worker", "/peps/overdue?sw=SW042"),
-                ("filter: KS3, overdue 30+ days, state in_qa", "/peps/overdue?key_stage=KS3&min_days=30&state=in_qa"),
-                ("sort: school, descending", "/peps/overdue?sort=school&order=desc"),
-                ("page 100", "/peps/overdue?page=100")):
-            median, worst, rows = timed(client, path, args.repeat)
-            print(f"  {label:<56} {median:>6.1f}ms {worst:>6.1f}ms {rows:>7,}")
-        dt_client = TestClient(create_app(app))
-        sign_in(dt_client, "dt@example.org")
-        median, worst, rows = timed(dt_client, "/peps/overdue", args.repeat)
-        print(f"  {'designated teacher (one school), first page':<56} {median:>6.1f}ms {worst:>6.1f}ms {rows:>7,}")
+            analyze_after_load(app.engine)
+            print(f"{dialect_label(url)}: built {args.children:,} children, {args.children * 10:,} deadlines in "
+                  f"{time.perf_counter() - t:.1f} s", flush=True)
+        admin, teacher = TestClient(create_app(app)), TestClient(create_app(app))
+        sign_in(admin, "admin@example.org")
+        sign_in(teacher, "dt@example.org")
+        clients[url] = {"admin": admin, "dt": teacher}
+    heads = "".join(f" {dialect_label(u) + ' median':>18} {'max':>8}" for u in urls)
+    print(f"{'Overdue PEPs request':<50}{heads} {'rows':>7}" + ("  ratio" if len(urls) > 1 else ""))
+    for label, path, who in PAGES:
+        cells, medians, rows = "", [], -1
+        for url in urls:
+            median, worst, rows = timed(clients[url][who], path, args.repeat)
+            medians.append(median)
+            cells += f" {median:>16.1f}ms {worst:>6.1f}ms"
+        ratio = "  " + ", ".join(f"{m / medians[0]:.2f}x" for m in medians[1:]) if len(urls) > 1 else ""
+        print(f"  {label:<48}{cells} {rows:>7,}{ratio}")
+    for url in urls:
         t = time.perf_counter()
-        csv_rows = client.get("/peps/overdue?format=csv").text.count("\n") - 1
-        print(f"  {'CSV download of the whole list':<56} {(time.perf_counter() - t) * 1000:>6.1f}ms {'':>8} {csv_rows:>7,}")
+        csv_rows = clients[url]["admin"].get("/peps/overdue?format=csv").text.count("\n") - 1
+        print(f"  {dialect_label(url)} CSV download of the whole list: {(time.perf_counter() - t) * 1000:,.0f} ms, "
+              f"{csv_rows:,} rows")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,12 @@ file's latency while 8 clients send wrong passwords without a pause, once with t
 council's throttling and once with throttling set out of reach, so every one is an argon2
 check.
 
-    python bench/web_load.py [--children 100000] [--seconds 20] [--workers 2] [--db FILE]
-                             [--rounds 1]
+    python bench/web_load.py [--children 100000] [--seconds 20] [--workers 2] [--db URL]
+                             [--postgres] [--rounds 1]
+
+On a new SQLite file by default (a ``--db sqlite:///FILE`` that exists is reused as it is);
+``--postgres`` runs it on a throwaway PostgreSQL server instead, ``--db postgresql://…`` on a
+database of your own (emptied first).
 
 Targets (issue 18, this 2-core machine): Overdue PEPs at least 0.1 of the bare page's
 requests/s at 10 clients with p95 <= 150 ms; the CSV <= 3 s with memory growth <= 100 MB
@@ -35,7 +39,6 @@ import importlib.util  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -44,6 +47,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
+
+from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine, free_port  # noqa: E402
 
 TODAY = "2026-11-23"
 WRK_SCRIPT = r"""
@@ -83,12 +88,6 @@ def load_cohort_builder():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
@@ -201,22 +200,32 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--rounds", type=int, default=1, help="repeat the throughput table, for medians")
-    parser.add_argument("--db", help="keep the built database in this file and reuse it next time")
+    parser.add_argument("--db", help="the database URL to run on; a sqlite:/// file that exists is reused as it is")
+    parser.add_argument("--postgres", action="store_true", help="run on a throwaway PostgreSQL server")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    cohort = load_cohort_builder()
     tmp = tempfile.mkdtemp(prefix="pepflow-load-")
-    path = args.db or f"{tmp}/web.db"
-    from pepflow.app import App
+    urls, pg_server = bench_databases(tmp, [args.db] if args.db else None, args.postgres)
+    try:
+        run(urls[-1], tmp, args)
+    finally:
+        if pg_server:
+            pg_server.stop()
+        if not args.db:
+            shutil.rmtree(tmp, ignore_errors=True)
 
-    if not os.path.exists(path):
+
+def run(url: str, tmp: str, args) -> None:
+    cohort = load_cohort_builder()
+    if not (url.startswith("sqlite") and os.path.exists(url.removeprefix("sqlite:///"))):
         t = time.perf_counter()
-        app = App(database_url=f"sqlite:///{path}", today_override=TODAY)
-        cohort.build(app.engine, args.children)
-        app.engine.dispose()
-        print(f"built {args.children:,} children, {args.children * 10:,} deadlines in {time.perf_counter() - t:.1f} s")
-    url = f"sqlite:///{path}"
+        engine = empty_engine(url)
+        cohort.build(engine, args.children)
+        analyze_after_load(engine)
+        engine.dispose()
+        print(f"{dialect_label(url)}: built {args.children:,} children, {args.children * 10:,} deadlines in "
+              f"{time.perf_counter() - t:.1f} s")
     env = {**os.environ, "PEPFLOW_TODAY": TODAY, "PYTHONPATH": ROOT}
     script = f"{tmp}/load.lua"
     Path(script).write_text(WRK_SCRIPT)
@@ -246,7 +255,7 @@ def main() -> None:
                       f"http://127.0.0.1:{bare_port}", cwd=tmp)
         wait_for(f"{bare.url}/page", bare.process)
         csv_size = len(page.get("/peps/overdue?format=csv", headers={"Cookie": cookies[0]}).content)
-        print(f"pepflow web --workers {args.workers} on loopback, {args.children:,} children; wrk {args.seconds} s "
+        print(f"pepflow web --workers {args.workers} on {dialect_label(url)}, loopback, {args.children:,} children; wrk {args.seconds} s "
               f"per line; Overdue PEPs page {len(overdue_html):,} bytes (the bare page the same), CSV "
               f"{csv_size / 1e6:.1f} MB")
         print(f"  {'':<34} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'÷ bare':>7} {'errors':>6} "
@@ -331,8 +340,6 @@ def main() -> None:
             bare.stop()
         except NameError:
             pass
-        if not args.db:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

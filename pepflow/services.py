@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from .app import App
-from .db.engine import reset, session_scope
+from .db.engine import refresh_statistics, reset, session_scope
 from .db.models import Child
 from .errors import InputError
 from .importing import ImportReport, import_records, read_csv, read_mapping
@@ -33,7 +33,8 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
         if kind == "children":
             record_what_happened(session, app.config, report, app.today(), Path(file).name)
             bring_in_children(session, app.config, report.added + report.changed, app.today())
-        return report
+    refresh_statistics(app.engine)  # an import can change a table's size many times over
+    return report
 
 
 class _CheckOnly(Exception):
@@ -60,6 +61,7 @@ def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bo
             bring_in_children(session, app.config, added, today)
             if check:
                 raise _CheckOnly
+        refresh_statistics(app.engine)
     except _CheckOnly:
         pass
     return report
@@ -71,7 +73,9 @@ def import_inspections_file(app: App, file: Path):
 
     rows = read_csv(file, "inspections")  # which columns it needs depends on the file (inspections.py)
     with session_scope(app.engine) as session:
-        return import_inspections(session, rows, app.today(), str(file))
+        report = import_inspections(session, rows, app.today(), str(file))
+    refresh_statistics(app.engine)
+    return report
 
 
 def import_gias(app: App, file: Path) -> ImportReport:
@@ -84,7 +88,8 @@ def import_gias(app: App, file: Path) -> ImportReport:
         report = import_records(session, app.config, "schools", rows, app.today(), str(file))
         report.warnings += warnings
         report.events += flag_closed_schools(session, app.config, app.today())
-        return report
+    refresh_statistics(app.engine)
+    return report
 
 
 def flag_closed_schools(session, config, today) -> list[str]:
@@ -186,6 +191,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
     with session_scope(app.engine) as session:
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
         accounts = create_demo_accounts(session, secrets.token_hex(8))
+    refresh_statistics(app.engine)
     return [f"Demo database: {app.url} (today is {today.isoformat()})", *summary.lines(), *accounts]
 
 

@@ -1,7 +1,8 @@
 """What follows each sweep, wherever it runs (``pepflow run`` and ``pepflow sweep``): the
 history's head checkpointed outside the database (``audit/checkpoints.py``), the
-calendars checked for the school years ahead (``runway.py``), and sign-in throttling rows
-nobody has used for a day deleted (``throttle.py``)."""
+calendars checked for the school years ahead (``runway.py``), sign-in throttling rows
+nobody has used for a day deleted (``throttle.py``), and SQLite's query planner given fresh
+statistics (``db.engine.refresh_statistics``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from .audit.checkpoints import Checkpoint, write
 from .clock import Clock, SystemClock
-from .db.engine import session_scope
+from .db.engine import refresh_statistics, session_scope
 from .config import Config
 from .errors import PepflowError
 from .runway import RunwayGap, calendar_runway
@@ -36,6 +37,7 @@ def after_sweep(engine: Engine, config: Config, today: dt.date, clock: Clock | N
         checkpoint = None  # logged as an error by ``write``, with the head it could not keep
     with session_scope(engine) as session:
         forget_quiet(session, (clock or SystemClock()).now(), config.settings.sign_in_forget_after_hours)
+    refresh_statistics(engine)
     gaps = calendar_runway(engine, config, today)
     for gap in gaps:
         log.warning("for VS admin: %s", gap.sentence())

@@ -116,11 +116,17 @@ def dialect_label(url: str) -> str:
 
 
 def analyze_after_load(engine) -> None:
-    """VACUUM ANALYZE a PostgreSQL database a benchmark has just filled, as autovacuum soon
-    would: without statistics the planner reads whole tables for a few rows."""
+    """Statistics for the planner of a database a benchmark has just filled, as a live service
+    would have them: VACUUM ANALYZE on PostgreSQL (autovacuum soon would), ANALYZE on SQLite
+    (``pepflow run`` does after each sweep and import).  Without statistics a planner reads
+    whole tables for a few rows."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    else:
+        from pepflow.db.engine import refresh_statistics
+
+        refresh_statistics(engine)
 
 
 def empty_engine(url: str):
@@ -133,3 +139,28 @@ def empty_engine(url: str):
     if engine.dialect.name == "postgresql":
         reset(engine)
     return engine
+
+
+def copy_database(source_url: str, name: str) -> str:
+    """A copy of the database at ``source_url``, called ``name`` (nothing may be connected
+    to it): a SQLite file copied beside it, a PostgreSQL database made from it as template."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from pepflow.db import make_engine
+    from pepflow.db.engine import checkpoint
+
+    url = make_url(source_url)
+    if url.get_backend_name() == "sqlite":
+        engine = make_engine(source_url, create=False)
+        checkpoint(engine)
+        engine.dispose()
+        target = Path(url.database).with_name(f"{name}.db")
+        shutil.copyfile(url.database, target)
+        return f"sqlite:///{target}"
+    source = url.database
+    with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                         dbname="postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {source}_{name}")
+        c.execute(f"CREATE DATABASE {source}_{name} TEMPLATE {source}")
+    return url.set(database=f"{source}_{name}").render_as_string(hide_password=False)

@@ -224,26 +224,52 @@ def event_case(c: Choices) -> Case:
 # ---- running one and judging the answer -------------------------------------------------
 
 class Cohort:
-    """A SQLite database holding the valid test cohort; put back from its copy after a case
-    that changed it (a wrong accept or a partial write)."""
+    """A database holding the valid test cohort (a SQLite file by default, or the database at
+    ``url``, emptied first); put back after a case that changed it (a wrong accept or a
+    partial write): the SQLite file from its copy, a PostgreSQL database imported again."""
 
-    def __init__(self, folder: Path, run: Callable[[list[str]], tuple[int, str, str]]):
+    def __init__(self, folder: Path, run: Callable[[list[str]], tuple[int, str, str]], url: str | None = None):
         self.folder, self.run = folder, run
         self.path = folder / "cohort.db"
-        self.url = f"sqlite:///{self.path}"
+        self.url = url or f"sqlite:///{self.path}"
         self.template = folder / "cohort-template.db"
-        for kind in ("people", "schools", "children"):
-            code, out, err = run(["--db", self.url, "--today", TODAY, "import", kind, str(DATA / f"{kind}.csv")])
-            assert code == 0, err
-        self._consolidate()
-        shutil.copyfile(self.path, self.template)
-        self.fingerprint = fingerprint(self.path)
+        self._load()
+        if self.on_sqlite:
+            shutil.copyfile(self.path, self.template)
+        self.fingerprint = self.current_fingerprint()
 
-    def _consolidate(self) -> None:
-        with sqlite3.connect(self.path) as conn:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    @property
+    def on_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def _load(self) -> None:
+        if not self.on_sqlite:
+            from tests.pgserver import empty_engine
+
+            empty_engine(self.url).dispose()
+        for kind in ("people", "schools", "children"):
+            code, out, err = self.run(["--db", self.url, "--today", TODAY, "import", kind,
+                                       str(DATA / f"{kind}.csv")])
+            assert code == 0, err
+        if self.on_sqlite:
+            with sqlite3.connect(self.path) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def current_fingerprint(self) -> str:
+        if self.on_sqlite:
+            return fingerprint(self.path)
+        from pepflow.db import make_engine
+
+        engine = make_engine(self.url, create=False)
+        try:
+            return fingerprint_of_tables(engine)
+        finally:
+            engine.dispose()
 
     def restore(self) -> None:
+        if not self.on_sqlite:
+            self._load()
+            return
         for suffix in ("-wal", "-shm"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
         shutil.copyfile(self.template, self.path)
@@ -258,6 +284,21 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def fingerprint_of_tables(engine) -> str:
+    """Every row of every pepflow table in any database, in key order, as one hash."""
+    from sqlalchemy import select
+
+    from pepflow.db.models import SQLModel
+
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            for row in conn.execute(select(table).order_by(*order)):
+                digest.update(repr((table.name, tuple(row))).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
 def judge(case: Case, cohort: Cohort) -> tuple[str, str]:
     """(outcome, pepflow's message) for one case against the cohort."""
     if case.kind:
@@ -268,7 +309,7 @@ def judge(case: Case, cohort: Cohort) -> tuple[str, str]:
         argv = ["--db", cohort.url, "--today", TODAY, *case.argv]
     code, out, err = cohort.run(argv)
     message = err.strip()
-    changed = fingerprint(cohort.path) != cohort.fingerprint
+    changed = cohort.current_fingerprint() != cohort.fingerprint
     if changed:
         cohort.restore()
     if code == 0:
