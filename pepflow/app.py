@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from .clock import Clock, clock_for
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.engine import Engine
 
     from .config import Config
@@ -57,6 +59,24 @@ class App:
         from .settings import default_database_url
 
         return self.database_url or default_database_url(self.environment)
+
+    def outbox_folder(self) -> Path:
+        """Where emails are written when no SMTP relay is set: ``[delivery] folder``, and when it
+        is relative, inside the council's configuration folder that set it, or (the shipped
+        ``outbox``) beside the SQLite database; never wherever the command happens to run."""
+        from pathlib import Path
+
+        from sqlalchemy.engine import make_url
+
+        folder = Path(self.config.notifications.delivery.folder)
+        if folder.is_absolute():
+            return folder
+        if self.config.delivery_folder_set_in is not None:
+            return self.config.delivery_folder_set_in / folder
+        url = make_url(self.url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            return Path(url.database).resolve().parent / folder
+        return folder.resolve()
 
     @property
     def engine(self) -> Engine:

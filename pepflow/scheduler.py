@@ -94,7 +94,7 @@ def _safe(job: Callable[[], None], name: str) -> Callable[[], None]:
 def run_service(app: App, stop: threading.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     delivery = app.config.notifications.delivery
-    mailer = mailer_from_env(delivery.folder, app.environment)
+    mailer = mailer_from_env(app.outbox_folder(), app.environment)
     at = delivery.sweep_clock
     stop = stop or threading.Event()
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say what happens

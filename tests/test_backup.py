@@ -32,7 +32,7 @@ def test_a_backup_taken_while_the_service_writes_restores_whole_and_verifies(db_
     before = _history_rows(db_url)
     # the service at work: a term of events simulated day by day, each day its own transactions
     writer = subprocess.Popen([sys.executable, "-m", "pepflow.cli", "--db", db_url, "--today", DEMO_DAY.isoformat(),
-                               "simulate", "--from", DEMO_DAY.isoformat(), "--to", "2027-01-29"],
+                               "simulate", "--in-place", "--from", DEMO_DAY.isoformat(), "--to", "2027-01-29"],
                               cwd=ROOT, env=python_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60

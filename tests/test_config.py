@@ -111,3 +111,39 @@ def test_missing_year_between_configured_years_is_refused(council_dir):
 def test_unknown_calendar_name_lists_the_known_ones(config):
     with pytest.raises(Exception, match="known: default"):
         config.calendar("nowhere")
+
+
+# ---- example settings still in force ----------------------------------------------------
+
+def test_the_shipped_configuration_names_each_example_setting_still_in_force():
+    from pepflow.config.examples import example_settings_in_force
+
+    said = " | ".join(example_settings_in_force(load_config()))
+    assert "pepflow@example.org" in said and "from_address" in said
+    assert "Example Council" in said and "authority_name" in said
+    assert "home_la" in said
+    assert "example term dates" in said and "pepflow calendar import default" in said
+    assert "another council's guide" in said and "Essex" in said
+
+
+def test_a_council_that_set_its_own_gets_no_example_warnings(tmp_path):
+    import shutil
+
+    from pepflow.config.examples import _borrowed_sources, example_settings_in_force
+
+    (tmp_path / "calendars").mkdir()
+    shutil.copy(ROOT / "config" / "calendars" / "default.toml", tmp_path / "calendars" / "default.toml")
+    (tmp_path / "pepflow.toml").write_text('[settings]\nauthority_name = "Northshire County Council"\n'
+                                           'home_la = "Northshire"\n', encoding="utf-8")
+    (tmp_path / "notifications.toml").write_text('[delivery]\nfrom_address = "virtual.school@northshire.gov.uk"\n',
+                                                 encoding="utf-8")
+    own = "".join(f'[[{key}]]\neffective_from = 2026-09-01\nsource = "Northshire Virtual School policy 2026"\n\n'
+                  for key, _ in _borrowed_sources(load_config()))
+    (tmp_path / "timescales.toml").write_text(own, encoding="utf-8")
+    assert example_settings_in_force(load_config(tmp_path)) == []
+
+
+def test_pepflow_timescales_warns_of_example_settings(cli):
+    code, _, err = cli("--today", "2026-12-01", "timescales")
+    assert code == 0
+    assert "Warning: example setting still in force: emails are sent from the example address" in err

@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 from sqlmodel import Session, select
 
 from pepflow.config import ConfigError, load_config
-from pepflow.db import Event, Notification, Person
+from pepflow.db import Event, Notification, Person, make_engine
 from pepflow.db.engine import session_scope
 from pepflow.errors import InputError
 from pepflow.notify.mailers import FolderMailer, SMTPMailer, mailer_from_env
@@ -333,7 +333,40 @@ def test_simulating_a_fortnight_records_events_sends_reminders_and_summarises(tm
     assert "Simulated 14 days (10 working days)" in out
     assert "Reminders by recipient role:" in out and "Deadlines met on time:" in out
     emails = int(out.split("events recorded; ")[1].split()[0])
-    assert emails > 0 and len(list((tmp_path / "outbox").glob("*.eml"))) == emails
+    assert emails > 0 and len(list((tmp_path / "outbox-simulation").glob("*.eml"))) == emails
+
+
+def _history_rows(url: str) -> int:
+    from sqlalchemy import text
+
+    engine = make_engine(url, create=False)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM event")).scalar()
+    engine.dispose()
+    return rows
+
+
+def test_simulate_runs_on_a_copy_and_leaves_the_database_and_its_outbox_alone(tmp_path, cli):
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    assert cli("--db", url, "--today", "2026-09-01", "demo", "--children", "30", "--schools", "4")[0] == 0
+    before = _history_rows(url)
+    code, out, err = cli("--db", url, "--today", "2026-09-30", "simulate", "--from", "02/09/2026",
+                         "--to", "15/09/2026")
+    assert code == 0, err
+    assert f"Simulating on a copy of the database: {tmp_path / 'live-simulation.db'}" in out
+    assert _history_rows(url) == before and not (tmp_path / "outbox").exists()
+    assert _history_rows(f"sqlite:///{tmp_path / 'live-simulation.db'}") > before
+    code, out, err = cli("--db", url, "--today", "2026-09-30", "simulate", "--from", "2026-09-02",
+                         "--to", "2026-09-15", "--in-place")
+    assert code == 0, err
+    assert _history_rows(url) > before and list((tmp_path / "outbox").glob("*.eml"))
+
+
+def test_simulate_on_postgresql_needs_in_place(cli, postgres_server):
+    url = postgres_server.new_database()
+    code, _, err = cli("--db", url, "--today", "2026-09-30", "simulate", "--from", "2026-09-02",
+                       "--to", "2026-09-15")
+    assert code == 1 and "--in-place" in err and "live cases" in err
 
 
 def test_sweep_dry_run_prints_what_would_be_sent_and_writes_nothing(tmp_path, cli):
@@ -405,3 +438,41 @@ def test_dispatch_sends_over_as_many_connections_as_configured(world, tmp_path, 
     assert result.emails_sent == len(inbox.messages) >= 6
     assert len(set(inbox.peers)) == connections
     assert not rows(world, status="sending") and not rows(world, status="pending")
+
+
+# ---- where the email folder is ------------------------------------------------------------
+
+def test_the_shipped_email_folder_is_beside_the_sqlite_database_not_where_the_command_runs(tmp_path,
+                                                                                        monkeypatch):
+    from pepflow.app import App
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    app = App(database_url=f"sqlite:///{tmp_path / 'data' / 'pepflow.db'}")
+    assert app.outbox_folder() == tmp_path / "data" / "outbox"
+
+
+def test_a_relative_email_folder_in_a_councils_configuration_is_inside_that_folder(tmp_path, monkeypatch):
+    from pepflow.app import App
+
+    council = tmp_path / "council"
+    council.mkdir()
+    (council / "notifications.toml").write_text('[delivery]\nfolder = "emails"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    app = App(database_url=f"sqlite:///{tmp_path / 'pepflow.db'}", config_dir=str(council))
+    assert app.outbox_folder() == council / "emails"
+    (council / "notifications.toml").write_text(f'[delivery]\nfolder = "{tmp_path / "mail"}"\n', encoding="utf-8")
+    assert App(database_url="sqlite:///x.db", config_dir=str(council)).outbox_folder() == tmp_path / "mail"
+
+
+def test_dispatch_writes_emails_beside_the_database_whatever_the_working_folder(cli, tmp_path):
+    db = tmp_path / "data" / "pepflow.db"
+    db.parent.mkdir()
+    code, _, err = cli("--db", f"sqlite:///{db}", "--today", "2026-11-23", "demo", "--children", "20",
+                       "--schools", "4")
+    assert code == 0, err
+    for command in ("sweep", "dispatch"):
+        code, out, err = cli("--db", f"sqlite:///{db}", "--today", "2026-11-23", command)
+        assert code == 0, err
+    assert list((tmp_path / "data" / "outbox").glob("*.eml")) and not (tmp_path / "outbox").exists()

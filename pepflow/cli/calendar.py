@@ -182,6 +182,10 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
          t.start_event, t.owner, t.version, t.description, t.source] for t in rules])
     for gap in _runway(a, when):
         typer.echo(f"Warning: {gap.sentence()}.", err=True)
+    from ..config.examples import example_settings_in_force
+
+    for sentence in example_settings_in_force(a.config):
+        typer.echo(f"Warning: example setting still in force: {sentence}.", err=True)
 
 
 def _runway(a, when):

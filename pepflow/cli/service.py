@@ -68,7 +68,7 @@ def dispatch_command(ctx: typer.Context) -> None:
     from ..notify.outbox import dispatch
 
     a = _app(ctx)
-    mailer = mailer_from_env(a.config.notifications.delivery.folder, a.environment)
+    mailer = mailer_from_env(a.outbox_folder(), a.environment)
     result = dispatch(a.engine, a.config, mailer, a.clock)
     if result.paused_until is not None and not result.claimed:
         typer.echo(f"Nothing sent: delivery is paused after the mail relay failed ({result.relay_error}); "
@@ -126,23 +126,51 @@ def outbox_command(
 @app.command("simulate")
 def simulate_command(
     ctx: typer.Context,
-    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
+    start: str = typer.Option(..., "--from", help="First day, DD/MM/YYYY or YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day, DD/MM/YYYY or YYYY-MM-DD."),
     seed: int = typer.Option(2026, "--seed", help="Change it for a different run of the same span."),
+    in_place: bool = typer.Option(False, "--in-place", help="Change this database itself and send its emails "
+                                  "as configured. Without it the simulation runs on a copy beside the database "
+                                  "(NAME-simulation.db, emails to the outbox-simulation folder)."),
 ) -> None:
     """Advance a clock day by day: people act, the sweep reminds, emails go to the outbox folder."""
-    from ..notify.mailers import mailer_from_env
+    from ..notify.mailers import FolderMailer, mailer_from_env
     from ..simulate import simulate
 
     a = _app(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
     if last < first:
         raise InputError("--to", end, f"is before --from {start}")
-    mailer = mailer_from_env(a.config.notifications.delivery.folder, a.environment)
-    for line in simulate(a.engine, a.config, first, last, mailer, seed).lines():
+    if in_place:
+        engine, mailer = a.engine, mailer_from_env(a.outbox_folder(), a.environment)
+    else:
+        engine, copy = _simulation_copy(a)
+        mailer = FolderMailer(a.outbox_folder().with_name(a.outbox_folder().name + "-simulation"))
+        typer.echo(f"Simulating on a copy of the database: {copy} (the database itself is not changed; "
+                   "--in-place changes it).")
+    for line in simulate(engine, a.config, first, last, mailer, seed).lines():
         typer.echo(line)
     typer.echo(f"Emails went to {mailer.describe()}.")
 
+
+def _simulation_copy(a):
+    """A fresh copy of the SQLite database beside it, for a simulation that must not touch the
+    live cases or send their emails; PostgreSQL is refused (its copy is the DBA's job)."""
+    from pathlib import Path
+
+    from ..db import make_engine
+    from ..db.backup import copy_sqlite
+
+    if a.engine.dialect.name != "sqlite":
+        raise InputError("--in-place", "", (
+            "is needed to simulate on a PostgreSQL database, which would change the live cases; "
+            "simulate on a SQLite copy instead (--db sqlite:///FILE)"))
+    original = Path(a.engine.url.database)
+    copy = original.with_name(f"{original.stem}-simulation.db")
+    for stale in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+        stale.unlink(missing_ok=True)
+    copy_sqlite(a.engine, copy)
+    return make_engine(f"sqlite:///{copy}", create=False), copy
 
 
 ROLES = ("all", "web", "worker")
@@ -171,6 +199,7 @@ def run_command(
         role = "worker"
     _logging()
     a = _app(ctx)
+    _warn_of_examples(a)
     if a.today_override or a.environment.today:
         from ..clock import PassingClock
 
@@ -209,4 +238,16 @@ def web_command(
     from ..web.server import default_workers, serve
 
     _logging()
-    serve(_app(ctx), host, port, workers if workers is not None else default_workers())
+    a = _app(ctx)
+    _warn_of_examples(a)
+    serve(a, host, port, workers if workers is not None else default_workers())
+
+
+def _warn_of_examples(a) -> None:
+    """Say, as the service starts, which of the shipped example settings are still in force."""
+    import logging
+
+    from ..config.examples import example_settings_in_force
+
+    for sentence in example_settings_in_force(a.config):
+        logging.getLogger("pepflow.run").warning("example setting still in force: %s", sentence)

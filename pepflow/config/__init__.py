@@ -45,6 +45,8 @@ class Config:
     calendars: dict[str, Calendar]
     pp_plus: PpPlusRules = field(default_factory=PpPlusRules)
     notifications: NotificationPolicy | None = None
+    # the council's folder whose notifications.toml set [delivery] folder (None: the shipped default)
+    delivery_folder_set_in: Path | None = None
 
     def calendar(self, name: str | None = None, school_urn: str | None = None) -> Calendar:
         """A named calendar (the LA default when None), with a school's own days applied."""
@@ -81,6 +83,7 @@ def load_config(directory: str | Path | None = None) -> Config:
     pp_plus_data: dict[str, Any] = {}
     funding_source = notifications_source = None
     notifications_data: dict[str, dict[str, Any]] = {"delivery": {}, "policy": {}, "notices": {}}
+    folder_set_in: Path | None = None
     for layer in _layers(chosen):
         def at(name: str) -> Source:
             return Source(layer.path / name, layer.shipped)
@@ -102,7 +105,10 @@ def load_config(directory: str | Path | None = None) -> Config:
         if (layer.path / "notifications.toml").exists():
             notifications_source = at("notifications.toml")
             data = read_toml(notifications_source)
-            notifications_data["delivery"].update(_table(notifications_source, data, "delivery"))
+            delivery = _table(notifications_source, data, "delivery")
+            notifications_data["delivery"].update(delivery)
+            if "folder" in delivery and not layer.shipped:
+                folder_set_in = layer.path
             notifications_data["policy"].update(_table(notifications_source, data, "policy"))
             notifications_data["notices"].update(_table(notifications_source, data, "notices"))
     settings = _settings(settings_data, settings_from, chosen)
@@ -120,7 +126,7 @@ def load_config(directory: str | Path | None = None) -> Config:
     except ValidationError as exc:
         raise invalid(funding_source or "funding.toml", "pp_plus", exc, list(PpPlusRules.model_fields)) from None
     notifications = _notifications(notifications_source, notifications_data, timescales)
-    return Config(chosen, settings, timescales, calendars, pp_plus, notifications)
+    return Config(chosen, settings, timescales, calendars, pp_plus, notifications, folder_set_in)
 
 
 def _settings(data: dict[str, Any], sources: dict[str, Source], chosen: Path) -> Settings:

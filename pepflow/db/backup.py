@@ -63,6 +63,30 @@ def _counts(connection) -> tuple[str | None, dict[str, int], int | None, str | N
     return revision, tables, (head[0] if head else None), (head[1] if head else None)
 
 
+def _online_copy(engine: Engine, path: Path) -> None:
+    source = sqlite3.connect(engine.url.database, timeout=30)
+    target = sqlite3.connect(str(path))
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def copy_sqlite(engine: Engine, path: Path) -> None:
+    """Copy a SQLite database, in use or not, to ``path`` (replaced if there) with SQLite's
+    online backup API, with its history key beside it (``<file>.history-key``) when it has one
+    there, so the copy's history verifies as the original's does."""
+    import shutil
+
+    from ..audit.keys import key_file_for
+
+    _online_copy(engine, path)
+    key = key_file_for(f"sqlite:///{engine.url.database}")
+    if key.exists():
+        shutil.copyfile(key, key_file_for(f"sqlite:///{path}"))
+
+
 def backup(engine: Engine, path: Path, now: dt.datetime) -> Manifest:
     """Back the database up to ``path`` (which must not exist) and write its manifest beside it."""
     if path.exists():
@@ -71,13 +95,7 @@ def backup(engine: Engine, path: Path, now: dt.datetime) -> Manifest:
         raise InputError("FILE", str(path), "is in a folder that does not exist")
     database = engine.url.render_as_string(hide_password=True)
     if engine.dialect.name == "sqlite":
-        source = sqlite3.connect(engine.url.database, timeout=30)
-        target = sqlite3.connect(str(path))
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        _online_copy(engine, path)
         copy = create_engine(f"sqlite:///{path}")
         with copy.connect() as connection:
             revision, tables, last_id, last_hash = _counts(connection)
