@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from .db.models import Person, School, UserAccount
 from .errors import InputError, NotFound, PepflowError
 from .passwords import check_new_password
-from .values import EMAIL
+from .values import EMAIL, did_you_mean
 from .roles import ROLES
 
 _HASHER = PasswordHasher()
@@ -47,7 +47,7 @@ def check_new_account(session: Session, email: str, role: str, person_ref: str |
     """Everything about a new account but its password; returns the normalised email."""
     email = normalise_email(email)
     if role not in ROLES:
-        raise InputError("role", role, f"must be one of {', '.join(ROLES)}")
+        raise InputError("role", role, f"{did_you_mean(role, ROLES)}must be one of {', '.join(ROLES)}")
     if session.exec(select(UserAccount).where(UserAccount.email == email)).first():
         raise InputError("email", email, "already has an account (use 'pepflow user set-password' to change it)")
     if person_ref is not None and session.get(Person, person_ref) is None:

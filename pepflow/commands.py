@@ -59,11 +59,9 @@ def parse_params(spec: EventSpec, raw: dict[str, str]) -> dict[str, Any]:
 def event_spec(name: str) -> EventSpec:
     events = registry()
     if name not in events:
-        import difflib
+        from .values import did_you_mean
 
-        near = difflib.get_close_matches(str(name), events, n=3, cutoff=0.6)
-        hint = f"did you mean {' or '.join(near)}? " if near else ""
-        raise InputError("event", name, f"no such event; {hint}`pepflow events` lists them all")
+        raise InputError("event", name, f"no such event; {did_you_mean(name, events)}`pepflow events` lists them all")
     return events[name]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$", re.ASCII)
@@ -94,6 +94,15 @@ def optional_ref(value: str) -> str | None:
     return clean(value, REF_LENGTH) or None
 
 
+def did_you_mean(value: str, options: Iterable[str]) -> str:
+    """"did you mean X? " for a value close to one of ``options`` (a slip of the keyboard),
+    else "": put before the list of what is allowed."""
+    import difflib
+
+    near = difflib.get_close_matches(str(value).lower(), [o for o in options if o], n=2, cutoff=0.6)
+    return f"did you mean {' or '.join(near)}? " if near else ""
+
+
 def choice(*options: str, default: str | None = None) -> Parser:
     """One of ``options`` (case, spaces and hyphens aside); blank is ``default`` when given."""
     def parse(value: str) -> str:
@@ -101,7 +110,7 @@ def choice(*options: str, default: str | None = None) -> Parser:
         if not v and default is not None:
             return default
         if v not in options:
-            raise ValueError(f"must be one of {', '.join(o for o in options if o)}")
+            raise ValueError(f"{did_you_mean(v, options)}must be one of {', '.join(o for o in options if o)}")
         return v
     parse.__doc__ = " | ".join(o for o in options if o)
     return parse

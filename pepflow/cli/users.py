@@ -24,10 +24,11 @@ def user_add(
     from ..db import session_scope
     from ..disclosures import security_event
     from ..roles import ROLES
+    from ..values import did_you_mean
 
     a = _app(ctx)
     if role not in ROLES:
-        raise InputError("--role", role, f"must be one of {', '.join(ROLES)}")
+        raise InputError("--role", role, f"{did_you_mean(role, ROLES)}must be one of {', '.join(ROLES)}")
     with session_scope(a.engine) as session:
         check_new_account(session, email, role, person, school)
     password = _password()
