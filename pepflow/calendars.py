@@ -29,19 +29,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
+from . import vocabulary
 from .clock import LONDON
 from .errors import CalendarRangeError, InputError
 
 UNITS = ("school", "working", "calendar", "weeks", "months", "terms")
 COUNTINGS = ("after", "beginning_with")
-UNIT_LABELS = {
-    "school": "school days",
-    "working": "working days",
-    "calendar": "calendar days",
-    "weeks": "weeks",
-    "months": "months",
-    "terms": "terms",
-}
+UNIT_LABELS = {unit: vocabulary.unit_label(unit) for unit in UNITS}
 
 # Working days are known for any date in this span (bank holidays from `holidays`).
 WORKING_SPAN = (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
@@ -51,8 +45,7 @@ fromordinal = dt.date.fromordinal
 
 def format_units(n: int, unit: str) -> str:
     """'1 school day', '3 working days', '2 terms'."""
-    label = UNIT_LABELS.get(unit, unit)
-    return f"{n} {label[:-1] if n == 1 and label.endswith('s') else label}"
+    return vocabulary.unit_label(unit, n)
 
 
 def format_day(day: dt.date) -> str:

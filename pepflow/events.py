@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import vocabulary
 from .config import Config
 from .db.models import Child
 from .db.unit import UnitOfWork
@@ -63,12 +64,23 @@ class EventSpec:
     process: str
     handler: Callable[[EventContext], Outcome]
     params: tuple[Param, ...] = ()
-    help: str = ""
+
+    @property
+    def label(self) -> str:
+        return vocabulary.event_label(self.name)
+
+    @property
+    def help(self) -> str:
+        """The event's one sentence, from the vocabulary."""
+        term = vocabulary.EVENTS.get(self.name)
+        return term.description if term else ""
 
 
 REGISTRY: dict[str, EventSpec] = {}
 
 
 def register(spec: EventSpec) -> EventSpec:
+    if spec.name not in vocabulary.EVENTS:
+        raise LookupError(f"event {spec.name!r} has no words in pepflow/vocabulary.py")
     REGISTRY[spec.name] = spec
     return spec

@@ -17,9 +17,8 @@ from .commands import event_spec
 from .events import EventSpec
 from .db.models import Child
 from .deadlines import open_deadlines
+from .vocabulary import process_label
 
-PROCESS_LABELS = {"pep": "PEP", "care": "Care", "admission": "School place", "exclusion": "Exclusion",
-                  "attendance": "Attendance"}
 
 
 @dataclass(frozen=True)
@@ -72,5 +71,5 @@ def events_open_to(session: Session, child: Child, today: dt.date) -> list[NextE
     seen: dict[str, NextEvent] = {}
     for process, name in names:
         if name not in seen:
-            seen[name] = NextEvent(name, PROCESS_LABELS[process], event_spec(name))
+            seen[name] = NextEvent(name, process_label(process), event_spec(name))
     return list(seen.values())

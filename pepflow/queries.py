@@ -96,6 +96,22 @@ def history(session: Session, child_ref: str, include_views: bool = False) -> li
     } for e in events]
 
 
+def readable_history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:
+    """A child's history as people read it: dates in words, each row a sentence with its
+    details (``history_words``), the people named from the people list."""
+    from .calendars import format_day, format_moment
+    from .db.models import Person
+    from .history_words import Who, actor_text, details, sentence
+
+    rows = history(session, child_ref, include_views)
+    refs = {v for r in rows for k, v in r["payload"].items() if isinstance(v, str) and (k == "to" or k.endswith("_ref"))}
+    people = {p.ref: Who(p.name, p.role) for p in session.exec(select(Person).where(Person.ref.in_(refs)))} \
+        if refs else {}
+    return [{"event": r["event"], "on": format_day(dt.date.fromisoformat(r["effective_on"])),
+             "at": format_moment(dt.datetime.fromisoformat(r["recorded_at"])), "by": actor_text(r["by"]),
+             "sentence": sentence(r, people), "details": details(r, people)} for r in rows]
+
+
 def admission_list(session: Session, config: Config, as_of: dt.date, open_only: bool = False,
                    breaching: bool = False) -> dict[str, Any]:
     """Admissions with their 20-school-day clocks: days used and left, as of a date."""

@@ -13,28 +13,32 @@ from sqlalchemy import false, or_, select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .db.models import Child, Person, School, UserAccount
+from .vocabulary import role_label
 
 
 @dataclass(frozen=True)
 class Role:
     key: str
-    label: str
     sees_everyone: bool  # VS roles: every child; others: their caseload (see child_scope)
     records_events: bool
     sees_reports: bool  # compliance figures cover every child, so only for roles that see everyone
     sees_outbox: bool
     retries_emails: bool
 
+    @property
+    def label(self) -> str:
+        return role_label(self.key)
+
 
 ROLES: dict[str, Role] = {r.key: r for r in (
-    Role("vsh", "Virtual School Head", True, True, True, True, False),
-    Role("vs_admin", "Virtual School admin", True, True, True, True, True),
-    Role("vs_officer", "Virtual School officer", True, True, True, False, False),
-    Role("social_worker", "Social worker", False, True, False, False, False),
-    Role("team_manager", "Team manager", False, True, False, False, False),
-    Role("designated_teacher", "Designated teacher", False, True, False, False, False),
-    Role("iro", "Independent reviewing officer", False, True, False, False, False),
-    Role("read_only", "Read only", True, False, True, False, False),
+    Role("vsh", True, True, True, True, False),
+    Role("vs_admin", True, True, True, True, True),
+    Role("vs_officer", True, True, True, False, False),
+    Role("social_worker", False, True, False, False, False),
+    Role("team_manager", False, True, False, False, False),
+    Role("designated_teacher", False, True, False, False, False),
+    Role("iro", False, True, False, False, False),
+    Role("read_only", True, False, True, False, False),
 )}
 
 # Quality assurance and the local authority's own admission decisions are the Virtual

@@ -27,7 +27,8 @@ from sqlmodel import Session
 
 from .clock import Clock, SystemClock
 from .audit import audit, write_audit
-from .config import ROLE_NAMES, Config
+from .config import Config
+from .vocabulary import role_in_sentence
 from .db.unit import UnitOfWork
 from .db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
                         insert_ignoring, is_postgres, json_text, plain_rows)
@@ -81,7 +82,7 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
     owner = d.people.get(owner_ref) if owner_ref else None
     found: list[tuple[PersonRow, str]] = []
     problems: list[str] = []
-    role_name = ROLE_NAMES.get(row.owner_role, row.owner_role.replace("_", " "))
+    role_name = role_in_sentence(row.owner_role)
     for target in step.to:
         if target == "owner":
             if row.owner_role in ("vs_admin", "vs_officer") and owner is None:
@@ -101,10 +102,10 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
             if manager is not None:
                 found.append((manager, f"manager of {owner.ref}"))
             elif owner is not None:
-                problems.append(f"no manager recorded for {owner.ref} ({ROLE_NAMES.get(owner.role, owner.role)})")
+                problems.append(f"no manager recorded for {owner.ref} ({role_in_sentence(owner.role)})")
         else:
             people = d.by_role.get(target, [])
-            found += [(p, ROLE_NAMES[target]) for p in people]
+            found += [(p, role_in_sentence(target)) for p in people]
             if not people:
                 problems.append(f"nobody has the role {target}")
     with_email = []
@@ -114,7 +115,7 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
         elif person.role == "designated_teacher" and row.school_urn:
             problems.append(f"no DT email for school {row.school_urn} ({person.ref})")
         else:
-            problems.append(f"no email for {person.ref} ({ROLE_NAMES.get(person.role, person.role)})")
+            problems.append(f"no email for {person.ref} ({role_in_sentence(person.role)})")
     unique = {p.ref: (p, why) for p, why in with_email}
     return list(unique.values()), problems
 

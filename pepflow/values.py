@@ -116,6 +116,16 @@ def choice(*options: str, default: str | None = None) -> Parser:
     return parse
 
 
+class ImpossibleDate(ValueError):
+    """A day the month does not have: "31 February 2026 is not a date"."""
+
+    def __init__(self, year: int, month: int, day: int):
+        first = dt.date(year, month, 1)
+        last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        self.written = f"{day} {first:%B %Y}"
+        super().__init__(f"is not a date: there is no {self.written} ({first:%B %Y} has {last} days)")
+
+
 def date_value(value: str) -> dt.date:
     """A date written YYYY-MM-DD or DD/MM/YYYY, between 1900 and 2199."""
     v = clean(value, 20)
@@ -130,8 +140,7 @@ def date_value(value: str) -> dt.date:
     try:
         date = dt.date(year, month, day)
     except ValueError:
-        last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
-        raise ValueError(f"is not a date: {dt.date(year, month, 1):%B %Y} has {last} days") from None
+        raise ImpossibleDate(year, month, day) from None
     if not EARLIEST <= date <= LATEST:
         raise ValueError(f"is outside the years pepflow accepts ({EARLIEST.year}-{LATEST.year})")
     return date

@@ -79,7 +79,7 @@ def refused_at(engine, config, urn):
 def test_no_direction_inside_the_7_day_consultation_window(schools, config):
     refused_at(schools, config, "100001")
     step(schools, config, "direction_consultation_started", "2026-09-11")
-    with pytest.raises(InputError, match="until the consultation window ends on 2026-09-18"):
+    with pytest.raises(InputError, match="until the consultation window ends on 18 Sep 2026"):
         step(schools, config, "direction_issued", "2026-09-15")
     step(schools, config, "direction_issued", "2026-09-19")
     admission = admission_of(schools)

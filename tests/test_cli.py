@@ -28,7 +28,7 @@ def test_calendar_outside_configured_years_exits_non_zero_with_the_year(cli):
 
 def test_bad_date_names_the_option(cli):
     code, _, err = cli("calendar", "add", "--from", "31/06/2026", "--days", "2")
-    assert code == 1 and "--from = '31/06/2026': is not a date: June 2026 has 30 days" in err
+    assert code == 1 and "--from = '31/06/2026': is not a date: there is no 31 June 2026 (June 2026 has 30 days)" in err
 
 
 def test_dates_may_be_written_the_british_way(cli):
@@ -44,10 +44,10 @@ def test_timescales_on_a_date_lists_rules_with_sources(cli):
 
 def test_today_comes_from_option_or_environment(cli, monkeypatch):
     code, out, _ = cli("--today", "2026-02-02", "timescales")
-    assert "in force on 2026-02-02" in out
+    assert "in force on 2 Feb 2026" in out
     monkeypatch.setenv("PEPFLOW_TODAY", "2026-03-03")
     code, out, _ = cli("timescales")
-    assert "in force on 2026-03-03" in out
+    assert "in force on 3 Mar 2026" in out
 
 
 def test_demo_creates_a_synthetic_cohort_and_summarises_it(cli, tmp_path):
@@ -87,8 +87,8 @@ def test_event_command_records_and_reports_the_new_deadlines(cli, tmp_path):
     code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_held",
                          "--on", "2026-01-07", "--by", "SW1")
     assert code == 0, err
-    assert "C001: pep_meeting_held recorded on 2026-01-07 (pep: due -> meeting_held)" in out
-    assert "pep_completion due 2026-01-14 (5 school days)" in out
+    assert "C001: PEP meeting held recorded, 7 Jan 2026 (PEP: from due to meeting held)." in out
+    assert "PEP completion due 14 Jan 2026 (5 school days)" in out
 
 
 def test_a_refused_event_exits_non_zero_and_names_what_is_allowed(cli, tmp_path):
@@ -116,8 +116,8 @@ def test_pep_list_overdue_shows_owner_due_date_and_days_overdue(cli, tmp_path):
     url = _imported(cli, tmp_path)
     code, out, _ = cli("--db", url, "--today", "2026-01-09", "pep", "list", "--overdue")
     assert code == 0
-    assert "Overdue PEP deadlines as of 2026-01-09: 2" in out
-    assert "initial_pep" in out and "SW1 (social_worker)" in out and "3 working days" in out
+    assert "Overdue PEP deadlines as of 9 Jan 2026: 2" in out
+    assert "Initial PEP" in out and "SW1 (social worker)" in out and "3 working days" in out
     code, out, _ = cli("--db", url, "pep", "list", "--overdue", "--as-of", "2026-01-09", "--json",
                        "--school", "100001")
     import json
@@ -132,9 +132,9 @@ def test_deadlines_and_history_of_a_child(cli, tmp_path):
     url = _imported(cli, tmp_path)
     cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_held", "--on", "2026-01-07")
     code, out, _ = cli("--db", url, "--today", "2026-01-10", "deadlines", "--child", "C001")
-    assert code == 0 and "initial_pep" in out and "met late by 1 working day" in out
+    assert code == 0 and "Initial PEP" in out and "met late by 1 working day" in out
     code, out, _ = cli("--db", url, "history", "C001")
-    assert code == 0 and "pep_meeting_held" in out and "[due -> meeting_held]" in out
+    assert code == 0 and " 7 Jan 2026  PEP meeting held (recorded " in out and "Closed: Initial PEP met late" in out
 
 
 def test_demo_has_peps_in_many_states_and_some_overdue(cli):

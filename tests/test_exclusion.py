@@ -154,7 +154,7 @@ def test_exclusion_list_shows_suspension_days_and_clocks(child, config, cli):
     step(child, config, "suspension_started", "2026-02-12", today="2026-02-13", first_day="2026-02-12", days=8)
     code, out, _ = cli("--db", str(child.url), "--today", "2026-03-02", "exclusion", "list", "--open")
     assert code == 0 and "C100" in out and "1 suspension(s), 8 school days" in out
-    assert "suspension_provision due 2026-02-26 OVERDUE" in out
+    assert "Provision from day 6 due 26 Feb 2026 OVERDUE" in out
 
 
 

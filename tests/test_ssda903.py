@@ -197,7 +197,7 @@ CONTRADICTIONS = {
                                         [], "should be S, not P"),
     "an undefined placement code": ([Ep(D(2026, 1, 1), place="Q9")], [], "placement type (PLACE) 'Q9' is not an SSDA903 code"),
     "an undefined legal status": ([Ep(D(2026, 1, 1), ls="C9")], [], "legal status (LS) 'C9' is not"),
-    "an impossible date": ([Ep("31/02/2026")], [], "DECOM '31/02/2026' is not a date: February 2026 has 28 days"),
+    "an impossible date": ([Ep("31/02/2026")], [], "DECOM '31/02/2026' is not a date: there is no 31 February 2026 (February 2026 has 28 days)"),
     "an end without a reason": ([Ep(D(2026, 1, 1), D(2026, 2, 1))], [], "no reason episode ceased"),
     "an episode after the extract": ([Ep(D(2026, 11, 18))], [], "after the extract date"),
     "an undefined review code": ([Ep(D(2026, 1, 1))], [(D(2026, 2, 1), "PN9")], "REVIEW_CODE) 'PN9'"),

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..calendars import COUNTINGS, UNITS, format_units
+from ..calendars import COUNTINGS, UNITS, format_units, format_day
 from ..clock import parse_date
 from ..errors import InputError, PepflowError
 from ._common import _app, _print_table, app, calendar_app
@@ -176,7 +176,7 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
     a = _app(ctx)
     when = parse_date(on, "--on") if on else a.today()
     rules = a.config.timescales.all_on(when)
-    typer.echo(f"Timescales in force on {when.isoformat()}:")
+    typer.echo(f"Timescales in force on {format_day(when)}:")
     _print_table(["timescale", "time allowed", "counted from", "owner", "since", "what it is", "source"], [
         [t.key, format_units(t.number, t.unit) + (", first day counts" if t.counting == "beginning_with" else ""),
          t.start_event, t.owner, t.version, t.description, t.source] for t in rules])

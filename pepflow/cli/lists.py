@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Optional
 
 import typer
 
-from ..calendars import format_units
+from ..calendars import format_day, format_units
+from ..vocabulary import kind_label, role_in_sentence, state_label, value_words
 from ._common import (
     _app,
     _as_of,
@@ -17,6 +19,10 @@ from ._common import (
     exclusion_app,
     pep_app,
 )
+
+
+def _day(iso: str | None) -> str:
+    return format_day(dt.date.fromisoformat(iso)) if iso else ""
 
 
 @pep_app.command("list")
@@ -39,11 +45,12 @@ def pep_list(
         _print_json({"as_of": when.isoformat(), "count": len(rows), "items": rows})
         return
     title = "Overdue PEP deadlines" if overdue else "Open PEP deadlines"
-    typer.echo(f"{title} as of {when.isoformat()}: {len(rows)}")
+    typer.echo(f"{title} as of {format_day(when)}: {len(rows)}")
     if not rows:
         return
     _print_table(["child", "PEP state", "what is due", "owner", "due", "overdue by"], [
-        [r["child_ref"], r["pep_state"], r["due"], f"{r['owner_ref'] or '-'} ({r['owner_role']})", r["due_on"],
+        [r["child_ref"], state_label("pep", r["pep_state"]) if r["pep_state"] else "no current PEP", kind_label(r["due"]),
+         f"{r['owner_ref'] or '-'} ({role_in_sentence(r['owner_role'])})", _day(r["due_on"]),
          format_units(r["days_overdue"], r["overdue_unit"]) if r["days_overdue"] else ""] for r in rows])
 
 
@@ -64,10 +71,11 @@ def admission_list(
     if as_json:
         _print_json(data)
         return
-    typer.echo(f"Admissions as of {when.isoformat()}: {data['count']}")
+    typer.echo(f"Admissions as of {format_day(when)}: {data['count']}")
     if data["items"]:
         _print_table(["child", "state", "reason", "school", "due", "clock"], [
-            [r["child_ref"], r["state"], r["reason"], r["school_urn"], r["due_on"],
+            [r["child_ref"], state_label("admission", r["state"]), value_words(r["reason"] or ""), r["school_urn"],
+             _day(r["due_on"]),
              ("-" if r["school_days_used"] is None else f"{r['school_days_used']} of 20 school days used")
              + (f", temporary education {r['temporary_hours']} h/week" if r["temporary_hours"] else "")
              + ("  PAST 20 SCHOOL DAYS" if r["breaching"] else "")] for r in data["items"]])
@@ -92,11 +100,11 @@ def exclusion_list(
     if as_json:
         _print_json(data)
         return
-    typer.echo(f"Exclusion processes as of {when.isoformat()}: {data['count']}")
+    typer.echo(f"Exclusion processes as of {format_day(when)}: {data['count']}")
     if data["items"]:
         _print_table(["child", "year", "state", "suspensions", "clocks running"], [
-            [r["child_ref"], r["school_year"], r["state"],
+            [r["child_ref"], r["school_year"], state_label("exclusion", r["state"]),
              f"{r['suspensions']} suspension(s), {r['suspension_days']} school days",
-             ("; ".join(f"{c['kind']} due {c['due_on']}{' OVERDUE' if c['overdue'] else ''}"
+             ("; ".join(f"{kind_label(c['kind'])} due {_day(c['due_on'])}{' OVERDUE' if c['overdue'] else ''}"
                         for c in r["open_clocks"]) or "no clock running")
              + ("  NO PRE-EXCLUSION MEETING" if r["no_pre_exclusion_meeting"] else "")] for r in data["items"]])

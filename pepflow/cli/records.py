@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..calendars import format_units
+from ..calendars import format_day, format_units
+from ..clock import parse_date
+from ..vocabulary import event_label, kind_label, outcome_label, role_label, state_change_words, value_words
 from ..errors import InputError
 from ._common import _app, _parse_sets, _print_json, _print_table, _read, app
 
@@ -114,9 +117,8 @@ def event(
         if spec and exc.field in {p.name for p in spec.params}:
             raise InputError(f"--set {exc.field}", exc.value, exc.problem) from None
         raise
-    change = (f"{outcome.state_before} -> {outcome.state_after}" if outcome.state_before != outcome.state_after
-              else f"still {outcome.state_after}")
-    typer.echo(f"{child_ref}: {name} recorded on {on} ({outcome.process}: {change}).")
+    typer.echo(f"{child_ref}: {event_label(name)} recorded, {format_day(parse_date(on, '--on'))}"
+               f"{state_change_words(outcome.process, outcome.state_before, outcome.state_after)}.")
     for message in outcome.messages:
         typer.echo(f"  {message}")
 
@@ -127,7 +129,7 @@ def events() -> None:
     from ..commands import registry
 
     for spec in sorted(registry().values(), key=lambda s: (s.process, s.name)):
-        typer.echo(f"{spec.name:<28} {spec.help}")
+        typer.echo(f"{spec.name:<32} {spec.label}: {spec.help}")
         for p in spec.params:
             need = "required" if p.required else "optional"
             typer.echo(f"    --set {p.name}=…  ({need}) {p.help}")
@@ -148,16 +150,18 @@ def deadlines(
     if as_json:
         _print_json({"child_ref": child, "as_of": a.today().isoformat(), "deadlines": rows})
         return
-    typer.echo(f"Deadlines of {child} (as of {a.today().isoformat()}):")
+    typer.echo(f"Deadlines of {child} (as of {format_day(a.today())}):")
     table = []
     for r in rows:
-        status = r["status"]
-        if status == "met_late":
+        status = outcome_label(r["status"]).lower()
+        if r["status"] == "met_late" and r["days_late"]:
             status = f"met late by {format_units(r['days_late'], r['late_unit'])}"
-        elif status == "open" and r["days_overdue"]:
+        elif r["status"] == "open" and r["days_overdue"]:
             status = f"OVERDUE by {format_units(r['days_overdue'], r['overdue_unit'])}"
-        table.append([r["kind"], r["due_on"], format_units(r["number"], r["unit"]), r["owner_ref"] or r["owner_role"],
-                      status, r["closed_on"], r["note"] or r["close_reason"],
+        table.append([kind_label(r["kind"]), format_day(dt.date.fromisoformat(r["due_on"])),
+                      format_units(r["number"], r["unit"]), r["owner_ref"] or role_label(r["owner_role"]), status,
+                      format_day(dt.date.fromisoformat(r["closed_on"])) if r["closed_on"] else "",
+                      r["note"] or value_words(r["close_reason"] or ""),
                       r["source"] if r["source"] != "pepflow" else ""])
     _print_table(["deadline", "due", "time allowed", "owner", "status", "closed", "note", "source"], table)
 
@@ -168,19 +172,15 @@ def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
             views: bool = typer.Option(False, "--views", help="Also list who viewed the case on the web pages.")
             ) -> None:
     """A child's timeline: every recorded event, oldest first."""
-    from ..queries import history as query
+    from ..queries import history as query, readable_history
 
     a = _app(ctx)
-    rows = _read(a, query, child_ref, views)
     if as_json:
-        _print_json({"child_ref": child_ref, "events": rows})
+        _print_json({"child_ref": child_ref, "events": _read(a, query, child_ref, views)})
         return
+    rows = _read(a, readable_history, child_ref, views)
     typer.echo(f"History of {child_ref}:")
     for r in rows:
-        change = ""
-        if r["state_before"] != r["state_after"] and r["state_after"]:
-            change = f"  [{r['state_before'] or '-'} -> {r['state_after']}]"
-        by = f" by {r['by']}" if r["by"] else ""
-        details = ", ".join(f"{k}={v}" for k, v in r["payload"].items() if k != "derived")
-        derived = "; ".join(r["payload"].get("derived", []))
-        typer.echo(f"  {r['effective_on']}  {r['event']:<24}{by}{change}  {details or derived}")
+        typer.echo(f"  {r['on']:>11}  {r['sentence']} (recorded {r['at']} by {r['by']})")
+        for detail in r["details"]:
+            typer.echo(f"               {detail}")

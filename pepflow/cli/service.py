@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..calendars import format_units
+from ..calendars import format_units, format_day
 from ..clock import parse_date
 from ..errors import InputError
 from ._common import (
@@ -38,15 +38,15 @@ def sweep_command(
         for gap in after_sweep(a.engine, a.config, when, a.clock).runway:
             typer.echo(f"  for VS admin: {gap.sentence()}")
     if not result.working_day:
-        typer.echo(f"{when.isoformat()} is not a working day: no reminders are due.")
+        typer.echo(f"{format_day(when)} is not a working day: no reminders are due.")
         return
     if result.already is not None:
         done = result.already
-        typer.echo(f"{when.isoformat()} was already swept, at {done.swept_at:%H:%M} UTC by {done.swept_by}: "
+        typer.echo(f"{format_day(when)} was already swept, at {done.swept_at:%H:%M} UTC by {done.swept_by}: "
                    f"{done.written} notification(s) written then. A day is swept once; nothing more to do.")
         return
     if dry_run:
-        typer.echo(f"Dry run for {when.isoformat()}: {len(result.planned)} notification(s) would be written.")
+        typer.echo(f"Dry run for {format_day(when)}: {len(result.planned)} notification(s) would be written.")
         for n in result.planned:
             p = n["payload"]
             late = f", overdue by {format_units(p['days_overdue'], p.get('overdue_unit', 'working'))}" if p.get("days_overdue") else ""
@@ -55,7 +55,7 @@ def sweep_command(
         for n in result.skipped:
             typer.echo(f"  skipped {n['step']} of case {n['child_ref']} {n['payload']['kind']}: {n['payload']['reason']}")
     else:
-        typer.echo(f"Sweep {when.isoformat()}: {result.deadlines_due} deadline(s) with a step due; "
+        typer.echo(f"Sweep {format_day(when)}: {result.deadlines_due} deadline(s) with a step due; "
                    f"{result.written} notification(s) written, {len(result.skipped)} stale step(s) skipped.")
     for problem in result.problems:
         typer.echo(f"  for VS admin: {problem}")

@@ -28,11 +28,11 @@ from .files import Source, invalid, read_toml, shipped_config_dir
 from .notifications import (FLAG_KINDS, NOTICE_EVENTS, RECIPIENTS, Delivery, Escalation, KindPolicy, Notice,
                             NotificationPolicy)
 from .settings import PpPlusRules, Settings
-from .timescales import OWNER_ROLES, ROLE_NAMES, Timescale, Timescales, merge_timescales
+from .timescales import OWNER_ROLES, Timescale, Timescales, merge_timescales
 
 __all__ = [
     "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy", "NOTICE_EVENTS", "Notice",
-    "NotificationPolicy", "OWNER_ROLES", "ROLE_NAMES", "PpPlusRules", "RECIPIENTS", "Settings", "Timescale", "Timescales",
+    "NotificationPolicy", "OWNER_ROLES", "PpPlusRules", "RECIPIENTS", "Settings", "Timescale", "Timescales",
     "load_config", "shipped_config_dir",
 ]
 

@@ -9,6 +9,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from .. import vocabulary
 from ..calendars import COUNTINGS, UNITS, UNIT_LABELS
 from ..errors import ConfigError, InputError
 from .files import Source, invalid
@@ -18,10 +19,6 @@ OWNER_ROLES = (
     "vs_officer", "vsh", "iro", "carer", "admission_authority", "governors", "local_authority",
     "school",
 )
-# how emails and messages name a role (the sweep's "no IRO recorded for C100", a notice's "as social worker")
-ROLE_NAMES = {"social_worker": "social worker", "designated_teacher": "designated teacher",
-              "iro": "IRO", "vs_admin": "VS admin", "vsh": "Virtual School Head",
-              "team_manager": "team manager", "head_teacher": "head teacher"}
 MAX_NUMBER = 1000  # no timescale runs to a thousand units: a bigger number is a typing mistake
 
 
@@ -77,7 +74,8 @@ class Timescales:
         """What a deadline of this kind is, in words people read (emails, web pages)."""
         if key in self._versions:
             return self._versions[key][-1].description
-        return key.replace("_", " ")
+        term = vocabulary.KINDS.get(key)
+        return term.description if term else vocabulary.kind_label(key)
 
     def rule(self, key: str, on: dt.date) -> Timescale:
         """The version of ``key`` in force on ``on`` (the deadline's start date)."""

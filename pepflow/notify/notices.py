@@ -19,7 +19,8 @@ from sqlmodel import select
 
 from ..calendars import format_day
 from ..clock import LONDON, SystemClock
-from ..config import ROLE_NAMES, Config
+from ..config import Config
+from ..vocabulary import role_in_sentence
 from ..db.models import Child, Notification, Person, School
 from ..db.unit import UnitOfWork
 
@@ -58,13 +59,13 @@ def queue_notices(session: UnitOfWork, config: Config, child: Child, event: str,
     for role in notice.to:
         people = _people(session, child, role)
         if not people:
-            problems.append(f"No {ROLE_NAMES[role]} is recorded for {child.ref}: tell them of this yourself.")
+            problems.append(f"No {role_in_sentence(role)} is recorded for {child.ref}: tell them of this yourself.")
         for person in people:
             if not person.email:
-                problems.append(f"{person.ref} ({ROLE_NAMES[role]}) has no email address: tell them of this "
+                problems.append(f"{person.ref} ({role_in_sentence(role)}) has no email address: tell them of this "
                                 "yourself.")
             else:
-                recipients.setdefault(person.ref, (person, ROLE_NAMES[role]))
+                recipients.setdefault(person.ref, (person, role_in_sentence(role)))
     facts = "; ".join(f"{name.replace('_', ' ')} {format_day(value) if isinstance(value, dt.date) else value}"
                       for name, value in details.items() if value not in (None, "", False))
     text = f"{what}, on {format_day(on)}" + (f" ({facts})" if facts else "") + ", recorded in pepflow"

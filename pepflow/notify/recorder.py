@@ -155,7 +155,7 @@ class Recorder:
                 for row in mine:
                     audit(session, row.child_ref, "notify", "notification_sent", now.date(), {
                         "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
-                        "kind": row.payload.get("kind"), "message_id": mid})
+                        "kind": row.payload.get("kind"), "due_on": row.payload.get("due_on"), "message_id": mid})
                 done |= {row.id for row in self.groups[i]}
                 counts["emails"] += 1 if mine else 0
                 counts["sent"] += len(mine)

@@ -18,9 +18,10 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
-from ..calendars import format_units
+from ..calendars import format_day, format_units
 from ..clock import LONDON
 from ..config import Config
+from ..vocabulary import kind_label
 
 
 def environment(config: Config) -> Environment:
@@ -66,16 +67,23 @@ class OutgoingEmail:
     raw: bytes
 
 
+def _what_is_due(config: Config, kind: str) -> str:
+    """ "Termly PEP review: PEP reviewed each school term …", the label not said twice."""
+    label, description = kind_label(kind), config.timescales.describe(kind)
+    return description if description.lower().startswith(label.lower()) else f"{label}: {description}"
+
+
 def describe_items(config: Config, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Add what the templates show (what is due, how late, the link) to outbox payloads."""
     base = config.settings.base_url.rstrip("/")
     items = []
     for p in payloads:
-        what = p.get("what") or config.timescales.describe(p["kind"])
+        what = p.get("what") or _what_is_due(config, p["kind"])
         overdue = p.get("days_overdue") or 0
         # payloads written before the unit was recorded counted working days
         items.append({"child_name": "", **p, "what": what,
                       "overdue_text": format_units(overdue, p.get("overdue_unit", "working")) if overdue else "",
+                      "due_text": format_day(dt.date.fromisoformat(p["due_on"])) if p.get("due_on") else "",
                       "link": f"{base}/children/{p['child_ref']}", "reason": reason(p)})
     return items
 
@@ -99,7 +107,7 @@ def build_message(config: Config, env: Environment, recipient: str, payloads: li
     delivery = config.notifications.delivery
     items = describe_items(config, payloads)
     context = {"items": items, "authority": config.settings.authority_name,
-               "today": now.astimezone(LONDON).date().isoformat(), "reason": reason}
+               "today": format_day(now.astimezone(LONDON).date()), "reason": reason}
     overdue = sum(1 for i in items if i.get("days_overdue"))
     subject = items[0].get("subject") if len(items) == 1 else None  # a notice names itself
     subject = subject or (f"pepflow: {len(items)} item{'s' if len(items) != 1 else ''} for you"

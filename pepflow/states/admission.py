@@ -22,6 +22,8 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
+from ..calendars import format_day
+from ..vocabulary import kind_label
 from ..cohort import year_group
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import HOURS_A_WEEK, choice, free_text, ref
@@ -85,7 +87,7 @@ def _require(ctx: EventContext) -> Admission:
     MACHINE.check(admission, ctx.event, ctx.child.ref)
     if ctx.on < admission.state_changed_on:
         raise InputError("on", ctx.on.isoformat(), (
-            f"is before the admission's last step on {admission.state_changed_on.isoformat()}"))
+            f"is before the admission's last step on {format_day(admission.state_changed_on)}"))
     return admission
 
 
@@ -143,7 +145,7 @@ def start_admission(ctx: EventContext, reason: str, excluded_from: str | None = 
     open_flag(ctx.session, ctx.config, ctx.child, NO_EDUCATION, ctx.on, "vs_officer",
               "no school place and no temporary education recorded", process="admission")
     return Outcome("admission", admission.id, None, admission.state, messages=[
-        f"On roll at a suitable school due by {clock.due_on.isoformat()} (20 school days)."])
+        f"On roll at a suitable school due by {format_day(clock.due_on)} (20 school days)."])
 
 
 def latest_inspection(session: Session, school: School) -> Judgement:
@@ -190,7 +192,7 @@ def on_application_made(ctx: EventContext) -> Outcome:
     admission.applied_on = ctx.on
     for key in DECISION_CLOCKS:
         d = open_deadline(ctx.session, ctx.config, ctx.child, key, ctx.on, "admission", admission.id)
-        outcome.messages.append(f"{key}: decision due {d.due_on.isoformat()}.")
+        outcome.messages.append(f"{kind_label(key)} due {format_day(d.due_on)}.")
     return outcome
 
 
@@ -226,7 +228,7 @@ def on_consultation_started(ctx: EventContext) -> Outcome:
     outcome = _fire(ctx, admission)
     admission.route, admission.consultation_started_on = "direction", ctx.on
     d = open_deadline(ctx.session, ctx.config, ctx.child, "direction_consultation", ctx.on, "admission", admission.id)
-    outcome.messages.append(f"The admission authority has until {d.due_on.isoformat()} to answer; "
+    outcome.messages.append(f"The admission authority has until {format_day(d.due_on)} to answer; "
                             "no direction before then unless it answers.")
     return outcome
 
@@ -247,14 +249,14 @@ def on_direction_issued(ctx: EventContext) -> Outcome:
     window_ends = admission.consultation_started_on + dt.timedelta(days=rule.number)
     if not admission.consultation_answer and ctx.on <= window_ends:
         raise InputError("on", ctx.on.isoformat(), (
-            f"a direction may not be issued until the consultation window ends on {window_ends.isoformat()} "
+            f"a direction may not be issued until the consultation window ends on {format_day(window_ends)} "
             f"({rule.number} calendar days), unless the admission authority answers first"))
     outcome = _fire(ctx, admission)
     admission.direction_issued_on = ctx.on
     close_open(ctx.session, ctx.config, ctx.child, ["direction_consultation"], ctx.on, process="admission")
     d = open_deadline(ctx.session, ctx.config, ctx.child, "adjudicator_referral", ctx.on, "admission", admission.id)
     admission.referral_window_ends = d.due_on
-    outcome.messages.append(f"The school may refer to the Schools Adjudicator until {d.due_on.isoformat()}; "
+    outcome.messages.append(f"The school may refer to the Schools Adjudicator until {format_day(d.due_on)}; "
                             "after that the direction stands and it must admit.")
     return outcome
 
@@ -323,10 +325,10 @@ def on_started_at_school(ctx: EventContext) -> Outcome:
     if admission.school_urn and admission.school_urn != ctx.child.school_urn:
         move_school(ctx.session, ctx.child, admission.school_urn, ctx.on)
     d = open_deadline(ctx.session, ctx.config, ctx.child, "dt_full_details", ctx.on, "admission", admission.id)
-    outcome.messages.append(f"The new school's DT must have full details by {d.due_on.isoformat()}.")
+    outcome.messages.append(f"The new school's DT must have full details by {format_day(d.due_on)}.")
     early = significant_change(ctx.session, ctx.config, ctx.child, ctx.on, "started at a new school")
     if early:
-        outcome.messages.append(f"Early PEP review due {early.due_on.isoformat()}.")
+        outcome.messages.append(f"Early PEP review due {format_day(early.due_on)}.")
     return outcome
 
 
@@ -344,36 +346,28 @@ for spec in (
     EventSpec("admission_needed", "admission", on_admission_needed,
               (Param("reason", choice("entered_care", "care_placement_moved", "permanently_excluded",
                                       "emergency_placement", "other"), True, "why a new school is needed"),
-               Param("excluded_from", ref, False, "URN of the school that permanently excluded the child", school=True)),
-              "A new education placement is needed"),
+               Param("excluded_from", ref, False, "URN of the school that permanently excluded the child", school=True))),
     EventSpec("school_proposed", "admission", on_school_proposed,
               (_urn, Param("exceptional_reason", free_text, False, "why an inadequate school"),
                Param("vsh_decision", free_text, False, "the VSH's decision and evidence (requires improvement)"),
                Param("ks4_reason", free_text, False, "why a Year 10-11 move is absolutely necessary"),
-               Param("nominated_officer", ref, False, "the approving nominated officer's reference")),
-              "A school is proposed (suitability is checked)"),
-    EventSpec("application_made", "admission", on_application_made, (), "An application was made"),
-    EventSpec("place_offered", "admission", on_place_offered, (), "The school offered a place"),
-    EventSpec("place_refused", "admission", on_place_refused, (), "The school refused a place"),
-    EventSpec("direction_consultation_started", "admission", on_consultation_started, (),
-              "The LA consulted the admission authority before directing"),
+               Param("nominated_officer", ref, False, "the approving nominated officer's reference"))),
+    EventSpec("application_made", "admission", on_application_made, ()),
+    EventSpec("place_offered", "admission", on_place_offered, ()),
+    EventSpec("place_refused", "admission", on_place_refused, ()),
+    EventSpec("direction_consultation_started", "admission", on_consultation_started, ()),
     EventSpec("consultation_answered", "admission", on_consultation_answered,
-              (Param("answer", choice("willing", "not_willing"), True, "willing or not_willing"),),
-              "The admission authority answered the consultation"),
-    EventSpec("direction_issued", "admission", on_direction_issued, (), "The LA directed the school to admit"),
-    EventSpec("adjudicator_referred", "admission", on_adjudicator_referred, (),
-              "The school referred the direction to the Schools Adjudicator"),
-    EventSpec("adjudicator_upheld", "admission", on_adjudicator_upheld, (), "The Adjudicator upheld the direction"),
-    EventSpec("adjudicator_named_other", "admission", on_adjudicator_named_other, (_urn,),
-              "The Adjudicator named another maintained school"),
-    EventSpec("sos_request_made", "admission", on_sos_request_made, (),
-              "The LA asked the Secretary of State to direct an academy"),
-    EventSpec("sos_directed", "admission", on_simple, (), "The Secretary of State directed the academy"),
-    EventSpec("sos_declined", "admission", on_simple, (), "The Secretary of State declined to direct"),
+              (Param("answer", choice("willing", "not_willing"), True, "willing or not_willing"),)),
+    EventSpec("direction_issued", "admission", on_direction_issued, ()),
+    EventSpec("adjudicator_referred", "admission", on_adjudicator_referred, ()),
+    EventSpec("adjudicator_upheld", "admission", on_adjudicator_upheld, ()),
+    EventSpec("adjudicator_named_other", "admission", on_adjudicator_named_other, (_urn,)),
+    EventSpec("sos_request_made", "admission", on_sos_request_made, ()),
+    EventSpec("sos_directed", "admission", on_simple, ()),
+    EventSpec("sos_declined", "admission", on_simple, ()),
     EventSpec("temporary_education_arranged", "admission", on_temporary_education,
-              (Param("hours", HOURS_A_WEEK, True, "hours a week"),), "Temporary education while no school"),
-    EventSpec("started_at_school", "admission", on_started_at_school, (), "The child started at the school"),
-    EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", free_text, True, "why"),),
-              "The need for a new school no longer applies"),
+              (Param("hours", HOURS_A_WEEK, True, "hours a week"),)),
+    EventSpec("started_at_school", "admission", on_started_at_school, ()),
+    EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", free_text, True, "why"),)),
 ):
     register(spec)

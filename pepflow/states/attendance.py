@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from ..calendars import format_day
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import choice, date_value, free_text, percent, text, yes_no
 from ..config import Settings
@@ -59,7 +60,7 @@ def on_stage_started(ctx: EventContext) -> Outcome:
     close_open(ctx.session, ctx.config, ctx.child, [f"attendance_stage_{stage}"], ctx.on, process="attendance")
     open_flag(ctx.session, ctx.config, ctx.child, f"attendance_stage_{stage}_review", ctx.on, "vs_officer",
               f"review of attendance stage {stage}", process="attendance", due_on=review)
-    messages = [f"Stage {stage} started; review due {review.isoformat()}."]
+    messages = [f"Stage {stage} started; review due {format_day(review)}."]
     if stage == "3":
         meeting = open_deadline(ctx.session, ctx.config, ctx.child, "attendance_legal_planning", ctx.on,
                                 "attendance", opened_on=ctx.on)
@@ -68,8 +69,8 @@ def on_stage_started(ctx: EventContext) -> Outcome:
         open_flag(ctx.session, ctx.config, ctx.child, "attendance_reports", ctx.on, "vs_officer",
                   "reports for the education legal planning meeting (5 days before it)", process="attendance",
                   due_on=reports_due)
-        messages.append(f"Legal planning meeting due by {meeting.due_on.isoformat()}; reports by "
-                        f"{reports_due.isoformat()}.")
+        messages.append(f"Legal planning meeting due by {format_day(meeting.due_on)}; reports by "
+                        f"{format_day(reports_due)}.")
     return Outcome("attendance", None, None, f"stage_{stage}", messages=messages)
 
 
@@ -91,7 +92,7 @@ def on_legal_planning_meeting(ctx: EventContext) -> Outcome:
 def on_ptt_recorded(ctx: EventContext) -> Outcome:
     d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance",
                       note=f"{ctx.params['arrangement']}: {ctx.params['details']}")
-    return Outcome("attendance", None, None, "part_time", messages=[f"Half-termly review due {d.due_on.isoformat()}."])
+    return Outcome("attendance", None, None, "part_time", messages=[f"Half-termly review due {format_day(d.due_on)}."])
 
 
 def on_ptt_reviewed(ctx: EventContext) -> Outcome:
@@ -102,7 +103,7 @@ def on_ptt_reviewed(ctx: EventContext) -> Outcome:
     if ctx.params.get("continues", True):
         d = open_deadline(ctx.session, ctx.config, ctx.child, "ptt_review", ctx.on, "attendance",
                           note=closed[0].note)
-        messages.append(f"Next review due {d.due_on.isoformat()}.")
+        messages.append(f"Next review due {format_day(d.due_on)}.")
     return Outcome("attendance", None, "part_time", "part_time" if ctx.params.get("continues", True) else "full_time",
                    messages=messages)
 
@@ -110,21 +111,17 @@ def on_ptt_reviewed(ctx: EventContext) -> Outcome:
 for spec in (
     EventSpec("attendance_recorded", "attendance", on_attendance_recorded,
               (Param("half_term", text, True, "e.g. 'autumn 1 2026-27'"),
-               Param("percent", percent, True, "sessions attended, percent")), "Attendance for a half term"),
+               Param("percent", percent, True, "sessions attended, percent"))),
     EventSpec("attendance_stage_started", "attendance", on_stage_started,
               (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),
-               Param("review_date", date_value, True, "when the stage is reviewed")),
-              "An attendance stage began (3: after the statutory consultation)"),
+               Param("review_date", date_value, True, "when the stage is reviewed"))),
     EventSpec("attendance_stage_reviewed", "attendance", on_stage_reviewed,
-              (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),), "An attendance stage was reviewed"),
-    EventSpec("attendance_legal_planning_held", "attendance", on_legal_planning_meeting, (),
-              "The education legal planning meeting took place"),
+              (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),)),
+    EventSpec("attendance_legal_planning_held", "attendance", on_legal_planning_meeting, ()),
     EventSpec("ptt_recorded", "attendance", on_ptt_recorded,
               (Param("arrangement", choice("part_time_timetable", "alternative_provision"), True, "which"),
-               Param("details", free_text, True, "hours and provider")),
-              "A part-time timetable or alternative provision was recorded in the PEP"),
+               Param("details", free_text, True, "hours and provider"))),
     EventSpec("ptt_reviewed", "attendance", on_ptt_reviewed,
-              (Param("continues", yes_no, False, "no if the child is back to full time"),),
-              "The part-time timetable or provision was reviewed"),
+              (Param("continues", yes_no, False, "no if the child is back to full time"),)),
 ):
     register(spec)

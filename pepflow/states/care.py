@@ -13,6 +13,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from ..calendars import format_day
 from ..audit import audit, change_marks, claim_changes
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import choice, date_value, free_text, ref, text, yes_no
@@ -77,7 +78,7 @@ def on_entered_care(ctx: EventContext) -> Outcome:
     initial = open_deadline(s, ctx.config, child, "initial_pep", ctx.on, "pep", pep.id)
     review = open_care_review(s, ctx.config, child, "care_review_1", ctx.on, ctx.on)
     return Outcome("pep", pep.id, None, pep.state, messages=[
-        f"Initial PEP due {initial.due_on.isoformat()}; first care review due {review.due_on.isoformat()}."])
+        f"Initial PEP due {format_day(initial.due_on)}; first care review due {format_day(review.due_on)}."])
 
 
 def on_care_review_held(ctx: EventContext) -> Outcome:
@@ -92,7 +93,7 @@ def on_care_review_held(ctx: EventContext) -> Outcome:
     review = open_care_review(s, config, child, key, ctx.on, ctx.on)
     state = pep.state if pep else None
     return Outcome("care", None, state, state, payload={"next_review": key},
-                   messages=[f"Next care review due {review.due_on.isoformat()}."])
+                   messages=[f"Next care review due {format_day(review.due_on)}."])
 
 
 def on_school_changed(ctx: EventContext) -> Outcome:
@@ -104,7 +105,7 @@ def on_school_changed(ctx: EventContext) -> Outcome:
     move_school(ctx.session, ctx.child, urn, ctx.on)
     d = significant_change(ctx.session, ctx.config, ctx.child, ctx.on, "school changed")
     after = current_pep(ctx.session, ctx.child.ref)
-    msg = (f"Early PEP review due {d.due_on.isoformat()}." if d else "An early PEP review is already due."
+    msg = (f"Early PEP review due {format_day(d.due_on)}." if d else "An early PEP review is already due."
            if after else f"School changed. {NO_PEP_YET}")
     return Outcome("pep", after.id if after else None, before, after.state if after else None, messages=[msg])
 
@@ -128,7 +129,7 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
         move_school(s, child, p["school_urn"], ctx.on)
     if p.get("school_changes") or p.get("school_urn"):
         d = significant_change(s, ctx.config, child, ctx.on, "care placement changed school")
-        messages.append(f"Early PEP review due {d.due_on.isoformat()}." if d else
+        messages.append(f"Early PEP review due {format_day(d.due_on)}." if d else
                         "An early PEP review is already due." if pep else NO_PEP_YET)
     close_open(s, ctx.config, child, ["vs_placement_view"], ctx.on, "missed",
                "the move happened without the Virtual School's view")
@@ -155,7 +156,7 @@ def on_care_placement_proposed(ctx: EventContext) -> Outcome:
         open_flag(s, ctx.config, child, "vs_placement_view", ctx.on, "vsh",
                   f"planned move on {p['proposed_date'].isoformat()} changes school: the Virtual School's "
                   "view is needed before it", process="care", due_on=p["proposed_date"])
-        messages.append(f"The Virtual School's view is needed by {p['proposed_date'].isoformat()}.")
+        messages.append(f"The Virtual School's view is needed by {format_day(p['proposed_date'])}.")
     if not p["in_area"]:
         open_flag(s, ctx.config, child, "out_of_area_education", ctx.on, "vsh",
                   "out-of-area placement: suitable education must be arranged before the move "
@@ -224,10 +225,10 @@ def on_left_care(ctx: EventContext) -> Outcome:
 
 
 for spec in (
-    EventSpec("entered_care", "pep", on_entered_care, (), "The child became looked after"),
-    EventSpec("care_review_held", "care", on_care_review_held, (), "A statutory care review took place"),
+    EventSpec("entered_care", "pep", on_entered_care, ()),
+    EventSpec("care_review_held", "care", on_care_review_held, ()),
     EventSpec("school_changed", "pep", on_school_changed,
-              (Param("school_urn", ref, True, "URN of the new school", school=True),), "The child moved school"),
+              (Param("school_urn", ref, True, "URN of the new school", school=True),)),
     EventSpec("care_placement_changed", "pep", on_care_placement_changed,
               (Param("school_changes", yes_no, False, "yes if the move means a new school"),
                Param("school_urn", ref, False, "URN of the new school, if known", school=True),
@@ -235,27 +236,21 @@ for spec in (
                Param("in_area", yes_no, False, "yes or no"),
                Param("carer_ref", ref, False, "the new carer's reference", person=("carer",)),
                Param("la", text, False, "the local authority the placement is in"),
-               Param("emergency", yes_no, False, "yes for an emergency move")),
-              "The child's care placement changed"),
+               Param("emergency", yes_no, False, "yes for an emergency move"))),
     EventSpec("care_placement_proposed", "care", on_care_placement_proposed,
               (Param("move", choice("planned", "emergency"), True, "planned or emergency"),
                Param("in_area", yes_no, True, "yes or no"),
                Param("school_must_change", yes_no, True, "yes or no"),
-               Param("proposed_date", date_value, True, "the planned date of the move")),
-              "A change of care placement is proposed"),
+               Param("proposed_date", date_value, True, "the planned date of the move"))),
     EventSpec("vs_placement_view", "care", on_vs_placement_view,
               (Param("view", choice("support", "concerns", "resist"), True, "support, concerns or resist"),
-               Param("reasons", free_text, True, "the Virtual School's reasons")),
-              "The Virtual School's view on a proposed move"),
+               Param("reasons", free_text, True, "the Virtual School's reasons"))),
     EventSpec("legal_status_changed", "care", on_legal_status_changed,
-              (Param("legal_status", choice(*LEGAL), True, "the new legal status"),),
-              "The legal basis of the child's care changed"),
+              (Param("legal_status", choice(*LEGAL), True, "the new legal status"),)),
     EventSpec("social_worker_changed", "care", on_social_worker_changed,
               (Param("social_worker_ref", ref, True, "the new social worker's reference",
-                     person=("social_worker", "team_manager")),),
-              "A new social worker was allocated"),
-    EventSpec("left_care", "pep", on_left_care, (Param("reason", free_text, False, "why"),),
-              "The child ceased to be looked after"),
+                     person=("social_worker", "team_manager")),)),
+    EventSpec("left_care", "pep", on_left_care, (Param("reason", free_text, False, "why"),)),
 ):
     register(spec)
 

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from ..calendars import academic_year_of
+from ..calendars import academic_year_of, format_day
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import HOURS_A_WEEK, SUSPENSION_DAYS, choice, date_value, free_text, yes_no
 from ..db.models import Exclusion, Suspension
@@ -154,7 +154,7 @@ def on_suspension_started(ctx: EventContext) -> Outcome:
         key = "suspension_provision_best_practice" if ctx.config.settings.provision_from_first_day \
             else "suspension_provision"
         d = _open(ctx, key, x, start=first)
-        messages.append(f"Full-time provision due from {d.due_on.isoformat()}.")
+        messages.append(f"Full-time provision due from {format_day(d.due_on)}.")
     if cal.between(first, ctx.today, "working") > 1:
         open_flag(ctx.session, ctx.config, ctx.child, "suspension_reported_late", ctx.today, "vsh",
                   f"suspension from {first.isoformat()} recorded on {ctx.today.isoformat()}: the head teacher must "
@@ -167,11 +167,11 @@ def on_suspension_started(ctx: EventContext) -> Outcome:
     if in_term > review_over or ctx.params.get("missed_exam"):
         if not _open_governors_review(ctx, x):
             d = _open(ctx, "governors_review", x, start=first)
-            messages.append(f"Governors must consider reinstatement by {d.due_on.isoformat()} "
+            messages.append(f"Governors must consider reinstatement by {format_day(d.due_on)} "
                             f"({in_term} school days this term).")
     elif in_term > meeting_over and ctx.params.get("meeting_requested"):
         d = _open(ctx, "governors_meeting_on_request", x, start=first)
-        messages.append(f"Governors' meeting on request due by {d.due_on.isoformat()}.")
+        messages.append(f"Governors' meeting on request due by {format_day(d.due_on)}.")
     outcome.messages += messages
     outcome.payload["school_days_this_term"] = in_term
     return outcome
@@ -215,12 +215,12 @@ def on_permanently_excluded(ctx: EventContext) -> Outcome:
                   process="exclusion")
         outcome.messages.append("No pre-exclusion meeting was held: escalated to the VSH.")
     d = _open(ctx, "governors_review", x)
-    outcome.messages.append(f"Governors must consider reinstatement by {d.due_on.isoformat()}.")
+    outcome.messages.append(f"Governors must consider reinstatement by {format_day(d.due_on)}.")
     if open_admission(ctx.session, ctx.child.ref) is None:
         outcome.messages += start_admission(ctx, "permanently_excluded", x.school_urn).messages
     early = significant_change(ctx.session, ctx.config, ctx.child, ctx.on, "permanently excluded")
     if early:
-        outcome.messages.append(f"Early PEP review due {early.due_on.isoformat()}.")
+        outcome.messages.append(f"Early PEP review due {format_day(early.due_on)}.")
     return outcome
 
 
@@ -231,7 +231,7 @@ def on_governors_decided(ctx: EventContext) -> Outcome:
     _close(ctx, ["governors_review"])
     if ctx.params["decision"] == "upheld":
         d = _open(ctx, "irp_application", x)
-        outcome.messages.append(f"An independent review may be applied for until {d.due_on.isoformat()}; "
+        outcome.messages.append(f"An independent review may be applied for until {format_day(d.due_on)}; "
                                 "the VSH advises.")
     return outcome
 
@@ -241,7 +241,7 @@ def on_irp_applied(ctx: EventContext) -> Outcome:
     outcome = _fire(ctx, x)
     _close(ctx, ["irp_application"])
     d = _open(ctx, "irp_panel", x)
-    outcome.messages.append(f"The panel must meet by {d.due_on.isoformat()}.")
+    outcome.messages.append(f"The panel must meet by {format_day(d.due_on)}.")
     return outcome
 
 
@@ -252,7 +252,7 @@ def on_irp_decided(ctx: EventContext) -> Outcome:
     _close(ctx, ["irp_panel"])
     if ctx.params["decision"] != "uphold":
         d = _open(ctx, "irp_reconsideration", x)
-        outcome.messages.append(f"Governors must reconsider by {d.due_on.isoformat()}.")
+        outcome.messages.append(f"Governors must reconsider by {format_day(d.due_on)}.")
     return outcome
 
 
@@ -270,31 +270,25 @@ def on_closed(ctx: EventContext) -> Outcome:
 
 
 for spec in (
-    EventSpec("behaviour_concern_raised", "exclusion", on_concern_raised, (),
-              "The school raised a behaviour concern (consult the Virtual School first)"),
-    EventSpec("vs_consulted", "exclusion", on_vs_consulted, (), "The school consulted the Virtual School"),
+    EventSpec("behaviour_concern_raised", "exclusion", on_concern_raised, ()),
+    EventSpec("vs_consulted", "exclusion", on_vs_consulted, ()),
     EventSpec("suspension_started", "exclusion", on_suspension_started,
               (Param("first_day", date_value, True, "the first day of the suspension"),
                Param("days", SUSPENSION_DAYS, True, "length in school days"),
                Param("missed_exam", yes_no, False, "yes if it means missing a public examination"),
-               Param("meeting_requested", yes_no, False, "yes if the parent asks for a governors' meeting")),
-              "A suspension (fixed-term exclusion)"),
+               Param("meeting_requested", yes_no, False, "yes if the parent asks for a governors' meeting"))),
     EventSpec("provision_arranged", "exclusion", on_provision_arranged,
               (Param("from_date", date_value, True, "first day of the provision"),
-               Param("hours", HOURS_A_WEEK, True, "hours a week")), "Alternative provision arranged"),
+               Param("hours", HOURS_A_WEEK, True, "hours a week"))),
     EventSpec("pex_risk_meeting_held", "exclusion", on_pex_meeting,
-              (Param("attendees", free_text, True, "who attended (SW, carer, IRO, VSH, school)"),),
-              "The multi-agency meeting before any permanent exclusion"),
-    EventSpec("permanently_excluded", "exclusion", on_permanently_excluded, (), "The child was permanently excluded"),
+              (Param("attendees", free_text, True, "who attended (SW, carer, IRO, VSH, school)"),)),
+    EventSpec("permanently_excluded", "exclusion", on_permanently_excluded, ()),
     EventSpec("governors_decided", "exclusion", on_governors_decided,
-              (Param("decision", choice("upheld", "reinstated"), True, "upheld or reinstated"),),
-              "The governing board considered reinstatement"),
-    EventSpec("irp_applied", "exclusion", on_irp_applied, (), "An independent review panel was applied for"),
+              (Param("decision", choice("upheld", "reinstated"), True, "upheld or reinstated"),)),
+    EventSpec("irp_applied", "exclusion", on_irp_applied, ()),
     EventSpec("irp_decided", "exclusion", on_irp_decided,
-              (Param("decision", choice("uphold", "recommend_reconsider", "quash"), True, "the panel's decision"),),
-              "The independent review panel decided"),
-    EventSpec("governors_reconsidered", "exclusion", on_reconsidered, (), "Governors reconsidered"),
-    EventSpec("exclusion_closed", "exclusion", on_closed, (Param("reason", free_text, False, "why"),),
-              "The exclusion process is closed"),
+              (Param("decision", choice("uphold", "recommend_reconsider", "quash"), True, "the panel's decision"),)),
+    EventSpec("governors_reconsidered", "exclusion", on_reconsidered, ()),
+    EventSpec("exclusion_closed", "exclusion", on_closed, (Param("reason", free_text, False, "why"),)),
 ):
     register(spec)

@@ -18,7 +18,8 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from ..calendars import format_units
+from ..calendars import format_day, format_units
+from ..vocabulary import kind_label
 from ..cohort import year_group
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import POUNDS, choice, date_value, free_text
@@ -167,7 +168,7 @@ def _transition(ctx: EventContext) -> tuple[Pep, Outcome]:
 def on_meeting_scheduled(ctx: EventContext) -> Outcome:
     pep, outcome = _transition(ctx)
     pep.meeting_date = ctx.params["meeting_date"]
-    outcome.messages.append(f"PEP meeting for {ctx.child.ref} set for {pep.meeting_date.isoformat()}.")
+    outcome.messages.append(f"PEP meeting for {ctx.child.ref} set for {format_day(pep.meeting_date)}.")
     return outcome
 
 
@@ -177,7 +178,7 @@ def on_meeting_held(ctx: EventContext) -> Outcome:
     met = _close(ctx, REVIEW_KINDS)
     for key in ("pep_completion", "pep_distribution"):
         d = _open(ctx, key, pep)
-        outcome.messages.append(f"{key} due {d.due_on.isoformat()} ({format_units(d.number, d.unit)}).")
+        outcome.messages.append(f"{kind_label(key)} due {format_day(d.due_on)} ({format_units(d.number, d.unit)}).")
     outcome.payload["deadlines_closed"] = [f"{d.kind}:{d.status}" for d in met]
     return outcome
 
@@ -187,7 +188,7 @@ def on_submitted(ctx: EventContext) -> Outcome:
     pep.submitted_on = ctx.on
     _close(ctx, ["pep_completion"])
     d = _open(ctx, "pep_qa", pep)
-    outcome.messages.append(f"Quality assurance due {d.due_on.isoformat()}.")
+    outcome.messages.append(f"Quality assurance due {format_day(d.due_on)}.")
     return outcome
 
 
@@ -201,7 +202,7 @@ def on_returned(ctx: EventContext) -> Outcome:
     pep.returned_reason = ctx.params["reason"]
     _close(ctx, ["pep_qa"])
     d = _open(ctx, "pep_resubmission", pep)
-    outcome.messages.append(f"Returned to the designated teacher; resubmission due {d.due_on.isoformat()}.")
+    outcome.messages.append(f"Returned to the designated teacher; resubmission due {format_day(d.due_on)}.")
     return outcome
 
 
@@ -224,7 +225,7 @@ def on_approved(ctx: EventContext) -> Outcome:
     _close(ctx, ["pep_before_care_review"])
     anchor = pep.meeting_held_on or ctx.on
     review = _open(ctx, "pep_review", pep, start=anchor)
-    outcome.messages.append(f"Next termly PEP review due {review.due_on.isoformat()}.")
+    outcome.messages.append(f"Next termly PEP review due {format_day(review.due_on)}.")
     outcome.payload["pp_plus"] = decide_pp_plus(ctx, pep, approve=ctx.params.get("pp_plus", "approve") == "approve")
     return outcome
 
@@ -299,23 +300,20 @@ def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
 _rating = choice("red", "amber", "green")
 for spec in (
     EventSpec("pep_meeting_scheduled", "pep", on_meeting_scheduled,
-              (Param("meeting_date", date_value, True, "the date of the meeting"),),
-              "A PEP meeting has been arranged"),
-    EventSpec("pep_meeting_held", "pep", on_meeting_held, (), "The PEP meeting took place"),
-    EventSpec("pep_submitted", "pep", on_submitted, (), "The designated teacher submitted the ePEP"),
-    EventSpec("pep_qa_started", "pep", on_qa_started, (), "VS admin began quality assurance"),
+              (Param("meeting_date", date_value, True, "the date of the meeting"),)),
+    EventSpec("pep_meeting_held", "pep", on_meeting_held, ()),
+    EventSpec("pep_submitted", "pep", on_submitted, ()),
+    EventSpec("pep_qa_started", "pep", on_qa_started, ()),
     EventSpec("pep_returned", "pep", on_returned,
-              (Param("reason", free_text, True, "why it is returned"),), "QA returned the PEP for changes"),
-    EventSpec("pep_resubmitted", "pep", on_resubmitted, (), "The PEP was resubmitted after changes"),
+              (Param("reason", free_text, True, "why it is returned"),)),
+    EventSpec("pep_resubmitted", "pep", on_resubmitted, ()),
     EventSpec("pep_approved", "pep", on_approved,
               (Param("rating", _rating, True, "quality rating red, amber or green"),
                Param("pp_plus", choice("approve", "decline"), False,
-                     "approve (default) or decline the PEP's Pupil Premium Plus requests")),
-              "QA approved (finalised) the PEP"),
-    EventSpec("pep_distributed", "pep", on_distributed, (), "The final PEP was sent to everyone"),
+                     "approve (default) or decline the PEP's Pupil Premium Plus requests"))),
+    EventSpec("pep_distributed", "pep", on_distributed, ()),
     EventSpec("pp_plus_requested", "pep", on_pp_plus_requested,
               (Param("amount", POUNDS, True, "pounds"),
-               Param("purpose", free_text, True, "what it pays for")),
-              "Pupil Premium Plus requested through the PEP"),
+               Param("purpose", free_text, True, "what it pays for"))),
 ):
     register(spec)

@@ -27,6 +27,7 @@ from ..disclosures import disclosed
 from ..logs import note_account
 from ..spreadsheets import stream
 from ..app import App
+from .. import vocabulary
 from ..calendars import format_day
 from ..db.unit import UnitOfWork
 from ..roles import ROLES, role_of
@@ -71,12 +72,31 @@ def option_tags(options: list[tuple[str, str]], value: str) -> Markup:
     return (options if isinstance(options, Options) else Options(options)).tags(value)
 
 
+def day_words(value: Any) -> str:
+    """A date as pages write it ("22 Jul 2026"), from a date or an ISO string; blank for none."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return format_day(value)
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            return format_day(dt.date.fromisoformat(value[:10]))
+        except ValueError:
+            return value
+    return "" if value is None else str(value)
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pepflow.web", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    env.filters["label"] = lambda v: str(v).replace("_", " ")
+    # the vocabulary's words for codes (pepflow/vocabulary.py): no code reaches a page
+    env.filters["event"] = vocabulary.event_label
+    env.filters["kind"] = vocabulary.kind_label
+    env.filters["role"] = vocabulary.role_label
+    env.filters["outcome"] = vocabulary.outcome_label
+    env.filters["state"] = lambda v, process: vocabulary.state_label(process, v)
+    env.filters["words"] = lambda v: vocabulary.value_words(str(v)) if v not in (None, "") else ""
+    env.filters["units"] = lambda n, unit: vocabulary.unit_label(unit or "calendar", n)
     env.filters["option_tags"] = option_tags
-    env.filters["day"] = lambda d: format_day(d) if isinstance(d, (dt.date, dt.datetime)) else (d or "")
+    env.filters["day"] = day_words
     env.globals["ROLES"] = ROLES
     env.globals["with_query"] = with_query
     return env

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -18,11 +18,14 @@ from ...errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from ...events import REGISTRY, EventSpec
 from ...next_events import events_open_to
 from ...disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
-from ...queries import history
+from ...queries import readable_history
 from ...roles import may_record, may_set
 from ...states.pep import current_pep
+from ...history_words import actor_text
 from ...values import date_value, yes_no
+from ...vocabulary import event_label, parameter_label
 from .. import views
+from ..dates import parts_of, read_date
 from ..site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
                     take_notice)
 
@@ -38,7 +41,8 @@ def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str
         groups.setdefault(e.group, []).append(e)
     return {"child": views.child_summary(s, child, today), "pep": current_pep(s, child.ref),
             "deadlines": views.open_deadlines(s, site.app.config, child, today),
-            "closed": views.closed_deadlines(s, child), "timeline": list(reversed(history(s, child.ref))),
+            "closed": views.closed_deadlines(s, child),
+            "timeline": list(reversed(readable_history(s, child.ref))),
             "event_groups": groups}
 
 
@@ -68,8 +72,8 @@ def changes_since(s: UnitOfWork, child_ref: str, seen: int) -> list[dict[str, st
     """The case's events recorded after event ``seen``, oldest first, as a person reads them."""
     rows = s.execute(select(Event.name, Event.recorded_at, Event.effective_on, Event.actor_ref)
                      .where(*of_the_case(child_ref), Event.id > seen).order_by(Event.id).limit(20))
-    return [{"event": r.name.replace("_", " ").capitalize(), "at": format_moment(r.recorded_at),
-             "on": format_day(r.effective_on), "by": (r.actor_ref or "").removeprefix("user:") or "pepflow"}
+    return [{"event": event_label(r.name), "at": format_moment(r.recorded_at),
+             "on": format_day(r.effective_on), "by": actor_text(r.actor_ref)}
             for r in rows]
 
 
@@ -88,15 +92,17 @@ def event_fields(spec: EventSpec, role: str) -> list[dict[str, Any]]:
         elif p.parse.__doc__ and " | " in p.parse.__doc__:
             options = p.parse.__doc__.split(" | ")
             kind = "radios" if len(options) <= 4 else "select"
-        fields.append({"name": p.name, "label": p.name.replace("_", " ").capitalize(), "hint": p.help,
+        fields.append({"name": p.name, "label": parameter_label(p.name), "hint": p.help,
                        "required": p.required, "kind": kind, "options": options})
     return fields
 
 
 def event_form(site: Site, request: Request, visitor: Visitor, child: dict[str, Any], spec: EventSpec,
-               values: dict[str, str], errors: list[tuple[str, str]], status: int = 200) -> HTMLResponse:
+               values: Mapping[str, str], errors: list[tuple[str, str]], status: int = 200,
+               bad_parts: dict[str, tuple[str, ...]] | None = None) -> HTMLResponse:
     return site.render(request, "record.html.j2", status, visitor, child=child, spec=spec,
-                       fields=event_fields(spec, visitor.user.role), values=values, errors=errors)
+                       fields=event_fields(spec, visitor.user.role), values=values, errors=errors,
+                       bad_parts=bad_parts or {})
 
 
 class NotOpenNow(Exception):
@@ -140,8 +146,9 @@ def record_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visit
     disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
               {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name}, child.ref)
     s.commit()
-    return event_form(site, request, visitor, summary, spec, {"on": site.app.today().isoformat(),
-                                                              "seen": str(last_case_event_id(s, child.ref))}, [])
+    today = {f"on-{part}": value for part, value in parts_of(site.app.today()).items()}
+    return event_form(site, request, visitor, summary, spec,
+                      {**today, "seen": str(last_case_event_id(s, child.ref))}, [])
 
 
 @router.post("/children/{ref}/record")
@@ -154,17 +161,27 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
     except NotOpenNow as exc:
         return not_open_now(site, request, s, visitor, child, exc.event, seen_id)
     summary = views.child_summary(s, child, site.app.today())
-    params = {p.name: form[p.name].strip() for p in spec.params if form.get(p.name, "").strip()}
-    errors = []
-    if not form.get("on", "").strip():
-        errors.append(("on", "Enter the date it happened"))
+    params = {p.name: form[p.name].strip() for p in spec.params
+              if p.parse is not date_value and form.get(p.name, "").strip()}
+    errors, bad_parts = [], {}
+    on = read_date(form, "on", "Date it happened", required=True)
+    if on.error:
+        errors.append(("on", on.error))
+        bad_parts["on"] = on.bad_parts
     for p in spec.params:
-        if p.required and p.name not in params:
-            errors.append((p.name, f"Enter {p.name.replace('_', ' ')} ({p.help})" if p.help
-                           else f"Enter {p.name.replace('_', ' ')}"))
+        if p.parse is date_value:  # the GOV.UK date input's boxes (web/dates.py)
+            entered = read_date(form, p.name, parameter_label(p.name), p.required)
+            if entered.error:
+                errors.append((p.name, entered.error))
+                bad_parts[p.name] = entered.bad_parts
+            elif entered.text:
+                params[p.name] = entered.text
+        elif p.required and p.name not in params:
+            errors.append((p.name, f"Enter {parameter_label(p.name).lower()} ({p.help})" if p.help
+                           else f"Enter {parameter_label(p.name).lower()}"))
     if not errors:
         try:
-            record_event(s, site.app.config, child.ref, spec.name, form["on"].strip(), site.app.today(),
+            record_event(s, site.app.config, child.ref, spec.name, on.text, site.app.today(),
                          visitor.user.person_ref, params, actor=visitor.actor, role=visitor.user.role)
             s.commit()
         except TransitionNotAllowed as exc:
@@ -178,13 +195,13 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
             s.rollback()
             errors.append(("event", str(exc)))
     if errors:
-        return event_form(site, request, visitor, summary, spec, form, errors, 400)
-    leave_notice(s, visitor, f"Recorded: {spec.name.replace('_', ' ')}.")
+        return event_form(site, request, visitor, summary, spec, form, errors, 400, bad_parts)
+    leave_notice(s, visitor, f"Recorded: {spec.label.lower()}.")
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)
 
 
 def field_message(exc: InputError) -> str:
-    field = "Date" if exc.field == "on" else exc.field.replace("_", " ").capitalize()
+    field = "Date it happened" if exc.field == "on" else parameter_label(exc.field)
     shown = "" if exc.value in (None, "") else f" (you entered “{exc.value}”)"
     return f"{field}: {exc.problem}{shown}"

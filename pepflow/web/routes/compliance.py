@@ -6,11 +6,12 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 
-from ...calendars import academic_year_of, academic_year_start
+from ...calendars import academic_year_of, academic_year_start, format_day
 from ...report_html import charts
 from ...report_text import as_rows
 from ...reports import compliance as compliance_report
 from ...values import date_value
+from ..dates import parts_of, read_date
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, require
 
 router = APIRouter()
@@ -23,23 +24,32 @@ def compliance(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
     today = site.app.today()
     default_start = dt.date(academic_year_start(academic_year_of(today)), 9, 1)
     errors: list[tuple[str, str]] = []
+    bad_parts: dict[str, tuple[str, ...]] = {}
+    query = request.query_params
     first, last = default_start, today
-    for name, value in (("start", start), ("end", end)):
-        if value:
-            try:
-                parsed = date_value(value)
-                first, last = (parsed, last) if name == "start" else (first, parsed)
-            except ValueError:
-                errors.append((name, f"Enter the {'first' if name == 'start' else 'last'} date as "
-                                     f"YYYY-MM-DD (you entered “{value}”)"))
+    for name, label in (("start", "From"), ("end", "To")):
+        entered = read_date(query, name, label, required=False)
+        if entered.error:
+            errors.append((name, entered.error))
+            bad_parts[name] = entered.bad_parts
+        elif entered.text:
+            parsed = date_value(entered.text)
+            first, last = (parsed, last) if name == "start" else (first, parsed)
     if not errors and last < first:
         errors.append(("end", "The last date must be on or after the first date"))
     if not errors and last > today:
-        errors.append(("end", f"The last date must be today ({today.isoformat()}) or earlier"))
+        errors.append(("end", f"The last date must be today ({format_day(today)}) or earlier"))
     report = None if errors else compliance_report(s, site.app.config, first, last, today)
     if report is not None and format == "csv":
         return csv_download(request, site, s, visitor, f"compliance-{first}-{last}.csv",
                             ["section", "measure", "group", "value"], as_rows(report))
     return site.render(request, "compliance.html.j2", 400 if errors else 200, visitor, report=report,
                        charts=charts(report) if report else {}, errors=errors,
-                       start=start or first.isoformat(), end=end or last.isoformat())
+                       bad_parts=bad_parts, dates=_boxes(query, first, last), first=first, last=last)
+
+
+def _boxes(query, first: dt.date, last: dt.date) -> dict[str, str]:
+    """What the From and To boxes show: what was typed, else the dates used."""
+    shown = {f"start-{k}": v for k, v in parts_of(first).items()} | {f"end-{k}": v for k, v in parts_of(last).items()}
+    typed = {k: query[k] for k in shown if k in query}
+    return shown | typed if typed else shown
