@@ -70,6 +70,12 @@ class EventSpec:
         return vocabulary.event_label(self.name)
 
     @property
+    def in_sentence(self) -> str:
+        """The label inside a sentence ("Recorded: PEP approved", "Record: care review held")."""
+        term = vocabulary.EVENTS.get(self.name)
+        return term.in_sentence if term else self.label.lower()
+
+    @property
     def help(self) -> str:
         """The event's one sentence, from the vocabulary."""
         term = vocabulary.EVENTS.get(self.name)

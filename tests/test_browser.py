@@ -7,6 +7,7 @@ into each page by the test (the pages themselves load no script).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import threading
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from pepflow.db.engine import session_scope
-from pepflow.db.models import Child, Deadline, Pep
+from pepflow.db.models import Child, Deadline, Event, Pep
 from pepflow.queries import PEP_KINDS
 
 from .websupport import EMAILS, PASSWORD, TODAY, build_site, visible_refs
@@ -161,12 +162,12 @@ def test_vs_admin_approves_an_overdue_pep_and_the_child_leaves_the_overdue_list(
     page.wait_for_url(f"**/children/{ref}")
     check_accessibility(page)
     assert page.get_by_role("heading", name="Open deadlines").is_visible()
-    page.get_by_role("link", name="Pep approved").click()
+    page.get_by_role("link", name="PEP approved").click()
     check_accessibility(page)
     page.get_by_label("Green").check()
-    page.get_by_role("button", name="Record pep approved").click()
+    page.get_by_role("button", name="Record: PEP approved").click()
     page.wait_for_url(f"**/children/{ref}")
-    assert "Recorded: pep approved" in page.inner_text(".govuk-notification-banner")
+    assert "Recorded: PEP approved" in page.inner_text(".govuk-notification-banner")
     check_accessibility(page)
     page.goto(f"/peps/overdue?school={urn}")
     assert page.get_by_role("link", name=ref, exact=True).count() == 0
@@ -208,8 +209,9 @@ def test_every_page_passes_axe_including_errors(site, page):
         page.goto(path)
         check_accessibility(page)
     page.goto(f"/children/{ref}/record?event=pep_returned")
-    page.get_by_label("Date it happened").fill("")
-    page.get_by_role("button", name="Record pep returned").click()
+    for box in ("Day", "Month", "Year"):
+        page.get_by_label(box).fill("")
+    page.get_by_role("button", name="Record: PEP returned for changes").click()
     summary = page.locator(".govuk-error-summary")
     assert summary.is_visible() and "Enter the date it happened" in summary.inner_text()
     check_accessibility(page)
@@ -219,6 +221,42 @@ def test_every_page_passes_axe_including_errors(site, page):
     page.get_by_role("button", name="Sign in").click()
     assert "Enter your email address" in page.locator(".govuk-error-summary").inner_text()
     check_accessibility(page)
+
+
+def test_a_date_is_typed_as_day_month_and_year_and_an_impossible_one_is_named(site, page):
+    with session_scope(site.app.engine) as s:
+        ref = s.execute(select(Pep.child_ref).where(Pep.is_current, Pep.state == "in_qa")
+                        .order_by(Pep.child_ref)).scalars().first()
+    sign_in(page, "vs_admin")
+    page.goto(f"/children/{ref}/record?event=pep_returned")
+    group = page.get_by_role("group", name="Date it happened")
+    assert group.get_by_label("Day").input_value() == str(TODAY.day)  # today, to change if need be
+    group.get_by_label("Day").fill("31")
+    group.get_by_label("Month").fill("2")
+    group.get_by_label("Year").fill("2026")
+    page.get_by_label("Reason").fill("The targets are not specific enough")
+    page.get_by_role("button", name="Record: PEP returned for changes").click()
+    summary = page.locator(".govuk-error-summary")
+    assert "31 February 2026 is not a date" in summary.inner_text()
+    assert group.get_by_label("Day").input_value() == "31"  # what was typed is kept
+    assert "govuk-input--error" in group.get_by_label("Month").get_attribute("class")
+    check_accessibility(page)
+    group.get_by_label("Month").fill("")
+    page.get_by_role("button", name="Record: PEP returned for changes").click()
+    assert "Date it happened must include a month" in page.locator(".govuk-error-summary").inner_text()
+    assert "govuk-input--error" not in group.get_by_label("Day").get_attribute("class")
+    check_accessibility(page)
+    day = TODAY - dt.timedelta(days=1)
+    group.get_by_label("Day").fill(f"{day.day:02d}")
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))
+    page.get_by_role("button", name="Record: PEP returned for changes").click()
+    page.wait_for_url(f"**/children/{ref}")
+    assert "Recorded: PEP returned for changes" in page.inner_text(".govuk-notification-banner")
+    with session_scope(site.app.engine) as s:
+        on = s.execute(select(Event.effective_on).where(Event.child_ref == ref, Event.name == "pep_returned")
+                       .order_by(Event.id.desc())).scalars().first()
+    assert on == day
 
 
 def tab_to(page, selector: str, limit: int = 300) -> None:
@@ -254,7 +292,7 @@ def test_recording_an_event_works_with_the_keyboard_alone(site, page):
     tab_to(page, "button.govuk-button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/children/{ref}")
-    assert "Recorded: pep returned" in page.inner_text(".govuk-notification-banner")
+    assert "Recorded: PEP returned for changes" in page.inner_text(".govuk-notification-banner")
     tab_to(page, "button.pepflow-link-button")  # sign out, by keyboard too
     page.keyboard.press("Enter")
     page.wait_for_url("**/sign-in?signed_out=1")

@@ -242,7 +242,7 @@ def test_recording_pep_approved_through_the_form(fresh_site):
         "csrf_token": csrf_of(form.text), "event": "pep_approved", "on": "2026-11-23", "rating": "green"},
         follow_redirects=False)
     assert response.status_code == 303, response.text
-    assert "Recorded: pep approved" in client.get(response.headers["location"]).text
+    assert "Recorded: PEP approved" in client.get(response.headers["location"]).text
     with session_scope(fresh_site.app.engine) as s:
         pep = s.execute(select(Pep).where(Pep.child_ref == ref, Pep.is_current)).scalar_one()
         event = s.execute(select(Event).where(Event.child_ref == ref, Event.name == "pep_approved")).scalar_one()

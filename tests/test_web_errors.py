@@ -56,7 +56,7 @@ def test_the_success_banner_is_a_one_time_message_from_the_server_never_from_the
                                                         "on": "2026-11-23", "reason": "targets not SMART"},
                        follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == f"/children/{ref}"  # nothing in the address
-    assert "Recorded: pep returned" in client.get(done.headers["location"]).text
+    assert "Recorded: PEP returned for changes" in client.get(done.headers["location"]).text
     assert "Success" not in client.get(f"/children/{ref}").text  # shown once
     other = signed_in_client(fresh_site, "vsh").get(f"/children/{ref}")
     assert "Success" not in other.text  # someone else's recording is not theirs to be told of

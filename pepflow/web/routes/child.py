@@ -196,7 +196,7 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
             errors.append(("event", str(exc)))
     if errors:
         return event_form(site, request, visitor, summary, spec, form, errors, 400, bad_parts)
-    leave_notice(s, visitor, f"Recorded: {spec.label.lower()}.")
+    leave_notice(s, visitor, f"Recorded: {spec.in_sentence}.")
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)
 
