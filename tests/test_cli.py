@@ -170,3 +170,12 @@ def test_the_service_log_has_no_line_per_state_machine_callback(tmp_path, caplog
         event(engine, config, "C100", "pep_meeting_held", "2026-01-05")
     assert not [r for r in caplog.records if r.name.startswith("transitions")]
     engine.dispose()
+
+
+def test_an_event_date_may_be_written_dd_mm_yyyy_and_an_impossible_one_is_named(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    code, _, err = cli("--db", url, "--today", "2026-03-10", "event", "C001", "pep_meeting_held", "--on", "31/02/2026")
+    assert code == 1 and "--on = '31/02/2026': is not a date: there is no 31 February 2026" in err
+    code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_held", "--on", "07/01/2026")
+    assert code == 0, err
+    assert "C001: PEP meeting held recorded, 7 Jan 2026" in out

@@ -183,3 +183,15 @@ def test_a_new_legal_status_or_social_worker_in_a_reimport_is_recorded_as_what_h
         owners = {d.owner_ref for d in s.exec(select(Deadline).where(
             Deadline.child_ref == "C001", Deadline.status == "open", Deadline.owner_role == "social_worker"))}
     assert owners <= {"SW2"}
+
+
+def test_csv_dates_may_be_written_dd_mm_yyyy_and_an_impossible_one_names_the_row(cli, db_url, tmp_path):
+    _import_all(cli, db_url)
+    text = (DATA / "children.csv").read_text().replace("2015-10-01", "01/10/2015")
+    written = tmp_path / "children.csv"
+    written.write_text(text)
+    code, out, err = cli("--db", db_url, "--today", "2026-01-10", "import", "children", str(written))
+    assert code == 0 and "0 added, 0 changed, 2 unchanged" in out, err  # the same date, written the UK way
+    written.write_text(text.replace("01/10/2015", "31/02/2015"))
+    code, _, err = cli("--db", db_url, "--today", "2026-01-10", "import", "children", str(written))
+    assert code == 1 and "'31/02/2015'" in err and "there is no 31 February 2015" in err

@@ -43,7 +43,7 @@ def main(
     ctx: typer.Context,
     db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: PEPFLOW_DATABASE_URL, else sqlite:///pepflow.db)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Council config directory (default: PEPFLOW_CONFIG, else the shipped config/)."),
-    today: Optional[str] = typer.Option(None, "--today", help="Act as if today were this date, YYYY-MM-DD (default: PEPFLOW_TODAY, else the real date in Europe/London)."),
+    today: Optional[str] = typer.Option(None, "--today", help="Act as if today were this date, DD/MM/YYYY or YYYY-MM-DD (default: PEPFLOW_TODAY, else the real date in Europe/London)."),
 ) -> None:
     ctx.obj = App(database_url=db, config_dir=str(config) if config else None, today_override=today,
                   may_create=ctx.invoked_subcommand in MAY_CREATE)

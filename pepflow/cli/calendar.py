@@ -22,7 +22,7 @@ def _check_unit(unit: str) -> str:
 @calendar_app.command("add")
 def calendar_add(
     ctx: typer.Context,
-    start: str = typer.Option(..., "--from", help="Start date, YYYY-MM-DD."),
+    start: str = typer.Option(..., "--from", help="Start date, DD/MM/YYYY or YYYY-MM-DD."),
     days: int = typer.Option(..., "--days", help="How many units to add (negative counts back)."),
     unit: str = typer.Option("school", "--unit", help=f"One of: {', '.join(UNITS)}."),
     calendar: Optional[str] = typer.Option(None, "--calendar", help="Calendar name (default: the LA default)."),
@@ -38,8 +38,8 @@ def calendar_add(
 @calendar_app.command("between")
 def calendar_between(
     ctx: typer.Context,
-    start: str = typer.Option(..., "--from", help="Start date, YYYY-MM-DD (not counted)."),
-    end: str = typer.Option(..., "--to", help="End date, YYYY-MM-DD (counted)."),
+    start: str = typer.Option(..., "--from", help="Start date, DD/MM/YYYY or YYYY-MM-DD (not counted)."),
+    end: str = typer.Option(..., "--to", help="End date, DD/MM/YYYY or YYYY-MM-DD (counted)."),
     unit: str = typer.Option("school", "--unit", help=f"One of: {', '.join(UNITS)}."),
     calendar: Optional[str] = typer.Option(None, "--calendar"),
     school: Optional[str] = typer.Option(None, "--school"),

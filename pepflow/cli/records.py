@@ -99,7 +99,7 @@ def event(
     ctx: typer.Context,
     child_ref: str = typer.Argument(..., help="The child's reference."),
     name: str = typer.Argument(..., help="The event, e.g. pep_meeting_held (see `pepflow events`)."),
-    on: str = typer.Option(..., "--on", help="The date it happened, YYYY-MM-DD (may be in the past)."),
+    on: str = typer.Option(..., "--on", help="The date it happened, DD/MM/YYYY or YYYY-MM-DD (may be in the past)."),
     by: Optional[str] = typer.Option(None, "--by", help="Reference of the person recording it."),
     sets: list[str] = typer.Option([], "--set", help="A detail of the event, key=value (repeatable)."),
 ) -> None:

@@ -16,8 +16,8 @@ from ._common import _app, _as_of, _write, export_app, report_app
 @report_app.command("compliance")
 def report_compliance(
     ctx: typer.Context,
-    start: str = typer.Option(..., "--from", help="First day of the period, YYYY-MM-DD."),
-    end: str = typer.Option(..., "--to", help="Last day of the period, YYYY-MM-DD."),
+    start: str = typer.Option(..., "--from", help="First day of the period, DD/MM/YYYY or YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day of the period, DD/MM/YYYY or YYYY-MM-DD."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge outcomes as of this date (default: today, or --to if earlier)."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv or html"),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen."),
