@@ -442,6 +442,37 @@ def test_vs_admin_retries_a_failed_email_and_the_retry_is_audited(fresh_site):
             f"user:{EMAILS['vs_admin']}"
 
 
+def test_the_emails_page_opens_on_what_failed_or_waits_and_counts_emails_and_items(fresh_site):
+    sent_at = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone.utc)
+    with session_scope(fresh_site.app.engine) as s:
+        for n in range(6):  # one email to each of two people carried three items each
+            s.add(Notification(key=f"sent-{n}", child_ref=f"C0000{n + 1}", recipient_email=f"p{n % 2}@example.org",
+                               step="remind_5", status="sent", message_id=f"<m{n % 2}@x>", sent_at=sent_at,
+                               payload={"kind": "pep_review", "due_on": "2026-12-18"}))
+        for n in range(60):
+            s.add(Notification(key=f"wait-{n}", child_ref="C00001", recipient_email=f"w{n % 3}@example.org",
+                               step="escalate_2", status="pending", payload={"kind": "pep_qa", "due_on": "2026-11-20"}))
+        s.add(Notification(key="failed", child_ref="C00002", recipient_email="sw@example.org", step="remind_1",
+                           status="failed", attempts=3, last_error="550 no such user",
+                           payload={"kind": "initial_pep", "due_on": "2026-11-30"}))
+    client = signed_in_client(fresh_site, "vs_admin")
+    page = client.get("/outbox").text
+    counts = {row[0]: row[1:] for row in re.findall(
+        r'<td class="govuk-table__cell">([^<]+)</td>\s*<td[^>]*>([^<]+)</td>\s*<td[^>]*>([^<]+)</td></tr>', page)}
+    assert counts["Sent"] == ("2", "6") and counts["Waiting to be sent"] == ("3", "60")
+    assert counts["Failed"] == ("1", "1")
+    assert "Failed and waiting: 61 items" in page
+    rows = re.findall(r'<tr class="govuk-table__row">\s*<td class="govuk-table__cell"><a class="govuk-link" '
+                      r'href="/children/(C\d+)"', page)
+    assert len(rows) == 50 and rows[0] == "C00002"  # the failed one first, then the waiting ones
+    assert "Initial PEP, due 30 Nov 2026" in page and "550 no such user" in page
+    assert "Page 1 of 2" in page and 'href="?status=waiting&amp;page=2"' in page
+    second = client.get("/outbox?status=waiting&page=2").text
+    assert "Page 2 of 2" in second and len(re.findall(r'href="/children/C\d+"', second)) == 11
+    sent = client.get("/outbox?status=sent").text
+    assert "Termly PEP review, due 18 Dec 2026" in sent and "23 Nov 2026 at 09:30" in sent and "Reminder" in sent
+
+
 def test_vs_admin_sees_a_relay_down_for_an_hour_and_failed_emails_on_my_work_and_the_emails_page(fresh_site):
     from pepflow.clock import SteppedClock
     from pepflow.notify.mailers import SMTPMailer

@@ -206,6 +206,47 @@ def outbox_rows(engine: Engine, status: str | None = None, limit: int = 200) -> 
         return session.execute(query).all()
 
 
+# The Emails page's tabs: what needs attention first (failed, then waiting), then the rest.
+OUTBOX_TABS: dict[str, tuple[str, ...]] = {
+    "waiting": ("failed", "pending", "sending"), "failed": ("failed",), "pending": ("pending", "sending"),
+    "sent": ("sent",), "skipped": ("skipped",), "all": ("failed", "pending", "sending", "sent", "skipped"),
+}
+_FIRST = {"failed": 0, "pending": 1, "sending": 2, "sent": 3, "skipped": 4}
+
+
+@dataclass(frozen=True)
+class OutboxCount:
+    emails: int  # an email goes to one person and lists all their items of a dispatch
+    items: int  # outbox rows: one reminder, escalation or notice each
+
+
+def outbox_counts(engine: Engine) -> dict[str, OutboxCount]:
+    """Emails and items by status.  A sent email is one Message-ID; an email still to go is
+    one per person (delivery writes each person one email for everything waiting for them);
+    a skipped item never becomes an email."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(T.c.status, func.count(), func.count(func.distinct(T.c.message_id)),
+                                         func.count(func.distinct(T.c.recipient_email)))
+                                  .group_by(T.c.status)).all()
+    counts = {status: OutboxCount(0, 0) for status in _FIRST}
+    for status, items, messages, people in rows:
+        emails = messages if status == "sent" else 0 if status == "skipped" else people
+        counts[status] = OutboxCount(emails, items)
+    return counts
+
+
+def outbox_page(engine: Engine, tab: str, page: int, per_page: int = 50) -> tuple[list[Any], int]:
+    """One page of the outbox rows of a tab (``OUTBOX_TABS``), failed first, newest first
+    within each status; and how many rows the tab has."""
+    statuses = OUTBOX_TABS[tab]
+    order = case({status: n for status, n in _FIRST.items()}, value=T.c.status)
+    with Session(engine) as session:
+        total = session.execute(select(func.count()).select_from(T).where(T.c.status.in_(statuses))).scalar_one()
+        rows = session.execute(select(T).where(T.c.status.in_(statuses)).order_by(order, T.c.id.desc())
+                               .limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, total
+
+
 def relay_status(engine: Engine, config: Config, now: dt.datetime) -> relay.RelayStatus:
     with engine.connect() as connection:
         return relay.read(connection, config.notifications.delivery, now)

@@ -2,29 +2,67 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from ...audit import audit
-from ...notify.outbox import delivery_problems, outbox_rows, retry_failed
+from ...calendars import format_day, format_moment
+from ...notify.outbox import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page, retry_failed
+from ...vocabulary import kind_label, outcome_label, value_words
 from .. import views
 from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_download, require
 
 router = APIRouter()
-STATUSES = ("failed", "pending", "sending", "sent", "skipped")
+PER_PAGE = 50
+TAB_LABELS = {"waiting": "Failed and waiting", "failed": "Failed", "pending": "Waiting to be sent", "sent": "Sent",
+              "skipped": "Not sent", "all": "All"}
+
+
+def step_words(step: str) -> str:
+    """What kind of email an item is: "Reminder", "Escalation", "Notice" …"""
+    if step.startswith("remind"):
+        return "Reminder"
+    if step.startswith("escalate"):
+        return "Escalation"
+    return {"notice": "Notice", "missing_contact": "Record to complete",
+            "delivery_failed": "Undelivered email", "stale": "Reminder no longer due"}.get(step, value_words(step))
+
+
+def what_was_due(payload: dict) -> str:
+    if payload.get("what"):
+        return str(payload["what"])
+    kind = payload.get("kind")
+    if not kind or kind == "missing_contact":
+        return ""
+    due = payload.get("due_on")
+    return kind_label(kind) + (f", due {format_day(dt.date.fromisoformat(due))}" if due else "")
 
 
 @router.get("/outbox")
-def outbox(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, status: str = "failed", format: str = "html"):
+def outbox(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, status: str = "waiting",
+           format: str = "html", page: str = "1"):
     require(visitor, "sees_outbox")
-    rows = outbox_rows(site.app.engine, status if status in STATUSES else None, limit=500)
+    tab = status if status in OUTBOX_TABS else "waiting"
+    number = int(page) if page.isascii() and page.isdigit() and 0 < len(page) < 7 else 1
+    if format == "csv":  # the CSV holds the whole tab, not a page of it
+        rows, _ = outbox_page(site.app.engine, tab, 1, per_page=100_000)
+    else:
+        rows, total = outbox_page(site.app.engine, tab, max(number, 1), PER_PAGE)
     items = [{"id": r.id, "child_ref": r.child_ref or "", "to": r.recipient_email or r.recipient_ref or "",
-              "step": r.step, "status": r.status, "attempts": r.attempts, "last_error": r.last_error,
-              "created_at": r.created_at, "sent_at": r.sent_at} for r in rows]
+              "step": step_words(r.step), "status": outcome_label(r.status), "code": r.status,
+              "attempts": r.attempts, "last_error": r.last_error, "what": what_was_due(r.payload or {}),
+              "created_at": format_moment(r.created_at) if r.created_at else "",
+              "sent_at": format_moment(r.sent_at) if r.sent_at else ""} for r in rows]
     if format == "csv":
-        columns = ["id", "child_ref", "to", "step", "status", "attempts", "last_error"]
+        columns = ["id", "child_ref", "to", "step", "what", "status", "created_at", "sent_at", "attempts", "last_error"]
         return csv_download(request, site, s, visitor, "outbox.csv", columns, views.csv_rows(items, columns))
-    return site.render(request, "outbox.html.j2", 200, visitor, items=items, status=status, statuses=STATUSES,
+    pages = max(1, -(-total // PER_PAGE))
+    counts = outbox_counts(site.app.engine)
+    return site.render(request, "outbox.html.j2", 200, visitor, items=items, status=tab, tabs=TAB_LABELS,
+                       counts=counts, total=total, failed=counts["failed"].items,
+                       result={"page": min(number, pages), "pages": pages}, query={"status": tab},
                        retried=request.query_params.get("retried"),
                        problems=delivery_problems(site.app.engine, site.app.config, site.app.clock.now()))
 
