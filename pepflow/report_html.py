@@ -3,11 +3,15 @@ Appendix 10 headings the data can fill), with charts drawn by matplotlib as inli
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+
+from .report_text import BREAKDOWN_LABELS
+from .vocabulary import kind_label, outcome_label, value_words
 
 
 def _svg(figure) -> Markup:
@@ -39,6 +43,17 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
         return _charts(report)
 
 
+def _whole_numbers(axis) -> None:
+    """Counts of children and days are whole: no "0.2 children" or "2.5 school days" ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+OUTCOME_COLOURS = (("met", "#00703c"), ("met_late", "#f47738"), ("breached", "#d4351c"), ("missed", "#6f777b"),
+                   ("pending", "#b1b4b6"))
+
+
 def _charts(report: dict[str, Any]) -> dict[str, Markup]:
     out: dict[str, Markup] = {}
     review = {k: v for k, v in report["timescales"].items() if k in ("initial_pep", "pep_review", "pep_completion",
@@ -46,14 +61,15 @@ def _charts(report: dict[str, Any]) -> dict[str, Markup]:
     if review:
         fig, ax = _figure()
         kinds = list(review)
+        labels = [kind_label(k) for k in kinds]
         bottom = [0] * len(kinds)
-        for name, colour in (("met", "#00703c"), ("met_late", "#f47738"), ("breached", "#d4351c"),
-                             ("missed", "#6f777b")):
+        for name, colour in OUTCOME_COLOURS:  # every outcome the table counts, pending too
             values = [review[k]["outcomes"].get(name, 0) for k in kinds]
-            ax.barh(kinds, values, left=bottom, color=colour, label=name.replace("_", " "))
+            ax.barh(labels, values, left=bottom, color=colour, label=outcome_label(name))
             bottom = [b + v for b, v in zip(bottom, values)]
         ax.set_xlabel("deadlines due in the period")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=4, fontsize=8, frameon=False)
+        _whole_numbers(ax.xaxis)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=5, fontsize=8, frameon=False)
         out["pep_timeliness"] = _svg(fig)
     days = report["admissions"]["days_to_place"]
     if days:
@@ -62,18 +78,56 @@ def _charts(report: dict[str, Any]) -> dict[str, Markup]:
         ax.axvline(20, color="#d4351c", linestyle="--", label="20 school days")
         ax.set_xlabel("school days from need to first day at school")
         ax.set_ylabel("children")
+        _whole_numbers(ax.xaxis)
+        _whole_numbers(ax.yaxis)
         ax.legend(fontsize=8)
         out["days_to_place"] = _svg(fig)
     months = report["exclusions"]["suspensions_by_month"]
     if months:
         fig, ax = _figure()
-        ax.bar(list(months), list(months.values()), color="#4c2c92")
+        ax.bar([format_month(m) for m in months], list(months.values()), color="#4c2c92")
         ax.set_ylabel("suspensions")
+        _whole_numbers(ax.yaxis)
         ax.tick_params(axis="x", labelrotation=45)
         out["exclusions"] = _svg(fig)
+    for name, groups in report["breakdowns"].items():
+        if groups:
+            out[f"breakdown_{name}"] = _breakdown_chart(groups)
     return out
+
+
+def format_month(key: str) -> str:
+    """ "2026-09" as "Sep 2026"."""
+    return dt.date(int(key[:4]), int(key[5:7]), 1).strftime("%b %Y")
+
+
+def _breakdown_chart(groups: list[dict[str, Any]]) -> Markup:
+    """Children of each group with and without an up-to-date PEP, as stacked bars (counts,
+    not percentages: a small group's percentage misleads)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 0.45 * len(groups) + 1.0))
+    ax = figure.subplots()
+    labels = [value_words(str(g["group"])) for g in groups][::-1]
+    current = [g["up_to_date_pep"] for g in groups][::-1]
+    behind = [g["children"] - g["up_to_date_pep"] for g in groups][::-1]
+    ax.barh(labels, current, color="#00703c", label="up-to-date PEP")
+    ax.barh(labels, behind, left=current, color="#d4351c", label="PEP not up to date")
+    ax.set_xlabel("children")
+    _whole_numbers(ax.xaxis)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.5 / max(1, len(groups) ** 0.5)), ncol=2, fontsize=8,
+              frameon=False)
+    return _svg(figure)
+
+
+def _day(iso: str) -> str:
+    from .calendars import format_day
+
+    return format_day(dt.date.fromisoformat(iso))
 
 
 def render(report: dict[str, Any], template: str = "report.html.j2", title: str = "Compliance report") -> str:
     env = Environment(loader=PackageLoader("pepflow", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    return env.get_template(template).render(r=report, charts=charts(report), title=title)
+    env.filters.update(kind=kind_label, words=lambda v: value_words(str(v)), day=_day)
+    return env.get_template(template).render(r=report, charts=charts(report), title=title,
+                                             breakdown_labels=BREAKDOWN_LABELS)

@@ -3,35 +3,55 @@ rows (section, measure, group, value) for the web download and ``--format csv``.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from .calendars import format_day
+from .vocabulary import kind_label, value_words
+
+BREAKDOWN_LABELS = {"key_stage": "Key stage", "year_group": "Year group", "sen_status": "SEN status",
+                    "legal_status": "Legal status", "placement_type": "Placement type", "area": "Area",
+                    "school_ofsted": "School's Ofsted judgement"}
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
+def _day(iso: str) -> str:
+    return format_day(dt.date.fromisoformat(iso))
+
+
+def _median(value: float | None) -> str:
+    return "none placed yet" if value is None else f"{value:g}"
+
+
 def as_table(report: dict[str, Any]) -> str:
     r = report
-    lines = [f"Compliance report, {r['authority']}: {r['from']} to {r['to']}, as of {r['as_of']}", ""]
+    lines = [f"Compliance report, {r['authority']}: {_day(r['from'])} to {_day(r['to'])}, as of {_day(r['as_of'])}",
+             ""]
     roll = r["roll"]
     lines.append(f"Children on roll: {roll['children_on_roll']}; with an up-to-date PEP: {roll['up_to_date_pep']} "
                  f"({_pct(roll['up_to_date_percent'])}); out of area: {roll['out_of_area']}")
-    lines += ["", f"{'timescale':<32} {'due':>5} {'met':>5} {'late':>5} {'breached':>9} {'missed':>7} "
-                  f"{'on time':>8}  rule versions"]
+    lines += ["", f"{'timescale':<38} {'due':>5} {'met':>5} {'late':>5} {'breached':>9} {'missed':>7} "
+                  f"{'pending':>8} {'on time':>8}  rule versions"]
     for kind, t in r["timescales"].items():
         o = t["outcomes"]
         due = sum(o.values())
-        lines.append(f"{kind:<32} {due:>5} {o.get('met', 0):>5} {o.get('met_late', 0):>5} {o.get('breached', 0):>9} "
-                     f"{o.get('missed', 0):>7} {_pct(t['on_time_percent']):>8}  {', '.join(t['rule_versions'])}")
+        lines.append(f"{kind_label(kind):<38} {due:>5} {o.get('met', 0):>5} {o.get('met_late', 0):>5} "
+                     f"{o.get('breached', 0):>9} {o.get('missed', 0):>7} {o.get('pending', 0):>8} "
+                     f"{_pct(t['on_time_percent']):>8}  {', '.join(_day(v) for v in t['rule_versions'])}")
+    if not r["timescales"]:
+        lines.append("No deadline was due in the period.")
     lines += ["", "PEP meetings held per term: " + (", ".join(f"{k} {v}" for k, v in r["pep_meetings_per_term"].items())
                                                     or "none")]
     for term, counts in r["qa_ratings_per_term"].items():
-        lines.append(f"QA ratings {term}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        lines.append(f"PEP quality ratings {term}: " + ", ".join(f"{value_words(k)} {v}" for k, v in counts.items()))
     a = r["admissions"]
+    median = a["median_school_days_to_place"]
     lines += ["", f"Admissions: {a['needs']} needs; within 20 school days {a['within_20_school_days']} of "
                   f"{a['judged']} ({_pct(a['within_percent'])}); median school days to a place: in area "
-                  f"{a['median_school_days_to_place']['in_area']}, out of area "
-                  f"{a['median_school_days_to_place']['out_of_area']}",
+                  f"{_median(median['in_area'])}, out of area {_median(median['out_of_area'])}",
               f"Directions made {a['directions_made']}, referred {a['directions_referred_to_adjudicator']}, upheld "
               f"by the Adjudicator {a['directions_upheld_by_adjudicator']}; Secretary of State requests "
               f"{a['secretary_of_state_requests']}, directed {a['secretary_of_state_directed']}; emergency care "
@@ -39,13 +59,15 @@ def as_table(report: dict[str, Any]) -> str:
     x = r["exclusions"]
     lines.append(f"Suspensions {x['suspensions']} ({x['suspension_days']} school days); permanent exclusions "
                  f"{x['permanent_exclusions']}, {x['with_pre_exclusion_meeting']} with a pre-exclusion meeting")
-    lines.append("Attendance bands: " + (", ".join(f"{k} {v}" for k, v in r["attendance_bands"].items()) or "none"))
+    lines.append("Attendance bands: " + (", ".join(f"{value_words(k)} {v}" for k, v in r["attendance_bands"].items())
+                                         or "no attendance recorded this period"))
     lines.append("Pupil Premium Plus approved: " + (", ".join(
-        f"{k} {v['approved']} (£{v['amount']})" for k, v in r["pp_plus_approved_per_term"].items()) or "none"))
+        f"{k} {v['approved']} (£{v['amount']:,})" for k, v in r["pp_plus_approved_per_term"].items())
+        or "none approved this period"))
     lines += ["", "Up-to-date PEPs by group (percentages hidden for groups under 5):"]
     for name, groups in r["breakdowns"].items():
-        lines.append(f"  {name.replace('_', ' ')}: " + "; ".join(
-            f"{g['group']} {g['up_to_date_pep']}/{g['children']} {_pct(g['percent'])}" for g in groups))
+        lines.append(f"  {BREAKDOWN_LABELS.get(name, name)}: " + "; ".join(
+            f"{value_words(g['group'])} {g['up_to_date_pep']}/{g['children']} {_pct(g['percent'])}" for g in groups))
     return "\n".join(lines)
 
 

@@ -335,7 +335,10 @@ VALUES = _terms({
     "placement_order": "placement order", "not_willing": "not willing", "requires_improvement": "requires "
     "improvement", "care_placement_moved": "care placement moved", "needs_approval": "needs approval",
     "key_stage_4_move": "a move in Key Stage 4", "persistently_absent": "persistently absent",
-    "severely_absent": "severely absent",
+    "severely_absent": "severely absent", "ehcp": "EHC plan", "sen_support": "SEN support", "s20": "section 20",
+    "foster_la": "foster care (council's own)", "foster_private": "foster care (agency)", "kinship": "kinship care",
+    "residential": "residential", "outstanding": "outstanding", "inadequate": "inadequate", "good": "good",
+    "none": "none", "not recorded": "not recorded", "no school": "no school", "unknown": "not rated",
 })
 
 

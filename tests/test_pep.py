@@ -235,7 +235,7 @@ def test_imported_child_without_dates_is_flagged_not_guessed(world, config):
     add_child(world, config, d("2026-02-02"), entered="2023-05-01")
     assert current(world, "C100") is None
     (flag,) = deadlines(world, "C100", "record_incomplete")
-    assert flag.owner_role == "vs_admin" and "last_pep_meeting and last_care_review" in flag.note
+    assert flag.owner_role == "vs_admin" and "the last PEP meeting and of the last care review" in flag.note
     # completing the record and importing again clears the flag
     add_child(world, config, d("2026-02-03"), entered="2023-05-01",
               last_pep_meeting="2025-11-20", last_care_review="2025-12-01")

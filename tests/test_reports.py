@@ -63,7 +63,7 @@ def test_report_formats(world, config, cli, tmp_path):  # noqa: F811
     url = str(world.url)
     code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "compliance", "--from", "2025-09-01",
                        "--to", "2026-08-31")
-    assert code == 0 and "initial_pep" in out and "Children on roll: 2" in out
+    assert code == 0 and "Initial PEP" in out and "Children on roll: 2" in out
     code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "compliance", "--from", "2025-09-01",
                        "--to", "2026-08-31", "--format", "json")
     data = json.loads(out)

@@ -30,6 +30,10 @@ CARE_REVIEW_KINDS = ("care_review_1", "care_review_2", "care_review_next")
 FLAG = "record_incomplete"
 
 
+# the children list's columns a record needs, as a person names them (README: the children list)
+MISSING_WORDS = {"last_pep_meeting": "the last PEP meeting", "last_care_review": "the last care review"}
+
+
 def open_care_review(session: Session, config: Config, child: Child, key: str, start: dt.date,
                      opened_on: dt.date) -> Deadline:
     """Open the next care review, and the PEP-before-review check when it is needed."""
@@ -304,7 +308,8 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
             else:
                 missing.append("last_care_review")
     flags = open_deadlines(session, child.ref, [FLAG])
-    note = f"add {' and '.join(missing)} for {child.ref} and import again" if missing else ""
+    note = (f"add the date of {' and of '.join(MISSING_WORDS[m] for m in missing)} to {child.ref}'s row of the "
+            "children list, and import it again") if missing else ""
     for flag in flags:
         if flag.note != note:
             close_deadline(session, config, child, flag, today, "met" if not missing else "cancelled",

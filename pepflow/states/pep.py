@@ -86,7 +86,7 @@ def allowed_events(pep: Pep | None) -> list[str]:
 
 def no_current_pep(ctx: EventContext) -> TransitionNotAllowed:
     if ctx.child.looked_after:
-        state = "missing: the record is incomplete (add last_pep_meeting and import again)"
+        state = "missing: the record is incomplete (add the date of the last PEP meeting to the children list, and import it again)"
     else:
         state = "closed: the child is not looked after"
     return TransitionNotAllowed(ctx.child.ref, "PEP", ctx.event, state, ["entered_care"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from ...calendars import academic_year_of, academic_year_start, format_day
 from ...report_html import charts
-from ...report_text import as_rows
+from ...report_text import BREAKDOWN_LABELS, as_rows
 from ...reports import compliance as compliance_report
 from ...values import date_value
 from ..dates import parts_of, read_date
@@ -45,6 +45,7 @@ def compliance(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
                             ["section", "measure", "group", "value"], as_rows(report))
     return site.render(request, "compliance.html.j2", 400 if errors else 200, visitor, report=report,
                        charts=charts(report) if report else {}, errors=errors,
+                       breakdown_labels=BREAKDOWN_LABELS,
                        bad_parts=bad_parts, dates=_boxes(query, first, last), first=first, last=last)
 
 

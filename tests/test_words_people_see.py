@@ -1,0 +1,95 @@
+"""No Python value and no code reaches a person (issue 20): every page, email and report of
+the demo is read as text and searched for ``None``, ``{``, ``[`` and snake_case codes."""
+
+from __future__ import annotations
+
+import html
+import re
+from email import message_from_bytes
+from email.policy import default as email_policy
+
+import pytest
+from sqlalchemy import select
+
+from pepflow.db.engine import session_scope
+from pepflow.db.models import Pep
+from pepflow.next_events import events_open_to
+from pepflow.notify.mailers import FolderMailer
+from pepflow.notify.outbox import dispatch
+from pepflow.report_html import render
+from pepflow.report_text import as_table
+from pepflow.reports import compliance
+from pepflow.sweep import sweep
+from pepflow.db.models import Child
+
+from .test_web import signed_in_client
+from .websupport import TODAY, build_site
+
+CODE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")  # pep_review, met_late, vs_admin
+PYTHON = re.compile(r"\bNone\b|[{}\[\]]")
+
+
+def visible_text(page: str) -> str:
+    """What a person reads: the text outside tags, scripts, styles and charts' markup."""
+    page = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def problems_in(where: str, text: str) -> list[str]:
+    found = [f"{where}: {m.group(0)!r} in …{text[max(0, m.start() - 40):m.end() + 40]!r}…"
+             for pattern in (PYTHON, CODE) for m in pattern.finditer(text)]
+    return found[:5]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    site = build_site(f"sqlite:///{folder / 'demo.db'}", children=80, schools=10)
+    app = site.app
+    sweep(app.engine, app.config, TODAY, clock=app.clock)
+    mailer = FolderMailer(folder / "outbox")
+    dispatch(app.engine, app.config, mailer, app.clock)
+    return site, folder
+
+
+def test_no_page_shows_a_python_value_or_a_code(demo):
+    site, _ = demo
+    problems: list[str] = []
+    client = signed_in_client(site, "vs_admin")
+    with session_scope(site.app.engine) as s:
+        refs = s.execute(select(Pep.child_ref).where(Pep.is_current).order_by(Pep.state, Pep.child_ref)).scalars().all()
+        cases = sorted(set(refs))[::8]
+        forms = {(c.ref, e.name) for c in s.execute(select(Child).where(Child.ref.in_(cases))).scalars()
+                 for e in events_open_to(s, c, TODAY)}
+    paths = ["/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
+             "/compliance", "/outbox?status=all", "/outbox"] + [f"/children/{ref}" for ref in cases] \
+        + [f"/children/{ref}/record?event={event}" for ref, event in sorted(forms)]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        problems += problems_in(path, visible_text(response.text))
+    assert not problems, "\n".join(problems)
+
+
+def test_no_email_shows_a_python_value_or_a_code(demo):
+    _, folder = demo
+    emails = sorted((folder / "outbox").glob("*.eml"))
+    assert emails
+    problems: list[str] = []
+    for path in emails:
+        message = message_from_bytes(path.read_bytes(), policy=email_policy)
+        text = message.get_body(("plain",)).get_content()
+        body = visible_text(message.get_body(("html",)).get_content())
+        for part in (message["Subject"], text, body):
+            problems += problems_in(path.name, re.sub(r"https?://\S+", " ", part))
+    assert not problems, "\n".join(problems)
+
+
+def test_no_report_shows_a_python_value_or_a_code(demo):
+    site, _ = demo
+    app = site.app
+    with session_scope(app.engine) as s:
+        report = compliance(s, app.config, TODAY.replace(month=9, day=1), TODAY, TODAY)
+    problems = problems_in("text report", as_table(report))
+    problems += problems_in("annual report", visible_text(render(report)))
+    assert not problems, "\n".join(problems)
