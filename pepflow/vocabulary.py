@@ -409,3 +409,9 @@ def state_change_words(process: str, before: str | None, after: str | None) -> s
         return ""
     was = state_label(process, before).lower() if before else "not started"
     return f" ({process_label(process)}: from {was} to {state_label(process, after).lower()})"
+
+
+def parameter_in_sentence(name: str) -> str:
+    """ "Enter the Virtual School Head's decision", "Enter why a move in Key Stage 4 is necessary"."""
+    term = PARAMETERS.get(name) or Term(_humanised(name).capitalize())
+    return term.in_sentence

@@ -259,6 +259,34 @@ def test_a_date_is_typed_as_day_month_and_year_and_an_impossible_one_is_named(si
     assert on == day
 
 
+def test_the_virtual_school_head_records_a_decision_on_its_page(site, page):
+    from .test_decision_pages import _proposed_ri_school_in_year_10
+
+    ref, _ = _proposed_ri_school_in_year_10(site)
+    sign_in(page, "vs_admin")
+    page.goto("/decisions")
+    check_accessibility(page)
+    page.get_by_role("link", name=f"Record the decision for {ref}").click()
+    page.get_by_label("Why a move in Key Stage 4 is necessary").fill("The placement is 60 miles away")
+    page.get_by_label("Nominated officer's approval").fill("VSH1")
+    check_accessibility(page)
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url(f"**/children/{ref}")
+    assert "Another decision is still needed" in page.inner_text(".govuk-notification-banner")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "vsh")
+    page.goto(f"/children/{ref}")
+    page.get_by_role("link", name="Record the decision").click()
+    page.get_by_role("button", name="Record the decision").click()
+    assert "Enter Virtual School Head's decision" in page.locator(".govuk-error-summary").inner_text()
+    check_accessibility(page)
+    page.get_by_label("Virtual School Head's decision").fill("Agreed: its unit suits him; evidence on file")
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url(f"**/children/{ref}")
+    assert "Decision recorded" in page.inner_text(".govuk-notification-banner")
+    check_accessibility(page)
+
+
 def tab_to(page, selector: str, limit: int = 300) -> None:
     """Press Tab until the element matching ``selector`` has the focus: reachable by keyboard."""
     for _ in range(limit):

@@ -82,6 +82,7 @@ def test_every_role_against_every_route_sees_only_its_caseload(site, role):
         assert client.get(route).status_code == (200 if info.sees_reports else 403), (role, route)
     for route in OUTBOX_ROUTES:
         assert client.get(route).status_code == (200 if info.sees_outbox else 403), (role, route)
+    assert client.get("/decisions").status_code == (200 if role in ("vsh", "vs_admin", "vs_officer") else 403)
     inside, outside = sorted(mine)[0], sorted(everyone - mine)
     assert client.get(f"/children/{inside}").status_code == 200
     if outside:

@@ -45,6 +45,8 @@ def ofsted_inadequate(p: Proposal) -> list[Finding]:
     found = concern(p.inspection)
     if found is None or found.level != INADEQUATE:
         return []
+    if p.exceptional_reason and p.vsh_decision:
+        return []
     if p.exceptional_reason:
         return [Finding(NEEDS_APPROVAL, "ofsted_inadequate",
                         f"{p.school_name}: {found.why}; exceptional reasons recorded: "
@@ -77,9 +79,8 @@ def key_stage_4_move(p: Proposal) -> list[Finding]:
     if p.ks4_reason and p.nominated_officer:
         return []
     return [Finding(NEEDS_APPROVAL, "key_stage_4_move",
-                    f"a change of school in Year {p.year_group} needs a recorded 'absolutely necessary' "
-                    "reason (--set ks4_reason=…) and a nominated officer's approval after consulting the "
-                    "DT and IRO (--set nominated_officer=REF)",
+                    f"a change of school in Year {p.year_group} needs a recorded reason why it is absolutely "
+                    "necessary and a nominated officer's approval after consulting the DT and IRO",
                     "002 Virtual School Handbook §2e; (guidance) CPPCR 2010 reg 10")]
 
 
@@ -90,6 +91,15 @@ def out_of_area(p: Proposal) -> list[Finding]:
                     f"{p.school_name} is in {p.school_la}: notify that authority's Virtual School",
                     "002 Virtual School Handbook §2e ii")]
 
+
+# What settles each finding that needs approval: the proposal's settings that record the
+# decision (who may set each is roles.DECISION_PARAMETERS).  The decision pages offer these.
+SETTLED_BY: dict[str, tuple[str, ...]] = {
+    "ofsted_requires_improvement": ("vsh_decision",),
+    "ofsted_inadequate": ("vsh_decision",),
+    "key_stage_4_move": ("ks4_reason", "nominated_officer"),
+}
+DECISION_SETTINGS = ("exceptional_reason", "vsh_decision", "ks4_reason", "nominated_officer")
 
 RULES = (previously_excluded, ofsted_inadequate, ofsted_requires_improvement, key_stage_4_move, out_of_area)
 

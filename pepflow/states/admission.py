@@ -27,11 +27,11 @@ from ..vocabulary import kind_label
 from ..cohort import year_group
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import HOURS_A_WEEK, choice, free_text, ref
-from ..db.models import Admission, Inspection, PermanentExclusionRecord, School
+from ..db.models import Admission, Event, Inspection, PermanentExclusionRecord, School
 from ..deadlines import cancel_process, close_open, open_deadline, open_flag
 from ..errors import InputError, TransitionNotAllowed
 from ..rules.inspections import Judgement
-from ..rules.placement import BLOCK, NEEDS_APPROVAL, Proposal, check
+from ..rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Proposal, check
 from ._machine import ProcessMachine
 
 
@@ -159,10 +159,22 @@ def latest_inspection(session: Session, school: School) -> Judgement:
     return Judgement(latest.framework, latest.inspected_on, latest.overall, dict(latest.grades), latest.safeguarding)
 
 
+def decisions_recorded(session: Session, admission: Admission, urn: str) -> dict[str, str]:
+    """The decisions (and reasons) already recorded for proposing this school on this
+    admission: a decision stands when the school is proposed again, so the Virtual School Head
+    and the nominated officer can each record theirs in turn."""
+    last = session.exec(select(Event.payload).where(
+        Event.name == "school_proposed", Event.process == "admission", Event.process_id == admission.id)
+        .order_by(Event.id.desc())).first()
+    if not last or last.get("school_urn") != urn:
+        return {}
+    return {k: last[k] for k in DECISION_SETTINGS if last.get(k)}
+
+
 def on_school_proposed(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     school = _school(ctx, ctx.params["school_urn"])
-    p = ctx.params
+    p = {**decisions_recorded(ctx.session, admission, school.urn), **ctx.params}
     findings = check(Proposal(
         urn=school.urn, school_name=school.name, inspection=latest_inspection(ctx.session, school),
         school_la=school.la,
@@ -176,6 +188,10 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
     outcome = _fire(ctx, admission)
     admission.school_urn = school.urn
     admission.in_area = not school.la or school.la == ctx.config.settings.home_la
+    # findings of an earlier proposal are settled (or replaced) by this one
+    close_open(ctx.session, ctx.config, ctx.child, ["placement_approval"], ctx.on, "met",
+               "decision recorded" if p.get("vsh_decision") or p.get("nominated_officer") else "school proposed again",
+               process="admission")
     for f in findings:
         kind = "placement_approval" if f.level == NEEDS_APPROVAL else "notify_destination_vs"
         owner = "vsh" if f.level == NEEDS_APPROVAL else "vs_officer"
@@ -183,6 +199,7 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
                   process="admission")
         outcome.messages.append(f"{'Needs approval' if f.level == NEEDS_APPROVAL else 'To do'}: {f.message}")
     outcome.payload["findings"] = [{"level": f.level, "rule": f.rule, "source": f.source} for f in findings]
+    outcome.payload.update({k: p[k] for k in DECISION_SETTINGS if p.get(k)})  # they stand (decisions_recorded)
     return outcome
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import account, admissions, child, compliance, emails, exclusions, health, my_work, peps, your_account
+from . import account, admissions, child, compliance, decisions, emails, exclusions, health, my_work, peps, your_account
 
 ROUTERS = [account.router, my_work.router, peps.router, child.router, admissions.router, exclusions.router,
-           compliance.router, emails.router, your_account.router, health.router]
+           compliance.router, decisions.router, emails.router, your_account.router, health.router]

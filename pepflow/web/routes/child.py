@@ -19,13 +19,14 @@ from ...events import REGISTRY, EventSpec
 from ...next_events import events_open_to
 from ...disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
 from ...queries import readable_history
-from ...roles import may_record, may_set
+from ...roles import VIRTUAL_SCHOOL_ROLES, may_record, may_set
 from ...states.pep import current_pep
 from ...history_words import actor_text
 from ...values import date_value, yes_no
 from ...vocabulary import event_label, parameter_label
 from .. import views
 from ..dates import parts_of, read_date
+from .decisions import pending_decisions
 from ..site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
                     take_notice)
 
@@ -43,7 +44,9 @@ def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str
             "deadlines": views.open_deadlines(s, site.app.config, child, today),
             "closed": views.closed_deadlines(s, child),
             "timeline": list(reversed(readable_history(s, child.ref))),
-            "event_groups": groups}
+            "event_groups": groups,
+            "decisions": [d for d in pending_decisions(s, child.ref) if d.mine(visitor.user.role)]
+            if visitor.user.role in VIRTUAL_SCHOOL_ROLES else []}
 
 
 @router.get("/children/{ref}")

@@ -1,0 +1,142 @@
+"""Decisions: a proposed school that needs the Virtual School Head's decision or the
+nominated officer's approval, each recorded on a page of its own by the role whose decision
+it is (``roles.DECISION_PARAMETERS``), never by typing settings.
+
+Recording one proposes the same school again with the decision (``school_proposed``,
+through ``commands.record_event`` like every other event); decisions already recorded stand
+(``states.admission.decisions_recorded``), and the finding's flag closes when nothing is left
+to decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from ...commands import event_spec, record_event
+from ...db.models import Admission, Child, Deadline, Event, School
+from ...db.unit import UnitOfWork
+from ...errors import InputError, PepflowError
+from ...roles import VIRTUAL_SCHOOL_ROLES, decision_of, may_set
+from ...rules.placement import SETTLED_BY
+from ...vocabulary import parameter_in_sentence, parameter_label
+from .. import views
+from ..site import CheckedFormDep, DatabaseDep, Refused, SiteDep, Visitor, VisitorDep, leave_notice
+
+router = APIRouter()
+EVENT = "school_proposed"
+
+
+@dataclass(frozen=True)
+class PendingDecision:
+    child_ref: str
+    admission_id: int
+    school_urn: str
+    school_name: str
+    opened_on: Any
+    what: str  # the finding, in words
+    settings: tuple[str, ...]  # what settles it
+    whose: str  # whose decision, in words
+
+    def mine(self, role: str) -> tuple[str, ...]:
+        """The settings of this decision ``role`` may record."""
+        return tuple(name for name in self.settings if may_set(role, EVENT, name))
+
+
+def pending_decisions(s: UnitOfWork, child_ref: str | None = None) -> list[PendingDecision]:
+    """Each open "school needs approval" flag, with what settles it, from the proposal's findings."""
+    query = (select(Deadline, Admission).join(Admission, Admission.child_ref == Deadline.child_ref)
+             .where(Deadline.kind == "placement_approval", Deadline.status == "open", Admission.is_open)
+             .order_by(Deadline.opened_on, Deadline.child_ref))
+    if child_ref:
+        query = query.where(Deadline.child_ref == child_ref)
+    out: dict[int, PendingDecision] = {}  # one per admission: its flags are settled together
+    for flag, admission in s.execute(query).all():
+        if admission.id in out:
+            first = out[admission.id]
+            out[admission.id] = replace(first, what=f"{first.what}; {flag.note.split(' [', 1)[0]}")
+            continue
+        findings = s.execute(select(Event.payload).where(
+            Event.name == EVENT, Event.process == "admission", Event.process_id == admission.id)
+            .order_by(Event.id.desc())).scalars().first() or {}
+        rules = [f["rule"] for f in findings.get("findings", []) if f.get("level") == "needs_approval"]
+        settings = tuple(dict.fromkeys(name for rule in rules for name in SETTLED_BY.get(rule, ())))
+        school = s.get(School, admission.school_urn) if admission.school_urn else None
+        whose = sorted({decision_of(EVENT, name)[1] for name in settings if decision_of(EVENT, name)})
+        out[admission.id] = PendingDecision(flag.child_ref, admission.id, admission.school_urn or "",
+                                            school.name if school else admission.school_urn or "", flag.opened_on,
+                                            flag.note.split(" [", 1)[0], settings, " and ".join(whose))
+    return list(out.values())
+
+
+def _allowed(visitor: Visitor) -> None:
+    if visitor.user.role not in VIRTUAL_SCHOOL_ROLES:
+        raise Refused()
+
+
+@router.get("/decisions")
+def decisions(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    _allowed(visitor)
+    items = pending_decisions(s)
+    return site.render(request, "decisions.html.j2", 200, visitor, items=items, role=visitor.user.role)
+
+
+def _decision_for(s: UnitOfWork, visitor: Visitor, ref: str) -> PendingDecision:
+    found = [d for d in pending_decisions(s, ref) if d.mine(visitor.user.role)]
+    if not found:
+        raise Refused()  # nothing here is this role's to decide
+    return found[0]
+
+
+def _fields(decision: PendingDecision, role: str) -> list[dict[str, str]]:
+    spec = {p.name: p for p in event_spec(EVENT).params}
+    return [{"name": name, "label": parameter_label(name), "hint": spec[name].help,
+             "person": "yes" if spec[name].person else ""} for name in decision.mine(role)]
+
+
+@router.get("/children/{ref}/decision")
+def decision_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    _allowed(visitor)
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
+    decision = _decision_for(s, visitor, child.ref)
+    return site.render(request, "decision.html.j2", 200, visitor, decision=decision,
+                       child=views.child_summary(s, child, site.app.today()),
+                       fields=_fields(decision, visitor.user.role), values={}, errors=[])
+
+
+@router.post("/children/{ref}/decision")
+def record_decision(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep,
+                    form: CheckedFormDep):
+    _allowed(visitor)
+    child: Child = views.visible_child(s, visitor.user, ref, site.app.today())
+    decision = _decision_for(s, visitor, child.ref)
+    fields = _fields(decision, visitor.user.role)
+    values = {f["name"]: form.get(f["name"], "").strip() for f in fields}
+    errors = [(name, f"Enter {parameter_in_sentence(name)}") for name, value in values.items() if not value]
+    if not errors:
+        try:
+            record_event(s, site.app.config, child.ref, EVENT, site.app.today(), site.app.today(),
+                         visitor.user.person_ref, {"school_urn": decision.school_urn, **values},
+                         actor=visitor.actor, role=visitor.user.role)
+            s.commit()
+        except InputError as exc:
+            s.rollback()
+            errors.append((exc.field if exc.field in values else "decision",
+                           f"{parameter_label(exc.field)}: {exc.problem}"))
+        except PepflowError as exc:
+            s.rollback()
+            errors.append(("decision", str(exc)))
+    if errors:
+        return site.render(request, "decision.html.j2", 400, visitor, decision=decision,
+                           child=views.child_summary(s, child, site.app.today()), fields=fields, values=form,
+                           errors=errors)
+    left = pending_decisions(s, child.ref)
+    leave_notice(s, visitor, f"Decision recorded for {decision.school_name}."
+                 + (" Another decision is still needed." if left else ""))
+    s.commit()
+    return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)

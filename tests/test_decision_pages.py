@@ -1,0 +1,80 @@
+"""Every decision has a page for the role that makes it (issue 20 item 3): a proposed school
+that needs the VSH's decision (requires improvement) and the nominated officer's approval (a
+move in Key Stage 4) is decided on /children/<ref>/decision, each part by its own role."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from pepflow.cohort import year_group
+from pepflow.commands import record_event
+from pepflow.db.engine import session_scope
+from pepflow.db.models import Child, Deadline, School
+
+from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)
+from .websupport import TODAY, csrf_of
+
+
+def _proposed_ri_school_in_year_10(site) -> tuple[str, str]:
+    """A Year 10 or 11 child proposed a 'requires improvement' school other than their own."""
+    app = site.app
+    with session_scope(app.engine) as s:
+        child = next(c for c in s.execute(select(Child).where(Child.looked_after).order_by(Child.ref)).scalars()
+                     if year_group(c.dob, TODAY) in (10, 11) and c.school_urn)
+        school = s.get(School, next(u for u in s.execute(select(School.urn).order_by(School.urn)).scalars()
+                                    if u != child.school_urn))
+        school.ofsted, school.ofsted_date = "requires_improvement", dt.date(2024, 1, 10)
+        ref, urn = child.ref, school.urn
+    with session_scope(app.engine) as s:
+        on = TODAY - dt.timedelta(days=2)
+        record_event(s, app.config, ref, "admission_needed", on, TODAY, params={"reason": "other"}, role="vs_officer")
+        record_event(s, app.config, ref, "school_proposed", on, TODAY, params={"school_urn": urn}, role="vs_officer")
+    return ref, urn
+
+
+def _open_approvals(site, ref) -> list[str]:
+    with session_scope(site.app.engine) as s:
+        return list(s.execute(select(Deadline.note).where(
+            Deadline.child_ref == ref, Deadline.kind == "placement_approval", Deadline.status == "open")).scalars())
+
+
+def test_each_role_decides_its_own_part_of_a_proposal_on_a_page(fresh_site):  # noqa: F811
+    ref, urn = _proposed_ri_school_in_year_10(fresh_site)
+    assert len(_open_approvals(fresh_site, ref)) == 2  # the VSH's decision and the KS4 approval
+
+    admin = signed_in_client(fresh_site, "vs_admin")
+    listed = admin.get("/decisions").text
+    assert ref in listed and "Virtual School Head's decision" in listed and "--set" not in listed
+    form = admin.get(f"/children/{ref}/decision").text
+    assert 'name="ks4_reason"' in form and 'name="nominated_officer"' in form
+    assert 'name="vsh_decision"' not in form  # not VS admin's to record
+    empty = admin.post(f"/children/{ref}/decision", data={"csrf_token": csrf_of(form)})
+    assert empty.status_code == 400 and "Enter why a move in Key Stage 4 is necessary" in empty.text
+    done = admin.post(f"/children/{ref}/decision", follow_redirects=False, data={
+        "csrf_token": csrf_of(form), "ks4_reason": "the placement is 60 miles away", "nominated_officer": "VSH1",
+        "vsh_decision": "slipped in by VS admin"})
+    assert done.status_code == 303
+    assert "Another decision is still needed" in admin.get(done.headers["location"]).text
+    still = _open_approvals(fresh_site, ref)
+    assert len(still) == 1 and "require improvement" in still[0]
+
+    head = signed_in_client(fresh_site, "vsh")
+    form = head.get(f"/children/{ref}/decision").text
+    assert 'name="vsh_decision"' in form and 'name="ks4_reason"' not in form  # the KS4 part is settled
+    done = head.post(f"/children/{ref}/decision", follow_redirects=False, data={
+        "csrf_token": csrf_of(form), "vsh_decision": "agreed: its unit suits him; evidence on file"})
+    assert done.status_code == 303 and _open_approvals(fresh_site, ref) == []
+    assert ref not in head.get("/decisions").text
+    assert head.get(f"/children/{ref}/decision").status_code == 403  # nothing left to decide
+
+
+def test_a_social_worker_has_no_decision_pages(fresh_site):  # noqa: F811
+    ref, _ = _proposed_ri_school_in_year_10(fresh_site)
+    worker = signed_in_client(fresh_site, "social_worker")
+    assert worker.get("/decisions").status_code == 403
+    assert worker.get(f"/children/{ref}/decision").status_code in (403, 404)
+    token = csrf_of(worker.get("/my-work").text)
+    response = worker.post(f"/children/{ref}/decision", data={"csrf_token": token, "vsh_decision": "yes"})
+    assert response.status_code in (403, 404) and len(_open_approvals(fresh_site, ref)) == 2
