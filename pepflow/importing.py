@@ -89,10 +89,21 @@ class ImportReport:
     # the events recorded for them (``services.import_file``): "C123: school changed"
     events: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # "frist_name (did you mean first_name?)"
+    flagged: list[str] = field(default_factory=list)  # "C123: record incomplete: add the date of …"
+
+    SHOWN = 20  # flagged children listed by name; the rest counted
 
     def summary(self) -> str:
         text = (f"{self.kind}: {len(self.added)} added, {len(self.changed)} changed, "
                 f"{len(self.unchanged)} unchanged")
+        if self.ignored_columns:
+            text += "\n  columns ignored (pepflow does not read them): " + ", ".join(self.ignored_columns)
+        if self.flagged:
+            more = len(self.flagged) - self.SHOWN
+            text += (f"\n  {len(self.flagged)} child(ren) flagged for VS admin to act on:\n"
+                     + "\n".join(f"    {f}" for f in self.flagged[:self.SHOWN])
+                     + (f"\n    … and {more} more (see My work)" if more > 0 else ""))
         if self.events:
             text += f"; {len(self.events)} event(s) recorded:\n" + "\n".join(f"  {e}" for e in self.events)
         if self.warnings:
@@ -182,6 +193,24 @@ def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
     if problems:
         raise ImportFileError(file, problems)
     return rows
+
+
+def ignored_columns(path: str | Path, kind: str, mapping: dict[str, str] | None = None) -> list[str]:
+    """The file's columns pepflow does not read, each with "did you mean …?" when it is close
+    to one it does (the header only is read: the file has been checked by ``read_csv``)."""
+    if kind not in COLUMNS:
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header = [h.strip() for h in next(csv.reader(handle), [])]
+    mapping = mapping or {}
+    known = {c.lower(): c for c in COLUMNS[kind]}
+    out = []
+    for name in header:
+        ours = mapping.get(name, known.get(name.lower()))
+        if ours is None or ours not in COLUMNS[kind]:
+            near = values.did_you_mean(name, COLUMNS[kind]).strip()
+            out.append(f"{quoted(name)}" + (f" ({near})" if near else ""))
+    return out
 
 
 def _decode(file: str, data: bytes) -> str:

@@ -12,7 +12,7 @@ from .app import App
 from .db.engine import refresh_statistics, reset, session_scope
 from .db.models import Child
 from .errors import InputError
-from .importing import ImportReport, import_records, read_csv, read_mapping
+from .importing import ImportReport, ignored_columns, import_records, read_csv, read_mapping
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
@@ -33,8 +33,24 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
         if kind == "children":
             record_what_happened(session, app.config, report, app.today(), Path(file).name)
             bring_in_children(session, app.config, report.added + report.changed, app.today())
+            session.flush()
+            report.flagged = flagged_by_import(session, report.added + report.changed, app.today())
+    report.ignored_columns = ignored_columns(file, kind, columns)
     refresh_statistics(app.engine)  # an import can change a table's size many times over
     return report
+
+
+def flagged_by_import(session, refs: list[str], today: dt.date) -> list[str]:
+    """The flags (items for a person, no timescale) open on these children since today, in words."""
+    from .db.models import Deadline
+    from .vocabulary import kind_label
+
+    found = []
+    for chunk in range(0, len(refs), 500):
+        found += session.execute(select(Deadline.child_ref, Deadline.kind, Deadline.note).where(
+            Deadline.child_ref.in_(refs[chunk:chunk + 500]), Deadline.status == "open", Deadline.rule_version == "",
+            Deadline.opened_on == today).order_by(Deadline.child_ref)).all()
+    return [f"{ref}: {kind_label(kind)}" + (f": {note}" if note else "") for ref, kind, note in sorted(found)]
 
 
 class _CheckOnly(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Callable
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -98,7 +99,8 @@ def _actions(session: Session, day: dt.date, rng: random.Random) -> list[EventRe
 
 
 def simulate(engine: Engine, config: Config, start: dt.date, end: dt.date, mailer: Mailer,
-             seed: int = 2026) -> SimulationSummary:
+             seed: int = 2026, on_day: Callable[[int], None] | None = None) -> SimulationSummary:
+    """Run the days from ``start`` to ``end``; ``on_day(1)`` after each (a progress bar)."""
     rng = random.Random(seed)
     cal = config.calendar()
     summary = SimulationSummary()
@@ -118,6 +120,8 @@ def simulate(engine: Engine, config: Config, start: dt.date, end: dt.date, maile
             sweep(engine, config, day, clock=now)
             summary.emails += dispatch(engine, config, mailer, now).emails_sent
         day += dt.timedelta(days=1)
+        if on_day:
+            on_day(1)
     with Session(engine) as session:
         roles = dict(session.execute(select(Person.ref, Person.role)).all())
         for step, ref in session.execute(select(Notification.step, Notification.recipient_ref).where(

@@ -195,3 +195,17 @@ def test_csv_dates_may_be_written_dd_mm_yyyy_and_an_impossible_one_names_the_row
     written.write_text(text.replace("01/10/2015", "31/02/2015"))
     code, _, err = cli("--db", db_url, "--today", "2026-01-10", "import", "children", str(written))
     assert code == 1 and "'31/02/2015'" in err and "there is no 31 February 2015" in err
+
+
+def test_the_import_summary_lists_the_columns_ignored_and_the_children_flagged(cli, db_url, tmp_path):
+    for kind in ("people", "schools"):
+        assert cli("--db", db_url, "--today", "2026-01-10", "import", kind, str(DATA / f"{kind}.csv"))[0] == 0
+    text = (DATA / "children.csv").read_text().replace("first_name", "FIRST_NAME").replace(",in_area", ",in_area,Frist_Nam,notes")
+    lines = [line + (",x,y" if i else "") for i, line in enumerate(text.splitlines())]
+    written = tmp_path / "children.csv"
+    written.write_text("\n".join(lines) + "\n")
+    code, out, err = cli("--db", db_url, "--today", "2026-01-10", "import", "children", str(written))
+    assert code == 0, err
+    assert "columns ignored (pepflow does not read them): 'Frist_Nam' (did you mean first_name or last_name?), 'notes'" in out
+    assert "FIRST_NAME" not in out  # matched whatever its case
+    assert "child(ren) flagged for VS admin to act on" in out and "C002: Record incomplete: add the date of" in out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import Text, cast
 from sqlalchemy.engine import Engine
@@ -123,14 +123,37 @@ def _against(c: Checkpoint, result: Verification, seen: dict[int, tuple[int, str
     return found
 
 
-def verify(engine: Engine, batch: int = 10_000) -> Verification:
-    """Walk the whole history in order, a batch at a time, and check it against the checkpoints."""
+def _counted(rows: Iterable[Any], every: int, on_rows: Callable[[int], None]) -> Iterator[Any]:
+    n = 0
+    for row in rows:
+        yield row
+        n += 1
+        if n == every:
+            on_rows(n)
+            n = 0
+    on_rows(n)
+
+
+def history_size(engine: Engine) -> int:
+    """How many rows the history holds (for a progress bar's length)."""
+    from sqlalchemy import func, select
+
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(Event.__table__)).scalar_one()
+
+
+def verify(engine: Engine, batch: int = 10_000, on_rows: Callable[[int], None] | None = None) -> Verification:
+    """Walk the whole history in order, a batch at a time, and check it against the checkpoints
+    (``on_rows(n)`` after each batch: a progress bar)."""
     t = Event.__table__
     keyring = keyring_for(database_name(engine))
     path, checkpoints = read(engine)
 
     # the payload as the text stored: a keyed row's hash covers that text itself
     columns = [c for c in t.c if c.name != "payload"] + [cast(t.c.payload, Text).label("payload_text")]
-    result = verify_rows(history_rows(engine, columns, batch), keyring, checkpoints)
+    rows = history_rows(engine, columns, batch)
+    if on_rows:
+        rows = _counted(rows, batch, on_rows)
+    result = verify_rows(rows, keyring, checkpoints)
     result.checkpoint_file = path
     return result

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from ._common import _app, audit_app
+from .progress import progress_bar
 
 
 @audit_app.command("verify")
@@ -17,10 +18,11 @@ def audit_verify(
 ) -> None:
     """Walk the keyed chain of the history and check it against the checkpoints; name what does not fit."""
     from ..audit.checkpoints import write
-    from ..audit.verify import verify
+    from ..audit.verify import history_size, verify
 
     a = _app(ctx)
-    result = verify(a.engine)
+    with progress_bar("Checking the history", history_size(a.engine)) as advance:
+        result = verify(a.engine, on_rows=advance)
     if not result.ok:
         typer.echo(f"History NOT intact ({result.rows} rows read):", err=True)
         for problem in result.problems:

@@ -12,6 +12,7 @@ from ..calendars import format_day, format_units
 from ..clock import parse_date
 from ..vocabulary import event_label, kind_label, outcome_label, role_label, state_change_words, value_words
 from ..errors import InputError
+from .progress import progress_bar
 from ._common import _app, _parse_sets, _print_json, _print_table, _read, app
 
 
@@ -50,7 +51,8 @@ def import_file(
         raise InputError("kind", kind, f"must be one of {', '.join(KINDS)}, inspections or ssda903")
     if gias and kind != "schools":
         raise InputError("--gias", kind, "is for the schools list only (pepflow import schools FILE --gias)")
-    report = import_gias(_app(ctx), file) if gias else do_import(_app(ctx), kind, file, mapping)
+    with progress_bar(f"Importing {file.name}"):
+        report = import_gias(_app(ctx), file) if gias else do_import(_app(ctx), kind, file, mapping)
     typer.echo(report.summary())
 
 
@@ -66,7 +68,8 @@ def _import_ssda903(ctx: typer.Context, files: list[Path], extract_date: Optiona
         extract = date_value(extract_date)
     except ValueError as bad:
         raise InputError("--extract-date", extract_date, str(bad)) from None
-    report = import_ssda903(_app(ctx), files, extract, check)
+    with progress_bar("Reading and checking the SSDA903 return"):
+        report = import_ssda903(_app(ctx), files, extract, check)
     if as_json:
         _print_json(report.as_json())
     else:

@@ -10,6 +10,7 @@ import typer
 
 from ..clock import parse_date
 from ..errors import InputError
+from .progress import progress_bar
 from ._common import _app, _as_of, _write, export_app, report_app
 
 
@@ -36,7 +37,7 @@ def report_compliance(
     if last < first:
         raise InputError("--to", end, f"is before --from {start}")
     when = parse_date(as_of, "--as-of") if as_of else min(a.today(), last)
-    with session_scope(a.engine) as session:
+    with progress_bar("Counting the compliance figures"), session_scope(a.engine) as session:
         report = compliance(session, a.config, first, last, when)
     if fmt == "json":
         text = json.dumps({**report, "admissions": {k: v for k, v in report["admissions"].items()}}, indent=2)
@@ -69,9 +70,11 @@ def report_annual(
         raise InputError("--year", year, "must be a school year written like 2025-26")
     a = _app(ctx)
     first, last = dt.date(int(year[:4]), 9, 1), dt.date(int(year[:4]) + 1, 8, 31)
-    with session_scope(a.engine) as session:
-        report = compliance(session, a.config, first, last, min(a.today(), last))
-    _write(out, render(report, title=f"Virtual School Head annual report {year}"))
+    with progress_bar(f"Writing the annual report {year}"):
+        with session_scope(a.engine) as session:
+            report = compliance(session, a.config, first, last, min(a.today(), last))
+        html = render(report, title=f"Virtual School Head annual report {year}")
+    _write(out, html)
 
 
 @export_app.command("deadlines")

@@ -9,6 +9,7 @@ import typer
 from ..calendars import format_units, format_day
 from ..clock import parse_date
 from ..errors import InputError
+from .progress import progress_bar
 from ._common import (
     HOST_OPTION,
     PORT_OPTION,
@@ -148,7 +149,9 @@ def simulate_command(
         mailer = FolderMailer(a.outbox_folder().with_name(a.outbox_folder().name + "-simulation"))
         typer.echo(f"Simulating on a copy of the database: {copy} (the database itself is not changed; "
                    "--in-place changes it).")
-    for line in simulate(engine, a.config, first, last, mailer, seed).lines():
+    with progress_bar(f"Simulating {format_day(first)} to {format_day(last)}", (last - first).days + 1) as advance:
+        summary = simulate(engine, a.config, first, last, mailer, seed, on_day=advance)
+    for line in summary.lines():
         typer.echo(line)
     typer.echo(f"Emails went to {mailer.describe()}.")
 
