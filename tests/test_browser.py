@@ -287,6 +287,44 @@ def test_the_virtual_school_head_records_a_decision_on_its_page(site, page):
     check_accessibility(page)
 
 
+LAYOUT_PAGES = ("/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
+                "/compliance", "/outbox?status=all", "/decisions")
+
+
+def layout_problems(page) -> list[str]:
+    """What looks broken: the page scrolling sideways (a table must scroll in its own box), a
+    date broken over lines, a filter button the same colour as its panel."""
+    return page.evaluate("""() => {
+        const out = [];
+        if (document.documentElement.scrollWidth > window.innerWidth + 1)
+            out.push(`page is ${document.documentElement.scrollWidth}px wide in ${window.innerWidth}px`);
+        for (const cell of document.querySelectorAll('.pepflow-date')) {
+            const range = document.createRange();
+            range.selectNodeContents(cell.firstChild || cell);
+            const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            if (lines.size > 1) out.push(`date "${cell.textContent.trim()}" on ${lines.size} lines`);
+        }
+        for (const button of document.querySelectorAll('.pepflow-filters button')) {
+            const panel = getComputedStyle(button.closest('.pepflow-filters')).backgroundColor;
+            if (getComputedStyle(button).backgroundColor === panel) out.push(`button "${button.textContent.trim()}" is the panel's colour`);
+        }
+        return out.slice(0, 5);
+    }""")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_pages_read_well_on_a_desktop_and_on_a_phone(site, page, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "vs_admin")
+    with session_scope(site.app.engine) as s:
+        ref = s.execute(select(Deadline.child_ref).where(Deadline.status == "open").order_by(Deadline.child_ref)
+                        ).scalars().first()
+    for path in (*LAYOUT_PAGES, f"/children/{ref}"):
+        page.goto(path)
+        assert layout_problems(page) == [], path
+        check_accessibility(page)
+
+
 def tab_to(page, selector: str, limit: int = 300) -> None:
     """Press Tab until the element matching ``selector`` has the focus: reachable by keyboard."""
     for _ in range(limit):
