@@ -108,11 +108,23 @@ class TransitionNotAllowed(PepflowError):
     def __init__(self, case_ref: str, process: str, event: str, state: str, allowed: list[str]):
         self.case_ref, self.process, self.event, self.state, self.allowed = (
             case_ref, process, event, state, allowed)
-        allowed_text = ", ".join(allowed) if allowed else "no events"
-        super().__init__(
-            f"{case_ref}: '{event}' is not allowed while the {process} is '{state}'. "
-            f"Allowed now: {allowed_text}. Nothing was changed."
-        )
+        from . import vocabulary
+
+        # steps pepflow takes itself (a PEP superseded by the next) are not offered to people
+        offered = [name for name in allowed if name in vocabulary.EVENTS]
+        def listed(with_codes: bool) -> str:
+            return ", ".join(f"{vocabulary.event_label(n)}" + (f" ({n})" if with_codes else "")
+                             for n in offered) if offered else "nothing"
+        code = process.lower()
+        process_words = vocabulary.process_label(code) if code in vocabulary.PROCESSES else process
+        state_words = vocabulary.state_label(code, state) if state in vocabulary.STATES.get(code, {}) else state
+        where = (f"while the {process_words if process_words.isupper() else process_words.lower()} is "
+                 f"'{state_words.lower()}'")
+        # the pages name events by their labels; the command line adds the names it types
+        self.in_words = (f"{vocabulary.event_label(event)} cannot be recorded {where}. What can be recorded now: "
+                         f"{listed(False)}. Nothing was changed.")
+        super().__init__(f"{case_ref}: {vocabulary.event_label(event)} ({event}) cannot be recorded {where}. "
+                         f"What can be recorded now: {listed(True)}. Nothing was changed.")
 
 
 class BackupError(PepflowError):

@@ -150,7 +150,7 @@ def test_an_inadequate_school_is_refused_without_exceptional_reasons(schools, co
 
 def test_a_refused_event_changes_nothing_in_an_admission(schools, config):
     step(schools, config, "admission_needed", "2026-09-07", reason="other")
-    with pytest.raises(TransitionNotAllowed, match="'place_offered' is not allowed while the admission is 'need_identified'"):
+    with pytest.raises(TransitionNotAllowed, match=r"Place offered \(place_offered\) cannot be recorded while the school place is 'new school needed'"):
         step(schools, config, "place_offered", "2026-09-08")
     assert admission_of(schools).state == "need_identified"
 

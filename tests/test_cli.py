@@ -96,8 +96,9 @@ def test_a_refused_event_exits_non_zero_and_names_what_is_allowed(cli, tmp_path)
     code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_approved",
                          "--on", "2026-01-07", "--set", "rating=green")
     assert code == 1 and out == ""
-    assert "'pep_approved' is not allowed while the PEP is 'due'" in err
-    assert "Allowed now: pep_meeting_scheduled, pep_meeting_held" in err
+    assert "PEP approved (pep_approved) cannot be recorded while the PEP is 'due'" in err
+    assert ("What can be recorded now: PEP meeting arranged (pep_meeting_scheduled), PEP meeting held "
+            "(pep_meeting_held)") in err
 
 
 def test_bad_event_settings_name_the_field(cli, tmp_path):

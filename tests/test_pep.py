@@ -93,7 +93,7 @@ def test_a_refused_event_names_state_event_and_allowed_and_changes_nothing(world
     with pytest.raises(TransitionNotAllowed) as err:
         event(world, config, "C100", "pep_submitted", "2026-01-02")
     message = str(err.value)
-    assert "'pep_submitted' is not allowed while the PEP is 'due'" in message
+    assert "PEP submitted (pep_submitted) cannot be recorded while the PEP is 'due'" in message
     assert "pep_meeting_held" in message and "Nothing was changed" in message
     with Session(world) as s:
         after = (s.exec(select(func.count()).select_from(Event)).one(),

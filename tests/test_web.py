@@ -262,13 +262,14 @@ def test_a_red_pep_cannot_be_approved_and_the_form_says_why_and_nothing_changes(
     ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
     form = client.get(f"/children/{ref}/record?event=pep_approved")
+    assert 'value="green"' in form.text and 'value="red"' not in form.text  # never offered
     before = _snapshot(fresh_site, ref)
     response = client.post(f"/children/{ref}/record", data={
         "csrf_token": csrf_of(form.text), "event": "pep_approved", "on": "2026-11-23", "rating": "red"})
     assert response.status_code == 400
     assert 'class="govuk-error-summary"' in response.text and 'href="#rating"' in response.text
-    assert "red" in response.text.lower() and "Traceback" not in response.text
-    assert _snapshot(fresh_site, ref) == before
+    assert "a red PEP cannot be approved: return it for changes" in response.text
+    assert "Traceback" not in response.text and _snapshot(fresh_site, ref) == before
 
 
 def test_form_errors_name_the_field_and_keep_what_was_typed(fresh_site):

@@ -216,9 +216,6 @@ def on_resubmitted(ctx: EventContext) -> Outcome:
 
 def on_approved(ctx: EventContext) -> Outcome:
     rating = ctx.params["rating"]
-    if rating == "red":
-        raise InputError("rating", "red", "a red PEP cannot be approved: return it with pep_returned "
-                         "and a reason")
     pep, outcome = _transition(ctx)
     pep.approved_on, pep.quality_rating = ctx.on, rating
     _close(ctx, ["pep_qa"])
@@ -297,7 +294,17 @@ def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
 
 # ---- registration -------------------------------------------------------------------
 
-_rating = choice("red", "amber", "green")
+_any_rating = choice("red", "amber", "green")
+
+
+def _rating(value: str) -> str:
+    rating = _any_rating(value)
+    if rating == "red":  # said here, before anything is checked, and never offered on the form
+        raise ValueError("a red PEP cannot be approved: return it for changes (pep_returned) with a reason")
+    return rating
+
+
+_rating.__doc__ = "amber | green"  # the approve form's options (web/routes/child.event_fields)
 for spec in (
     EventSpec("pep_meeting_scheduled", "pep", on_meeting_scheduled,
               (Param("meeting_date", date_value, True, "the date of the meeting"),)),
@@ -308,7 +315,7 @@ for spec in (
               (Param("reason", free_text, True, "why it is returned"),)),
     EventSpec("pep_resubmitted", "pep", on_resubmitted, ()),
     EventSpec("pep_approved", "pep", on_approved,
-              (Param("rating", _rating, True, "quality rating red, amber or green"),
+              (Param("rating", _rating, True, "quality rating, amber or green (a red PEP is returned)"),
                Param("pp_plus", choice("approve", "decline"), False,
                      "approve (default) or decline the PEP's Pupil Premium Plus requests"))),
     EventSpec("pep_distributed", "pep", on_distributed, ()),

@@ -189,7 +189,7 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
             s.commit()
         except TransitionNotAllowed as exc:
             s.rollback()
-            errors.append(("event", str(exc)))
+            errors.append(("event", exc.in_words))
         except InputError as exc:  # the domain names its fields as the form does ("on", "meeting_date")
             s.rollback()
             errors.append((exc.field if exc.field in {p.name for p in spec.params} | {"on"} else "event",
