@@ -13,13 +13,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from .calendars import Calendar
 from .cohort import key_stage, year_group
 from .config import Config
 from .commands import EventRequest, record_events
-from .db.models import Admission, Child, Pep, School
+from .db.models import Admission, Child, Exclusion, Pep, School
 from .queries import pep_list
 from .states.care import bring_in
 from .importing import import_records
+from .vocabulary import state_label, value_words
 
 FIRST = ["Alex", "Sam", "Jordan", "Riley", "Casey", "Morgan", "Taylor", "Jamie", "Charlie",
          "Robin", "Frankie", "Ashley", "Bailey", "Drew", "Emerson", "Harley", "Jesse", "Kai",
@@ -43,10 +45,13 @@ class DemoSummary:
     pep_states: Counter
     overdue: int
     admissions: Counter
+    exclusions: Counter
 
     def lines(self) -> list[str]:
-        def fmt(counter: Counter) -> str:
-            return ", ".join(f"{k} {v}" for k, v in sorted(counter.items()))
+        def fmt(counter: Counter, process: str = "") -> str:
+            def words(code: str) -> str:
+                return state_label(process, code).lower() if process else value_words(str(code))
+            return ", ".join(f"{words(k)} {v}" for k, v in sorted(counter.items()))
         return [
             f"Synthetic cohort created: {self.children} children looked after, "
             f"{self.schools} schools, {self.people} people (no real personal data).",
@@ -54,9 +59,10 @@ class DemoSummary:
             f"  Schools by type:       {fmt(self.by_school_type)}",
             f"  Schools by Ofsted:     {fmt(self.by_ofsted)}",
             f"  Children at school out of the area: {self.out_of_area}",
-            f"  Current PEPs by state: {fmt(self.pep_states)}",
+            f"  Current PEPs by state: {fmt(self.pep_states, 'pep')}",
             f"  PEP deadlines overdue today: {self.overdue} (see: pepflow pep list --overdue)",
-            f"  School admissions by state: {fmt(self.admissions)} (see: pepflow admission list)",
+            f"  School admissions by state: {fmt(self.admissions, 'admission')} (see: pepflow admission list)",
+            f"  Exclusions by state: {fmt(self.exclusions, 'exclusion')} (see: pepflow exclusion list)",
         ]
 
 
@@ -91,7 +97,7 @@ def _person_rows(rng: random.Random, n_schools: int) -> list[dict[str, str]]:
 def _school_rows(rng: random.Random, n: int) -> list[dict[str, str]]:
     rows = []
     for s in range(1, n + 1):
-        phase = "Primary" if s <= n * 0.6 else "Academy" if s <= n * 0.9 else "School"
+        phase = "Primary" if s <= n * 0.55 else "Academy" if s <= n * 0.9 else "High School"
         stype = rng.choices(["maintained", "academy", "free", "special", "pru"],
                             [45, 40, 5, 6, 4])[0]
         ofsted = rng.choices(["outstanding", "good", "requires_improvement", "inadequate", "none"],
@@ -105,6 +111,17 @@ def _school_rows(rng: random.Random, n: int) -> list[dict[str, str]]:
     return rows
 
 
+def phase_of(school: dict[str, str]) -> str:
+    """ "primary" (Reception to Year 6) or "secondary" (Year 7 to 13), from the demo school's name."""
+    return "primary" if " Primary " in school["name"] else "secondary"
+
+
+def _school_for(rng: random.Random, schools: list[dict[str, str]], dob: dt.date, today: dt.date) -> dict[str, str]:
+    """A school of the right phase for the child's year group (no Year 10 at a primary school)."""
+    wanted = "primary" if year_group(dob, today) <= 6 else "secondary"
+    return rng.choice([s for s in schools if phase_of(s) == wanted] or schools)
+
+
 def _child_rows(rng: random.Random, n: int, schools: list[dict[str, str]], today: dt.date
                 ) -> list[dict[str, str]]:
     """Children in care for a while (with their last PEP meeting and care review), a few
@@ -116,7 +133,7 @@ def _child_rows(rng: random.Random, n: int, schools: list[dict[str, str]], today
     for c in range(1, n + 1):
         age = rng.randint(4, 17)
         dob = today - dt.timedelta(days=age * 365 + rng.randint(0, 364))
-        school = rng.choice(schools)
+        school = _school_for(rng, schools, dob, today)
         kind = rng.choices(["history", "recent", "incomplete"], [90, 6, 4])[0]
         entered = ago(1, 12) if kind == "recent" else max(dob + dt.timedelta(days=30), ago(300, 2200))
         last_pep = last_review = ""
@@ -146,7 +163,22 @@ STEPS = ["pep_meeting_scheduled", "pep_meeting_held", "pep_submitted", "pep_qa_s
          "pep_returned", "pep_approved", "pep_distributed"]
 
 
-def _pep_events(rng: random.Random, children: list[dict[str, str]], today: dt.date
+def _school_day(cal: Calendar, day: dt.date, today: dt.date, working: bool = False) -> dt.date:
+    """The first school day (or, for the council's own steps, working day) on or after
+    ``day``; if that is after today, the last one up to today."""
+    is_open = cal.is_working_day if working else cal.is_school_day
+    on = day
+    while not is_open(on) and on < today + dt.timedelta(days=60):
+        on += dt.timedelta(days=1)
+    if on <= today and is_open(on):
+        return on
+    on = min(day, today)
+    while not is_open(on) and on > day - dt.timedelta(days=60):
+        on -= dt.timedelta(days=1)
+    return on
+
+
+def _pep_events(rng: random.Random, children: list[dict[str, str]], today: dt.date, cal: Calendar
                 ) -> list[EventRequest]:
     """This term's PEP work, taken to a different step for each child, some of it late."""
     requests: list[EventRequest] = []
@@ -160,16 +192,17 @@ def _pep_events(rng: random.Random, children: list[dict[str, str]], today: dt.da
         # most work is recent; about one in six started long enough ago to be running late
         back = rng.randint(20, 40) if rng.random() < 0.16 else rng.randint(1, 2) * (STEPS.index(target) + 1)
         day = max(dt.date.fromisoformat(last) + dt.timedelta(days=1), today - dt.timedelta(days=back))
+        day = max(day, _school_day(cal, day, today))
 
         def step(name: str, gap: tuple[int, int], **params: str) -> None:
-            nonlocal day
-            day = min(today, day + dt.timedelta(days=rng.randint(*gap)))
+            nonlocal day  # PEP work happens on school days, never before the step before it
+            day = max(day, _school_day(cal, min(today, day + dt.timedelta(days=rng.randint(*gap))), today))
             requests.append(EventRequest(row["ref"], name, day, None, params or None))
 
         ref_day = day
         if target == "pep_meeting_scheduled":
             requests.append(EventRequest(row["ref"], target, ref_day, None, {
-                "meeting_date": (today + dt.timedelta(days=rng.randint(3, 20))).isoformat()}))
+                "meeting_date": _next_school_day(cal, today + dt.timedelta(days=rng.randint(3, 20))).isoformat()}))
             continue
         step("pep_meeting_held", (0, 0))
         if rng.random() < 0.3 and year_group(dt.date.fromisoformat(row["dob"]), today) <= 11:
@@ -193,12 +226,44 @@ def _pep_events(rng: random.Random, children: list[dict[str, str]], today: dt.da
     return requests
 
 
+def _next_school_day(cal: Calendar, day: dt.date) -> dt.date:
+    while not cal.is_school_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def _exclusion_events(rng: random.Random, children: list[dict[str, str]], today: dt.date, cal: Calendar,
+                      taken: set[str]) -> list[EventRequest]:
+    """Suspensions of a few secondary-age children this term, and one permanent exclusion after
+    a concern, the Virtual School's consultation and the multi-agency meeting."""
+    older = [c for c in children if c["last_pep_meeting"] and c["ref"] not in taken
+             and 7 <= year_group(dt.date.fromisoformat(c["dob"]), today) <= 11]
+    requests: list[EventRequest] = []
+    days = [d for d in cal.school_days(today - dt.timedelta(days=50), today)]
+    if len(days) < 12 or not older:
+        return requests
+    count = max(1, len(children) // 60)
+    for child in older[:count]:
+        first = rng.choice(days[:-6])
+        requests.append(EventRequest(child["ref"], "behaviour_concern_raised", first, None, None))
+        requests.append(EventRequest(child["ref"], "suspension_started", first, None,
+                                     {"first_day": first.isoformat(), "days": str(rng.randint(1, 3))}))
+    if len(older) > count:
+        child, start = older[count], days[-12]
+        for name, on, params in (("behaviour_concern_raised", start, None), ("vs_consulted", days[-11], None),
+                                 ("pex_risk_meeting_held", days[-9], {"attendees": "SW, carer, IRO, VSH, school"}),
+                                 ("permanently_excluded", days[-7], None)):
+            requests.append(EventRequest(child["ref"], name, on, None, params))
+    return requests
+
+
 def _admission_events(rng: random.Random, children: list[dict[str, str]], schools: list[dict[str, str]],
-                      today: dt.date) -> list[EventRequest]:
+                      today: dt.date, cal: Calendar) -> list[EventRequest]:
     """A handful of school moves at different steps, one of them past its 20 school days."""
     maintained = [s["urn"] for s in schools if s["type"] == "maintained" and s["ofsted"] in ("good", "outstanding")]
     academies = [s["urn"] for s in schools if s["type"] == "academy" and s["ofsted"] in ("good", "outstanding")]
     movers = [c for c in children if c["last_pep_meeting"]][-8:]
+    by_urn = {s["urn"]: s for s in schools}
     paths = [
         ("care_placement_moved", 40, ["school_proposed", "application_made", "place_refused",
                                       "direction_consultation_started", "direction_issued"], maintained),
@@ -214,12 +279,14 @@ def _admission_events(rng: random.Random, children: list[dict[str, str]], school
     for child, (reason, back, path, pool) in zip(movers, paths):
         if not pool:
             continue
-        ref, day = child["ref"], today - dt.timedelta(days=back)
+        ref, day = child["ref"], _school_day(cal, today - dt.timedelta(days=back), today, working=True)
         gaps = {"direction_issued": 8, "direction_consultation_started": 1}
         requests.append(EventRequest(ref, "admission_needed", day, None, {"reason": reason}))
         for name in path:
-            day = min(today, day + dt.timedelta(days=gaps.get(name, rng.randint(1, 3))))
-            params = {"school_urn": rng.choice([u for u in pool if u != child["school_urn"]] or pool)} \
+            day = max(day, _school_day(cal, min(today, day + dt.timedelta(days=gaps.get(name, rng.randint(1, 3)))),
+                                       today, working=True))
+            phase = [u for u in pool if phase_of(by_urn[u]) == phase_of(by_urn[child["school_urn"]])] or pool
+            params = {"school_urn": rng.choice([u for u in phase if u != child["school_urn"]] or phase)} \
                 if name == "school_proposed" else {"hours": "15"} if name == "temporary_education_arranged" else None
             requests.append(EventRequest(ref, name, day, None, params))
     return requests
@@ -236,8 +303,12 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
         report = import_records(session, config, kind, list(enumerate(rows, start=2)), today, f"demo {kind}")
     for ref in report.added:
         bring_in(session, config, session.get(Child, ref), today)
-    record_events(session, config, _pep_events(rng, child_rows, today), today)
-    record_events(session, config, _admission_events(rng, child_rows, school_rows, today), today)
+    cal = config.calendar()
+    record_events(session, config, _pep_events(rng, child_rows, today, cal), today)
+    movers = _admission_events(rng, child_rows, school_rows, today, cal)
+    record_events(session, config, movers, today)
+    record_events(session, config, _exclusion_events(rng, child_rows, today, cal, {r.child_ref for r in movers}),
+                  today)
     kids = list(session.exec(select(Child)))
     all_schools = list(session.exec(select(School)))
     return DemoSummary(
@@ -249,6 +320,7 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
         pep_states=Counter(p.state for p in session.exec(select(Pep).where(Pep.is_current))),
         overdue=len(pep_list(session, config, today, overdue=True)),
         admissions=Counter(a.state for a in session.exec(select(Admission))),
+        exclusions=Counter(x.state for x in session.exec(select(Exclusion))),
     )
 
 

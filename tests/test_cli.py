@@ -142,9 +142,11 @@ def test_demo_has_peps_in_many_states_and_some_overdue(cli):
     code, out, err = cli("--today", "2026-11-23", "demo")
     assert code == 0, err
     states = out.split("Current PEPs by state:")[1].splitlines()[0]
-    for state in ("meeting_scheduled", "meeting_held", "submitted", "in_qa", "returned", "approved",
-                  "distributed"):
+    for state in ("meeting arranged", "meeting held", "submitted", "in quality assurance", "returned for changes",
+                  "approved", "sent to everyone"):
         assert state in states
+    assert "suspended" in out.split("Exclusions by state:")[1].splitlines()[0]
+    assert "permanently excluded 1" in out
     overdue = int(out.split("PEP deadlines overdue today:")[1].split()[0])
     assert overdue > 0
 
