@@ -132,7 +132,7 @@ def test_a_checkpoint_file_that_cannot_be_written_is_a_clear_error_and_the_sweep
     code, _, err = cli("--db", str(world.url), "audit", "checkpoint")
     assert code == 1 and "history checkpoint file" in err and "cannot be written" in err
     code, out, _ = cli("--db", str(world.url), "--today", "2026-01-12", "sweep")
-    assert code == 0 and "Sweep 2026-01-12" in out
+    assert code == 0 and "Sweep 12 Jan 2026" in out
 
 
 def test_the_history_is_checkpointed_at_the_weekend_too(world, config):  # noqa: F811
