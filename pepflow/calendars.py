@@ -121,6 +121,19 @@ class Term:
         return f"{self.name} {self.academic_year}"
 
 
+@dataclass(frozen=True)
+class HalfTerm:
+    """Half a term, as attendance is reported: "Autumn 1 2026-27" (key "2026-27-autumn-1")."""
+
+    key: str
+    label: str
+    start: dt.date
+    end: dt.date
+
+    def academic_year_matches(self, year: str) -> bool:
+        return self.key.startswith(f"{year}-")
+
+
 class _DayIndex:
     """Sorted ordinals of the days of one unit, with the searches every rule needs."""
 
@@ -195,6 +208,19 @@ class Calendar:
 
     def __repr__(self) -> str:
         return f"Calendar({self.name!r}, {self.first_year}..{self.last_year})"
+
+    def half_terms(self) -> list[HalfTerm]:
+        """Every half term of the calendar, in order: each term split at its half-term break
+        (a term without one is one half term, "summer 2026-27")."""
+        out = []
+        for t in self.terms:
+            halves = [(t.start, t.half_term[0] - dt.timedelta(days=1)), (t.half_term[1] + dt.timedelta(days=1), t.end)] \
+                if t.half_term else [(t.start, t.end)]
+            for n, (start, end) in enumerate(halves, start=1):
+                suffix = f" {n}" if len(halves) > 1 else ""
+                out.append(HalfTerm(f"{t.academic_year}-{t.name}" + (f"-{n}" if len(halves) > 1 else ""),
+                                    f"{t.name.capitalize()}{suffix} {t.academic_year}", start, end))
+        return out
 
     # ---- construction -------------------------------------------------------------
 

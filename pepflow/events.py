@@ -30,6 +30,7 @@ class Param:
     help: str = ""
     person: tuple[str, ...] = ()  # a reference to a person, who must have one of these roles
     school: bool = False  # a URN of a school in the schools list
+    half_term: bool = False  # a half term of the child's school's calendar (chosen from a list on the web)
 
 
 @dataclass

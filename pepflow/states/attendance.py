@@ -11,9 +11,11 @@ alternative provision recorded in the PEP is reviewed every half term (``ptt_rev
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlmodel import select
 
-from ..calendars import format_day
+from ..calendars import Calendar, HalfTerm, academic_year_of, format_day
 from ..events import EventContext, EventSpec, Outcome, Param, register
 from ..values import choice, date_value, free_text, percent, text, yes_no
 from ..config import Settings
@@ -35,14 +37,41 @@ def band(percent: float, settings: Settings) -> str:
     return "below_good"
 
 
+def _squashed(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def half_terms_to_report(cal: Calendar, on: dt.date, count: int = 6) -> list[HalfTerm]:
+    """The half terms attendance may be recorded for on ``on``: those begun by then, newest first."""
+    return [h for h in reversed(cal.half_terms()) if h.start <= on][:count]
+
+
+def half_term_of(cal: Calendar, written: str, on: dt.date) -> HalfTerm:
+    """The calendar's half term a person named ("autumn 1 2026-27", "Autumn 1", "2026-27-autumn-1"):
+    one of the child's school's calendar, never free text, so one half term has one name."""
+    wanted = _squashed(written)
+    year = academic_year_of(on)
+    for h in cal.half_terms():
+        names = {_squashed(h.key), _squashed(h.label)}
+        if h.academic_year_matches(year):
+            names.add(_squashed(h.label.rsplit(" ", 1)[0]))  # "autumn 1" in the event's school year
+        if wanted in names:
+            if h.start > on:
+                raise InputError("half_term", written, f"{h.label} has not begun by {format_day(on)}")
+            return h
+    recent = ", ".join(h.label for h in half_terms_to_report(cal, on))
+    raise InputError("half_term", written, f"is not a half term of the school's calendar (recent ones: {recent})")
+
+
 def on_attendance_recorded(ctx: EventContext) -> Outcome:
     settings = ctx.config.settings
+    half = half_term_of(calendar_for(ctx.session, ctx.config, ctx.child), ctx.params["half_term"], ctx.on)
     new_band = band(ctx.params["percent"], settings)
     previous = ctx.session.exec(select(AttendanceRecord).where(AttendanceRecord.child_ref == ctx.child.ref)
                                 .order_by(AttendanceRecord.recorded_on.desc(), AttendanceRecord.id.desc())).first()
-    ctx.session.add(AttendanceRecord(child_ref=ctx.child.ref, half_term=ctx.params["half_term"],
+    ctx.session.add(AttendanceRecord(child_ref=ctx.child.ref, half_term=half.key,
                                      percent=ctx.params["percent"], band=new_band, recorded_on=ctx.on))
-    messages = [f"Attendance {ctx.params['percent']:.1f}%: {new_band.replace('_', ' ')}."]
+    messages = [f"Attendance {half.label}: {ctx.params['percent']:.1f}%, {new_band.replace('_', ' ')}."]
     was_persistent = previous is not None and previous.band in ("persistent_absence", "severe_absence")
     if new_band in ("persistent_absence", "severe_absence") and not was_persistent:
         open_flag(ctx.session, ctx.config, ctx.child, "attendance_stage_1", ctx.on, "vs_officer",
@@ -110,7 +139,8 @@ def on_ptt_reviewed(ctx: EventContext) -> Outcome:
 
 for spec in (
     EventSpec("attendance_recorded", "attendance", on_attendance_recorded,
-              (Param("half_term", text, True, "e.g. 'autumn 1 2026-27'"),
+              (Param("half_term", text, True, "which half term of the school's calendar, e.g. autumn 1 2026-27",
+                     half_term=True),
                Param("percent", percent, True, "sessions attended, percent"))),
     EventSpec("attendance_stage_started", "attendance", on_stage_started,
               (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),

@@ -21,7 +21,9 @@ from ...disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
 from ...queries import readable_history
 from ...roles import VIRTUAL_SCHOOL_ROLES, may_record, may_set
 from ...states.pep import current_pep
+from ...calendars import HalfTerm
 from ...history_words import actor_text
+from ...states.attendance import half_terms_to_report
 from ...values import date_value, yes_no
 from ...vocabulary import event_label, parameter_label
 from .. import views
@@ -80,15 +82,18 @@ def changes_since(s: UnitOfWork, child_ref: str, seen: int) -> list[dict[str, st
             for r in rows]
 
 
-def event_fields(spec: EventSpec, role: str) -> list[dict[str, Any]]:
+def event_fields(spec: EventSpec, role: str, half_terms: list[HalfTerm] = ()) -> list[dict[str, Any]]:
     """The form fields of an event, from the parsers of its parameters; a setting that carries
-    a decision this role may not record is not offered (and refused if sent: ``record_event``)."""
+    a decision this role may not record is not offered (and refused if sent: ``record_event``).
+    A half term is chosen from the child's school's calendar (``half_terms``), never typed."""
     fields = []
     for p in spec.params:
         if not may_set(role, spec.name, p.name):
             continue
-        kind, options = "text", []
-        if p.parse is date_value:
+        kind, options, labels = "text", [], {}
+        if p.half_term:
+            kind, options, labels = "select", [h.key for h in half_terms], {h.key: h.label for h in half_terms}
+        elif p.parse is date_value:
             kind = "date"
         elif p.parse is yes_no:
             kind, options = "radios", ["yes", "no"]
@@ -96,15 +101,17 @@ def event_fields(spec: EventSpec, role: str) -> list[dict[str, Any]]:
             options = p.parse.__doc__.split(" | ")
             kind = "radios" if len(options) <= 4 else "select"
         fields.append({"name": p.name, "label": parameter_label(p.name), "hint": p.help,
-                       "required": p.required, "kind": kind, "options": options})
+                       "required": p.required, "kind": kind, "options": options, "option_labels": labels})
     return fields
 
 
 def event_form(site: Site, request: Request, visitor: Visitor, child: dict[str, Any], spec: EventSpec,
                values: Mapping[str, str], errors: list[tuple[str, str]], status: int = 200,
                bad_parts: dict[str, tuple[str, ...]] | None = None) -> HTMLResponse:
+    half_terms = half_terms_to_report(site.app.config.calendar(school_urn=child.get("school_urn")),
+                                      site.app.today()) if any(p.half_term for p in spec.params) else []
     return site.render(request, "record.html.j2", status, visitor, child=child, spec=spec,
-                       fields=event_fields(spec, visitor.user.role), values=values, errors=errors,
+                       fields=event_fields(spec, visitor.user.role, half_terms), values=values, errors=errors,
                        bad_parts=bad_parts or {})
 
 
