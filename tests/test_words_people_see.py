@@ -93,3 +93,29 @@ def test_no_report_shows_a_python_value_or_a_code(demo):
     problems = problems_in("text report", as_table(report))
     problems += problems_in("annual report", visible_text(render(report)))
     assert not problems, "\n".join(problems)
+
+
+def test_one_deadline_kind_and_one_event_read_the_same_on_the_page_in_the_email_and_on_the_command_line(demo, cli):
+    site, folder = demo
+    from pepflow.vocabulary import event_label, kind_label
+
+    emails = [message_from_bytes(p.read_bytes(), policy=email_policy) for p in sorted((folder / "outbox").glob("*.eml"))]
+    texts = [m.get_body(("plain",)).get_content() for m in emails]
+    with session_scope(site.app.engine) as s:
+        from pepflow.db.models import Deadline, Notification
+
+        ref, kind = s.execute(select(Notification.child_ref, Deadline.kind).join(
+            Deadline, Deadline.id == Notification.deadline_id).where(Notification.status == "sent")
+            .order_by(Notification.id)).first()
+        held = s.execute(select(Pep.child_ref).where(Pep.meeting_held_on.is_not(None)).order_by(Pep.child_ref)
+                         ).scalars().first()
+    label = kind_label(kind)
+    assert any(f"Case {ref}: {label}" in text for text in texts)  # the email
+    page = visible_text(signed_in_client(site, "vs_admin").get(f"/children/{ref}").text)
+    assert label in page  # the case page's open deadlines
+    code, out, _ = cli("--db", site.app.url, "--today", TODAY.isoformat(), "deadlines", "--child", ref)
+    assert code == 0 and label in out  # the command line
+    event = event_label("pep_meeting_held")
+    assert event in visible_text(signed_in_client(site, "vs_admin").get(f"/children/{held}").text)
+    code, out, _ = cli("--db", site.app.url, "history", held)
+    assert code == 0 and f"  {event} " in out

@@ -29,7 +29,7 @@ from pepflow.db import make_engine, session_scope
 from pepflow.db.models import Event, Notification, SweepRun
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_DAY = dt.date(2026, 12, 1)  # a Tuesday in term: the demo cohort has 382 notifications in 64 digests
+DEMO_DAY = dt.date(2026, 12, 1)  # a Tuesday in term: the demo cohort has 394 notifications in 59 digests
 MORNING = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)
 
 
@@ -86,9 +86,15 @@ def demo_database(url: str) -> None:
     from pepflow.config import load_config
     from pepflow.demo import create_demo_cohort
 
+    from sqlalchemy import delete
+
+    from pepflow.db.models import Notification
+
     engine = make_engine(url)
     with session_scope(engine) as s:
         create_demo_cohort(s, load_config(), DEMO_DAY)
+        # the demo's exclusion notices are left out: each scenario counts the day's sweep alone
+        s.execute(delete(Notification).where(Notification.step == "notice"))
     engine.dispose()
 
 

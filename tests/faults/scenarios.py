@@ -35,8 +35,8 @@ from .harness import (DEMO_DAY, MORNING, Relay, Tally, driver, finish, free_port
 CONFIG = load_config()
 LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
 CONNECTIONS = 4
-DEMO_EMAILS = 64  # the demo cohort's digests on DEMO_DAY
-DEMO_NOTIFICATIONS = 382
+DEMO_EMAILS = 59  # the demo cohort's digests on DEMO_DAY
+DEMO_NOTIFICATIONS = 394
 
 
 def mailer(port: int, connections: int = CONNECTIONS) -> SMTPMailer:

@@ -3,7 +3,7 @@ kind, a cut after DATA, a dispatcher that outlives its lease, two sweeps and two
 at once, a database that goes away or fills its disk.
 
 Every test uses a real relay in its own process (``sink.py``, counting Message-IDs) and
-the demo cohort on 1 Dec 2026 (382 notifications in 64 digests), and asserts the same
+the demo cohort on 1 Dec 2026 (394 notifications in 59 digests), and asserts the same
 things: nothing lost, duplicates within the guarantee (at most the emails in flight, one
 per connection), no history row doubled, and the history verified afterwards.
 """
@@ -208,7 +208,7 @@ def test_postgresql_down_for_10_seconds_mid_dispatch_resends_nothing(templates, 
     wait_for(lambda: len(relay.received()) >= 5)
     postgres_server.down_for(10)
     sending.join(120)
-    assert results["r"].emails_sent == 64, results
+    assert results["r"].emails_sent == DEMO_EMAILS, results
     engine.dispose()
     assert_guarantee(tally(url, relay.received()))
 
@@ -265,7 +265,7 @@ def test_a_full_disk_mid_dispatch_waits_for_space_and_resends_nothing(templates,
     engine.dispose()
     if disk is not None:
         subprocess.run(["umount", "-l", str(disk)])
-    assert results["r"].emails_sent == 64, results
+    assert results["r"].emails_sent == DEMO_EMAILS, results
     assert_guarantee(tally(url, relay.received()))
 
 
