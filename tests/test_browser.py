@@ -296,8 +296,11 @@ def layout_problems(page) -> list[str]:
     date broken over lines, a filter button the same colour as its panel."""
     return page.evaluate("""() => {
         const out = [];
-        if (document.documentElement.scrollWidth > window.innerWidth + 1)
-            out.push(`page is ${document.documentElement.scrollWidth}px wide in ${window.innerWidth}px`);
+        if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+            const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                && !(e.parentElement && e.parentElement.closest('.pepflow-table-wrap'))).map(e => e.tagName + '.' + e.className + '<' + (e.parentElement ? e.parentElement.tagName + '.' + e.parentElement.className : '')).slice(-3);
+            out.push(`page is ${document.documentElement.scrollWidth}px wide in ${window.innerWidth}px: ${wide.join(', ')}`);
+        }
         for (const cell of document.querySelectorAll('.pepflow-date')) {
             const range = document.createRange();
             range.selectNodeContents(cell.firstChild || cell);
