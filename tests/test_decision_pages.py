@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pepflow.cohort import year_group
 from pepflow.commands import record_event
 from pepflow.db.engine import session_scope
-from pepflow.db.models import Child, Deadline, School
+from pepflow.db.models import Child, Deadline, Event, School
 
 from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)
 from .websupport import TODAY, csrf_of
@@ -48,6 +48,9 @@ def test_each_role_decides_its_own_part_of_a_proposal_on_a_page(fresh_site):  # 
     listed = admin.get("/decisions").text
     assert ref in listed and "Virtual School Head's decision" in listed and "--set" not in listed
     form = admin.get(f"/children/{ref}/decision").text
+    with session_scope(fresh_site.app.engine) as s:  # the page shows the child: its view is audited
+        assert s.execute(select(Event.child_ref).where(Event.name == "record_form_viewed", Event.child_ref == ref)
+                         ).scalars().all() == [ref]
     assert 'name="ks4_reason"' in form and 'name="nominated_officer"' in form
     assert 'name="vsh_decision"' not in form  # not VS admin's to record
     empty = admin.post(f"/children/{ref}/decision", data={"csrf_token": csrf_of(form)})

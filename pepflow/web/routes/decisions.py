@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ...commands import event_spec, record_event
 from ...db.models import Admission, Child, Deadline, Event, School
 from ...db.unit import UnitOfWork
+from ...disclosures import disclosed
 from ...errors import InputError, PepflowError
 from ...roles import VIRTUAL_SCHOOL_ROLES, decision_of, may_set
 from ...rules.placement import SETTLED_BY
@@ -104,8 +105,12 @@ def decision_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, vis
     _allowed(visitor)
     child = views.visible_child(s, visitor.user, ref, site.app.today())
     decision = _decision_for(s, visitor, child.ref)
-    return site.render(request, "decision.html.j2", 200, visitor, decision=decision,
-                       child=views.child_summary(s, child, site.app.today()),
+    summary = views.child_summary(s, child, site.app.today())
+    # the page shows the child's name and school: a disclosure like the case page
+    disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
+              {"account": visitor.user.email, "role": visitor.user.role, "event": EVENT}, child.ref)
+    s.commit()
+    return site.render(request, "decision.html.j2", 200, visitor, decision=decision, child=summary,
                        fields=_fields(decision, visitor.user.role), values={}, errors=[])
 
 
