@@ -53,6 +53,17 @@ def format_day(day: dt.date) -> str:
     return f"{day.day} {day.strftime('%b %Y')}"
 
 
+def format_iso_day(text: str | None) -> str:
+    """An ISO date as people read it ("2026-07-22" as "22 Jul 2026"); blank for none, and any
+    other text as it is.  The one place a stored or JSON date becomes words."""
+    if not text:
+        return ""
+    try:
+        return format_day(dt.date.fromisoformat(str(text)[:10]))
+    except ValueError:
+        return str(text)
+
+
 def format_moment(when: dt.datetime) -> str:
     """A moment as pages and messages write it, in London time: "1 Dec 2026 at 14:02"."""
     local = when.astimezone(LONDON)

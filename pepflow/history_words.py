@@ -10,11 +10,10 @@ use for (deadline snapshots, process marks) is left out.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .calendars import format_day
+from .calendars import format_iso_day
 from .vocabulary import (event_label, kind_label, outcome_label, parameter_label, role_in_sentence, role_label,
                          state_label, value_words)
 
@@ -27,13 +26,6 @@ _HIDDEN = frozenset({"deadlines", "processes", "deadlines_cancelled", "deadlines
 class Who:
     name: str
     role: str
-
-
-def _date_words(value: str) -> str:
-    try:
-        return format_day(dt.date.fromisoformat(value))
-    except (TypeError, ValueError):
-        return value
 
 
 def value_text(value: Any) -> str:
@@ -50,7 +42,7 @@ def value_text(value: Any) -> str:
         return "; ".join(f"{parameter_label(k).lower()} {value_text(v)}" for k, v in value.items())
     text = str(value)
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        return _date_words(text)
+        return format_iso_day(text)
     return value_words(text)
 
 
@@ -91,7 +83,7 @@ def sentence(row: Mapping[str, Any], people: Mapping[str, Who] | None = None) ->
     people = people or {}
     name, payload = row["event"], row.get("payload") or {}
     kind = payload.get("kind")
-    due = f" due {_date_words(payload['due_on'])}" if payload.get("due_on") else ""
+    due = f" due {format_iso_day(payload['due_on'])}" if payload.get("due_on") else ""
     what = f": {kind_label(kind)[0].lower() + kind_label(kind)[1:]}{due}" if kind else ""
     if name == "notification_sent":
         step = str(payload.get("step", ""))
@@ -147,4 +139,4 @@ def details(row: Mapping[str, Any], people: Mapping[str, Who] | None = None) -> 
 def _derived(text: str) -> str:
     """ "next termly PEP review due 2026-12-18" with its date in words."""
     head, sep, tail = str(text).rpartition(" ")
-    return f"{head} {_date_words(tail)}" if sep and len(tail) == 10 else str(text)
+    return f"{head} {format_iso_day(tail)}" if sep and len(tail) == 10 else str(text)

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from .calendars import format_iso_day
 from .report_text import BREAKDOWN_LABELS
 from .vocabulary import kind_label, outcome_label, value_words
 
@@ -120,14 +121,8 @@ def _breakdown_chart(groups: list[dict[str, Any]]) -> Markup:
     return _svg(figure)
 
 
-def _day(iso: str) -> str:
-    from .calendars import format_day
-
-    return format_day(dt.date.fromisoformat(iso))
-
-
 def render(report: dict[str, Any], template: str = "report.html.j2", title: str = "Compliance report") -> str:
     env = Environment(loader=PackageLoader("pepflow", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    env.filters.update(kind=kind_label, words=lambda v: value_words(str(v)), day=_day)
+    env.filters.update(kind=kind_label, words=lambda v: value_words(str(v)), day=format_iso_day)
     return env.get_template(template).render(r=report, charts=charts(report), title=title,
                                              breakdown_labels=BREAKDOWN_LABELS)

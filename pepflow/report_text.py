@@ -3,10 +3,9 @@ rows (section, measure, group, value) for the web download and ``--format csv``.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from .calendars import format_day
+from .calendars import format_iso_day
 from .vocabulary import kind_label, value_words
 
 BREAKDOWN_LABELS = {"key_stage": "Key stage", "year_group": "Year group", "sen_status": "SEN status",
@@ -18,17 +17,13 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
-def _day(iso: str) -> str:
-    return format_day(dt.date.fromisoformat(iso))
-
-
 def _median(value: float | None) -> str:
     return "none placed yet" if value is None else f"{value:g}"
 
 
 def as_table(report: dict[str, Any]) -> str:
     r = report
-    lines = [f"Compliance report, {r['authority']}: {_day(r['from'])} to {_day(r['to'])}, as of {_day(r['as_of'])}",
+    lines = [f"Compliance report, {r['authority']}: {format_iso_day(r['from'])} to {format_iso_day(r['to'])}, as of {format_iso_day(r['as_of'])}",
              ""]
     roll = r["roll"]
     lines.append(f"Children on roll: {roll['children_on_roll']}; with an up-to-date PEP: {roll['up_to_date_pep']} "
@@ -40,7 +35,7 @@ def as_table(report: dict[str, Any]) -> str:
         due = sum(o.values())
         lines.append(f"{kind_label(kind):<38} {due:>5} {o.get('met', 0):>5} {o.get('met_late', 0):>5} "
                      f"{o.get('breached', 0):>9} {o.get('missed', 0):>7} {o.get('pending', 0):>8} "
-                     f"{_pct(t['on_time_percent']):>8}  {', '.join(_day(v) for v in t['rule_versions'])}")
+                     f"{_pct(t['on_time_percent']):>8}  {', '.join(format_iso_day(v) for v in t['rule_versions'])}")
     if not r["timescales"]:
         lines.append("No deadline was due in the period.")
     lines += ["", "PEP meetings held per term: " + (", ".join(f"{k} {v}" for k, v in r["pep_meetings_per_term"].items())

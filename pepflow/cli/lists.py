@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Optional
 
 import typer
 
-from ..calendars import format_day, format_units
+from ..calendars import format_day, format_iso_day, format_units
 from ..vocabulary import kind_label, role_in_sentence, state_label, value_words
 from ._common import (
     _app,
@@ -19,10 +18,6 @@ from ._common import (
     exclusion_app,
     pep_app,
 )
-
-
-def _day(iso: str | None) -> str:
-    return format_day(dt.date.fromisoformat(iso)) if iso else ""
 
 
 @pep_app.command("list")
@@ -50,7 +45,7 @@ def pep_list(
         return
     _print_table(["child", "PEP state", "what is due", "owner", "due", "overdue by"], [
         [r["child_ref"], state_label("pep", r["pep_state"]) if r["pep_state"] else "no current PEP", kind_label(r["due"]),
-         f"{r['owner_ref'] or '-'} ({role_in_sentence(r['owner_role'])})", _day(r["due_on"]),
+         f"{r['owner_ref'] or '-'} ({role_in_sentence(r['owner_role'])})", format_iso_day(r["due_on"]),
          format_units(r["days_overdue"], r["overdue_unit"]) if r["days_overdue"] else ""] for r in rows])
 
 
@@ -75,7 +70,7 @@ def admission_list(
     if data["items"]:
         _print_table(["child", "state", "reason", "school", "due", "clock"], [
             [r["child_ref"], state_label("admission", r["state"]), value_words(r["reason"] or ""), r["school_urn"],
-             _day(r["due_on"]),
+             format_iso_day(r["due_on"]),
              ("-" if r["school_days_used"] is None else f"{r['school_days_used']} of 20 school days used")
              + (f", temporary education {r['temporary_hours']} h/week" if r["temporary_hours"] else "")
              + ("  PAST 20 SCHOOL DAYS" if r["breaching"] else "")] for r in data["items"]])
@@ -105,6 +100,6 @@ def exclusion_list(
         _print_table(["child", "year", "state", "suspensions", "clocks running"], [
             [r["child_ref"], r["school_year"], state_label("exclusion", r["state"]),
              f"{r['suspensions']} suspension(s), {r['suspension_days']} school days",
-             ("; ".join(f"{kind_label(c['kind'])} due {_day(c['due_on'])}{' OVERDUE' if c['overdue'] else ''}"
+             ("; ".join(f"{kind_label(c['kind'])} due {format_iso_day(c['due_on'])}{' OVERDUE' if c['overdue'] else ''}"
                         for c in r["open_clocks"]) or "no clock running")
              + ("  NO PRE-EXCLUSION MEETING" if r["no_pre_exclusion_meeting"] else "")] for r in data["items"]])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..calendars import format_day, format_units
+from ..calendars import format_day, format_iso_day, format_units
 from ..clock import parse_date
 from ..vocabulary import event_label, kind_label, outcome_label, role_label, state_change_words, value_words
 from ..errors import InputError
@@ -161,9 +160,9 @@ def deadlines(
             status = f"met late by {format_units(r['days_late'], r['late_unit'])}"
         elif r["status"] == "open" and r["days_overdue"]:
             status = f"OVERDUE by {format_units(r['days_overdue'], r['overdue_unit'])}"
-        table.append([kind_label(r["kind"]), format_day(dt.date.fromisoformat(r["due_on"])),
+        table.append([kind_label(r["kind"]), format_iso_day(r["due_on"]),
                       format_units(r["number"], r["unit"]), r["owner_ref"] or role_label(r["owner_role"]), status,
-                      format_day(dt.date.fromisoformat(r["closed_on"])) if r["closed_on"] else "",
+                      format_iso_day(r["closed_on"]),
                       r["note"] or value_words(r["close_reason"] or ""),
                       r["source"] if r["source"] != "pepflow" else ""])
     _print_table(["deadline", "due", "time allowed", "owner", "status", "closed", "note", "source"], table)

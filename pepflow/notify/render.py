@@ -18,7 +18,7 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
-from ..calendars import format_day, format_units
+from ..calendars import format_day, format_iso_day, format_units
 from ..clock import LONDON
 from ..config import Config
 from ..vocabulary import kind_label
@@ -83,7 +83,7 @@ def describe_items(config: Config, payloads: list[dict[str, Any]]) -> list[dict[
         # payloads written before the unit was recorded counted working days
         items.append({"child_name": "", **p, "what": what,
                       "overdue_text": format_units(overdue, p.get("overdue_unit", "working")) if overdue else "",
-                      "due_text": format_day(dt.date.fromisoformat(p["due_on"])) if p.get("due_on") else "",
+                      "due_text": format_iso_day(p.get("due_on")),
                       "link": f"{base}/children/{p['child_ref']}", "reason": reason(p)})
     return items
 

@@ -28,7 +28,7 @@ from ..logs import note_account
 from ..spreadsheets import stream
 from ..app import App
 from .. import vocabulary
-from ..calendars import format_day
+from ..calendars import format_day, format_iso_day
 from ..db.unit import UnitOfWork
 from ..roles import ROLES, role_of
 from ..values import whole_number
@@ -76,12 +76,7 @@ def day_words(value: Any) -> str:
     """A date as pages write it ("22 Jul 2026"), from a date or an ISO string; blank for none."""
     if isinstance(value, (dt.date, dt.datetime)):
         return format_day(value)
-    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
-        try:
-            return format_day(dt.date.fromisoformat(value[:10]))
-        except ValueError:
-            return value
-    return "" if value is None else str(value)
+    return format_iso_day(value) if isinstance(value, str) else "" if value is None else str(value)
 
 
 def _environment() -> Environment:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from ...audit import audit
-from ...calendars import format_day, format_moment
+from ...calendars import format_iso_day, format_moment
 from ...notify.outbox import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page, retry_failed
 from ...vocabulary import kind_label, outcome_label, value_words
 from .. import views
@@ -36,8 +34,8 @@ def what_was_due(payload: dict) -> str:
     kind = payload.get("kind")
     if not kind or kind == "missing_contact":
         return ""
-    due = payload.get("due_on")
-    return kind_label(kind) + (f", due {format_day(dt.date.fromisoformat(due))}" if due else "")
+    due = format_iso_day(payload.get("due_on"))
+    return kind_label(kind) + (f", due {due}" if due else "")
 
 
 @router.get("/outbox")
