@@ -1,7 +1,7 @@
 """The compliance report over a year of history for 100,000 children, beside its floor.
 
 Builds (with bulk inserts) 100,000 children, 12 deadlines each over the 2025-26 school
-year with a mix of outcomes, 8 history rows each, termly attendance and a few thousand
+year with a mix of outcomes, 8 history rows each (two of them approvals, with their PEPs), termly attendance and a few thousand
 suspensions and admissions; then times ``reports.compliance`` for the year and, in
 alternating rounds, its floor: the one GROUP BY the report cannot do without (the year's
 deadlines counted by status and kind).  Prints the medians and the median ratio.
@@ -31,8 +31,8 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from pepflow.config import load_config  # noqa: E402
-from pepflow.db.models import (Admission, AttendanceRecord, Child, Deadline, Event, School,  # noqa: E402
-                               Suspension, Exclusion)
+from pepflow.db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Pep,  # noqa: E402
+                               School, Suspension, Exclusion)
 from pepflow.reports import compliance  # noqa: E402
 from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 
@@ -72,19 +72,27 @@ def build(engine, n: int) -> None:
         if batch:
             conn.execute(Deadline.__table__.insert(), batch)
         now = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
-        events = []
+        events, peps = [], []
         for i in range(n):
             for k in range(8):
                 day = START + dt.timedelta(days=rng.randint(0, 330))
                 name = ("pep_meeting_held", "pep_submitted", "pep_approved", "care_review_held")[k % 4]
+                rating = rng.choice(("green", "green", "amber", "red")) if name == "pep_approved" else None
                 events.append({"child_ref": f"C{i:06d}", "process": "pep", "name": name, "effective_on": day,
-                               "recorded_at": now, "payload": {"rating": "green"} if name == "pep_approved" else {},
+                               "recorded_at": now, "payload": {"rating": rating} if rating else {},
                                "payload_version": 1, "prev_hash": "", "hash": ""})
+                if rating:  # the PEP the approval closed, carrying the same day and rating
+                    peps.append({"child_ref": f"C{i:06d}", "cycle": "termly", "state": "approved",
+                                 "is_current": k == 6, "opened_on": day - dt.timedelta(days=30),
+                                 "state_changed_on": day, "approved_on": day, "quality_rating": rating,
+                                 "times_returned": 0, "returned_reason": "", "imported": False})
             if len(events) >= 100_000:
                 conn.execute(Event.__table__.insert(), events)
-                events = []
+                conn.execute(Pep.__table__.insert(), peps)
+                events, peps = [], []
         if events:
             conn.execute(Event.__table__.insert(), events)
+            conn.execute(Pep.__table__.insert(), peps)
         conn.execute(AttendanceRecord.__table__.insert(), [
             {"child_ref": f"C{i:06d}", "half_term": "spring 2 2025-26", "percent": 85 + rng.random() * 15,
              "band": rng.choice(["good", "below_good", "persistent_absence"]), "recorded_on": dt.date(2026, 3, 27)}

@@ -13,16 +13,16 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
-from sqlalchemy import and_, case, func, literal
+from sqlalchemy import and_, case, extract, func, literal, union
 from sqlmodel import Session, select
 
 from .cohort import key_stage, year_group, year_group_label
 from .config import Config
 from .db.planner import not_for_index
-from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, PpPlusRequest, School,
-                        Suspension)
+from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
+                        School, Suspension)
 from .states.pep import REVIEW_KINDS
 from .deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
 
@@ -68,23 +68,8 @@ def _term_label(config: Config, day: dt.date) -> str:
 
 def compliance(session: Session, config: Config, start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
     """Every figure, read with a few column queries (no ORM objects for the big tables)."""
-    C, D, E = Child.__table__.c, Deadline.__table__.c, Event.__table__.c
-    roll = session.execute(select(C.ref, C.dob, C.in_area, C.sen_status, C.legal_status, C.placement_type,
-                                  C.school_urn).where(C.entered_care <= as_of)
-                           .where((C.left_care_on.is_(None)) | (C.left_care_on > as_of))).all()
-    schools = {s.urn: s for s in session.exec(select(School))}
-    # children whose PEP was overdue (or whose record was incomplete) at as_of: those whose
-    # deadline is still open, read from the covering index (status, kind, due_on, child_ref, …),
-    # and those whose deadline was open then and closed since (through the closed_on index)
-    review = REVIEW_KINDS + ("record_incomplete",)
-    behind = set(session.execute(select(D.child_ref).where(
-        D.status == "open", D.due_on < as_of, D.kind.in_(REVIEW_KINDS))).scalars())
-    behind |= set(session.execute(select(D.child_ref).where(
-        D.status == "open", D.kind == "record_incomplete", D.opened_on <= as_of)).scalars())
-    behind |= set(session.execute(select(D.child_ref).where(
-        D.closed_on > as_of, D.status != "open", D.kind.in_(review), D.opened_on <= as_of,
-        (D.due_on < as_of) | (D.kind == "record_incomplete"))).scalars())
-    current = {c.ref for c in roll} - behind
+    D, E = Deadline.__table__.c, Event.__table__.c
+    roll = _roll(session, as_of)
     # ---- every timescale due in the period, by outcome: counted by the database ---------
     timescales, late_counts = _timescale_outcomes(session, start, end, as_of)
     for kind, entry in timescales.items():
@@ -109,10 +94,12 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
         counts[name] += n
         if name == "pep_meeting_held":
             meetings[_term_label(config, day)] += n
-    rating = E.payload["rating"].as_string()
-    for day, rated, n in session.execute(select(E.effective_on, rating, func.count())
-                                         .where(E.name == "pep_approved", *in_period)
-                                         .group_by(E.effective_on, rating)):
+    # each PEP keeps the day it was approved and its rating (written by the pep_approved
+    # event, never changed): counted from their index, not read out of the events' payloads
+    P = Pep.__table__.c
+    for day, rated, n in session.execute(select(P.approved_on, P.quality_rating, func.count())
+                                         .where(P.approved_on >= start, P.approved_on <= end)
+                                         .group_by(P.approved_on, P.quality_rating)):
         ratings[_term_label(config, day)][rated or "unknown"] += n
     emergencies = session.execute(select(func.count()).select_from(Event).where(
         E.name == "care_placement_changed", *in_period, E.payload["emergency"].as_boolean())).scalar_one()
@@ -157,11 +144,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
     exclusions = list(session.exec(select(Exclusion).where(Exclusion.excluded_on >= start,
                                                            Exclusion.excluded_on <= end)))
     months = Counter(s.first_day.strftime("%Y-%m") for s in suspensions)
-    A = AttendanceRecord.__table__.c
-    latest: dict[str, str] = {}
-    for child_ref, band in session.execute(select(A.child_ref, A.band).where(
-            A.recorded_on >= start, A.recorded_on <= min(end, as_of)).order_by(A.recorded_on, A.id)):
-        latest[child_ref] = band
+    attendance_bands = _latest_attendance_bands(session, start, min(end, as_of))
     pp: dict[str, dict[str, int]] = defaultdict(lambda: {"approved": 0, "amount": 0})
     for r in session.exec(select(PpPlusRequest).where(
             PpPlusRequest.status == "approved", PpPlusRequest.decided_on >= start,
@@ -173,9 +156,9 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
     return {
         "report": "compliance", "version": REPORT_VERSION, "authority": config.settings.authority_name,
         "from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat(),
-        "roll": {"children_on_roll": len(roll), "up_to_date_pep": len(current),
-                 "up_to_date_percent": percent(len(current), len(roll)),
-                 "out_of_area": sum(1 for c in roll if not c.in_area)},
+        "roll": {"children_on_roll": roll.children, "up_to_date_pep": roll.up_to_date,
+                 "up_to_date_percent": percent(roll.up_to_date, roll.children),
+                 "out_of_area": roll.out_of_area},
         "timescales": dict(sorted(timescales.items())),
         "pep_meetings_per_term": dict(sorted(meetings.items())),
         "qa_ratings_per_term": {k: dict(sorted(v.items())) for k, v in sorted(ratings.items())},
@@ -184,10 +167,80 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                        "suspensions_by_month": dict(sorted(months.items())),
                        "permanent_exclusions": len(exclusions),
                        "with_pre_exclusion_meeting": sum(1 for x in exclusions if not x.no_pre_exclusion_meeting)},
-        "attendance_bands": dict(sorted(Counter(latest.values()).items())),
+        "attendance_bands": attendance_bands,
         "pp_plus_approved_per_term": {k: v for k, v in sorted(pp.items())},
-        "breakdowns": _breakdowns(roll, current, schools, as_of),
+        "breakdowns": _breakdowns(roll.groups, as_of),
     }
+
+
+class RollGroup(NamedTuple):
+    """Children on roll alike in every characteristic a breakdown uses, and how many of them
+    had an up-to-date PEP.  ``born_in_school_year`` is the calendar year in which the school
+    year of their birth began (September to August), which gives their year group."""
+
+    born_in_school_year: int
+    sen_status: str
+    legal_status: str
+    placement_type: str | None
+    in_area: bool
+    school_ofsted: str
+    children: int
+    up_to_date: int
+
+
+class Roll(NamedTuple):
+    groups: list[RollGroup]
+
+    @property
+    def children(self) -> int:
+        return sum(g.children for g in self.groups)
+
+    @property
+    def up_to_date(self) -> int:
+        return sum(g.up_to_date for g in self.groups)
+
+    @property
+    def out_of_area(self) -> int:
+        return sum(g.children for g in self.groups if not g.in_area)
+
+
+def _roll(session: Session, as_of: dt.date) -> Roll:
+    """The children on roll at ``as_of``, counted by the database in groups alike in every
+    characteristic (a few thousand rows for 100,000 children: bench/report.py), each with how
+    many had an up-to-date PEP.  A PEP was not up to date if its review deadline was overdue
+    (or the record incomplete) at ``as_of``: still open, or open then and closed since."""
+    C, D = Child.__table__.c, Deadline.__table__.c
+    review = REVIEW_KINDS + ("record_incomplete",)
+    behind = union(
+        select(D.child_ref).where(D.status == "open", D.due_on < as_of, D.kind.in_(REVIEW_KINDS),
+                                  D.opened_on <= as_of),
+        select(D.child_ref).where(D.status == "open", D.kind == "record_incomplete", D.opened_on <= as_of),
+        select(D.child_ref).where(D.closed_on > as_of, D.status != "open", D.kind.in_(review),
+                                  D.opened_on <= as_of, (D.due_on < as_of) | (D.kind == "record_incomplete")))
+    born = (extract("year", C.dob) - case((extract("month", C.dob) >= 9, 0), else_=1)).label("born")
+    ofsted = func.coalesce(School.__table__.c.ofsted, literal("no school")).label("ofsted")
+    characteristics = (born, C.sen_status, C.legal_status, C.placement_type, C.in_area, ofsted)
+    rows = session.execute(
+        select(*characteristics, func.count(), func.sum(case((C.ref.in_(behind), 0), else_=1)))
+        .select_from(Child.__table__.outerjoin(School.__table__, School.__table__.c.urn == C.school_urn))
+        .where(C.entered_care <= as_of, (C.left_care_on.is_(None)) | (C.left_care_on > as_of))
+        .group_by(*characteristics)).all()
+    return Roll([RollGroup(int(r[0]), r[1], r[2], r[3], bool(r[4]), r[5], r[6], int(r[7])) for r in rows])
+
+
+def _latest_attendance_bands(session: Session, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Children by the band of their latest attendance record in the period (the latest
+    recorded, and of those the last entered): counted by the database, each record asking
+    the (child_ref, recorded_on, id) index whether a later one exists."""
+    A = AttendanceRecord.__table__
+    later = A.alias("later")
+    in_period = (A.c.recorded_on >= start, A.c.recorded_on <= end)
+    superseded = select(literal(1)).where(
+        later.c.child_ref == A.c.child_ref, later.c.recorded_on >= start, later.c.recorded_on <= end,
+        (later.c.recorded_on > A.c.recorded_on)
+        | and_(later.c.recorded_on == A.c.recorded_on, later.c.id > A.c.id)).exists()
+    return dict(sorted(session.execute(select(A.c.band, func.count()).where(*in_period, ~superseded)
+                                       .group_by(A.c.band)).all()))
 
 
 def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: dt.date
@@ -195,57 +248,65 @@ def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: d
     """Deadlines due in the period by kind and outcome as of ``as_of``, and days late.
 
     A deadline's outcome is its closing status if it was closed by ``as_of``, else breached
-    (past due) or pending.  Counting that row by row is a sort of every deadline (3 s for
-    1.2 million on SQLite); instead the counts by status and kind stream from the index
-    (status, kind, due_on, …), and the few rows closed after ``as_of`` are moved back to
-    breached or pending (bench/report.py)."""
+    (past due) or pending.  Judging that row by row is a sort of every deadline; instead
+    (bench/report.py):
+
+    - the counts by status and kind are the report's one unavoidable GROUP BY, streamed
+      from the index (status, kind, due_on, …);
+    - open deadlines, a small part, are split into breached and pending by their due date;
+    - each kind's rule versions and unit are found by a few seeks in (kind, rule_version,
+      due_on, unit), not read off every row;
+    - days late are counted kind by kind among those met late;
+    - the few rows closed after ``as_of`` are moved back to breached or pending.
+    """
     D = Deadline.__table__.c
     in_period = (D.due_on >= start, D.due_on <= end)
-    overdue_then = case((D.due_on < as_of, 1), else_=0)
+    # SQLite's statistics lead it to skip-scan every status for a range of due dates, even
+    # with one status named (0.4 s where reading that status's part of the index takes
+    # 0.02 s): where a status is named, the due date is not offered to it for an index
+    due = not_for_index(D.due_on)
+    one_status_in_period = (due >= start, due <= end)
+    by_status: dict[str, Counter] = defaultdict(Counter)
+    for status, kind, n in session.execute(select(D.status, D.kind, func.count()).where(*in_period)
+                                           .group_by(D.status, D.kind)):
+        by_status[kind][status] += n
+    overdue_open = dict(session.execute(
+        select(D.kind, func.count()).where(D.status == "open", *one_status_in_period, due < as_of)
+        .group_by(D.kind)).all())
     timescales: dict[str, dict[str, Any]] = {}
     flags: set[str] = set()  # kinds with items no rule governs (rule_version ""): not timescales
-    several: set[str] = set()  # kinds judged by more than one rule version in the period
-    for status, kind, version, unit, n, overdue, last_version in session.execute(
-            select(D.status, D.kind, func.min(D.rule_version), func.min(D.unit), func.count(),
-                   func.sum(overdue_then), func.max(D.rule_version))
-            .where(*in_period).group_by(D.status, D.kind)):
-        entry = timescales.setdefault(kind, {"kind": kind, "unit": unit, "outcomes": Counter(),
-                                             "rule_versions": set()})
-        entry["rule_versions"] |= {v for v in (version, last_version) if v}
-        if version == "":
+    for kind, statuses in by_status.items():
+        versions = _rule_versions(session, kind, start, end)
+        if "" in versions:
             flags.add(kind)
-        if version != last_version:
-            several.add(kind)
-        outcomes = entry["outcomes"]
-        if status == "open":
-            outcomes["breached"] += overdue
-            outcomes["pending"] += n - overdue
-        else:
-            outcomes[status] += n
-    for kind in [k for k, entry in timescales.items() if not entry["rule_versions"]]:
-        del timescales[kind]  # only flags
-    if several:  # a version between the first and the last: ask for the whole list
-        for kind, version in session.execute(select(D.kind, D.rule_version).distinct().where(
-                D.status.in_(("open",) + CLOSED_STATUSES), D.kind.in_(several), *in_period)):
-            if version and kind in timescales:
-                timescales[kind]["rule_versions"].add(version)
-    # the days late of the deadlines met late, from the covering (status, kind, …) index ...
+        ruled = {v: unit for v, unit in versions.items() if v}
+        if not ruled:
+            continue  # only flags
+        outcomes: Counter = Counter()
+        for status, n in statuses.items():
+            if status == "open":
+                outcomes["breached"] += overdue_open.get(kind, 0)
+                outcomes["pending"] += n - overdue_open.get(kind, 0)
+            else:
+                outcomes[status] += n
+        timescales[kind] = {"kind": kind, "unit": min(ruled.values()), "outcomes": outcomes,
+                            "rule_versions": set(ruled)}
     late_counts: dict[str, Counter] = defaultdict(Counter)
-    for kind, days_late, n in session.execute(
-            select(D.kind, D.days_late, func.count())
-            .where(D.status == "met_late", *in_period, D.rule_version != "", D.days_late.is_not(None))
-            .group_by(D.kind, D.days_late)):
-        if kind in timescales:
+    for kind in timescales:  # kind by kind: one kind's days late sort in a fraction of the time
+        for days_late, n in session.execute(
+                select(D.days_late, func.count())
+                .where(D.status == "met_late", D.kind == kind, *one_status_in_period, D.rule_version != "",
+                       D.days_late.is_not(None)).group_by(D.days_late)):
             late_counts[kind][days_late] += n
-    # ... less those closed after as_of, which were still open then (found through the
+    # less those closed after as_of, which were still open then (found through the
     # closed_on index; there are none when the report is as of today)
     # (SQLite with statistics would rather scan the (status, kind, due_on) index and look up
     # every row of the period for its closed_on: 3.3 s of a 6.6 s report at 1,200,000
     # deadlines, bench/report.py; so status and due_on are not offered to it for an index)
-    due = not_for_index(D.due_on)
+    overdue_then = case((D.due_on < as_of, 1), else_=0)
     for status, kind, version, overdue, days_late, n in session.execute(
             select(D.status, D.kind, D.rule_version, overdue_then, D.days_late, func.count())
-            .where(D.closed_on > as_of, not_for_index(D.status) != "open", due >= start, due <= end)
+            .where(D.closed_on > as_of, not_for_index(D.status) != "open", *one_status_in_period)
             .group_by(D.status, D.kind, D.rule_version, overdue_then, D.days_late)):
         if kind not in timescales:
             continue
@@ -267,41 +328,53 @@ def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: d
     return timescales, late_counts
 
 
+def _rule_versions(session: Session, kind: str, start: dt.date, end: dt.date) -> dict[str, str]:
+    """The rule versions (with their units) that judged deadlines of ``kind`` due in the
+    period: a walk along the (kind, rule_version, due_on, unit) index, one version at a time,
+    asking of each whether it has a deadline in the period ("" is a flag's version)."""
+    D = Deadline.__table__.c
+    found: dict[str, str] = {}
+    version: str | None = None
+    while True:
+        after = [D.kind == kind] + ([D.rule_version > version] if version is not None else [])
+        version = session.execute(select(func.min(D.rule_version)).where(*after)).scalar()
+        if version is None:
+            return found
+        unit = session.execute(select(D.unit).where(D.kind == kind, D.rule_version == version,
+                                                    D.due_on >= start, D.due_on <= end).limit(1)).scalar()
+        if unit is not None:
+            found[version] = unit
+
+
 def _natural(label: str) -> tuple:
     """'Year 2' before 'Year 10'."""
     import re
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
 
 
-def _breakdowns(roll: list[Any], current: set[str], schools: dict[str, School], as_of: dt.date
-                ) -> dict[str, list[dict[str, Any]]]:
-    """The up-to-date PEP rate by group; characteristics as recorded on the child now.
+def _breakdowns(groups: list[RollGroup], as_of: dt.date) -> dict[str, list[dict[str, Any]]]:
+    """The up-to-date PEP rate by group; characteristics as recorded on the child now."""
+    def year_of(g: RollGroup) -> int:  # every child born in one school year is in one year group
+        return year_group(dt.date(g.born_in_school_year, 9, 1), as_of)
 
-    Each dimension is one list of group names counted by ``Counter`` with the children's
-    up-to-date flags (100,000 children in a fraction of a second: bench/report.py)."""
-    by_dob = {dob: year_group(dob, as_of) for dob in {c.dob for c in roll}}
-    groups = [by_dob[c.dob] for c in roll]
-    ofsted = {urn: school.ofsted for urn, school in schools.items()}
-    stage = {g: key_stage(g) for g in set(groups)}
-    label = {g: year_group_label(g) for g in set(groups)}
-    dimensions = {
-        "key_stage": [stage[g] for g in groups],
-        "year_group": [label[g] for g in groups],
-        "sen_status": [c.sen_status for c in roll],
-        "legal_status": [c.legal_status for c in roll],
-        "placement_type": [c.placement_type or "not recorded" for c in roll],
-        "area": ["in area" if c.in_area else "out of area" for c in roll],
-        "school_ofsted": [ofsted.get(c.school_urn, "no school") for c in roll],
+    dimensions: dict[str, Callable[[RollGroup], str]] = {
+        "key_stage": lambda g: key_stage(year_of(g)),
+        "year_group": lambda g: year_group_label(year_of(g)),
+        "sen_status": lambda g: g.sen_status,
+        "legal_status": lambda g: g.legal_status,
+        "placement_type": lambda g: g.placement_type or "not recorded",
+        "area": lambda g: "in area" if g.in_area else "out of area",
+        "school_ofsted": lambda g: g.school_ofsted,
     }
-    up_to_date = [c.ref in current for c in roll]
     out = {}
-    for name, values in dimensions.items():
-        counted = Counter(zip(values, up_to_date))
-        totals: Counter = Counter()
-        for (g, _), n in counted.items():
-            totals[g] += n
-        out[name] = [{"group": g, "children": totals[g], "up_to_date_pep": counted[(g, True)],
-                      "percent": percent(counted[(g, True)], totals[g])} for g in sorted(totals, key=_natural)]
+    for name, group_of in dimensions.items():
+        children: Counter = Counter()
+        current: Counter = Counter()
+        for g in groups:
+            children[group_of(g)] += g.children
+            current[group_of(g)] += g.up_to_date
+        out[name] = [{"group": k, "children": children[k], "up_to_date_pep": current[k],
+                      "percent": percent(current[k], children[k])} for k in sorted(children, key=_natural)]
     return out
 
 

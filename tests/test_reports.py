@@ -157,3 +157,103 @@ def test_outcomes_counted_from_the_index_agree_with_judging_each_deadline(engine
             assert {k: sorted(e["rule_versions"]) for k, e in fast.items()} == versions
             assert {k: dict(v) for k, v in late.items() if v} == {k: dict(v) for k, v in late_ref.items()}
             assert outcomes  # the demo's history has deadlines in each of these periods
+
+
+def _roll_child_by_child(session, as_of):
+    """The plain definition of the roll's figures: each child on roll, read one by one, judged
+    by their own review deadlines and counted under their characteristics."""
+    from collections import Counter
+
+    from sqlmodel import select
+
+    from pepflow.cohort import key_stage, year_group, year_group_label
+    from pepflow.db.models import Child, Deadline, School
+    from pepflow.reports import outcome
+    from pepflow.states.pep import REVIEW_KINDS
+
+    ofsted = {s.urn: s.ofsted for s in session.exec(select(School))}
+    children = [c for c in session.exec(select(Child))
+                if c.entered_care <= as_of and (c.left_care_on is None or c.left_care_on > as_of)]
+    behind = set()
+    for deadline in session.exec(select(Deadline).where(Deadline.opened_on <= as_of)):
+        overdue = deadline.kind in REVIEW_KINDS and deadline.due_on < as_of
+        if (overdue or deadline.kind == "record_incomplete") and outcome(deadline, as_of) in ("breached", "pending"):
+            behind.add(deadline.child_ref)
+    groups = {
+        "key_stage": lambda c: key_stage(year_group(c.dob, as_of)),
+        "year_group": lambda c: year_group_label(year_group(c.dob, as_of)),
+        "sen_status": lambda c: c.sen_status, "legal_status": lambda c: c.legal_status,
+        "placement_type": lambda c: c.placement_type or "not recorded",
+        "area": lambda c: "in area" if c.in_area else "out of area",
+        "school_ofsted": lambda c: ofsted.get(c.school_urn, "no school"),
+    }
+    breakdowns = {}
+    for name, group_of in groups.items():
+        total, current = Counter(group_of(c) for c in children), Counter(
+            group_of(c) for c in children if c.ref not in behind)
+        breakdowns[name] = {g: (n, current[g]) for g, n in total.items()}
+    return len(children), sum(1 for c in children if c.ref not in behind), breakdowns
+
+
+def test_the_roll_counted_in_groups_agrees_with_judging_each_child(engine, config):
+    from pepflow.db import session_scope
+    from pepflow.demo import create_demo_cohort
+    from pepflow.reports import compliance
+
+    today = dt.date(2026, 11, 23)
+    with session_scope(engine) as s:
+        create_demo_cohort(s, config, today, children=80, schools=8)
+    with session_scope(engine) as s:
+        for as_of in (today, dt.date(2026, 10, 15), dt.date(2026, 1, 5)):
+            report = compliance(s, config, dt.date(2025, 9, 1), as_of, as_of)
+            children, current, breakdowns = _roll_child_by_child(s, as_of)
+            assert (report["roll"]["children_on_roll"], report["roll"]["up_to_date_pep"]) == (children, current)
+            if as_of == today:
+                assert 0 < current < children  # the demo has children both up to date and behind
+            assert {name: {g["group"]: (g["children"], g["up_to_date_pep"]) for g in rows}
+                    for name, rows in report["breakdowns"].items()} == breakdowns
+
+
+def test_qa_ratings_are_those_the_approval_events_gave(engine, config):
+    """Ratings are counted from each PEP's approval, which must be the approval event's own."""
+    from collections import Counter, defaultdict
+
+    from sqlmodel import select
+
+    from pepflow.db import session_scope
+    from pepflow.db.models import Event
+    from pepflow.demo import create_demo_cohort
+    from pepflow.reports import _term_label, compliance
+
+    today = dt.date(2026, 11, 23)
+    with session_scope(engine) as s:
+        create_demo_cohort(s, config, today, children=80, schools=8)
+    with session_scope(engine) as s:
+        start = dt.date(2025, 9, 1)
+        from_events: dict = defaultdict(Counter)
+        for e in s.exec(select(Event).where(Event.name == "pep_approved", Event.effective_on >= start,
+                                            Event.effective_on <= today)):
+            from_events[_term_label(config, e.effective_on)][e.payload.get("rating") or "unknown"] += 1
+        ratings = compliance(s, config, start, today, today)["qa_ratings_per_term"]
+        assert ratings == {term: dict(sorted(c.items())) for term, c in sorted(from_events.items())}
+        assert sum(sum(c.values()) for c in ratings.values()) > 10
+
+
+def test_attendance_counts_each_child_once_by_their_latest_record_in_the_period(world, config):  # noqa: F811
+    from pepflow.db import session_scope
+    from pepflow.db.models import AttendanceRecord
+
+    scenario(world, config)
+    records = [("C100", "autumn 2 2025-26", "persistent_absence", "2025-12-19"),
+               ("C100", "spring 1 2026-27", "good", "2026-02-13"),          # C100's latest: good
+               ("C101", "spring 1 2025-26", "good", "2026-02-13"),
+               ("C101", "spring 1 2025-26", "below_good", "2026-02-13"),    # same day, entered last
+               ("C101", "summer 1 2025-26", "persistent_absence", "2026-09-30")]  # after the period
+    with session_scope(world) as s:
+        for ref, half_term, band, day in records:
+            s.add(AttendanceRecord(child_ref=ref, half_term=half_term, percent=90.0, band=band, recorded_on=d(day)))
+    with Session(world) as s:
+        r = compliance(s, config, d("2025-09-01"), d("2026-08-31"), d("2026-08-31"))
+        assert r["attendance_bands"] == {"below_good": 1, "good": 1}
+        earlier = compliance(s, config, d("2025-09-01"), d("2026-08-31"), d("2026-01-05"))
+        assert earlier["attendance_bands"] == {"persistent_absence": 1}

@@ -28,12 +28,13 @@ from ..errors import SchemaError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001_baseline"
-HEAD = "0007_sweep_duration"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
+HEAD = "0008_report_indexes"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
 KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_security",
          "0005_school_register", "0006_upn_unknown",
-         "0007_sweep_duration")  # every revision, oldest first
+         "0007_sweep_duration", "0008_report_indexes")  # every revision, oldest first
 TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection")  # made by the revisions after the baseline
-INDEXES_AFTER_BASELINE = ("ix_deadline_owner",)  # likewise
+INDEXES_AFTER_BASELINE = ("ix_deadline_owner", "ix_deadline_rule", "ix_pep_approved",
+                          "ix_attendance_latest")  # likewise
 
 # indexes an earlier version made that a later one replaced (before migrations)
 OBSOLETE_INDEXES = ("ix_deadline_status_due",)
