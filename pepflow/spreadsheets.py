@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 from typing import Any, Iterable, Iterator
 
+from .vocabulary import column_label
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FIRST = frozenset(FORMULA_STARTS)
 
@@ -54,12 +56,17 @@ def writer(out: Any) -> Any:
     return SafeWriter()
 
 
+def column_headings(columns: Iterable[str]) -> list[str]:
+    """The first row of a CSV: each column's heading from the vocabulary ("Due date")."""
+    return [column_label(c) for c in columns]
+
+
 def stream(header: list[str], rows: Iterable[Iterable[Any]], chunk: int = 1000) -> Iterator[str]:
-    """The CSV text in pieces of ``chunk`` rows, for a response that never holds the whole file.
+    """The CSV text (``header`` the column names, written as their headings) in pieces of ``chunk`` rows, for a response that never holds the whole file.
     Closed early (the reader went away), it closes ``rows`` too, so a session reading them ends."""
     lines = _Lines()
     out = writer(lines)
-    out.writerow(header)
+    out.writerow(column_headings(header))
     try:
         for n, row in enumerate(rows, 1):
             out.writerow(row)

@@ -342,6 +342,31 @@ VALUES = _terms({
 })
 
 
+# CSV column headings: the first row of every CSV pepflow writes (the cells below keep codes
+# and ISO dates, for other programs); a column not listed is headed by its name in words
+COLUMNS: dict[str, str] = {
+    "child_ref": "Child", "year_group": "Year group", "school_urn": "School URN", "school": "School",
+    "social_worker": "Social worker", "designated_teacher": "Designated teacher", "pep_state": "PEP state",
+    "due": "What is due", "due_on": "Due date", "overdue_unit": "Overdue unit", "days_overdue": "Overdue by",
+    "school_year": "School year", "state": "State", "opened_on": "Opened", "suspensions": "Suspensions",
+    "suspension_days": "Suspension days", "permanently_excluded_on": "Permanently excluded",
+    "no_pre_exclusion_meeting": "No pre-exclusion meeting", "what": "What", "process": "Process",
+    "owner_role": "Whose", "note": "Note", "id": "Number", "to": "To", "step": "Email", "status": "Status",
+    "created_at": "Written", "sent_at": "Sent", "attempts": "Attempts", "last_error": "Last problem",
+    "reason": "Reason", "route": "Route", "identified_on": "Need identified", "school_days_used": "School days used",
+    "school_days_left": "School days left", "breaching": "Past its timescale", "started_on": "Started",
+    "section": "Section", "measure": "Measure", "group": "Group", "value": "Value", "kind": "Deadline",
+    "start": "Clock started", "closed": "Closed", "outcome": "Outcome", "units_late": "Late by",
+    "late_unit": "Late unit", "unit": "Unit", "rule": "Rule", "rule_version": "Rule version",
+    "close_reason": "Why closed",
+}
+
+
+def column_label(column: str) -> str:
+    """A CSV column's heading ("Due date" for ``due_on``)."""
+    return COLUMNS.get(column) or _humanised(column).capitalize()
+
+
 def _humanised(code: str) -> str:
     return code.replace("_", " ")
 

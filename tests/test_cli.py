@@ -9,9 +9,18 @@ import sys
 from .conftest import ROOT
 
 
-def test_calendar_add_prints_the_iso_date_alone(cli):
+def test_calendar_add_prints_the_date_alone_in_words_or_for_a_script(cli):
     code, out, _ = cli("calendar", "add", "--from", "2026-07-15", "--days", "20", "--unit", "school")
+    assert (code, out) == (0, "23 Sep 2026\n")
+    code, out, _ = cli("calendar", "add", "--from", "2026-07-15", "--days", "20", "--unit", "school", "--iso")
     assert (code, out) == (0, "2026-09-23\n")
+
+
+def test_calendar_terms_are_listed_in_words(cli):
+    code, out, _ = cli("calendar", "terms")
+    autumn = next(line for line in out.splitlines() if line.startswith("autumn 2024-25"))
+    assert autumn.split() == ["autumn", "2024-25", "4", "Sep", "2024", "to", "20", "Dec", "2024",
+                              "28", "Oct", "2024", "to", "1", "Nov", "2024", "73", "-"]
 
 
 def test_calendar_between_prints_the_count(cli):

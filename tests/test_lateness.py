@@ -54,16 +54,16 @@ def test_every_channel_says_how_overdue_a_deadline_is_by_the_same_rule(tmp_path,
     client = client_for(site)
     assert sign_in(client, "vs_admin").status_code == 303
     rows = list(csv.DictReader(io.StringIO(client.get("/peps/overdue?format=csv").text)))
-    [row] = [r for r in rows if r["child_ref"] == deadline.child_ref and r["due"] == deadline.kind]
-    assert (int(row["days_overdue"]), row["overdue_unit"]) == (late.count, late.unit)
-    assert late.text in client.get(f"/peps/overdue?school={row['school_urn']}").text
+    [row] = [r for r in rows if r["Child"] == deadline.child_ref and r["What is due"] == deadline.kind]
+    assert (int(row["Overdue by"]), row["Overdue unit"]) == (late.count, late.unit)
+    assert late.text in client.get(f"/peps/overdue?school={row['School URN']}").text
 
     out_file = tmp_path / "deadlines.csv"
     code, _, _ = cli("--db", url, "--today", today, "export", "deadlines", "--from", deadline.due_on.isoformat(),
                      "--to", deadline.due_on.isoformat(), "--csv", str(out_file))
-    exported = [r for r in csv.DictReader(out_file.open()) if r["child_ref"] == deadline.child_ref
-                and r["kind"] == deadline.kind]
-    assert code == 0 and (exported[0]["outcome"], int(exported[0]["units_late"]), exported[0]["late_unit"]) == (
+    exported = [r for r in csv.DictReader(out_file.open()) if r["Child"] == deadline.child_ref
+                and r["Deadline"] == deadline.kind]
+    assert code == 0 and (exported[0]["Outcome"], int(exported[0]["Late by"]), exported[0]["Late unit"]) == (
         "breached", late.count, late.unit)
     site.app.engine.dispose()
 
@@ -74,7 +74,7 @@ def test_overdue_by_at_least_counts_in_each_deadlines_own_unit(tmp_path):
     assert sign_in(client, "vs_admin").status_code == 303
     every = list(csv.DictReader(io.StringIO(client.get("/peps/overdue?format=csv").text)))
     at_least = list(csv.DictReader(io.StringIO(client.get("/peps/overdue?min_days=5&format=csv").text)))
-    assert at_least == [r for r in every if int(r["days_overdue"]) >= 5]
+    assert at_least == [r for r in every if int(r["Overdue by"]) >= 5]
     page = client.get("/peps/overdue?min_days=5").text
     assert f"<strong>{len(at_least)}</strong> overdue PEP deadline" in page
     site.app.engine.dispose()

@@ -375,7 +375,7 @@ def test_sweep_dry_run_prints_what_would_be_sent_and_writes_nothing(tmp_path, cl
     code, out, _ = cli("--db", url, "--today", "2026-11-23", "sweep", "--dry-run")
     assert code == 0 and "would be written" in out and " to " in out
     code, out, _ = cli("--db", url, "outbox", "--pending")
-    assert all(" notice " in line for line in out.splitlines()[2:])  # the demo's exclusion notices, no reminder
+    assert all(" Notice " in line for line in out.splitlines()[2:])  # the demo's exclusion notices, no reminder
     code, out, _ = cli("--db", url, "--today", "2026-11-21", "sweep")
     assert "21 Nov 2026 is not a working day" in out
 

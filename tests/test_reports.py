@@ -70,7 +70,7 @@ def test_report_formats(world, config, cli, tmp_path):  # noqa: F811
     assert set(data) >= {"roll", "timescales", "admissions", "exclusions", "attendance_bands", "breakdowns"}
     code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "compliance", "--from", "2025-09-01",
                        "--to", "2026-08-31", "--format", "csv")
-    assert out.splitlines()[0] == "section,measure,group,value" and "timescales,met_late,initial_pep,1" in out
+    assert out.splitlines()[0] == "Section,Measure,Group,Value" and "timescales,met_late,initial_pep,1" in out
     code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "annual", "--year", "2025-26",
                        "--out", str(tmp_path / "annual.html"))
     html = (tmp_path / "annual.html").read_text()
@@ -112,8 +112,8 @@ def test_export_deadlines_writes_one_row_per_deadline(world, config, cli, tmp_pa
                         "--from", "2026-01-01", "--to", "2026-01-31", "--csv", str(out))
     rows = list(csv.DictReader(out.open()))
     assert code == 0 and f"{len(rows)} deadlines written" in text
-    late = [r for r in rows if r["child_ref"] == "C101" and r["kind"] == "initial_pep"]
-    assert late[0]["outcome"] == "met_late" and late[0]["units_late"] == "2" and late[0]["rule_version"] == "2010-04-01"
+    late = [r for r in rows if r["Child"] == "C101" and r["Deadline"] == "initial_pep"]
+    assert late[0]["Outcome"] == "met_late" and late[0]["Late by"] == "2" and late[0]["Rule version"] == "2010-04-01"
 
 
 def _outcomes_row_by_row(session, start, end, as_of):

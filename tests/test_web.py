@@ -366,7 +366,7 @@ def test_overdue_peps_filters_sort_count_and_download(site):
     client = signed_in_client(site, "vs_admin")
     everything = client.get("/peps/overdue?format=csv").text.splitlines()
     header, rows = everything[0].split(","), [r.split(",") for r in everything[1:]]
-    assert header[:3] == ["child_ref", "year_group", "school_urn"] and rows
+    assert header[:3] == ["Child", "Year group", "School URN"] and rows
     page = client.get("/peps/overdue").text
     assert f"<strong>{len(rows)}</strong> overdue PEP deadline" in page
     urn = rows[0][2]

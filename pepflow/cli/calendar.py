@@ -28,11 +28,13 @@ def calendar_add(
     calendar: Optional[str] = typer.Option(None, "--calendar", help="Calendar name (default: the LA default)."),
     school: Optional[str] = typer.Option(None, "--school", help="Apply this school's own INSET days (URN)."),
     counting: str = typer.Option("after", "--counting", help=f"One of: {', '.join(COUNTINGS)}."),
+    iso: bool = typer.Option(False, "--iso", help="Print the date as YYYY-MM-DD, for a script to read."),
 ) -> None:
-    """Print the date N units after a date, alone on a line."""
+    """Print the date N units after a date, alone on a line ("23 Sep 2026")."""
     a = _app(ctx)
     cal = a.config.calendar(calendar, school)
-    typer.echo(cal.add(parse_date(start, "--from"), days, _check_unit(unit), counting).isoformat())
+    day = cal.add(parse_date(start, "--from"), days, _check_unit(unit), counting)
+    typer.echo(day.isoformat() if iso else format_day(day))
 
 
 @calendar_app.command("between")
@@ -55,9 +57,10 @@ def calendar_terms(ctx: typer.Context, calendar: Optional[str] = typer.Option(No
     cal = _app(ctx).config.calendar(calendar)
     typer.echo(f"Calendar '{cal.name}'")
     _print_table(["term", "dates", "half term", "school days", "PEP deadline"], [
-        [term.label, f"{term.start}..{term.end}",
-         f"{term.half_term[0]}..{term.half_term[1]}" if term.half_term else "none",
-         len(cal.school_days(term.start, term.end)), term.pep_deadline or ""] for term in cal.terms])
+        [term.label, f"{format_day(term.start)} to {format_day(term.end)}",
+         f"{format_day(term.half_term[0])} to {format_day(term.half_term[1])}" if term.half_term else "none",
+         len(cal.school_days(term.start, term.end)), format_day(term.pep_deadline) if term.pep_deadline else ""]
+        for term in cal.terms])
     years: dict[str, int] = {}
     for term in cal.terms:
         years[term.academic_year] = years.get(term.academic_year, 0) + len(cal.school_days(term.start, term.end))

@@ -97,7 +97,7 @@ def export_deadlines_command(
     try:
         with csv_file.open("w", newline="", encoding="utf-8") as fh:
             writer = spreadsheets.writer(fh)
-            writer.writerow(EXPORT_COLUMNS)
+            writer.writerow(spreadsheets.column_headings(EXPORT_COLUMNS))
             from ..db.engine import session_scope
             with session_scope(a.engine) as session:
                 for row in export_deadlines(session, a.config, first, last, _as_of(a, as_of)):

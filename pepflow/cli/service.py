@@ -6,7 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..calendars import format_units, format_day
+from ..calendars import format_day, format_moment, format_units
+from ..notify.describe import step_words, what_was_due
+from ..vocabulary import outcome_label
 from ..clock import parse_date
 from ..errors import InputError
 from .progress import progress_bar
@@ -43,7 +45,7 @@ def sweep_command(
         return
     if result.already is not None:
         done = result.already
-        typer.echo(f"{format_day(when)} was already swept, at {done.swept_at:%H:%M} UTC by {done.swept_by}: "
+        typer.echo(f"{format_day(when)} was already swept, on {format_moment(done.swept_at)} by {done.swept_by}: "
                    f"{done.written} notification(s) written then. A day is swept once; nothing more to do.")
         return
     if dry_run:
@@ -51,10 +53,11 @@ def sweep_command(
         for n in result.planned:
             p = n["payload"]
             late = f", overdue by {format_units(p['days_overdue'], p.get('overdue_unit', 'working'))}" if p.get("days_overdue") else ""
-            typer.echo(f"  to {n['recipient_ref']} <{n['recipient_email']}> ({p['why']}): case {p['child_ref']} "
-                       f"{p['kind']} due {p['due_on']}{late} [{n['step']}]")
+            typer.echo(f"  {step_words(n['step'])} to {n['recipient_ref']} <{n['recipient_email']}> ({p['why']}): "
+                       f"case {p['child_ref']}, {what_was_due(p)}{late}")
         for n in result.skipped:
-            typer.echo(f"  skipped {n['step']} of case {n['child_ref']} {n['payload']['kind']}: {n['payload']['reason']}")
+            typer.echo(f"  not sent: {step_words(n['step']).lower()} for case {n['child_ref']}, "
+                       f"{what_was_due(n['payload'])}: {n['payload']['reason']}")
     else:
         typer.echo(f"Sweep {format_day(when)}: {result.deadlines_due} deadline(s) with a step due; "
                    f"{result.written} notification(s) written, {len(result.skipped)} stale step(s) skipped.")
@@ -73,7 +76,7 @@ def dispatch_command(ctx: typer.Context) -> None:
     result = dispatch(a.engine, a.config, mailer, a.clock)
     if result.paused_until is not None and not result.claimed:
         typer.echo(f"Nothing sent: delivery is paused after the mail relay failed ({result.relay_error}); "
-                   f"it is tried again from {result.paused_until:%H:%M} UTC.")
+                   f"it is tried again from {format_moment(result.paused_until)}.")
         return
     typer.echo(f"{result.emails_sent} email(s) sent via {mailer.describe()} for {result.notifications_sent} "
                f"notification(s); {result.failed_for_now} to retry, {result.failed_for_good} failed.")
@@ -119,9 +122,10 @@ def outbox_command(
         typer.echo(("For VS admin: " if relay.alert else "") + describe_relay(relay, a.clock.now()))
     typer.echo(f"Outbox{' (' + status + ')' if status else ''}: {len(rows)} shown, newest first")
     if rows:
-        _print_table(["#", "status", "to", "case", "what", "step", "attempts", "last error"], [
-            [f"#{r.id}", r.status, r.recipient_ref, r.child_ref, r.payload.get("kind", ""), r.step, r.attempts,
-             r.last_error] for r in rows])
+        _print_table(["#", "status", "to", "case", "email", "what was due", "sent", "attempts", "last error"], [
+            [f"#{r.id}", outcome_label(r.status), r.recipient_ref, r.child_ref, step_words(r.step),
+             what_was_due(r.payload), format_moment(r.sent_at) if r.sent_at else "", r.attempts, r.last_error]
+            for r in rows])
 
 
 @app.command("simulate")

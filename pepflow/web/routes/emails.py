@@ -6,9 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from ...audit import audit
-from ...calendars import format_iso_day, format_moment
+from ...calendars import format_moment
 from ...notify.outbox import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page, retry_failed
-from ...vocabulary import kind_label, outcome_label, value_words
+from ...notify.describe import step_words, what_was_due
+from ...vocabulary import outcome_label
 from .. import views
 from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_download, require
 
@@ -16,26 +17,6 @@ router = APIRouter()
 PER_PAGE = 50
 TAB_LABELS = {"waiting": "Failed and waiting", "failed": "Failed", "pending": "Waiting to be sent", "sent": "Sent",
               "skipped": "Not sent", "all": "All"}
-
-
-def step_words(step: str) -> str:
-    """What kind of email an item is: "Reminder", "Escalation", "Notice" …"""
-    if step.startswith("remind"):
-        return "Reminder"
-    if step.startswith("escalate"):
-        return "Escalation"
-    return {"notice": "Notice", "missing_contact": "Record to complete",
-            "delivery_failed": "Undelivered email", "stale": "Reminder no longer due"}.get(step, value_words(step))
-
-
-def what_was_due(payload: dict) -> str:
-    if payload.get("what"):
-        return str(payload["what"])
-    kind = payload.get("kind")
-    if not kind or kind == "missing_contact":
-        return ""
-    due = format_iso_day(payload.get("due_on"))
-    return kind_label(kind) + (f", due {due}" if due else "")
 
 
 @router.get("/outbox")
