@@ -24,6 +24,7 @@ class Role:
     sees_reports: bool  # compliance figures cover every child, so only for roles that see everyone
     sees_outbox: bool
     retries_emails: bool
+    sets_sign_in_rules: bool = False  # who must use a second factor (pepflow/second_factor.py)
 
     @property
     def label(self) -> str:
@@ -32,7 +33,7 @@ class Role:
 
 ROLES: dict[str, Role] = {r.key: r for r in (
     Role("vsh", True, True, True, True, False),
-    Role("vs_admin", True, True, True, True, True),
+    Role("vs_admin", True, True, True, True, True, sets_sign_in_rules=True),
     Role("vs_officer", True, True, True, False, False),
     Role("social_worker", False, True, False, False, False),
     Role("team_manager", False, True, False, False, False),

@@ -83,6 +83,7 @@ def test_every_role_against_every_route_sees_only_its_caseload(site, role):
     for route in OUTBOX_ROUTES:
         assert client.get(route).status_code == (200 if info.sees_outbox else 403), (role, route)
     assert client.get("/decisions").status_code == (200 if role in ("vsh", "vs_admin", "vs_officer") else 403)
+    assert client.get("/settings/sign-in").status_code == (200 if info.sets_sign_in_rules else 403), role
     inside, outside = sorted(mine)[0], sorted(everyone - mine)
     assert client.get(f"/children/{inside}").status_code == 200
     if outside:

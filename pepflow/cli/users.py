@@ -63,6 +63,63 @@ def user_set_password(
         typer.echo(f"Password changed for {user.email}; it is signed out everywhere and may sign in at once.")
 
 
+@user_app.command("reset-2fa")
+def user_reset_second_factor(
+    ctx: typer.Context,
+    email: str = typer.Option(..., "--email", help="The account's email address."),
+) -> None:
+    """Take away an account's second factor (a lost phone, no recovery codes left): it signs out
+    everywhere, and sets up the app again at its next sign-in if its role must use one."""
+    from ..accounts import find_user
+    from ..db import session_scope
+    from ..disclosures import security_event
+    from ..second_factor import has_second_factor, reset
+    from ..web.sessions import end_sessions_of
+
+    a = _app(ctx)
+    with session_scope(a.engine) as session:
+        user = find_user(session, email)
+        had = has_second_factor(user)
+        reset(session, user)
+        end_sessions_of(session, user.id)
+        security_event(session, "second_factor_reset", a.today(), {"account": user.email, "had_one": had,
+                                                                   "by": "the command line"})
+        typer.echo(f"Second factor reset for {user.email}" + ("" if had else " (it had none set up)") +
+                   "; it is signed out everywhere and will set up an authenticator app again at their next "
+                   "sign-in if their role must use one.")
+
+
+@user_app.command("require-2fa")
+def user_require_second_factor(
+    ctx: typer.Context,
+    role: list[str] = typer.Option([], "--role", help="A role that must use a second factor (repeatable)."),
+    everyone: bool = typer.Option(False, "--everyone", help="Every role, and any role added later."),
+    nobody: bool = typer.Option(False, "--nobody", help="No role must (people may still use one)."),
+) -> None:
+    """Choose who must use a second factor, as VS admin can on the Sign-in rules page."""
+    from ..db import session_scope
+    from ..disclosures import security_event
+    from ..roles import ROLES
+    from ..second_factor import EVERYONE, set_required
+    from ..values import did_you_mean
+
+    a = _app(ctx)
+    if sum((bool(role), everyone, nobody)) != 1:
+        raise InputError("--role", None, "give --role (once for each role), --everyone or --nobody")
+    for r in role:
+        if r not in ROLES:
+            raise InputError("--role", r, f"{did_you_mean(r, ROLES)}must be one of {', '.join(ROLES)}")
+    choice = EVERYONE if everyone else sorted(set(role))
+    with session_scope(a.engine) as session:
+        set_required(session, choice)
+        security_event(session, "second_factor_rule_set", a.today(), {"required_for": choice,
+                                                                      "by": "the command line"})
+    typer.echo("Everyone must now use a second factor." if everyone else
+               "No role must use a second factor." if nobody else
+               "A second factor is now required for " + ", ".join(ROLES[r].label.lower() for r in choice) + ".")
+    typer.echo("It applies from each person's next sign-in.")
+
+
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
     """The web accounts, their roles, whose children they see, and when they last signed in."""
@@ -73,6 +130,7 @@ def user_list(ctx: typer.Context) -> None:
 
     from ..calendars import format_moment
     from ..db.models import UserAccount, WebSession
+    from ..vocabulary import role_label
 
     a = _app(ctx)
     with session_scope(a.engine) as session:
@@ -82,6 +140,7 @@ def user_list(ctx: typer.Context) -> None:
     if not users:
         typer.echo("No web accounts yet: add one with pepflow user add --email … --role …")
         return
-    _print_table(["email", "role", "sees", "active", "signed in now"], [
-        [u.email, u.role, u.person_ref or u.school_urn or "everyone", "yes" if u.active else "no",
+    _print_table(["email", "role", "sees", "active", "second factor", "signed in now"], [
+        [u.email, role_label(u.role), u.person_ref or u.school_urn or "everyone", "yes" if u.active else "no",
+         f"since {format_moment(u.totp_set_up_at)}" if u.totp_set_up_at else "none",
          f"last used {format_moment(signed_in[u.id])}" if u.id in signed_in else ""] for u in users])

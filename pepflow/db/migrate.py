@@ -28,11 +28,12 @@ from ..errors import SchemaError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001_baseline"
-HEAD = "0008_report_indexes"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
+HEAD = "0009_second_factor"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
 KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_security",
          "0005_school_register", "0006_upn_unknown",
-         "0007_sweep_duration", "0008_report_indexes")  # every revision, oldest first
-TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection")  # made by the revisions after the baseline
+         "0007_sweep_duration", "0008_report_indexes", "0009_second_factor")  # every revision, oldest first
+TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection", "recovery_code",
+                         "site_setting")  # made by the revisions after the baseline
 INDEXES_AFTER_BASELINE = ("ix_deadline_owner", "ix_deadline_rule", "ix_pep_approved",
                           "ix_attendance_latest")  # likewise
 

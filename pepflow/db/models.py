@@ -404,6 +404,31 @@ class UserAccount(Table, table=True):
     active: bool = True
     created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
     password_changed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    # the second factor (pepflow/second_factor.py): a TOTP secret once set up and confirmed, and
+    # the last time step a code was accepted for, so a code is never accepted twice
+    totp_secret: str = ""
+    totp_set_up_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    totp_last_step: int = 0
+
+
+class RecoveryCode(Table, table=True):
+    """One of an account's recovery codes (stored hashed), each good for one sign-in without
+    the authenticator app."""
+
+    __tablename__ = "recovery_code"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    code_hash: str
+    used_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class SiteSetting(Table, table=True):
+    """A setting VS admin changes on the web pages (not in pepflow.toml, which IT owns), such as
+    which roles must use a second factor."""
+
+    __tablename__ = "site_setting"
+    name: str = Field(primary_key=True)
+    value: str
 
 
 class WebSession(Table, table=True):

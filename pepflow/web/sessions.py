@@ -17,8 +17,10 @@ when it signs in, which lets its owner past the throttling of someone else's gue
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
+import json
 import hmac
 import secrets
 
@@ -33,6 +35,8 @@ from ..db.models import UserAccount, WebSecret, WebSession
 COOKIE = "pepflow_session"
 DEVICE_COOKIE = "pepflow_device"
 SIGN_IN_COOKIE = "pepflow_signin"
+HALFWAY_COOKIE = "pepflow_halfway"  # the password was right; the second factor is still to come
+HALFWAY_LIFETIME = dt.timedelta(minutes=10)
 SIGN_IN_FORM_LIFETIME = dt.timedelta(hours=2)
 DEVICE_LIFETIME = dt.timedelta(days=180)
 # Writing last_seen_at on every request would make every page view a write; a minute is
@@ -74,6 +78,7 @@ class SessionStore:
         self.signer = Signer(key, salt="pepflow-session")
         self.form_signer = TimestampSigner(key, salt="pepflow-sign-in-form")
         self.device_signer = TimestampSigner(key, salt="pepflow-device")
+        self.halfway_signer = Signer(key, salt="pepflow-halfway")
         self.idle = dt.timedelta(minutes=idle_minutes)
         self.lifetime = dt.timedelta(hours=lifetime_hours)
 
@@ -137,6 +142,33 @@ class SessionStore:
             return False
         return True
 
+    # -- halfway signed in: a right password, the second factor still to come -----------------
+
+    def halfway_cookie(self, user: UserAccount, now: dt.datetime, new_secret: str = "") -> str:
+        """Proof for the next page that ``user``'s password was right at ``now`` (the injected
+        clock's time, not the system's); a set-up carries the secret the QR code showed.  It
+        names the password too, so a password set meanwhile makes it worthless."""
+        value = json.dumps({"user": user.id, "password": _fingerprint(user.password_hash),
+                            "at": now.timestamp(), "secret": new_secret})
+        return self.halfway_signer.sign(base64.urlsafe_b64encode(value.encode())).decode()
+
+    def halfway_of(self, session: Session, cookie: str | None, now: dt.datetime
+                   ) -> tuple[UserAccount, str] | None:
+        """The account halfway signed in by ``cookie`` (and a set-up's secret), or None when the
+        cookie is missing, not this server's, over ten minutes old, or its password has changed."""
+        if not cookie:
+            return None
+        try:
+            value = json.loads(base64.urlsafe_b64decode(self.halfway_signer.unsign(cookie)))
+            at = dt.datetime.fromtimestamp(float(value["at"]), dt.timezone.utc)
+            user = session.get(UserAccount, int(value["user"]))
+        except (BadSignature, ValueError, KeyError, TypeError):
+            return None
+        if (user is None or not user.active or not dt.timedelta(0) <= now - at <= HALFWAY_LIFETIME
+                or not hmac.compare_digest(str(value["password"]), _fingerprint(user.password_hash))):
+            return None
+        return user, str(value.get("secret") or "")
+
     # -- the device cookie -----------------------------------------------------------------
 
     def device_cookie(self, user: UserAccount, device: str | None = None) -> str:
@@ -153,6 +185,10 @@ class SessionStore:
             return None
         user_id, _, device = value.partition(".")
         return device if user_id == str(user.id) and device else None
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def end_sessions_of(session: Session, user_id: int, keep: WebSession | None = None) -> int:

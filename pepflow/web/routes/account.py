@@ -8,14 +8,17 @@ the email address has an account.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ...accounts import SignInRefused, account_for, authenticate
 from ...calendars import format_moment
 from ...disclosures import security_event
+from ...second_factor import has_second_factor, must_use, new_secret
 from ...throttle import Policy, account_key, attempt_succeeded, begin_attempt, client_key, device_key
-from ..sessions import COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME, SIGN_IN_COOKIE
+from ..sessions import COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME, HALFWAY_COOKIE, SIGN_IN_COOKIE
 from ..site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep
 
 router = APIRouter()
@@ -92,15 +95,39 @@ def sign_in(request: Request, site: SiteDep, s: DatabaseDep, form: FormDep):
         s.commit()
         return sign_in_page(site, request, next_path, [("email", str(exc))], email, 400)
     attempt_succeeded(s, [key for key, _ in keys])
-    cookie = site.store.start(s, user, now, client, request.headers.get("user-agent", ""))
-    security_event(s, "sign_in", site.app.today(), {"account": user.email, "role": user.role, "client": client,
-                                                    "trusted_browser": bool(device)}, actor=f"user:{user.email}")
+    if has_second_factor(user) or must_use(s, user):  # the code (or its set-up) comes next
+        security_event(s, "password_accepted", site.app.today(), {
+            "account": user.email, "client": client,
+            "next": "second factor" if has_second_factor(user) else "second factor set-up"},
+            actor=f"user:{user.email}")
+        s.commit()
+        step = "/sign-in/code" if has_second_factor(user) else "/sign-in/set-up"
+        response = RedirectResponse(f"{step}?next={quote(next_path, safe='')}", status_code=303)
+        site.set_cookie(request, response, HALFWAY_COOKIE, site.store.halfway_cookie(
+            user, now, "" if has_second_factor(user) else new_secret()))
+        site.delete_cookie(request, response, SIGN_IN_COOKIE)
+        return response
+    return finish_sign_in(site, request, s, user, next_path, RedirectResponse(next_path, status_code=303),
+                          trusted_browser=bool(device))
+
+
+def finish_sign_in(site: Site, request: Request, s, user, next_path: str, response,
+                   trusted_browser: bool = False, second_factor: str = ""):
+    """Start ``user``'s session on ``response``: the session and device cookies, and the
+    sign_in security event (with how the second factor was given, if one was)."""
+    client = client_of(request)
+    device = site.store.device_of(request.cookies.get(site.cookie(request, DEVICE_COOKIE)), user)
+    cookie = site.store.start(s, user, site.app.clock.now(), client, request.headers.get("user-agent", ""))
+    details = {"account": user.email, "role": user.role, "client": client, "trusted_browser": trusted_browser}
+    if second_factor:
+        details["second_factor"] = second_factor
+    security_event(s, "sign_in", site.app.today(), details, actor=f"user:{user.email}")
     s.commit()
-    response = RedirectResponse(next_path, status_code=303)
     site.set_cookie(request, response, COOKIE, cookie)
     site.set_cookie(request, response, DEVICE_COOKIE, site.store.device_cookie(user, device),
                     max_age=int(DEVICE_LIFETIME.total_seconds()))
     site.delete_cookie(request, response, SIGN_IN_COOKIE)
+    site.delete_cookie(request, response, HALFWAY_COOKIE)
     return response
 
 
