@@ -434,3 +434,81 @@ def test_the_accessibility_check_fails_on_a_page_with_a_violation(page):
     with pytest.raises(AssertionError) as failure:
         check_accessibility(page)
     assert "label" in str(failure.value) and "image-alt" in str(failure.value)
+
+
+def test_setting_up_and_using_a_second_factor_in_the_browser(site, browser, server, page):
+    """VS admin requires a second factor of a role; its person sets up the app from the QR page
+    (the key typed in, as a phone would read it), keeps recovery codes, and signs in later with a
+    code: a reused one is refused; a recovery code works.  axe on every page."""
+    import pyotp
+
+    from pepflow.accounts import add_user
+    from pepflow.second_factor import set_required
+
+    email = "second.factor@example.org"
+    with session_scope(site.app.engine) as s:
+        add_user(s, email, "read_only", PASSWORD)
+    try:
+        sign_in(page, "vs_admin")
+        page.get_by_role("link", name="Sign-in rules").click()
+        page.wait_for_url("**/settings/sign-in")
+        check_accessibility(page)
+        page.get_by_label("Read only").check()
+        page.get_by_role("button", name="Save").click()
+        assert "a second factor is required for read only" in page.inner_text(".govuk-notification-banner")
+        check_accessibility(page)
+
+        def password_step(context):
+            tab = context.new_page()
+            tab.goto("/sign-in")
+            tab.get_by_label("Email address").fill(email)
+            tab.get_by_label("Password").fill(PASSWORD)
+            tab.get_by_role("button", name="Sign in").click()
+            return tab
+
+        first = browser.new_context(base_url=server, bypass_csp=True)
+        tab = password_step(first)
+        tab.wait_for_url("**/sign-in/set-up**")
+        assert tab.locator(".pepflow-qr svg").is_visible()
+        check_accessibility(tab)
+        tab.get_by_text("I cannot scan the QR code").click()
+        secret = tab.inner_text("#totp-secret").replace(" ", "")
+        totp = pyotp.TOTP(secret)
+        tab.get_by_label("Code from the app").fill("000000" if totp.at(site.clock.now()) != "000000" else "111111")
+        tab.get_by_role("button", name="Continue").click()
+        assert "not the one your app shows" in tab.inner_text(".govuk-error-summary")
+        check_accessibility(tab)
+        tab.get_by_label("Code from the app").fill(totp.at(site.clock.now()))
+        tab.get_by_role("button", name="Continue").click()
+        tab.wait_for_selector("#recovery-codes")
+        codes = [c.strip() for c in tab.locator("#recovery-codes code").all_inner_texts()]
+        assert len(codes) == 10
+        check_accessibility(tab)
+        tab.get_by_role("link", name="I have kept my codes: continue").click()
+        tab.wait_for_url("**/my-work")
+        first.close()
+
+        later = browser.new_context(base_url=server, bypass_csp=True)
+        tab = password_step(later)
+        tab.wait_for_url("**/sign-in/code**")
+        check_accessibility(tab)
+        tab.get_by_label("Code").fill(totp.at(site.clock.now()))  # the set-up's own code, again
+        tab.get_by_role("button", name="Continue").click()
+        assert "used already" in tab.inner_text(".govuk-error-summary")
+        check_accessibility(tab)
+        site.clock.advance(seconds=30)
+        tab.get_by_label("Code").fill(totp.at(site.clock.now()))
+        tab.get_by_role("button", name="Continue").click()
+        tab.wait_for_url("**/my-work")
+        later.close()
+
+        lost_phone = browser.new_context(base_url=server, bypass_csp=True)
+        tab = password_step(lost_phone)
+        tab.wait_for_url("**/sign-in/code**")
+        tab.get_by_label("Code").fill(codes[3])
+        tab.get_by_role("button", name="Continue").click()
+        tab.wait_for_url("**/my-work")
+        lost_phone.close()
+    finally:
+        with session_scope(site.app.engine) as s:
+            set_required(s, [])
