@@ -13,7 +13,7 @@ from sqlalchemy import false, or_, select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .db.models import Child, Person, School, UserAccount
-from .vocabulary import role_label
+from .vocabulary import ACCOUNT_ROLES, role_label
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ ROLES: dict[str, Role] = {r.key: r for r in (
     Role("iro", False, True, False, False, False),
     Role("read_only", True, False, True, False, False),
 )}
+assert tuple(ROLES) == ACCOUNT_ROLES, "pepflow/vocabulary.py ACCOUNT_ROLES must list these roles, in this order"
 
 # Quality assurance and the local authority's own admission decisions are the Virtual
 # School's to record (DOMAIN.md: VS admin quality-assures PEPs; the LA directs, and asks the

@@ -8,7 +8,38 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..vocabulary import ACCOUNT_ROLES
+
 STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class OidcSettings(BaseModel):
+    """Signing in with the council's accounts (pepflow/sign_in_oidc.py): ``[settings.oidc]``."""
+
+    model_config = STRICT
+
+    # the provider's issuer identifier: discovery is read from ISSUER/.well-known/openid-configuration
+    issuer: str = Field(..., pattern=r"^(https://[^\s]+|http://(127\.0\.0\.1|localhost)(:\d+)?(/[^\s]*)?)$")
+    client_id: str = Field(..., min_length=1, max_length=200)
+    button: str = Field("Sign in with your council account", min_length=1, max_length=100)
+    scopes: str = "openid email profile"
+    email_claim: str = "email"
+    # the claim listing the person's groups (Entra ID: "groups", object ids) or roles
+    role_claim: str = "groups"
+    # claim value -> pepflow role, most trusted first
+    roles: dict[str, str] = Field(default_factory=dict)
+    # the claim holding the person's reference in pepflow's people list (a social worker's caseload)
+    person_claim: str = ""
+    # make the pepflow account at a first sign-in (only ever for a mapped role)
+    create_accounts: bool = False
+
+    @model_validator(mode="after")
+    def _known_roles(self) -> "OidcSettings":
+        for value, role in self.roles.items():
+            if role not in ACCOUNT_ROLES:
+                raise ValueError(f"roles: {value!r} maps to {role!r}, which is not a role "
+                                 f"(one of {', '.join(ACCOUNT_ROLES)})")
+        return self
 
 
 class Settings(BaseModel):
@@ -51,6 +82,8 @@ class Settings(BaseModel):
     # SSDA903 import: children whose latest episode is a series of short breaks (legal status V3
     # or V4) are not looked after in the sense of the PEP duties, and are left out unless this is on.
     ssda903_short_breaks: bool = False
+    # Sign-in with the council's own accounts (OpenID Connect); None: local accounts only.
+    oidc: Optional[OidcSettings] = None
 
     @field_validator("academy_directions_from", mode="before")
     @classmethod
