@@ -9,6 +9,7 @@ out.  Errors never say whether an email address has an account.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +20,9 @@ from .errors import InputError, NotFound, PepflowError
 from .passwords import check_new_password
 from .values import EMAIL, did_you_mean
 from .roles import ROLES
+
+if TYPE_CHECKING:
+    from .sign_in_oidc import Identity
 
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -134,3 +138,40 @@ def _verify(hashed: str, password: str) -> bool:
     except (VerificationError, InvalidHashError):
         return False
 
+
+
+def account_for_identity(session: Session, identity: "Identity", create: bool) -> tuple[UserAccount, list[str]]:
+    """The pepflow account of someone the council's provider signed in, with their role (and
+    person) as the provider's groups give them now; made at a first sign-in only when ``create``.
+    Returns the account and what changed, in words for the security audit."""
+    from .sign_in_oidc import OidcRefused
+
+    user = session.exec(select(UserAccount).where(UserAccount.email == identity.email)).first()
+    if user is None:
+        if not create:
+            raise OidcRefused(f"there is no pepflow account for {identity.email} (pepflow.toml does not make "
+                              "accounts at a first sign-in: create_accounts)")
+        try:
+            email = check_new_account(session, identity.email, identity.role, identity.person_ref)
+        except (InputError, NotFound) as exc:
+            raise OidcRefused(f"no pepflow account can be made for {identity.email}: {exc}") from None
+        user = UserAccount(email=email, role=identity.role, person_ref=identity.person_ref)
+        session.add(user)
+        session.flush()
+        return user, [f"account made as {ROLES[identity.role].label.lower()}"]
+    if not user.active:
+        raise OidcRefused(f"the pepflow account for {identity.email} is switched off")
+    changes = []
+    if identity.person_ref and identity.person_ref != user.person_ref:
+        if session.get(Person, identity.person_ref) is None:
+            raise OidcRefused(f"the provider names person {identity.person_ref!r}, who is not in pepflow's people list")
+        changes.append(f"person {user.person_ref or 'none'} to {identity.person_ref}")
+        user.person_ref = identity.person_ref
+    if identity.role != user.role:
+        if identity.role in ("social_worker", "team_manager", "iro") and not user.person_ref:
+            raise OidcRefused(f"a {ROLES[identity.role].label.lower()} needs a person reference, and the provider "
+                              "sent none (person_claim in pepflow.toml)")
+        changes.append(f"role {user.role} to {identity.role}")
+        user.role = identity.role
+    session.add(user)
+    return user, changes

@@ -38,6 +38,7 @@ class Environment(BaseSettings):
     smtp_username: Optional[str] = None
     smtp_password: Optional[str] = None
     smtp_connections: Optional[str] = None
+    oidc_client_secret: Optional[str] = None  # the council sign-in's client secret ([settings.oidc] in pepflow.toml)
 
     @classmethod
     def of(cls, variables: Mapping[str, str]) -> "Environment":

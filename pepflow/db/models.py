@@ -443,6 +443,7 @@ class WebSession(Table, table=True):
     client: str = ""  # the address it signed in from
     browser: str = ""  # its User-Agent, cut short
     notice: str = ""  # a one-time banner for its next page
+    via: str = ""  # "oidc": signed in through the council's provider, whose session sign-out ends too
 
 
 class SignInThrottle(Table, table=True):

@@ -36,7 +36,8 @@ COOKIE = "pepflow_session"
 DEVICE_COOKIE = "pepflow_device"
 SIGN_IN_COOKIE = "pepflow_signin"
 HALFWAY_COOKIE = "pepflow_halfway"  # the password was right; the second factor is still to come
-HALFWAY_LIFETIME = dt.timedelta(minutes=10)
+HALFWAY_LIFETIME = dt.timedelta(minutes=10)  # also the council sign-in's time at the provider
+OIDC_COOKIE = "pepflow_oidc"
 SIGN_IN_FORM_LIFETIME = dt.timedelta(hours=2)
 DEVICE_LIFETIME = dt.timedelta(days=180)
 # Writing last_seen_at on every request would make every page view a write; a minute is
@@ -79,15 +80,17 @@ class SessionStore:
         self.form_signer = TimestampSigner(key, salt="pepflow-sign-in-form")
         self.device_signer = TimestampSigner(key, salt="pepflow-device")
         self.halfway_signer = Signer(key, salt="pepflow-halfway")
+        self.oidc_signer = Signer(key, salt="pepflow-oidc")
         self.idle = dt.timedelta(minutes=idle_minutes)
         self.lifetime = dt.timedelta(hours=lifetime_hours)
 
     def start(self, session: Session, user: UserAccount, now: dt.datetime, client: str = "",
-              browser: str = "") -> str:
+              browser: str = "", via: str = "") -> str:
         """A new session row for ``user``; returns the cookie value."""
         token = secrets.token_urlsafe(32)
         session.add(WebSession(token=token, user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                               created_at=now, last_seen_at=now, client=client[:64], browser=browser[:200]))
+                               created_at=now, last_seen_at=now, client=client[:64], browser=browser[:200],
+                               via=via))
         return self.signer.sign(token).decode()
 
     def load(self, session: Session, cookie: str | None, now: dt.datetime
@@ -168,6 +171,24 @@ class SessionStore:
                 or not hmac.compare_digest(str(value["password"]), _fingerprint(user.password_hash))):
             return None
         return user, str(value.get("secret") or "")
+
+    # -- the council sign-in's state, nonce and PKCE verifier, between leaving and coming back --
+
+    def oidc_cookie(self, state: str, nonce: str, verifier: str, next_path: str, now: dt.datetime) -> str:
+        value = json.dumps({"state": state, "nonce": nonce, "verifier": verifier, "next": next_path,
+                            "at": now.timestamp()})
+        return self.oidc_signer.sign(base64.urlsafe_b64encode(value.encode())).decode()
+
+    def oidc_of(self, cookie: str | None, now: dt.datetime) -> dict | None:
+        """What ``oidc_cookie`` stored, if it is this server's and under ten minutes old."""
+        if not cookie:
+            return None
+        try:
+            value = json.loads(base64.urlsafe_b64decode(self.oidc_signer.unsign(cookie)))
+            at = dt.datetime.fromtimestamp(float(value["at"]), dt.timezone.utc)
+        except (BadSignature, ValueError, KeyError, TypeError):
+            return None
+        return value if dt.timedelta(0) <= now - at <= HALFWAY_LIFETIME else None
 
     # -- the device cookie -----------------------------------------------------------------
 

@@ -106,6 +106,20 @@ class Site:
         self.fresh = FreshnessCache()  # answers kept until the next history row (freshness.py)
         self._runway: tuple[Any, Any] | None = None  # (when it was checked, the gaps)
         self._long_list_turn: Any = None  # anyio.Semaphore, made in the event loop (in_turn)
+        self._council_provider: Any = None
+
+    def council_provider(self):
+        """The council's OpenID provider (web/oidc.py), or None when pepflow.toml has no
+        ``[settings.oidc]``: local accounts only."""
+        settings = self.app.config.settings
+        if settings.oidc is None:
+            return None
+        if self._council_provider is None:
+            from .oidc import CouncilProvider
+
+            self._council_provider = CouncilProvider(settings.oidc, self.app.environment.oidc_client_secret or "",
+                                                     settings.base_url.rstrip("/") + "/sign-in/oidc/callback")
+        return self._council_provider
 
     RUNWAY_CHECK_EVERY = dt.timedelta(minutes=15)
 

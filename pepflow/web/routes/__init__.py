@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import (account, admissions, child, compliance, decisions, emails, exclusions, health, my_work, peps,
-               second_factor, your_account)
+from . import (account, admissions, child, compliance, council_sign_in, decisions, emails, exclusions, health,
+               my_work, peps, second_factor, your_account)
 
-ROUTERS = [account.router, second_factor.router, my_work.router, peps.router, child.router, admissions.router,
+ROUTERS = [account.router, second_factor.router, council_sign_in.router, my_work.router, peps.router, child.router, admissions.router,
            exclusions.router, compliance.router, decisions.router, emails.router, your_account.router,
            health.router]

@@ -17,6 +17,7 @@ from ...accounts import SignInRefused, account_for, authenticate
 from ...calendars import format_moment
 from ...disclosures import security_event
 from ...second_factor import has_second_factor, must_use, new_secret
+from ...sign_in_oidc import OidcRefused
 from ...throttle import Policy, account_key, attempt_succeeded, begin_attempt, client_key, device_key
 from ..sessions import COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME, HALFWAY_COOKIE, SIGN_IN_COOKIE
 from ..site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep
@@ -35,8 +36,11 @@ def client_of(request: Request) -> str:
 def sign_in_page(site: Site, request: Request, next_path: str, errors: list[tuple[str, str]] | None = None,
                  email: str = "", status: int = 200, notice: str = "") -> HTMLResponse:
     token = site.store.sign_in_form_token()
+    oidc = site.app.config.settings.oidc
     response = site.render(request, "sign_in.html.j2", status, csrf=token, next_path=next_path,
-                           errors=errors or [], email=email, notice=notice)
+                           errors=errors or [], email=email, notice=notice,
+                           council_button=oidc.button if oidc else "",
+                           council_href="/sign-in/oidc?next=" + quote(next_path, safe=""))
     site.set_cookie(request, response, SIGN_IN_COOKIE, token)
     return response
 
@@ -112,13 +116,15 @@ def sign_in(request: Request, site: SiteDep, s: DatabaseDep, form: FormDep):
 
 
 def finish_sign_in(site: Site, request: Request, s, user, next_path: str, response,
-                   trusted_browser: bool = False, second_factor: str = ""):
+                   trusted_browser: bool = False, second_factor: str = "", via: str = ""):
     """Start ``user``'s session on ``response``: the session and device cookies, and the
     sign_in security event (with how the second factor was given, if one was)."""
     client = client_of(request)
     device = site.store.device_of(request.cookies.get(site.cookie(request, DEVICE_COOKIE)), user)
-    cookie = site.store.start(s, user, site.app.clock.now(), client, request.headers.get("user-agent", ""))
+    cookie = site.store.start(s, user, site.app.clock.now(), client, request.headers.get("user-agent", ""), via)
     details = {"account": user.email, "role": user.role, "client": client, "trusted_browser": trusted_browser}
+    if via:
+        details["via"] = via
     if second_factor:
         details["second_factor"] = second_factor
     security_event(s, "sign_in", site.app.today(), details, actor=f"user:{user.email}")
@@ -133,10 +139,19 @@ def finish_sign_in(site: Site, request: Request, s, user, next_path: str, respon
 
 @router.post("/sign-out")
 def sign_out(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, _form: CheckedFormDep):
+    via = visitor.session_row.via
     site.store.end(s, s.merge(visitor.session_row))
-    security_event(s, "sign_out", site.app.today(), {"account": visitor.user.email}, actor=visitor.actor)
+    after = "/sign-in?signed_out=1"
+    provider = site.council_provider() if via == "oidc" else None
+    if provider is not None:  # the council's session too, where its provider offers a sign-out
+        try:
+            after = provider.sign_out_url(site.app.config.settings.base_url.rstrip("/") + after) or after
+        except OidcRefused:
+            pass  # the provider cannot be reached: pepflow's own session has ended
+    security_event(s, "sign_out", site.app.today(), {"account": visitor.user.email, **(
+        {"provider_sign_out": after.startswith("http")} if via else {})}, actor=visitor.actor)
     s.commit()
-    response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
+    response = RedirectResponse(after, status_code=303)
     site.delete_cookie(request, response, COOKIE)
     return response
 

@@ -1,5 +1,6 @@
 """second factor for local accounts: a TOTP secret and its last accepted step on each account,
-recovery codes, and the settings VS admin keeps on the web pages (who must use a second factor)
+recovery codes, the settings VS admin keeps on the web pages (who must use a second factor), and
+whether a session came through the council's OpenID provider
 
 Revision ID: 0009_second_factor
 Revises: 0008_report_indexes
@@ -32,6 +33,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_recovery_code_user_id", "recovery_code", ["user_id"])
+    with op.batch_alter_table("web_session") as batch:
+        batch.add_column(sa.Column("via", sa.String(), nullable=False, server_default=""))
     op.create_table(
         "site_setting",
         sa.Column("name", sa.String(), nullable=False),
@@ -42,6 +45,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("site_setting")
+    with op.batch_alter_table("web_session") as batch:
+        batch.drop_column("via")
     op.drop_index("ix_recovery_code_user_id", table_name="recovery_code")
     op.drop_table("recovery_code")
     with op.batch_alter_table("user_account") as batch:
