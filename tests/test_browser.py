@@ -486,6 +486,9 @@ def test_setting_up_and_using_a_second_factor_in_the_browser(site, browser, serv
         check_accessibility(tab)
         tab.get_by_role("link", name="I have kept my codes: continue").click()
         tab.wait_for_url("**/my-work")
+        tab.goto("/account/second-factor")
+        assert "You have 10 recovery codes left" in tab.inner_text("main")
+        check_accessibility(tab)
         first.close()
 
         later = browser.new_context(base_url=server, bypass_csp=True)

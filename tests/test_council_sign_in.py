@@ -283,3 +283,33 @@ def test_the_role_table_holds_for_accounts_that_came_through_the_council(site, c
     mine = visible_refs(site.app, role)  # sam is SW01, the demo social worker
     assert all(status(f"/children/{ref}") == 200 for ref in sorted(mine)[:3])
     assert all(status(f"/children/{ref}") == 404 for ref in sorted(everyone - mine)[:3])
+
+
+def test_an_expired_id_token_is_refused(site, context):
+    """pepflow's clock an hour past the provider's: the provider's fresh ID token has expired by it."""
+    site.clock.advance(hours=1)
+    try:
+        page = context.new_page()
+        page.goto("/sign-in")
+        page.get_by_role("button", name="Sign in with your Testshire account").click()
+        page.wait_for_url("**/interaction/**")
+        page.fill("input[name=login]", "sam")
+        page.fill("input[name=password]", "any password")
+        page.click("button[type=submit]")
+        page.wait_for_selector("h1:has-text('You cannot sign in to pepflow with this account')")
+        assert "the ID token was refused" in page.inner_text("main") and "expired" in page.inner_text("main")
+    finally:
+        site.clock.advance(hours=-1)
+
+
+def test_an_id_token_not_signed_with_the_keys_pepflow_trusts_is_refused(site, context, monkeypatch):
+    """As if the token came signed by someone else: pepflow is given another key set, and still
+    refuses after reading the provider's keys again (the rotation path gets the same keys)."""
+    from joserfc.jwk import KeySet, RSAKey
+
+    stranger = KeySet([RSAKey.generate_key(2048)]).as_dict(private=False)
+    monkeypatch.setattr(CouncilProvider, "jwks", lambda self, refresh=False: stranger)
+    page = context.new_page()
+    _sign_in_at_the_council(page, "sam")
+    page.wait_for_selector("h1:has-text('You cannot sign in to pepflow with this account')")
+    assert "the ID token's signature is not the provider's" in page.inner_text("main")

@@ -190,3 +190,29 @@ def test_a_code_is_accepted_for_its_own_half_minute_and_the_one_either_side(offs
     else:
         with pytest.raises(CodeRefused):
             check_new_set_up(secret, code, now)
+
+
+def test_anyone_may_set_up_a_second_factor_from_their_account_and_is_then_asked_for_codes(fresh_site):
+    client = signed_in_client(fresh_site, "social_worker")  # a role not required to use one
+    page = client.get("/account/second-factor")
+    assert page.status_code == 200 and "You can choose to sign in with a code" in page.text
+    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
+    signed = re.search(r'name="secret" value="([^"]+)"', page.text).group(1)
+    forged = client.post("/account/second-factor", data={"csrf_token": csrf_of(page.text), "code": "123456",
+                                                         "secret": "JBSWY3DPEHPK3PXP"}, follow_redirects=False)
+    assert forged.status_code == 303  # a secret this server did not sign is not taken
+    done = client.post("/account/second-factor", data={"csrf_token": csrf_of(page.text), "secret": signed,
+                                                       "code": pyotp.TOTP(secret).at(fresh_site.clock.now())})
+    codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", done.text)
+    assert done.status_code == 200 and len(codes) == 10
+    assert _security(fresh_site, "second_factor_set_up")[-1].payload["from"] == "your account"
+    assert sign_in(client_for(fresh_site), "social_worker").headers["location"].startswith("/sign-in/code")
+
+    again = client.get("/account/second-factor")
+    assert "You have 10 recovery codes left" in again.text
+    renewed = client.post("/account/second-factor/recovery-codes", data={"csrf_token": csrf_of(again.text)})
+    fresh = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", renewed.text)
+    assert len(fresh) == 10 and "the codes you had before no longer work" in renewed.text
+    old = _code_step(_sign_in_to_code_step(fresh_site, "social_worker"), fresh_site, codes[0])
+    assert old.status_code == 400
+    assert _code_step(_sign_in_to_code_step(fresh_site, "social_worker"), fresh_site, fresh[0]).status_code == 303

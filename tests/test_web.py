@@ -548,7 +548,7 @@ def test_user_add_and_set_password_from_the_command_line(cli, tmp_path, monkeypa
     code, out, err = cli("--db", db, "user", "set-password", "--email", "head@council.gov.uk")
     assert code == 0 and "signed out everywhere and may sign in at once" in out
     code, out, err = cli("--db", db, "user", "list")
-    assert "head@council.gov.uk" in out and "vsh" in out
+    assert "head@council.gov.uk" in out and "Virtual School Head" in out and "second factor" in out
     from pepflow.db import make_engine
     with session_scope(make_engine(db)) as s:
         users = s.execute(select(UserAccount)).scalars().all()

@@ -1,15 +1,19 @@
-"""Your account: the browsers signed in as you (and ending the others), and changing your
-own password with the current one.  Each is a security event in the history."""
+"""Your account: the browsers signed in as you (and ending the others), changing your own
+password with the current one, and your second factor (set up by choice or replaced, new recovery
+codes).  Each is a security event in the history."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from itsdangerous import BadSignature
 
 from ...accounts import change_own_password
 from ...calendars import format_moment
 from ...disclosures import security_event
 from ...errors import InputError
+from ...second_factor import (CodeRefused, grouped, has_second_factor, must_use, new_recovery_codes, new_secret,
+                              provisioning_uri, qr_svg, recovery_codes_left, set_up)
 from ..sessions import end_sessions_of, session_id
 from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, leave_notice, take_notice
 
@@ -106,3 +110,56 @@ def change_password(request: Request, site: SiteDep, s: DatabaseDep, visitor: Vi
         if ended else ""))
     s.commit()
     return RedirectResponse("/account/sessions", status_code=303)
+
+
+@router.get("/account/second-factor")
+def second_factor_page(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    """Your second factor: set one up by choice (or replace it), or make new recovery codes."""
+    user = s.merge(visitor.user)
+    notice = take_notice(s, visitor)
+    s.commit()
+    return _second_factor_page(site, request, visitor, user, s, new_secret(), [], 200, notice)
+
+
+def _second_factor_page(site, request: Request, visitor, user, s, secret: str, errors, status: int, notice: str = ""):
+    issuer = f"pepflow {site.app.config.settings.authority_name}"
+    return site.render(request, "your_second_factor.html.j2", status, visitor, errors=errors, notice=notice,
+                       has_one=has_second_factor(user), since=format_moment(user.totp_set_up_at)
+                       if user.totp_set_up_at else "", codes_left=recovery_codes_left(s, user),
+                       required=must_use(s, user), qr=qr_svg(provisioning_uri(secret, user.email, issuer)),
+                       secret=grouped(secret), issuer=issuer, email=user.email,
+                       signed_secret=site.store.halfway_signer.sign(secret).decode())
+
+
+@router.post("/account/second-factor")
+def second_factor_set_up(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
+    """Set up (or replace) the app: the secret the page showed comes back signed by this server."""
+    user = s.merge(visitor.user)
+    try:
+        secret = site.store.halfway_signer.unsign(form.get("secret", "")).decode()
+    except BadSignature:
+        return RedirectResponse("/account/second-factor", status_code=303)
+    try:
+        codes = set_up(s, user, secret, form.get("code", ""), site.app.clock.now())
+    except CodeRefused as exc:
+        s.rollback()
+        return _second_factor_page(site, request, visitor, s.merge(visitor.user), s, secret, [("code", str(exc))], 400)
+    security_event(s, "second_factor_set_up", site.app.today(), {
+        "account": user.email, "recovery_codes": len(codes), "from": "your account"}, actor=visitor.actor)
+    s.commit()
+    return site.render(request, "recovery_codes.html.j2", 200, visitor, codes=codes, next_path="/account/second-factor",
+                       signed_in_already=True)
+
+
+@router.post("/account/second-factor/recovery-codes")
+def new_recovery_codes_page(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep,
+                            _form: CheckedFormDep):
+    user = s.merge(visitor.user)
+    if not has_second_factor(user):
+        return RedirectResponse("/account/second-factor", status_code=303)
+    codes = new_recovery_codes(s, user)
+    security_event(s, "recovery_codes_made", site.app.today(), {"account": user.email, "recovery_codes": len(codes)},
+                   actor=visitor.actor)
+    s.commit()
+    return site.render(request, "recovery_codes.html.j2", 200, visitor, codes=codes, next_path="/account/second-factor",
+                       signed_in_already=True, replaced=True)
