@@ -66,6 +66,13 @@ def grouped(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
+def set_up_details(secret: str, email: str, authority: str) -> dict[str, str]:
+    """What a set-up page shows: the QR code, the key in fours, and the account as the app names it."""
+    issuer = f"pepflow {authority}"
+    return {"qr": qr_svg(provisioning_uri(secret, email, issuer)), "secret": grouped(secret), "issuer": issuer,
+            "email": email}
+
+
 def _step_accepted(secret: str, code: str, now: dt.datetime) -> int | None:
     """The time step ``code`` belongs to (now's, or one either side), or None."""
     totp = pyotp.TOTP(secret)

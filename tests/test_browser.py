@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +18,7 @@ from pepflow.db.engine import session_scope
 from pepflow.db.models import Child, Deadline, Event, Pep
 from pepflow.queries import PEP_KINDS
 
-from .websupport import EMAILS, PASSWORD, TODAY, build_site, visible_refs
+from .websupport import EMAILS, PASSWORD, TODAY, build_site, served, visible_refs
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -59,23 +56,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(site):
-    import uvicorn
-
-    from pepflow.web.app import create_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(create_app(site.app), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "the web server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with served(site.app) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

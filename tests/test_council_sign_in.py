@@ -27,7 +27,7 @@ from pepflow.sign_in_oidc import OidcRefused
 from pepflow.web.oidc import CouncilProvider
 
 from .test_browser import CHROMIUM, _missing, check_accessibility
-from .websupport import build_site
+from .websupport import build_site, served
 
 BROWSER_TOOLS = Path(__file__).parent / "browser"
 CLIENT_ID, CLIENT_SECRET = "pepflow-tests", "a-test-client-secret-of-some-length"
@@ -114,20 +114,8 @@ roles = {{ "g-vs-admins" = "vs_admin", "g-social-workers" = "social_worker" }}
 
 @pytest.fixture(scope="module")
 def server(site, ports):
-    import uvicorn
-
-    from pepflow.web.app import create_app
-
-    uv = uvicorn.Server(uvicorn.Config(create_app(site.app), host="127.0.0.1", port=ports["web"], log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "the web server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{ports['web']}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with served(site.app, ports["web"]) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

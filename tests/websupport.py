@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from sqlalchemy import select
 
@@ -83,3 +88,29 @@ def sign_in(client, role_or_email: str, password: str = PASSWORD, next_path: str
     page = client.get("/sign-in")
     return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": csrf_of(page.text),
                                          "next": next_path}, follow_redirects=False)
+
+
+@contextmanager
+def served(app: App, port: int | None = None) -> Iterator[str]:
+    """The pages under uvicorn on 127.0.0.1 (``port``, else a free one), in a thread of this
+    process; yields their address."""
+    import uvicorn
+
+    from pepflow.web.app import create_app
+
+    if port is None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uv.started:
+        assert time.monotonic() < deadline, "the web server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)

@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse
 
 from ...disclosures import security_event
 from ...roles import ROLES
-from ...second_factor import (EVERYONE, CodeRefused, grouped, provisioning_uri, qr_svg, recovery_codes_left,
-                              required_setting, set_required, set_up, verify)
+from ...second_factor import (EVERYONE, CodeRefused, recovery_codes_left, required_setting, set_required, set_up,
+                              set_up_details, verify)
 from ...calendars import format_moment
 from ...throttle import Policy, attempt_succeeded, begin_attempt
 from ..sessions import HALFWAY_COOKIE, SIGN_IN_COOKIE
@@ -40,9 +40,7 @@ def _start_again(next_path: str) -> RedirectResponse:
 
 
 def _set_up_context(site: Site, user, secret: str) -> dict:
-    issuer = f"pepflow {site.app.config.settings.authority_name}"
-    return {"qr": qr_svg(provisioning_uri(secret, user.email, issuer)), "secret": grouped(secret), "issuer": issuer,
-            "email": user.email}
+    return set_up_details(secret, user.email, site.app.config.settings.authority_name)
 
 
 @router.get("/sign-in/code")

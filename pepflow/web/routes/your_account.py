@@ -12,8 +12,8 @@ from ...accounts import change_own_password
 from ...calendars import format_moment
 from ...disclosures import security_event
 from ...errors import InputError
-from ...second_factor import (CodeRefused, grouped, has_second_factor, must_use, new_recovery_codes, new_secret,
-                              provisioning_uri, qr_svg, recovery_codes_left, set_up)
+from ...second_factor import (CodeRefused, has_second_factor, must_use, new_recovery_codes, new_secret,
+                              recovery_codes_left, set_up, set_up_details)
 from ..sessions import end_sessions_of, session_id
 from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, leave_notice, take_notice
 
@@ -122,13 +122,11 @@ def second_factor_page(request: Request, site: SiteDep, s: DatabaseDep, visitor:
 
 
 def _second_factor_page(site, request: Request, visitor, user, s, secret: str, errors, status: int, notice: str = ""):
-    issuer = f"pepflow {site.app.config.settings.authority_name}"
     return site.render(request, "your_second_factor.html.j2", status, visitor, errors=errors, notice=notice,
                        has_one=has_second_factor(user), since=format_moment(user.totp_set_up_at)
                        if user.totp_set_up_at else "", codes_left=recovery_codes_left(s, user),
-                       required=must_use(s, user), qr=qr_svg(provisioning_uri(secret, user.email, issuer)),
-                       secret=grouped(secret), issuer=issuer, email=user.email,
-                       signed_secret=site.store.halfway_signer.sign(secret).decode())
+                       required=must_use(s, user), signed_secret=site.store.halfway_signer.sign(secret).decode(),
+                       **set_up_details(secret, user.email, site.app.config.settings.authority_name))
 
 
 @router.post("/account/second-factor")
