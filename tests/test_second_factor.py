@@ -216,3 +216,23 @@ def test_anyone_may_set_up_a_second_factor_from_their_account_and_is_then_asked_
     old = _code_step(_sign_in_to_code_step(fresh_site, "social_worker"), fresh_site, codes[0])
     assert old.status_code == 400
     assert _code_step(_sign_in_to_code_step(fresh_site, "social_worker"), fresh_site, fresh[0]).status_code == 303
+
+
+def test_moving_to_a_new_phone_needs_a_code_from_the_current_one(fresh_site):
+    _require(fresh_site, role_designated_teacher="yes")
+    client, old_secret, _ = _set_up(fresh_site)
+    page = client.get("/account/second-factor")
+    new_secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page.text).group(1).replace(" ", "")
+    form = {"csrf_token": csrf_of(page.text), "secret": re.search(r'name="secret" value="([^"]+)"', page.text).group(1),
+            "code": pyotp.TOTP(new_secret).at(fresh_site.clock.now())}
+    without = client.post("/account/second-factor", data=form)
+    assert without.status_code == 400 and "Enter the 6-digit code" in html.unescape(without.text)
+    fresh_site.clock.advance(seconds=30)
+    form["code"] = pyotp.TOTP(new_secret).at(fresh_site.clock.now())
+    moved = client.post("/account/second-factor",
+                        data={**form, "current_code": pyotp.TOTP(old_secret).at(fresh_site.clock.now())})
+    assert moved.status_code == 200 and "Second factor set up" in moved.text
+    with session_scope(fresh_site.app.engine) as s:
+        user = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["designated_teacher"])).scalar_one()
+        assert user.totp_secret == new_secret
+    assert "moving to a new phone" in _security(fresh_site, "second_factor_refused")[-1].payload["reason"]

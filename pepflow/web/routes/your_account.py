@@ -13,7 +13,7 @@ from ...calendars import format_moment
 from ...disclosures import security_event
 from ...errors import InputError
 from ...second_factor import (CodeRefused, has_second_factor, must_use, new_recovery_codes, new_secret,
-                              recovery_codes_left, set_up, set_up_details)
+                              recovery_codes_left, set_up, set_up_details, verify)
 from ..sessions import end_sessions_of, session_id
 from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, leave_notice, take_notice
 
@@ -131,14 +131,27 @@ def _second_factor_page(site, request: Request, visitor, user, s, secret: str, e
 
 @router.post("/account/second-factor")
 def second_factor_set_up(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
-    """Set up (or replace) the app: the secret the page showed comes back signed by this server."""
+    """Set up (or replace) the app: the secret the page showed comes back signed by this server.
+    Replacing one needs a code from the current app (or a recovery code) as well, so a session
+    left open on someone's desk cannot move their second factor to another phone."""
     user = s.merge(visitor.user)
     try:
         secret = site.store.halfway_signer.unsign(form.get("secret", "")).decode()
     except BadSignature:
         return RedirectResponse("/account/second-factor", status_code=303)
+    now = site.app.clock.now()
+    if has_second_factor(user):
+        try:
+            verify(s, user, form.get("current_code", ""), now)
+        except CodeRefused as exc:
+            s.rollback()
+            security_event(s, "second_factor_refused", site.app.today(), {
+                "account": user.email, "reason": f"moving to a new phone: {exc}"[:200]}, actor=visitor.actor)
+            s.commit()
+            return _second_factor_page(site, request, visitor, s.merge(visitor.user), s, secret,
+                                       [("current_code", str(exc))], 400)
     try:
-        codes = set_up(s, user, secret, form.get("code", ""), site.app.clock.now())
+        codes = set_up(s, user, secret, form.get("code", ""), now)
     except CodeRefused as exc:
         s.rollback()
         return _second_factor_page(site, request, visitor, s.merge(visitor.user), s, secret, [("code", str(exc))], 400)
