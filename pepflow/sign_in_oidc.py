@@ -21,6 +21,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import extract_compact
 
 from .config.settings import OidcSettings
 
@@ -55,6 +56,16 @@ def check_id_token(id_token: str, jwks: dict[str, Any], *, issuer: str, client_i
     if len(audiences) > 1 and claims.get("azp") != client_id:
         raise OidcRefused("the ID token is for other clients as well, and not authorised for this one")
     return claims
+
+
+def names_a_key_not_in(id_token: str, jwks: dict[str, Any]) -> bool:
+    """Whether the token is signed with a key (``kid``) the key set lacks: the provider has
+    begun to use a new key, and its keys should be read again (once) before judging the token."""
+    try:
+        kid = extract_compact(id_token.encode()).headers().get("kid")
+    except (JoseError, ValueError):
+        return False  # unreadable: check_id_token says so
+    return kid is not None and kid not in {key.get("kid") for key in jwks.get("keys", [])}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 
 from ...accounts import account_for_identity
 from ...disclosures import security_event
-from ...sign_in_oidc import OidcRefused, account_from_claims, check_id_token
+from ...sign_in_oidc import OidcRefused, account_from_claims, check_id_token, names_a_key_not_in
 from ..sessions import OIDC_COOKIE
 from ..site import DatabaseDep, Site, SiteDep
 from .account import client_of, finish_sign_in, safe_next
@@ -70,12 +70,11 @@ def council_sign_in_returned(request: Request, site: SiteDep, s: DatabaseDep, co
     try:
         tokens = provider.exchange(code, kept["verifier"])
         settings = provider.settings
-        try:
-            claims = check_id_token(tokens["id_token"], provider.jwks(), issuer=settings.issuer,
-                                    client_id=settings.client_id, nonce=kept["nonce"], now=site.app.clock.now())
-        except OidcRefused:  # perhaps a key the provider has just begun to use
-            claims = check_id_token(tokens["id_token"], provider.jwks(refresh=True), issuer=settings.issuer,
-                                    client_id=settings.client_id, nonce=kept["nonce"], now=site.app.clock.now())
+        keys = provider.jwks()
+        if names_a_key_not_in(tokens["id_token"], keys):  # a key the provider has just begun to use
+            keys = provider.jwks(refresh=True)
+        claims = check_id_token(tokens["id_token"], keys, issuer=settings.issuer, client_id=settings.client_id,
+                                nonce=kept["nonce"], now=site.app.clock.now())
         identity = account_from_claims(claims, settings)
         user, changes = account_for_identity(s, identity, settings.create_accounts)
     except OidcRefused as exc:
