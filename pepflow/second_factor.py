@@ -25,7 +25,7 @@ import secrets
 import pyotp
 import qrcode
 import qrcode.image.svg
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
 from .db.models import RecoveryCode, SiteSetting, UserAccount
@@ -155,8 +155,8 @@ def verify(session: Session, user: UserAccount, code: str, now: dt.datetime) -> 
 
 
 def recovery_codes_left(session: Session, user: UserAccount) -> int:
-    return len(session.execute(select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())
+    return session.execute(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).scalar_one()
 
 
 def reset(session: Session, user: UserAccount) -> None:
@@ -169,8 +169,7 @@ def reset(session: Session, user: UserAccount) -> None:
 
 def required_roles(session: Session) -> frozenset[str]:
     """The roles that must use a second factor (every role when VS admin chose everyone)."""
-    row = session.get(SiteSetting, _SETTING)
-    chosen = json.loads(row.value) if row else []
+    chosen = required_setting(session)
     return frozenset(ROLES) if chosen == EVERYONE else frozenset(chosen)
 
 
