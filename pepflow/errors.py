@@ -127,5 +127,9 @@ class TransitionNotAllowed(PepflowError):
                          f"What can be recorded now: {listed(True)}. Nothing was changed.")
 
 
+class HistoryError(PepflowError):
+    """The history does not verify, so pepflow will not record it as good (a checkpoint)."""
+
+
 class BackupError(PepflowError):
     """A backup or restore that could not be made (``db/backup.py``)."""

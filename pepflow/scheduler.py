@@ -67,9 +67,9 @@ def dispatch_job(app: App, mailer) -> None:
 
 def history_checkpoint_job(app: App) -> None:
     """The history's head, checkpointed outside the database (``audit/checkpoints.py``)."""
-    from .audit.checkpoints import write
+    from .audit.verify import checkpoint
 
-    write(app.engine, app.clock)
+    checkpoint(app.engine, app.clock)
 
 
 def checkpoint_job(app: App) -> None:

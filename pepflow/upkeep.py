@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from .audit.checkpoints import Checkpoint, write
+from .audit.checkpoints import Checkpoint
+from .audit.verify import checkpoint as checkpoint_history
 from .clock import Clock, SystemClock
 from .db.engine import refresh_statistics, session_scope
 from .config import Config
@@ -32,9 +33,9 @@ class Upkeep:
 def after_sweep(engine: Engine, config: Config, today: dt.date, clock: Clock | None = None) -> Upkeep:
     """Checkpoint the history and check the calendars' runway; gaps are logged as warnings."""
     try:
-        checkpoint: Checkpoint | None = write(engine, clock)
+        checkpoint: Checkpoint | None = checkpoint_history(engine, clock)
     except PepflowError:
-        checkpoint = None  # logged as an error by ``write``, with the head it could not keep
+        checkpoint = None  # logged as an error, with the head it could not keep or what does not verify
     with session_scope(engine) as session:
         forget_quiet(session, (clock or SystemClock()).now(), config.settings.sign_in_forget_after_hours)
     refresh_statistics(engine)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from sqlalchemy import text
 
 from pepflow.audit import FIELDS, _encode_body, _plain, row_hash
-from pepflow.audit.keys import keyring_for
+from pepflow.db.history_keys import keyring_for
 from pepflow.db.history_guard import unguard
 from pepflow.db.writes import json_text
 

@@ -7,7 +7,7 @@ import stat
 
 from sqlalchemy import text
 
-from pepflow.audit import keys
+from pepflow.db import history_keys as keys
 from pepflow.audit.checkpoints import write as checkpoint
 from pepflow.audit.verify import verify
 from pepflow.db.history_guard import unguard
@@ -51,18 +51,20 @@ def test_rows_signed_before_a_key_rotation_still_verify(world, config, monkeypat
     history(world, config)
     key_file = tmp_path / "rotating.key"
     key_file.write_text(open(os.environ["PEPFLOW_HISTORY_KEY_FILE"]).read())
+    key_file.chmod(0o600)
     monkeypatch.setenv("PEPFLOW_HISTORY_KEY_FILE", str(key_file))
     keys.forget()
     try:
         first = keys.rotate(key_file)
         event(world, config, "C100", "pep_distributed", "2026-01-14")
         result = verify(world)
-        assert first == "k2" and result.ok, result.problems and set(result.rows_by_key) == {"k1", "k2"}
-        assert result.rows_by_key["k2"] == 1
+        assert first.startswith("k2-") and result.ok, result.problems
+        assert {k.split("-")[0] for k in result.rows_by_key} == {"k1", "k2"}
+        assert result.rows_by_key[first] == 1
         key_file.write_text(key_file.read_text().splitlines()[-1] + "\n")  # the old key lost
         keys.forget()
         result = verify(world)
-        assert not result.ok and "is signed with key 'k1'" in result.problem
+        assert not result.ok and "is signed with key 'k1-" in result.problem
     finally:
         keys.forget()
 
@@ -92,13 +94,13 @@ def test_a_new_key_file_is_made_beside_a_sqlite_database_readable_by_its_owner_o
 
 
 def test_a_key_from_the_environment_signs_the_history(world, config, monkeypatch):  # noqa: F811
-    old = [line for line in open(os.environ["PEPFLOW_HISTORY_KEY_FILE"]) if line.startswith("k1 ")][0].split()[1]
-    monkeypatch.setenv("PEPFLOW_HISTORY_KEY", f"k1={old},k9={'ab' * 32}")
+    old_id, old = [line for line in open(os.environ["PEPFLOW_HISTORY_KEY_FILE"]) if line.startswith("k1-")][0].split()
+    monkeypatch.setenv("PEPFLOW_HISTORY_KEY", f"{old_id}={old},k9={'ab' * 32}")
     keys.forget()
     try:
         history(world, config)
         result = verify(world)
-        assert result.ok and set(result.rows_by_key) == {"k1", "k9"}
+        assert result.ok and set(result.rows_by_key) == {old_id, "k9"}
         monkeypatch.setenv("PEPFLOW_HISTORY_KEY", "a council secret without the old keys")
         keys.forget()
         assert "which PEPFLOW_HISTORY_KEY does not hold" in verify(world).problem

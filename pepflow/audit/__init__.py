@@ -1,6 +1,6 @@
 """The tamper-evident history: each row's hash is keyed and chained to the row before.
 
-``row_hash`` is an HMAC-SHA256, under the history key (``audit/keys.py``, kept outside the
+``row_hash`` is an HMAC-SHA256, under the history key (``db/history_keys.py``, kept outside the
 database), of the previous row's hash and every field the row records, the key's id
 included.  Changing a row, inserting one, deleting one or appending one breaks the chain
 for anyone without the key; cutting rows off the end, or emptying the table, is caught by
@@ -30,7 +30,7 @@ from sqlmodel import Session
 from ..clock import SystemClock
 from ..db.unit import UnitOfWork
 from ..db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, json_text, last_audit_hash, lock_audit_chain
-from .keys import Keyring, keyring_for
+from ..db.history_keys import Keyring, keyring_for
 from .snapshots import deadline_snapshots, process_snapshots
 
 PAYLOAD_VERSION = 1
@@ -174,8 +174,8 @@ def _write_audit_before_commit(session: UnitOfWork) -> None:
     write_audit(session)
 
 
-def history_rows(engine: Any, columns: list[Any], batch: int = 10_000) -> Iterator[Any]:
-    """Every history row in id order, ``columns`` of it (the first must be the id), read
+def history_rows(engine: Any, columns: list[Any], batch: int = 10_000, after: int = 0) -> Iterator[Any]:
+    """Every history row in id order (after row ``after``), ``columns`` of it (the first must be the id), read
     ``batch`` rows at a time on one connection: a walk over millions of rows in constant memory
     (``verify`` and ``replay``)."""
     from sqlalchemy import select
@@ -183,7 +183,7 @@ def history_rows(engine: Any, columns: list[Any], batch: int = 10_000) -> Iterat
     from ..db.models import Event
 
     t = Event.__table__
-    last = 0
+    last = after
     with engine.connect() as conn:
         while True:
             chunk = conn.execute(select(*columns).where(t.c.id > last).order_by(t.c.id).limit(batch)).all()

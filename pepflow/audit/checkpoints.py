@@ -4,8 +4,10 @@ A keyed chain proves that no row was changed or added without the key, but not t
 rows were taken off its end: a history cut short is still a valid chain.  So pepflow
 writes the head of the chain (last row id, number of rows, that row's keyed hash) to a
 file at every sweep (at least daily under ``pepflow run``), on ``pepflow audit checkpoint``
-and after a successful ``pepflow audit verify``, and to the service log.  ``verify``
-checks the history against every checkpoint of its database: a history that no longer
+and after a successful ``pepflow audit verify``, and to the service log, but only over a history
+that verifies (``audit/verify.checkpoint``).  ``verify`` checks the history against every
+checkpoint of its database, found by the database's identity (its seal, ``db/seal.py``),
+whatever its URL is called and after a backup is restored elsewhere: a history that no longer
 reaches a checkpointed row, holds a different number of rows up to it, or a different
 hash there, was truncated, emptied or rewritten.
 
@@ -28,8 +30,9 @@ from sqlalchemy.engine import Engine
 
 from ..clock import Clock, SystemClock
 from ..db.models import Event
+from ..db.seal import read_seal
 from ..errors import InputError
-from .keys import Keyring, keyring_for
+from ..db.history_keys import Keyring, keyring_for
 
 log = logging.getLogger("pepflow.history")
 
@@ -44,6 +47,7 @@ class Checkpoint:
     rows: int
     hash: str
     key_id: str
+    database_id: str = ""  # the database's identity (its seal); "" in lines written before seals
     line: int = 0
     signed: bool = True  # its signature matches (a line edited by hand does not)
 
@@ -72,9 +76,18 @@ def checkpoint_file(engine: Engine) -> Path | None:
     return file_for(database_name(engine), environment().history_checkpoint_file)
 
 
-def _body(at: str, database: str, last_id: int, rows: int, hash_: str, key_id: str) -> str:
-    return json.dumps({"at": at, "database": database, "last_id": last_id, "rows": rows, "hash": hash_,
-                       "key_id": key_id}, sort_keys=True, separators=(",", ":"))
+def _body(at: str, database: str, last_id: int, rows: int, hash_: str, key_id: str, database_id: str = "") -> str:
+    fields = {"at": at, "database": database, "last_id": last_id, "rows": rows, "hash": hash_, "key_id": key_id}
+    if database_id:
+        fields["database_id"] = database_id
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+
+
+def database_id(engine: Engine) -> str:
+    """The database's identity, from its seal ("" when it has none)."""
+    with engine.connect() as connection:
+        seal = read_seal(connection)
+    return seal.database_id if seal else ""
 
 
 def head(engine: Engine) -> tuple[int, int, str]:
@@ -92,8 +105,9 @@ def write(engine: Engine, clock: Clock | None = None) -> Checkpoint:
     database = database_name(engine)
     ring = keyring_for(database)
     last_id, rows, hash_ = head(engine)
+    identity = database_id(engine)
     at = (clock or SystemClock()).now().astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = _body(at, database, last_id, rows, hash_, ring.current)
+    body = _body(at, database, last_id, rows, hash_, ring.current, identity)
     signature = ring.sign(ring.current, body.encode("utf-8"))
     path = checkpoint_file(engine)
     if path is not None:
@@ -109,7 +123,7 @@ def write(engine: Engine, clock: Clock | None = None) -> Checkpoint:
                              "(PEPFLOW_HISTORY_CHECKPOINT_FILE sets where it is kept)") from None
     log.info("History checkpoint: row %s, %s rows, hash %s (%s)", last_id, rows, hash_ or "-",
              path or "not kept in a file: the database is in memory")
-    return Checkpoint(at, database, last_id, rows, hash_, ring.current)
+    return Checkpoint(at, database, last_id, rows, hash_, ring.current, identity)
 
 
 def _ends_torn(path: Path) -> bool:
@@ -121,22 +135,30 @@ def _ends_torn(path: Path) -> bool:
         return fh.read(1) != b"\n"
 
 
-def read(engine: Engine) -> tuple[Path | None, list[Checkpoint]]:
-    """The checkpoints of this database, in the order written; a line whose signature does not
-    match is returned with ``signed=False``."""
+def read(engine: Engine, also: Path | None = None) -> tuple[Path | None, list[Checkpoint]]:
+    """The checkpoints of this database, in the order written (with ``also``, those in that file
+    too: the source's file after a restore); a line whose signature does not match is returned
+    with ``signed=False``.  A line is this database's when it names the database's identity
+    (its seal), or, written before seals, the same URL."""
     database = database_name(engine)
+    identity = database_id(engine)
     path = checkpoint_file(engine)
-    if path is None or not path.exists():
-        return path, []
     ring = keyring_for(database)
-    found = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.endswith("\n"):
-                continue  # a last line cut short by a kill while it was written: not a checkpoint
-            checkpoint = _parse(line, number, ring)
-            if checkpoint is not None and checkpoint.database in (database, "?"):
-                found.append(checkpoint)
+    found: list[Checkpoint] = []
+    for source in dict.fromkeys(p for p in (path, also) if p is not None):
+        if not source.exists():
+            continue
+        with open(source, encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.endswith("\n"):
+                    continue  # a last line cut short by a kill while it was written: not a checkpoint
+                checkpoint = _parse(line, number, ring)
+                if checkpoint is None:
+                    continue
+                ours = (checkpoint.database_id == identity if checkpoint.database_id and identity
+                        else checkpoint.database in (database, "?"))
+                if ours:
+                    found.append(checkpoint)
     return path, found
 
 
@@ -144,10 +166,10 @@ def _parse(line: str, number: int, ring: Keyring) -> Checkpoint | None:
     try:
         data = json.loads(line)
         fields = (str(data["at"]), str(data["database"]), int(data["last_id"]), int(data["rows"]),
-                  str(data["hash"]), str(data["key_id"]))
+                  str(data["hash"]), str(data["key_id"]), str(data.get("database_id", "")))
         signature = str(data["signature"])
     except (ValueError, KeyError, TypeError):
-        return Checkpoint("?", "?", 0, 0, "", "", number, signed=False) if line.strip() else None
+        return Checkpoint("?", "?", 0, 0, "", "", line=number, signed=False) if line.strip() else None
     body = _body(*fields).encode("utf-8")
     signed = ring.has(fields[5]) and ring.sign(fields[5], body) == signature
     return Checkpoint(*fields, line=number, signed=signed)

@@ -8,23 +8,32 @@ What each tampering looks like here:
   keyed hash of the first such row;
 * rows taken off the end, or every row deleted: the history no longer reaches the row a
   checkpoint recorded;
-* the chain rewritten by someone who had the key: the hash at a checkpointed row differs.
+* the chain rewritten by someone who had the key: the hash at a checkpointed row differs;
+* every row rewritten as a row "from before the history was keyed" (plain sha256, which needs
+  no key): the database's seal (``db/seal.py``) says, under the key, from which row on every
+  row is keyed; a seal missing, changed or signed with a key not held is named too.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import Text, cast
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.engine import Engine
 
+from ..clock import Clock
+from ..db.history_keys import Keyring, keyring_for
 from ..db.models import Event
+from ..db.seal import Seal, read_seal
+from ..errors import HistoryError
 from . import GENESIS, history_rows, row_hash
-from .checkpoints import Checkpoint, database_name, read
-from .keys import Keyring, keyring_for
+from .checkpoints import Checkpoint, database_name, read, write
+
+log = logging.getLogger("pepflow.history")
 
 
 @dataclass
@@ -39,10 +48,11 @@ class Verification:
     checkpoint_file: Path | None = None
     checkpoints: list[Checkpoint] = field(default_factory=list)
     checkpoint_problems: list[str] = field(default_factory=list)
+    seal_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_id is None and not self.checkpoint_problems
+        return self.first_bad_id is None and not self.checkpoint_problems and not self.seal_problems
 
     @property
     def problems(self) -> list[str]:
@@ -51,16 +61,29 @@ class Verification:
             others = self.rows_not_fitting - 1
             more = f" ({others} more rows after it do not fit either)" if others else ""
             chain = [f"row {self.first_bad_id}: {self.problem}{more}"]
-        return chain + self.checkpoint_problems
+        return self.seal_problems + chain + self.checkpoint_problems
 
 
-def verify_rows(rows: Iterable[Any], keyring: Keyring, checkpoints: list[Checkpoint] = ()) -> Verification:
-    """Walk ``rows`` in id order; the result names the first row that does not fit, and every
-    checkpoint the history no longer matches."""
+MISSING_SEAL = ("the history's seal is missing (table history_seal): it was removed, so nothing proves which rows "
+                "were written before the history was keyed")
+
+
+def verify_rows(rows: Iterable[Any], keyring: Keyring, checkpoints: list[Checkpoint] = (),
+                seal: Seal | None = None, previous: str = GENESIS) -> Verification:
+    """Walk ``rows`` in id order (``previous``: the hash of the row before the first); the result
+    names the first row that does not fit, every checkpoint the history no longer matches, and a
+    seal that is missing (``seal`` None) or cannot be trusted."""
     wanted = {c.last_id for c in checkpoints}
     seen: dict[int, tuple[int, str]] = {}
     result = Verification(0)
-    previous, keyed = GENESIS, False
+    keyed = False
+    if seal is None:
+        result.seal_problems.append(MISSING_SEAL)
+    else:
+        said = seal.problem(keyring)
+        if said:
+            result.seal_problems.append(said)
+    keyed_from = seal.keyed_from if seal is not None else None
     for row in rows:
         data = dict(row._mapping)
         result.rows += 1
@@ -70,9 +93,15 @@ def verify_rows(rows: Iterable[Any], keyring: Keyring, checkpoints: list[Checkpo
         if data["prev_hash"] != previous:
             problem = ("its link to the row before does not match: a row before it was deleted or inserted, "
                        "or this one was")
+        elif not key_id and keyed_from is not None and data["id"] >= keyed_from:
+            problem = ("it is not signed with the history key, though the database's seal says every row from "
+                       f"row {keyed_from} on is: it was added or rewritten without pepflow")
         elif not key_id and keyed:
             problem = ("it is not signed with the history key, though rows before it are: it was added "
                        "without pepflow")
+        elif key_id and keyed_from is not None and data["id"] < keyed_from:
+            problem = (f"it is signed with a key, though the database's seal says rows before row {keyed_from} "
+                       "were written before the history was keyed: it was added without pepflow")
         elif key_id and not keyring.has(key_id):
             problem = (f"it is signed with key '{key_id[:20]}', which {keyring.where} does not hold: the key "
                        "file is not this database's, or a key was lost")
@@ -136,8 +165,6 @@ def _counted(rows: Iterable[Any], every: int, on_rows: Callable[[int], None]) ->
 
 def history_size(engine: Engine) -> int:
     """How many rows the history holds (for a progress bar's length)."""
-    from sqlalchemy import func, select
-
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(Event.__table__)).scalar_one()
 
@@ -148,12 +175,58 @@ def verify(engine: Engine, batch: int = 10_000, on_rows: Callable[[int], None] |
     t = Event.__table__
     keyring = keyring_for(database_name(engine))
     path, checkpoints = read(engine)
+    with engine.connect() as connection:
+        seal = read_seal(connection)
 
     # the payload as the text stored: a keyed row's hash covers that text itself
     columns = [c for c in t.c if c.name != "payload"] + [cast(t.c.payload, Text).label("payload_text")]
     rows = history_rows(engine, columns, batch)
     if on_rows:
         rows = _counted(rows, batch, on_rows)
-    result = verify_rows(rows, keyring, checkpoints)
+    result = verify_rows(rows, keyring, checkpoints, seal)
     result.checkpoint_file = path
     return result
+
+
+def verify_since_checkpoint(engine: Engine, batch: int = 10_000) -> Verification:
+    """Check what was added since the latest good checkpoint: that row still holds the hash the
+    checkpoint recorded, the rows after it chain and are keyed, and the seal holds.  The whole
+    history when there is no checkpoint yet.  Cheap enough for every sweep (a day's rows)."""
+    t = Event.__table__
+    keyring = keyring_for(database_name(engine))
+    _path, checkpoints = read(engine)
+    with engine.connect() as connection:
+        seal = read_seal(connection)
+    good = [c for c in checkpoints if c.signed and c.last_id]
+    if not good:
+        return verify(engine, batch)
+    latest = good[-1]
+    with engine.connect() as connection:
+        rows_to_it = connection.execute(select(func.count()).where(t.c.id <= latest.last_id)).scalar_one()
+        row_there = connection.execute(select(t.c.hash).where(t.c.id == latest.last_id)).scalar()
+    columns = [c for c in t.c if c.name != "payload"] + [cast(t.c.payload, Text).label("payload_text")]
+    tail = history_rows(engine, columns, batch, after=latest.last_id)
+    result = verify_rows(tail, keyring, [], seal, previous=latest.hash)
+    result.checkpoints = [latest]
+    if row_there is None:
+        result.checkpoint_problems.append(f"row {latest.last_id} is missing, but {latest.said()}: it was deleted")
+    elif row_there != latest.hash:
+        result.checkpoint_problems.append(f"row {latest.last_id}'s hash is not the one in {latest.said()}: the "
+                                          "history up to it was rewritten")
+    elif rows_to_it != latest.rows:
+        result.checkpoint_problems.append(f"{rows_to_it} rows up to row {latest.last_id}, but {latest.said()}: "
+                                          "rows were deleted or inserted before it")
+    return result
+
+
+def checkpoint(engine: Engine, clock: Clock | None = None) -> Checkpoint:
+    """Checkpoint the history's head, after checking what was added since the last checkpoint
+    (``verify_since_checkpoint``): a checkpoint is never written over a history that fails, or
+    it would vouch for the forgery.  Raises ``HistoryError`` naming what does not fit."""
+    found = verify_since_checkpoint(engine)
+    if not found.ok:
+        problems = "; ".join(found.problems)
+        log.error("History NOT checkpointed: it does not verify: %s. Run `pepflow audit verify --replay`.", problems)
+        raise HistoryError(f"The history does not verify, so no checkpoint was written: {problems}. "
+                           "Run `pepflow audit verify --replay` and restore from a backup that verifies.")
+    return write(engine, clock)

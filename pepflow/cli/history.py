@@ -60,11 +60,13 @@ def audit_verify(
 
 @audit_app.command("checkpoint")
 def audit_checkpoint(ctx: typer.Context) -> None:
-    """Record the history's head (last row, number of rows, keyed hash) in the checkpoint file and the log."""
-    from ..audit.checkpoints import checkpoint_file, write
+    """Record the history's head (last row, number of rows, keyed hash) in the checkpoint file and the log, once
+    what was added since the last checkpoint verifies."""
+    from ..audit.checkpoints import checkpoint_file
+    from ..audit.verify import checkpoint
 
     a = _app(ctx)
-    written = write(a.engine)
+    written = checkpoint(a.engine)
     typer.echo(f"Checkpoint written to {checkpoint_file(a.engine)}: row {written.last_id}, {written.rows} rows, "
                f"hash {written.hash[:16] or '-'}…")
 
@@ -73,7 +75,7 @@ def audit_checkpoint(ctx: typer.Context) -> None:
 def audit_rotate_key(ctx: typer.Context) -> None:
     """Add a new history key: rows from now on are signed with it, older rows still verify under theirs."""
     from ..audit.checkpoints import database_name
-    from ..audit.keys import key_file_for, rotate
+    from ..db.history_keys import key_file_for, rotate
 
     a = _app(ctx)
     env = a.environment

@@ -79,7 +79,7 @@ def copy_sqlite(engine: Engine, path: Path) -> None:
     there, so the copy's history verifies as the original's does."""
     import shutil
 
-    from ..audit.keys import key_file_for
+    from .history_keys import key_file_for
 
     _online_copy(engine, path)
     key = key_file_for(f"sqlite:///{engine.url.database}")

@@ -4,7 +4,8 @@
 Opening a database (``make_engine``) checks that revision with one query and alembic is
 not even imported (it costs a fifth of a second, bench/startup.py):
 
-* an empty database gets today's tables and is stamped with the newest revision;
+* an empty database gets today's tables and its history's seal (``db/seal.py``, which makes
+  the history key if there is none) and is stamped with the newest revision;
 * a database made before pepflow had migrations (tables, no ``alembic_version``) is
   brought to the baseline as earlier versions did it when opened (missing indexes added,
   replaced ones dropped, the sweep's dates moved to ``deadline_step``) and stamped;
@@ -25,15 +26,16 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from ..errors import SchemaError
+from .seal import make_seal, read_seal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001_baseline"
-HEAD = "0009_second_factor"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
+HEAD = "0010_history_seal"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
 KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_security",
          "0005_school_register", "0006_upn_unknown",
-         "0007_sweep_duration", "0008_report_indexes", "0009_second_factor")  # every revision, oldest first
+         "0007_sweep_duration", "0008_report_indexes", "0009_second_factor", "0010_history_seal")  # every revision, oldest first
 TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection", "recovery_code",
-                         "site_setting")  # made by the revisions after the baseline
+                         "site_setting", "history_seal")  # made by the revisions after the baseline
 INDEXES_AFTER_BASELINE = ("ix_deadline_owner", "ix_deadline_rule", "ix_pep_approved",
                           "ix_attendance_latest")  # likewise
 
@@ -57,6 +59,9 @@ def prepare(engine: Engine, upgrade: bool = False, script_location: Path = MIGRA
         has_tables = revision is not None or inspect(connection).has_table("child")
     if revision is None and not has_tables:
         SQLModel.metadata.create_all(engine)
+        with engine.begin() as connection:
+            if read_seal(connection) is None:  # another process may have made the database at once
+                make_seal(connection)
         stamp(engine, head, script_location)
         return head
     if revision is None:

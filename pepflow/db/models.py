@@ -334,6 +334,20 @@ class Event(Table, table=True):
     hash: str = ""
 
 
+class HistorySeal(Table, table=True):
+    """Which database this is, and from which history row on every row is signed with the history
+    key, itself signed with that key (``db/seal.py``).  One row, made with the database: without
+    it a forger could rewrite the whole history as rows "from before the history was keyed"."""
+
+    __tablename__ = "history_seal"
+    id: int = Field(default=1, primary_key=True)
+    database_id: str  # random, made with the database; kept by backup and restore (checkpoints name it)
+    made_at: str  # ISO instant, UTC, as signed
+    keyed_from: int  # every history row with this id or a later one is keyed
+    key_id: str
+    signature: str
+
+
 class Notification(Table, table=True):
     """The email outbox: a reminder or escalation is a row before it is an email."""
 

@@ -134,10 +134,17 @@ AUDIT_CHAIN_LOCK = 727365  # a PostgreSQL advisory lock key of pepflow's own
 
 
 def lock_audit_chain(session: Session) -> None:
-    """Make appends to the audit chain take turns: a transaction-scoped advisory lock on
-    PostgreSQL; SQLite transactions that write already hold the database's single write lock."""
+    """Make appends to the audit chain take turns, before the last row's hash is read: a
+    transaction-scoped advisory lock on PostgreSQL; on SQLite the database's write lock.
+
+    Python's sqlite3 begins a transaction only at the first write, so a transaction that has
+    only read so far holds no lock: two of them read the same last hash and fork the chain
+    (issue 36: bursts of failed sign-ins).  A write that changes nothing takes the lock (and
+    waits for it, ``busy_timeout``) all the same; it is held until the transaction ends."""
     if is_postgres(session):
         session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+    else:
+        session.connection().exec_driver_sql("UPDATE history_seal SET id = id WHERE 0")
 
 
 def last_audit_hash(session: Session) -> str | None:

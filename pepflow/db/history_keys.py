@@ -4,12 +4,17 @@ Someone who can write to the database but does not have this key cannot add, cha
 re-chain history rows without ``pepflow audit verify`` noticing: the hash of every row is
 an HMAC-SHA256 under the key.  The key lives in a file (``PEPFLOW_HISTORY_KEY_FILE``; by
 default beside a SQLite database, else ``pepflow-history.key`` in the current folder) or in
-``PEPFLOW_HISTORY_KEY``.  The file is created, readable by its owner only, the first time a
-history row is written, and pepflow says where: it must be backed up apart from the database
-(a backup that holds both proves nothing).
+``PEPFLOW_HISTORY_KEY``.  The file is made, readable by its owner only, only where no history
+signed with a key exists yet: when a database is made (its seal, ``db/seal.py``), when one from
+before keyed history is upgraded, or by ``pepflow audit init-key``; pepflow says where.  It
+must be backed up apart from the database (a backup that holds both proves nothing).  A
+missing key is an error naming the file to restore, never replaced: a new key would sign new
+rows under the history of the old one.  A key file that other users can read, or that git
+tracks (a key in a repository is public), is refused.
 
 A key file holds one key per line, ``<id> <64 hex digits>``, oldest first; the last is the
-one new rows are signed with.  Rotating (``pepflow audit rotate-key``) appends a key: each
+one new rows are signed with.  A key's id ends with a fingerprint of the key itself
+(``k2-1f0c9a3e``), so two keys never share an id.  Rotating (``pepflow audit rotate-key``) appends a key: each
 row records the id of the key it was signed with, so older rows still verify under theirs.
 ``PEPFLOW_HISTORY_KEY`` holds the same pairs as ``id=hex,id=hex`` (or one bare secret).
 """
@@ -22,6 +27,8 @@ import hmac
 import logging
 import os
 import secrets
+import stat
+import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,46 +98,91 @@ def from_environment(value: str) -> Keyring:
     return Keyring(keys, current, where)
 
 
+def fingerprint(key: bytes) -> str:
+    """Eight hex digits naming a key without revealing it."""
+    return hashlib.sha256(b"pepflow history key id|" + key).hexdigest()[:8]
+
+
 def new_key_line(keys: dict[str, bytes]) -> str:
-    number = 1
-    while f"k{number}" in keys:
+    """A new key's line: its id is the next ``k<n>`` with the key's own fingerprint, so a key made
+    in place of a lost one can never pass for it."""
+    number = len(keys) + 1
+    while any(k == f"k{number}" or k.startswith(f"k{number}-") for k in keys):
         number += 1
-    return f"k{number} {secrets.token_hex(32)}\n"
+    key = secrets.token_bytes(32)
+    return f"k{number}-{fingerprint(key)} {key.hex()}\n"
 
 
-def load_or_create(path: Path, database: str) -> Keyring:
-    """The keyring in ``path``, creating the file with a first key when there is none."""
+def load(path: Path) -> Keyring:
+    """The keyring in ``path``; a missing, unreadable, shared or git-tracked file is an error
+    naming it and what to do."""
     try:
         text = path.read_text(encoding="ascii")
     except FileNotFoundError:
-        text = _create(path, database)
+        raise InputError("history key file", str(path),
+                         "does not exist. This database's history is signed with a key: restore the key file "
+                         "from where it was backed up (apart from the database), or point "
+                         "PEPFLOW_HISTORY_KEY_FILE at it. pepflow never makes a new key in place of a lost "
+                         "one") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError("history key file", str(path), f"cannot be read: {exc}") from None
+        raise InputError("history key file", str(path), f"cannot be read: {getattr(exc, 'strerror', exc)}") from None
+    check_private(path)
     keys, current = parse_keys(text, f"history key file {path}")
     return Keyring(keys, current, str(path))
 
 
-def _create(path: Path, database: str) -> str:
+def check_private(path: Path) -> None:
+    """Refuse a key file other users may read, or one a git repository tracks."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise InputError("history key file", str(path),
+                         f"can be read by other users (mode {mode:04o}): anyone who can read it can rewrite the "
+                         f"history. Run: chmod 600 {path}  (and make its owner the user pepflow runs as)")
+    if _tracked_by_git(path):
+        raise InputError("history key file", str(path),
+                         "is tracked by git, so everyone with the repository has it. Make a new database with "
+                         "a key kept elsewhere (PEPFLOW_HISTORY_KEY_FILE), and remove this file from the "
+                         "repository: git rm --cached")
+
+
+def _tracked_by_git(path: Path) -> bool:
+    folder = path.resolve().parent
+    probe = folder
+    while not (probe / ".git").exists():
+        if probe.parent == probe:
+            return False  # not in a work tree: no git asked
+        probe = probe.parent
+    try:
+        done = subprocess.run(["git", "-C", str(folder), "ls-files", "--error-unmatch", path.name],
+                              capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def create(path: Path, database: str) -> Keyring:
+    """Make a key file with a first key (another process that made it first wins: its key is
+    used).  Only for a database whose history holds no keyed row."""
     made = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     text = HEADER + f"# made {made} for {database}\n" + new_key_line({})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process made it first: use theirs
-        return path.read_text(encoding="ascii")
+        return load(path)
     except OSError as exc:
         raise InputError("history key file", str(path), f"cannot be created: {exc.strerror}") from None
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(text)
     log.warning("Made a new history key in %s. Back it up apart from the database: without it the "
                 "history cannot be proved (PEPFLOW_HISTORY_KEY_FILE sets where it is kept).", path.resolve())
-    return text
+    return load(path)
 
 
 def rotate(path: Path) -> str:
     """Append a new key to the key file; returns its id.  Rows written from now on are signed
     with it; older rows keep verifying under their own key."""
-    keyring = load_or_create(path, "")
+    keyring = load(path)
     line = new_key_line(keyring.keys)
     with open(path, "a", encoding="ascii") as fh:
         fh.write(line)
@@ -142,8 +194,10 @@ _rings: dict[str, Keyring] = {}
 _lock = threading.Lock()
 
 
-def keyring_for(database_url: str) -> Keyring:
-    """The keyring of a database, read once per process (the settings say where it is)."""
+def keyring_for(database_url: str, create_missing: bool = False) -> Keyring:
+    """The keyring of a database, read once per process (the settings say where it is).
+    ``create_missing`` makes the key file where there is none: only for a database whose history
+    has no keyed row (``db/seal.py``); otherwise a missing file is an error (``load``)."""
     ring = _rings.get(database_url)
     if ring is None:
         from ..settings import environment
@@ -157,7 +211,8 @@ def keyring_for(database_url: str) -> Keyring:
                 elif database_url in ("sqlite://", "sqlite:///:memory:"):
                     ring = Keyring({"memory": secrets.token_bytes(32)}, "memory", "memory")
                 else:
-                    ring = load_or_create(key_file_for(database_url, env.history_key_file), database_url)
+                    path = key_file_for(database_url, env.history_key_file)
+                    ring = create(path, database_url) if create_missing and not path.exists() else load(path)
                 _rings[database_url] = ring
     return ring
 
