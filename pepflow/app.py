@@ -60,6 +60,13 @@ class App:
 
         return self.database_url or default_database_url(self.environment)
 
+    @property
+    def shown_url(self) -> str:
+        """The database URL as messages show it: without its password."""
+        from .errors import without_passwords
+
+        return without_passwords(self.url)
+
     def outbox_folder(self) -> Path:
         """Where emails are written when no SMTP relay is set: ``[delivery] folder``, and when it
         is relative, inside the council's configuration folder that set it, or (the shipped

@@ -19,8 +19,18 @@ fields as it knows them (``on``, ``meeting_date``); each edge says them in its o
 
 from __future__ import annotations
 
+import re
 
 QUOTE_AT_MOST = 80
+
+# user:password@ in a URL (postgresql://pepflow_owner:secret@host/db)
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@")
+
+
+def without_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it shown as ``***``: no message, log line or
+    error shows a database password (issue 35)."""
+    return _URL_PASSWORD.sub(r"\1***@", text) if "://" in text else text
 
 
 def quoted(value: object) -> str:
@@ -30,7 +40,7 @@ def quoted(value: object) -> str:
         return "(none)"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
-    text = str(value)
+    text = without_passwords(str(value))
     if len(text) <= QUOTE_AT_MOST:
         return repr(text)
     return repr(text[:QUOTE_AT_MOST]) + f"… ({len(text):,} characters)"
@@ -38,6 +48,9 @@ def quoted(value: object) -> str:
 
 class PepflowError(Exception):
     """Base class: a problem the user can understand and fix."""
+
+    def __str__(self) -> str:
+        return without_passwords(super().__str__())
 
 
 class ConfigError(PepflowError):

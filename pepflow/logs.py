@@ -13,6 +13,8 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from .errors import without_passwords
+
 # one dict per request, shared by the threads a request's handlers run in (each gets a copy of
 # the context, but the same dict): the middleware makes it, sign-in adds the account
 REQUEST: ContextVar[dict[str, Any] | None] = ContextVar("pepflow_request", default=None)
@@ -35,9 +37,14 @@ def note_account(account_id: int | None) -> None:
 
 
 class RequestFields(logging.Filter):
-    """Adds ``request_id``, ``route`` and ``account`` to every record (None outside a request)."""
+    """Adds ``request_id``, ``route`` and ``account`` to every record (None outside a request),
+    and masks any password in a URL the message holds (``errors.without_passwords``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = without_passwords(message)
+        if masked != message:
+            record.msg, record.args = masked, None
         context = REQUEST.get() or {}
         record.request_id = context.get("request_id")
         record.route = context.get("route")

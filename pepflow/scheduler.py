@@ -116,7 +116,7 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
     log.info("pepflow running on %s; email via %s; sweep at %s on working days; Ctrl+C to stop",
-             app.url, mailer.describe(), delivery.sweep_time)
+             app.shown_url, mailer.describe(), delivery.sweep_time)
     _safe(lambda: sweep_job(app), "catch-up sweep")()
     _safe(lambda: dispatch_job(app, mailer), "dispatch")()
     settle_after_start_up()

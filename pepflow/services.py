@@ -208,7 +208,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
         accounts = create_demo_accounts(session, secrets.token_hex(8))
     refresh_statistics(app.engine)
-    return [f"Demo database: {app.url} (today is {today.isoformat()})", *summary.lines(), *accounts]
+    return [f"Demo database: {app.shown_url} (today is {today.isoformat()})", *summary.lines(), *accounts]
 
 
 def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,

@@ -200,6 +200,7 @@ TAMPERINGS = [
     Tampering("a forged row appended with a recomputed hash", forged_row_appended),
     Tampering("a middle row edited and the chain recomputed after it", edited_and_rechained),
     Tampering("the chain recomputed with the stolen key", rechained_with_the_stolen_key),
+    Tampering("every row rewritten as unkeyed and the checkpoints removed", lambda e: rewritten_as_unkeyed(e)),
     Tampering("a deadline's due date moved a year", deadline_moved_a_year, by_replay=True),
     Tampering("a deadline marked met", deadline_marked_met, by_replay=True),
     Tampering("a child's date of birth changed", date_of_birth_changed, by_replay=True),
@@ -217,3 +218,28 @@ def finding(engine, config, tampering: Tampering) -> tuple[bool, str]:
         return True, " | ".join(result.problems)
     found = replay(engine, config)
     return (not found.ok), " | ".join(found.differences)
+
+
+def rewritten_as_unkeyed(engine) -> str:
+    """Every row rewritten as a row "from before the history was keyed" (plain sha256, which
+    needs no key), with one decision changed, and this database's checkpoints removed from the
+    checkpoint file: only the seal still says the history is keyed."""
+    from pepflow.audit.checkpoints import checkpoint_file, database_id
+
+    history = rows(engine)
+    statements, params = [], {}
+    previous = "0" * 64
+    for n, row in enumerate(history):
+        payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+        row = {**row, "payload": payload, "prev_hash": previous, "key_id": "",
+               **({"actor_ref": "VSH1"} if n == len(history) // 2 else {})}
+        previous = plain_sha256(previous, row)
+        statements.append(f"UPDATE event SET key_id = '', actor_ref = :a{n}, prev_hash = :p{n}, hash = :h{n} "
+                          f"WHERE id = :i{n}")
+        params.update({f"a{n}": row["actor_ref"], f"p{n}": row["prev_hash"], f"h{n}": previous, f"i{n}": row["id"]})
+    tamper(engine, *statements, **params)
+    path, identity = checkpoint_file(engine), database_id(engine)
+    if path is not None and path.exists():
+        kept = [line for line in path.read_text().splitlines(keepends=True) if identity not in line]
+        path.write_text("".join(kept))
+    return f"row {history[0]['id']}: it is not signed with the history key, though the database's seal says"

@@ -169,12 +169,14 @@ def history_size(engine: Engine) -> int:
         return connection.execute(select(func.count()).select_from(Event.__table__)).scalar_one()
 
 
-def verify(engine: Engine, batch: int = 10_000, on_rows: Callable[[int], None] | None = None) -> Verification:
+def verify(engine: Engine, batch: int = 10_000, on_rows: Callable[[int], None] | None = None,
+           also: Path | None = None) -> Verification:
     """Walk the whole history in order, a batch at a time, and check it against the checkpoints
-    (``on_rows(n)`` after each batch: a progress bar)."""
+    (``on_rows(n)`` after each batch: a progress bar; ``also``: another checkpoint file, such as
+    that of the database a backup was taken from)."""
     t = Event.__table__
     keyring = keyring_for(database_name(engine))
-    path, checkpoints = read(engine)
+    path, checkpoints = read(engine, also)
     with engine.connect() as connection:
         seal = read_seal(connection)
 

@@ -25,7 +25,7 @@ def db_current(ctx: typer.Context) -> None:
     engine.dispose()
     state = ("up to date" if revision == HEAD else "no version recorded (any pepflow command records it)"
              if revision is None else f"needs `pepflow db upgrade` to reach {HEAD}")
-    typer.echo(f"{a.url}: {revision or 'none'} ({state})")
+    typer.echo(f"{a.shown_url}: {revision or 'none'} ({state})")
 
 
 @db_app.command("upgrade")
@@ -37,7 +37,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     a = _app(ctx)
     engine = make_engine(a.url, upgrade=True)
     engine.dispose()
-    typer.echo(f"{a.url}: at schema revision {HEAD}.")
+    typer.echo(f"{a.shown_url}: at schema revision {HEAD}.")
 
 
 @db_app.command("grant")
@@ -97,13 +97,30 @@ def db_restore(
 ) -> None:
     """Restore a backup into a new database (--db: a SQLite file that does not exist yet, or an empty
     PostgreSQL database), then check every table's rows against the backup's manifest."""
+    from ..audit.checkpoints import file_for
+    from ..audit.verify import verify
     from ..db.backup import restore
+    from ..db.engine import make_engine
 
     a = _app(ctx)
-    differences = restore(file, a.url)
+    manifest, differences = restore(file, a.url)
     if differences:
         typer.echo("The restored database does not match the backup:\n" + "\n".join(f"  {d}" for d in differences),
                    err=True)
         raise typer.Exit(1)
-    typer.echo(f"Restored {file} into {a.url}; every table has the rows the backup recorded. Now run "
-               "`pepflow audit verify` with the history key to prove the history.")
+    # the restored history, against every checkpoint of the database it was taken from (by its identity)
+    engine = make_engine(a.url, create=False)
+    try:
+        result = verify(engine, also=file_for(manifest.database, a.environment.history_checkpoint_file))
+    finally:
+        engine.dispose()
+    if not result.ok:
+        typer.echo(f"Restored {file} into {a.shown_url}, but its history does NOT verify:", err=True)
+        for problem in result.problems:
+            typer.echo(f"  - {problem}.", err=True)
+        raise typer.Exit(1)
+    against = (f"and matches {len(result.checkpoints)} checkpoints of the database it was taken from"
+               if result.checkpoints else "(no checkpoint of the database it was taken from was found to compare)")
+    typer.echo(f"Restored {file} into {a.shown_url}; every table has the rows the backup recorded, and its history "
+               f"of {result.rows:,} rows verifies {against}. Now run `pepflow audit verify --replay` to compare the "
+               "tables with the history.")

@@ -6,10 +6,13 @@ PostgreSQL by ``pg_dump`` (custom format) reading a snapshot that pepflow export
 in, so the counts it writes beside the backup (``FILE.json``: every table's rows, the schema
 revision, the history's last row and its hash) are those of exactly what was dumped.
 
-A restore goes into a new database only (a SQLite file that does not exist, or a PostgreSQL
-database with no tables) and is then checked against those counts; ``pepflow audit verify``
-proves the restored history with the history key, which is kept apart from the database and
-is not in the backup.
+The manifest is signed with the history key (which is kept apart from the database and is not in
+the backup), and names the database's identity (its seal, ``db/seal.py``): a backup cut short
+with its manifest edited to match is refused.  A restore goes into a new database only (a SQLite
+file that does not exist, or a PostgreSQL database with no tables) and is then checked against
+those counts, and its history walked and compared with every checkpoint of the database it came
+from (``audit verify``), whatever URL either is known by.  ``pepflow audit verify --replay`` then
+compares the tables with the history.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from ..errors import BackupError, InputError
+from .history_keys import Keyring, keyring_for
+from .seal import read_seal
 
 
 @dataclass
@@ -39,9 +44,34 @@ class Manifest:
     tables: dict[str, int]
     history_last_id: int | None
     history_last_hash: str | None
+    database_id: str | None = None
+    key_id: str | None = None
+    signature: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return self.__dict__.copy()
+
+    def signed_text(self) -> bytes:
+        """What the signature covers: every other field, in a fixed form."""
+        fields = {k: v for k, v in self.__dict__.items() if k not in ("key_id", "signature")}
+        return ("pepflow backup manifest 1|" + json.dumps(fields, sort_keys=True, separators=(",", ":"))
+                ).encode("utf-8")
+
+    def sign(self, keyring: Keyring) -> None:
+        self.key_id = keyring.current
+        self.signature = keyring.sign(keyring.current, self.signed_text())
+
+    def problem(self, keyring: Keyring) -> str | None:
+        """Why this manifest cannot be trusted with ``keyring``, or None."""
+        if not self.signature or not self.key_id:
+            return ("its manifest is not signed with the history key: it was changed, or made by a pepflow "
+                    "from before manifests were signed")
+        if not keyring.has(self.key_id):
+            return (f"its manifest is signed with key '{self.key_id[:20]}', which {keyring.where} does not hold: "
+                    "use the history key of the database it was taken from")
+        if keyring.sign(self.key_id, self.signed_text()) != self.signature:
+            return "its manifest was changed after the backup was made (its signature does not match)"
+        return None
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> "Manifest":
@@ -94,18 +124,33 @@ def backup(engine: Engine, path: Path, now: dt.datetime) -> Manifest:
     if not path.parent.is_dir():
         raise InputError("FILE", str(path), "is in a folder that does not exist")
     database = engine.url.render_as_string(hide_password=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # readable by its owner only
     if engine.dialect.name == "sqlite":
-        _online_copy(engine, path)
+        try:
+            _online_copy(engine, path)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         copy = create_engine(f"sqlite:///{path}")
         with copy.connect() as connection:
             revision, tables, last_id, last_hash = _counts(connection)
         copy.dispose()
     else:
         revision, tables, last_id, last_hash = _pg_dump(engine, path)
+    with engine.connect() as connection:
+        seal = read_seal(connection)
     manifest = Manifest(now.astimezone(dt.timezone.utc).isoformat(), database, engine.dialect.name, revision,
-                        tables, last_id, last_hash)
-    manifest_path(path).write_text(json.dumps(manifest.as_json(), indent=2) + "\n", encoding="utf-8")
+                        tables, last_id, last_hash, seal.database_id if seal else None)
+    manifest.sign(keyring_for(database))
+    _write_private(manifest_path(path), json.dumps(manifest.as_json(), indent=2) + "\n")
     return manifest
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A file only its owner can read (a backup's manifest names the database and its tables)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _libpq(url) -> tuple[list[str], dict[str, str]]:
@@ -147,16 +192,24 @@ def _pg_dump(engine: Engine, path: Path) -> tuple[str | None, dict[str, int], in
     return counted
 
 
-def restore(path: Path, target_url: str) -> list[str]:
-    """Restore the backup at ``path`` into the new database ``target_url``; returns the tables whose
-    rows differ from the backup's manifest (none when the restore is whole)."""
+def restore(path: Path, target_url: str) -> tuple[Manifest, list[str]]:
+    """Restore the backup at ``path`` into the new database ``target_url`` once its manifest's
+    signature holds; returns the manifest and what differs from it (nothing when the restore is
+    whole)."""
     manifest_file = manifest_path(path)
     if not path.exists() or not manifest_file.exists():
         raise InputError("FILE", str(path), f"needs the backup and its manifest {manifest_file.name} beside it")
-    manifest = Manifest.of(json.loads(manifest_file.read_text(encoding="utf-8")))
+    try:
+        manifest = Manifest.of(json.loads(manifest_file.read_text(encoding="utf-8")))
+    except (ValueError, TypeError) as exc:
+        raise InputError("FILE", str(manifest_file), f"is not a backup manifest: {exc}") from None
     from .engine import make_engine
 
     engine = make_engine(target_url, create=False)
+    refused = manifest.problem(keyring_for(engine.url.render_as_string(hide_password=True)))
+    if refused:
+        engine.dispose()
+        raise BackupError(f"The backup {path} was not restored: {refused}.")
     try:
         if engine.dialect.name != manifest.dialect:
             raise InputError("--db", target_url, f"is {engine.dialect.name}; the backup is of a {manifest.dialect} "
@@ -190,4 +243,4 @@ def restore(path: Path, target_url: str) -> list[str]:
         differences.append(f"schema revision {revision}, the backup's is {manifest.revision}")
     if (last_id, last_hash) != (manifest.history_last_id, manifest.history_last_hash):
         differences.append(f"the history ends at row {last_id}, the backup's at row {manifest.history_last_id}")
-    return differences
+    return manifest, differences

@@ -1,0 +1,1 @@
+"""Set-up shared by the tests: helpers that are not tests themselves."""
