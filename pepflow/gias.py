@@ -60,7 +60,12 @@ def read_gias(path: str | Path) -> tuple[list[tuple[int, dict[str, str]]], list[
         raise ImportFileError(name, [f"this is not a GIAS establishment file: it has no column "
                                      f"{', '.join(repr(c) for c in missing)}"])
     rows, unknown = [], {}
-    for line, raw in enumerate(reader, start=2):
+    try:
+        numbered = list(enumerate(reader, start=2))
+    except csv.Error as exc:  # a cell longer than the csv module's limit, a stray quote
+        raise ImportFileError(name, [f"line {reader.line_num}: cannot be read as CSV ({exc}): download the file again "
+                                     "from Get Information About Schools"]) from None
+    for line, raw in numbered:
         kind = raw.get("TypeOfEstablishment (name)", "")
         mapped = TYPES.get(kind)
         if mapped is None:

@@ -18,6 +18,9 @@ from .errors import InputError
 MIN_LENGTH = 12
 MAX_LENGTH = 200  # argon2 takes any length; a page of text is not a password
 LEAST_SCORE = 3
+# zxcvbn refuses to judge more than 72 characters (ValueError); the first 72 of a long
+# password are what it judges (a passphrase that long is strong if its start is)
+ESTIMATED_AT_MOST = 72
 
 
 def check_new_password(password: str, email: str = "", name: str = "") -> None:
@@ -34,7 +37,7 @@ def check_new_password(password: str, email: str = "", name: str = "") -> None:
             raise _weak("must not contain your email address or your name")
     from zxcvbn import zxcvbn
 
-    found = zxcvbn(password[:100], user_inputs=sorted(own))
+    found = zxcvbn(password[:ESTIMATED_AT_MOST], user_inputs=sorted(own))
     if found["score"] < LEAST_SCORE:
         why = found["feedback"].get("warning") or "It would be easy to guess."
         advice = " ".join(found["feedback"].get("suggestions") or []) or \

@@ -79,6 +79,10 @@ class PostgresServer:
                              autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name}")
             conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        if template:  # a copy that goes its own way: an identity of its own
+            from .support.copies import give_new_identity
+
+            return give_new_identity(self.url(name))
         return self.url(name)
 
     def down_for(self, seconds: float) -> None:
@@ -150,6 +154,8 @@ def copy_database(source_url: str, name: str) -> str:
     from pepflow.db import make_engine
     from pepflow.db.engine import checkpoint
 
+    from .support.copies import give_new_identity
+
     url = make_url(source_url)
     if url.get_backend_name() == "sqlite":
         engine = make_engine(source_url, create=False)
@@ -157,10 +163,10 @@ def copy_database(source_url: str, name: str) -> str:
         engine.dispose()
         target = Path(url.database).with_name(f"{name}.db")
         shutil.copyfile(url.database, target)
-        return f"sqlite:///{target}"
+        return give_new_identity(f"sqlite:///{target}")
     source = url.database
     with psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
                          dbname="postgres", autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {source}_{name}")
         c.execute(f"CREATE DATABASE {source}_{name} TEMPLATE {source}")
-    return url.set(database=f"{source}_{name}").render_as_string(hide_password=False)
+    return give_new_identity(url.set(database=f"{source}_{name}").render_as_string(hide_password=False))

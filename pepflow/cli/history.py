@@ -71,6 +71,27 @@ def audit_checkpoint(ctx: typer.Context) -> None:
                f"hash {written.hash[:16] or '-'}…")
 
 
+@audit_app.command("init-key")
+def audit_init_key(ctx: typer.Context) -> None:
+    """Make the history key file, readable by its owner only: run it as the user pepflow runs as,
+    before the database is made (pepflow makes it itself beside a new SQLite database)."""
+    from ..db.history_keys import create, key_file_for
+
+    a = _app(ctx)
+    env = a.environment
+    if env.history_key:
+        typer.echo("The history key comes from PEPFLOW_HISTORY_KEY, so no key file is needed.", err=True)
+        raise typer.Exit(1)
+    path = key_file_for(a.url, env.history_key_file)
+    if path.exists():
+        typer.echo(f"{path} already exists: it holds this database's history key. Keep it, and keep a copy apart "
+                   "from the database; `pepflow audit rotate-key` adds a new key to it.", err=True)
+        raise typer.Exit(1)
+    ring = create(path, a.shown_url)
+    typer.echo(f"Made the history key {ring.current} in {path} (readable by its owner only). Back the file up now, "
+               "apart from the database: without it the history cannot be proved.")
+
+
 @audit_app.command("rotate-key")
 def audit_rotate_key(ctx: typer.Context) -> None:
     """Add a new history key: rows from now on are signed with it, older rows still verify under theirs."""

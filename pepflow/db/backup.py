@@ -31,8 +31,8 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from ..errors import BackupError, InputError
-from .history_keys import Keyring, keyring_for
-from .seal import read_seal
+from .history_keys import Keyring, key_file_for, keyring_for
+from .seal import new_identity, read_seal
 
 
 @dataclass
@@ -106,15 +106,22 @@ def _online_copy(engine: Engine, path: Path) -> None:
 def copy_sqlite(engine: Engine, path: Path) -> None:
     """Copy a SQLite database, in use or not, to ``path`` (replaced if there) with SQLite's
     online backup API, with its history key beside it (``<file>.history-key``) when it has one
-    there, so the copy's history verifies as the original's does."""
-    import shutil
-
-    from .history_keys import key_file_for
+    there, so the copy's history verifies as the original's does.  The copy goes its own way (a
+    simulation): it is given an identity of its own (``seal.new_identity``)."""
+    from .engine import make_engine
 
     _online_copy(engine, path)
     key = key_file_for(f"sqlite:///{engine.url.database}")
     if key.exists():
-        shutil.copyfile(key, key_file_for(f"sqlite:///{path}"))
+        copied = key_file_for(f"sqlite:///{path}")
+        copied.unlink(missing_ok=True)
+        _write_private(copied, key.read_text(encoding="ascii"))
+    copy = make_engine(f"sqlite:///{path}", create=False)
+    try:
+        with copy.begin() as connection:
+            new_identity(connection)
+    finally:
+        copy.dispose()
 
 
 def backup(engine: Engine, path: Path, now: dt.datetime) -> Manifest:

@@ -76,3 +76,23 @@ def make_seal(connection: Connection, now: dt.datetime | None = None) -> Seal:
                        {"d": seal.database_id, "m": seal.made_at, "k": seal.keyed_from, "i": seal.key_id,
                         "s": seal.signature})
     return seal
+
+
+def new_identity(connection: Connection) -> Seal:
+    """Give a copy of a database that goes its own way (a simulation's copy, a test's copy of a
+    template) an identity of its own, sealed again with the same key and ``keyed_from``: the
+    original's checkpoints are then not read as the copy's.  A backup restored keeps its
+    identity instead, so it is compared with the original's.  Needs the key, as any seal does."""
+    old = read_seal(connection)
+    keyring = keyring_for(database_url(connection))
+    if old is None or old.problem(keyring):
+        from ..errors import InputError
+
+        raise InputError("database", database_url(connection),
+                         "has no seal this key can prove, so it cannot be given a new identity")
+    unsigned = Seal(uuid.uuid4().hex, old.made_at, old.keyed_from, keyring.current, "")
+    seal = Seal(unsigned.database_id, unsigned.made_at, unsigned.keyed_from, keyring.current,
+                keyring.sign(keyring.current, unsigned.message()))
+    connection.execute(text("UPDATE history_seal SET database_id = :d, key_id = :i, signature = :s WHERE id = 1"),
+                       {"d": seal.database_id, "i": seal.key_id, "s": seal.signature})
+    return seal

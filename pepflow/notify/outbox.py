@@ -11,7 +11,10 @@ The delivery guarantee (README, "Email"):
   committed (it starts the next one's envelope meanwhile).  The marks of all connections
   are committed together (a group commit: ``recorder``), so after a crash at any point
   at most the emails in flight, one per connection (``PEPFLOW_SMTP_CONNECTIONS``), are
-  sent again, under the same Message-ID.
+  sent again, under the same Message-ID.  When the database cannot record (a full disk) for
+  longer than the recorder waits, the dispatch stops and its process keeps the emails the
+  relay accepted: the next dispatch records them before it sends anything, and sends nothing
+  while it cannot.
 * **Claims are leases.**  Claiming is one UPDATE that stamps a unique token on rows still
   ``pending`` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so two dispatchers never take
   the same row.  The claim is renewed each quarter of its lease (``lease_seconds``);
@@ -47,7 +50,7 @@ from ..db.unit import UnitOfWork
 from ..db.writes import is_postgres, plain_rows
 from . import relay
 from .mailers import Mailer
-from .recorder import DispatchResult, Recorder, tell_vs_admin
+from .recorder import DispatchResult, Recorder, record_unrecorded, tell_vs_admin
 from .render import OutgoingEmail, build_message, environment
 
 T = Notification.__table__
@@ -156,6 +159,9 @@ def dispatch(engine: Engine, config: Config, mailer: Mailer, clock: Clock, limit
     """Send what is due now; safe to run in several processes at once (see the module's docstring)."""
     delivery = config.notifications.delivery
     now = clock.now()
+    not_recorded = record_unrecorded(engine)
+    if not_recorded:  # the database still cannot record what was sent: send nothing more
+        return DispatchResult(errors=[not_recorded])
     release_stale_claims(engine, now, dt.timedelta(seconds=delivery.lease_seconds))
     failed_old = give_up_on_old(engine, config, now)
     with engine.connect() as connection:

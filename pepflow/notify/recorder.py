@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -101,7 +102,8 @@ class Recorder:
                 except DBAPIError as exc:  # the database is away: wait for it, a while
                     if time.monotonic() - started > DB_RETRY_FOR:
                         log.error("dispatch: could not record what was sent (%s); stopping: the emails in "
-                                  "flight will be sent again", str(exc.orig)[:200])
+                                  "flight are recorded before this process sends more", str(exc.orig)[:200])
+                        self._keep_unrecorded([i for i, error, _ in batch if error is None])
                         self.stop = True
                         self.result.errors.append(f"database: {str(exc.orig)[:200]}")
                         break
@@ -112,6 +114,64 @@ class Recorder:
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
+
+    def _keep_unrecorded(self, accepted: list[int]) -> None:
+        """The relay accepted these emails but the database could not record it: kept in this
+        process, and recorded before it sends anything more (``record_unrecorded``)."""
+        now = self.clock.now()
+        with _unrecorded_lock:
+            for i in accepted:
+                _UNRECORDED.append(Unrecorded(now, self.messages[i].message_id, self.token, list(self.groups[i])))
+
+
+@dataclass
+class Unrecorded:
+    """An email the relay accepted whose sent mark could not be committed."""
+
+    sent_at: dt.datetime
+    message_id: str
+    token: str
+    rows: list[Any]
+
+
+_UNRECORDED: list[Unrecorded] = []
+_unrecorded_lock = threading.Lock()
+
+
+def record_unrecorded(engine: Engine) -> str:
+    """Record, as sent, the emails this process sent but could not record (the database was full
+    or away when the relay accepted them); "" once they are, else why not.  A dispatch sends
+    nothing until this succeeds: on a disk that stays full, each dispatch would otherwise send
+    its emails in flight again, beyond the guarantee (issue 36).  A row another dispatcher has
+    claimed since is left to it."""
+    with _unrecorded_lock:
+        if not _UNRECORDED:
+            return ""
+        waiting = list(_UNRECORDED)
+        session = UnitOfWork(engine)
+        try:
+            connection = session.connection()
+            for email in waiting:
+                for row in email.rows:
+                    changed = connection.execute(
+                        update(T).where(T.c.id == row.id, T.c.claim_token.in_(("", email.token)),
+                                        T.c.status.in_(("pending", "sending")))
+                        .values(status="sent", sent_at=email.sent_at, message_id=email.message_id,
+                                attempts=T.c.attempts + 1, last_error="", claim_token="")).rowcount
+                    if changed:
+                        audit(session, row.child_ref, "notify", "notification_sent", email.sent_at.date(), {
+                            "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
+                            "kind": row.payload.get("kind"), "due_on": row.payload.get("due_on"),
+                            "message_id": email.message_id})
+            session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            return f"database: {str(exc.orig)[:200]}"
+        finally:
+            session.close()
+        del _UNRECORDED[:len(waiting)]
+        log.info("dispatch: %d emails sent earlier are now recorded", len(waiting))
+        return ""
 
     def _write(self, batch: list[tuple[int, Exception | None]]) -> None:
         """One transaction: the outcome of each email in ``batch``, its history, the lease renewed.

@@ -111,6 +111,9 @@ def _read_csv_tables(files: list[Path]) -> Return:
     warnings = [f"no {t} table: {why}" for t, why in (("Reviews", "care reviews are not updated"),
                                                      ("SWEpisodes", "social workers are not updated"))
                 if t not in tables]
+    if not children:
+        warnings.append(f"the {header_file.name} table holds no child: no child was read from the return (is it the "
+                        "whole return?)")
     return Return(children, [f.name for f in files], sorted(t for t in tables if t not in USED), warnings)
 
 
@@ -204,7 +207,7 @@ def _read_xml(path: Path) -> Return:
     from xml.etree.ElementTree import ParseError
 
     try:
-        root = ElementTree.parse(path).getroot()
+        root = ElementTree.parse(path, forbid_dtd=True).getroot()
     except ParseError as exc:
         raise ImportFileError(str(path), [f"the XML cannot be read: {exc}"]) from None
     except DefusedXmlException:
@@ -231,7 +234,8 @@ def _read_xml(path: Path) -> Return:
         for tag in ("SWEPISODE", "SW_EPISODE"):
             for worker in element.iter(tag):
                 _add_worker(children, {"CHILD": child_id, **_leaves(worker)}, f"{where}, social worker episode")
-    return Return(children, [path.name], [])
+    warnings = [] if children else ["the file holds no <CHILD>: no child was read from it (is it the whole return?)"]
+    return Return(children, [path.name], [], warnings)
 
 
 def _leaves(element) -> dict[str, str]:

@@ -99,9 +99,13 @@ def demo_database(url: str) -> None:
 
 
 def copy_sqlite(template: Path, folder: Path, name: str) -> str:
+    """A copy of the template that goes its own way: an identity of its own, so one copy's
+    checkpoints are not read as another's."""
+    from tests.support.copies import give_new_identity
+
     target = folder / f"{name}.db"
     shutil.copyfile(template, target)
-    return f"sqlite:///{target}"
+    return give_new_identity(f"sqlite:///{target}")
 
 
 def driver(url: str, port: int, now: dt.datetime, sweep: bool = True, connections: int = 4,

@@ -19,6 +19,7 @@ import time
 
 import pytest
 from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from pepflow.clock import SteppedClock
@@ -29,7 +30,8 @@ from pepflow.notify.outbox import dispatch
 
 from .harness import MORNING, ROOT, Relay, Tally, copy_sqlite, demo_database, free_port, tally, wait_for
 from .scenarios import (CONFIG, CONNECTIONS, DEMO_EMAILS, DEMO_NOTIFICATIONS, busy_mailbox, kill_9, mailer,
-                        outlived_lease, refused, relay_down_for_an_hour, swept, three_services_one_killed,
+                        outlived_lease, refused, relay_down_for_an_hour, run_until_sent, swept,
+                        three_services_one_killed,
                         time_of_a_day, two_services, two_sweep_commands, two_sweeps)
 
 KILL_RUNS = {"sqlite": 30, "postgresql": 6}
@@ -267,6 +269,45 @@ def test_a_full_disk_mid_dispatch_waits_for_space_and_resends_nothing(templates,
         subprocess.run(["umount", "-l", str(disk)])
     assert results["r"].emails_sent == DEMO_EMAILS, results
     assert_guarantee(tally(url, relay.received()))
+
+
+def test_a_disk_full_for_longer_than_the_dispatch_waits_resends_no_more_than_the_emails_in_flight(
+        templates, tmp_path, relay, monkeypatch):
+    """The disk stays full past ``DB_RETRY_FOR``: the dispatch stops, and the next one on the still
+    full disk gives up at once; once space is freed, later dispatches finish the day having sent
+    again at most the emails that were in flight, one per connection (issue 36)."""
+    monkeypatch.setattr(recorder, "DB_RETRY_FOR", 2.0)
+    url = copy_sqlite(templates("sqlite"), tmp_path, "full-long")
+    swept(url)
+    relay.start("--delay", "0.05")
+    engine = make_engine(url)
+    limit = {"pages": None}
+
+    @event.listens_for(engine, "checkout")
+    def _pages(dbapi_connection, record, proxy):  # a full disk, as SQLite sees it
+        if limit["pages"] is not None:
+            dbapi_connection.execute(f"PRAGMA max_page_count={limit['pages']}")
+
+    results = {}
+    sending = threading.Thread(target=lambda: results.update(r=dispatch(
+        engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))))
+    sending.start()
+    wait_for(lambda: len(relay.received()) >= 5)
+    with engine.connect() as conn:
+        limit["pages"] = conn.execute(text("PRAGMA page_count")).scalar()
+    engine.dispose()  # every connection from now on finds the disk full
+    sending.join(120)
+    assert not sending.is_alive()
+    started = time.monotonic()
+    try:  # on the still full disk: it may send and stop as the first did, or fail to claim at all
+        dispatch(engine, CONFIG, mailer(relay.port), SteppedClock(MORNING + dt.timedelta(minutes=1)))
+    except OperationalError as exc:
+        assert "full" in str(exc)
+    assert time.monotonic() - started < 30, "a dispatch on a full disk must give up soon"
+    limit["pages"] = None
+    engine.dispose()
+    run_until_sent(url, relay.port, MORNING + dt.timedelta(minutes=2))
+    assert_guarantee(tally(url, relay.received()), duplicates_at_most=CONNECTIONS)
 
 
 def test_database_errors_say_what_is_wrong_and_never_to_start_afresh(tmp_path):

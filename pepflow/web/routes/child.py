@@ -204,7 +204,11 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
         except PepflowError as exc:
             s.rollback()
             errors.append(("event", str(exc)))
-    if errors:
+    if errors:  # shown again with the child's details: a disclosure as the first showing was
+        disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
+                  {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name, "again": True},
+                  child.ref)
+        s.commit()
         return event_form(site, request, visitor, summary, spec, form, errors, 400, bad_parts)
     leave_notice(s, visitor, f"Recorded: {spec.in_sentence}.")
     s.commit()

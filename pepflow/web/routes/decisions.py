@@ -136,7 +136,11 @@ def record_decision(request: Request, ref: str, site: SiteDep, s: DatabaseDep, v
         except PepflowError as exc:
             s.rollback()
             errors.append(("decision", str(exc)))
-    if errors:
+    if errors:  # shown again with the child's details: a disclosure as the first showing was
+        disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
+                  {"account": visitor.user.email, "role": visitor.user.role, "event": EVENT, "again": True},
+                  child.ref)
+        s.commit()
         return site.render(request, "decision.html.j2", 400, visitor, decision=decision,
                            child=views.child_summary(s, child, site.app.today()), fields=fields, values=form,
                            errors=errors)

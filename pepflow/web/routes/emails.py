@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from ...audit import audit
 from ...calendars import format_moment
+from ...errors import quoted
 from ...notify.outbox import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page, retry_failed
 from ...notify.describe import step_words, what_was_due
 from ...vocabulary import outcome_label
 from .. import views
-from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_download, require
+from ..site import (CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_download, leave_notice, require,
+                    take_notice)
 
 router = APIRouter()
 PER_PAGE = 50
+MAX_ID_DIGITS = 18  # an email's number fits the database's 64-bit integer
 TAB_LABELS = {"waiting": "Failed and waiting", "failed": "Failed", "pending": "Waiting to be sent", "sent": "Sent",
               "skipped": "Not sent", "all": "All"}
 
@@ -42,16 +45,29 @@ def outbox(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep,
     return site.render(request, "outbox.html.j2", 200, visitor, items=items, status=tab, tabs=TAB_LABELS,
                        counts=counts, total=total, failed=counts["failed"].items,
                        result={"page": min(number, pages), "pages": pages}, query={"status": tab},
-                       retried=request.query_params.get("retried"),
+                       notice=_taken_notice(s, visitor),
                        problems=delivery_problems(site.app.engine, site.app.config, site.app.clock.now()))
 
 
 @router.post("/outbox/retry")
 def outbox_retry(site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
     require(visitor, "retries_emails")
-    ids = [int(form["id"])] if form.get("id", "").isdigit() else None
+    given = form.get("id", "")
+    if given and not (given.isascii() and given.isdigit() and len(given) <= MAX_ID_DIGITS):
+        raise HTTPException(400, f"id = {quoted(given)}: is not the number of an email")
+    ids = [int(given)] if given else None
     count = retry_failed(s, ids)
     audit(s, None, "outbox", "email_retry_requested", site.app.today(),
           {"notifications": ids or "all failed", "count": count}, actor=visitor.actor)
+    leave_notice(s, visitor, f"{count} email{'' if count == 1 else 's'} put back in the queue; delivery tries again "
+                             "within a minute.")
     s.commit()
-    return RedirectResponse(f"/outbox?status=pending&retried={count}", status_code=303)
+    return RedirectResponse("/outbox?status=pending", status_code=303)
+
+
+def _taken_notice(s, visitor) -> str:
+    """The banner the retry left on the visitor's session (never words from the address)."""
+    text = take_notice(s, visitor)
+    if text:
+        s.commit()
+    return text

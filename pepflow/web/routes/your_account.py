@@ -14,6 +14,7 @@ from ...disclosures import security_event
 from ...errors import InputError
 from ...second_factor import (CodeRefused, has_second_factor, must_use, new_recovery_codes, new_secret,
                               recovery_codes_left, set_up, set_up_details, verify)
+from ...throttle import Policy, account_key, attempt_succeeded, begin_attempt
 from ..sessions import end_sessions_of, session_id
 from ..site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, leave_notice, take_notice
 
@@ -85,7 +86,19 @@ def change_password(request: Request, site: SiteDep, s: DatabaseDep, visitor: Vi
         errors.append(("new_password", "Enter a new password"))
     elif new != again:
         errors.append(("confirm_password", "The two new passwords are not the same"))
+    key = [(account_key(visitor.user.email), Policy.of(site.app.config.settings))]
     if not errors:
+        # guesses at the current password count against the account as sign-in's do
+        wait_until = begin_attempt(s, key, site.app.clock.now())
+        s.commit()
+        if wait_until is not None:
+            security_event(s, "password_change_refused", site.app.today(),
+                           {"account": visitor.user.email, "reason": "too many attempts: throttled"},
+                           actor=visitor.actor)
+            s.commit()
+            return site.render(request, "change_password.html.j2", 429, visitor, errors=[(
+                "current_password", "There have been too many wrong passwords for this account. Wait until "
+                                    f"{format_moment(wait_until)}, then try again.")])
         user = s.merge(visitor.user)
         try:
             change_own_password(s, user, current, new, site.app.clock.now())
@@ -102,6 +115,7 @@ def change_password(request: Request, site: SiteDep, s: DatabaseDep, visitor: Vi
                 s.commit()
     if errors:
         return site.render(request, "change_password.html.j2", 400, visitor, errors=errors)
+    attempt_succeeded(s, [k for k, _ in key])
     ended = end_sessions_of(s, visitor.user.id, keep=visitor.session_row)
     security_event(s, "password_changed", site.app.today(), {"account": visitor.user.email,
                                                              "other_sessions_ended": ended}, actor=visitor.actor)
