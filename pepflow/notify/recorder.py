@@ -124,55 +124,6 @@ class Recorder:
                 _UNRECORDED.append(Unrecorded(now, self.messages[i].message_id, self.token, list(self.groups[i])))
 
 
-@dataclass
-class Unrecorded:
-    """An email the relay accepted whose sent mark could not be committed."""
-
-    sent_at: dt.datetime
-    message_id: str
-    token: str
-    rows: list[Any]
-
-
-_UNRECORDED: list[Unrecorded] = []
-_unrecorded_lock = threading.Lock()
-
-
-def record_unrecorded(engine: Engine) -> str:
-    """Record, as sent, the emails this process sent but could not record (the database was full
-    or away when the relay accepted them); "" once they are, else why not.  A dispatch sends
-    nothing until this succeeds: on a disk that stays full, each dispatch would otherwise send
-    its emails in flight again, beyond the guarantee (issue 36).  A row another dispatcher has
-    claimed since is left to it."""
-    with _unrecorded_lock:
-        if not _UNRECORDED:
-            return ""
-        waiting = list(_UNRECORDED)
-        session = UnitOfWork(engine)
-        try:
-            connection = session.connection()
-            for email in waiting:
-                for row in email.rows:
-                    changed = connection.execute(
-                        update(T).where(T.c.id == row.id, T.c.claim_token.in_(("", email.token)),
-                                        T.c.status.in_(("pending", "sending")))
-                        .values(status="sent", sent_at=email.sent_at, message_id=email.message_id,
-                                attempts=T.c.attempts + 1, last_error="", claim_token="")).rowcount
-                    if changed:
-                        audit(session, row.child_ref, "notify", "notification_sent", email.sent_at.date(), {
-                            "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
-                            "kind": row.payload.get("kind"), "due_on": row.payload.get("due_on"),
-                            "message_id": email.message_id})
-            session.commit()
-        except DBAPIError as exc:
-            session.rollback()
-            return f"database: {str(exc.orig)[:200]}"
-        finally:
-            session.close()
-        del _UNRECORDED[:len(waiting)]
-        log.info("dispatch: %d emails sent earlier are now recorded", len(waiting))
-        return ""
-
     def _write(self, batch: list[tuple[int, Exception | None]]) -> None:
         """One transaction: the outcome of each email in ``batch``, its history, the lease renewed.
 
@@ -278,6 +229,55 @@ def record_unrecorded(engine: Engine) -> str:
         self.result.failed_for_now += counts["retry"]
         self.result.failed_for_good += counts["failed"]
 
+
+@dataclass
+class Unrecorded:
+    """An email the relay accepted whose sent mark could not be committed."""
+
+    sent_at: dt.datetime
+    message_id: str
+    token: str
+    rows: list[Any]
+
+
+_UNRECORDED: list[Unrecorded] = []
+_unrecorded_lock = threading.Lock()
+
+
+def record_unrecorded(engine: Engine) -> str:
+    """Record, as sent, the emails this process sent but could not record (the database was full
+    or away when the relay accepted them); "" once they are, else why not.  A dispatch sends
+    nothing until this succeeds: on a disk that stays full, each dispatch would otherwise send
+    its emails in flight again, beyond the guarantee (issue 36).  A row another dispatcher has
+    claimed since is left to it."""
+    with _unrecorded_lock:
+        if not _UNRECORDED:
+            return ""
+        waiting = list(_UNRECORDED)
+        session = UnitOfWork(engine)
+        try:
+            connection = session.connection()
+            for email in waiting:
+                for row in email.rows:
+                    changed = connection.execute(
+                        update(T).where(T.c.id == row.id, T.c.claim_token.in_(("", email.token)),
+                                        T.c.status.in_(("pending", "sending")))
+                        .values(status="sent", sent_at=email.sent_at, message_id=email.message_id,
+                                attempts=T.c.attempts + 1, last_error="", claim_token="")).rowcount
+                    if changed:
+                        audit(session, row.child_ref, "notify", "notification_sent", email.sent_at.date(), {
+                            "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
+                            "kind": row.payload.get("kind"), "due_on": row.payload.get("due_on"),
+                            "message_id": email.message_id})
+            session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            return f"database: {str(exc.orig)[:200]}"
+        finally:
+            session.close()
+        del _UNRECORDED[:len(waiting)]
+        log.info("dispatch: %d emails sent earlier are now recorded", len(waiting))
+        return ""
 
 def tell_vs_admin(session: UnitOfWork, config: Config, failed: list[tuple[Any, str]], now: dt.datetime) -> None:
     """A notice to each VS admin of each email that failed for good (in the same transaction):
