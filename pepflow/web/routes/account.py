@@ -151,7 +151,12 @@ def sign_out(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDe
     security_event(s, "sign_out", site.app.today(), {"account": visitor.user.email, **(
         {"provider_sign_out": after.startswith("http")} if via else {})}, actor=visitor.actor)
     s.commit()
-    response = RedirectResponse(after, status_code=303)
+    if after.startswith("http"):
+        # the page's own policy (form-action 'self') forbids the form's redirect to another site, so the
+        # provider's sign-out is reached from a page of pepflow's own: a refresh, and a button if it is blocked
+        response = site.render(request, "signed_out_continue.html.j2", 200, provider_url=after)
+    else:
+        response = RedirectResponse(after, status_code=303)
     site.delete_cookie(request, response, COOKIE)
     return response
 

@@ -24,9 +24,12 @@ from .account import client_of, finish_sign_in, safe_next
 router = APIRouter()
 
 
-def _refused(site: Site, request: Request, s, reason: str, email: str = "", status: int = 403):
-    security_event(s, "sign_in_refused", site.app.today(), {"email": email[:254], "client": client_of(request),
-                                                            "reason": reason[:300], "via": "oidc"})
+def _refused(site: Site, request: Request, s, reason: str, email: str = "", status: int = 403, subject: str = ""):
+    """The refusal page, and a security event naming the account where the provider's signed
+    token said whose it was (its email, or its subject when it gives none)."""
+    security_event(s, "sign_in_refused", site.app.today(), {
+        "email": email[:254], "client": client_of(request), "reason": reason[:300], "via": "oidc",
+        **({"subject": subject[:200]} if subject else {})})
     s.commit()
     response = site.render(request, "council_sign_in_refused.html.j2", status, reason=reason, email=email)
     site.delete_cookie(request, response, OIDC_COOKIE)
@@ -67,6 +70,7 @@ def council_sign_in_returned(request: Request, site: SiteDep, s: DatabaseDep, co
     if error:
         return _refused(site, request, s, f"the council's sign-in said: {error}"
                         + (f" ({error_description[:150]})" if error_description else ""))
+    claims: dict | None = None
     try:
         tokens = provider.exchange(code, kept["verifier"])
         settings = provider.settings
@@ -79,7 +83,9 @@ def council_sign_in_returned(request: Request, site: SiteDep, s: DatabaseDep, co
         user, changes = account_for_identity(s, identity, settings.create_accounts)
     except OidcRefused as exc:
         s.rollback()
-        return _refused(site, request, s, str(exc))
+        said = claims or {}  # only what a checked token said
+        email = str(said.get(provider.settings.email_claim) or said.get("email") or "")
+        return _refused(site, request, s, str(exc), email=email, subject=str(said.get("sub") or ""))
     if changes:
         security_event(s, "account_updated_from_provider", site.app.today(), {
             "account": user.email, "changes": changes, "matched": identity.matched}, actor=f"user:{user.email}")
