@@ -1,4 +1,4 @@
-"""Fifteen ways an administrator of the database could change a case's record behind pepflow's
+"""Eighteen ways an administrator of the database could change a case's record behind pepflow's
 back, each with what ``pepflow audit verify`` (or ``--replay``) must then say.
 
 Each ``Tampering`` changes a database with a checkpointed history of a few children or more
@@ -201,6 +201,8 @@ TAMPERINGS = [
     Tampering("a middle row edited and the chain recomputed after it", edited_and_rechained),
     Tampering("the chain recomputed with the stolen key", rechained_with_the_stolen_key),
     Tampering("every row rewritten as unkeyed and the checkpoints removed", lambda e: rewritten_as_unkeyed(e)),
+    Tampering("every row and the seal re-signed with a forged key (a key swap)",
+              lambda e: resigned_with_a_forged_key(e)),
     Tampering("a deadline's due date moved a year", deadline_moved_a_year, by_replay=True),
     Tampering("a deadline marked met", deadline_marked_met, by_replay=True),
     Tampering("a child's date of birth changed", date_of_birth_changed, by_replay=True),
@@ -243,3 +245,31 @@ def rewritten_as_unkeyed(engine) -> str:
         kept = [line for line in path.read_text().splitlines(keepends=True) if identity not in line]
         path.write_text("".join(kept))
     return f"row {history[0]['id']}: it is not signed with the history key, though the database's seal says"
+
+
+def resigned_with_a_forged_key(engine) -> str:
+    """A key swap: every row and the seal re-signed with the forger's own key, under the real
+    key's id, one decision changed (as if the key file had been replaced by theirs)."""
+    from pepflow.db.history_keys import Keyring
+    from pepflow.db.seal import read_seal
+
+    real = keyring_for(engine.url.render_as_string(hide_password=True))
+    forged = Keyring({key_id: b"forged key " + key_id.encode() for key_id in real.keys}, real.current, "forged")
+    history = rows(engine)
+    statements, params = [], {}
+    previous = "0" * 64
+    for n, row in enumerate(history):
+        payload = json.loads(row["payload"]) if isinstance(row["payload"], str) else row["payload"]
+        row = {**row, "payload": payload, "prev_hash": previous,
+               **({"actor_ref": "VSH1"} if n == len(history) // 2 else {})}
+        previous = row_hash(previous, {**row, "payload_text": json_text(payload)}, forged)
+        statements.append(f"UPDATE event SET actor_ref = :a{n}, payload = :j{n}, prev_hash = :p{n}, hash = :h{n} "
+                          f"WHERE id = :i{n}")
+        params.update({f"a{n}": row["actor_ref"], f"j{n}": json_text(payload), f"p{n}": row["prev_hash"],
+                       f"h{n}": previous, f"i{n}": row["id"]})
+    with engine.connect() as conn:
+        seal = read_seal(conn)
+    statements.append("UPDATE history_seal SET signature = :seal")
+    params["seal"] = forged.sign(seal.key_id, seal.message())
+    tamper(engine, *statements, **params)
+    return f"row {history[0]['id']}: its contents do not match its keyed hash"
