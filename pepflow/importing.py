@@ -377,6 +377,9 @@ def import_records(session: Session, config: Config, kind: str,
 
     model, key = MODELS[kind], KEYS[kind]
     report = ImportReport(kind)
+    report.warnings += [f"line {line}: the email address {quoted(r['email'])} has letters outside ASCII: it can be "
+                        "sent to only through a mail relay that offers SMTPUTF8, and otherwise fails at once for "
+                        "VS admin to correct" for line, r in parsed if r.get("email") and not r["email"].isascii()]
     noun = {"schools": "school", "people": "person", "children": "child"}[kind]  # the history names what changed
     existing = {getattr(o, key): o for o in session.exec(select(model))}
     for _, record in parsed:

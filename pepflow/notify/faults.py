@@ -29,6 +29,11 @@ class MessageNotWritten(Exception):
     """The email could not be rendered (a broken council template): the relay is not at fault."""
 
 
+class AddressNotSendable(Exception):
+    """The address cannot be given to this relay (letters outside ASCII, and no SMTPUTF8): no
+    retry would help, so it fails at once for VS admin."""
+
+
 def smtp_code(error: BaseException) -> int | None:
     """The SMTP reply code carried by ``error``, if any (for a refused recipient, its own)."""
     recipients = getattr(error, "recipients", None)
@@ -44,6 +49,8 @@ def classify(error: BaseException) -> Fault:
 
     if isinstance(error, MessageNotWritten):
         return Fault.TEMPORARY
+    if isinstance(error, AddressNotSendable):
+        return Fault.PERMANENT
     if isinstance(error, (aiosmtplib.SMTPAuthenticationError, aiosmtplib.SMTPHeloError,
                           aiosmtplib.SMTPConnectResponseError, aiosmtplib.SMTPSenderRefused,
                           aiosmtplib.SMTPNotSupported)):
@@ -75,4 +82,6 @@ def describe(error: BaseException) -> str:
         return "the mail relay did not answer in time"
     if isinstance(error, MessageNotWritten):
         return f"the email could not be written: {error}"[:300]
+    if isinstance(error, AddressNotSendable):
+        return str(error)[:300]
     return f"{type(error).__name__}: {error}"[:300]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from ..errors import InputError
-from .faults import MessageNotWritten
+from .faults import AddressNotSendable, MessageNotWritten
 from .render import OutgoingEmail
 
 if TYPE_CHECKING:
@@ -120,9 +120,16 @@ class SMTPMailer:
                                 await client.login(self.username, self.password or "")
                             if client.is_ehlo_or_helo_needed:
                                 await client.ehlo()
-                        size = [f"size={len(msg.raw)}"] if client.supports_extension("size") else []
-                        await client.mail(msg.sender, options=size)
-                        await client.rcpt(msg.to)
+                        options = [f"size={len(msg.raw)}"] if client.supports_extension("size") else []
+                        encoding = "ascii"
+                        if not (msg.sender.isascii() and msg.to.isascii()):  # RFC 6531
+                            if not client.supports_extension("smtputf8"):
+                                raise AddressNotSendable(
+                                    f"the address {msg.to[:100]!r} has letters outside ASCII and the mail relay "
+                                    "does not offer SMTPUTF8: correct the address, or ask IT to turn SMTPUTF8 on")
+                            options, encoding = options + ["SMTPUTF8"], "utf-8"
+                        await client.mail(msg.sender, options=options, encoding=encoding)
+                        await client.rcpt(msg.to, encoding=encoding)
                         if recorded is not None:
                             go_on, recorded = await recorded, None
                             if not go_on:  # stop before this message is accepted; it is given back unsent

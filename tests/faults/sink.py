@@ -3,7 +3,7 @@ misbehaves as told.
 
     python -m tests.faults.sink --port P --log FILE [--delay S] [--refuse ADDR=CODE ...]
                                 [--data-code CODE --data-times N] [--mail-code CODE --mail-times N]
-                                [--cut-after-data N]
+                                [--cut-after-data N] [--smtputf8]
 
 Each message it accepts is one line of FILE: its Message-ID and recipient, written and
 flushed before the reply, so a client killed at any point cannot hide a delivery.
@@ -11,7 +11,7 @@ flushed before the reply, so a client killed at any point cannot hide a delivery
 answers the first N MAIL FROM with CODE (421: the relay is closing); ``--data-code``
 answers the first N messages' DATA with CODE; ``--cut-after-data N`` keeps the first N
 messages (they count as delivered) and drops the connection before saying 250, as a
-network cut would.  It prints "ready" when it listens.
+network cut would; ``--smtputf8`` offers SMTPUTF8 (RFC 6531).  It prints "ready" when it listens.
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def main() -> None:
     parser.add_argument("--data-code", type=int, default=0)
     parser.add_argument("--data-times", type=int, default=0)
     parser.add_argument("--cut-after-data", type=int, default=0)
+    parser.add_argument("--smtputf8", action="store_true")
     args = parser.parse_args()
-    controller = Controller(Sink(args), hostname="127.0.0.1", port=args.port)
+    controller = Controller(Sink(args), hostname="127.0.0.1", port=args.port, enable_SMTPUTF8=args.smtputf8)
     controller.start()
     print("ready", flush=True)
     stop = threading.Event()

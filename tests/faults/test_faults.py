@@ -310,6 +310,33 @@ def test_a_disk_full_for_longer_than_the_dispatch_waits_resends_no_more_than_the
     assert_guarantee(tally(url, relay.received()), duplicates_at_most=CONNECTIONS)
 
 
+@pytest.mark.parametrize("offers_smtputf8", [False, True], ids=["plain relay", "SMTPUTF8 relay"])
+def test_an_address_with_letters_outside_ascii_is_sent_with_smtputf8_or_failed_at_once(templates, tmp_path, relay,
+                                                                                      offers_smtputf8):
+    """Issue 35: such an address failed at every dispatch with UnicodeEncodeError for 72 hours."""
+    url = copy_sqlite(templates("sqlite"), tmp_path, "utf8")
+    swept(url)
+    relay.start(*(["--smtputf8"] if offers_smtputf8 else []))
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        first = conn.execute(text("SELECT recipient_email FROM notification WHERE status = 'pending' ORDER BY id")).scalar()
+        conn.execute(text("UPDATE notification SET recipient_email = 'zoë.brontë@example.org' "
+                          "WHERE recipient_email = :e"), {"e": first})
+    result = dispatch(engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT status, attempts, last_error FROM notification "
+                                 "WHERE recipient_email = 'zoë.brontë@example.org'")).all()
+    engine.dispose()
+    assert rows and not result.relay_error
+    if offers_smtputf8:
+        assert {r.status for r in rows} == {"sent"}
+        assert any("zoë.brontë@example.org" in line for line in relay.log.read_text(encoding="utf-8").splitlines())
+    else:
+        assert {(r.status, r.attempts) for r in rows} == {("failed", 1)}
+        assert all("does not offer SMTPUTF8" in r.last_error for r in rows)
+    assert result.emails_sent == DEMO_EMAILS - (0 if offers_smtputf8 else 1)
+
+
 def test_database_errors_say_what_is_wrong_and_never_to_start_afresh(tmp_path):
     """Read-only, locked, unreachable, full: each its own advice (pepflow/db/problems.py)."""
     import sqlite3
