@@ -38,6 +38,10 @@ TYPES = {
 # GIAS "EstablishmentStatus (name)" -> pepflow's status
 STATUSES = {"Open": "open", "Closed": "closed", "Open, but proposed to close": "proposed_to_close",
             "Proposed to open": "proposed_to_open"}
+# pepflow's school columns, as GIAS names them (errors name the file's own column)
+GIAS_COLUMNS = {"urn": "URN", "name": "EstablishmentName", "type": "TypeOfEstablishment (name)", "la": "LA (name)",
+                "phase": "PhaseOfEducation (name)", "low_age": "StatutoryLowAge", "high_age": "StatutoryHighAge",
+                "status": "EstablishmentStatus (name)", "close_date": "CloseDate"}
 REQUIRED = ("URN", "EstablishmentName", "TypeOfEstablishment (name)", "EstablishmentStatus (name)")
 
 

@@ -53,8 +53,9 @@ COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
         "ofsted": (values.choice(*OFSTED, default="none"), False), "ofsted_date": (values.optional_date, False),
         "calendar": (values.optional_text, False), "dt_ref": (values.optional_ref, False),
         "head_ref": (values.optional_ref, False),
-        "phase": (values.optional_text, False), "low_age": (values.optional_number_between(0, 25, "years"), False),
-        "high_age": (values.optional_number_between(0, 25, "years"), False),
+        "phase": (values.optional_text, False), "low_age": (values.optional_number_between(0, 99, "years"), False),
+        # GIAS gives 99 as the upper age of further education colleges
+        "high_age": (values.optional_number_between(0, 99, "years"), False),
         "status": (values.choice(*SCHOOL_STATUSES, default="open"), False),
         "close_date": (values.optional_date, False),
     },
@@ -235,7 +236,10 @@ def _unreadable(start: int, end: int, problem: str) -> str:
 
 
 def _parse_rows(file: str, kind: str, rows: list[tuple[int, dict[str, str]]],
-                problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
+                problems: list[str], names: dict[str, str] | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """Each row's values parsed; a bad one is a problem naming its column as the file names it
+    (``names``: pepflow's column to the file's, such as GIAS's ``StatutoryHighAge``)."""
+    names = names or {}
     parsed = []
     seen: dict[str, int] = {}
     key = KEYS[kind]
@@ -247,7 +251,7 @@ def _parse_rows(file: str, kind: str, rows: list[tuple[int, dict[str, str]]],
             try:
                 record[column] = parser(raw[column])
             except ValueError as bad:
-                problems.append(f"line {line}, column {column}: {quoted(raw[column])} {bad}")
+                problems.append(f"line {line}, column {names.get(column, column)}: {quoted(raw[column])} {bad}")
         ref = record.get(key)
         if ref:
             if ref in seen:
@@ -359,7 +363,8 @@ def _check_role_changes(session: Session, roles: dict[str, str], parsed: list[tu
 
 def import_records(session: Session, config: Config, kind: str,
                    rows: list[tuple[int, dict[str, str]]], today: dt.date,
-                   file: str = "input", by_events: tuple[str, ...] = ()) -> ImportReport:
+                   file: str = "input", by_events: tuple[str, ...] = (),
+                   names: dict[str, str] | None = None) -> ImportReport:
     """Validate every row, then add or update them in ``session`` (the caller commits).
 
     A change to one of the ``by_events`` fields of a child already held is not written
@@ -370,7 +375,7 @@ def import_records(session: Session, config: Config, kind: str,
     if kind not in KINDS:
         raise ImportFileError(file, [f"unknown kind {kind!r} (one of {', '.join(KINDS)})"])
     problems: list[str] = []
-    parsed = _parse_rows(file, kind, rows, problems)
+    parsed = _parse_rows(file, kind, rows, problems, names)
     _check_references(session, config, kind, today, parsed, problems)
     if problems:
         raise ImportFileError(file, problems)

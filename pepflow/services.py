@@ -34,6 +34,7 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
             record_what_happened(session, app.config, report, app.today(), Path(file).name)
             bring_in_children(session, app.config, report.added + report.changed, app.today())
             session.flush()
+            flag_closed_schools(session, app.config, app.today())  # GIAS may have come first: listed as flagged
             report.flagged = flagged_by_import(session, report.added + report.changed, app.today())
     report.ignored_columns = ignored_columns(file, kind, columns)
     refresh_statistics(app.engine)  # an import can change a table's size many times over
@@ -97,11 +98,11 @@ def import_inspections_file(app: App, file: Path):
 def import_gias(app: App, file: Path) -> ImportReport:
     """Import the GIAS establishment file (``gias.py``) as the schools list, in one transaction,
     then flag for VS admin each child in care on roll at a school the file says has closed."""
-    from .gias import read_gias
+    from .gias import GIAS_COLUMNS, read_gias
 
     rows, warnings = read_gias(file)
     with session_scope(app.engine) as session:
-        report = import_records(session, app.config, "schools", rows, app.today(), str(file))
+        report = import_records(session, app.config, "schools", rows, app.today(), str(file), names=GIAS_COLUMNS)
         report.warnings += warnings
         report.events += flag_closed_schools(session, app.config, app.today())
     refresh_statistics(app.engine)
