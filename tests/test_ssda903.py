@@ -189,7 +189,6 @@ CONTRADICTIONS = {
     "overlapping episodes": ([Ep(D(2026, 1, 1), D(2026, 3, 1), rec="X1"), Ep(D(2026, 2, 1), rne="P")], [],
                              "overlap"),
     "an episode ending before it starts": ([Ep(D(2026, 3, 1), D(2026, 2, 1), rec="E8")], [], "before it starts"),
-    "a review before birth": ([Ep(D(2026, 1, 1))], [(D(2013, 1, 1), "PN0")], "before the date of birth"),
     "an episode before birth": ([Ep(D(2013, 1, 1))], [], "starts before the date of birth"),
     "a gap after X1": ([Ep(D(2026, 1, 1), D(2026, 2, 1), rec="X1"), Ep(D(2026, 2, 5), rne="P")], [],
                        "continues (X1)"),
@@ -200,8 +199,24 @@ CONTRADICTIONS = {
     "an impossible date": ([Ep("31/02/2026")], [], "DECOM '31/02/2026' is not a date: there is no 31 February 2026 (February 2026 has 28 days)"),
     "an end without a reason": ([Ep(D(2026, 1, 1), D(2026, 2, 1))], [], "no reason episode ceased"),
     "an episode after the extract": ([Ep(D(2026, 11, 18))], [], "after the extract date"),
+}
+
+# problems in rows that do not decide whether, since when and where a child is looked after
+SET_ASIDE = {
+    "a review before birth": ([Ep(D(2026, 1, 1))], [(D(2013, 1, 1), "PN0")], "before the date of birth"),
     "an undefined review code": ([Ep(D(2026, 1, 1))], [(D(2026, 2, 1), "PN9")], "REVIEW_CODE) 'PN9'"),
 }
+
+
+@pytest.mark.parametrize("name", sorted(SET_ASIDE))
+def test_a_problem_in_a_row_that_does_not_decide_care_is_a_warning_and_the_child_loads(tmp_path, cli, db, name):
+    episodes, reviews, problem = SET_ASIDE[name]
+    kid = Kid("SOME", D(2014, 5, 1), "UN4", episodes, reviews)
+    code, out, err = run(cli, db, *write_csv(tmp_path / "r", [kid]), extra=("--json",))
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["quarantined"] == [] and any(problem in w for w in summary["warnings"]), summary["warnings"]
+    assert child(db, "SOME") is not None
 
 
 @pytest.mark.parametrize("name", sorted(CONTRADICTIONS))
@@ -400,3 +415,18 @@ def test_each_legal_status_and_placement_code_gives_its_pepflow_value(tmp_path, 
     with Session(make_engine(db)) as s:
         for ref, (column, value) in expected.items():
             assert getattr(s.get(Child, ref), column) == value, ref
+
+
+def test_a_child_loads_despite_problems_in_fields_that_do_not_decide_their_care(tmp_path, cli, db):
+    """Issue 35: an unknown social worker change reason held back 84 of 199 children, and reviews
+    after the extract date two thirds of a larger return; each is now a warning and the child loads."""
+    kid = kid_in_care(reviews=[(D(2025, 9, 20), "PN1"), (D(2026, 11, 18), "PN1"), (D(2026, 3, 1), "PN9")],
+                      workers=[("SW1", D(2025, 9, 1), None, "WHIM")])
+    code, out, err = run(cli, db, *write_csv(tmp_path, [kid]))
+    assert code == 0, err
+    assert child(db, "K1") is not None and child(db, "K1").looked_after
+    said = out + err
+    assert "held back" not in said or "0 held back" in said
+    assert "review on 18/11/2026: after the extract date 15/11/2026; set aside" in said
+    assert "reason (SW_REASON) 'WHIM' is not an SSDA903 code" in said
+    assert "participation code (REVIEW_CODE) 'PN9'" in said

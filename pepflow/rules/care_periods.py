@@ -71,6 +71,9 @@ class CareRecord:
     reviews: list[dt.date] = field(default_factory=list)  # care reviews in the latest period, in order
     social_worker: str = ""  # SW_ID of the open social worker episode
     social_worker_since: Optional[dt.date] = None
+    # what was set aside or is only doubtful in fields that do not decide whether, since when and
+    # where the child is looked after: the child loads, and the import names each (issue 35)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _day(d: dt.date) -> str:
@@ -82,12 +85,21 @@ _EPISODE_ATTRIBUTE = {"LS": "ls", "PLACE": "place", "PLACE_PROVIDER": "provider"
                       "REASON_PLACE_CHANGE": "reason_place_change"}
 
 
-def check_codes(episodes: list[Episode], reviews: list[Review], workers: list[SocialWorkerEpisode]) -> list[str]:
-    """Every code the return does not define, or a required code left blank, in words."""
-    problems = []
+# the episode's codes that say whether, since when and where the child is looked after: a code
+# the return does not define here holds the child back; elsewhere it is a warning
+DECIDING_CODES = ("LS", "PLACE", "PLACE_PROVIDER", "RNE", "REC")
+
+
+def check_codes(episodes: list[Episode], reviews: list[Review], workers: list[SocialWorkerEpisode],
+                fields: tuple[str, ...] | None = None) -> list[str]:
+    """Every code the return does not define, or a required code left blank, in words (of the
+    episodes' ``fields`` only, when given)."""
+    problems: list[str] = []
     for e in episodes:
         where = f"episode starting {_day(e.decom)}"
         for name, table, what in codes.CODED_FIELDS:
+            if fields is not None and name not in fields:
+                continue
             value = getattr(e, _EPISODE_ATTRIBUTE[name])
             if value and value not in table:
                 problems.append(f"{where}: {what} ({name}) '{value[:20]}' is not an SSDA903 code")
@@ -106,8 +118,16 @@ def check_codes(episodes: list[Episode], reviews: list[Review], workers: list[So
 
 def care_record(dob: dt.date, episodes: list[Episode], reviews: list[Review],
                 workers: list[SocialWorkerEpisode], extract: dt.date) -> tuple[Optional[CareRecord], list[str]]:
-    """The child's care on ``extract``, or None and every contradiction found, in words."""
-    problems = check_codes(episodes, reviews, workers)
+    """The child's care on ``extract``, or None and every contradiction found, in words.
+
+    Only what decides whether, since when and where the child is looked after holds a child
+    back: the episodes.  A review or social worker row that cannot be right (after the extract
+    date, before birth, ending before it starts) is set aside, and a code pepflow does not use
+    that the return does not define is kept: each is a warning in ``record.warnings`` and the
+    child loads (a child held back has no clock at all)."""
+    problems = check_codes(episodes, [], [], DECIDING_CODES)
+    warnings = check_codes(episodes, reviews, workers, tuple(n for n, _, _ in codes.CODED_FIELDS
+                                                             if n not in DECIDING_CODES))
     if not episodes:
         problems.append("has no episodes of care in the return")
     if dob > extract:
@@ -148,23 +168,35 @@ def care_record(dob: dt.date, episodes: list[Episode], reviews: list[Review],
                             f"({before.rec} on {_day(end)}), so its reason for new episode should be S, not {after.rne}")
     if ordered and ordered[-1].dec is not None and ordered[-1].rec == codes.CONTINUES:
         problems.append(f"the last episode ends {_day(ordered[-1].dec)} with X1 (continues), but no episode follows")
+    kept_reviews = []
     for r in reviews:
         if r.on < dob:
-            problems.append(f"review on {_day(r.on)}: before the date of birth {_day(dob)}")
-        if r.on > extract:
-            problems.append(f"review on {_day(r.on)}: after the extract date {_day(extract)}")
-    open_workers = [w for w in workers if w.dec is None]
-    if len(open_workers) > 1:
-        problems.append(f"{len(open_workers)} open social worker episodes: "
-                        + ", ".join(f"{w.sw_id[:20]} from {_day(w.decom)}" for w in open_workers))
+            warnings.append(f"review on {_day(r.on)}: before the date of birth {_day(dob)}; set aside")
+        elif r.on > extract:
+            warnings.append(f"review on {_day(r.on)}: after the extract date {_day(extract)}; set aside")
+        else:
+            kept_reviews.append(r)
+    kept_workers = []
     for w in workers:
         if w.dec is not None and w.dec < w.decom:
-            problems.append(f"social worker episode starting {_day(w.decom)}: ends on {_day(w.dec)}, before it starts")
-        if w.decom > extract:
-            problems.append(f"social worker episode starting {_day(w.decom)}: after the extract date {_day(extract)}")
+            warnings.append(f"social worker episode starting {_day(w.decom)}: ends on {_day(w.dec)}, before it "
+                            "starts; set aside")
+        elif w.decom > extract:
+            warnings.append(f"social worker episode starting {_day(w.decom)}: after the extract date "
+                            f"{_day(extract)}; set aside")
+        else:
+            kept_workers.append(w)
+    open_workers = sorted((w for w in kept_workers if w.dec is None), key=lambda w: w.decom)
+    if len(open_workers) > 1:
+        warnings.append(f"{len(open_workers)} open social worker episodes ("
+                        + ", ".join(f"{w.sw_id[:20]} from {_day(w.decom)}" for w in open_workers)
+                        + f"): the latest, {open_workers[-1].sw_id[:20]}, is taken as the social worker")
+        open_workers = open_workers[-1:]
     if problems:
         return None, problems
-    return _record(dob, ordered, reviews, open_workers), []
+    record = _record(dob, ordered, kept_reviews, open_workers)
+    record.warnings = warnings
+    return record, []
 
 
 def _record(dob: dt.date, ordered: list[Episode], reviews: list[Review],

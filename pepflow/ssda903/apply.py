@@ -94,6 +94,7 @@ def assess(ret: Return, extract: dt.date) -> tuple[dict[str, tuple[CareRecord, s
         if record is None:
             quarantined.append((ref, found))
             continue
+        warnings += [f"{ref}: {w}" for w in record.warnings]
         record.upn, record.upn_unknown, warning = upn_check(raw.upn)
         if warning:
             warnings.append(f"{ref}: {warning}")
