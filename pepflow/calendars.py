@@ -208,8 +208,10 @@ class Calendar:
             self.bank_holidays = england_bank_holidays()
         years = [t.academic_year for t in self.terms]
         self.first_year, self.last_year = years[0], years[-1]
+        # from 1 August before the first year: a count may start on the last days of the summer
+        # holiday before the file's first term (no school day can fall between)
         self.school_span = (
-            dt.date(academic_year_start(self.first_year), 9, 1),
+            dt.date(academic_year_start(self.first_year), 8, 1),
             dt.date(academic_year_start(self.last_year) + 1, 8, 31),
         )
         self._term_starts = [t.start.toordinal() for t in self.terms]

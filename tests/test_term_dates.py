@@ -121,3 +121,75 @@ def test_import_refuses_the_shipped_folder_and_a_file_that_is_not_icalendar(cli,
     code, _, err = cli("--config", str(council), "calendar", "import", "Trust Dates", str(ics))
     assert code == 1 and "lower-case" in err
     assert not (council / "calendars" / "trust.toml").exists()
+
+
+# ---- iCalendar as councils and academies publish it (issue 35) --------------------------------
+
+def _raw_ics(*vevents: str) -> bytes:
+    body = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Academy Trust//Term dates//EN"]
+    for n, lines in enumerate(vevents):
+        body += ["BEGIN:VEVENT", f"UID:{n}@trust.example", "DTSTAMP:20260101T000000Z", *lines.split("|"), "END:VEVENT"]
+    return ("\r\n".join(body + ["END:VCALENDAR"]) + "\r\n").encode()
+
+
+def test_a_two_week_october_half_term_is_a_half_term_not_a_new_term():
+    cal = _default()
+    school = sorted(d for d in _school_days(cal) if not dt.date(2025, 10, 20) <= d <= dt.date(2025, 10, 31))
+    found = term_dates(read_events(_ics([(d, d, "School day") for d in school])), england_bank_holidays())
+    autumn = [t for t in found.terms if t["name"] == "autumn"]
+    assert len(autumn) == 1 and autumn[0]["half_term"] == (dt.date(2025, 10, 20), dt.date(2025, 10, 31))
+
+
+def test_an_exported_calendar_imports_again_as_the_same_calendar(cli, tmp_path):
+    out = tmp_path / "default.ics"
+    assert cli("calendar", "export", "default", "--out", str(out))[0] == 0
+    found = term_dates(read_events(out.read_bytes()), england_bank_holidays())
+    cal = _default()
+    first, last = cal.terms[0].start, cal.terms[-1].end
+    assert found.school_days == set(cal.school_days(first, last))
+    assert [(t["start"], t["end"], t["half_term"]) for t in found.terms] == [
+        (t.start, t.end, t.half_term) for t in cal.terms]
+
+
+def test_school_days_count_from_the_last_days_of_the_summer_holiday_before_the_first_term():
+    cal = _default()
+    first = cal.terms[0].start
+    holiday = first - dt.timedelta(days=3)
+    assert cal.add(holiday, 1, "school") == cal.add(first, 0, "school")
+
+
+def test_a_yearly_holiday_written_once_is_read_for_every_year():
+    found = read_events(_raw_ics(
+        "DTSTART;VALUE=DATE:20260901|DTEND;VALUE=DATE:20280722|SUMMARY:Academic years",
+        "DTSTART;VALUE=DATE:20261026|DTEND;VALUE=DATE:20261031|RRULE:FREQ=YEARLY;COUNT=2|SUMMARY:Half term",
+        "DTSTART;VALUE=DATE:20261221|DTEND;VALUE=DATE:20270102|RRULE:FREQ=YEARLY|EXDATE;VALUE=DATE:20271221"
+        "|SUMMARY:Christmas holiday"))
+    half_terms = [(e.first, e.last) for e in found if e.summary == "Half term"]
+    assert half_terms == [(dt.date(2026, 10, 26), dt.date(2026, 10, 30)), (dt.date(2027, 10, 26), dt.date(2027, 10, 30))]
+    christmas = [e.first for e in found if e.summary == "Christmas holiday"]
+    assert christmas == [dt.date(2026, 12, 21)]  # 2027 taken out by EXDATE; the file ends in July 2028
+
+
+def test_a_school_day_written_as_a_utc_time_is_its_day_in_london():
+    [event] = read_events(_raw_ics("DTSTART:20270901T230000Z|DTEND:20270902T230000Z|SUMMARY:School day"))
+    assert (event.first, event.last) == (dt.date(2027, 9, 2), dt.date(2027, 9, 2))
+    [event] = read_events(_raw_ics("DTSTART;TZID=Europe/London:20270902T083000|DTEND;TZID=Europe/London:"
+                                   "20270902T153000|SUMMARY:School day"))
+    assert (event.first, event.last) == (dt.date(2027, 9, 2), dt.date(2027, 9, 2))
+
+
+def test_inset_days_next_to_a_terms_first_day_stay_in_the_term_and_bank_holidays_are_named():
+    cal = _default()
+    events = read_events(_holidays(cal))
+    first_term = cal.terms[0]
+    before = first_term.start - dt.timedelta(days=1)
+    while before.weekday() >= 5:
+        before -= dt.timedelta(days=1)
+    # the day before the first term becomes an INSET day, not holiday: the term starts a day earlier
+    shifted = [e if not (e.summary == "Summer holiday" and e.last >= before and e.first < first_term.start)
+               else type(e)(e.first, before - dt.timedelta(days=1), e.summary) for e in events]
+    shifted.append(type(events[0])(before, before, "INSET day"))
+    shifted.append(type(events[0])(dt.date(2026, 5, 4), dt.date(2026, 5, 4), "Early May bank holiday"))
+    found = term_dates(sorted(shifted, key=lambda e: (e.first, e.last)), england_bank_holidays())
+    assert found.terms[0]["start"] == before and before in found.inset_days
+    assert any("bank holiday" in note for note in found.notes)

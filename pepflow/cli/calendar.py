@@ -142,6 +142,8 @@ def calendar_import(
     typer.echo(f"Wrote {target}: {len(found.terms)} terms ({', '.join(years)}), {len(found.school_days)} school "
                f"days, {len(found.inset_days)} INSET day(s), read as one event per {'school day' if found.style == 'school days' else 'holiday'}. "
                "Check them with: pepflow calendar terms --calendar " + name)
+    for note in found.notes:
+        typer.echo(f"  note: {note}")
 
 
 def write_atomically(target: Path, text: str) -> None:
