@@ -145,6 +145,8 @@ def test_the_backup_script_makes_a_dated_backup_and_removes_old_ones(tmp_path):
     assert done.returncode == 0, done.stderr
     made = sorted(p.name for p in folder.iterdir())
     assert not old.exists() and len(made) == 2 and made[0].endswith(".backup") and made[1].endswith(".backup.json")
+    assert all(oct((folder / name).stat().st_mode & 0o777) == "0o600" for name in made)  # the owner's alone
+    assert "UMask=0077" in (DEPLOY / "pepflow-backup.service").read_text()
     bad = subprocess.run(["bash", str(DEPLOY / "backup.sh")], env={**env, "PEPFLOW_BACKUP_DAYS": "a week"},
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "PEPFLOW_BACKUP_DAYS = 'a week'" in bad.stderr
