@@ -430,3 +430,21 @@ def test_a_child_loads_despite_problems_in_fields_that_do_not_decide_their_care(
     assert "review on 18/11/2026: after the extract date 15/11/2026; set aside" in said
     assert "reason (SW_REASON) 'WHIM' is not an SSDA903 code" in said
     assert "participation code (REVIEW_CODE) 'PN9'" in said
+
+
+def test_an_xml_review_outside_the_header_is_read_and_elements_not_read_are_named(tmp_path, cli, db):
+    xml = write_xml(tmp_path / "r.xml", [kid_in_care()])
+    text = xml.read_text(encoding="utf-8")
+    moved = text.replace("</HEADER>", "</HEADER><AREVIEW><REVIEW>01/10/2026</REVIEW><REVIEW_CODE>PN1</REVIEW_CODE>"
+                                      "</AREVIEW><FAVOURITE_COLOUR>green</FAVOURITE_COLOUR>")
+    xml.write_text(moved, encoding="utf-8")
+    code, out, err = run(cli, db, xml)
+    assert code == 0, err
+    assert child(db, "K1").last_care_review == D(2026, 10, 1)  # the latest review, read outside HEADER
+    assert "elements pepflow does not read, left alone: <FAVOURITE_COLOUR> (1)" in out + err
+
+
+def test_the_readme_lists_every_social_worker_change_reason_and_shows_the_xml_layout():
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"`{code}`" in readme for code in codes.SOCIAL_WORKER_CHANGE)
+    assert "<EXPSSDA903>" in readme and "<AREVIEW>" in readme

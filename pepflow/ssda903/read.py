@@ -219,6 +219,7 @@ def _read_xml(path: Path) -> Return:
         raise ImportFileError(str(path), [f"this is not an SSDA903 XML file (its root element is <{root.tag[:40]}>, "
                                           "not <EXPSSDA903>)"])
     children: dict[str, RawChild] = {}
+    not_read: dict[str, int] = {}
     for n, element in enumerate(root.iter("CHILD"), start=1):
         header = element.find("HEADER")
         fields = _leaves(header) if header is not None else {}
@@ -226,7 +227,7 @@ def _read_xml(path: Path) -> Return:
         where = f"child {n} ({quoted(child_id)})"
         _add_header(children, {"CHILD": child_id, "DOB": fields.get("DOB", ""), "UPN": fields.get("UPN", "")},
                     where)
-        for review in (header.iter("AREVIEW") if header is not None else ()):
+        for review in element.iter("AREVIEW"):  # under HEADER, or wherever a system writes it in CHILD
             _add_review(children, {"CHILD": child_id, **_leaves(review)}, f"{where}, review")
         for m, episode in enumerate(element.iter("EPISODE"), start=1):
             row = {_column(k): v for k, v in _leaves(episode).items()}
@@ -234,8 +235,23 @@ def _read_xml(path: Path) -> Return:
         for tag in ("SWEPISODE", "SW_EPISODE"):
             for worker in element.iter(tag):
                 _add_worker(children, {"CHILD": child_id, **_leaves(worker)}, f"{where}, social worker episode")
+        for part in element.iter():
+            if part.tag not in XML_READ and part.tag not in XML_LEFT_ALONE:
+                not_read[part.tag] = not_read.get(part.tag, 0) + 1
     warnings = [] if children else ["the file holds no <CHILD>: no child was read from it (is it the whole return?)"]
+    if not_read:
+        warnings.append("elements pepflow does not read, left alone: " + ", ".join(
+            f"<{tag[:40]}> ({count})" for tag, count in sorted(not_read.items())))
     return Return(children, [path.name], [], warnings)
+
+
+# the XML elements pepflow reads, and those of the return it knows and leaves alone
+XML_READ = frozenset({"CHILD", "HEADER", "CHILDID", "DOB", "UPN", "AREVIEW", "REVIEW", "REVIEW_CODE", "EPISODE",
+                      "DECOM", "RNE", "LS", "PL", "PLACE", "PLACE_PROVIDER", "DEC", "REC", "REASON_PLACE_CHANGE",
+                      "SWEPISODE", "SW_EPISODE", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"})
+XML_LEFT_ALONE = frozenset({"SEX", "ETHNIC", "CIN", "UASC", "DUC", "MOTHER", "MC_DOB", "HOME_POST", "PL_POST", "URN",
+                            "PL_LOCATION", "PL_DISTANCE", "PL_LA", "LA", "OC2", "OC3", "AD1", "PLACED_ADOPTION",
+                            "PREV_PERM", "MISSING", "MIS_START", "MIS_END", "MISSING_EPISODE"})
 
 
 def _leaves(element) -> dict[str, str]:
