@@ -30,7 +30,7 @@ from .db.models import Child, EducationPlacement, Person, School
 from . import values
 from .errors import ImportFileError, quoted
 
-KINDS = ("schools", "people", "children")
+KINDS = ("schools", "people", "children", "school-staff")
 SCHOOL_TYPES = ("maintained", "academy", "free", "special", "independent", "pru", "ap", "further_education", "other")
 SCHOOL_STATUSES = ("open", "closed", "proposed_to_close", "proposed_to_open")
 OFSTED = ("outstanding", "good", "requires_improvement", "inadequate", "none")
@@ -59,6 +59,11 @@ COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
         "status": (values.choice(*SCHOOL_STATUSES, default="open"), False),
         "close_date": (values.optional_date, False),
     },
+    # each school's designated teacher and head by URN: a short list beside the GIAS file, which
+    # names no person pepflow knows (a school not yet imported is refused)
+    "school-staff": {
+        "urn": (values.ref, True), "dt_ref": (values.optional_ref, False), "head_ref": (values.optional_ref, False),
+    },
     "people": {
         "ref": (values.ref, True), "role": (values.choice(*PERSON_ROLES), True),
         "name": (values.text, True), "email": (values.email, False),
@@ -75,8 +80,8 @@ COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
         "last_pep_meeting": (values.optional_date, False), "last_care_review": (values.optional_date, False),
     },
 }
-MODELS = {"schools": School, "people": Person, "children": Child}
-KEYS = {"schools": "urn", "people": "ref", "children": "ref"}
+MODELS = {"schools": School, "people": Person, "children": Child, "school-staff": School}
+KEYS = {"schools": "urn", "people": "ref", "children": "ref", "school-staff": "urn"}
 
 
 @dataclass
@@ -294,6 +299,12 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
                                 f"calendar (known: {', '.join(sorted(config.calendars))})")
             person(line, "dt_ref", r.get("dt_ref"), ("designated_teacher",))
             person(line, "head_ref", r.get("head_ref"), ("head_teacher",))
+        elif kind == "school-staff":
+            if r.get("urn") and r["urn"] not in schools:
+                problems.append(f"line {line}, column urn: {quoted(r['urn'])} is not a known school (import the "
+                                "schools or the GIAS file first)")
+            person(line, "dt_ref", r.get("dt_ref"), ("designated_teacher",))
+            person(line, "head_ref", r.get("head_ref"), ("head_teacher",))
         elif kind == "children":
             if r.get("school_urn") and r["school_urn"] not in schools:
                 problems.append(f"line {line}, column school_urn: {quoted(r['school_urn'])} is not a "
@@ -385,7 +396,7 @@ def import_records(session: Session, config: Config, kind: str,
     report.warnings += [f"line {line}: the email address {quoted(r['email'])} has letters outside ASCII: it can be "
                         "sent to only through a mail relay that offers SMTPUTF8, and otherwise fails at once for "
                         "VS admin to correct" for line, r in parsed if r.get("email") and not r["email"].isascii()]
-    noun = {"schools": "school", "people": "person", "children": "child"}[kind]  # the history names what changed
+    noun = {"schools": "school", "people": "person", "children": "child", "school-staff": "school"}[kind]  # the history names what changed
     existing = {getattr(o, key): o for o in session.exec(select(model))}
     for _, record in parsed:
         if kind == "schools" and not record.get("calendar"):

@@ -117,3 +117,18 @@ def test_a_children_import_after_gias_flags_children_at_closed_schools(cli, db_u
                                                           Deadline.status == "open")).all()
     assert at_closed and sorted(flagged) == sorted(at_closed)
     assert "School closed" in out or "school_closed" in out or "closed" in out
+
+
+def test_designated_teachers_and_heads_are_linked_by_urn_from_a_short_list(cli, db_url, tmp_path):
+    """GIAS names no person pepflow knows: a list of URN, DT and head links them (issue 35)."""
+    _base(cli, db_url)
+    staff = tmp_path / "school-staff.csv"
+    staff.write_text("urn,dt_ref,head_ref\n100002,DT1,HT1\n")
+    code, out, err = cli("--db", db_url, "import", "school-staff", str(staff))
+    assert code == 0, err
+    with Session(make_engine(db_url)) as s:
+        school = s.get(School, "100002")
+        assert (school.dt_ref, school.head_ref, school.name) == ("DT1", "HT1", "Hillcrest Academy")
+    staff.write_text("urn,dt_ref,head_ref\n999999,DT1,HT1\n100002,HT1,\n")
+    code, _, err = cli("--db", db_url, "import", "school-staff", str(staff))
+    assert code == 1 and "'999999' is not a known school" in err and "'HT1' is a head_teacher" in err

@@ -18,7 +18,8 @@ from ._common import _app, _parse_sets, _print_json, _print_table, _read, app
 @app.command("import")
 def import_file(
     ctx: typer.Context,
-    kind: str = typer.Argument(..., help="children, schools, people, inspections (Ofsted) or ssda903"),
+    kind: str = typer.Argument(..., help="children, schools, people, school-staff (each school's DT and head by "
+                                "URN), inspections (Ofsted) or ssda903"),
     files: list[Path] = typer.Argument(..., help="The CSV file with a header row (ssda903: the return's CSV "
                                        "tables, a folder holding them, or its XML file)"),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="TOML file mapping your column names to pepflow's."),
