@@ -70,6 +70,8 @@ EVENTS = _terms({
     "legal_status_changed": ("Legal status changed", "The legal basis of the child's care changed"),
     "social_worker_changed": ("New social worker", "A new social worker was allocated"),
     "school_closed_flagged": ("School closed", "The child's school is recorded as closed: a new school is needed"),
+    "children_held_back": ("Children held back from the return", "Children the SSDA903 return held back, and "
+                           "those a later return loaded"),
     # school place
     "admission_needed": ("New school needed", "A new education placement is needed"),
     "school_proposed": ("School proposed", "A school is proposed (its suitability is checked)"),

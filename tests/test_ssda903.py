@@ -448,3 +448,37 @@ def test_the_readme_lists_every_social_worker_change_reason_and_shows_the_xml_la
     readme = (ROOT / "README.md").read_text()
     assert all(f"`{code}`" in readme for code in codes.SOCIAL_WORKER_CHANGE)
     assert "<EXPSSDA903>" in readme and "<AREVIEW>" in readme
+
+
+def test_children_held_back_are_listed_for_vs_admin_until_a_later_return_loads_them(tmp_path, cli, db, monkeypatch):
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from pepflow.app import App
+    from pepflow.db.engine import session_scope
+    from pepflow.web.app import create_app
+
+    from .websupport import csrf_of
+
+    password = "amber meadow kettle lantern"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    assert cli("--db", db, "user", "add", "--email", "vsa@council.example", "--role", "vs_admin")[0] == 0
+
+    bad = Kid("BAD", D(2014, 5, 1), "UN4", [Ep(D(2026, 1, 1)), Ep(D(2026, 2, 1), rne="P")])
+    code, out, err = run(cli, db, *write_csv(tmp_path / "r1", [kid_in_care("K1"), bad]))
+    assert code == 0, err
+    app = App(database_url=db)
+    client = TestClient(create_app(app))
+    page = client.get("/sign-in").text
+    client.post("/sign-in", data={"csrf_token": csrf_of(page), "email": "vsa@council.example", "password": password})
+    work = client.get("/my-work").text
+    assert "1 child held back from the SSDA903 return" in work and "BAD" in work and "2 open episodes" in work
+    fixed = Kid("BAD", D(2014, 5, 1), "UN4", [Ep(D(2026, 1, 1), D(2026, 2, 1), rec="X1"), Ep(D(2026, 2, 1), rne="P")])
+    code, out, err = run(cli, db, *write_csv(tmp_path / "r2", [kid_in_care("K1"), fixed]))
+    assert code == 0, err
+    assert "held back from the SSDA903 return" not in client.get("/my-work").text
+    with session_scope(app.engine) as s:
+        said = s.execute(select(Event.payload).where(Event.name == "children_held_back").order_by(Event.id)).scalars().all()
+    assert said[0]["held_back"] == ["BAD"] and said[-1]["resolved"] == ["BAD"]
+    app.engine.dispose()

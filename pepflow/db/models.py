@@ -334,6 +334,19 @@ class Event(Table, table=True):
     hash: str = ""
 
 
+class HeldBackChild(Table, table=True):
+    """A child the latest SSDA903 return held back (pepflow cannot know whether, since when or where
+    they are looked after): listed on VS admin's My work until a later return loads them.  Not
+    a deadline: the child may not be in pepflow at all."""
+
+    __tablename__ = "held_back_child"
+    child_ref: str = Field(primary_key=True)
+    problems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    first_held_on: dt.date  # the day of the first import that held them back
+    last_held_on: dt.date
+    files: str = ""  # the return's files, as the import names them
+
+
 class HistorySeal(Table, table=True):
     """Which database this is, and from which history row on every row is signed with the history
     key, itself signed with that key (``db/seal.py``).  One row, made with the database: without

@@ -18,12 +18,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from ..audit.snapshots import child_fields
 from ..config import Config
-from ..db.models import CarePlacement, Child, Person
+from ..db.models import CarePlacement, Child, HeldBackChild, Person
 from ..errors import ImportFileError, PepflowError
 from ..importing import audit_import
 from ..rules.care_periods import CareRecord, care_record, upn_check
@@ -157,7 +157,32 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
     session.flush()
     report.looked_after = session.exec(select(func.count()).select_from(Child).where(Child.looked_after)).one()
     report.quarantined.sort()
+    keep_held_back(session, report.quarantined, [ref for ref in records if ref not in dict(report.quarantined)],
+                   today, label)
     return report.added
+
+
+def keep_held_back(session: Session, held: list[tuple[str, list[str]]], loaded: list[str], today: dt.date,
+                   files: str) -> None:
+    """VS admin's list of children held back: this return's added or renewed, and those it loaded
+    taken off (a later return resolved them)."""
+
+    from ..audit import audit
+
+    resolved: list[str] = []
+    for chunk in range(0, len(loaded), 500):
+        resolved += session.execute(delete(HeldBackChild).where(HeldBackChild.child_ref.in_(
+            loaded[chunk:chunk + 500])).returning(HeldBackChild.child_ref)).scalars().all()
+    if held or resolved:
+        audit(session, None, "roll", "children_held_back", today,
+              {"file": files, "held_back": [ref for ref, _ in held], "resolved": sorted(resolved)})
+    for ref, problems in held:
+        row = session.get(HeldBackChild, ref)
+        if row is None:
+            row = HeldBackChild(child_ref=ref, problems=problems, first_held_on=today, last_held_on=today, files=files)
+        else:
+            row.problems, row.last_held_on, row.files = problems, today, files
+        session.add(row)
 
 
 def _social_worker(rec: CareRecord, people: dict[str, str], ref: str, report: Ssda903Report) -> str | None:

@@ -25,6 +25,19 @@ def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
     problems = (delivery_problems(site.app.engine, site.app.config, site.app.clock.now())
                 if visitor.role.sees_outbox else None)
     runway = site.runway() if visitor.role.sees_outbox else []
+    held_back = _held_back(s) if visitor.role.sees_outbox else []
     return site.render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
                        errors=errors, query=dict(request.query_params), sort=sort, order=order, problems=problems,
-                       runway=runway)
+                       runway=runway, held_back=held_back)
+
+
+def _held_back(s) -> list[dict]:
+    """The children the SSDA903 return held back, for VS admin (until a later return loads them)."""
+    from sqlmodel import select
+
+    from ...calendars import format_day
+    from ...db.models import HeldBackChild
+
+    rows = s.exec(select(HeldBackChild).order_by(HeldBackChild.child_ref).limit(200)).all()
+    return [{"child_ref": r.child_ref, "since": format_day(r.first_held_on), "files": r.files,
+             "problems": r.problems[:3], "more": max(0, len(r.problems) - 3)} for r in rows]
