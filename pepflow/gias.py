@@ -15,6 +15,7 @@ import csv
 import io
 from pathlib import Path
 
+from . import values
 from .errors import ImportFileError
 
 # GIAS "TypeOfEstablishment (name)" -> pepflow's school type
@@ -58,6 +59,7 @@ def read_gias(path: str | Path) -> tuple[list[tuple[int, dict[str, str]]], list[
         except UnicodeDecodeError:
             raise ImportFileError(name, ["the file is neither UTF-8 nor Windows-1252 text: download it again "
                                          "from Get Information About Schools"]) from None
+    csv.field_size_limit(values.CSV_FIELD_LIMIT)  # the same for every import, whatever ran before
     reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:

@@ -129,7 +129,7 @@ def read_mapping(path: str | Path) -> dict[str, str]:
     return columns
 
 
-CSV_FIELD_LIMIT = 10_000_000  # the csv module's own limit; each column's is far lower (values.py)
+CSV_FIELD_LIMIT = values.CSV_FIELD_LIMIT
 LONE_CARRIAGE_RETURN = re.compile("\r(?!\n)")
 SAVE_AS = "save it as CSV UTF-8 (in Excel: Save As, then 'CSV UTF-8 (Comma delimited)')"
 

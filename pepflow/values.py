@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from typing import Any, Callable, Iterable
 
+CSV_FIELD_LIMIT = 10_000_000  # the csv module's own limit for one cell; each column's is far lower (below)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$", re.ASCII)
 YES = ("yes", "y", "true", "1")

@@ -86,13 +86,19 @@ def test_a_record_form_shown_again_with_errors_is_recorded_as_a_view_of_the_chil
     assert views() == before + 1
 
 
-def test_a_gias_cell_beyond_the_csv_limit_is_named(cli, tmp_path):
+def test_a_gias_cell_beyond_the_csv_modules_limit_is_named(cli, tmp_path):
+    from pepflow.values import CSV_FIELD_LIMIT
+
     from .test_gias import gias_file
 
-    path = gias_file(tmp_path, ["100001,881,Essex,2001,\"" + "x" * 200_000 + "\",1,Community school,1,Open,2,"
-                                "Primary,4,11,"])
-    code, _, err = cli("--db", f"sqlite:///{tmp_path / 'g.db'}", "--today", "2026-01-10", "import", "schools",
-                       str(path), "--gias")
+    db = f"sqlite:///{tmp_path / 'g.db'}"
+    long_name = gias_file(tmp_path, ["100001,881,Essex,2001,\"" + "x" * 200_000 + "\",1,Community school,1,Open,2,"
+                                     "Primary,4,11,"])
+    code, _, err = cli("--db", db, "--today", "2026-01-10", "import", "schools", str(long_name), "--gias")
+    assert code == 1 and "column EstablishmentName" in err and "at most 200" in err and "unexpected" not in err
+    beyond = gias_file(tmp_path, ["100001,881,Essex,2001,\"" + "x" * (CSV_FIELD_LIMIT + 1) + "\",1,Community "
+                                  "school,1,Open,2,Primary,4,11,"])
+    code, _, err = cli("--db", db, "--today", "2026-01-10", "import", "schools", str(beyond), "--gias")
     assert code == 1 and "cannot be read as CSV" in err and "unexpected" not in err
 
 
