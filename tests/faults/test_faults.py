@@ -223,6 +223,28 @@ def _small_disk(tmp_path):
     return disk if made.returncode == 0 else None
 
 
+def _engine_whose_disk_can_fill(url: str):
+    """An engine, and the page limit (``limit["pages"]``) that makes SQLite find its disk full
+    from the next connection on (``max_page_count``: the same error, the same path)."""
+    engine = make_engine(url)
+    limit = {"pages": None}
+
+    @event.listens_for(engine, "checkout")
+    def _pages(dbapi_connection, record, proxy):
+        if limit["pages"] is not None:
+            dbapi_connection.execute(f"PRAGMA max_page_count={limit['pages']}")
+    return engine, limit
+
+
+def _sending_until_five_arrived(engine, relay, results: dict):
+    """A dispatch in a thread, once five emails have reached the relay (its result in ``results``)."""
+    sending = threading.Thread(target=lambda: results.update(r=dispatch(
+        engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))))
+    sending.start()
+    wait_for(lambda: len(relay.received()) >= 5)
+    return results, sending
+
+
 def test_a_full_disk_mid_dispatch_waits_for_space_and_resends_nothing(templates, tmp_path, relay, monkeypatch):
     """On a small tmpfs: the disk fills while emails are being sent; the dispatcher keeps
     what it sent and records it once space is freed.  Where no tmpfs can be mounted, SQLite
@@ -233,19 +255,8 @@ def test_a_full_disk_mid_dispatch_waits_for_space_and_resends_nothing(templates,
     url = copy_sqlite(templates("sqlite"), folder, "full")
     swept(url)
     relay.start("--delay", "0.05")
-    engine = make_engine(url)
-    limit = {"pages": None}
-
-    @event.listens_for(engine, "checkout")
-    def _pages(dbapi_connection, record, proxy):  # the fallback's full disk
-        if limit["pages"] is not None:
-            dbapi_connection.execute(f"PRAGMA max_page_count={limit['pages']}")
-
-    results = {}
-    sending = threading.Thread(target=lambda: results.update(r=dispatch(
-        engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))))
-    sending.start()
-    wait_for(lambda: len(relay.received()) >= 5)
+    engine, limit = _engine_whose_disk_can_fill(url)
+    results, sending = _sending_until_five_arrived(engine, relay, {})
     filler = folder / "filler"
     if disk is not None:
         with open(filler, "wb") as f:
@@ -280,19 +291,8 @@ def test_a_disk_full_for_longer_than_the_dispatch_waits_resends_no_more_than_the
     url = copy_sqlite(templates("sqlite"), tmp_path, "full-long")
     swept(url)
     relay.start("--delay", "0.05")
-    engine = make_engine(url)
-    limit = {"pages": None}
-
-    @event.listens_for(engine, "checkout")
-    def _pages(dbapi_connection, record, proxy):  # a full disk, as SQLite sees it
-        if limit["pages"] is not None:
-            dbapi_connection.execute(f"PRAGMA max_page_count={limit['pages']}")
-
-    results = {}
-    sending = threading.Thread(target=lambda: results.update(r=dispatch(
-        engine, CONFIG, mailer(relay.port), SteppedClock(MORNING))))
-    sending.start()
-    wait_for(lambda: len(relay.received()) >= 5)
+    engine, limit = _engine_whose_disk_can_fill(url)
+    results, sending = _sending_until_five_arrived(engine, relay, {})
     with engine.connect() as conn:
         limit["pages"] = conn.execute(text("PRAGMA page_count")).scalar()
     engine.dispose()  # every connection from now on finds the disk full
