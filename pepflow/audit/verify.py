@@ -49,6 +49,7 @@ class Verification:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     checkpoint_problems: list[str] = field(default_factory=list)
     seal_problems: list[str] = field(default_factory=list)
+    keyed_from: int | None = None  # the seal's first row that must be keyed (None: no seal)
 
     @property
     def ok(self) -> bool:
@@ -83,7 +84,7 @@ def verify_rows(rows: Iterable[Any], keyring: Keyring, checkpoints: list[Checkpo
         said = seal.problem(keyring)
         if said:
             result.seal_problems.append(said)
-    keyed_from = seal.keyed_from if seal is not None else None
+    keyed_from = result.keyed_from = seal.keyed_from if seal is not None else None
     for row in rows:
         data = dict(row._mapping)
         result.rows += 1

@@ -31,6 +31,7 @@ def audit_verify(
     keys = ", ".join(f"{n} under key {k}" for k, n in result.rows_by_key.items()) or "no keyed rows"
     unkeyed = f"; {result.unkeyed_rows} from before the history was keyed" if result.unkeyed_rows else ""
     typer.echo(f"History intact: {result.rows} rows, each keyed and chained to the one before ({keys}{unkeyed}).")
+    typer.echo(f"The database's seal holds: every row from row {result.keyed_from} on is signed with the history key.")
     if result.checkpoints:
         latest = result.checkpoints[-1]
         which = f"all {len(result.checkpoints)} checkpoints" if len(result.checkpoints) > 1 else "the checkpoint"
