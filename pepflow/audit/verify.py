@@ -170,20 +170,28 @@ def history_size(engine: Engine) -> int:
         return connection.execute(select(func.count()).select_from(Event.__table__)).scalar_one()
 
 
+# the payload as the text stored: a keyed row's hash covers that text itself
+HISTORY_COLUMNS = [c for c in Event.__table__.c if c.name != "payload"] + [
+    cast(Event.__table__.c.payload, Text).label("payload_text")]
+
+
+def _what_proves(engine: Engine, also: Path | None = None) -> tuple[Keyring, Path | None, list[Checkpoint],
+                                                                  Seal | None]:
+    """The key, the checkpoint file and its checkpoints of this database, and its seal."""
+    keyring = keyring_for(database_name(engine))
+    path, checkpoints = read(engine, also)
+    with engine.connect() as connection:
+        seal = read_seal(connection)
+    return keyring, path, checkpoints, seal
+
+
 def verify(engine: Engine, batch: int = 10_000, on_rows: Callable[[int], None] | None = None,
            also: Path | None = None) -> Verification:
     """Walk the whole history in order, a batch at a time, and check it against the checkpoints
     (``on_rows(n)`` after each batch: a progress bar; ``also``: another checkpoint file, such as
     that of the database a backup was taken from)."""
-    t = Event.__table__
-    keyring = keyring_for(database_name(engine))
-    path, checkpoints = read(engine, also)
-    with engine.connect() as connection:
-        seal = read_seal(connection)
-
-    # the payload as the text stored: a keyed row's hash covers that text itself
-    columns = [c for c in t.c if c.name != "payload"] + [cast(t.c.payload, Text).label("payload_text")]
-    rows = history_rows(engine, columns, batch)
+    keyring, path, checkpoints, seal = _what_proves(engine, also)
+    rows = history_rows(engine, HISTORY_COLUMNS, batch)
     if on_rows:
         rows = _counted(rows, batch, on_rows)
     result = verify_rows(rows, keyring, checkpoints, seal)
@@ -196,10 +204,7 @@ def verify_since_checkpoint(engine: Engine, batch: int = 10_000) -> Verification
     checkpoint recorded, the rows after it chain and are keyed, and the seal holds.  The whole
     history when there is no checkpoint yet.  Cheap enough for every sweep (a day's rows)."""
     t = Event.__table__
-    keyring = keyring_for(database_name(engine))
-    _path, checkpoints = read(engine)
-    with engine.connect() as connection:
-        seal = read_seal(connection)
+    keyring, _path, checkpoints, seal = _what_proves(engine)
     good = [c for c in checkpoints if c.signed and c.last_id]
     if not good:
         return verify(engine, batch)
@@ -207,8 +212,7 @@ def verify_since_checkpoint(engine: Engine, batch: int = 10_000) -> Verification
     with engine.connect() as connection:
         rows_to_it = connection.execute(select(func.count()).where(t.c.id <= latest.last_id)).scalar_one()
         row_there = connection.execute(select(t.c.hash).where(t.c.id == latest.last_id)).scalar()
-    columns = [c for c in t.c if c.name != "payload"] + [cast(t.c.payload, Text).label("payload_text")]
-    tail = history_rows(engine, columns, batch, after=latest.last_id)
+    tail = history_rows(engine, HISTORY_COLUMNS, batch, after=latest.last_id)
     result = verify_rows(tail, keyring, [], seal, previous=latest.hash)
     result.checkpoints = [latest]
     if row_there is None:
