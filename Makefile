@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/fuzz.py
 	$(BIN)/python bench/tamper.py
+	$(BIN)/python bench/history_writers.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/import.py
 
