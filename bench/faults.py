@@ -56,6 +56,9 @@ def main() -> None:
                                      "copy is made beside it)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="pepflow-faults-"))
+    # one history key and checkpoint file for every copy, outside the repository (as the tests)
+    os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", str(folder / "history.key"))
+    os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", str(folder / "history.checkpoints"))
     kinds = ["sqlite"] + (["postgresql"] if args.postgres or args.db else [])
     server = None
     rows: list[Row] = []

@@ -103,7 +103,10 @@ def bench_databases(folder: str, urls: list[str] | None, postgres: bool) -> tupl
     given, else a file in ``folder``; then each PostgreSQL ``--db URL`` given (a database of its
     own: the benchmark empties it); then, with ``--postgres``, a new database on a throwaway
     server set up as the deployment guide advises (returned, for the caller to stop).  A
-    PostgreSQL figure is printed beside the SQLite one measured in the same run."""
+    PostgreSQL figure is printed beside the SQLite one measured in the same run.  The history key
+    and checkpoints are kept in ``folder`` too, never in the folder the benchmark runs from."""
+    os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", os.path.join(folder, "history.key"))
+    os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", os.path.join(folder, "history.checkpoints"))
     urls = urls or []
     sqlite = [u for u in urls if u.startswith("sqlite")]
     found = [sqlite[0] if sqlite else f"sqlite:///{os.path.join(folder, 'bench.db')}"]

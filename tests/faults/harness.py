@@ -105,6 +105,11 @@ def copy_sqlite(template: Path, folder: Path, name: str) -> str:
 
     target = folder / f"{name}.db"
     shutil.copyfile(template, target)
+    key = Path(f"{template}.history-key")  # the template's own key, where it has one beside it
+    if key.exists():
+        copied = Path(f"{target}.history-key")
+        copied.write_bytes(key.read_bytes())
+        copied.chmod(0o600)
     return give_new_identity(f"sqlite:///{target}")
 
 
