@@ -27,7 +27,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 sys.path.insert(0, ROOT)
 
 import argparse  # noqa: E402
-import hashlib  # noqa: E402
 import hmac  # noqa: E402
 import multiprocessing  # noqa: E402
 import statistics  # noqa: E402

@@ -26,7 +26,7 @@ from pepflow.db.seal import read_seal
 from pepflow.errors import HistoryError, InputError
 
 from .support.history_writers import append_rows
-from .tampering import ids, rewritten_as_unkeyed, tamper
+from .tampering import rewritten_as_unkeyed, tamper
 
 
 def test_concurrent_writers_in_processes_and_threads_keep_one_chain(db_url):
