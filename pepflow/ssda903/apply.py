@@ -170,7 +170,8 @@ def keep_held_back(session: Session, held: list[tuple[str, list[str]]], loaded: 
     from ..audit import audit
 
     resolved: list[str] = []
-    for chunk in range(0, len(loaded), 500):
+    anyone_held = session.execute(select(HeldBackChild.child_ref).limit(1)).first() is not None
+    for chunk in range(0, len(loaded) if anyone_held else 0, 500):  # most returns find nobody held
         resolved += session.execute(delete(HeldBackChild).where(HeldBackChild.child_ref.in_(
             loaded[chunk:chunk + 500])).returning(HeldBackChild.child_ref)).scalars().all()
     if held or resolved:
