@@ -80,40 +80,38 @@ def test_a_changed_seal_is_named(engine):
     assert "the history's seal was changed" in " | ".join(verify(engine).problems)
 
 
-def test_a_missing_key_is_an_error_naming_the_file_and_no_key_is_made(tmp_path, monkeypatch, cli):
-    url = f"sqlite:///{tmp_path / 'council.db'}"
+@pytest.fixture
+def own_key(tmp_path, monkeypatch):
+    """A database with a history key file of its own (not the test session's): (url, key file)."""
     key_file = tmp_path / "history.key"
     monkeypatch.setenv("PEPFLOW_HISTORY_KEY_FILE", str(key_file))
     keys.forget()
-    try:
-        append_rows(url, 3, "a")
-        assert key_file.exists()
-        key_file.rename(tmp_path / "elsewhere.key")
-        keys.forget()
-        code, out, err = cli("--db", url, "audit", "verify")
-        assert code == 1 and not key_file.exists()
-        assert str(key_file) in err and "does not exist" in err and "restore the key file" in err
-        assert "Made a new history key" not in out + err
-        with pytest.raises(InputError, match="does not exist"):
-            append_rows(url, 1, "b")
-        assert not key_file.exists()
-    finally:
-        keys.forget()
-
-
-def test_a_key_file_others_can_read_is_refused(tmp_path, monkeypatch, cli):
-    url = f"sqlite:///{tmp_path / 'council.db'}"
-    key_file = tmp_path / "history.key"
-    monkeypatch.setenv("PEPFLOW_HISTORY_KEY_FILE", str(key_file))
+    yield f"sqlite:///{tmp_path / 'council.db'}", key_file
     keys.forget()
-    try:
-        append_rows(url, 1, "a")
-        key_file.chmod(0o644)
-        keys.forget()
-        code, _, err = cli("--db", url, "audit", "verify")
-        assert code == 1 and "can be read by other users (mode 0644)" in err and f"chmod 600 {key_file}" in err
-    finally:
-        keys.forget()
+
+
+def test_a_missing_key_is_an_error_naming_the_file_and_no_key_is_made(own_key, tmp_path, cli):
+    url, key_file = own_key
+    append_rows(url, 3, "a")
+    assert key_file.exists()
+    key_file.rename(tmp_path / "elsewhere.key")
+    keys.forget()
+    code, out, err = cli("--db", url, "audit", "verify")
+    assert code == 1 and not key_file.exists()
+    assert str(key_file) in err and "does not exist" in err and "restore the key file" in err
+    assert "Made a new history key" not in out + err
+    with pytest.raises(InputError, match="does not exist"):
+        append_rows(url, 1, "b")
+    assert not key_file.exists()
+
+
+def test_a_key_file_others_can_read_is_refused(own_key, cli):
+    url, key_file = own_key
+    append_rows(url, 1, "a")
+    key_file.chmod(0o644)
+    keys.forget()
+    code, _, err = cli("--db", url, "audit", "verify")
+    assert code == 1 and "can be read by other users (mode 0644)" in err and f"chmod 600 {key_file}" in err
 
 
 def test_a_key_file_git_tracks_is_refused(tmp_path, monkeypatch):
