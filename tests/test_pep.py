@@ -236,6 +236,8 @@ def test_imported_child_without_dates_is_flagged_not_guessed(world, config):
     assert current(world, "C100") is None
     (flag,) = deadlines(world, "C100", "record_incomplete")
     assert flag.owner_role == "vs_admin" and "the last PEP meeting and of the last care review" in flag.note
+    # due ten working days after the import (Mon 2 Feb 2026 to Mon 16 Feb), not on the day
+    assert (flag.opened_on, flag.due_on) == (d("2026-02-02"), d("2026-02-16"))
     # completing the record and importing again clears the flag
     add_child(world, config, d("2026-02-03"), entered="2023-05-01",
               last_pep_meeting="2025-11-20", last_care_review="2025-12-01")

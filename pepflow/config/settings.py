@@ -82,6 +82,10 @@ class Settings(BaseModel):
     # SSDA903 import: children whose latest episode is a series of short breaks (legal status V3
     # or V4) are not looked after in the sense of the PEP duties, and are left out unless this is on.
     ssda903_short_breaks: bool = False
+    # An imported child whose record lacks what pepflow needs ("record incomplete", for VS admin) is
+    # due this many working days after the import: time to ask the social worker, not due at once
+    # (a first import made every such item due on the day, issue 35).  pepflow's own choice.
+    record_incomplete_working_days: int = Field(10, ge=0, le=60)
     # Sign-in with the council's own accounts (OpenID Connect); None: local accounts only.
     oidc: Optional[OidcSettings] = None
 

@@ -315,7 +315,9 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
             close_deadline(session, config, child, flag, today, "met" if not missing else "cancelled",
                            "record completed" if not missing else "superseded by a new check")
     if missing and not any(f.note == note for f in flags):
-        open_flag(session, config, child, FLAG, today, "vs_admin", note)
+        due = calendar_for(session, config, child).add(today, config.settings.record_incomplete_working_days,
+                                                        "working")
+        open_flag(session, config, child, FLAG, today, "vs_admin", note, due_on=due)
         done.append(f"flagged for VS admin: {note}")
     if done:
         row = audit(session, child.ref, "pep", "imported", today, {"derived": done},
