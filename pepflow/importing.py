@@ -375,14 +375,15 @@ def _check_role_changes(session: Session, roles: dict[str, str], parsed: list[tu
 def import_records(session: Session, config: Config, kind: str,
                    rows: list[tuple[int, dict[str, str]]], today: dt.date,
                    file: str = "input", by_events: tuple[str, ...] = (),
-                   names: dict[str, str] | None = None) -> ImportReport:
+                   names: dict[str, str] | None = None, blanks_filled_are_facts: bool = False) -> ImportReport:
     """Validate every row, then add or update them in ``session`` (the caller commits).
 
     A change to one of the ``by_events`` fields of a child already held is not written
     here: it is listed in ``report.to_record`` for the caller to record as the event it is
     (``services.import_file``), so the history, deadlines and audit follow as if someone
-    had recorded it by hand.  Raises ``ImportFileError`` listing every problem before
-    anything is written."""
+    had recorded it by hand (``blanks_filled_are_facts``: on or before go-live, a blank filled
+    in is a correction, ``pepflow/go_live.py``).  Raises ``ImportFileError`` listing every
+    problem before anything is written."""
     if kind not in KINDS:
         raise ImportFileError(file, [f"unknown kind {kind!r} (one of {', '.join(KINDS)})"])
     problems: list[str] = []
@@ -418,7 +419,9 @@ def import_records(session: Session, config: Config, kind: str,
         # what happened to a child in care is an event; a school or social worker made blank, or
         # a child no longer in care, is only a correction of the record
         happened = {c: v for c, v in changes.items() if c in by_events and getattr(current, "looked_after", False)
-                    and not (c in ("school_urn", "social_worker_ref") and v is None)}
+                    and not (c in ("school_urn", "social_worker_ref") and v is None)
+                    # on or before go-live, a blank filled in is the record completed, not a move
+                    and not (blanks_filled_are_facts and getattr(current, c) in (None, ""))}
         if happened:
             report.to_record.append((ref, happened))
             changes = {c: v for c, v in changes.items() if c not in happened}

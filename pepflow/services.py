@@ -11,6 +11,7 @@ from sqlmodel import select
 from .app import App
 from .db.engine import refresh_statistics, reset, session_scope
 from .db.models import Child
+from .go_live import note_first_import
 from .errors import InputError
 from .importing import ImportReport, ignored_columns, import_records, read_csv, read_mapping
 
@@ -29,7 +30,9 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
     rows = read_csv(file, kind, columns)
     with session_scope(app.engine) as session:
         by_events = CHANGED_BY_EVENTS if kind == "children" else ()
-        report = import_records(session, app.config, kind, rows, app.today(), str(file), by_events)
+        go_live = note_first_import(session, app.config, app.today(), Path(file).name) if kind == "children" else None
+        report = import_records(session, app.config, kind, rows, app.today(), str(file), by_events,
+                                blanks_filled_are_facts=go_live is not None and app.today() <= go_live)
         if kind == "children":
             record_what_happened(session, app.config, report, app.today(), Path(file).name)
             bring_in_children(session, app.config, report.added + report.changed, app.today())

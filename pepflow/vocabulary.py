@@ -70,6 +70,8 @@ EVENTS = _terms({
     "legal_status_changed": ("Legal status changed", "The legal basis of the child's care changed"),
     "social_worker_changed": ("New social worker", "A new social worker was allocated"),
     "school_closed_flagged": ("School closed", "The child's school is recorded as closed: a new school is needed"),
+    "go_live_recorded": ("Go-live date recorded", "The first import set the day pepflow went live: what happened "
+                         "before it is recorded as the past"),
     "children_held_back": ("Children held back from the return", "Children the SSDA903 return held back, and "
                            "those a later return loaded"),
     # school place

@@ -482,3 +482,58 @@ def test_children_held_back_are_listed_for_vs_admin_until_a_later_return_loads_t
         said = s.execute(select(Event.payload).where(Event.name == "children_held_back").order_by(Event.id)).scalars().all()
     assert said[0]["held_back"] == ["BAD"] and said[-1]["resolved"] == ["BAD"]
     app.engine.dispose()
+
+
+def test_a_first_import_records_past_placement_moves_as_the_past_and_the_first_sweep_escalates_nothing(tmp_path, cli,
+                                                                                                      db):
+    """Issue 35: a children list, then the council's return, whose children moved placements in past
+    years: no task opens for a move before go-live (the first import's day), no escalation on the
+    first sweep, and every child on the roll.  A move after go-live is an event as ever."""
+    from pepflow.db.models import Notification
+
+    assert cli("--db", db, "--today", TODAY, "import", "schools", str(ROOT / "tests" / "data" / "schools.csv"))[0] == 0
+    listing = tmp_path / "children.csv"
+    listing.write_text("ref,first_name,last_name,dob,legal_status,entered_care,school_urn,social_worker_ref,in_area,"
+                       "last_pep_meeting,last_care_review\n"
+                       "K1,Alex,Brook,2012-05-01,care_order,2019-09-01,100001,SW1,yes,2026-10-01,2026-09-15\n"
+                       "K2,Sam,Carter,2013-02-03,care_order,2020-01-06,100002,SW1,no,2026-10-05,2026-09-20\n")
+    code, out, err = cli("--db", db, "--today", TODAY, "import", "children", str(listing))
+    assert code == 0, err
+    moved = [Kid("K1", D(2012, 5, 1), "UN4",
+                 [Ep(D(2019, 9, 1), D(2021, 3, 1), rec="X1"), Ep(D(2021, 3, 1), D(2024, 6, 1), rne="P", place="U1",
+                                                                rec="X1", reason_place_change="CARPL"),
+                  Ep(D(2024, 6, 1), None, rne="P", place="K2", provider="PR4", reason_place_change="CARPL")],
+                 [(D(2026, 9, 15), "PN1")], [("SW1", D(2019, 9, 1), None, "")]),
+             Kid("K2", D(2013, 2, 3), "UN4",
+                 [Ep(D(2020, 1, 6), D(2022, 7, 1), rec="X1"), Ep(D(2022, 7, 1), None, rne="P", place="R1",
+                                                              provider="PR2", reason_place_change="CARPL")],
+                 [(D(2026, 9, 20), "PN1")], [("SW1", D(2020, 1, 6), None, "")])]
+    code, out, err = run(cli, db, *write_csv(tmp_path / "r", moved))
+    assert code == 0, err
+    assert "recorded as the children's records say, not as events: no task opened for them" in out
+    for ref in ("K1", "K2"):
+        assert "care_placement_changed" not in [name for name, _, _ in events_of(db, ref)]
+        assert child(db, ref).looked_after
+    assert child(db, "K1").placement_type == codes.placement_type("K2", "PR4")  # the latest, as a fact
+    assert child(db, "K2").placement_type == codes.placement_type("R1", "PR2")
+    assert not [k for k, _ in open_kinds(db, "K1") + open_kinds(db, "K2") if k in ("notify_destination_vs",
+                                                                              "admission_placement")]
+    code, out, err = cli("--db", db, "--today", "2026-11-23", "sweep")
+    assert code == 0, err
+    with Session(make_engine(db)) as s:
+        steps = s.exec(select(Notification.step)).all()
+    assert not [step for step in steps if step.startswith("escalate")], steps
+    # a later return with a move after go-live: an event, with the tasks it opens
+    later = [Kid(k.ref, k.dob, k.upn, k.episodes[:-1] + [Ep(k.episodes[-1].decom, D(2026, 11, 30), rne="P",
+                                                              place=k.episodes[-1].place,
+                                                              provider=k.episodes[-1].provider, rec="X1",
+                                                              reason_place_change="CARPL"),
+                                                       Ep(D(2026, 11, 30), None, rne="P", place="U1",
+                                                          reason_place_change="CARPL")],
+                 k.reviews, k.workers) if k.ref == "K1" else k for k in moved]
+    code, out, err = cli("--db", db, "--today", "2026-12-02", "import", "ssda903", *map(str, write_csv(
+        tmp_path / "r2", later)), "--extract-date", "01/12/2026")
+    assert code == 0, err
+    assert ("care_placement_changed", D(2026, 11, 30)) in [(name, on) for name, on, _ in events_of(db, "K1")]
+    code, out, err = cli("--db", db, "--today", "2026-12-02", "audit", "verify", "--replay")
+    assert code == 0, out + err  # the past recorded as facts is in the history the tables are rebuilt from

@@ -54,6 +54,9 @@ class Settings(BaseModel):
     # Children's Wellbeing and Schools Act 2026 ss.61-62: from this date the LA may direct an
     # academy to admit, instead of asking the Secretary of State.  None: not yet commenced.
     academy_directions_from: Optional[dt.date] = None
+    # The day pepflow went live (pepflow/go_live.py): what a first import says happened before it is
+    # recorded as the record's facts, not as events that open tasks.  Default: the first import's day.
+    go_live: Optional[dt.date] = None
     # Best practice for looked-after children: full-time provision from the 1st day of a
     # suspension (timescale suspension_provision_best_practice) instead of the 6th.
     provision_from_first_day: bool = False

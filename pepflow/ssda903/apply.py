@@ -25,6 +25,7 @@ from ..audit.snapshots import child_fields
 from ..config import Config
 from ..db.models import CarePlacement, Child, HeldBackChild, Person
 from ..errors import ImportFileError, PepflowError
+from ..go_live import note_first_import
 from ..importing import audit_import
 from ..rules.care_periods import CareRecord, care_record, upn_check
 from .read import Return
@@ -46,6 +47,7 @@ class Ssda903Report:
     quarantined: list[tuple[str, list[str]]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)  # "C123: left care on 2026-11-02"
+    before_go_live: int = 0  # changes a first return dated before go-live, recorded as facts
 
     def as_json(self) -> dict[str, Any]:
         return {"extract_date": self.extract_date.isoformat(),
@@ -118,6 +120,7 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
     placed = dict(session.exec(select(CarePlacement.child_ref, func.max(CarePlacement.start))
                                .group_by(CarePlacement.child_ref)).all())
     refused, left_before = [], 0
+    go_live = note_first_import(session, config, today, label)
     for ref, (rec, _) in records.items():
         if rec.short_breaks and not config.settings.ssda903_short_breaks:
             report.short_breaks_left_out += 1
@@ -136,6 +139,13 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
             continue
         corrected = _correct(session, child, rec, today, label)
         changes = _events(child, rec, worker, placed.get(ref) or child.entered_care)
+        if go_live is not None and ref not in placed:  # the child's first return: before go-live is the past
+            past = [c for c in changes if c[0] < go_live and c[1] in FACTS_BEFORE_GO_LIVE]
+            if past:
+                _record_the_past(session, child, past, today, label)
+                report.before_go_live += len(past)
+                changes = [c for c in changes if c not in past]
+                corrected = True
         for on, event, params in changes:
             try:
                 outcome = record_event(session, config, ref, event, on, today, params=params, actor=actor)
@@ -154,6 +164,9 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
                                    placement_type=records[ref][0].placement_type) for ref in report.added])
     if left_before:
         report.warnings.append(f"{left_before} child(ren) had left care before pepflow held them: not added")
+    if report.before_go_live:
+        report.warnings.append(f"{report.before_go_live} change(s) dated before pepflow went live ({go_live:%d %b %Y}) "
+                               "recorded as the children's records say, not as events: no task opened for them")
     session.flush()
     report.looked_after = session.exec(select(func.count()).select_from(Child).where(Child.looked_after)).one()
     report.quarantined.sort()
@@ -213,6 +226,30 @@ def _add(session: Session, ref: str, rec: CareRecord, worker: str | None, report
         report.warnings.append(f"{ref}: the return's first episode of their current period of care "
                                f"({rec.entered_care:%d/%m/%Y}) does not start it (reason for new episode is not S); "
                                "that date is taken as their entry into care")
+
+
+# what a child's first return says happened before go-live, recorded as the record's facts
+FACTS_BEFORE_GO_LIVE = ("care_placement_changed", "legal_status_changed", "social_worker_changed")
+
+
+def _record_the_past(session: Session, child: Child, past: list[tuple[dt.date, str, dict[str, str]]],
+                     today: dt.date, label: str) -> None:
+    """Set what these changes before go-live left the record as, each care placement kept with the
+    day it began, in one history row of the child's record (``pepflow/go_live.py``)."""
+    before = child_fields(child)
+    fix: dict[str, Any] = {}
+    for on, event, params in past:
+        if event == "care_placement_changed":
+            fix["placement_type"] = params["placement_type"]
+            session.add(CarePlacement(child_ref=child.ref, start=on, placement_type=params["placement_type"]))
+        elif event == "legal_status_changed":
+            fix["legal_status"] = params["legal_status"]
+        elif event == "social_worker_changed":
+            fix["social_worker_ref"] = params["social_worker_ref"]
+    for column, value in fix.items():
+        setattr(child, column, value)
+    session.add(child)
+    audit_import(session, "children", "child", "changed", child.ref, child, before, fix, today, label)
 
 
 def _contradiction(child: Child, rec: CareRecord) -> str | None:
