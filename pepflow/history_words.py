@@ -92,6 +92,8 @@ def sentence(row: Mapping[str, Any], people: Mapping[str, Who] | None = None) ->
     if name in ("notification_retry", "notification_failed"):
         return f"{event_label(name)} to {person_text(payload.get('to'), people)}"
     if name == "notification_skipped":
+        if payload.get("step") == "before_go_live":
+            return f"Not reminded or escalated{what}: it fell due before pepflow went live"
         return f"Email not written{what}"
     label = event_label(name)
     process = row.get("process", "")

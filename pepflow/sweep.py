@@ -32,6 +32,7 @@ from .vocabulary import role_in_sentence
 from .db.unit import UnitOfWork
 from .db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
                         insert_ignoring, is_postgres, json_text, plain_rows)
+from .go_live import go_live_on
 from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
 from .deadlines import OverdueOn, owner_ref_for
 from .rules.deadlines import Lateness
@@ -218,7 +219,18 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
         decisions: dict[tuple[str, dt.date, str], Decision] = {}
         overdue = OverdueOn(config, as_of)
         recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
+        # deadlines that fell due before pepflow went live are not escalated now (pepflow/go_live.py)
+        go_live = None if config.settings.escalate_before_go_live else go_live_on(session, config)
         for row in rows:
+            if go_live is not None and row.due_on < go_live:
+                result.skipped.append({
+                    "key": f"{row.id}:before_go_live:skipped", "deadline_id": row.id, "child_ref": row.child_ref,
+                    "step": "before_go_live", "status": "skipped", "created_at": now,
+                    "payload": {"kind": row.kind, "step": "before_go_live",
+                                "reason": f"due {row.due_on.isoformat()}, before pepflow went live on "
+                                          f"{go_live.isoformat()}: not reminded or escalated"}})
+                handled.append((row.next_step_on, row.id))
+                continue
             try:
                 steps = plans.get((row.kind, row.due_on))
                 if steps is None:

@@ -537,3 +537,25 @@ def test_a_first_import_records_past_placement_moves_as_the_past_and_the_first_s
     assert ("care_placement_changed", D(2026, 11, 30)) in [(name, on) for name, on, _ in events_of(db, "K1")]
     code, out, err = cli("--db", db, "--today", "2026-12-02", "audit", "verify", "--replay")
     assert code == 0, out + err  # the past recorded as facts is in the history the tables are rebuilt from
+
+
+def test_a_deadline_already_past_at_go_live_is_passed_over_by_the_sweep_and_says_why(tmp_path, cli, db):
+    """A children list whose last PEP meeting is a year old: the next review fell due before pepflow
+    went live, so the first sweep neither reminds nor escalates it, and the history says why."""
+    from pepflow.db.models import Notification
+
+    assert cli("--db", db, "--today", TODAY, "import", "schools", str(ROOT / "tests" / "data" / "schools.csv"))[0] == 0
+    listing = tmp_path / "children.csv"
+    listing.write_text("ref,first_name,last_name,dob,legal_status,entered_care,school_urn,social_worker_ref,in_area,"
+                       "last_pep_meeting,last_care_review\n"
+                       "K1,Alex,Brook,2012-05-01,care_order,2019-09-01,100001,SW1,yes,2025-10-01,2026-09-15\n")
+    assert cli("--db", db, "--today", TODAY, "import", "children", str(listing))[0] == 0
+    (review,) = [due for kind, due in open_kinds(db, "K1") if kind == "pep_review"]
+    assert review < D(2026, 11, 20)  # overdue at go-live
+    code, out, err = cli("--db", db, "--today", "2026-11-23", "sweep")
+    assert code == 0, err
+    with Session(make_engine(db)) as s:
+        steps = s.exec(select(Notification.step).where(Notification.child_ref == "K1")).all()
+    assert "before_go_live" in steps and not [st for st in steps if st.startswith(("remind", "escalate"))]
+    code, out, err = cli("--db", db, "history", "K1")
+    assert "it fell due before pepflow went live" in out

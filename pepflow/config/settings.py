@@ -57,6 +57,9 @@ class Settings(BaseModel):
     # The day pepflow went live (pepflow/go_live.py): what a first import says happened before it is
     # recorded as the record's facts, not as events that open tasks.  Default: the first import's day.
     go_live: Optional[dt.date] = None
+    # true: deadlines already past at go-live are reminded and escalated like any other (by default
+    # the sweep passes them over, and the history says why)
+    escalate_before_go_live: bool = False
     # Best practice for looked-after children: full-time provision from the 1st day of a
     # suspension (timescale suspension_provision_best_practice) instead of the 6th.
     provision_from_first_day: bool = False

@@ -14,7 +14,8 @@ def step_words(step: str) -> str:
     if step.startswith("escalate"):
         return "Escalation"
     return {"notice": "Notice", "missing_contact": "Record to complete",
-            "delivery_failed": "Undelivered email", "stale": "Reminder no longer due"}.get(step, value_words(step))
+            "delivery_failed": "Undelivered email", "stale": "Reminder no longer due",
+            "before_go_live": "Due before pepflow went live"}.get(step, value_words(step))
 
 
 def what_was_due(payload: dict) -> str:
