@@ -188,3 +188,16 @@ def test_a_restore_is_compared_with_the_checkpoints_of_the_database_it_came_from
             assert read_seal(conn).database_id == identity
     finally:
         restored.dispose()
+
+
+def test_init_key_makes_the_key_for_the_service_user_once(own_key, cli):
+    url, key_file = own_key
+    code, out, err = cli("--db", url, "audit", "init-key")
+    assert code == 0, err
+    assert key_file.exists() and stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert "Back the file up now" in out and keys.load(key_file).current.startswith("k1-")
+    code, _, err = cli("--db", url, "audit", "init-key")
+    assert code == 1 and "already exists" in err
+    append_rows(url, 2, "a")  # the database made afterwards is sealed with that key
+    keys.forget()
+    assert verify(make_engine(url)).ok
