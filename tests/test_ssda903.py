@@ -539,7 +539,7 @@ def test_a_first_import_records_past_placement_moves_as_the_past_and_the_first_s
     assert code == 0, out + err  # the past recorded as facts is in the history the tables are rebuilt from
 
 
-def test_a_deadline_already_past_at_go_live_is_passed_over_by_the_sweep_and_says_why(tmp_path, cli, db):
+def test_a_deadline_already_past_at_go_live_is_passed_over_by_the_sweep_and_says_why(tmp_path, cli, db, monkeypatch):
     """A children list whose last PEP meeting is a year old: the next review fell due before pepflow
     went live, so the first sweep neither reminds nor escalates it, and the history says why."""
     from pepflow.db.models import Notification
@@ -559,3 +559,23 @@ def test_a_deadline_already_past_at_go_live_is_passed_over_by_the_sweep_and_says
     assert "before_go_live" in steps and not [st for st in steps if st.startswith(("remind", "escalate"))]
     code, out, err = cli("--db", db, "history", "K1")
     assert "it fell due before pepflow went live" in out
+    # the lists still show it overdue, marked as before pepflow
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from pepflow.app import App
+    from pepflow.web.app import create_app
+
+    from .websupport import csrf_of
+
+    password = "amber meadow kettle lantern"
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    assert cli("--db", db, "user", "add", "--email", "vsa@council.example", "--role", "vs_admin")[0] == 0
+    app = App(database_url=db, today_override="2026-11-23")
+    client = TestClient(create_app(app))
+    page = client.get("/sign-in").text
+    client.post("/sign-in", data={"csrf_token": csrf_of(page), "email": "vsa@council.example", "password": password})
+    overdue = client.get("/peps/overdue").text
+    assert "K1" in overdue and "before pepflow" in overdue
+    app.engine.dispose()
