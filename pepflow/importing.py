@@ -129,7 +129,6 @@ def read_mapping(path: str | Path) -> dict[str, str]:
     return columns
 
 
-CSV_FIELD_LIMIT = values.CSV_FIELD_LIMIT
 LONE_CARRIAGE_RETURN = re.compile("\r(?!\n)")
 SAVE_AS = "save it as CSV UTF-8 (in Excel: Save As, then 'CSV UTF-8 (Comma delimited)')"
 
@@ -153,7 +152,7 @@ def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
         raise ImportFileError(file, [f"line {line}: a line break (a carriage return) in the middle of a line, "
                                      f"at character {lone.start() - text.rfind(chr(10), 0, lone.start())}: "
                                      "values cannot contain line breaks"])
-    csv.field_size_limit(CSV_FIELD_LIMIT)
+    csv.field_size_limit(values.CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
@@ -397,7 +396,8 @@ def import_records(session: Session, config: Config, kind: str,
     report.warnings += [f"line {line}: the email address {quoted(r['email'])} has letters outside ASCII: it can be "
                         "sent to only through a mail relay that offers SMTPUTF8, and otherwise fails at once for "
                         "VS admin to correct" for line, r in parsed if r.get("email") and not r["email"].isascii()]
-    noun = {"schools": "school", "people": "person", "children": "child", "school-staff": "school"}[kind]  # the history names what changed
+    # the history names what changed
+    noun = {"schools": "school", "people": "person", "children": "child", "school-staff": "school"}[kind]
     existing = {getattr(o, key): o for o in session.exec(select(model))}
     for _, record in parsed:
         if kind == "schools" and not record.get("calendar"):

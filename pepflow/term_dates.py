@@ -31,9 +31,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from .calendars import Calendar, academic_year_of
+from .clock import LONDON
 
 TERM_GAP_DAYS = 12  # school days this many days apart or more are in different terms
 # what a holiday-style file calls the days that are not school days
@@ -64,7 +64,6 @@ class TermDates:
     notes: list[str] = field(default_factory=list)  # events not understood, in words
 
 
-LONDON = ZoneInfo("Europe/London")
 RECURRENCE_YEARS = 6  # an open-ended yearly holiday is expanded this far past its first date at most
 BANK_HOLIDAY = re.compile(r"bank holiday", re.I)
 

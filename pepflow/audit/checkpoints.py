@@ -135,13 +135,13 @@ def _ends_torn(path: Path) -> bool:
         return fh.read(1) != b"\n"
 
 
-def read(engine: Engine, also: Path | None = None) -> tuple[Path | None, list[Checkpoint]]:
+def read(engine: Engine, also: Path | None = None, identity: str | None = None) -> tuple[Path | None, list[Checkpoint]]:
     """The checkpoints of this database, in the order written (with ``also``, those in that file
     too: the source's file after a restore); a line whose signature does not match is returned
     with ``signed=False``.  A line is this database's when it names the database's identity
     (its seal), or, written before seals, the same URL."""
     database = database_name(engine)
-    identity = database_id(engine)
+    identity = database_id(engine) if identity is None else identity  # the caller may have read the seal
     path = checkpoint_file(engine)
     ring = keyring_for(database)
     found: list[Checkpoint] = []
@@ -171,5 +171,5 @@ def _parse(line: str, number: int, ring: Keyring) -> Checkpoint | None:
     except (ValueError, KeyError, TypeError):
         return Checkpoint("?", "?", 0, 0, "", "", line=number, signed=False) if line.strip() else None
     body = _body(*fields).encode("utf-8")
-    signed = ring.has(fields[5]) and ring.sign(fields[5], body) == signature
+    signed = ring.verifies(fields[5], body, signature)
     return Checkpoint(*fields, line=number, signed=signed)

@@ -179,9 +179,9 @@ def _what_proves(engine: Engine, also: Path | None = None) -> tuple[Keyring, Pat
                                                                   Seal | None]:
     """The key, the checkpoint file and its checkpoints of this database, and its seal."""
     keyring = keyring_for(database_name(engine))
-    path, checkpoints = read(engine, also)
     with engine.connect() as connection:
         seal = read_seal(connection)
+    path, checkpoints = read(engine, also, seal.database_id if seal else "")
     return keyring, path, checkpoints, seal
 
 

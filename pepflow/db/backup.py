@@ -69,7 +69,7 @@ class Manifest:
         if not keyring.has(self.key_id):
             return (f"its manifest is signed with key '{self.key_id[:20]}', which {keyring.where} does not hold: "
                     "use the history key of the database it was taken from")
-        if keyring.sign(self.key_id, self.signed_text()) != self.signature:
+        if not keyring.verifies(self.key_id, self.signed_text(), self.signature):
             return "its manifest was changed after the backup was made (its signature does not match)"
         return None
 

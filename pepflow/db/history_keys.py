@@ -56,6 +56,10 @@ class Keyring:
     def has(self, key_id: str) -> bool:
         return key_id in self.keys
 
+    def verifies(self, key_id: str, message: bytes, signature: str) -> bool:
+        """Whether ``signature`` is this keyring's key ``key_id`` over ``message`` (in constant time)."""
+        return self.has(key_id) and hmac.compare_digest(self.sign(key_id, message), signature)
+
 
 def key_file_for(database_url: str, setting: str | None = None) -> Path:
     """Where the key of this database lives: the setting, else beside a SQLite file, else

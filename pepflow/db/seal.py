@@ -41,9 +41,16 @@ class Seal:
         if not keyring.has(self.key_id):
             return (f"the history's seal is signed with key '{self.key_id[:20]}', which {keyring.where} does not "
                     "hold: the key file is not this database's, or a key was lost")
-        if keyring.sign(self.key_id, self.message()) != self.signature:
+        if not keyring.verifies(self.key_id, self.message(), self.signature):
             return "the history's seal was changed: it no longer matches its signature"
         return None
+
+
+def _signed(keyring: Keyring, made_at: str, keyed_from: int) -> Seal:
+    """A seal with a new database identity, signed with the keyring's current key."""
+    unsigned = Seal(uuid.uuid4().hex, made_at, keyed_from, keyring.current, "")
+    return Seal(unsigned.database_id, made_at, keyed_from, keyring.current,
+                keyring.sign(keyring.current, unsigned.message()))
 
 
 def database_url(connection: Connection) -> str:
@@ -68,9 +75,7 @@ def make_seal(connection: Connection, now: dt.datetime | None = None) -> Seal:
     keyring = keyring_for(database_url(connection), create_missing=first_keyed is None)
     made_at = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     keyed_from = first_keyed if first_keyed is not None else (last or 0) + 1
-    unsigned = Seal(uuid.uuid4().hex, made_at, keyed_from, keyring.current, "")
-    seal = Seal(unsigned.database_id, made_at, keyed_from, keyring.current,
-                keyring.sign(keyring.current, unsigned.message()))
+    seal = _signed(keyring, made_at, keyed_from)
     connection.execute(text("INSERT INTO history_seal (id, database_id, made_at, keyed_from, key_id, signature) "
                             "VALUES (1, :d, :m, :k, :i, :s)"),
                        {"d": seal.database_id, "m": seal.made_at, "k": seal.keyed_from, "i": seal.key_id,
@@ -90,9 +95,7 @@ def new_identity(connection: Connection) -> Seal:
 
         raise InputError("database", database_url(connection),
                          "has no seal this key can prove, so it cannot be given a new identity")
-    unsigned = Seal(uuid.uuid4().hex, old.made_at, old.keyed_from, keyring.current, "")
-    seal = Seal(unsigned.database_id, unsigned.made_at, unsigned.keyed_from, keyring.current,
-                keyring.sign(keyring.current, unsigned.message()))
+    seal = _signed(keyring, old.made_at, old.keyed_from)
     connection.execute(text("UPDATE history_seal SET database_id = :d, key_id = :i, signature = :s WHERE id = 1"),
                        {"d": seal.database_id, "i": seal.key_id, "s": seal.signature})
     return seal

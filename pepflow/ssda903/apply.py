@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
+from ..audit import audit
 from ..audit.snapshots import child_fields
 from ..config import Config
 from ..db.models import CarePlacement, Child, HeldBackChild, Person
@@ -170,8 +171,8 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
     session.flush()
     report.looked_after = session.exec(select(func.count()).select_from(Child).where(Child.looked_after)).one()
     report.quarantined.sort()
-    keep_held_back(session, report.quarantined, [ref for ref in records if ref not in dict(report.quarantined)],
-                   today, label)
+    held = {ref for ref, _ in report.quarantined}
+    keep_held_back(session, report.quarantined, [ref for ref in records if ref not in held], today, label)
     return report.added
 
 
@@ -179,9 +180,6 @@ def keep_held_back(session: Session, held: list[tuple[str, list[str]]], loaded: 
                    files: str) -> None:
     """VS admin's list of children held back: this return's added or renewed, and those it loaded
     taken off (a later return resolved them)."""
-
-    from ..audit import audit
-
     resolved: list[str] = []
     anyone_held = session.execute(select(HeldBackChild.child_ref).limit(1)).first() is not None
     for chunk in range(0, len(loaded) if anyone_held else 0, 500):  # most returns find nobody held

@@ -107,6 +107,16 @@ class Site:
         self._runway: tuple[Any, Any] | None = None  # (when it was checked, the gaps)
         self._long_list_turn: Any = None  # anyio.Semaphore, made in the event loop (in_turn)
         self._council_provider: Any = None
+        self._go_live: dt.date | None = None
+
+    def go_live(self, s: UnitOfWork) -> dt.date | None:
+        """The day pepflow went live (``go_live.py``), read until known: once kept it never changes,
+        so the busiest lists do not ask for it at every request."""
+        if self._go_live is None:
+            from ..go_live import go_live_on
+
+            self._go_live = go_live_on(s, self.app.config)
+        return self._go_live
 
     def council_provider(self):
         """The council's OpenID provider (web/oidc.py), or None when pepflow.toml has no

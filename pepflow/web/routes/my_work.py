@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ...go_live import go_live_on
 from ...notify.outbox import delivery_problems
 from .. import views
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
@@ -29,7 +28,7 @@ def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
     held_back = _held_back(s) if visitor.role.sees_outbox else []
     return site.render(request, "my_work.html.j2", 400 if errors else 200, visitor, result=result, within=within,
                        errors=errors, query=dict(request.query_params), sort=sort, order=order, problems=problems,
-                       runway=runway, held_back=held_back, go_live=go_live_on(s, site.app.config))
+                       runway=runway, held_back=held_back, go_live=site.go_live(s))
 
 
 def _held_back(s) -> list[dict]:

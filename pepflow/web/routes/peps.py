@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ...go_live import go_live_on
 from ...states.pep import PepState
 from .. import overdue
 from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
@@ -29,4 +28,4 @@ def overdue_page(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visit
     options = overdue.filter_options(s, visitor.user, site.fresh)
     return site.render(request, "overdue.html.j2", 400 if errors else 200, visitor, result=result, f=filters,
                        options=options, errors=errors, query=dict(request.query_params), states=STATE_CHOICES,
-                       key_stages=[(k, k) for k in overdue.KEY_STAGES], go_live=go_live_on(s, site.app.config))
+                       key_stages=[(k, k) for k in overdue.KEY_STAGES], go_live=site.go_live(s))
