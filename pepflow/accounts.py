@@ -15,14 +15,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from .db.models import Person, School, UserAccount
-from .errors import InputError, NotFound, PepflowError
-from .passwords import check_new_password
-from .values import EMAIL, did_you_mean
-from .roles import ROLES
+from pepflow.db.models import Person, School, UserAccount
+from pepflow.errors import InputError, NotFound, PepflowError
+from pepflow.passwords import check_new_password
+from pepflow.values import EMAIL, did_you_mean
+from pepflow.roles import ROLES
 
 if TYPE_CHECKING:
-    from .sign_in_oidc import Identity
+    from pepflow.sign_in_oidc import Identity
 
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -144,7 +144,7 @@ def account_for_identity(session: Session, identity: "Identity", create: bool) -
     """The pepflow account of someone the council's provider signed in, with their role (and
     person) as the provider's groups give them now; made at a first sign-in only when ``create``.
     Returns the account and what changed, in words for the security audit."""
-    from .sign_in_oidc import OidcRefused
+    from pepflow.sign_in_oidc import OidcRefused
 
     user = session.exec(select(UserAccount).where(UserAccount.email == identity.email)).first()
     if user is None:

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from .clock import Clock, clock_for
+from pepflow.clock import Clock, clock_for
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from sqlalchemy.engine import Engine
 
-    from .config import Config
-    from .settings import Environment
+    from pepflow.config import Config
+    from pepflow.settings import Environment
 
 
 @dataclass
@@ -37,13 +37,13 @@ class App:
     @cached_property
     def environment(self) -> Environment:
         """The ``PEPFLOW_*`` variables, read once for the process."""
-        from .settings import environment
+        from pepflow.settings import environment
 
         return environment()
 
     @cached_property
     def config(self) -> Config:
-        from .config import load_config
+        from pepflow.config import load_config
 
         return load_config(self.config_dir or self.environment.config or None)
 
@@ -56,14 +56,14 @@ class App:
 
     @property
     def url(self) -> str:
-        from .settings import default_database_url
+        from pepflow.settings import default_database_url
 
         return self.database_url or default_database_url(self.environment)
 
     @property
     def shown_url(self) -> str:
         """The database URL as messages show it: without its password."""
-        from .errors import without_passwords
+        from pepflow.errors import without_passwords
 
         return without_passwords(self.url)
 
@@ -93,7 +93,7 @@ class App:
     def open(self, upgrade: bool = False) -> Engine:
         """Open the database; ``upgrade`` first runs the schema revisions it lacks (``pepflow run``)."""
         if self._engine is None:
-            from .db.engine import make_engine
+            from pepflow.db.engine import make_engine
 
             if not self.may_create:
                 self.check_exists()
@@ -104,7 +104,7 @@ class App:
         """Refuse a SQLite file that is not there, naming where pepflow looked."""
         from pathlib import Path
 
-        from .errors import InputError
+        from pepflow.errors import InputError
 
         url = self.url
         if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():

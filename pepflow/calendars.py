@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-from . import vocabulary
-from .clock import LONDON
-from .errors import CalendarRangeError, InputError
+from pepflow import vocabulary
+from pepflow.clock import LONDON
+from pepflow.errors import CalendarRangeError, InputError
 
 UNITS = ("school", "working", "calendar", "weeks", "months", "terms")
 COUNTINGS = ("after", "beginning_with")

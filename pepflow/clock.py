@@ -91,8 +91,8 @@ class SteppedClock:
 
 def parse_date(value: str, field: str = "date") -> dt.date:
     """A date written YYYY-MM-DD or DD/MM/YYYY (``values.date_value``), or an error naming the field."""
-    from .errors import InputError
-    from .values import date_value
+    from pepflow.errors import InputError
+    from pepflow.values import date_value
 
     if isinstance(value, dt.date):
         return value

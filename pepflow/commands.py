@@ -13,25 +13,25 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from .audit import audit, change_marks, claim_changes, write_audit
-from .audit.snapshots import child_changes, child_fields
-from .clock import parse_date
-from .config import Config
-from .db import cases
-from .db.models import Child, Person
-from .db.unit import UnitOfWork
-from .db.writes import write_queued_deadlines
-from .errors import InputError, NotFound
-from .events import REGISTRY, EventContext, EventSpec, Outcome
-from .notify.notices import queue_notices
-from .roles import decision_of, may_record_as
+from pepflow.audit import audit, change_marks, claim_changes, write_audit
+from pepflow.audit.snapshots import child_changes, child_fields
+from pepflow.clock import parse_date
+from pepflow.config import Config
+from pepflow.db import cases
+from pepflow.db.models import Child, Person
+from pepflow.db.unit import UnitOfWork
+from pepflow.db.writes import write_queued_deadlines
+from pepflow.errors import InputError, NotFound
+from pepflow.events import REGISTRY, EventContext, EventSpec, Outcome
+from pepflow.notify.notices import queue_notices
+from pepflow.roles import decision_of, may_record_as
 
 
 @functools.cache
 def registry() -> dict[str, EventSpec]:
     """Every event of every process (loaded once: an import statement costs a microsecond
     or two even when the module is loaded, on every event)."""
-    from . import states
+    from pepflow import states
 
     states.load()
     return REGISTRY
@@ -59,7 +59,7 @@ def parse_params(spec: EventSpec, raw: dict[str, str]) -> dict[str, Any]:
 def event_spec(name: str) -> EventSpec:
     events = registry()
     if name not in events:
-        from .values import did_you_mean
+        from pepflow.values import did_you_mean
 
         raise InputError("event", name, f"no such event; {did_you_mean(name, events)}`pepflow events` lists them all")
     return events[name]
@@ -134,7 +134,7 @@ def check_decisions(spec: EventSpec, values: dict[str, Any], role: str | None) -
 
 def _a(role: str) -> str:
     """A role in words with its article: "a social worker", "the Virtual School Head"."""
-    from .roles import ROLES
+    from pepflow.roles import ROLES
 
     if role == "vsh":
         return "the Virtual School Head"

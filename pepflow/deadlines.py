@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from .calendars import Calendar
-from .config import FLAG_KINDS, Config, Timescale
-from .db import cases
-from .db.models import Child, Deadline, new_row
-from .db.unit import UnitOfWork
-from .db.writes import set_without_tracking
-from .rules.deadlines import Lateness, due_date, how_late
-from .rules.escalation import first_step_on
+from pepflow.calendars import Calendar
+from pepflow.config import FLAG_KINDS, Config, Timescale
+from pepflow.db import cases
+from pepflow.db.models import Child, Deadline, new_row
+from pepflow.db.unit import UnitOfWork
+from pepflow.db.writes import set_without_tracking
+from pepflow.rules.deadlines import Lateness, due_date, how_late
+from pepflow.rules.escalation import first_step_on
 
 OPEN = "open"
 CLOSED_STATUSES = ("met", "met_late", "missed", "cancelled")

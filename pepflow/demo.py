@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from .calendars import Calendar
-from .cohort import key_stage, year_group
-from .config import Config
-from .commands import EventRequest, record_events
-from .db.models import Admission, Child, Exclusion, Pep, School
-from .queries import pep_list
-from .states.care import bring_in
-from .importing import import_records
-from .vocabulary import state_label, value_words
+from pepflow.calendars import Calendar
+from pepflow.cohort import key_stage, year_group
+from pepflow.config import Config
+from pepflow.commands import EventRequest, record_events
+from pepflow.db.models import Admission, Child, Exclusion, Pep, School
+from pepflow.queries import pep_list
+from pepflow.states.care import bring_in
+from pepflow.importing import import_records
+from pepflow.vocabulary import state_label, value_words
 
 FIRST = ["Alex", "Sam", "Jordan", "Riley", "Casey", "Morgan", "Taylor", "Jamie", "Charlie",
          "Robin", "Frankie", "Ashley", "Bailey", "Drew", "Emerson", "Harley", "Jesse", "Kai",
@@ -332,7 +332,7 @@ DEMO_ACCOUNTS = (("vsh1@example.org", "vsh", "VSH1"), ("vsa1@example.org", "vs_a
 
 def create_demo_accounts(session: Session, password: str) -> list[str]:
     """One web account per role for the demo people, all with ``password``; returns lines to print."""
-    from .accounts import add_user
+    from pepflow.accounts import add_user
 
     for email, role, person in DEMO_ACCOUNTS:
         add_user(session, email, role, password, person_ref=person)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .audit import audit
-from .db.unit import UnitOfWork
+from pepflow.audit import audit
+from pepflow.db.unit import UnitOfWork
 
 ACCESS_PROCESS = "access"  # who viewed or downloaded what (web pages), not events of a case
 SECURITY_PROCESS = "security"  # sign-ins and refusals

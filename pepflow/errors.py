@@ -121,7 +121,7 @@ class TransitionNotAllowed(PepflowError):
     def __init__(self, case_ref: str, process: str, event: str, state: str, allowed: list[str]):
         self.case_ref, self.process, self.event, self.state, self.allowed = (
             case_ref, process, event, state, allowed)
-        from . import vocabulary
+        from pepflow import vocabulary
 
         # steps pepflow takes itself (a PEP superseded by the next) are not offered to people
         offered = [name for name in allowed if name in vocabulary.EVENTS]

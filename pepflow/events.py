@@ -13,11 +13,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import vocabulary
-from .config import Config
-from .db.models import Child
-from .db.unit import UnitOfWork
-from .values import Parser
+from pepflow import vocabulary
+from pepflow.config import Config
+from pepflow.db.models import Child
+from pepflow.db.unit import UnitOfWork
+from pepflow.values import Parser
 
 
 @dataclass(frozen=True)

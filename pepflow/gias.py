@@ -15,8 +15,8 @@ import csv
 import io
 from pathlib import Path
 
-from . import values
-from .errors import ImportFileError
+from pepflow import values
+from pepflow.errors import ImportFileError
 
 # GIAS "TypeOfEstablishment (name)" -> pepflow's school type
 TYPES = {

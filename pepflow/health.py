@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .config import Config
-from .db.migrate import HEAD, current_revision
-from .db.models import Event, Notification, SweepRun
-from .notify.relay import read as read_relay
+from pepflow.config import Config
+from pepflow.db.migrate import HEAD, current_revision
+from pepflow.db.models import Event, Notification, SweepRun
+from pepflow.notify.relay import read as read_relay
 
 STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .calendars import format_iso_day
-from .vocabulary import (event_label, kind_label, outcome_label, parameter_label, role_in_sentence, role_label,
+from pepflow.calendars import format_iso_day
+from pepflow.vocabulary import (event_label, kind_label, outcome_label, parameter_label, role_in_sentence, role_label,
                          state_label, value_words)
 
 # payload keys that are bookkeeping, not something that happened

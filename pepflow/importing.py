@@ -23,12 +23,12 @@ from typing import Any, Callable
 
 from sqlmodel import Session, select
 
-from .audit import audit
-from .audit.snapshots import child_changes, child_fields, plain
-from .config import Config
-from .db.models import Child, EducationPlacement, Person, School
-from . import values
-from .errors import ImportFileError, quoted
+from pepflow.audit import audit
+from pepflow.audit.snapshots import child_changes, child_fields, plain
+from pepflow.config import Config
+from pepflow.db.models import Child, EducationPlacement, Person, School
+from pepflow import values
+from pepflow.errors import ImportFileError, quoted
 
 KINDS = ("schools", "people", "children", "school-staff")
 SCHOOL_TYPES = ("maintained", "academy", "free", "special", "independent", "pru", "ap", "further_education", "other")

@@ -13,7 +13,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
-from .errors import without_passwords
+from pepflow.errors import without_passwords
 
 # one dict per request, shared by the threads a request's handlers run in (each gets a copy of
 # the context, but the same dict): the middleware makes it, sign-in adds the account

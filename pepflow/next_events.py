@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from .calendars import academic_year_of
-from .commands import event_spec
-from .events import EventSpec
-from .db.models import Child
-from .deadlines import open_deadlines
-from .vocabulary import process_label
+from pepflow.calendars import academic_year_of
+from pepflow.commands import event_spec
+from pepflow.events import EventSpec
+from pepflow.db.models import Child
+from pepflow.deadlines import open_deadlines
+from pepflow.vocabulary import process_label
 
 
 
@@ -29,8 +29,8 @@ class NextEvent:
 
 
 def events_open_to(session: Session, child: Child, today: dt.date) -> list[NextEvent]:
-    from .states import admission, exclusion
-    from .states.pep import allowed_events, current_pep
+    from pepflow.states import admission, exclusion
+    from pepflow.states.pep import allowed_events, current_pep
 
     if not child.looked_after:
         names = [("pep", "entered_care")]

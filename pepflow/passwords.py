@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import InputError
+from pepflow.errors import InputError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 200  # argon2 takes any length; a page of text is not a password

@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from .audit.snapshots import REPLAY_KEYS
-from .disclosures import ACCESS_PROCESS
-from .cohort import year_group
-from .config import Config
-from .db.models import Child, Deadline, Event, Pep
-from .deadlines import OverdueOn, calendar_for, how_overdue
-from .rules.deadlines import Lateness
-from .calendars import academic_year_of
-from .errors import CalendarRangeError, NotFound
+from pepflow.audit.snapshots import REPLAY_KEYS
+from pepflow.disclosures import ACCESS_PROCESS
+from pepflow.cohort import year_group
+from pepflow.config import Config
+from pepflow.db.models import Child, Deadline, Event, Pep
+from pepflow.deadlines import OverdueOn, calendar_for, how_overdue
+from pepflow.rules.deadlines import Lateness
+from pepflow.calendars import academic_year_of
+from pepflow.errors import CalendarRangeError, NotFound
 
 PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_completion",
              "pep_distribution", "pep_qa", "pep_resubmission", "pep_before_care_review",
@@ -99,9 +99,9 @@ def history(session: Session, child_ref: str, include_views: bool = False) -> li
 def readable_history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:
     """A child's history as people read it: dates in words, each row a sentence with its
     details (``history_words``), the people named from the people list."""
-    from .calendars import format_day, format_moment
-    from .db.models import Person
-    from .history_words import Who, actor_text, details, sentence
+    from pepflow.calendars import format_day, format_moment
+    from pepflow.db.models import Person
+    from pepflow.history_words import Who, actor_text, details, sentence
 
     rows = history(session, child_ref, include_views)
     refs = {v for r in rows for k, v in r["payload"].items() if isinstance(v, str) and (k == "to" or k.endswith("_ref"))}
@@ -115,7 +115,7 @@ def readable_history(session: Session, child_ref: str, include_views: bool = Fal
 def admission_list(session: Session, config: Config, as_of: dt.date, open_only: bool = False,
                    breaching: bool = False) -> dict[str, Any]:
     """Admissions with their 20-school-day clocks: days used and left, as of a date."""
-    from .db.models import Admission
+    from pepflow.db.models import Admission
 
     query = select(Admission, Child).join(Child, Child.ref == Admission.child_ref)
     if open_only or breaching:
@@ -161,7 +161,7 @@ def admission_list(session: Session, config: Config, as_of: dt.date, open_only: 
 
 def exclusion_list(session: Session, as_of: dt.date, open_only: bool = False) -> dict[str, Any]:
     """Exclusion processes with suspension days this year and the open statutory clocks."""
-    from .db.models import Exclusion, Suspension
+    from pepflow.db.models import Exclusion, Suspension
 
     query = select(Exclusion).order_by(Exclusion.opened_on, Exclusion.id)
     if open_only:

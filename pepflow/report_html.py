@@ -10,9 +10,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from .calendars import format_iso_day
-from .report_text import BREAKDOWN_LABELS
-from .vocabulary import kind_label, outcome_label, value_words
+from pepflow.calendars import format_iso_day
+from pepflow.report_text import BREAKDOWN_LABELS
+from pepflow.vocabulary import kind_label, outcome_label, value_words
 
 
 def _svg(figure) -> Markup:

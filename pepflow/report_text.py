@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .calendars import format_iso_day
-from .vocabulary import kind_label, value_words
+from pepflow.calendars import format_iso_day
+from pepflow.vocabulary import kind_label, value_words
 
 BREAKDOWN_LABELS = {"key_stage": "Key stage", "year_group": "Year group", "sen_status": "SEN status",
                     "legal_status": "Legal status", "placement_type": "Placement type", "area": "Area",

@@ -18,13 +18,13 @@ from typing import Any, Callable, NamedTuple
 from sqlalchemy import and_, case, extract, func, literal, union
 from sqlmodel import Session, select
 
-from .cohort import key_stage, year_group, year_group_label
-from .config import Config
-from .db.planner import not_for_index
-from .db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
+from pepflow.cohort import key_stage, year_group, year_group_label
+from pepflow.config import Config
+from pepflow.db.planner import not_for_index
+from pepflow.db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
                         School, Suspension)
-from .states.pep import REVIEW_KINDS
-from .deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
+from pepflow.states.pep import REVIEW_KINDS
+from pepflow.deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
 
 SMALL_GROUP = 5
 REPORT_VERSION = 1
@@ -62,7 +62,7 @@ def _term_label(config: Config, day: dt.date) -> str:
     try:
         return config.calendar().current_or_next_term(day).label
     except Exception:  # outside the calendar's years: report the school year instead
-        from .calendars import academic_year_of
+        from pepflow.calendars import academic_year_of
         return academic_year_of(day)
 
 

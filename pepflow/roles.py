@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import false, or_, select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 
-from .db.models import Child, Person, School, UserAccount
-from .vocabulary import ACCOUNT_ROLES, role_label
+from pepflow.db.models import Child, Person, School, UserAccount
+from pepflow.vocabulary import ACCOUNT_ROLES, role_label
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .calendars import academic_year_of, academic_year_start, format_day
-from .config import Config
-from .db.models import Deadline, School
+from pepflow.calendars import academic_year_of, academic_year_start, format_day
+from pepflow.config import Config
+from pepflow.db.models import Deadline, School
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .app import App, settle_after_start_up
-from .clock import LONDON
-from .db.engine import checkpoint
-from .db.problems import explain
-from .notify.mailers import mailer_from_env
-from .notify.outbox import dispatch, relay_status
-from .notify.relay import describe as describe_relay
-from .sweep import sweep
-from .upkeep import after_sweep
+from pepflow.app import App, settle_after_start_up
+from pepflow.clock import LONDON
+from pepflow.db.engine import checkpoint
+from pepflow.db.problems import explain
+from pepflow.notify.mailers import mailer_from_env
+from pepflow.notify.outbox import dispatch, relay_status
+from pepflow.notify.relay import describe as describe_relay
+from pepflow.sweep import sweep
+from pepflow.upkeep import after_sweep
 
 log = logging.getLogger("pepflow.run")
 
@@ -67,7 +67,7 @@ def dispatch_job(app: App, mailer) -> None:
 
 def history_checkpoint_job(app: App) -> None:
     """The history's head, checkpointed outside the database (``audit/checkpoints.py``)."""
-    from .audit.verify import checkpoint
+    from pepflow.audit.verify import checkpoint
 
     checkpoint(app.engine, app.clock)
 

@@ -28,9 +28,9 @@ import qrcode.image.svg
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from .db.models import RecoveryCode, SiteSetting, UserAccount
-from .errors import InputError
-from .roles import ROLES
+from pepflow.db.models import RecoveryCode, SiteSetting, UserAccount
+from pepflow.errors import InputError
+from pepflow.roles import ROLES
 
 RECOVERY_CODES = 10
 EVERYONE = "everyone"

@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import select
 
-from .app import App
-from .db.engine import refresh_statistics, reset, session_scope
-from .db.models import Child
-from .go_live import note_first_import
-from .errors import InputError
-from .importing import ImportReport, ignored_columns, import_records, read_csv, read_mapping
+from pepflow.app import App
+from pepflow.db.engine import refresh_statistics, reset, session_scope
+from pepflow.db.models import Child
+from pepflow.go_live import note_first_import
+from pepflow.errors import InputError
+from pepflow.importing import ImportReport, ignored_columns, import_records, read_csv, read_mapping
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
@@ -46,8 +46,8 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
 
 def flagged_by_import(session, refs: list[str], today: dt.date) -> list[str]:
     """The flags (items for a person, no timescale) open on these children since today, in words."""
-    from .db.models import Deadline
-    from .vocabulary import kind_label
+    from pepflow.db.models import Deadline
+    from pepflow.vocabulary import kind_label
 
     found = []
     for chunk in range(0, len(refs), 500):
@@ -65,8 +65,8 @@ def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bo
     """Import an SSDA903 return (``pepflow/ssda903``) in one transaction: the children whose rows
     contradict each other are held back and the others load.  With ``check`` the whole import
     is worked out and rolled back, so the report says what it would do and nothing is written."""
-    from .ssda903.apply import Ssda903Report, apply_return, assess
-    from .ssda903.read import read_return
+    from pepflow.ssda903.apply import Ssda903Report, apply_return, assess
+    from pepflow.ssda903.read import read_return
 
     today = app.today()
     if extract_date > today:
@@ -89,7 +89,7 @@ def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bo
 
 def import_inspections_file(app: App, file: Path):
     """Import Ofsted inspections (``inspections.py``) in one transaction."""
-    from .inspections import import_inspections
+    from pepflow.inspections import import_inspections
 
     rows = read_csv(file, "inspections")  # which columns it needs depends on the file (inspections.py)
     with session_scope(app.engine) as session:
@@ -101,7 +101,7 @@ def import_inspections_file(app: App, file: Path):
 def import_gias(app: App, file: Path) -> ImportReport:
     """Import the GIAS establishment file (``gias.py``) as the schools list, in one transaction,
     then flag for VS admin each child in care on roll at a school the file says has closed."""
-    from .gias import GIAS_COLUMNS, read_gias
+    from pepflow.gias import GIAS_COLUMNS, read_gias
 
     rows, warnings = read_gias(file)
     with session_scope(app.engine) as session:
@@ -115,10 +115,10 @@ def import_gias(app: App, file: Path) -> ImportReport:
 def flag_closed_schools(session, config, today) -> list[str]:
     """A ``school_closed`` item on VS admin's My work for each child in care on roll at a closed
     school (once: an open one is not repeated)."""
-    from .audit import audit, change_marks, claim_changes
-    from .calendars import format_day
-    from .db.models import School
-    from .deadlines import open_deadlines, open_flag
+    from pepflow.audit import audit, change_marks, claim_changes
+    from pepflow.calendars import format_day
+    from pepflow.db.models import School
+    from pepflow.deadlines import open_deadlines, open_flag
 
     said = []
     closed = {s.urn: s for s in session.exec(select(School).where(School.status == "closed"))}
@@ -144,8 +144,8 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
     """Record, as events dated the day of the import, what a re-import says changed: a new care
     placement (with its school, when that changed too), a new school, a new legal status or a
     new social worker.  The actor is the import, so the history says where each came from."""
-    from .commands import record_event
-    from .errors import ImportFileError, PepflowError
+    from pepflow.commands import record_event
+    from pepflow.errors import ImportFileError, PepflowError
 
     actor = f"import of {file_name}"
     problems = []
@@ -181,7 +181,7 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
 
 def bring_in_children(session, config, refs: list[str], today) -> None:
     """Start the PEP and care-review clocks of imported children (see states.care.bring_in)."""
-    from .states.care import bring_in
+    from pepflow.states.care import bring_in
 
     for ref in refs:
         bring_in(session, config, session.get(Child, ref), today)
@@ -194,7 +194,7 @@ def reset_database(app: App) -> None:
 
 def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = False) -> list[str]:
     """Create the synthetic cohort and return the summary lines to print."""
-    from .demo import create_demo_cohort
+    from pepflow.demo import create_demo_cohort
 
     config, today = app.config, app.today()
     with session_scope(app.engine) as session:
@@ -206,7 +206,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
         reset_database(app)
     import secrets
 
-    from .demo import create_demo_accounts
+    from pepflow.demo import create_demo_accounts
 
     with session_scope(app.engine) as session:
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
@@ -218,7 +218,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
 def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,
            params: dict[str, str] | None = None, actor: str | None = None):
     """Record one event in its own transaction; a refused event writes nothing."""
-    from .commands import record_event
+    from pepflow.commands import record_event
 
     with session_scope(app.engine) as session:
         return record_event(session, app.config, child_ref, event, on, app.today(), by, params, actor)

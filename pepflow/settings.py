@@ -68,7 +68,7 @@ def _environment_of(variables: tuple[tuple[str, str], ...]) -> Environment:
     try:
         return Environment.of(dict(variables))
     except ValidationError as exc:
-        from .errors import InputError
+        from pepflow.errors import InputError
 
         error = exc.errors(include_url=False)[0]
         name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else "PEPFLOW_*"

@@ -23,7 +23,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
-from .config.settings import OidcSettings
+from pepflow.config.settings import OidcSettings
 
 ALGORITHMS = ("RS256", "ES256")
 CLOCK_LEEWAY_SECONDS = 60  # a provider's clock a little ahead of ours

@@ -18,15 +18,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .clock import LONDON, SteppedClock
-from .commands import EventRequest, record_events
-from .db.unit import UnitOfWork
-from .config import Config
-from .states.pep import REVIEW_KINDS
-from .db.models import Deadline, Notification, Pep, Person
-from .notify.mailers import Mailer
-from .notify.outbox import dispatch
-from .sweep import sweep
+from pepflow.clock import LONDON, SteppedClock
+from pepflow.commands import EventRequest, record_events
+from pepflow.db.unit import UnitOfWork
+from pepflow.config import Config
+from pepflow.states.pep import REVIEW_KINDS
+from pepflow.db.models import Deadline, Notification, Pep, Person
+from pepflow.notify.mailers import Mailer
+from pepflow.notify.outbox import dispatch
+from pepflow.sweep import sweep
 
 # state of the current PEP -> (event, settings, chance a day)
 NEXT_STEP = {

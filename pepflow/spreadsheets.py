@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from typing import Any, Iterable, Iterator
 
-from .vocabulary import column_label
+from pepflow.vocabulary import column_label
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FIRST = frozenset(FORMULA_STARTS)

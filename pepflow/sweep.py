@@ -25,18 +25,18 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from .clock import Clock, SystemClock
-from .audit import audit, write_audit
-from .config import Config
-from .vocabulary import role_in_sentence
-from .db.unit import UnitOfWork
-from .db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
+from pepflow.clock import Clock, SystemClock
+from pepflow.audit import audit, write_audit
+from pepflow.config import Config
+from pepflow.vocabulary import role_in_sentence
+from pepflow.db.unit import UnitOfWork
+from pepflow.db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
                         insert_ignoring, is_postgres, json_text, plain_rows)
-from .go_live import go_live_on
-from .db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
-from .deadlines import OverdueOn, owner_ref_for
-from .rules.deadlines import Lateness
-from .rules.escalation import Decision, Step, decide, plan
+from pepflow.go_live import go_live_on
+from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
+from pepflow.deadlines import OverdueOn, owner_ref_for
+from pepflow.rules.deadlines import Lateness
+from pepflow.rules.escalation import Decision, Step, decide, plan
 
 log = logging.getLogger("pepflow.sweep")
 

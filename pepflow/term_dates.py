@@ -32,8 +32,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .calendars import Calendar, academic_year_of
-from .clock import LONDON
+from pepflow.calendars import Calendar, academic_year_of
+from pepflow.clock import LONDON
 
 TERM_GAP_DAYS = 12  # school days this many days apart or more are in different terms
 # what a holiday-style file calls the days that are not school days

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, update
 from sqlmodel import Session
 
-from .db.models import SignInThrottle
-from .db.writes import insert_ignoring
+from pepflow.db.models import SignInThrottle
+from pepflow.db.writes import insert_ignoring
 
 NEVER = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)  # a new key's "last attempt": long forgotten
 

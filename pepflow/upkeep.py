@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from .audit.checkpoints import Checkpoint
-from .audit.verify import checkpoint as checkpoint_history
-from .clock import Clock, SystemClock
-from .db.engine import refresh_statistics, session_scope
-from .config import Config
-from .errors import PepflowError
-from .runway import RunwayGap, calendar_runway
-from .throttle import forget_quiet
+from pepflow.audit.checkpoints import Checkpoint
+from pepflow.audit.verify import checkpoint as checkpoint_history
+from pepflow.clock import Clock, SystemClock
+from pepflow.db.engine import refresh_statistics, session_scope
+from pepflow.config import Config
+from pepflow.errors import PepflowError
+from pepflow.runway import RunwayGap, calendar_runway
+from pepflow.throttle import forget_quiet
 
 log = logging.getLogger("pepflow.run")
 

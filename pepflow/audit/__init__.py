@@ -27,11 +27,11 @@ from typing import Any, Iterator
 from sqlalchemy import event
 from sqlmodel import Session
 
-from ..clock import SystemClock
-from ..db.unit import UnitOfWork
-from ..db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, json_text, last_audit_hash, lock_audit_chain
-from ..db.history_keys import Keyring, keyring_for
-from .snapshots import deadline_snapshots, process_snapshots
+from pepflow.clock import SystemClock
+from pepflow.db.unit import UnitOfWork
+from pepflow.db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, json_text, last_audit_hash, lock_audit_chain
+from pepflow.db.history_keys import Keyring, keyring_for
+from pepflow.audit.snapshots import deadline_snapshots, process_snapshots
 
 PAYLOAD_VERSION = 1
 
@@ -180,7 +180,7 @@ def history_rows(engine: Any, columns: list[Any], batch: int = 10_000, after: in
     (``verify`` and ``replay``)."""
     from sqlalchemy import select
 
-    from ..db.models import Event
+    from pepflow.db.models import Event
 
     t = Event.__table__
     last = after
@@ -194,4 +194,4 @@ def history_rows(engine: Any, columns: list[Any], batch: int = 10_000, after: in
 
 
 # after the chain's definitions, which verify.py reads from this package
-from .verify import Verification, verify  # noqa: E402, F401
+from pepflow.audit.verify import Verification, verify  # noqa: E402, F401

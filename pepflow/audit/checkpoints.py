@@ -28,11 +28,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from ..clock import Clock, SystemClock
-from ..db.models import Event
-from ..db.seal import read_seal
-from ..errors import InputError
-from ..db.history_keys import Keyring, keyring_for
+from pepflow.clock import Clock, SystemClock
+from pepflow.db.models import Event
+from pepflow.db.seal import read_seal
+from pepflow.errors import InputError
+from pepflow.db.history_keys import Keyring, keyring_for
 
 log = logging.getLogger("pepflow.history")
 
@@ -71,7 +71,7 @@ def file_for(database_url: str, setting: str | None = None) -> Path | None:
 
 
 def checkpoint_file(engine: Engine) -> Path | None:
-    from ..settings import environment
+    from pepflow.settings import environment
 
     return file_for(database_name(engine), environment().history_checkpoint_file)
 

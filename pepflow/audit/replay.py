@@ -24,12 +24,12 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from ..config import Config
-from ..db.models import Admission, Child, Deadline, Event, Exclusion, Pep
-from ..errors import PepflowError
-from ..rules.deadlines import due_date
-from . import history_rows
-from .snapshots import CHILD_FIELDS, DEADLINE_FIELDS, plain
+from pepflow.config import Config
+from pepflow.db.models import Admission, Child, Deadline, Event, Exclusion, Pep
+from pepflow.errors import PepflowError
+from pepflow.rules.deadlines import due_date
+from pepflow.audit import history_rows
+from pepflow.audit.snapshots import CHILD_FIELDS, DEADLINE_FIELDS, plain
 
 PROCESS_TABLES = {"pep": Pep, "admission": Admission, "exclusion": Exclusion}
 PROGRESS_EVERY = 200_000

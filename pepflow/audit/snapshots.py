@@ -35,7 +35,7 @@ def deadline_snapshots(session: Any, touched: Iterable[Any]) -> list[dict[str, A
     and whether its due date was given rather than worked out by its rule (``set_due``)."""
     unique = list({id(d): d for d in touched}.values())
     if any(d.id is None for d in unique):
-        from ..db.writes import write_queued_deadlines
+        from pepflow.db.writes import write_queued_deadlines
 
         write_queued_deadlines(session)
     starts = session.deadline_starts

@@ -25,13 +25,13 @@ from typing import Any, Callable, Iterable, Iterator
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.engine import Engine
 
-from ..clock import Clock
-from ..db.history_keys import Keyring, keyring_for
-from ..db.models import Event
-from ..db.seal import Seal, read_seal
-from ..errors import HistoryError
-from . import GENESIS, history_rows, row_hash
-from .checkpoints import Checkpoint, database_name, read, write
+from pepflow.clock import Clock
+from pepflow.db.history_keys import Keyring, keyring_for
+from pepflow.db.models import Event
+from pepflow.db.seal import Seal, read_seal
+from pepflow.errors import HistoryError
+from pepflow.audit import GENESIS, history_rows, row_hash
+from pepflow.audit.checkpoints import Checkpoint, database_name, read, write
 
 log = logging.getLogger("pepflow.history")
 

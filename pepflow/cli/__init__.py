@@ -13,9 +13,9 @@ import sys
 
 import typer
 
-from ..errors import PepflowError
-from . import calendar, database, history, lists, records, reports, service, users  # noqa: F401  (register the commands)
-from ._common import app
+from pepflow.errors import PepflowError
+from pepflow.cli import calendar, database, history, lists, records, reports, service, users  # noqa: F401  (register the commands)
+from pepflow.cli._common import app
 
 
 @functools.cache
@@ -43,7 +43,7 @@ def run(argv: list[str] | None = None) -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors from typer's click
             exc.show()
             sys.exit(exc.exit_code)
-        from ..settings import environment
+        from pepflow.settings import environment
 
         try:
             debug = environment().debug
@@ -51,7 +51,7 @@ def run(argv: list[str] | None = None) -> None:
             debug = False
         if debug:
             raise
-        from ..db.problems import explain
+        from pepflow.db.problems import explain
 
         explained = explain(exc)
         if explained:

@@ -1,5 +1,5 @@
 """python -m pepflow.cli: the same as the pepflow command."""
 
-from . import run
+from pepflow.cli import run
 
 run()

@@ -10,9 +10,9 @@ from typing import Optional
 
 import typer
 
-from ..app import App
-from ..clock import parse_date
-from ..errors import InputError
+from pepflow.app import App
+from pepflow.clock import parse_date
+from pepflow.errors import InputError
 
 app = typer.Typer(help="pepflow: PEPs, school moves and exclusions for a Virtual School, on time.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -71,7 +71,7 @@ def _as_of(a: App, value: Optional[str]) -> dt.date:
 
 def _read(a: App, query, *args):
     """Run a read-only query in its own transaction."""
-    from ..db.engine import session_scope
+    from pepflow.db.engine import session_scope
 
     with session_scope(a.engine) as session:
         return query(session, *args)
@@ -98,8 +98,8 @@ def _write(out: Optional[Path], text: str) -> None:
 
 def _logging() -> None:
     """The service's logs, as PEPFLOW_LOG_FORMAT says (text or json; pepflow/logs.py)."""
-    from ..logs import FORMATS, configure
-    from ..settings import environment
+    from pepflow.logs import FORMATS, configure
+    from pepflow.settings import environment
 
     env = environment()
     if env.log_format not in FORMATS:

@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 
-from ..calendars import COUNTINGS, UNITS, format_units, format_day
-from ..clock import parse_date
-from ..errors import InputError, PepflowError
-from ._common import _app, _print_table, app, calendar_app
+from pepflow.calendars import COUNTINGS, UNITS, format_units, format_day
+from pepflow.clock import parse_date
+from pepflow.errors import InputError, PepflowError
+from pepflow.cli._common import _app, _print_table, app, calendar_app
 
 
 def _check_unit(unit: str) -> str:
@@ -72,7 +72,7 @@ def _council_folder(a) -> Path:
     """The council's own configuration folder; pepflow never writes into the shipped one."""
     from pathlib import Path
 
-    from ..config import shipped_config_dir
+    from pepflow.config import shipped_config_dir
 
     chosen = a.config_dir or a.environment.config
     if not chosen or Path(chosen).resolve() == shipped_config_dir().resolve():
@@ -95,12 +95,12 @@ def calendar_import(
     """Write a calendar from a published iCalendar file: one event a school day, or the holidays."""
     import re as _re
 
-    from ..calendars import england_bank_holidays
+    from pepflow.calendars import england_bank_holidays
     import tomllib
 
-    from ..config.calendar_files import parse_calendar
-    from ..config.files import Source
-    from ..term_dates import TermDatesError, calendar_toml, read_events, school_days_toml, school_own_days, term_dates
+    from pepflow.config.calendar_files import parse_calendar
+    from pepflow.config.files import Source
+    from pepflow.term_dates import TermDatesError, calendar_toml, read_events, school_days_toml, school_own_days, term_dates
 
     a = _app(ctx)
     if not _re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
@@ -164,7 +164,7 @@ def calendar_export(
     """Write a calendar's terms, half terms and INSET days as iCalendar, for the council's diaries."""
     import sys
 
-    from ..term_dates import calendar_ics
+    from pepflow.term_dates import calendar_ics
 
     a = _app(ctx)
     data = calendar_ics(a.config.calendar(name), a.clock.now())
@@ -187,7 +187,7 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
          t.start_event, t.owner, t.version, t.description, t.source] for t in rules])
     for gap in _runway(a, when):
         typer.echo(f"Warning: {gap.sentence()}.", err=True)
-    from ..config.examples import example_settings_in_force
+    from pepflow.config.examples import example_settings_in_force
 
     for sentence in example_settings_in_force(a.config):
         typer.echo(f"Warning: example setting still in force: {sentence}.", err=True)
@@ -198,7 +198,7 @@ def _runway(a, when):
     command never creates a database)."""
     from pathlib import Path
 
-    from ..runway import calendar_runway, gaps
+    from pepflow.runway import calendar_runway, gaps
 
     url = a.url
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():

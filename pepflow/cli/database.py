@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import _app, app
+from pepflow.cli._common import _app, app
 
 db_app = typer.Typer(help="The database: its schema revision, and upgrading it.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -15,8 +15,8 @@ app.add_typer(db_app, name="db")
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
     """Print the schema revision the database is at, and the one this version uses."""
-    from ..db.engine import make_engine
-    from ..db.migrate import HEAD, current_revision
+    from pepflow.db.engine import make_engine
+    from pepflow.db.migrate import HEAD, current_revision
 
     a = _app(ctx)
     engine = make_engine(a.url, create=False)
@@ -31,8 +31,8 @@ def db_current(ctx: typer.Context) -> None:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database's tables up to this version of pepflow (back it up first)."""
-    from ..db.engine import make_engine
-    from ..db.migrate import HEAD
+    from pepflow.db.engine import make_engine
+    from pepflow.db.migrate import HEAD
 
     a = _app(ctx)
     engine = make_engine(a.url, upgrade=True)
@@ -49,9 +49,9 @@ def db_grant(
 
     Run it as the role that owns the tables (the one that runs `pepflow db upgrade`), after each
     upgrade.  The services then connect as ROLE: it cannot UPDATE, DELETE or TRUNCATE history rows."""
-    from ..db.engine import make_engine
-    from ..db.history_guard import grant_statements
-    from ..errors import InputError
+    from pepflow.db.engine import make_engine
+    from pepflow.db.history_guard import grant_statements
+    from pepflow.errors import InputError
 
     a = _app(ctx)
     engine = make_engine(a.url)
@@ -75,8 +75,8 @@ def db_backup(
                                 "written beside it)."),
 ) -> None:
     """Back the database up while the service runs: SQLite's online backup, or pg_dump of one snapshot."""
-    from ..db.backup import backup
-    from ..db.engine import make_engine
+    from pepflow.db.backup import backup
+    from pepflow.db.engine import make_engine
 
     a = _app(ctx)
     a.check_exists()
@@ -97,10 +97,10 @@ def db_restore(
 ) -> None:
     """Restore a backup into a new database (--db: a SQLite file that does not exist yet, or an empty
     PostgreSQL database), then check every table's rows against the backup's manifest."""
-    from ..audit.checkpoints import file_for
-    from ..audit.verify import verify
-    from ..db.backup import restore
-    from ..db.engine import make_engine
+    from pepflow.audit.checkpoints import file_for
+    from pepflow.audit.verify import verify
+    from pepflow.db.backup import restore
+    from pepflow.db.engine import make_engine
 
     a = _app(ctx)
     manifest, differences = restore(file, a.url)

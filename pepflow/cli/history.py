@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from ._common import _app, audit_app
-from .progress import progress_bar
+from pepflow.cli._common import _app, audit_app
+from pepflow.cli.progress import progress_bar
 
 
 @audit_app.command("verify")
@@ -17,8 +17,8 @@ def audit_verify(
                                 "history and compare them with the tables."),
 ) -> None:
     """Walk the keyed chain of the history and check it against the checkpoints; name what does not fit."""
-    from ..audit.checkpoints import write
-    from ..audit.verify import history_size, verify
+    from pepflow.audit.checkpoints import write
+    from pepflow.audit.verify import history_size, verify
 
     a = _app(ctx)
     with progress_bar("Checking the history", history_size(a.engine)) as advance:
@@ -41,7 +41,7 @@ def audit_verify(
         typer.echo(f"No checkpoint of this database in {result.checkpoint_file} yet, so rows taken off the end "
                    "could not be noticed; one is written now, and at every sweep.")
     if replay:
-        from ..audit.replay import replay as run_replay
+        from pepflow.audit.replay import replay as run_replay
 
         found = run_replay(a.engine, a.config, progress=lambda text: typer.echo(text, err=True))
         for line in found.notes():
@@ -63,8 +63,8 @@ def audit_verify(
 def audit_checkpoint(ctx: typer.Context) -> None:
     """Record the history's head (last row, number of rows, keyed hash) in the checkpoint file and the log, once
     what was added since the last checkpoint verifies."""
-    from ..audit.checkpoints import checkpoint_file
-    from ..audit.verify import checkpoint
+    from pepflow.audit.checkpoints import checkpoint_file
+    from pepflow.audit.verify import checkpoint
 
     a = _app(ctx)
     written = checkpoint(a.engine)
@@ -76,7 +76,7 @@ def audit_checkpoint(ctx: typer.Context) -> None:
 def audit_init_key(ctx: typer.Context) -> None:
     """Make the history key file, readable by its owner only: run it as the user pepflow runs as,
     before the database is made (pepflow makes it itself beside a new SQLite database)."""
-    from ..db.history_keys import create, key_file_for
+    from pepflow.db.history_keys import create, key_file_for
 
     a = _app(ctx)
     env = a.environment
@@ -96,8 +96,8 @@ def audit_init_key(ctx: typer.Context) -> None:
 @audit_app.command("rotate-key")
 def audit_rotate_key(ctx: typer.Context) -> None:
     """Add a new history key: rows from now on are signed with it, older rows still verify under theirs."""
-    from ..audit.checkpoints import database_name
-    from ..db.history_keys import key_file_for, rotate
+    from pepflow.audit.checkpoints import database_name
+    from pepflow.db.history_keys import key_file_for, rotate
 
     a = _app(ctx)
     env = a.environment
@@ -122,9 +122,9 @@ def audit_security(
 
     from sqlalchemy import select
 
-    from ..clock import parse_date
-    from ..db.models import Event
-    from ..disclosures import SECURITY_PROCESS
+    from pepflow.clock import parse_date
+    from pepflow.db.models import Event
+    from pepflow.disclosures import SECURITY_PROCESS
 
     a = _app(ctx)
     query = select(Event).where(Event.process == SECURITY_PROCESS)

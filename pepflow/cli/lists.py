@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..calendars import format_day, format_iso_day, format_units
-from ..vocabulary import kind_label, role_in_sentence, state_label, value_words
-from ._common import (
+from pepflow.calendars import format_day, format_iso_day, format_units
+from pepflow.vocabulary import kind_label, role_in_sentence, state_label, value_words
+from pepflow.cli._common import (
     _app,
     _as_of,
     _print_json,
@@ -31,7 +31,7 @@ def pep_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """What is due on each child's PEP: who owns it, when, and how overdue."""
-    from ..queries import pep_list as query
+    from pepflow.queries import pep_list as query
 
     a = _app(ctx)
     when = _as_of(a, as_of)
@@ -58,7 +58,7 @@ def admission_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every admission with school days used and left on its 20-school-day clock."""
-    from ..queries import admission_list as query
+    from pepflow.queries import admission_list as query
 
     a = _app(ctx)
     when = _as_of(a, as_of)
@@ -87,7 +87,7 @@ def exclusion_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Exclusion processes: suspensions this school year and the statutory clocks running."""
-    from ..queries import exclusion_list as query
+    from pepflow.queries import exclusion_list as query
 
     a = _app(ctx)
     when = _as_of(a, as_of)

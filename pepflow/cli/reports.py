@@ -8,10 +8,10 @@ from typing import Optional
 
 import typer
 
-from ..clock import parse_date
-from ..errors import InputError
-from .progress import progress_bar
-from ._common import _app, _as_of, _write, export_app, report_app
+from pepflow.clock import parse_date
+from pepflow.errors import InputError
+from pepflow.cli.progress import progress_bar
+from pepflow.cli._common import _app, _as_of, _write, export_app, report_app
 
 
 @report_app.command("compliance")
@@ -26,9 +26,9 @@ def report_compliance(
     """Timescale compliance for a period: PEPs, admissions, exclusions, attendance, funding."""
     import json
 
-    from ..db.engine import session_scope
-    from ..report_text import as_rows, as_table
-    from ..reports import compliance
+    from pepflow.db.engine import session_scope
+    from pepflow.report_text import as_rows, as_table
+    from pepflow.reports import compliance
 
     if fmt not in ("table", "json", "csv", "html"):
         raise InputError("--format", fmt, "must be table, json, csv or html")
@@ -42,11 +42,11 @@ def report_compliance(
     if fmt == "json":
         text = json.dumps({**report, "admissions": {k: v for k, v in report["admissions"].items()}}, indent=2)
     elif fmt == "csv":
-        from ..spreadsheets import stream
+        from pepflow.spreadsheets import stream
 
         text = "".join(stream(["section", "measure", "group", "value"], as_rows(report)))
     elif fmt == "html":
-        from ..report_html import render
+        from pepflow.report_html import render
         text = render(report)
     else:
         text = as_table(report)
@@ -62,9 +62,9 @@ def report_annual(
     """The Virtual School Head's annual report as one self-contained HTML file with charts."""
     import re
 
-    from ..db.engine import session_scope
-    from ..report_html import render
-    from ..reports import compliance
+    from pepflow.db.engine import session_scope
+    from pepflow.report_html import render
+    from pepflow.reports import compliance
 
     if not re.fullmatch(r"\d{4}-\d{2}", year) or (int(year[:4]) + 1) % 100 != int(year[5:]):
         raise InputError("--year", year, "must be a school year written like 2025-26")
@@ -86,8 +86,8 @@ def export_deadlines_command(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge outcomes as of this date (default: today)."),
 ) -> None:
     """One row per deadline: child, kind, start, due, closed, outcome, units late, rule version."""
-    from .. import spreadsheets
-    from ..reports import EXPORT_COLUMNS, export_deadlines
+    from pepflow import spreadsheets
+    from pepflow.reports import EXPORT_COLUMNS, export_deadlines
 
     a = _app(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -98,7 +98,7 @@ def export_deadlines_command(
         with csv_file.open("w", newline="", encoding="utf-8") as fh:
             writer = spreadsheets.writer(fh)
             writer.writerow(spreadsheets.column_headings(EXPORT_COLUMNS))
-            from ..db.engine import session_scope
+            from pepflow.db.engine import session_scope
             with session_scope(a.engine) as session:
                 for row in export_deadlines(session, a.config, first, last, _as_of(a, as_of)):
                     writer.writerow(row)

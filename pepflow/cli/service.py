@@ -6,13 +6,13 @@ from typing import Optional
 
 import typer
 
-from ..calendars import format_day, format_moment, format_units
-from ..notify.describe import step_words, what_was_due
-from ..vocabulary import outcome_label
-from ..clock import parse_date
-from ..errors import InputError
-from .progress import progress_bar
-from ._common import (
+from pepflow.calendars import format_day, format_moment, format_units
+from pepflow.notify.describe import step_words, what_was_due
+from pepflow.vocabulary import outcome_label
+from pepflow.clock import parse_date
+from pepflow.errors import InputError
+from pepflow.cli.progress import progress_bar
+from pepflow.cli._common import (
     HOST_OPTION,
     PORT_OPTION,
     _app,
@@ -30,13 +30,13 @@ def sweep_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent, to whom and why; write nothing."),
 ) -> None:
     """Write the reminders and escalations due today to the outbox (safe to repeat)."""
-    from ..sweep import sweep
+    from pepflow.sweep import sweep
 
     a = _app(ctx)
     when = parse_date(as_of, "--as-of") if as_of else a.today()
     result = sweep(a.engine, a.config, when, dry_run=dry_run, clock=a.clock)
     if not dry_run:
-        from ..upkeep import after_sweep
+        from pepflow.upkeep import after_sweep
 
         for gap in after_sweep(a.engine, a.config, when, a.clock).runway:
             typer.echo(f"  for VS admin: {gap.sentence()}")
@@ -68,8 +68,8 @@ def sweep_command(
 @app.command("dispatch")
 def dispatch_command(ctx: typer.Context) -> None:
     """Send the pending emails now (the service does this every minute)."""
-    from ..notify.mailers import mailer_from_env
-    from ..notify.outbox import dispatch
+    from pepflow.notify.mailers import mailer_from_env
+    from pepflow.notify.outbox import dispatch
 
     a = _app(ctx)
     mailer = mailer_from_env(a.outbox_folder(), a.environment)
@@ -97,9 +97,9 @@ def outbox_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The email outbox: what is waiting, sent, skipped or failed."""
-    from ..db.engine import session_scope
-    from ..notify.outbox import outbox_rows, relay_status, retry_failed
-    from ..notify.relay import describe as describe_relay
+    from pepflow.db.engine import session_scope
+    from pepflow.notify.outbox import outbox_rows, relay_status, retry_failed
+    from pepflow.notify.relay import describe as describe_relay
 
     a = _app(ctx)
     if retry:
@@ -139,8 +139,8 @@ def simulate_command(
                                   "(NAME-simulation.db, emails to the outbox-simulation folder)."),
 ) -> None:
     """Advance a clock day by day: people act, the sweep reminds, emails go to the outbox folder."""
-    from ..notify.mailers import FolderMailer, mailer_from_env
-    from ..simulate import simulate
+    from pepflow.notify.mailers import FolderMailer, mailer_from_env
+    from pepflow.simulate import simulate
 
     a = _app(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -165,8 +165,8 @@ def _simulation_copy(a):
     live cases or send their emails; PostgreSQL is refused (its copy is the DBA's job)."""
     from pathlib import Path
 
-    from ..db import make_engine
-    from ..db.backup import copy_sqlite
+    from pepflow.db import make_engine
+    from pepflow.db.backup import copy_sqlite
 
     if a.engine.dialect.name != "sqlite":
         raise InputError("--in-place", "", (
@@ -196,9 +196,9 @@ def run_command(
     workers: int = typer.Option(1, "--workers", help="--role web only: how many processes serve the pages."),
 ) -> None:
     """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
-    from ..scheduler import run_service
-    from ..services import database_is_empty, run_demo
-    from ..web.server import WebThread, check_port, serve
+    from pepflow.scheduler import run_service
+    from pepflow.services import database_is_empty, run_demo
+    from pepflow.web.server import WebThread, check_port, serve
 
     if role not in ROLES:
         raise InputError("--role", role, "must be all, web or worker")
@@ -208,7 +208,7 @@ def run_command(
     a = _app(ctx)
     _warn_of_examples(a)
     if a.today_override or a.environment.today:
-        from ..clock import PassingClock
+        from pepflow.clock import PassingClock
 
         # a service run as of another date still lets time pass: leases run out, retries come due
         a.clock = PassingClock(a.clock.today())
@@ -242,7 +242,7 @@ def web_command(
                                           "(default: one per core)."),
 ) -> None:
     """Serve the web pages only (no sweep, no email delivery)."""
-    from ..web.server import default_workers, serve
+    from pepflow.web.server import default_workers, serve
 
     _logging()
     a = _app(ctx)
@@ -254,7 +254,7 @@ def _warn_of_examples(a) -> None:
     """Say, as the service starts, which of the shipped example settings are still in force."""
     import logging
 
-    from ..config.examples import example_settings_in_force
+    from pepflow.config.examples import example_settings_in_force
 
     for sentence in example_settings_in_force(a.config):
         logging.getLogger("pepflow.run").warning("example setting still in force: %s", sentence)

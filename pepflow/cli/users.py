@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from ..errors import InputError
-from ._common import _app, _password, _print_table, user_app
+from pepflow.errors import InputError
+from pepflow.cli._common import _app, _password, _print_table, user_app
 
 
 @user_app.command("add")
@@ -20,11 +20,11 @@ def user_add(
     school: Optional[str] = typer.Option(None, "--school", help="A designated teacher's school (URN)."),
 ) -> None:
     """Add a web account. The password is asked for (or read from standard input)."""
-    from ..accounts import add_user, check_new_account
-    from ..db import session_scope
-    from ..disclosures import security_event
-    from ..roles import ROLES
-    from ..values import did_you_mean
+    from pepflow.accounts import add_user, check_new_account
+    from pepflow.db import session_scope
+    from pepflow.disclosures import security_event
+    from pepflow.roles import ROLES
+    from pepflow.values import did_you_mean
 
     a = _app(ctx)
     if role not in ROLES:
@@ -45,11 +45,11 @@ def user_set_password(
     email: str = typer.Option(..., "--email", help="The account's email address."),
 ) -> None:
     """Set a new password (also signs the account out everywhere and clears its sign-in waits)."""
-    from ..accounts import find_user, set_password
-    from ..db import session_scope
-    from ..disclosures import security_event
-    from ..throttle import account_key, attempt_succeeded
-    from ..web.sessions import end_sessions_of
+    from pepflow.accounts import find_user, set_password
+    from pepflow.db import session_scope
+    from pepflow.disclosures import security_event
+    from pepflow.throttle import account_key, attempt_succeeded
+    from pepflow.web.sessions import end_sessions_of
 
     a = _app(ctx)
     with session_scope(a.engine) as session:
@@ -70,11 +70,11 @@ def user_reset_second_factor(
 ) -> None:
     """Take away an account's second factor (a lost phone, no recovery codes left): it signs out
     everywhere, and sets up the app again at its next sign-in if its role must use one."""
-    from ..accounts import find_user
-    from ..db import session_scope
-    from ..disclosures import security_event
-    from ..second_factor import has_second_factor, reset
-    from ..web.sessions import end_sessions_of
+    from pepflow.accounts import find_user
+    from pepflow.db import session_scope
+    from pepflow.disclosures import security_event
+    from pepflow.second_factor import has_second_factor, reset
+    from pepflow.web.sessions import end_sessions_of
 
     a = _app(ctx)
     with session_scope(a.engine) as session:
@@ -97,11 +97,11 @@ def user_require_second_factor(
     nobody: bool = typer.Option(False, "--nobody", help="No role must (people may still use one)."),
 ) -> None:
     """Choose who must use a second factor, as VS admin can on the Sign-in rules page."""
-    from ..db import session_scope
-    from ..disclosures import security_event
-    from ..roles import ROLES
-    from ..second_factor import EVERYONE, set_required
-    from ..values import did_you_mean
+    from pepflow.db import session_scope
+    from pepflow.disclosures import security_event
+    from pepflow.roles import ROLES
+    from pepflow.second_factor import EVERYONE, set_required
+    from pepflow.values import did_you_mean
 
     a = _app(ctx)
     if sum((bool(role), everyone, nobody)) != 1:
@@ -125,12 +125,12 @@ def user_list(ctx: typer.Context) -> None:
     """The web accounts, their roles, whose children they see, and when they last signed in."""
     from sqlmodel import select
 
-    from ..db import session_scope
+    from pepflow.db import session_scope
     from sqlalchemy import func
 
-    from ..calendars import format_moment
-    from ..db.models import UserAccount, WebSession
-    from ..vocabulary import role_label
+    from pepflow.calendars import format_moment
+    from pepflow.db.models import UserAccount, WebSession
+    from pepflow.vocabulary import role_label
 
     a = _app(ctx)
     with session_scope(a.engine) as session:

@@ -21,14 +21,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..calendars import Calendar
-from ..errors import ConfigError, InputError
-from .calendar_files import parse_calendar
-from .files import Source, invalid, read_toml, shipped_config_dir
-from .notifications import (FLAG_KINDS, NOTICE_EVENTS, RECIPIENTS, Delivery, Escalation, KindPolicy, Notice,
+from pepflow.calendars import Calendar
+from pepflow.errors import ConfigError, InputError
+from pepflow.config.calendar_files import parse_calendar
+from pepflow.config.files import Source, invalid, read_toml, shipped_config_dir
+from pepflow.config.notifications import (FLAG_KINDS, NOTICE_EVENTS, RECIPIENTS, Delivery, Escalation, KindPolicy, Notice,
                             NotificationPolicy)
-from .settings import PpPlusRules, Settings
-from .timescales import OWNER_ROLES, Timescale, Timescales, merge_timescales
+from pepflow.config.settings import PpPlusRules, Settings
+from pepflow.config.timescales import OWNER_ROLES, Timescale, Timescales, merge_timescales
 
 __all__ = [
     "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy", "NOTICE_EVENTS", "Notice",

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from ..calendars import Calendar, Term, academic_year_of
-from ..errors import ConfigError
-from .files import Source, invalid
+from pepflow.calendars import Calendar, Term, academic_year_of
+from pepflow.errors import ConfigError
+from pepflow.config.files import Source, invalid
 
 
 def _day(value: Any) -> Any:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import Config, load_config
-from .files import shipped_config_dir
-from .settings import Settings
+from pepflow.config import Config, load_config
+from pepflow.config.files import shipped_config_dir
+from pepflow.config.settings import Settings
 
 EXAMPLE_DOMAINS = ("example.org", "example.com", "example.net")
 # what marks a shipped rule's source as another council's policy rather than law or national

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError
+from pepflow.errors import ConfigError
 
 
 def shipped_config_dir() -> Path:
@@ -64,7 +64,7 @@ def _read_toml(source: Source, _mtime_ns: int, _size: int) -> dict[str, Any]:
 
 def _refuse_control_characters(source: Source, value: Any, where: list[str]) -> None:
     """No configured text holds a control character (TOML allows "\u0000" escapes)."""
-    from ..values import clean
+    from pepflow.values import clean
 
     if isinstance(value, dict):
         for key, item in value.items():

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ..values import EMAIL
-from .settings import STRICT
+from pepflow.values import EMAIL
+from pepflow.config.settings import STRICT
 
 RECIPIENTS = ("owner", "manager", "vsh", "vs_admin")
 # Deadline kinds no timescale governs: items for someone to act on (``deadlines.open_flag``).

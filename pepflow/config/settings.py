@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..vocabulary import ACCOUNT_ROLES
+from pepflow.vocabulary import ACCOUNT_ROLES
 
 STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
 

@@ -9,10 +9,10 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from .. import vocabulary
-from ..calendars import COUNTINGS, UNITS, UNIT_LABELS
-from ..errors import ConfigError, InputError
-from .files import Source, invalid
+from pepflow import vocabulary
+from pepflow.calendars import COUNTINGS, UNITS, UNIT_LABELS
+from pepflow.errors import ConfigError, InputError
+from pepflow.config.files import Source, invalid
 
 OWNER_ROLES = (
     "social_worker", "team_manager", "designated_teacher", "head_teacher", "vs_admin",

@@ -1,7 +1,7 @@
 """Storage: tables, engine and sessions.  SQLite by default, PostgreSQL in production."""
 
-from .engine import default_database_url, make_engine, session_scope
-from .models import (
+from pepflow.db.engine import default_database_url, make_engine, session_scope
+from pepflow.db.models import (
     CarePlacement, Child, Deadline, EducationPlacement, Event, Inspection, Notification, Pep, Person,
     PpPlusRequest, School,
 )

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from .models import Child, Deadline, Pep, Person, PpPlusRequest, School
-from .unit import UnitOfWork
+from pepflow.db.models import Child, Deadline, Pep, Person, PpPlusRequest, School
+from pepflow.db.unit import UnitOfWork
 
 OPEN = "open"
 

@@ -9,10 +9,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
-from ..errors import InputError
-from ..settings import default_database_url
-from .migrate import prepare
-from .unit import UnitOfWork
+from pepflow.errors import InputError
+from pepflow.settings import default_database_url
+from pepflow.db.migrate import prepare
+from pepflow.db.unit import UnitOfWork
 
 
 
@@ -43,7 +43,7 @@ def make_engine(url: str | None = None, create: bool = True, upgrade: bool = Fal
     """An engine for ``url``.  With ``create`` (the default), the database is made ready for
     this version: tables created in an empty one, a database from before migrations
     stamped; one at an older revision is refused unless ``upgrade`` (``db/migrate.py``)."""
-    from . import history_guard, models  # noqa: F401  (registers the tables and the history's triggers)
+    from pepflow.db import history_guard, models  # noqa: F401  (registers the tables and the history's triggers)
 
     url = url or default_database_url()
     if url.startswith("postgres://"):

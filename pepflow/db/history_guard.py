@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
-from .models import Event
+from pepflow.db.models import Event
 
 HISTORY_REFUSED = "history rows cannot be changed or deleted"
 

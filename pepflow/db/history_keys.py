@@ -33,7 +33,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from pepflow.errors import InputError
 
 log = logging.getLogger("pepflow.history")
 
@@ -204,7 +204,7 @@ def keyring_for(database_url: str, create_missing: bool = False) -> Keyring:
     has no keyed row (``db/seal.py``); otherwise a missing file is an error (``load``)."""
     ring = _rings.get(database_url)
     if ring is None:
-        from ..settings import environment
+        from pepflow.settings import environment
 
         with _lock:
             ring = _rings.get(database_url)

@@ -25,8 +25,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
-from ..errors import SchemaError
-from .seal import make_seal, read_seal
+from pepflow.errors import SchemaError
+from pepflow.db.seal import make_seal, read_seal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001_baseline"

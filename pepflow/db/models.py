@@ -14,8 +14,8 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, insert_sentinel
 from sqlalchemy.orm.attributes import set_attribute
 from sqlmodel import Field, SQLModel
 
-from ..clock import SystemClock
-from .types import UTCDateTime
+from pepflow.clock import SystemClock
+from pepflow.db.types import UTCDateTime
 
 
 def _utcnow() -> dt.datetime:

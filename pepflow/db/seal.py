@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from .history_keys import Keyring, keyring_for
+from pepflow.db.history_keys import Keyring, keyring_for
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def new_identity(connection: Connection) -> Seal:
     old = read_seal(connection)
     keyring = keyring_for(database_url(connection))
     if old is None or old.problem(keyring):
-        from ..errors import InputError
+        from pepflow.errors import InputError
 
         raise InputError("database", database_url(connection),
                          "has no seal this key can prove, so it cannot be given a new identity")

@@ -24,7 +24,7 @@ from typing import Any, Callable
 from sqlalchemy import event
 from sqlmodel import Session
 
-from .writes import write_queued_deadlines
+from pepflow.db.writes import write_queued_deadlines
 
 _MISSING = object()
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
 
-from .models import Deadline, DeadlineStep, Event, Notification
+from pepflow.db.models import Deadline, DeadlineStep, Event, Notification
 
 # a JSON column's value as these statements pass it (json.dumps would build an encoder per call)
 json_text = json.JSONEncoder(separators=(",", ":")).encode

@@ -3,8 +3,8 @@ what kind of email it is and what was due, in words, never the step or kind code
 
 from __future__ import annotations
 
-from ..calendars import format_iso_day
-from ..vocabulary import kind_label, value_words
+from pepflow.calendars import format_iso_day
+from pepflow.vocabulary import kind_label, value_words
 
 
 def step_words(step: str) -> str:

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, Mapping, Protocol, Sequence
 
-from ..errors import InputError
-from .faults import AddressNotSendable, MessageNotWritten
-from .render import OutgoingEmail
+from pepflow.errors import InputError
+from pepflow.notify.faults import AddressNotSendable, MessageNotWritten
+from pepflow.notify.render import OutgoingEmail
 
 if TYPE_CHECKING:
-    from ..settings import Environment
+    from pepflow.settings import Environment
 
 MAX_CONNECTIONS = 20
 
@@ -162,7 +162,7 @@ class SMTPMailer:
 def mailer_from_env(folder: str, environ: Environment | Mapping[str, str] | None = None) -> Mailer:
     """SMTP when ``PEPFLOW_SMTP_HOST`` is set (in ``environ``: the process's settings, or a
     mapping of variables), else a folder of .eml files."""
-    from ..settings import Environment, environment
+    from pepflow.settings import Environment, environment
 
     env = environ if isinstance(environ, Environment) else (
         environment() if environ is None else Environment.of(environ))

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import select
 
-from ..calendars import format_day
-from ..clock import LONDON, SystemClock
-from ..config import Config
-from ..vocabulary import role_in_sentence
-from ..db.models import Child, Notification, Person, School
-from ..db.unit import UnitOfWork
+from pepflow.calendars import format_day
+from pepflow.clock import LONDON, SystemClock
+from pepflow.config import Config
+from pepflow.vocabulary import role_in_sentence
+from pepflow.db.models import Child, Notification, Person, School
+from pepflow.db.unit import UnitOfWork
 
 
 

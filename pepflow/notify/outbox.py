@@ -42,16 +42,16 @@ from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from ..audit import audit
-from ..clock import Clock
-from ..config import Config
-from ..db.models import Notification
-from ..db.unit import UnitOfWork
-from ..db.writes import is_postgres, plain_rows
-from . import relay
-from .mailers import Mailer
-from .recorder import DispatchResult, Recorder, record_unrecorded, tell_vs_admin
-from .render import OutgoingEmail, build_message, environment
+from pepflow.audit import audit
+from pepflow.clock import Clock
+from pepflow.config import Config
+from pepflow.db.models import Notification
+from pepflow.db.unit import UnitOfWork
+from pepflow.db.writes import is_postgres, plain_rows
+from pepflow.notify import relay
+from pepflow.notify.mailers import Mailer
+from pepflow.notify.recorder import DispatchResult, Recorder, record_unrecorded, tell_vs_admin
+from pepflow.notify.render import OutgoingEmail, build_message, environment
 
 T = Notification.__table__
 # steps that go on their own, at once, whatever the digest setting (a person must act on them)

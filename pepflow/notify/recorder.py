@@ -23,15 +23,15 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from ..audit import audit
-from ..clock import Clock
-from ..config import Config
-from ..db.models import Notification, Person
-from ..db.unit import UnitOfWork
-from ..db.writes import INSERT_NOTIFICATION, MARK_SENT, executemany, json_text
-from . import relay
-from .faults import Fault, classify, describe
-from .render import OutgoingEmail
+from pepflow.audit import audit
+from pepflow.clock import Clock
+from pepflow.config import Config
+from pepflow.db.models import Notification, Person
+from pepflow.db.unit import UnitOfWork
+from pepflow.db.writes import INSERT_NOTIFICATION, MARK_SENT, executemany, json_text
+from pepflow.notify import relay
+from pepflow.notify.faults import Fault, classify, describe
+from pepflow.notify.render import OutgoingEmail
 
 log = logging.getLogger("pepflow.dispatch")
 T = Notification.__table__

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from ..config import Delivery
-from ..db.models import RelayState
-from ..db.writes import insert_ignoring
+from pepflow.config import Delivery
+from pepflow.db.models import RelayState
+from pepflow.db.writes import insert_ignoring
 
 R = RelayState.__table__
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
-from ..calendars import format_day, format_iso_day, format_units
-from ..clock import LONDON
-from ..config import Config
-from ..vocabulary import kind_label
+from pepflow.calendars import format_day, format_iso_day, format_units
+from pepflow.clock import LONDON
+from pepflow.config import Config
+from pepflow.vocabulary import kind_label
 
 
 def environment(config: Config) -> Environment:

@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..values import UPN
-from . import ssda903_codes as codes
+from pepflow.values import UPN
+from pepflow.rules import ssda903_codes as codes
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..calendars import Calendar, format_units
-from ..errors import CalendarRangeError
-from ..config import Timescale
+from pepflow.calendars import Calendar, format_units
+from pepflow.errors import CalendarRangeError
+from pepflow.config import Timescale
 
 DAY_UNITS = ("school", "working", "calendar")
 

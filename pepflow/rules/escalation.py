@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..calendars import Calendar
-from ..config import KindPolicy
+from pepflow.calendars import Calendar
+from pepflow.config import KindPolicy
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..calendars import format_day
+from pepflow.calendars import format_day
 
 FRAMEWORKS = ("overall_grade", "key_judgements", "report_card")
 FOUR_POINTS = ("outstanding", "good", "requires_improvement", "inadequate")

@@ -21,15 +21,15 @@ from typing import Any
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from ..audit import audit
-from ..audit.snapshots import child_fields
-from ..config import Config
-from ..db.models import CarePlacement, Child, HeldBackChild, Person
-from ..errors import ImportFileError, PepflowError
-from ..go_live import note_first_import
-from ..importing import audit_import
-from ..rules.care_periods import CareRecord, care_record, upn_check
-from .read import Return
+from pepflow.audit import audit
+from pepflow.audit.snapshots import child_fields
+from pepflow.config import Config
+from pepflow.db.models import CarePlacement, Child, HeldBackChild, Person
+from pepflow.errors import ImportFileError, PepflowError
+from pepflow.go_live import note_first_import
+from pepflow.importing import audit_import
+from pepflow.rules.care_periods import CareRecord, care_record, upn_check
+from pepflow.ssda903.read import Return
 
 SOCIAL_WORKER_ROLES = ("social_worker", "team_manager")
 # the order of a child's events on one day: the old period ends before the new one begins
@@ -111,7 +111,7 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
                  report: Ssda903Report, today: dt.date, files: list[str]) -> list[str]:
     """Write the roll in ``session`` (the caller commits); returns the children added, whose
     clocks the caller starts.  Raises ``ImportFileError`` if an event it implies is refused."""
-    from ..commands import record_event
+    from pepflow.commands import record_event
 
     actor = "import of " + (", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
     label = files[0] if len(files) == 1 else "SSDA903 return"

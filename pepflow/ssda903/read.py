@@ -17,10 +17,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ImportFileError, quoted
-from ..importing import read_csv
-from ..rules.care_periods import Episode, Review, SocialWorkerEpisode
-from .. import values
+from pepflow.errors import ImportFileError, quoted
+from pepflow.importing import read_csv
+from pepflow.rules.care_periods import Episode, Review, SocialWorkerEpisode
+from pepflow import values
 
 # a table -> a column only it has
 TABLE_MARKS = (("Episodes", "DECOM"), ("Reviews", "REVIEW"), ("SWEpisodes", "SW_ID"), ("UASC", "DUC"),

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import object_session
 from transitions import Machine
 
-from ..errors import TransitionNotAllowed
+from pepflow.errors import TransitionNotAllowed
 
 
 @dataclass

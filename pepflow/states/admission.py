@@ -22,17 +22,17 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from ..calendars import format_day
-from ..vocabulary import kind_label
-from ..cohort import year_group
-from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import HOURS_A_WEEK, choice, free_text, ref
-from ..db.models import Admission, Event, Inspection, PermanentExclusionRecord, School
-from ..deadlines import cancel_process, close_open, open_deadline, open_flag
-from ..errors import InputError, TransitionNotAllowed
-from ..rules.inspections import Judgement
-from ..rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Proposal, check
-from ._machine import ProcessMachine
+from pepflow.calendars import format_day
+from pepflow.vocabulary import kind_label
+from pepflow.cohort import year_group
+from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.values import HOURS_A_WEEK, choice, free_text, ref
+from pepflow.db.models import Admission, Event, Inspection, PermanentExclusionRecord, School
+from pepflow.deadlines import cancel_process, close_open, open_deadline, open_flag
+from pepflow.errors import InputError, TransitionNotAllowed
+from pepflow.rules.inspections import Judgement
+from pepflow.rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Proposal, check
+from pepflow.states._machine import ProcessMachine
 
 
 class AdmissionState(StrEnum):
@@ -327,7 +327,7 @@ def on_temporary_education(ctx: EventContext) -> Outcome:
 
 
 def on_started_at_school(ctx: EventContext) -> Outcome:
-    from .changes import move_school, significant_change
+    from pepflow.states.changes import move_school, significant_change
 
     admission = _require(ctx)
     if admission.state == A.DIRECTION_ISSUED and admission.referral_window_ends \

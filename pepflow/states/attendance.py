@@ -15,13 +15,13 @@ import datetime as dt
 
 from sqlmodel import select
 
-from ..calendars import Calendar, HalfTerm, academic_year_of, format_day
-from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import choice, date_value, free_text, percent, text, yes_no
-from ..config import Settings
-from ..db.models import AttendanceRecord
-from ..deadlines import calendar_for, close_open, open_deadline, open_flag
-from ..errors import InputError
+from pepflow.calendars import Calendar, HalfTerm, academic_year_of, format_day
+from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.values import choice, date_value, free_text, percent, text, yes_no
+from pepflow.config import Settings
+from pepflow.db.models import AttendanceRecord
+from pepflow.deadlines import calendar_for, close_open, open_deadline, open_flag
+from pepflow.errors import InputError
 
 BANDS = ("good", "below_good", "persistent_absence", "severe_absence")
 

@@ -13,18 +13,18 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from ..calendars import format_day
-from ..audit import audit, change_marks, claim_changes
-from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import choice, date_value, free_text, ref, text, yes_no
-from ..config import Config
-from ..db import cases
-from ..db.models import CarePlacement, Child, Deadline, Pep
-from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
-from ..errors import InputError, TransitionNotAllowed
-from ..importing import LEGAL, PLACEMENT_TYPES
-from .changes import move_school, significant_change
-from .pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle
+from pepflow.calendars import format_day
+from pepflow.audit import audit, change_marks, claim_changes
+from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.values import choice, date_value, free_text, ref, text, yes_no
+from pepflow.config import Config
+from pepflow.db import cases
+from pepflow.db.models import CarePlacement, Child, Deadline, Pep
+from pepflow.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
+from pepflow.errors import InputError, TransitionNotAllowed
+from pepflow.importing import LEGAL, PLACEMENT_TYPES
+from pepflow.states.changes import move_school, significant_change
+from pepflow.states.pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle
 
 CARE_REVIEW_KINDS = ("care_review_1", "care_review_2", "care_review_next")
 FLAG = "record_incomplete"
@@ -70,7 +70,7 @@ def on_entered_care(ctx: EventContext) -> Outcome:
     s, child = ctx.session, ctx.child
     pep = current_pep(s, child.ref)
     if pep is not None:
-        from .pep import allowed_events
+        from pepflow.states.pep import allowed_events
         raise TransitionNotAllowed(child.ref, "PEP", ctx.event, pep.state, allowed_events(pep))
     if ctx.on < child.dob:
         raise InputError("on", ctx.on.isoformat(), "is before the child's date of birth")
@@ -138,7 +138,7 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
     close_open(s, ctx.config, child, ["vs_placement_view"], ctx.on, "missed",
                "the move happened without the Virtual School's view")
     if p.get("school_changes") and not p.get("school_urn"):
-        from .admission import open_admission, start_admission
+        from pepflow.states.admission import open_admission, start_admission
 
         if open_admission(s, child.ref) is None:
             reason = "emergency_placement" if p.get("emergency") else "care_placement_moved"

@@ -10,11 +10,11 @@ import datetime as dt
 
 from sqlmodel import select
 
-from ..config import Config
-from ..db.models import Child, Deadline, EducationPlacement
-from ..db.unit import UnitOfWork
-from ..deadlines import open_deadline, open_deadlines
-from .pep import COMPLETE_STATES, current_pep, start_cycle, supersede
+from pepflow.config import Config
+from pepflow.db.models import Child, Deadline, EducationPlacement
+from pepflow.db.unit import UnitOfWork
+from pepflow.deadlines import open_deadline, open_deadlines
+from pepflow.states.pep import COMPLETE_STATES, current_pep, start_cycle, supersede
 
 
 def significant_change(session: UnitOfWork, config: Config, child: Child, on: dt.date,

@@ -21,14 +21,14 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from ..calendars import academic_year_of, format_day
-from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import HOURS_A_WEEK, SUSPENSION_DAYS, choice, date_value, free_text, yes_no
-from ..db.models import Exclusion, Suspension
-from ..deadlines import (calendar_for, cancel_process, close_deadline, close_open, open_deadline, open_deadlines,
+from pepflow.calendars import academic_year_of, format_day
+from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.values import HOURS_A_WEEK, SUSPENSION_DAYS, choice, date_value, free_text, yes_no
+from pepflow.db.models import Exclusion, Suspension
+from pepflow.deadlines import (calendar_for, cancel_process, close_deadline, close_open, open_deadline, open_deadlines,
                          open_flag)
-from ..errors import InputError, TransitionNotAllowed
-from ._machine import ProcessMachine
+from pepflow.errors import InputError, TransitionNotAllowed
+from pepflow.states._machine import ProcessMachine
 
 
 class ExclusionState(StrEnum):
@@ -201,8 +201,8 @@ def on_pex_meeting(ctx: EventContext) -> Outcome:
 
 
 def on_permanently_excluded(ctx: EventContext) -> Outcome:
-    from .admission import open_admission, start_admission
-    from .changes import significant_change
+    from pepflow.states.admission import open_admission, start_admission
+    from pepflow.states.changes import significant_change
 
     x = current_exclusion(ctx.session, ctx.child.ref, academic_year_of(ctx.on)) or _start(ctx)
     MACHINE.check(x, ctx.event, ctx.child.ref)

@@ -18,17 +18,17 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from ..calendars import format_day, format_units
-from ..vocabulary import kind_label
-from ..cohort import year_group
-from ..events import EventContext, EventSpec, Outcome, Param, register
-from ..values import POUNDS, choice, date_value, free_text
-from ..config import Config
-from ..db import cases
-from ..db.models import Child, Deadline, Pep, PpPlusRequest
-from ..deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
-from ..errors import InputError, TransitionNotAllowed
-from ._machine import ProcessMachine
+from pepflow.calendars import format_day, format_units
+from pepflow.vocabulary import kind_label
+from pepflow.cohort import year_group
+from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.values import POUNDS, choice, date_value, free_text
+from pepflow.config import Config
+from pepflow.db import cases
+from pepflow.db.models import Child, Deadline, Pep, PpPlusRequest
+from pepflow.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
+from pepflow.errors import InputError, TransitionNotAllowed
+from pepflow.states._machine import ProcessMachine
 
 
 class PepState(StrEnum):

@@ -22,12 +22,12 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..app import App
-from ..errors import NotFound, quoted
-from ..logs import start_request
-from .routes import ROUTERS
-from .sessions import SessionStore, site_key
-from .site import Refused, SignInRequired, Site
+from pepflow.app import App
+from pepflow.errors import NotFound, quoted
+from pepflow.logs import start_request
+from pepflow.web.routes import ROUTERS
+from pepflow.web.sessions import SessionStore, site_key
+from pepflow.web.site import Refused, SignInRequired, Site
 
 log = logging.getLogger("pepflow.web")
 access = logging.getLogger("pepflow.web.access")  # a line per request, in JSON logs only (pepflow/logs.py)
@@ -103,7 +103,7 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     for router in ROUTERS:
         web.include_router(router)
 
-    from ..metrics import registry_for
+    from pepflow.metrics import registry_for
 
     web.state.metrics, latency = registry_for(app.engine, app.config, lambda: app.clock.now())
     web.add_middleware(SecurityHeaders, latency=latency)

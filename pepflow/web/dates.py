@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
-from ..values import ImpossibleDate, date_value
+from pepflow.values import ImpossibleDate, date_value
 
 PARTS = ("day", "month", "year")
 

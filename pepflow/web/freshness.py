@@ -19,7 +19,7 @@ from typing import Any, Callable, Hashable
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from ..db.models import Event
+from pepflow.db.models import Event
 
 
 def history_stamp(session: Session) -> int:

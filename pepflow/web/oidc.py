@@ -13,8 +13,8 @@ from authlib.integrations.httpx_client import OAuth2Client
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
-from ..config.settings import OidcSettings
-from ..sign_in_oidc import OidcRefused
+from pepflow.config.settings import OidcSettings
+from pepflow.sign_in_oidc import OidcRefused
 
 TIMEOUT_SECONDS = 10
 

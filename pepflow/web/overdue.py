@@ -19,16 +19,16 @@ from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from ..cohort import KEY_STAGES, birth_dates_for_year_groups, key_stage, year_group, year_group_label
-from ..config import Config
-from ..db.engine import small_cache
-from ..db.models import Child, Deadline, Pep, Person, School, UserAccount
-from ..deadlines import OverdueOn
-from ..queries import PEP_KINDS
-from ..rules.deadlines import Lateness
-from ..roles import child_scope
-from .freshness import FreshnessCache, Options
-from .views import PAGE_SIZE, ListPage, _page_of
+from pepflow.cohort import KEY_STAGES, birth_dates_for_year_groups, key_stage, year_group, year_group_label
+from pepflow.config import Config
+from pepflow.db.engine import small_cache
+from pepflow.db.models import Child, Deadline, Pep, Person, School, UserAccount
+from pepflow.deadlines import OverdueOn
+from pepflow.queries import PEP_KINDS
+from pepflow.rules.deadlines import Lateness
+from pepflow.roles import child_scope
+from pepflow.web.freshness import FreshnessCache, Options
+from pepflow.web.views import PAGE_SIZE, ListPage, _page_of
 
 __all__ = ["KEY_STAGES", "OVERDUE_CSV_COLUMNS", "OVERDUE_SORTS", "OverdueFilters", "filter_options", "overdue_csv",
            "overdue_peps"]

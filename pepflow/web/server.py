@@ -16,8 +16,8 @@ import threading
 
 import uvicorn
 
-from ..app import App
-from ..errors import InputError
+from pepflow.app import App
+from pepflow.errors import InputError
 
 log = logging.getLogger("pepflow.web")
 
@@ -29,7 +29,7 @@ def check_port(port: int) -> int:
 
 
 def _server(app: App, host: str, port: int) -> uvicorn.Server:
-    from .app import create_app
+    from pepflow.web.app import create_app
 
     config = uvicorn.Config(create_app(app), host=host, port=check_port(port), log_level="warning",
                             access_log=False, proxy_headers=True, server_header=False)
@@ -75,7 +75,7 @@ def serve(app: App, host: str, port: int, workers: int = 1) -> None:
         _server(app, host, port).run()
         return
     app.open()  # the schema is checked (and the cookie key made) once, before the workers start
-    from .sessions import site_key
+    from pepflow.web.sessions import site_key
 
     site_key(app.engine, app.environment.secret_key)
     app.engine.dispose()  # the supervisor keeps no connection of its own
@@ -115,8 +115,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def worker_app():
     """The web application of one worker process of ``pepflow web --workers N``."""
-    from ..logs import configure
-    from .app import create_app
+    from pepflow.logs import configure
+    from pepflow.web.app import create_app
 
     app = App()
     configure(app.environment.log_format)  # a worker process is new: it sets up its own logging

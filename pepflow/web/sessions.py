@@ -29,8 +29,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..db.engine import session_scope
-from ..db.models import UserAccount, WebSecret, WebSession
+from pepflow.db.engine import session_scope
+from pepflow.db.models import UserAccount, WebSecret, WebSession
 
 COOKIE = "pepflow_session"
 DEVICE_COOKIE = "pepflow_device"

@@ -14,17 +14,17 @@ from typing import Any, Iterator
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
-from ..calendars import format_units
-from ..cohort import key_stage, year_group, year_group_label
-from ..config import Config
-from ..db.models import Child, Deadline, Person, School, UserAccount
-from .. import deadlines
-from ..deadlines import calendar_for
-from ..disclosures import security_event
-from ..errors import CalendarRangeError, NotFound
-from ..deadlines import OverdueOn
-from ..rules.deadlines import how_late
-from ..roles import child_scope
+from pepflow.calendars import format_units
+from pepflow.cohort import key_stage, year_group, year_group_label
+from pepflow.config import Config
+from pepflow.db.models import Child, Deadline, Person, School, UserAccount
+from pepflow import deadlines
+from pepflow.deadlines import calendar_for
+from pepflow.disclosures import security_event
+from pepflow.errors import CalendarRangeError, NotFound
+from pepflow.deadlines import OverdueOn
+from pepflow.rules.deadlines import how_late
+from pepflow.roles import child_scope
 
 PAGE_SIZE = 50
 

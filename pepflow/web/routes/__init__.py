@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (account, admissions, child, compliance, council_sign_in, decisions, emails, exclusions, health,
+from pepflow.web.routes import (account, admissions, child, compliance, council_sign_in, decisions, emails, exclusions, health,
                my_work, peps, second_factor, your_account)
 
 ROUTERS = [account.router, second_factor.router, council_sign_in.router, my_work.router, peps.router, child.router, admissions.router,

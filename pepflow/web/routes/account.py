@@ -13,14 +13,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...accounts import SignInRefused, account_for, authenticate
-from ...calendars import format_moment
-from ...disclosures import security_event
-from ...second_factor import has_second_factor, must_use, new_secret
-from ...sign_in_oidc import OidcRefused
-from ...throttle import Policy, account_key, attempt_succeeded, begin_attempt, client_key, device_key
-from ..sessions import COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME, HALFWAY_COOKIE, SIGN_IN_COOKIE
-from ..site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep
+from pepflow.accounts import SignInRefused, account_for, authenticate
+from pepflow.calendars import format_moment
+from pepflow.disclosures import security_event
+from pepflow.second_factor import has_second_factor, must_use, new_secret
+from pepflow.sign_in_oidc import OidcRefused
+from pepflow.throttle import Policy, account_key, attempt_succeeded, begin_attempt, client_key, device_key
+from pepflow.web.sessions import COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME, HALFWAY_COOKIE, SIGN_IN_COOKIE
+from pepflow.web.site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep
 
 router = APIRouter()
 

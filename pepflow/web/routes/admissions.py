@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ...queries import admission_list
-from .. import views
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, sorted_items
+from pepflow.queries import admission_list
+from pepflow.web import views
+from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, csv_download, sorted_items
 
 router = APIRouter()
 

@@ -10,26 +10,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
-from ...calendars import format_day, format_moment
-from ...commands import event_spec, record_event
-from ...db.models import Event
-from ...db.unit import UnitOfWork
-from ...errors import InputError, NotFound, PepflowError, TransitionNotAllowed
-from ...events import REGISTRY, EventSpec
-from ...next_events import events_open_to
-from ...disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
-from ...queries import readable_history
-from ...roles import VIRTUAL_SCHOOL_ROLES, may_record, may_set
-from ...states.pep import current_pep
-from ...calendars import HalfTerm
-from ...history_words import actor_text
-from ...states.attendance import half_terms_to_report
-from ...values import date_value, yes_no
-from ...vocabulary import event_label, parameter_label
-from .. import views
-from ..dates import parts_of, read_date
-from .decisions import pending_decisions
-from ..site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
+from pepflow.calendars import format_day, format_moment
+from pepflow.commands import event_spec, record_event
+from pepflow.db.models import Event
+from pepflow.db.unit import UnitOfWork
+from pepflow.errors import InputError, NotFound, PepflowError, TransitionNotAllowed
+from pepflow.events import REGISTRY, EventSpec
+from pepflow.next_events import events_open_to
+from pepflow.disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
+from pepflow.queries import readable_history
+from pepflow.roles import VIRTUAL_SCHOOL_ROLES, may_record, may_set
+from pepflow.states.pep import current_pep
+from pepflow.calendars import HalfTerm
+from pepflow.history_words import actor_text
+from pepflow.states.attendance import half_terms_to_report
+from pepflow.values import date_value, yes_no
+from pepflow.vocabulary import event_label, parameter_label
+from pepflow.web import views
+from pepflow.web.dates import parts_of, read_date
+from pepflow.web.routes.decisions import pending_decisions
+from pepflow.web.site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
                     take_notice)
 
 router = APIRouter()

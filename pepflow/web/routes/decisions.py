@@ -18,16 +18,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from ...commands import event_spec, record_event
-from ...db.models import Admission, Child, Deadline, Event, School
-from ...db.unit import UnitOfWork
-from ...disclosures import disclosed
-from ...errors import InputError, PepflowError
-from ...roles import VIRTUAL_SCHOOL_ROLES, decision_of, may_set
-from ...rules.placement import SETTLED_BY
-from ...vocabulary import parameter_in_sentence, parameter_label
-from .. import views
-from ..site import CheckedFormDep, DatabaseDep, Refused, SiteDep, Visitor, VisitorDep, leave_notice
+from pepflow.commands import event_spec, record_event
+from pepflow.db.models import Admission, Child, Deadline, Event, School
+from pepflow.db.unit import UnitOfWork
+from pepflow.disclosures import disclosed
+from pepflow.errors import InputError, PepflowError
+from pepflow.roles import VIRTUAL_SCHOOL_ROLES, decision_of, may_set
+from pepflow.rules.placement import SETTLED_BY
+from pepflow.vocabulary import parameter_in_sentence, parameter_label
+from pepflow.web import views
+from pepflow.web.site import CheckedFormDep, DatabaseDep, Refused, SiteDep, Visitor, VisitorDep, leave_notice
 
 router = APIRouter()
 EVENT = "school_proposed"

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from ...audit import audit
-from ...calendars import format_moment
-from ...errors import quoted
-from ...notify.outbox import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page, retry_failed
-from ...notify.describe import step_words, what_was_due
-from ...vocabulary import outcome_label
-from .. import views
-from ..site import (CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_download, leave_notice, require,
+from pepflow.audit import audit
+from pepflow.calendars import format_moment
+from pepflow.errors import quoted
+from pepflow.notify.outbox import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page, retry_failed
+from pepflow.notify.describe import step_words, what_was_due
+from pepflow.vocabulary import outcome_label
+from pepflow.web import views
+from pepflow.web.site import (CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, csv_download, leave_notice, require,
                     take_notice)
 
 router = APIRouter()

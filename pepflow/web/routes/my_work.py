@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ...notify.outbox import delivery_problems
-from .. import views
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
+from pepflow.notify.outbox import delivery_problems
+from pepflow.web import views
+from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 
 router = APIRouter()
 
@@ -35,8 +35,8 @@ def _held_back(s) -> list[dict]:
     """The children the SSDA903 return held back, for VS admin (until a later return loads them)."""
     from sqlmodel import select
 
-    from ...calendars import format_day
-    from ...db.models import HeldBackChild
+    from pepflow.calendars import format_day
+    from pepflow.db.models import HeldBackChild
 
     rows = s.exec(select(HeldBackChild).order_by(HeldBackChild.child_ref).limit(200)).all()
     return [{"child_ref": r.child_ref, "since": format_day(r.first_held_on), "files": r.files,

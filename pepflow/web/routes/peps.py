@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ...states.pep import PepState
-from .. import overdue
-from ..site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
+from pepflow.states.pep import PepState
+from pepflow.web import overdue
+from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 
 router = APIRouter()
 STATE_CHOICES = [(st.value, st.value.replace("_", " ")) for st in PepState] + [("none", "no current PEP")]
