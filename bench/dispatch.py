@@ -31,16 +31,16 @@ import time  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from pepflow.app import settle_after_start_up  # noqa: E402
+from pepflow.service.application import settle_after_start_up  # noqa: E402
 from pepflow.clock import SteppedClock  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
-from pepflow.db.engine import reset  # noqa: E402
+from pepflow.db.connection import reset  # noqa: E402
 from pepflow.db.models import Notification  # noqa: E402
 from pepflow.notify.mailers import SMTPMailer  # noqa: E402
 from pepflow.notify.outbox import _groups, dispatch  # noqa: E402
 from pepflow.notify.render import build_message, environment  # noqa: E402
-from pepflow.sweep import sweep  # noqa: E402
+from pepflow.notify.sweep import sweep  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sweep import AS_OF, build, start_relay  # noqa: E402  (the same cohort and relay as bench/sweep.py)

@@ -37,7 +37,7 @@ from pathlib import Path  # noqa: E402
 
 def pepflow_writer(url: str, rows: int, tag: str, locked: bool, start: float) -> None:
     import pepflow.audit  # noqa: F401  (imported before the clock runs, whichever kind of round)
-    import pepflow.db.engine  # noqa: F401
+    import pepflow.db.connection  # noqa: F401
 
     if not locked:
         from pepflow.db import writes

@@ -30,12 +30,12 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from pepflow.app import App  # noqa: E402
-from pepflow.gias import TYPES, read_gias  # noqa: E402
-from pepflow.importing import read_csv  # noqa: E402
-from pepflow.services import import_file, import_gias, import_ssda903  # noqa: E402
-from pepflow.ssda903.apply import assess  # noqa: E402
-from pepflow.ssda903.read import read_return  # noqa: E402
+from pepflow.service.application import App  # noqa: E402
+from pepflow.intake.gias import TYPES, read_gias  # noqa: E402
+from pepflow.intake.csv_reading import read_csv  # noqa: E402
+from pepflow.service.use_cases import import_file, import_gias, import_ssda903  # noqa: E402
+from pepflow.intake.ssda903.apply import assess  # noqa: E402
+from pepflow.intake.ssda903.read import read_return  # noqa: E402
 from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 from tests.ssda903_return import Ep, Kid, write_csv  # noqa: E402
 

@@ -45,9 +45,9 @@ from pathlib import Path  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 
-from pepflow.accounts import add_user  # noqa: E402
+from pepflow.accounts.local import add_user  # noqa: E402
 from pepflow.db import make_engine  # noqa: E402
-from pepflow.db.engine import session_scope  # noqa: E402
+from pepflow.db.connection import session_scope  # noqa: E402
 from tests.faults.harness import Relay  # noqa: E402
 from tests.pgserver import analyze_after_load, bench_databases, copy_database, dialect_label, empty_engine, free_port  # noqa: E402
 

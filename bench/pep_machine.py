@@ -27,11 +27,11 @@ import statistics
 import tempfile
 import time
 
-from pepflow.app import settle_after_start_up
+from pepflow.service.application import settle_after_start_up
 from pepflow.db.unit import UnitOfWork
 from transitions import Machine
 
-from pepflow.commands import EventRequest, record_event, record_events
+from pepflow.engine.recording import EventRequest, record_event, record_events
 from pepflow.config import load_config
 from pepflow.db.models import Child, Deadline, Pep, Person, School
 from pepflow.states.pep import MACHINE, PepState

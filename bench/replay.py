@@ -40,10 +40,10 @@ EVENTS = [("pep_meeting_held", "2026-01-14", {}), ("pep_submitted", "2026-01-20"
 
 
 def build(engine, config, n: int, per_file: int = 5_000, per_batch: int = 500) -> None:
-    from pepflow.commands import EventRequest, record_events
+    from pepflow.engine.recording import EventRequest, record_events
     from pepflow.db import session_scope
-    from pepflow.importing import import_records
-    from pepflow.services import bring_in_children
+    from pepflow.intake.csv_import import import_records
+    from pepflow.service.use_cases import bring_in_children
 
     people = [{"ref": f"SW{k}", "role": "social_worker", "name": f"Worker {k}", "email": f"sw{k}@example.org"}
               for k in range(200)] + [{"ref": f"DT{k}", "role": "designated_teacher", "name": f"Teacher {k}",
@@ -101,7 +101,7 @@ def run(args) -> None:
     from pepflow.audit.verify import verify
     from pepflow.config import load_config
     from pepflow.db import make_engine
-    from pepflow.db.engine import reset
+    from pepflow.db.connection import reset
     from pepflow.db.models import Child, Deadline, Event
 
     config = load_config()

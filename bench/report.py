@@ -33,7 +33,7 @@ from sqlmodel import Session  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
 from pepflow.db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Pep,  # noqa: E402
                                School, Suspension, Exclusion)
-from pepflow.reports import compliance  # noqa: E402
+from pepflow.reports.compliance_figures import compliance  # noqa: E402
 from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 
 START, END = dt.date(2025, 9, 1), dt.date(2026, 8, 31)

@@ -34,14 +34,14 @@ import time  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from pepflow.app import settle_after_start_up  # noqa: E402
+from pepflow.service.application import settle_after_start_up  # noqa: E402
 from pepflow.clock import SteppedClock  # noqa: E402
 from pepflow.config import load_config  # noqa: E402
-from pepflow.db.engine import checkpoint  # noqa: E402
+from pepflow.db.connection import checkpoint  # noqa: E402
 from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School  # noqa: E402
 from pepflow.notify.mailers import SMTPMailer  # noqa: E402
 from pepflow.notify.outbox import dispatch  # noqa: E402
-from pepflow.sweep import sweep  # noqa: E402
+from pepflow.notify.sweep import sweep  # noqa: E402
 from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 4)  # a Wednesday in term

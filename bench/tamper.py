@@ -53,7 +53,7 @@ def run(template: str, args) -> None:
     from pepflow.audit.checkpoints import write as checkpoint
     from pepflow.config import load_config
     from pepflow.db import make_engine, session_scope
-    from pepflow.demo import create_demo_cohort
+    from pepflow.service.demo import create_demo_cohort
     from tests.pgserver import copy_database, dialect_label, empty_engine
     from tests.tampering import TAMPERINGS, finding
 

@@ -34,10 +34,10 @@ warnings.filterwarnings("ignore", message="Using `httpx`")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from pepflow.app import App  # noqa: E402
-from pepflow.db.engine import session_scope  # noqa: E402
+from pepflow.service.application import App  # noqa: E402
+from pepflow.db.connection import session_scope  # noqa: E402
 from pepflow.db.models import Child, Deadline, Pep, Person, School  # noqa: E402
-from pepflow.accounts import add_user  # noqa: E402
+from pepflow.accounts.local import add_user  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
 from tests.pgserver import analyze_after_load, bench_databases, dialect_label, empty_engine  # noqa: E402
 

@@ -271,10 +271,6 @@ STATES = {
 }
 NO_STATE = Term("Not started", "Nothing recorded yet")
 
-# the roles a web account can have (pepflow/roles.py gives each its permissions, in this order)
-ACCOUNT_ROLES = ("vsh", "vs_admin", "vs_officer", "social_worker", "team_manager", "designated_teacher",
-                 "iro", "read_only")
-
 ROLES = _terms({
     "vsh": ("Virtual School Head", "Leads the Virtual School; decides on escalations and school approvals"),
     "vs_admin": ("Virtual School admin", "Tracks PEPs, quality-assures them, sees email problems"),

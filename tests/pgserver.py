@@ -131,7 +131,7 @@ def analyze_after_load(engine) -> None:
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
     else:
-        from pepflow.db.engine import refresh_statistics
+        from pepflow.db.connection import refresh_statistics
 
         refresh_statistics(engine)
 
@@ -140,7 +140,7 @@ def empty_engine(url: str):
     """An engine on ``url`` with pepflow's tables and nothing in them: a benchmark's
     PostgreSQL database of its own is emptied first (its SQLite file is new)."""
     from pepflow.db import make_engine
-    from pepflow.db.engine import reset
+    from pepflow.db.connection import reset
 
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
@@ -155,7 +155,7 @@ def copy_database(source_url: str, name: str) -> str:
     from sqlalchemy.engine import make_url
 
     from pepflow.db import make_engine
-    from pepflow.db.engine import checkpoint
+    from pepflow.db.connection import checkpoint
 
     from .support.copies import give_new_identity
 

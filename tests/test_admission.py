@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Admission, School
 from pepflow.errors import InputError, TransitionNotAllowed
-from pepflow.queries import admission_list
-from pepflow.rules.inspections import Judgement
+from pepflow.reports.listings import admission_list
+from pepflow.rules.ofsted import Judgement
 from pepflow.rules.placement import BLOCK, NEEDS_APPROVAL, NOTIFY, Proposal, check
 from pepflow.states import admission as admission_states
-from pepflow.states._machine import problems
+from pepflow.engine.machine import problems
 
 from .conftest import d
 from .test_pep import add_child, deadlines, event, world  # noqa: F401  (fixture)

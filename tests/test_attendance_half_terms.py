@@ -36,7 +36,7 @@ def test_a_half_term_that_has_not_begun_is_refused(cal):
 
 
 def test_the_web_form_offers_the_recent_half_terms_as_a_list(cal):
-    from pepflow.commands import event_spec
+    from pepflow.engine.recording import event_spec
     from pepflow.web.routes.child import event_fields
 
     field = next(f for f in event_fields(event_spec("attendance_recorded"), "vs_officer",

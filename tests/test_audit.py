@@ -138,9 +138,9 @@ def test_a_checkpoint_file_that_cannot_be_written_is_a_clear_error_and_the_sweep
 
 
 def test_the_history_is_checkpointed_at_the_weekend_too(world, config):  # noqa: F811
-    from pepflow.app import App
+    from pepflow.service.application import App
     from pepflow.audit.checkpoints import read
-    from pepflow.scheduler import history_checkpoint_job
+    from pepflow.service.scheduler import history_checkpoint_job
 
     history(world, config)
     app = App(database_url=world.url.render_as_string(hide_password=False))

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Deadline, Event, Pep
-from pepflow.queries import PEP_KINDS
+from pepflow.reports.listings import PEP_KINDS
 
 from .websupport import EMAILS, PASSWORD, TODAY, build_site, served, visible_refs
 
@@ -106,7 +106,7 @@ def child_awaiting_qa_only(site) -> tuple[str, str]:
 
     Made by recording a PEP meeting held and submitted on Tuesday 17 November 2026: QA was
     due on the 19th, distribution is due on the 24th."""
-    from pepflow.commands import record_event
+    from pepflow.engine.recording import record_event
     from pepflow.errors import PepflowError
 
     class TryAnother(Exception):
@@ -352,7 +352,7 @@ def test_recording_an_event_works_with_the_keyboard_alone(site, page):
 
 
 def test_your_sessions_and_changing_the_password_with_the_keyboard_alone(site, browser, server, page):
-    from pepflow.accounts import add_user
+    from pepflow.accounts.local import add_user
 
     email, new_password = "keyboard.user@example.org", "orchid lantern meadow"
     with session_scope(site.app.engine) as s:
@@ -424,8 +424,8 @@ def test_setting_up_and_using_a_second_factor_in_the_browser(site, browser, serv
     code: a reused one is refused; a recovery code works.  axe on every page."""
     import pyotp
 
-    from pepflow.accounts import add_user
-    from pepflow.second_factor import set_required
+    from pepflow.accounts.local import add_user
+    from pepflow.accounts.totp import set_required
 
     email = "second.factor@example.org"
     with session_scope(site.app.engine) as s:

@@ -166,7 +166,9 @@ def test_the_service_log_has_no_line_per_state_machine_callback(tmp_path, caplog
     from pepflow.cli._common import _logging
     from pepflow.config import load_config
     from pepflow.db import make_engine, session_scope
-    from pepflow.importing import import_records, read_csv
+    from pepflow.intake.csv_import import import_records
+
+    from pepflow.intake.csv_reading import read_csv
 
     from .conftest import d
     from .test_pep import DATA, add_child, event

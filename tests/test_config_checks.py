@@ -113,8 +113,8 @@ def test_the_shipped_configuration_is_named_as_the_shipped_folder(monkeypatch, t
 
 
 def test_the_environment_is_read_through_one_settings_object(monkeypatch, tmp_path):
-    from pepflow.app import App
-    from pepflow.settings import Environment
+    from pepflow.service.application import App
+    from pepflow.environment import Environment
 
     monkeypatch.setenv("PEPFLOW_TODAY", "2026-03-03")
     monkeypatch.setenv("PEPFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'env.db'}")

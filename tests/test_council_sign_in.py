@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from pepflow.config.settings import OidcSettings
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Event, UserAccount
-from pepflow.sign_in_oidc import OidcRefused
+from pepflow.accounts.oidc_tokens import OidcRefused
 from pepflow.web.oidc import CouncilProvider
 
 from .test_browser import CHROMIUM, _missing, check_accessibility
@@ -264,7 +264,7 @@ def test_a_discovery_document_for_another_issuer_is_refused(provider):
 
 @pytest.mark.parametrize("login, role", [("sam", "social_worker"), ("promoted", "vs_admin")])
 def test_the_role_table_holds_for_accounts_that_came_through_the_council(site, context, login, role):
-    from pepflow.roles import ROLES
+    from pepflow.accounts.access import ROLES
 
     from .websupport import visible_refs
 

@@ -9,8 +9,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from pepflow.cohort import year_group
-from pepflow.commands import record_event
-from pepflow.db.engine import session_scope
+from pepflow.engine.recording import record_event
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Deadline, Event, School
 
 from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)

@@ -1,15 +1,17 @@
 """Who may set each setting that carries someone else's decision: one table
-(``roles.DECISION_PARAMETERS``), checked by ``record_event`` for the web pages and the command
+(each setting's ``Param.decided_by``), checked by ``record_event`` for the web pages and the command
 line alike.  A refused setting changes nothing and says whose decision it is."""
 
 from __future__ import annotations
 
 import pytest
 
-from pepflow.commands import record_event
-from pepflow.db.engine import session_scope
+from pepflow.engine.recording import record_event
+from pepflow.db.connection import session_scope
 from pepflow.errors import InputError
-from pepflow.roles import DECISION_PARAMETERS, ROLES, VIRTUAL_SCHOOL_EVENTS
+from pepflow.accounts.access import ROLES
+from pepflow.engine.events import decision_parameters, registry
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 
 from .conftest import d
 from .test_admission import TODAY, admission_of, schools, step  # noqa: F401  (fixture)
@@ -17,6 +19,8 @@ from .test_pep import world  # noqa: F401  (fixture)
 from .test_web import fresh_site  # noqa: F401  (fixture)
 
 RECORDING_ROLES = [r for r in ROLES if ROLES[r].records_events]
+DECISION_PARAMETERS = decision_parameters()
+VIRTUAL_SCHOOL_EVENTS = {name for name, spec in registry().items() if spec.recorded_by == VIRTUAL_SCHOOL_ROLES}
 VALUES = {"vsh_decision": "RI school agreed: the unit suits her; evidence on file", "nominated_officer": "VSH1"}
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pepflow.settings import PREFIX, Environment
+from pepflow.environment import PREFIX, Environment
 
 from .conftest import ROOT
 from .faults.harness import demo_database, free_port, python_env

@@ -9,7 +9,7 @@ import io
 
 from sqlalchemy import select
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Event
 
 from .test_web import client_for, fresh_site, signed_in_client  # noqa: F401  (fixture)

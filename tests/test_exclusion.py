@@ -14,7 +14,7 @@ from pepflow.notify.mailers import FolderMailer
 from pepflow.notify.outbox import dispatch
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.states import exclusion as exclusion_states
-from pepflow.states._machine import problems
+from pepflow.engine.machine import problems
 from pepflow.states.attendance import band
 
 from .conftest import d

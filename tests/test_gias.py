@@ -1,4 +1,4 @@
-"""Schools from the GIAS establishment file (pepflow/gias.py): types and statuses mapped, the
+"""Schools from the GIAS establishment file (pepflow/intake/gias.py): types and statuses mapped, the
 Windows-1252 file read as served, pepflow's own school data kept, closed schools flagged."""
 
 from __future__ import annotations

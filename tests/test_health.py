@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from pepflow.db.migrate import HEAD
-from pepflow.sweep import sweep
+from pepflow.notify.sweep import sweep
 from pepflow.web.app import create_app
 
 from .websupport import TODAY, build_site, sign_in
@@ -48,7 +48,7 @@ def test_metrics_give_the_service_state_and_latency_by_route_template_without_re
     sweep(site.app.engine, site.app.config, TODAY, clock=site.clock)
     client = TestClient(create_app(site.app))
     sign_in(client, "vs_admin")
-    from pepflow.db.engine import session_scope
+    from pepflow.db.connection import session_scope
     from pepflow.db.models import Child
     from sqlmodel import select
 

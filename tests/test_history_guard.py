@@ -12,7 +12,9 @@ from pepflow.db import make_engine
 from pepflow.db.history_guard import HISTORY_REFUSED
 
 from pepflow.db import session_scope
-from pepflow.importing import import_records, read_csv
+from pepflow.intake.csv_import import import_records
+
+from pepflow.intake.csv_reading import read_csv
 
 from .test_pep import DATA, add_child, world  # noqa: F401  (fixture)
 from .conftest import d

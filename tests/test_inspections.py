@@ -1,4 +1,4 @@
-"""Ofsted as it is now (rules/inspections.py, pepflow/inspections.py): each of the three
+"""Ofsted as it is now (rules/inspections.py, pepflow/intake/inspections.py): each of the three
 frameworks read and judged in its own terms, from pepflow's columns or Ofsted's MI file."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from pepflow.db import Event, School, make_engine
-from pepflow.rules.inspections import INADEQUATE, NEEDS_DECISION, Judgement, concern
+from pepflow.rules.ofsted import INADEQUATE, NEEDS_DECISION, Judgement, concern
 
 from .conftest import ROOT
 

@@ -9,11 +9,11 @@ import json
 
 from sqlalchemy import select
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Deadline, Notification
-from pepflow.deadlines import how_overdue
+from pepflow.engine.deadlines import how_overdue
 from pepflow.notify.render import describe_items
-from pepflow.sweep import sweep
+from pepflow.notify.sweep import sweep
 
 from .websupport import TODAY, build_site, sign_in
 from .test_web import client_for

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from pepflow.db import make_engine, session_scope
 from pepflow.db.migrate import BASELINE, HEAD, KNOWN, MIGRATIONS, current_revision, prepare, run_upgrade
 from pepflow.db.models import Child, Event
-from pepflow.demo import create_demo_cohort
+from pepflow.service.demo import create_demo_cohort
 from pepflow.errors import SchemaError
 
 from .conftest import d
@@ -39,7 +39,7 @@ def _populate_as_an_older_version_did(engine, config, tmp_path: Path, children: 
     from pepflow.audit import GENESIS, row_hash
 
     from pepflow.db.models import UserAccount, WebSession
-    from pepflow.demo import create_demo_accounts
+    from pepflow.service.demo import create_demo_accounts
 
     source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
     with session_scope(source) as s:

@@ -16,14 +16,14 @@ from sqlmodel import Session, select
 
 from pepflow.config import ConfigError, load_config
 from pepflow.db import Event, Notification, Person, make_engine
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.errors import InputError
 from pepflow.notify.mailers import FolderMailer, SMTPMailer, mailer_from_env
 from pepflow.clock import SteppedClock as at
 from pepflow.notify.outbox import dispatch, relay_status
 from pepflow.notify.relay import describe as relay_describe
 from pepflow.rules.escalation import decide, plan
-from pepflow.sweep import sweep
+from pepflow.notify.sweep import sweep
 
 from .conftest import d
 from .test_pep import add_child, event, world  # noqa: F401  (fixture)
@@ -303,9 +303,9 @@ def test_a_bad_notice_or_delivery_setting_names_the_entry_and_the_field(tmp_path
 
 
 def test_the_service_starts_sweeps_and_stops_cleanly(tmp_path, monkeypatch):
-    from pepflow.app import App
-    from pepflow.scheduler import run_service
-    from pepflow.services import run_demo
+    from pepflow.service.application import App
+    from pepflow.service.scheduler import run_service
+    from pepflow.service.use_cases import run_demo
 
     monkeypatch.chdir(tmp_path)
     app = App(database_url=f"sqlite:///{tmp_path / 'svc.db'}", today_override="2026-11-23")
@@ -444,7 +444,7 @@ def test_dispatch_sends_over_as_many_connections_as_configured(world, tmp_path, 
 
 def test_the_shipped_email_folder_is_beside_the_sqlite_database_not_where_the_command_runs(tmp_path,
                                                                                         monkeypatch):
-    from pepflow.app import App
+    from pepflow.service.application import App
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -454,7 +454,7 @@ def test_the_shipped_email_folder_is_beside_the_sqlite_database_not_where_the_co
 
 
 def test_a_relative_email_folder_in_a_councils_configuration_is_inside_that_folder(tmp_path, monkeypatch):
-    from pepflow.app import App
+    from pepflow.service.application import App
 
     council = tmp_path / "council"
     council.mkdir()

@@ -7,15 +7,16 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from pepflow.commands import EventRequest, record_event, record_events
+from pepflow.engine.recording import EventRequest, record_event, record_events
 from pepflow.config import load_config
 from pepflow.db import Deadline, Event, Pep, PpPlusRequest
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.errors import InputError, TransitionNotAllowed
-from pepflow.importing import import_records, read_csv
-from pepflow.services import bring_in_children
+from pepflow.intake.csv_import import import_records
+from pepflow.intake.csv_reading import read_csv
+from pepflow.service.use_cases import bring_in_children
 from pepflow.states import pep as pep_states
-from pepflow.states._machine import problems
+from pepflow.engine.machine import problems
 
 from .conftest import ROOT, d
 

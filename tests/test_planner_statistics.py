@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from pepflow.config import load_config
 from pepflow.db import make_engine
-from pepflow.db.engine import refresh_statistics
+from pepflow.db.connection import refresh_statistics
 from pepflow.db.models import Child, Deadline, Person
-from pepflow.upkeep import after_sweep
+from pepflow.service.upkeep import after_sweep
 
 from .conftest import ROOT
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from pepflow.db import session_scope
 from pepflow.db.models import Event
-from pepflow.passwords import check_new_password
+from pepflow.accounts.passwords import check_new_password
 
 from . import test_web
 from .conftest import ROOT

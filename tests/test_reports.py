@@ -7,7 +7,7 @@ import json
 
 from sqlmodel import Session
 
-from pepflow.reports import compliance, percent
+from pepflow.reports.compliance_figures import compliance, percent
 
 from .conftest import d
 from .test_pep import add_child, event, world  # noqa: F401  (fixture)
@@ -140,9 +140,9 @@ def _outcomes_row_by_row(session, start, end, as_of):
 
 
 def test_outcomes_counted_from_the_index_agree_with_judging_each_deadline(engine, config):
-    from pepflow.demo import create_demo_cohort
+    from pepflow.service.demo import create_demo_cohort
     from pepflow.db import session_scope
-    from pepflow.reports import _timescale_outcomes
+    from pepflow.reports.compliance_figures import _timescale_outcomes
 
     today = dt.date(2026, 11, 23)
     with session_scope(engine) as s:
@@ -168,7 +168,7 @@ def _roll_child_by_child(session, as_of):
 
     from pepflow.cohort import key_stage, year_group, year_group_label
     from pepflow.db.models import Child, Deadline, School
-    from pepflow.reports import outcome
+    from pepflow.reports.compliance_figures import outcome
     from pepflow.states.pep import REVIEW_KINDS
 
     ofsted = {s.urn: s.ofsted for s in session.exec(select(School))}
@@ -197,8 +197,8 @@ def _roll_child_by_child(session, as_of):
 
 def test_the_roll_counted_in_groups_agrees_with_judging_each_child(engine, config):
     from pepflow.db import session_scope
-    from pepflow.demo import create_demo_cohort
-    from pepflow.reports import compliance
+    from pepflow.service.demo import create_demo_cohort
+    from pepflow.reports.compliance_figures import compliance
 
     today = dt.date(2026, 11, 23)
     with session_scope(engine) as s:
@@ -222,8 +222,8 @@ def test_qa_ratings_are_those_the_approval_events_gave(engine, config):
 
     from pepflow.db import session_scope
     from pepflow.db.models import Event
-    from pepflow.demo import create_demo_cohort
-    from pepflow.reports import _term_label, compliance
+    from pepflow.service.demo import create_demo_cohort
+    from pepflow.reports.compliance_figures import _term_label, compliance
 
     today = dt.date(2026, 11, 23)
     with session_scope(engine) as s:

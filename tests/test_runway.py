@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pepflow.runway import gaps
+from pepflow.service.runway import gaps
 
 from .conftest import d
 from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)

@@ -11,7 +11,7 @@ from pepflow.db import make_engine, session_scope
 from pepflow.db.migrate import BASELINE, run_upgrade
 from pepflow.db.models import Child, Deadline
 from pepflow.db.writes import write_queued_deadlines
-from pepflow.deadlines import close_deadline, open_deadline, open_deadlines
+from pepflow.engine.deadlines import close_deadline, open_deadline, open_deadlines
 
 from .conftest import d
 from .test_pep import add_child, world  # noqa: F401  (fixture)
@@ -137,7 +137,7 @@ def test_a_rolled_back_transaction_writes_none_of_its_queued_deadlines(world, co
 
 
 def test_sqlite_checkpoints_every_ten_thousand_pages_and_on_demand(tmp_path):
-    from pepflow.db.engine import checkpoint
+    from pepflow.db.connection import checkpoint
 
     engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
     with engine.connect() as conn:
@@ -152,7 +152,7 @@ def test_sqlite_checkpoints_every_ten_thousand_pages_and_on_demand(tmp_path):
 
 
 def test_checkpoint_does_nothing_on_postgresql(postgres_server):
-    from pepflow.db.engine import checkpoint
+    from pepflow.db.connection import checkpoint
 
     engine = make_engine(postgres_server.new_database())
     assert checkpoint(engine) == (0, 0)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from pepflow.db import session_scope
 from pepflow.db.models import Event, UserAccount
-from pepflow.second_factor import CodeRefused, check_new_set_up
+from pepflow.accounts.totp import CodeRefused, check_new_set_up
 
 from . import test_web
 from .test_web import client_for, signed_in_client
@@ -144,7 +144,7 @@ def test_the_halfway_step_lasts_ten_minutes_and_ends_with_a_new_password(fresh_s
     late = _code_step_without_page(client, pyotp.TOTP(secret).at(fresh_site.clock.now()))
     assert late.status_code == 303 and late.headers["location"].startswith("/sign-in?")
     client = _sign_in_to_code_step(fresh_site)
-    from pepflow.accounts import set_password
+    from pepflow.accounts.local import set_password
     with session_scope(fresh_site.app.engine) as s:
         set_password(s, EMAILS["designated_teacher"], "a quite different passphrase 42")
     fresh_site.clock.advance(seconds=30)

@@ -16,7 +16,7 @@ from joserfc.jwk import KeySet, RSAKey
 from pydantic import ValidationError
 
 from pepflow.config.settings import OidcSettings
-from pepflow.sign_in_oidc import OidcRefused, account_from_claims, check_id_token
+from pepflow.accounts.oidc_tokens import OidcRefused, account_from_claims, check_id_token
 
 ISSUER, CLIENT, NONCE = "https://login.example.gov.uk/tenant", "pepflow-client", "n-0S6_WzA2Mj"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from pepflow.db import session_scope
 from pepflow.db.models import Event, UserAccount, WebSession
 from pepflow.errors import InputError
-from pepflow.passwords import check_new_password
-from pepflow.throttle import Policy, wait_after
+from pepflow.accounts.passwords import check_new_password
+from pepflow.accounts.throttle import Policy, wait_after
 
 from . import test_web
 from .test_web import client_for, signed_in_client
@@ -248,7 +248,7 @@ def test_guesses_sent_at_the_same_moment_are_each_counted_and_none_fails(fresh_s
     import threading
 
     from pepflow.db.models import SignInThrottle
-    from pepflow.throttle import account_key
+    from pepflow.accounts.throttle import account_key
 
     email = "new.person@example.org"
     clients = [client_for(fresh_site, client=(f"203.0.113.{n}", 4000)) for n in range(8)]

@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import update
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import School
 from pepflow.spreadsheets import safe_cell, stream
 

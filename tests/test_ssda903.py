@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from pepflow.db import Child, Deadline, make_engine
 from pepflow.db.models import Event
-from pepflow.importing import LEGAL, PLACEMENT_TYPES
+from pepflow.record_choices import LEGAL, PLACEMENT_TYPES
 from pepflow.rules import ssda903_codes as codes
 
 from .conftest import ROOT
@@ -455,8 +455,8 @@ def test_children_held_back_are_listed_for_vs_admin_until_a_later_return_loads_t
 
     from fastapi.testclient import TestClient
 
-    from pepflow.app import App
-    from pepflow.db.engine import session_scope
+    from pepflow.service.application import App
+    from pepflow.db.connection import session_scope
     from pepflow.web.app import create_app
 
     from .websupport import csrf_of
@@ -564,7 +564,7 @@ def test_a_deadline_already_past_at_go_live_is_passed_over_by_the_sweep_and_says
 
     from fastapi.testclient import TestClient
 
-    from pepflow.app import App
+    from pepflow.service.application import App
     from pepflow.web.app import create_app
 
     from .websupport import csrf_of

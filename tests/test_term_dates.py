@@ -1,4 +1,4 @@
-"""Term dates from iCalendar files (pepflow/term_dates.py, `pepflow calendar import/export`):
+"""Term dates from iCalendar files (pepflow/intake/term_dates.py, `pepflow calendar import/export`):
 both published styles give back exactly the school days they describe."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from pepflow.calendars import england_bank_holidays
 from pepflow.config import load_config
-from pepflow.term_dates import read_events, term_dates
+from pepflow.intake.term_dates import read_events, term_dates
 
 YEAR = (dt.date(2025, 9, 1), dt.date(2026, 8, 31))
 

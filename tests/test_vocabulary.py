@@ -4,10 +4,10 @@ sentence in pepflow/vocabulary.py, and history rows read as sentences."""
 from __future__ import annotations
 
 from pepflow import vocabulary
-from pepflow.commands import registry
+from pepflow.engine.recording import registry
 from pepflow.config import FLAG_KINDS, OWNER_ROLES, load_config
-from pepflow.history_words import Who, details, sentence
-from pepflow.roles import ROLES
+from pepflow.reports.history_words import Who, details, sentence
+from pepflow.accounts.access import ROLES
 from pepflow.states.admission import AdmissionState
 from pepflow.states.exclusion import ExclusionState
 from pepflow.states.pep import PepState

@@ -13,10 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Deadline, Event, Notification, Pep, UserAccount, WebSession
 from pepflow.web.app import create_app
-from pepflow.roles import ROLES
+from pepflow.accounts.access import ROLES
 
 from .test_notify import free_port
 from .websupport import EMAILS, PASSWORD, TODAY, build_site, child_refs_in, csrf_of, sign_in, visible_refs
@@ -481,7 +481,7 @@ def test_vs_admin_sees_a_relay_down_for_an_hour_and_failed_emails_on_my_work_and
     from pepflow.clock import SteppedClock
     from pepflow.notify.mailers import SMTPMailer
     from pepflow.notify.outbox import dispatch
-    from pepflow.sweep import sweep
+    from pepflow.notify.sweep import sweep
 
     app, clock = fresh_site.app, fresh_site.clock
     with session_scope(app.engine) as s:
@@ -612,8 +612,8 @@ def test_overdue_pages_in_due_order_are_the_lists_own_order_both_ways(site):
 def test_the_overdue_count_follows_a_recorded_event_at_once(fresh_site):
     """Counts are kept until the next history row (web/freshness.py): an event that closes
     overdue deadlines is counted on the very next page."""
-    from pepflow.commands import record_event
-    from pepflow.queries import PEP_KINDS
+    from pepflow.engine.recording import record_event
+    from pepflow.reports.listings import PEP_KINDS
 
     def count() -> int:
         page = client.get("/peps/overdue").text

@@ -11,15 +11,15 @@ from email.policy import default as email_policy
 import pytest
 from sqlalchemy import select
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Pep
-from pepflow.next_events import events_open_to
+from pepflow.engine.offered import events_open_to
 from pepflow.notify.mailers import FolderMailer
 from pepflow.notify.outbox import dispatch
-from pepflow.report_html import render
-from pepflow.report_text import as_table
-from pepflow.reports import compliance
-from pepflow.sweep import sweep
+from pepflow.reports.html import render
+from pepflow.reports.text import as_table
+from pepflow.reports.compliance_figures import compliance
+from pepflow.notify.sweep import sweep
 from pepflow.db.models import Child
 
 from .test_web import signed_in_client

@@ -13,10 +13,10 @@ from typing import Iterator
 
 from sqlalchemy import select
 
-from pepflow.app import App
-from pepflow.db.engine import session_scope
+from pepflow.service.application import App
+from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Person, School
-from pepflow.demo import DEMO_ACCOUNTS, create_demo_accounts, create_demo_cohort
+from pepflow.service.demo import DEMO_ACCOUNTS, create_demo_accounts, create_demo_cohort
 
 TODAY = dt.date(2026, 11, 23)
 PASSWORD = "correct horse battery"

@@ -71,7 +71,7 @@ def file_for(database_url: str, setting: str | None = None) -> Path | None:
 
 
 def checkpoint_file(engine: Engine) -> Path | None:
-    from pepflow.settings import environment
+    from pepflow.environment import environment
 
     return file_for(database_name(engine), environment().history_checkpoint_file)
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from pepflow.config import Config
 from pepflow.db.models import Admission, Child, Deadline, Event, Exclusion, Pep
 from pepflow.errors import PepflowError
-from pepflow.rules.deadlines import due_date
+from pepflow.rules.due_dates import due_date
 from pepflow.audit import history_rows
 from pepflow.audit.snapshots import CHILD_FIELDS, DEADLINE_FIELDS, plain
 

@@ -43,7 +43,7 @@ def run(argv: list[str] | None = None) -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors from typer's click
             exc.show()
             sys.exit(exc.exit_code)
-        from pepflow.settings import environment
+        from pepflow.environment import environment
 
         try:
             debug = environment().debug

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from pepflow.app import App
+from pepflow.service.application import App
 from pepflow.clock import parse_date
 from pepflow.errors import InputError
 
@@ -71,7 +71,7 @@ def _as_of(a: App, value: Optional[str]) -> dt.date:
 
 def _read(a: App, query, *args):
     """Run a read-only query in its own transaction."""
-    from pepflow.db.engine import session_scope
+    from pepflow.db.connection import session_scope
 
     with session_scope(a.engine) as session:
         return query(session, *args)
@@ -99,7 +99,7 @@ def _write(out: Optional[Path], text: str) -> None:
 def _logging() -> None:
     """The service's logs, as PEPFLOW_LOG_FORMAT says (text or json; pepflow/logs.py)."""
     from pepflow.logs import FORMATS, configure
-    from pepflow.settings import environment
+    from pepflow.environment import environment
 
     env = environment()
     if env.log_format not in FORMATS:

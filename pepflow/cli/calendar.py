@@ -100,7 +100,7 @@ def calendar_import(
 
     from pepflow.config.calendar_files import parse_calendar
     from pepflow.config.files import Source
-    from pepflow.term_dates import TermDatesError, calendar_toml, read_events, school_days_toml, school_own_days, term_dates
+    from pepflow.intake.term_dates import TermDatesError, calendar_toml, read_events, school_days_toml, school_own_days, term_dates
 
     a = _app(ctx)
     if not _re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
@@ -164,7 +164,7 @@ def calendar_export(
     """Write a calendar's terms, half terms and INSET days as iCalendar, for the council's diaries."""
     import sys
 
-    from pepflow.term_dates import calendar_ics
+    from pepflow.intake.term_dates import calendar_ics
 
     a = _app(ctx)
     data = calendar_ics(a.config.calendar(name), a.clock.now())
@@ -198,7 +198,7 @@ def _runway(a, when):
     command never creates a database)."""
     from pathlib import Path
 
-    from pepflow.runway import calendar_runway, gaps
+    from pepflow.service.runway import calendar_runway, gaps
 
     url = a.url
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():

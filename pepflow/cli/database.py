@@ -15,7 +15,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
     """Print the schema revision the database is at, and the one this version uses."""
-    from pepflow.db.engine import make_engine
+    from pepflow.db.connection import make_engine
     from pepflow.db.migrate import HEAD, current_revision
 
     a = _app(ctx)
@@ -31,7 +31,7 @@ def db_current(ctx: typer.Context) -> None:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database's tables up to this version of pepflow (back it up first)."""
-    from pepflow.db.engine import make_engine
+    from pepflow.db.connection import make_engine
     from pepflow.db.migrate import HEAD
 
     a = _app(ctx)
@@ -49,7 +49,7 @@ def db_grant(
 
     Run it as the role that owns the tables (the one that runs `pepflow db upgrade`), after each
     upgrade.  The services then connect as ROLE: it cannot UPDATE, DELETE or TRUNCATE history rows."""
-    from pepflow.db.engine import make_engine
+    from pepflow.db.connection import make_engine
     from pepflow.db.history_guard import grant_statements
     from pepflow.errors import InputError
 
@@ -76,7 +76,7 @@ def db_backup(
 ) -> None:
     """Back the database up while the service runs: SQLite's online backup, or pg_dump of one snapshot."""
     from pepflow.db.backup import backup
-    from pepflow.db.engine import make_engine
+    from pepflow.db.connection import make_engine
 
     a = _app(ctx)
     a.check_exists()
@@ -100,7 +100,7 @@ def db_restore(
     from pepflow.audit.checkpoints import file_for
     from pepflow.audit.verify import verify
     from pepflow.db.backup import restore
-    from pepflow.db.engine import make_engine
+    from pepflow.db.connection import make_engine
 
     a = _app(ctx)
     manifest, differences = restore(file, a.url)

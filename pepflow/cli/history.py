@@ -124,7 +124,7 @@ def audit_security(
 
     from pepflow.clock import parse_date
     from pepflow.db.models import Event
-    from pepflow.disclosures import SECURITY_PROCESS
+    from pepflow.audit.disclosures import SECURITY_PROCESS
 
     a = _app(ctx)
     query = select(Event).where(Event.process == SECURITY_PROCESS)

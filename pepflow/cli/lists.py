@@ -31,7 +31,7 @@ def pep_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """What is due on each child's PEP: who owns it, when, and how overdue."""
-    from pepflow.queries import pep_list as query
+    from pepflow.reports.listings import pep_list as query
 
     a = _app(ctx)
     when = _as_of(a, as_of)
@@ -58,7 +58,7 @@ def admission_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every admission with school days used and left on its 20-school-day clock."""
-    from pepflow.queries import admission_list as query
+    from pepflow.reports.listings import admission_list as query
 
     a = _app(ctx)
     when = _as_of(a, as_of)
@@ -87,7 +87,7 @@ def exclusion_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Exclusion processes: suspensions this school year and the statutory clocks running."""
-    from pepflow.queries import exclusion_list as query
+    from pepflow.reports.listings import exclusion_list as query
 
     a = _app(ctx)
     when = _as_of(a, as_of)

@@ -33,8 +33,8 @@ def import_file(
     as_json: bool = typer.Option(False, "--json", help="ssda903 only: print the summary as JSON."),
 ) -> None:
     """Import a CSV list (all or nothing, and safe to repeat) or the council's SSDA903 return."""
-    from pepflow.importing import KINDS
-    from pepflow.services import import_file as do_import, import_gias, import_inspections_file
+    from pepflow.intake.csv_columns import KINDS
+    from pepflow.service.use_cases import import_file as do_import, import_gias, import_inspections_file
 
     if kind == "ssda903":
         _import_ssda903(ctx, files, extract_date, check, as_json)
@@ -58,7 +58,7 @@ def import_file(
 
 def _import_ssda903(ctx: typer.Context, files: list[Path], extract_date: Optional[str], check: bool,
                     as_json: bool) -> None:
-    from pepflow.services import import_ssda903
+    from pepflow.service.use_cases import import_ssda903
     from pepflow.values import date_value
 
     if not extract_date:
@@ -86,7 +86,7 @@ def demo(
     reset: bool = typer.Option(False, "--reset", help="Empty a database that already has data first."),
 ) -> None:
     """Create a database with a synthetic cohort (default file pepflow-demo.db) and summarise it."""
-    from pepflow.services import run_demo
+    from pepflow.service.use_cases import run_demo
 
     a = _app(ctx)
     if a.database_url is None:
@@ -107,12 +107,12 @@ def event(
     sets: list[str] = typer.Option([], "--set", help="A detail of the event, key=value (repeatable)."),
 ) -> None:
     """Record that something happened to a child's case."""
-    from pepflow.services import record
+    from pepflow.service.use_cases import record
 
     try:
         outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
     except InputError as exc:  # the domain's field names, as this command's options say them
-        from pepflow.commands import registry
+        from pepflow.engine.recording import registry
 
         spec = registry().get(name)
         if exc.field == "on":
@@ -129,7 +129,7 @@ def event(
 @app.command("events")
 def events() -> None:
     """List every event that can be recorded, with its details."""
-    from pepflow.commands import registry
+    from pepflow.engine.recording import registry
 
     for spec in sorted(registry().values(), key=lambda s: (s.process, s.name)):
         typer.echo(f"{spec.name:<32} {spec.label}: {spec.help}")
@@ -146,7 +146,7 @@ def deadlines(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every deadline of a child: kind, due date, unit, source, owner and status."""
-    from pepflow.queries import child_deadlines
+    from pepflow.reports.listings import child_deadlines
 
     a = _app(ctx)
     rows = _read(a, child_deadlines, a.config, child, a.today())
@@ -175,7 +175,7 @@ def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
             views: bool = typer.Option(False, "--views", help="Also list who viewed the case on the web pages.")
             ) -> None:
     """A child's timeline: every recorded event, oldest first."""
-    from pepflow.queries import history as query, readable_history
+    from pepflow.reports.listings import history as query, readable_history
 
     a = _app(ctx)
     if as_json:

@@ -26,9 +26,9 @@ def report_compliance(
     """Timescale compliance for a period: PEPs, admissions, exclusions, attendance, funding."""
     import json
 
-    from pepflow.db.engine import session_scope
-    from pepflow.report_text import as_rows, as_table
-    from pepflow.reports import compliance
+    from pepflow.db.connection import session_scope
+    from pepflow.reports.text import as_rows, as_table
+    from pepflow.reports.compliance_figures import compliance
 
     if fmt not in ("table", "json", "csv", "html"):
         raise InputError("--format", fmt, "must be table, json, csv or html")
@@ -46,7 +46,7 @@ def report_compliance(
 
         text = "".join(stream(["section", "measure", "group", "value"], as_rows(report)))
     elif fmt == "html":
-        from pepflow.report_html import render
+        from pepflow.reports.html import render
         text = render(report)
     else:
         text = as_table(report)
@@ -62,9 +62,9 @@ def report_annual(
     """The Virtual School Head's annual report as one self-contained HTML file with charts."""
     import re
 
-    from pepflow.db.engine import session_scope
-    from pepflow.report_html import render
-    from pepflow.reports import compliance
+    from pepflow.db.connection import session_scope
+    from pepflow.reports.html import render
+    from pepflow.reports.compliance_figures import compliance
 
     if not re.fullmatch(r"\d{4}-\d{2}", year) or (int(year[:4]) + 1) % 100 != int(year[5:]):
         raise InputError("--year", year, "must be a school year written like 2025-26")
@@ -87,7 +87,7 @@ def export_deadlines_command(
 ) -> None:
     """One row per deadline: child, kind, start, due, closed, outcome, units late, rule version."""
     from pepflow import spreadsheets
-    from pepflow.reports import EXPORT_COLUMNS, export_deadlines
+    from pepflow.reports.compliance_figures import EXPORT_COLUMNS, export_deadlines
 
     a = _app(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -98,7 +98,7 @@ def export_deadlines_command(
         with csv_file.open("w", newline="", encoding="utf-8") as fh:
             writer = spreadsheets.writer(fh)
             writer.writerow(spreadsheets.column_headings(EXPORT_COLUMNS))
-            from pepflow.db.engine import session_scope
+            from pepflow.db.connection import session_scope
             with session_scope(a.engine) as session:
                 for row in export_deadlines(session, a.config, first, last, _as_of(a, as_of)):
                     writer.writerow(row)

@@ -30,13 +30,13 @@ def sweep_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent, to whom and why; write nothing."),
 ) -> None:
     """Write the reminders and escalations due today to the outbox (safe to repeat)."""
-    from pepflow.sweep import sweep
+    from pepflow.notify.sweep import sweep
 
     a = _app(ctx)
     when = parse_date(as_of, "--as-of") if as_of else a.today()
     result = sweep(a.engine, a.config, when, dry_run=dry_run, clock=a.clock)
     if not dry_run:
-        from pepflow.upkeep import after_sweep
+        from pepflow.service.upkeep import after_sweep
 
         for gap in after_sweep(a.engine, a.config, when, a.clock).runway:
             typer.echo(f"  for VS admin: {gap.sentence()}")
@@ -97,7 +97,7 @@ def outbox_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The email outbox: what is waiting, sent, skipped or failed."""
-    from pepflow.db.engine import session_scope
+    from pepflow.db.connection import session_scope
     from pepflow.notify.outbox import outbox_rows, relay_status, retry_failed
     from pepflow.notify.relay import describe as describe_relay
 
@@ -140,7 +140,7 @@ def simulate_command(
 ) -> None:
     """Advance a clock day by day: people act, the sweep reminds, emails go to the outbox folder."""
     from pepflow.notify.mailers import FolderMailer, mailer_from_env
-    from pepflow.simulate import simulate
+    from pepflow.service.simulate import simulate
 
     a = _app(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")
@@ -196,8 +196,8 @@ def run_command(
     workers: int = typer.Option(1, "--workers", help="--role web only: how many processes serve the pages."),
 ) -> None:
     """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
-    from pepflow.scheduler import run_service
-    from pepflow.services import database_is_empty, run_demo
+    from pepflow.service.scheduler import run_service
+    from pepflow.service.use_cases import database_is_empty, run_demo
     from pepflow.web.server import WebThread, check_port, serve
 
     if role not in ROLES:

@@ -20,10 +20,10 @@ def user_add(
     school: Optional[str] = typer.Option(None, "--school", help="A designated teacher's school (URN)."),
 ) -> None:
     """Add a web account. The password is asked for (or read from standard input)."""
-    from pepflow.accounts import add_user, check_new_account
+    from pepflow.accounts.local import add_user, check_new_account
     from pepflow.db import session_scope
-    from pepflow.disclosures import security_event
-    from pepflow.roles import ROLES
+    from pepflow.audit.disclosures import security_event
+    from pepflow.accounts.access import ROLES
     from pepflow.values import did_you_mean
 
     a = _app(ctx)
@@ -45,10 +45,10 @@ def user_set_password(
     email: str = typer.Option(..., "--email", help="The account's email address."),
 ) -> None:
     """Set a new password (also signs the account out everywhere and clears its sign-in waits)."""
-    from pepflow.accounts import find_user, set_password
+    from pepflow.accounts.local import find_user, set_password
     from pepflow.db import session_scope
-    from pepflow.disclosures import security_event
-    from pepflow.throttle import account_key, attempt_succeeded
+    from pepflow.audit.disclosures import security_event
+    from pepflow.accounts.throttle import account_key, attempt_succeeded
     from pepflow.web.sessions import end_sessions_of
 
     a = _app(ctx)
@@ -70,10 +70,10 @@ def user_reset_second_factor(
 ) -> None:
     """Take away an account's second factor (a lost phone, no recovery codes left): it signs out
     everywhere, and sets up the app again at its next sign-in if its role must use one."""
-    from pepflow.accounts import find_user
+    from pepflow.accounts.local import find_user
     from pepflow.db import session_scope
-    from pepflow.disclosures import security_event
-    from pepflow.second_factor import has_second_factor, reset
+    from pepflow.audit.disclosures import security_event
+    from pepflow.accounts.totp import has_second_factor, reset
     from pepflow.web.sessions import end_sessions_of
 
     a = _app(ctx)
@@ -98,9 +98,9 @@ def user_require_second_factor(
 ) -> None:
     """Choose who must use a second factor, as VS admin can on the Sign-in rules page."""
     from pepflow.db import session_scope
-    from pepflow.disclosures import security_event
-    from pepflow.roles import ROLES
-    from pepflow.second_factor import EVERYONE, set_required
+    from pepflow.audit.disclosures import security_event
+    from pepflow.accounts.access import ROLES
+    from pepflow.accounts.totp import EVERYONE, set_required
     from pepflow.values import did_you_mean
 
     a = _app(ctx)

@@ -8,13 +8,13 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pepflow.vocabulary import ACCOUNT_ROLES
+from pepflow.role_table import ACCOUNT_ROLES
 
 STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
 class OidcSettings(BaseModel):
-    """Signing in with the council's accounts (pepflow/sign_in_oidc.py): ``[settings.oidc]``."""
+    """Signing in with the council's accounts (pepflow/accounts/oidc_tokens.py): ``[settings.oidc]``."""
 
     model_config = STRICT
 
@@ -54,7 +54,7 @@ class Settings(BaseModel):
     # Children's Wellbeing and Schools Act 2026 ss.61-62: from this date the LA may direct an
     # academy to admit, instead of asking the Secretary of State.  None: not yet commenced.
     academy_directions_from: Optional[dt.date] = None
-    # The day pepflow went live (pepflow/go_live.py): what a first import says happened before it is
+    # The day pepflow went live (pepflow/engine/go_live.py): what a first import says happened before it is
     # recorded as the record's facts, not as events that open tasks.  Default: the first import's day.
     go_live: Optional[dt.date] = None
     # true: deadlines already past at go-live are reminded and escalated like any other (by default
@@ -72,7 +72,7 @@ class Settings(BaseModel):
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
     # ... and after this many hours from signing in, however busy (NCSC: re-authenticate daily).
     session_lifetime_hours: int = Field(12, ge=1, le=7 * 24)
-    # Sign-in throttling (pepflow/throttle.py; OWASP Authentication Cheat Sheet): after this many
+    # Sign-in throttling (pepflow/accounts/throttle.py; OWASP Authentication Cheat Sheet): after this many
     # wrong passwords for one email address, or from one client address, each further try waits
     # twice as long as the one before, from the first wait up to the longest.  Failures are
     # forgotten after the quiet hours.  The owner, on a browser that has signed in to the account

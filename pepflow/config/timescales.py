@@ -12,13 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pepflow import vocabulary
 from pepflow.calendars import COUNTINGS, UNITS, UNIT_LABELS
 from pepflow.errors import ConfigError, InputError
+from pepflow.role_table import OWNER_ROLES
 from pepflow.config.files import Source, invalid
 
-OWNER_ROLES = (
-    "social_worker", "team_manager", "designated_teacher", "head_teacher", "vs_admin",
-    "vs_officer", "vsh", "iro", "carer", "admission_authority", "governors", "local_authority",
-    "school",
-)
 MAX_NUMBER = 1000  # no timescale runs to a thousand units: a bigger number is a typing mistake
 
 

@@ -1,6 +1,6 @@
 """Storage: tables, engine and sessions.  SQLite by default, PostgreSQL in production."""
 
-from pepflow.db.engine import default_database_url, make_engine, session_scope
+from pepflow.db.connection import default_database_url, make_engine, session_scope
 from pepflow.db.models import (
     CarePlacement, Child, Deadline, EducationPlacement, Event, Inspection, Notification, Pep, Person,
     PpPlusRequest, School,

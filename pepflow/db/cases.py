@@ -32,7 +32,7 @@ def first_vsh_ref(session: UnitOfWork) -> str | None:
 
 
 def open_deadlines_of(session: UnitOfWork, child_ref: str) -> list[Deadline]:
-    """The child's open deadlines: the list itself, which ``pepflow.deadlines`` keeps
+    """The child's open deadlines: the list itself, which ``pepflow.engine.deadlines`` keeps
     current as it opens and closes them (the only writer of deadlines)."""
     return session.cached("open_deadlines", child_ref, lambda: list(session.exec(
         select(Deadline).where(Deadline.child_ref == child_ref, Deadline.status == OPEN))))

@@ -204,7 +204,7 @@ def keyring_for(database_url: str, create_missing: bool = False) -> Keyring:
     has no keyed row (``db/seal.py``); otherwise a missing file is an error (``load``)."""
     ring = _rings.get(database_url)
     if ring is None:
-        from pepflow.settings import environment
+        from pepflow.environment import environment
 
         with _lock:
             ring = _rings.get(database_url)

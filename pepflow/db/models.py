@@ -419,7 +419,7 @@ class RelayState(Table, table=True):
 
 
 class UserAccount(Table, table=True):
-    """A person who signs in to the web pages (local accounts; see pepflow/accounts.py)."""
+    """A person who signs in to the web pages (local accounts; see pepflow/accounts/local.py)."""
 
     __tablename__ = "user_account"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -431,7 +431,7 @@ class UserAccount(Table, table=True):
     active: bool = True
     created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
     password_changed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
-    # the second factor (pepflow/second_factor.py): a TOTP secret once set up and confirmed, and
+    # the second factor (pepflow/accounts/totp.py): a TOTP secret once set up and confirmed, and
     # the last time step a code was accepted for, so a code is never accepted twice
     totp_secret: str = ""
     totp_set_up_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
@@ -475,7 +475,7 @@ class WebSession(Table, table=True):
 
 class SignInThrottle(Table, table=True):
     """Recent sign-in attempts of one email address, one client address or one trusted browser
-    (pepflow/throttle.py): how many failed, and when the last began."""
+    (pepflow/accounts/throttle.py): how many failed, and when the last began."""
 
     __tablename__ = "sign_in_throttle"
     key: str = Field(primary_key=True)  # "account:<email>", "client:<address>" or "device:<id>"

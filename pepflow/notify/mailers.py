@@ -20,7 +20,7 @@ from pepflow.notify.faults import AddressNotSendable, MessageNotWritten
 from pepflow.notify.render import OutgoingEmail
 
 if TYPE_CHECKING:
-    from pepflow.settings import Environment
+    from pepflow.environment import Environment
 
 MAX_CONNECTIONS = 20
 
@@ -162,7 +162,7 @@ class SMTPMailer:
 def mailer_from_env(folder: str, environ: Environment | Mapping[str, str] | None = None) -> Mailer:
     """SMTP when ``PEPFLOW_SMTP_HOST`` is set (in ``environ``: the process's settings, or a
     mapping of variables), else a folder of .eml files."""
-    from pepflow.settings import Environment, environment
+    from pepflow.environment import Environment, environment
 
     env = environ if isinstance(environ, Environment) else (
         environment() if environ is None else Environment.of(environ))

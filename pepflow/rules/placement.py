@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pepflow.rules.inspections import INADEQUATE, NEEDS_DECISION, SOURCE, Judgement, concern
+from pepflow.rules.ofsted import INADEQUATE, NEEDS_DECISION, SOURCE, Judgement, concern
 
 BLOCK, NEEDS_APPROVAL, NOTIFY = "block", "needs_approval", "notify"
 

@@ -1,7 +1,7 @@
 """The processes: one module per state machine, each building its ``transitions``
-machine once at import and registering its events in ``pepflow.events``.
+machine once at import and registering its events in ``pepflow.engine.events``.
 
-``load`` imports every process listed here; ``pepflow.commands`` calls it before it
+``load`` imports every process listed here; ``pepflow.engine.recording`` calls it before it
 looks an event up.
 """
 

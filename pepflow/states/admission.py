@@ -25,14 +25,15 @@ from sqlmodel import Session, select
 from pepflow.calendars import format_day
 from pepflow.vocabulary import kind_label
 from pepflow.cohort import year_group
-from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.values import HOURS_A_WEEK, choice, free_text, ref
 from pepflow.db.models import Admission, Event, Inspection, PermanentExclusionRecord, School
-from pepflow.deadlines import cancel_process, close_open, open_deadline, open_flag
+from pepflow.engine.deadlines import cancel_process, close_open, open_deadline, open_flag
 from pepflow.errors import InputError, TransitionNotAllowed
-from pepflow.rules.inspections import Judgement
+from pepflow.rules.ofsted import Judgement
 from pepflow.rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Proposal, check
-from pepflow.states._machine import ProcessMachine
+from pepflow.engine.machine import ProcessMachine
 
 
 class AdmissionState(StrEnum):
@@ -358,33 +359,61 @@ def on_withdrawn(ctx: EventContext) -> Outcome:
     return outcome
 
 
+def _case(now: CaseNow) -> Admission | None:
+    return now.memo("admission", lambda: open_admission(now.session, now.child.ref))
+
+
+def _while_none_is_open(now: CaseNow, event: str) -> bool:
+    return now.child.looked_after and _case(now) is None
+
+
+def _offered_by_state(now: CaseNow, event: str) -> bool:
+    case = _case(now)
+    return now.child.looked_after and case is not None and event in MACHINE.allowed(case.state)
+
+
+def _while_one_is_open(now: CaseNow, event: str) -> bool:
+    return now.child.looked_after and _case(now) is not None
+
+
 _urn = Param("school_urn", ref, True, "the school's URN", school=True)
+# the local authority's own steps (a direction, the Secretary of State, the adjudicator) are the
+# Virtual School's to record; the LA directs, and asks the Secretary of State (DOMAIN.md)
+_VS = VIRTUAL_SCHOOL_ROLES
+_ = dict(offered=_offered_by_state)
 for spec in (
     EventSpec("admission_needed", "admission", on_admission_needed,
               (Param("reason", choice("entered_care", "care_placement_moved", "permanently_excluded",
                                       "emergency_placement", "other"), True, "why a new school is needed"),
-               Param("excluded_from", ref, False, "URN of the school that permanently excluded the child", school=True))),
+               Param("excluded_from", ref, False, "URN of the school that permanently excluded the child", school=True)),
+              offered=_while_none_is_open),
     EventSpec("school_proposed", "admission", on_school_proposed,
               (_urn, Param("exceptional_reason", free_text, False, "why an inadequate school"),
-               Param("vsh_decision", free_text, False, "the VSH's decision and evidence (requires improvement)"),
+               # a "requires improvement" school only with the VSH's decision (002 Handbook §2c i)
+               Param("vsh_decision", free_text, False, "the VSH's decision and evidence (requires improvement)",
+                     decided_by=frozenset({"vsh"}), decision="the Virtual School Head's decision"),
                Param("ks4_reason", free_text, False, "why a Year 10-11 move is absolutely necessary"),
-               Param("nominated_officer", ref, False, "the approving nominated officer's reference"))),
-    EventSpec("application_made", "admission", on_application_made, ()),
-    EventSpec("place_offered", "admission", on_place_offered, ()),
-    EventSpec("place_refused", "admission", on_place_refused, ()),
-    EventSpec("direction_consultation_started", "admission", on_consultation_started, ()),
+               # a Key Stage 4 move needs the nominated officer's approval (CPPCR 2010 reg 10), which
+               # the Virtual School records
+               Param("nominated_officer", ref, False, "the approving nominated officer's reference",
+                     decided_by=VIRTUAL_SCHOOL_ROLES, decision="the nominated officer's approval")), **_),
+    EventSpec("application_made", "admission", on_application_made, (), **_),
+    EventSpec("place_offered", "admission", on_place_offered, (), **_),
+    EventSpec("place_refused", "admission", on_place_refused, (), **_),
+    EventSpec("direction_consultation_started", "admission", on_consultation_started, (), recorded_by=_VS, **_),
     EventSpec("consultation_answered", "admission", on_consultation_answered,
-              (Param("answer", choice("willing", "not_willing"), True, "willing or not_willing"),)),
-    EventSpec("direction_issued", "admission", on_direction_issued, ()),
-    EventSpec("adjudicator_referred", "admission", on_adjudicator_referred, ()),
-    EventSpec("adjudicator_upheld", "admission", on_adjudicator_upheld, ()),
-    EventSpec("adjudicator_named_other", "admission", on_adjudicator_named_other, (_urn,)),
-    EventSpec("sos_request_made", "admission", on_sos_request_made, ()),
-    EventSpec("sos_directed", "admission", on_simple, ()),
-    EventSpec("sos_declined", "admission", on_simple, ()),
+              (Param("answer", choice("willing", "not_willing"), True, "willing or not_willing"),), recorded_by=_VS,
+              **_),
+    EventSpec("direction_issued", "admission", on_direction_issued, (), recorded_by=_VS, **_),
+    EventSpec("adjudicator_referred", "admission", on_adjudicator_referred, (), recorded_by=_VS, **_),
+    EventSpec("adjudicator_upheld", "admission", on_adjudicator_upheld, (), recorded_by=_VS, **_),
+    EventSpec("adjudicator_named_other", "admission", on_adjudicator_named_other, (_urn,), recorded_by=_VS, **_),
+    EventSpec("sos_request_made", "admission", on_sos_request_made, (), recorded_by=_VS, **_),
+    EventSpec("sos_directed", "admission", on_simple, (), recorded_by=_VS, **_),
+    EventSpec("sos_declined", "admission", on_simple, (), recorded_by=_VS, **_),
     EventSpec("temporary_education_arranged", "admission", on_temporary_education,
-              (Param("hours", HOURS_A_WEEK, True, "hours a week"),)),
-    EventSpec("started_at_school", "admission", on_started_at_school, ()),
-    EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", free_text, True, "why"),)),
+              (Param("hours", HOURS_A_WEEK, True, "hours a week"),), offered=_while_one_is_open),
+    EventSpec("started_at_school", "admission", on_started_at_school, (), **_),
+    EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", free_text, True, "why"),), **_),
 ):
     register(spec)

@@ -16,11 +16,11 @@ import datetime as dt
 from sqlmodel import select
 
 from pepflow.calendars import Calendar, HalfTerm, academic_year_of, format_day
-from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
 from pepflow.values import choice, date_value, free_text, percent, text, yes_no
 from pepflow.config import Settings
 from pepflow.db.models import AttendanceRecord
-from pepflow.deadlines import calendar_for, close_open, open_deadline, open_flag
+from pepflow.engine.deadlines import calendar_for, close_open, open_deadline, open_flag
 from pepflow.errors import InputError
 
 BANDS = ("good", "below_good", "persistent_absence", "severe_absence")
@@ -137,6 +137,18 @@ def on_ptt_reviewed(ctx: EventContext) -> Outcome:
                    messages=messages)
 
 
+def _while_a_stage_review_is_open(now: CaseNow, event: str) -> bool:
+    return now.child.looked_after and any(k.startswith("attendance_stage_") and k.endswith("_review")
+                                          for k in now.open_kinds)
+
+
+def _while_open(kind: str):
+    def offered(now: CaseNow, event: str) -> bool:
+        return now.child.looked_after and kind in now.open_kinds
+    offered.__doc__ = f"Offered while a {kind} deadline is open."
+    return offered
+
+
 for spec in (
     EventSpec("attendance_recorded", "attendance", on_attendance_recorded,
               (Param("half_term", text, True, "which half term of the school's calendar, e.g. autumn 1 2026-27",
@@ -146,12 +158,14 @@ for spec in (
               (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),
                Param("review_date", date_value, True, "when the stage is reviewed"))),
     EventSpec("attendance_stage_reviewed", "attendance", on_stage_reviewed,
-              (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),)),
-    EventSpec("attendance_legal_planning_held", "attendance", on_legal_planning_meeting, ()),
+              (Param("stage", choice("1", "2", "3"), True, "1, 2 or 3"),), offered=_while_a_stage_review_is_open),
+    EventSpec("attendance_legal_planning_held", "attendance", on_legal_planning_meeting, (),
+              offered=_while_open("attendance_legal_planning")),
     EventSpec("ptt_recorded", "attendance", on_ptt_recorded,
               (Param("arrangement", choice("part_time_timetable", "alternative_provision"), True, "which"),
                Param("details", free_text, True, "hours and provider"))),
     EventSpec("ptt_reviewed", "attendance", on_ptt_reviewed,
-              (Param("continues", yes_no, False, "no if the child is back to full time"),)),
+              (Param("continues", yes_no, False, "no if the child is back to full time"),),
+              offered=_while_open("ptt_review")),
 ):
     register(spec)

@@ -15,14 +15,16 @@ from sqlmodel import Session, select
 
 from pepflow.calendars import format_day
 from pepflow.audit import audit, change_marks, claim_changes
-from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
+from pepflow.role_table import CASELOAD_ROLES
 from pepflow.values import choice, date_value, free_text, ref, text, yes_no
 from pepflow.config import Config
 from pepflow.db import cases
 from pepflow.db.models import CarePlacement, Child, Deadline, Pep
-from pepflow.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
+from pepflow.engine.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from pepflow.errors import InputError, TransitionNotAllowed
-from pepflow.importing import LEGAL, PLACEMENT_TYPES
+from pepflow.record_choices import LEGAL, PLACEMENT_TYPES
 from pepflow.states.changes import move_school, significant_change
 from pepflow.states.pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle
 
@@ -228,11 +230,25 @@ def on_left_care(ctx: EventContext) -> Outcome:
                    messages=[f"{child.ref} left care; {len(cancelled)} open deadline(s) cancelled."])
 
 
+def _while_not_looked_after(now: CaseNow, event: str) -> bool:
+    return not now.child.looked_after
+
+
+def _while_the_view_is_awaited(now: CaseNow, event: str) -> bool:
+    return now.child.looked_after and "vs_placement_view" in now.open_kinds
+
+
+def _while_a_pep_is_open(now: CaseNow, event: str) -> bool:
+    return now.child.looked_after and now.memo("pep", lambda: current_pep(now.session, now.child.ref)) is not None
+
+
+# a child's care goes on whether or not their PEP record is complete: these are offered to every
+# child in care (the default), whatever the PEP's state
 for spec in (
-    EventSpec("entered_care", "pep", on_entered_care, ()),
+    EventSpec("entered_care", "pep", on_entered_care, (), offered=_while_not_looked_after),
     EventSpec("care_review_held", "care", on_care_review_held, ()),
     EventSpec("school_changed", "pep", on_school_changed,
-              (Param("school_urn", ref, True, "URN of the new school", school=True),)),
+              (Param("school_urn", ref, True, "URN of the new school", school=True),), listed_under="care"),
     EventSpec("care_placement_changed", "pep", on_care_placement_changed,
               (Param("school_changes", yes_no, False, "yes if the move means a new school"),
                Param("school_urn", ref, False, "URN of the new school, if known", school=True),
@@ -240,7 +256,7 @@ for spec in (
                Param("in_area", yes_no, False, "yes or no"),
                Param("carer_ref", ref, False, "the new carer's reference", person=("carer",)),
                Param("la", text, False, "the local authority the placement is in"),
-               Param("emergency", yes_no, False, "yes for an emergency move"))),
+               Param("emergency", yes_no, False, "yes for an emergency move")), listed_under="care"),
     EventSpec("care_placement_proposed", "care", on_care_placement_proposed,
               (Param("move", choice("planned", "emergency"), True, "planned or emergency"),
                Param("in_area", yes_no, True, "yes or no"),
@@ -248,13 +264,15 @@ for spec in (
                Param("proposed_date", date_value, True, "the planned date of the move"))),
     EventSpec("vs_placement_view", "care", on_vs_placement_view,
               (Param("view", choice("support", "concerns", "resist"), True, "support, concerns or resist"),
-               Param("reasons", free_text, True, "the Virtual School's reasons"))),
+               Param("reasons", free_text, True, "the Virtual School's reasons")),
+              recorded_by=VIRTUAL_SCHOOL_ROLES, offered=_while_the_view_is_awaited),
     EventSpec("legal_status_changed", "care", on_legal_status_changed,
               (Param("legal_status", choice(*LEGAL), True, "the new legal status"),)),
     EventSpec("social_worker_changed", "care", on_social_worker_changed,
               (Param("social_worker_ref", ref, True, "the new social worker's reference",
-                     person=("social_worker", "team_manager")),)),
-    EventSpec("left_care", "pep", on_left_care, (Param("reason", free_text, False, "why"),)),
+                     person=CASELOAD_ROLES),)),
+    EventSpec("left_care", "pep", on_left_care, (Param("reason", free_text, False, "why"),),
+              offered=_while_a_pep_is_open, listed_under="care"),
 ):
     register(spec)
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from pepflow.config import Config
 from pepflow.db.models import Child, Deadline, EducationPlacement
 from pepflow.db.unit import UnitOfWork
-from pepflow.deadlines import open_deadline, open_deadlines
+from pepflow.engine.deadlines import open_deadline, open_deadlines
 from pepflow.states.pep import COMPLETE_STATES, current_pep, start_cycle, supersede
 
 

@@ -22,13 +22,14 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from pepflow.calendars import academic_year_of, format_day
-from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.values import HOURS_A_WEEK, SUSPENSION_DAYS, choice, date_value, free_text, yes_no
 from pepflow.db.models import Exclusion, Suspension
-from pepflow.deadlines import (calendar_for, cancel_process, close_deadline, close_open, open_deadline, open_deadlines,
+from pepflow.engine.deadlines import (calendar_for, cancel_process, close_deadline, close_open, open_deadline, open_deadlines,
                          open_flag)
 from pepflow.errors import InputError, TransitionNotAllowed
-from pepflow.states._machine import ProcessMachine
+from pepflow.engine.machine import ProcessMachine
 
 
 class ExclusionState(StrEnum):
@@ -269,26 +270,44 @@ def on_closed(ctx: EventContext) -> Outcome:
     return outcome
 
 
+def _this_year(now: CaseNow) -> Exclusion | None:
+    return now.memo("exclusion", lambda: current_exclusion(now.session, now.child.ref, academic_year_of(now.today)))
+
+
+def _offered_by_state(now: CaseNow, event: str) -> bool:
+    x = _this_year(now)
+    return now.child.looked_after and x is not None and event in MACHINE.allowed(x.state)
+
+
+def _first_or_by_state(now: CaseNow, event: str) -> bool:
+    """What starts the year's process, while none is open; then as its state allows."""
+    return now.child.looked_after and (_this_year(now) is None or _offered_by_state(now, event))
+
+
+_ = dict(offered=_offered_by_state)
+_first = dict(offered=_first_or_by_state)
 for spec in (
-    EventSpec("behaviour_concern_raised", "exclusion", on_concern_raised, ()),
-    EventSpec("vs_consulted", "exclusion", on_vs_consulted, ()),
+    EventSpec("behaviour_concern_raised", "exclusion", on_concern_raised, (), **_first),
+    EventSpec("vs_consulted", "exclusion", on_vs_consulted, (), recorded_by=VIRTUAL_SCHOOL_ROLES, **_),
     EventSpec("suspension_started", "exclusion", on_suspension_started,
               (Param("first_day", date_value, True, "the first day of the suspension"),
                Param("days", SUSPENSION_DAYS, True, "length in school days"),
                Param("missed_exam", yes_no, False, "yes if it means missing a public examination"),
-               Param("meeting_requested", yes_no, False, "yes if the parent asks for a governors' meeting"))),
+               Param("meeting_requested", yes_no, False, "yes if the parent asks for a governors' meeting")),
+              **_first),
     EventSpec("provision_arranged", "exclusion", on_provision_arranged,
               (Param("from_date", date_value, True, "first day of the provision"),
-               Param("hours", HOURS_A_WEEK, True, "hours a week"))),
+               Param("hours", HOURS_A_WEEK, True, "hours a week")), **_),
     EventSpec("pex_risk_meeting_held", "exclusion", on_pex_meeting,
-              (Param("attendees", free_text, True, "who attended (SW, carer, IRO, VSH, school)"),)),
-    EventSpec("permanently_excluded", "exclusion", on_permanently_excluded, ()),
+              (Param("attendees", free_text, True, "who attended (SW, carer, IRO, VSH, school)"),), **_),
+    EventSpec("permanently_excluded", "exclusion", on_permanently_excluded, (), **_first),
     EventSpec("governors_decided", "exclusion", on_governors_decided,
-              (Param("decision", choice("upheld", "reinstated"), True, "upheld or reinstated"),)),
-    EventSpec("irp_applied", "exclusion", on_irp_applied, ()),
+              (Param("decision", choice("upheld", "reinstated"), True, "upheld or reinstated"),), **_),
+    EventSpec("irp_applied", "exclusion", on_irp_applied, (), **_),
     EventSpec("irp_decided", "exclusion", on_irp_decided,
-              (Param("decision", choice("uphold", "recommend_reconsider", "quash"), True, "the panel's decision"),)),
-    EventSpec("governors_reconsidered", "exclusion", on_reconsidered, ()),
-    EventSpec("exclusion_closed", "exclusion", on_closed, (Param("reason", free_text, False, "why"),)),
+              (Param("decision", choice("uphold", "recommend_reconsider", "quash"), True, "the panel's decision"),),
+              **_),
+    EventSpec("governors_reconsidered", "exclusion", on_reconsidered, (), **_),
+    EventSpec("exclusion_closed", "exclusion", on_closed, (Param("reason", free_text, False, "why"),), **_),
 ):
     register(spec)

@@ -21,14 +21,15 @@ from sqlmodel import Session, select
 from pepflow.calendars import format_day, format_units
 from pepflow.vocabulary import kind_label
 from pepflow.cohort import year_group
-from pepflow.events import EventContext, EventSpec, Outcome, Param, register
+from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.values import POUNDS, choice, date_value, free_text
 from pepflow.config import Config
 from pepflow.db import cases
 from pepflow.db.models import Child, Deadline, Pep, PpPlusRequest
-from pepflow.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
+from pepflow.engine.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
 from pepflow.errors import InputError, TransitionNotAllowed
-from pepflow.states._machine import ProcessMachine
+from pepflow.engine.machine import ProcessMachine
 
 
 class PepState(StrEnum):
@@ -305,22 +306,39 @@ def _rating(value: str) -> str:
 
 
 _rating.__doc__ = "amber | green"  # the approve form's options (web/routes/child.event_fields)
+
+
+def _offered_by_state(now: CaseNow, event: str) -> bool:
+    """Offered when the current PEP's state allows it (or, once it is complete, to start the next)."""
+    return now.child.looked_after and event in now.memo("pep_events", lambda: allowed_events(_current(now)))
+
+
+def _while_a_pep_is_open(now: CaseNow, event: str) -> bool:
+    return now.child.looked_after and _current(now) is not None
+
+
+def _current(now: CaseNow) -> Pep | None:
+    return now.memo("pep", lambda: current_pep(now.session, now.child.ref))
+
+
+_VS = VIRTUAL_SCHOOL_ROLES  # quality assurance is the Virtual School's (DOMAIN.md: VS admin quality-assures PEPs)
 for spec in (
     EventSpec("pep_meeting_scheduled", "pep", on_meeting_scheduled,
-              (Param("meeting_date", date_value, True, "the date of the meeting"),)),
-    EventSpec("pep_meeting_held", "pep", on_meeting_held, ()),
-    EventSpec("pep_submitted", "pep", on_submitted, ()),
-    EventSpec("pep_qa_started", "pep", on_qa_started, ()),
+              (Param("meeting_date", date_value, True, "the date of the meeting"),), offered=_offered_by_state),
+    EventSpec("pep_meeting_held", "pep", on_meeting_held, (), offered=_offered_by_state),
+    EventSpec("pep_submitted", "pep", on_submitted, (), offered=_offered_by_state),
+    EventSpec("pep_qa_started", "pep", on_qa_started, (), recorded_by=_VS, offered=_offered_by_state),
     EventSpec("pep_returned", "pep", on_returned,
-              (Param("reason", free_text, True, "why it is returned"),)),
-    EventSpec("pep_resubmitted", "pep", on_resubmitted, ()),
+              (Param("reason", free_text, True, "why it is returned"),), recorded_by=_VS, offered=_offered_by_state),
+    EventSpec("pep_resubmitted", "pep", on_resubmitted, (), offered=_offered_by_state),
     EventSpec("pep_approved", "pep", on_approved,
               (Param("rating", _rating, True, "quality rating, amber or green (a red PEP is returned)"),
                Param("pp_plus", choice("approve", "decline"), False,
-                     "approve (default) or decline the PEP's Pupil Premium Plus requests"))),
-    EventSpec("pep_distributed", "pep", on_distributed, ()),
+                     "approve (default) or decline the PEP's Pupil Premium Plus requests")),
+              recorded_by=_VS, offered=_offered_by_state),
+    EventSpec("pep_distributed", "pep", on_distributed, (), offered=_offered_by_state),
     EventSpec("pp_plus_requested", "pep", on_pp_plus_requested,
               (Param("amount", POUNDS, True, "pounds"),
-               Param("purpose", free_text, True, "what it pays for"))),
+               Param("purpose", free_text, True, "what it pays for")), offered=_while_a_pep_is_open),
 ):
     register(spec)

@@ -22,7 +22,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pepflow.app import App
+from pepflow.service.application import App
 from pepflow.errors import NotFound, quoted
 from pepflow.logs import start_request
 from pepflow.web.routes import ROUTERS
@@ -103,7 +103,7 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     for router in ROUTERS:
         web.include_router(router)
 
-    from pepflow.metrics import registry_for
+    from pepflow.service.metrics import registry_for
 
     web.state.metrics, latency = registry_for(app.engine, app.config, lambda: app.clock.now())
     web.add_middleware(SecurityHeaders, latency=latency)

@@ -1,7 +1,7 @@
 """The council's OpenID provider as the web pages talk to it (authlib's OAuth 2 client over
 httpx): discovery and the signing keys, read when first needed and kept; the authorization
 address with PKCE (S256), state and nonce; and the code exchanged for tokens.  What the tokens
-say is judged by ``pepflow.sign_in_oidc``, which has no network."""
+say is judged by ``pepflow.accounts.oidc_tokens``, which has no network."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 
 from pepflow.config.settings import OidcSettings
-from pepflow.sign_in_oidc import OidcRefused
+from pepflow.accounts.oidc_tokens import OidcRefused
 
 TIMEOUT_SECONDS = 10
 

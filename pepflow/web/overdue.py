@@ -21,12 +21,12 @@ from sqlmodel import Session
 
 from pepflow.cohort import KEY_STAGES, birth_dates_for_year_groups, key_stage, year_group, year_group_label
 from pepflow.config import Config
-from pepflow.db.engine import small_cache
+from pepflow.db.connection import small_cache
 from pepflow.db.models import Child, Deadline, Pep, Person, School, UserAccount
-from pepflow.deadlines import OverdueOn
-from pepflow.queries import PEP_KINDS
-from pepflow.rules.deadlines import Lateness
-from pepflow.roles import child_scope
+from pepflow.engine.deadlines import OverdueOn
+from pepflow.reports.listings import PEP_KINDS
+from pepflow.rules.due_dates import Lateness
+from pepflow.accounts.access import child_scope
 from pepflow.web.freshness import FreshnessCache, Options
 from pepflow.web.views import PAGE_SIZE, ListPage, _page_of
 

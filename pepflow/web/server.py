@@ -16,7 +16,7 @@ import threading
 
 import uvicorn
 
-from pepflow.app import App
+from pepflow.service.application import App
 from pepflow.errors import InputError
 
 log = logging.getLogger("pepflow.web")

@@ -12,7 +12,7 @@ as Secure, for this host alone and the whole site (RFC 6265bis).
 Two more signed values: the sign-in form's token (time-stamped, so the form must have come
 from this server within ``SIGN_IN_FORM_LIFETIME``), and the device cookie a browser gets
 when it signs in, which lets its owner past the throttling of someone else's guesses
-(``pepflow.throttle``).
+(``pepflow.accounts.throttle``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from pepflow.db.engine import session_scope
+from pepflow.db.connection import session_scope
 from pepflow.db.models import UserAccount, WebSecret, WebSession
 
 COOKIE = "pepflow_session"

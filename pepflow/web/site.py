@@ -23,14 +23,14 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from pepflow.disclosures import disclosed
+from pepflow.audit.disclosures import disclosed
 from pepflow.logs import note_account
 from pepflow.spreadsheets import stream
-from pepflow.app import App
+from pepflow.service.application import App
 from pepflow import vocabulary
 from pepflow.calendars import format_day, format_iso_day
 from pepflow.db.unit import UnitOfWork
-from pepflow.roles import ROLES, role_of
+from pepflow.accounts.access import ROLES, role_of
 from pepflow.values import whole_number
 from pepflow.web.freshness import FreshnessCache, Options
 from pepflow.web.sessions import COOKIE, SessionStore, cookie_name, csrf_ok
@@ -113,7 +113,7 @@ class Site:
         """The day pepflow went live (``go_live.py``), read until known: once kept it never changes,
         so the busiest lists do not ask for it at every request."""
         if self._go_live is None:
-            from pepflow.go_live import go_live_on
+            from pepflow.engine.go_live import go_live_on
 
             self._go_live = go_live_on(s, self.app.config)
         return self._go_live
@@ -155,7 +155,7 @@ class Site:
     def runway(self) -> list[Any]:
         """The calendars' runway gaps for VS admin's My work, checked at most every 15 minutes (one
         grouped read of the open deadlines; the term dates change only with the configuration)."""
-        from pepflow.runway import calendar_runway
+        from pepflow.service.runway import calendar_runway
 
         now = self.app.clock.now()
         if self._runway is None or now - self._runway[0] > self.RUNWAY_CHECK_EVERY:

@@ -18,13 +18,13 @@ from pepflow.calendars import format_units
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
 from pepflow.db.models import Child, Deadline, Person, School, UserAccount
-from pepflow import deadlines
-from pepflow.deadlines import calendar_for
-from pepflow.disclosures import security_event
+from pepflow.engine import deadlines
+from pepflow.engine.deadlines import calendar_for
+from pepflow.audit.disclosures import security_event
 from pepflow.errors import CalendarRangeError, NotFound
-from pepflow.deadlines import OverdueOn
-from pepflow.rules.deadlines import how_late
-from pepflow.roles import child_scope
+from pepflow.engine.deadlines import OverdueOn
+from pepflow.rules.due_dates import how_late
+from pepflow.accounts.access import child_scope
 
 PAGE_SIZE = 50
 

@@ -27,7 +27,7 @@ def main() -> None:
     from pepflow.db import make_engine
     from pepflow.notify.mailers import SMTPMailer
     from pepflow.notify.outbox import dispatch
-    from pepflow.sweep import sweep
+    from pepflow.notify.sweep import sweep
 
     config = load_config()
     engine = make_engine(args.db)

@@ -84,7 +84,7 @@ class Relay:
 def demo_database(url: str) -> None:
     """Fill an empty database with the demo cohort as of ``DEMO_DAY`` (nothing swept yet)."""
     from pepflow.config import load_config
-    from pepflow.demo import create_demo_cohort
+    from pepflow.service.demo import create_demo_cohort
 
     from sqlalchemy import delete
 

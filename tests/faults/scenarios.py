@@ -27,7 +27,7 @@ from pepflow.db import make_engine
 from pepflow.db.models import Notification
 from pepflow.notify.mailers import SMTPMailer
 from pepflow.notify.outbox import DispatchResult, dispatch, relay_status
-from pepflow.sweep import SweepResult, sweep
+from pepflow.notify.sweep import SweepResult, sweep
 
 from .harness import (DEMO_DAY, MORNING, Relay, Tally, driver, finish, free_port, python_env, tally, wait_for,
                       wait_ready)

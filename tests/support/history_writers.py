@@ -12,7 +12,7 @@ def append_rows(url: str, count: int, tag: str) -> None:
     """Append ``count`` security rows to the history of ``url``, one transaction each."""
     from pepflow.audit import audit
     from pepflow.db import make_engine
-    from pepflow.db.engine import session_scope
+    from pepflow.db.connection import session_scope
 
     engine = make_engine(url)
     try:

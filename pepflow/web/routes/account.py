@@ -1,6 +1,6 @@
 """Signing in and out, and the home page.
 
-A sign-in is throttled (``pepflow.throttle``) before its password is checked: the attempt is
+A sign-in is throttled (``pepflow.accounts.throttle``) before its password is checked: the attempt is
 counted in a transaction of its own, then argon2 runs in the thread pool with no
 transaction open, then the outcome is recorded.  Every message is the same whether or not
 the email address has an account.
@@ -13,12 +13,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pepflow.accounts import SignInRefused, account_for, authenticate
+from pepflow.accounts.local import SignInRefused, account_for, authenticate
 from pepflow.calendars import format_moment
-from pepflow.disclosures import security_event
-from pepflow.second_factor import has_second_factor, must_use, new_secret
-from pepflow.sign_in_oidc import OidcRefused
-from pepflow.throttle import Policy, account_key, attempt_succeeded, begin_attempt, client_key, device_key
+from pepflow.audit.disclosures import security_event
+from pepflow.accounts.totp import has_second_factor, must_use, new_secret
+from pepflow.accounts.oidc_tokens import OidcRefused
+from pepflow.accounts.throttle import Policy, account_key, attempt_succeeded, begin_attempt, client_key, device_key
 from pepflow.web.sessions import COOKIE, DEVICE_COOKIE, DEVICE_LIFETIME, HALFWAY_COOKIE, SIGN_IN_COOKIE
 from pepflow.web.site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from pepflow.queries import admission_list
+from pepflow.reports.listings import admission_list
 from pepflow.web import views
 from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, csv_download, sorted_items
 

@@ -11,18 +11,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from pepflow.calendars import format_day, format_moment
-from pepflow.commands import event_spec, record_event
+from pepflow.engine.recording import event_spec, record_event
 from pepflow.db.models import Event
 from pepflow.db.unit import UnitOfWork
 from pepflow.errors import InputError, NotFound, PepflowError, TransitionNotAllowed
-from pepflow.events import REGISTRY, EventSpec
-from pepflow.next_events import events_open_to
-from pepflow.disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
-from pepflow.queries import readable_history
-from pepflow.roles import VIRTUAL_SCHOOL_ROLES, may_record, may_set
+from pepflow.engine.events import REGISTRY, EventSpec
+from pepflow.engine.offered import events_open_to
+from pepflow.audit.disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
+from pepflow.reports.listings import readable_history
+from pepflow.accounts.access import may_record, may_set
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.states.pep import current_pep
 from pepflow.calendars import HalfTerm
-from pepflow.history_words import actor_text
+from pepflow.reports.history_words import actor_text
 from pepflow.states.attendance import half_terms_to_report
 from pepflow.values import date_value, yes_no
 from pepflow.vocabulary import event_label, parameter_label

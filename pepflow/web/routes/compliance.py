@@ -7,9 +7,9 @@ import datetime as dt
 from fastapi import APIRouter, Request
 
 from pepflow.calendars import academic_year_of, academic_year_start, format_day
-from pepflow.report_html import charts
-from pepflow.report_text import BREAKDOWN_LABELS, as_rows
-from pepflow.reports import compliance as compliance_report
+from pepflow.reports.html import charts
+from pepflow.reports.text import BREAKDOWN_LABELS, as_rows
+from pepflow.reports.compliance_figures import compliance as compliance_report
 from pepflow.values import date_value
 from pepflow.web.dates import parts_of, read_date
 from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, csv_download, require

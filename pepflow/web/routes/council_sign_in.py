@@ -14,9 +14,9 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from pepflow.accounts import account_for_identity
-from pepflow.disclosures import security_event
-from pepflow.sign_in_oidc import OidcRefused, account_from_claims, check_id_token, names_a_key_not_in
+from pepflow.accounts.local import account_for_identity
+from pepflow.audit.disclosures import security_event
+from pepflow.accounts.oidc_tokens import OidcRefused, account_from_claims, check_id_token, names_a_key_not_in
 from pepflow.web.sessions import OIDC_COOKIE
 from pepflow.web.site import DatabaseDep, Site, SiteDep
 from pepflow.web.routes.account import client_of, finish_sign_in, safe_next

@@ -1,6 +1,6 @@
 """Decisions: a proposed school that needs the Virtual School Head's decision or the
 nominated officer's approval, each recorded on a page of its own by the role whose decision
-it is (``roles.DECISION_PARAMETERS``), never by typing settings.
+it is (the setting's ``Param.decided_by``), never by typing settings.
 
 Recording one proposes the same school again with the decision (``school_proposed``,
 through ``commands.record_event`` like every other event); decisions already recorded stand
@@ -18,12 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from pepflow.commands import event_spec, record_event
+from pepflow.engine.recording import event_spec, record_event
 from pepflow.db.models import Admission, Child, Deadline, Event, School
 from pepflow.db.unit import UnitOfWork
-from pepflow.disclosures import disclosed
+from pepflow.audit.disclosures import disclosed
 from pepflow.errors import InputError, PepflowError
-from pepflow.roles import VIRTUAL_SCHOOL_ROLES, decision_of, may_set
+from pepflow.accounts.access import may_set
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.rules.placement import SETTLED_BY
 from pepflow.vocabulary import parameter_in_sentence, parameter_label
 from pepflow.web import views
@@ -68,7 +69,8 @@ def pending_decisions(s: UnitOfWork, child_ref: str | None = None) -> list[Pendi
         rules = [f["rule"] for f in findings.get("findings", []) if f.get("level") == "needs_approval"]
         settings = tuple(dict.fromkeys(name for rule in rules for name in SETTLED_BY.get(rule, ())))
         school = s.get(School, admission.school_urn) if admission.school_urn else None
-        whose = sorted({decision_of(EVENT, name)[1] for name in settings if decision_of(EVENT, name)})
+        spec = event_spec(EVENT)
+        whose = sorted({p.decision for name in settings if (p := spec.param(name)) is not None and p.decided_by})
         out[admission.id] = PendingDecision(flag.child_ref, admission.id, admission.school_urn or "",
                                             school.name if school else admission.school_urn or "", flag.opened_on,
                                             flag.note.split(" [", 1)[0], settings, " and ".join(whose))

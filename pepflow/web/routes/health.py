@@ -19,7 +19,7 @@ def healthz() -> PlainTextResponse:
 def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and its schema is current (503 otherwise, with why);
     with the last sweep, the outbox backlog and the relay for whoever looks."""
-    from pepflow.health import readiness
+    from pepflow.service.readiness import readiness
 
     app = request.app.state.site.app
     state = readiness(app.engine, app.config, app.clock.now())

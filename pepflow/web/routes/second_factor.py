@@ -11,12 +11,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from pepflow.disclosures import security_event
-from pepflow.roles import ROLES
-from pepflow.second_factor import (EVERYONE, CodeRefused, recovery_codes_left, required_setting, set_required, set_up,
+from pepflow.audit.disclosures import security_event
+from pepflow.accounts.access import ROLES
+from pepflow.accounts.totp import (EVERYONE, CodeRefused, recovery_codes_left, required_setting, set_required, set_up,
                               set_up_details, verify)
 from pepflow.calendars import format_moment
-from pepflow.throttle import Policy, attempt_succeeded, begin_attempt
+from pepflow.accounts.throttle import Policy, attempt_succeeded, begin_attempt
 from pepflow.web.sessions import HALFWAY_COOKIE, SIGN_IN_COOKIE
 from pepflow.web.site import CheckedFormDep, DatabaseDep, FormDep, Site, SiteDep, VisitorDep, leave_notice, require, take_notice
 from pepflow.web.routes.account import client_of, finish_sign_in, safe_next

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature
 
-from pepflow.accounts import change_own_password
+from pepflow.accounts.local import change_own_password
 from pepflow.calendars import format_moment
-from pepflow.disclosures import security_event
+from pepflow.audit.disclosures import security_event
 from pepflow.errors import InputError
-from pepflow.second_factor import (CodeRefused, has_second_factor, must_use, new_recovery_codes, new_secret,
+from pepflow.accounts.totp import (CodeRefused, has_second_factor, must_use, new_recovery_codes, new_secret,
                               recovery_codes_left, set_up, set_up_details, verify)
-from pepflow.throttle import Policy, account_key, attempt_succeeded, begin_attempt
+from pepflow.accounts.throttle import Policy, account_key, attempt_succeeded, begin_attempt
 from pepflow.web.sessions import end_sessions_of, session_id
 from pepflow.web.site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, leave_notice, take_notice
 

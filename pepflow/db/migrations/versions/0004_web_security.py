@@ -30,7 +30,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("browser", sa.String(), nullable=False, server_default=""))
         batch.add_column(sa.Column("notice", sa.String(), nullable=False, server_default=""))
     op.create_index("ix_deadline_owner", "deadline", ["owner_ref", "status", "owner_role", "due_on"])
-    # a lock-out let anyone who knew an address lock its owner out (pepflow/throttle.py slows guessers instead)
+    # a lock-out let anyone who knew an address lock its owner out (pepflow/accounts/throttle.py slows guessers instead)
     with op.batch_alter_table("user_account") as batch:
         batch.drop_column("failed_attempts")
         batch.drop_column("locked_until")

@@ -23,15 +23,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pepflow.app import App, settle_after_start_up
+from pepflow.service.application import App, settle_after_start_up
 from pepflow.clock import LONDON
-from pepflow.db.engine import checkpoint
+from pepflow.db.connection import checkpoint
 from pepflow.db.problems import explain
 from pepflow.notify.mailers import mailer_from_env
 from pepflow.notify.outbox import dispatch, relay_status
 from pepflow.notify.relay import describe as describe_relay
-from pepflow.sweep import sweep
-from pepflow.upkeep import after_sweep
+from pepflow.notify.sweep import sweep
+from pepflow.service.upkeep import after_sweep
 
 log = logging.getLogger("pepflow.run")
 

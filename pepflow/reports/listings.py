@@ -8,12 +8,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from pepflow.audit.snapshots import REPLAY_KEYS
-from pepflow.disclosures import ACCESS_PROCESS
+from pepflow.audit.disclosures import ACCESS_PROCESS
 from pepflow.cohort import year_group
 from pepflow.config import Config
 from pepflow.db.models import Child, Deadline, Event, Pep
-from pepflow.deadlines import OverdueOn, calendar_for, how_overdue
-from pepflow.rules.deadlines import Lateness
+from pepflow.engine.deadlines import OverdueOn, calendar_for, how_overdue
+from pepflow.rules.due_dates import Lateness
 from pepflow.calendars import academic_year_of
 from pepflow.errors import CalendarRangeError, NotFound
 
@@ -101,7 +101,7 @@ def readable_history(session: Session, child_ref: str, include_views: bool = Fal
     details (``history_words``), the people named from the people list."""
     from pepflow.calendars import format_day, format_moment
     from pepflow.db.models import Person
-    from pepflow.history_words import Who, actor_text, details, sentence
+    from pepflow.reports.history_words import Who, actor_text, details, sentence
 
     rows = history(session, child_ref, include_views)
     refs = {v for r in rows for k, v in r["payload"].items() if isinstance(v, str) and (k == "to" or k.endswith("_ref"))}

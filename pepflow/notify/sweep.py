@@ -32,13 +32,13 @@ from pepflow.vocabulary import role_in_sentence
 from pepflow.db.unit import UnitOfWork
 from pepflow.db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
                         insert_ignoring, is_postgres, json_text, plain_rows)
-from pepflow.go_live import go_live_on
+from pepflow.engine.go_live import go_live_on
 from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
-from pepflow.deadlines import OverdueOn, owner_ref_for
-from pepflow.rules.deadlines import Lateness
+from pepflow.engine.deadlines import OverdueOn, owner_ref_for
+from pepflow.rules.due_dates import Lateness
 from pepflow.rules.escalation import Decision, Step, decide, plan
 
-log = logging.getLogger("pepflow.sweep")
+log = logging.getLogger("pepflow.notify.sweep")
 
 
 @dataclass
@@ -219,7 +219,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
         decisions: dict[tuple[str, dt.date, str], Decision] = {}
         overdue = OverdueOn(config, as_of)
         recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
-        # deadlines that fell due before pepflow went live are not escalated now (pepflow/go_live.py)
+        # deadlines that fell due before pepflow went live are not escalated now (pepflow/engine/go_live.py)
         go_live = None if config.settings.escalate_before_go_live else go_live_on(session, config)
         for row in rows:
             if go_live is not None and row.due_on < go_live:

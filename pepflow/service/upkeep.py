@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 from pepflow.audit.checkpoints import Checkpoint
 from pepflow.audit.verify import checkpoint as checkpoint_history
 from pepflow.clock import Clock, SystemClock
-from pepflow.db.engine import refresh_statistics, session_scope
+from pepflow.db.connection import refresh_statistics, session_scope
 from pepflow.config import Config
 from pepflow.errors import PepflowError
-from pepflow.runway import RunwayGap, calendar_runway
-from pepflow.throttle import forget_quiet
+from pepflow.service.runway import RunwayGap, calendar_runway
+from pepflow.accounts.throttle import forget_quiet
 
 log = logging.getLogger("pepflow.run")
 

@@ -26,12 +26,12 @@ from pepflow.audit.snapshots import child_fields
 from pepflow.config import Config
 from pepflow.db.models import CarePlacement, Child, HeldBackChild, Person
 from pepflow.errors import ImportFileError, PepflowError
-from pepflow.go_live import note_first_import
-from pepflow.importing import audit_import
+from pepflow.engine.go_live import note_first_import
+from pepflow.intake.csv_import import audit_import
+from pepflow.role_table import CASELOAD_ROLES
 from pepflow.rules.care_periods import CareRecord, care_record, upn_check
-from pepflow.ssda903.read import Return
+from pepflow.intake.ssda903.read import Return
 
-SOCIAL_WORKER_ROLES = ("social_worker", "team_manager")
 # the order of a child's events on one day: the old period ends before the new one begins
 _FIRST = {"left_care": 0, "entered_care": 1}
 
@@ -111,7 +111,7 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
                  report: Ssda903Report, today: dt.date, files: list[str]) -> list[str]:
     """Write the roll in ``session`` (the caller commits); returns the children added, whose
     clocks the caller starts.  Raises ``ImportFileError`` if an event it implies is refused."""
-    from pepflow.commands import record_event
+    from pepflow.engine.recording import record_event
 
     actor = "import of " + (", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
     label = files[0] if len(files) == 1 else "SSDA903 return"
@@ -202,7 +202,7 @@ def _social_worker(rec: CareRecord, people: dict[str, str], ref: str, report: Ss
     if not rec.social_worker:
         return None
     role = people.get(rec.social_worker)
-    if role in SOCIAL_WORKER_ROLES:
+    if role in CASELOAD_ROLES:
         return rec.social_worker
     report.warnings.append(f"{ref}: social worker {rec.social_worker!r} is " + (
         f"a {role} in the people list, not a social worker" if role else
@@ -233,7 +233,7 @@ FACTS_BEFORE_GO_LIVE = ("care_placement_changed", "legal_status_changed", "socia
 def _record_the_past(session: Session, child: Child, past: list[tuple[dt.date, str, dict[str, str]]],
                      today: dt.date, label: str) -> None:
     """Set what these changes before go-live left the record as, each care placement kept with the
-    day it began, in one history row of the child's record (``pepflow/go_live.py``)."""
+    day it began, in one history row of the child's record (``pepflow/engine/go_live.py``)."""
     before = child_fields(child)
     fix: dict[str, Any] = {}
     for on, event, params in past:

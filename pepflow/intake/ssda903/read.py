@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pepflow.errors import ImportFileError, quoted
-from pepflow.importing import read_csv
+from pepflow.intake.csv_reading import read_csv
 from pepflow.rules.care_periods import Episode, Review, SocialWorkerEpisode
 from pepflow import values
 

@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from pepflow.db.models import RecoveryCode, SiteSetting, UserAccount
 from pepflow.errors import InputError
-from pepflow.roles import ROLES
+from pepflow.accounts.access import ROLES
 
 RECOVERY_CODES = 10
 EVERYONE = "everyone"

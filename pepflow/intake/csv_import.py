@@ -12,14 +12,10 @@ A council whose export names columns differently supplies a mapping file (TOML):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -27,63 +23,12 @@ from pepflow.audit import audit
 from pepflow.audit.snapshots import child_changes, child_fields, plain
 from pepflow.config import Config
 from pepflow.db.models import Child, EducationPlacement, Person, School
-from pepflow import values
 from pepflow.errors import ImportFileError, quoted
-
-KINDS = ("schools", "people", "children", "school-staff")
-SCHOOL_TYPES = ("maintained", "academy", "free", "special", "independent", "pru", "ap", "further_education", "other")
-SCHOOL_STATUSES = ("open", "closed", "proposed_to_close", "proposed_to_open")
-OFSTED = ("outstanding", "good", "requires_improvement", "inadequate", "none")
-PERSON_ROLES = ("vsh", "vs_admin", "vs_officer", "social_worker", "team_manager",
-                "designated_teacher", "head_teacher", "iro", "carer")
-SEN = ("none", "sen_support", "ehcp")
-# pepflow's legal statuses and placement types hold every SSDA903 code (rules/ssda903_codes.py)
-LEGAL = ("care_order", "interim_care_order", "s20", "remand", "placement_order", "freeing_order",
-         "short_breaks", "police_protection", "emergency_protection_order", "child_assessment_order",
-         "pace_detention", "youth_rehabilitation_order", "other")
-PLACEMENT_TYPES = ("", "foster_la", "foster_private", "kinship", "placed_for_adoption", "placed_with_parents",
-                   "residential", "secure", "supported_accommodation", "semi_independent", "independent_living",
-                   "residential_employment", "residential_school", "health_care", "family_centre",
-                   "young_offender_institution", "temporary", "other")
-# column -> (parser, required column?)
-COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
-    "schools": {
-        "urn": (values.ref, True), "name": (values.text, True),
-        "type": (values.choice(*SCHOOL_TYPES), True), "la": (values.optional_text, False),
-        "ofsted": (values.choice(*OFSTED, default="none"), False), "ofsted_date": (values.optional_date, False),
-        "calendar": (values.optional_text, False), "dt_ref": (values.optional_ref, False),
-        "head_ref": (values.optional_ref, False),
-        "phase": (values.optional_text, False), "low_age": (values.optional_number_between(0, 99, "years"), False),
-        # GIAS gives 99 as the upper age of further education colleges
-        "high_age": (values.optional_number_between(0, 99, "years"), False),
-        "status": (values.choice(*SCHOOL_STATUSES, default="open"), False),
-        "close_date": (values.optional_date, False),
-    },
-    # each school's designated teacher and head by URN: a short list beside the GIAS file, which
-    # names no person pepflow knows (a school not yet imported is refused)
-    "school-staff": {
-        "urn": (values.ref, True), "dt_ref": (values.optional_ref, False), "head_ref": (values.optional_ref, False),
-    },
-    "people": {
-        "ref": (values.ref, True), "role": (values.choice(*PERSON_ROLES), True),
-        "name": (values.text, True), "email": (values.email, False),
-        "manager_ref": (values.optional_ref, False),
-    },
-    "children": {
-        "ref": (values.ref, True), "first_name": (values.text, True),
-        "last_name": (values.text, True), "dob": (values.date_value, True), "upn": (values.upn, False),
-        "sen_status": (values.choice(*SEN, default="none"), False), "legal_status": (values.choice(*LEGAL), True),
-        "entered_care": (values.date_value, True), "first_entered_care": (values.optional_date, False),
-        "school_urn": (values.optional_ref, False), "social_worker_ref": (values.optional_ref, False),
-        "iro_ref": (values.optional_ref, False), "carer_ref": (values.optional_ref, False),
-        "in_area": (values.yes_no_or(True), False), "placement_type": (values.choice(*PLACEMENT_TYPES, default=""), False),
-        "last_pep_meeting": (values.optional_date, False), "last_care_review": (values.optional_date, False),
-    },
-}
-MODELS = {"schools": School, "people": Person, "children": Child, "school-staff": School}
-KEYS = {"schools": "urn", "people": "ref", "children": "ref", "school-staff": "urn"}
+from pepflow.intake.csv_columns import COLUMNS, KEYS, KINDS, MODELS
+from pepflow.role_table import CASELOAD_ROLES, PERSON_ROLES
 
 
+@dataclass
 @dataclass
 class ImportReport:
     kind: str
@@ -115,128 +60,6 @@ class ImportReport:
         if self.warnings:
             text += "\n" + "\n".join(f"  warning: {w}" for w in self.warnings)
         return text
-
-
-def read_mapping(path: str | Path) -> dict[str, str]:
-    """Their column name -> our column name, from a mapping file."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ImportFileError(str(path), [f"cannot read mapping file: {exc}"]) from None
-    columns = data.get("columns")
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise ImportFileError(str(path), ['expected a [columns] table of "their name" = "our name"'])
-    return columns
-
-
-LONE_CARRIAGE_RETURN = re.compile("\r(?!\n)")
-SAVE_AS = "save it as CSV UTF-8 (in Excel: Save As, then 'CSV UTF-8 (Comma delimited)')"
-
-
-def read_csv(path: str | Path, kind: str, mapping: dict[str, str] | None = None
-             ) -> list[tuple[int, dict[str, str]]]:
-    """Rows as (line number, {our column: raw text}), after applying a column mapping.
-
-    Refused whole, naming the line: a file that is not UTF-8 text (UTF-16 included), a
-    quoted value whose closing quote is missing (it would swallow the lines after it), a
-    row with more values than the header has columns."""
-    file = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ImportFileError(file, [f"cannot read the file: {exc.strerror}"]) from None
-    text = _decode(file, data)
-    lone = LONE_CARRIAGE_RETURN.search(text)
-    if lone:
-        line = text.count("\n", 0, lone.start()) + 1
-        raise ImportFileError(file, [f"line {line}: a line break (a carriage return) in the middle of a line, "
-                                     f"at character {lone.start() - text.rfind(chr(10), 0, lone.start())}: "
-                                     "values cannot contain line breaks"])
-    csv.field_size_limit(values.CSV_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [h.strip() for h in next(reader, [])]
-    except csv.Error as exc:
-        raise ImportFileError(file, [f"line 1: the header cannot be read as CSV ({exc})"]) from None
-    for name in header:
-        try:
-            values.clean(name, 100)
-        except ValueError as bad:
-            raise ImportFileError(file, [f"line 1: the column name {quoted(name)} {bad}"]) from None
-    mapping = mapping or {}
-    # a column is found whatever its case ("REF", "First_Name"): spreadsheets change it
-    known = {c.lower(): c for c in COLUMNS.get(kind, {})}
-    ours = [mapping.get(h, known.get(h.lower(), h)) for h in header]
-    required = [c for c, (_, req) in COLUMNS[kind].items() if req] if kind in COLUMNS else []
-    missing = [c for c in required if c not in ours]
-    if missing:
-        raise ImportFileError(file, [
-            f"line 1: missing column(s) {', '.join(missing)} (found: {', '.join(quoted(h) for h in header)[:300]})"])
-    rows, problems = [], []
-    end = reader.line_num
-    while True:
-        start = end + 1
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(_unreadable(start, reader.line_num, str(exc)))
-            break
-        end = reader.line_num
-        if not any(v.strip() for v in raw):
-            continue  # a blank line
-        if end > start and any("\n" in v or "\r" in v for v in raw):
-            problems.append(f"line {start}: a quoted value opens here and runs on to line {end} (a quote mark "
-                            "missing or extra, or a line break inside a value): values cannot span lines")
-            break
-        if len(raw) != len(ours):
-            problems.append(f"line {start}: {len(raw)} values, but the header has {len(ours)} columns "
-                            "(a comma inside a value needs the value in quotes; a line break cannot be in one)")
-            break  # the lines after it are likely out of step too
-        rows.append((start, dict(zip(ours, raw))))
-    if problems:
-        raise ImportFileError(file, problems)
-    return rows
-
-
-def ignored_columns(path: str | Path, kind: str, mapping: dict[str, str] | None = None) -> list[str]:
-    """The file's columns pepflow does not read, each with "did you mean …?" when it is close
-    to one it does (the header only is read: the file has been checked by ``read_csv``)."""
-    if kind not in COLUMNS:
-        return []
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        header = [h.strip() for h in next(csv.reader(handle), [])]
-    mapping = mapping or {}
-    known = {c.lower(): c for c in COLUMNS[kind]}
-    out = []
-    for name in header:
-        ours = mapping.get(name, known.get(name.lower()))
-        if ours is None or ours not in COLUMNS[kind]:
-            near = values.did_you_mean(name, COLUMNS[kind]).strip()
-            out.append(f"{quoted(name)}" + (f" ({near})" if near else ""))
-    return out
-
-
-def _decode(file: str, data: bytes) -> str:
-    start = data[:4096]
-    # UTF-16 text holds a NUL byte beside every letter of plain English; one NUL in a cell is
-    # a control character, refused with its line and column by the value parsers
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or start.count(b"\x00") > len(start) // 4:
-        raise ImportFileError(file, [f"the file is UTF-16 text, not UTF-8: {SAVE_AS}"])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ImportFileError(file, [f"line {line}: the file is not UTF-8 text (byte {data[exc.start]:#04x}): "
-                                     f"{SAVE_AS}"]) from None
-
-
-def _unreadable(start: int, end: int, problem: str) -> str:
-    if "unexpected end of data" in problem or "EOF" in problem:
-        return (f"line {start}: a quoted value opens here and is never closed (a quote mark is missing or "
-                "extra); the file ends inside it")
-    return f"line {start}: cannot be read as CSV ({problem})"
 
 
 def _parse_rows(file: str, kind: str, rows: list[tuple[int, dict[str, str]]],
@@ -308,7 +131,7 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
             if r.get("school_urn") and r["school_urn"] not in schools:
                 problems.append(f"line {line}, column school_urn: {quoted(r['school_urn'])} is not a "
                                 "known school (import schools first)")
-            person(line, "social_worker_ref", r.get("social_worker_ref"), ("social_worker", "team_manager"))
+            person(line, "social_worker_ref", r.get("social_worker_ref"), CASELOAD_ROLES)
             person(line, "iro_ref", r.get("iro_ref"), ("iro",))
             person(line, "carer_ref", r.get("carer_ref"), ("carer",))
             dob, entered = r.get("dob"), r.get("entered_care")
@@ -340,7 +163,7 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
 
 # the roles a child's or school's reference to a person must have (the column, the roles)
 NAMED_AS = {
-    "children": (("social_worker_ref", ("social_worker", "team_manager")), ("iro_ref", ("iro",)),
+    "children": (("social_worker_ref", CASELOAD_ROLES), ("iro_ref", ("iro",)),
                  ("carer_ref", ("carer",))),
     "schools": (("dt_ref", ("designated_teacher",)), ("head_ref", ("head_teacher",))),
 }
@@ -381,7 +204,7 @@ def import_records(session: Session, config: Config, kind: str,
     here: it is listed in ``report.to_record`` for the caller to record as the event it is
     (``services.import_file``), so the history, deadlines and audit follow as if someone
     had recorded it by hand (``blanks_filled_are_facts``: on or before go-live, a blank filled
-    in is a correction, ``pepflow/go_live.py``).  Raises ``ImportFileError`` listing every
+    in is a correction, ``pepflow/engine/go_live.py``).  Raises ``ImportFileError`` listing every
     problem before anything is written."""
     if kind not in KINDS:
         raise ImportFileError(file, [f"unknown kind {kind!r} (one of {', '.join(KINDS)})"])

@@ -20,6 +20,7 @@ from sqlmodel import select
 from pepflow.calendars import format_day
 from pepflow.clock import LONDON, SystemClock
 from pepflow.config import Config
+from pepflow.role_table import ROLES
 from pepflow.vocabulary import role_in_sentence
 from pepflow.db.models import Child, Notification, Person, School
 from pepflow.db.unit import UnitOfWork
@@ -27,7 +28,7 @@ from pepflow.db.unit import UnitOfWork
 
 
 def _people(session: UnitOfWork, child: Child, role: str) -> list[Person]:
-    if role in ("vsh", "vs_admin"):
+    if ROLES[role].virtual_school and role != "vs_officer":
         return list(session.exec(select(Person).where(Person.role == role).order_by(Person.ref)))
     ref = {"social_worker": child.social_worker_ref, "iro": child.iro_ref}.get(role)
     if role == "designated_teacher" and child.school_urn:

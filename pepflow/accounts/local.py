@@ -17,12 +17,13 @@ from sqlmodel import Session, select
 
 from pepflow.db.models import Person, School, UserAccount
 from pepflow.errors import InputError, NotFound, PepflowError
-from pepflow.passwords import check_new_password
+from pepflow.accounts.passwords import check_new_password
+from pepflow.role_table import PERSONAL_ACCOUNT_ROLES
 from pepflow.values import EMAIL, did_you_mean
-from pepflow.roles import ROLES
+from pepflow.accounts.access import ROLES
 
 if TYPE_CHECKING:
-    from pepflow.sign_in_oidc import Identity
+    from pepflow.accounts.oidc_tokens import Identity
 
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -58,7 +59,7 @@ def check_new_account(session: Session, email: str, role: str, person_ref: str |
         raise NotFound("person", person_ref)
     if school_urn is not None and session.get(School, school_urn) is None:
         raise NotFound("school", school_urn)
-    if role in ("social_worker", "team_manager", "iro") and not person_ref:
+    if role in PERSONAL_ACCOUNT_ROLES and not person_ref:
         raise InputError("person", None, f"a {ROLES[role].label.lower()} needs --person REF: their caseload "
                          "is the children whose record names that person")
     if role == "designated_teacher" and not (person_ref or school_urn):
@@ -144,7 +145,7 @@ def account_for_identity(session: Session, identity: "Identity", create: bool) -
     """The pepflow account of someone the council's provider signed in, with their role (and
     person) as the provider's groups give them now; made at a first sign-in only when ``create``.
     Returns the account and what changed, in words for the security audit."""
-    from pepflow.sign_in_oidc import OidcRefused
+    from pepflow.accounts.oidc_tokens import OidcRefused
 
     user = session.exec(select(UserAccount).where(UserAccount.email == identity.email)).first()
     if user is None:
@@ -168,7 +169,7 @@ def account_for_identity(session: Session, identity: "Identity", create: bool) -
         changes.append(f"person {user.person_ref or 'none'} to {identity.person_ref}")
         user.person_ref = identity.person_ref
     if identity.role != user.role:
-        if identity.role in ("social_worker", "team_manager", "iro") and not user.person_ref:
+        if identity.role in PERSONAL_ACCOUNT_ROLES and not user.person_ref:
             raise OidcRefused(f"a {ROLES[identity.role].label.lower()} needs a person reference, and the provider "
                               "sent none (person_claim in pepflow.toml)")
         changes.append(f"role {user.role} to {identity.role}")

@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from pepflow.calendars import format_iso_day
-from pepflow.report_text import BREAKDOWN_LABELS
+from pepflow.reports.text import BREAKDOWN_LABELS
 from pepflow.vocabulary import kind_label, outcome_label, value_words
 
 
@@ -122,7 +122,7 @@ def _breakdown_chart(groups: list[dict[str, Any]]) -> Markup:
 
 
 def render(report: dict[str, Any], template: str = "report.html.j2", title: str = "Compliance report") -> str:
-    env = Environment(loader=PackageLoader("pepflow", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(loader=PackageLoader("pepflow.reports", "templates"), autoescape=select_autoescape(["html", "j2"]))
     env.filters.update(kind=kind_label, words=lambda v: value_words(str(v)), day=format_iso_day)
     return env.get_template(template).render(r=report, charts=charts(report), title=title,
                                              breakdown_labels=BREAKDOWN_LABELS)

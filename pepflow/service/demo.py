@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from pepflow.calendars import Calendar
 from pepflow.cohort import key_stage, year_group
 from pepflow.config import Config
-from pepflow.commands import EventRequest, record_events
+from pepflow.engine.recording import EventRequest, record_events
 from pepflow.db.models import Admission, Child, Exclusion, Pep, School
-from pepflow.queries import pep_list
+from pepflow.reports.listings import pep_list
 from pepflow.states.care import bring_in
-from pepflow.importing import import_records
+from pepflow.intake.csv_import import import_records
 from pepflow.vocabulary import state_label, value_words
 
 FIRST = ["Alex", "Sam", "Jordan", "Riley", "Casey", "Morgan", "Taylor", "Jamie", "Charlie",
@@ -332,7 +332,7 @@ DEMO_ACCOUNTS = (("vsh1@example.org", "vsh", "VSH1"), ("vsa1@example.org", "vs_a
 
 def create_demo_accounts(session: Session, password: str) -> list[str]:
     """One web account per role for the demo people, all with ``password``; returns lines to print."""
-    from pepflow.accounts import add_user
+    from pepflow.accounts.local import add_user
 
     for email, role, person in DEMO_ACCOUNTS:
         add_user(session, email, role, password, person_ref=person)

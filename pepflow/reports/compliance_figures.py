@@ -24,7 +24,7 @@ from pepflow.db.planner import not_for_index
 from pepflow.db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
-from pepflow.deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
+from pepflow.engine.deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
 
 SMALL_GROUP = 5
 REPORT_VERSION = 1

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
 from pepflow.errors import InputError
-from pepflow.settings import default_database_url
+from pepflow.environment import default_database_url
 from pepflow.db.migrate import prepare
 from pepflow.db.unit import UnitOfWork
 

@@ -3,13 +3,12 @@
 The CLI, the web pages, imports and the demo all go through ``record_event``.  An event
 is refused, with nothing written, when its date is in the future, a parameter is
 missing or wrong, or the process's current state does not allow it.  The processes and
-their events are in ``pepflow/states`` (each registers its events in ``pepflow.events``).
+their events are in ``pepflow/states`` (each registers its events in ``pepflow.engine.events``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,19 +21,9 @@ from pepflow.db.models import Child, Person
 from pepflow.db.unit import UnitOfWork
 from pepflow.db.writes import write_queued_deadlines
 from pepflow.errors import InputError, NotFound
-from pepflow.events import REGISTRY, EventContext, EventSpec, Outcome
-from pepflow.notify.notices import queue_notices
-from pepflow.roles import decision_of, may_record_as
-
-
-@functools.cache
-def registry() -> dict[str, EventSpec]:
-    """Every event of every process (loaded once: an import statement costs a microsecond
-    or two even when the module is loaded, on every event)."""
-    from pepflow import states
-
-    states.load()
-    return REGISTRY
+from pepflow.role_table import ROLES
+from pepflow.engine.events import EventContext, EventSpec, Outcome, registry
+from pepflow.engine.notices import queue_notices
 
 
 def parse_params(spec: EventSpec, raw: dict[str, str]) -> dict[str, Any]:
@@ -74,8 +63,8 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     ``by`` is the person (a reference in the people list) recording it; ``actor``, when
     given, is the account that did (the web pages pass the signed-in account) and ``role``
     its role.  Without ``role``, the role is ``by``'s in the people list.  Who may record
-    the event, and set each setting that carries a decision, is ``pepflow.roles``'s table,
-    for the web pages and the command line alike.  The caller owns the transaction: if
+    the event, and set each setting that carries a decision, is the event's own declaration
+    (``EventSpec.recorded_by``, ``Param.decided_by``), for the web pages and the command line alike.  The caller owns the transaction: if
     anything here raises, the caller rolls back and nothing is written."""
     spec = event_spec(event)
     on = parse_date(on, "on")
@@ -89,7 +78,7 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     if by is not None and recorder is None:
         raise NotFound("person", by)
     role = role or (recorder.role if recorder else None)
-    if role is not None and not may_record_as(role, event):
+    if role is not None and not spec.may_be_recorded_by(role):
         raise InputError("event", event, f"is the Virtual School's to record; {_a(role)} cannot record it")
     check_event_date(child, event, on)
     values = parse_params(spec, params or {})
@@ -117,14 +106,14 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
 
 
 def check_decisions(spec: EventSpec, values: dict[str, Any], role: str | None) -> None:
-    """A setting that carries someone else's decision may be set only by the roles the table
-    names (``roles.DECISION_PARAMETERS``); with no role known (the command line without
-    ``--by``) it is refused, asking who decided."""
+    """A setting that carries someone else's decision may be set only by the roles it names
+    (``Param.decided_by``); with no role known (the command line without ``--by``) it is
+    refused, asking who decided."""
     for name, value in values.items():
-        rule = decision_of(spec.name, name)
-        if rule is None or role in rule[0]:
+        param = spec.param(name)
+        if param is None or not param.decided_by or role in param.decided_by:
             continue
-        allowed, whose = rule
+        allowed, whose = param.decided_by, param.decision
         who = " or ".join(_a(r) for r in sorted(allowed))
         if role is None:
             raise InputError(name, value, f"is {whose}: record it as {who} (--by PERSON_REF, or signed in on the "
@@ -134,8 +123,6 @@ def check_decisions(spec: EventSpec, values: dict[str, Any], role: str | None) -
 
 def _a(role: str) -> str:
     """A role in words with its article: "a social worker", "the Virtual School Head"."""
-    from pepflow.roles import ROLES
-
     if role == "vsh":
         return "the Virtual School Head"
     label = ROLES[role].label if role in ROLES else role.replace("_", " ")

@@ -8,12 +8,16 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import select
 
-from pepflow.app import App
-from pepflow.db.engine import refresh_statistics, reset, session_scope
+from pepflow.service.application import App
+from pepflow.db.connection import refresh_statistics, reset, session_scope
 from pepflow.db.models import Child
-from pepflow.go_live import note_first_import
+from pepflow.engine.go_live import note_first_import
 from pepflow.errors import InputError
-from pepflow.importing import ImportReport, ignored_columns, import_records, read_csv, read_mapping
+from pepflow.intake.csv_import import ImportReport, import_records
+
+
+# A child's fields that change only by what happened to them: a re-import that changes one
+from pepflow.intake.csv_reading import ignored_columns, read_csv, read_mapping
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
@@ -62,11 +66,11 @@ class _CheckOnly(Exception):
 
 
 def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bool = False):
-    """Import an SSDA903 return (``pepflow/ssda903``) in one transaction: the children whose rows
+    """Import an SSDA903 return (``pepflow/intake/ssda903``) in one transaction: the children whose rows
     contradict each other are held back and the others load.  With ``check`` the whole import
     is worked out and rolled back, so the report says what it would do and nothing is written."""
-    from pepflow.ssda903.apply import Ssda903Report, apply_return, assess
-    from pepflow.ssda903.read import read_return
+    from pepflow.intake.ssda903.apply import Ssda903Report, apply_return, assess
+    from pepflow.intake.ssda903.read import read_return
 
     today = app.today()
     if extract_date > today:
@@ -89,7 +93,7 @@ def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bo
 
 def import_inspections_file(app: App, file: Path):
     """Import Ofsted inspections (``inspections.py``) in one transaction."""
-    from pepflow.inspections import import_inspections
+    from pepflow.intake.inspections import import_inspections
 
     rows = read_csv(file, "inspections")  # which columns it needs depends on the file (inspections.py)
     with session_scope(app.engine) as session:
@@ -101,7 +105,7 @@ def import_inspections_file(app: App, file: Path):
 def import_gias(app: App, file: Path) -> ImportReport:
     """Import the GIAS establishment file (``gias.py``) as the schools list, in one transaction,
     then flag for VS admin each child in care on roll at a school the file says has closed."""
-    from pepflow.gias import GIAS_COLUMNS, read_gias
+    from pepflow.intake.gias import GIAS_COLUMNS, read_gias
 
     rows, warnings = read_gias(file)
     with session_scope(app.engine) as session:
@@ -118,7 +122,7 @@ def flag_closed_schools(session, config, today) -> list[str]:
     from pepflow.audit import audit, change_marks, claim_changes
     from pepflow.calendars import format_day
     from pepflow.db.models import School
-    from pepflow.deadlines import open_deadlines, open_flag
+    from pepflow.engine.deadlines import open_deadlines, open_flag
 
     said = []
     closed = {s.urn: s for s in session.exec(select(School).where(School.status == "closed"))}
@@ -144,7 +148,7 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
     """Record, as events dated the day of the import, what a re-import says changed: a new care
     placement (with its school, when that changed too), a new school, a new legal status or a
     new social worker.  The actor is the import, so the history says where each came from."""
-    from pepflow.commands import record_event
+    from pepflow.engine.recording import record_event
     from pepflow.errors import ImportFileError, PepflowError
 
     actor = f"import of {file_name}"
@@ -194,7 +198,7 @@ def reset_database(app: App) -> None:
 
 def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = False) -> list[str]:
     """Create the synthetic cohort and return the summary lines to print."""
-    from pepflow.demo import create_demo_cohort
+    from pepflow.service.demo import create_demo_cohort
 
     config, today = app.config, app.today()
     with session_scope(app.engine) as session:
@@ -206,7 +210,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
         reset_database(app)
     import secrets
 
-    from pepflow.demo import create_demo_accounts
+    from pepflow.service.demo import create_demo_accounts
 
     with session_scope(app.engine) as session:
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
@@ -218,7 +222,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
 def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,
            params: dict[str, str] | None = None, actor: str | None = None):
     """Record one event in its own transaction; a refused event writes nothing."""
-    from pepflow.commands import record_event
+    from pepflow.engine.recording import record_event
 
     with session_scope(app.engine) as session:
         return record_event(session, app.config, child_ref, event, on, app.today(), by, params, actor)

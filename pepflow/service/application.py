@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from pepflow.config import Config
-    from pepflow.settings import Environment
+    from pepflow.environment import Environment
 
 
 @dataclass
@@ -37,7 +37,7 @@ class App:
     @cached_property
     def environment(self) -> Environment:
         """The ``PEPFLOW_*`` variables, read once for the process."""
-        from pepflow.settings import environment
+        from pepflow.environment import environment
 
         return environment()
 
@@ -56,7 +56,7 @@ class App:
 
     @property
     def url(self) -> str:
-        from pepflow.settings import default_database_url
+        from pepflow.environment import default_database_url
 
         return self.database_url or default_database_url(self.environment)
 
@@ -93,7 +93,7 @@ class App:
     def open(self, upgrade: bool = False) -> Engine:
         """Open the database; ``upgrade`` first runs the schema revisions it lacks (``pepflow run``)."""
         if self._engine is None:
-            from pepflow.db.engine import make_engine
+            from pepflow.db.connection import make_engine
 
             if not self.may_create:
                 self.check_exists()

@@ -19,14 +19,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pepflow.clock import LONDON, SteppedClock
-from pepflow.commands import EventRequest, record_events
+from pepflow.engine.recording import EventRequest, record_events
 from pepflow.db.unit import UnitOfWork
 from pepflow.config import Config
 from pepflow.states.pep import REVIEW_KINDS
 from pepflow.db.models import Deadline, Notification, Pep, Person
 from pepflow.notify.mailers import Mailer
 from pepflow.notify.outbox import dispatch
-from pepflow.sweep import sweep
+from pepflow.notify.sweep import sweep
 
 # state of the current PEP -> (event, settings, chance a day)
 NEXT_STEP = {

@@ -20,7 +20,7 @@ from pepflow.db import cases
 from pepflow.db.models import Child, Deadline, new_row
 from pepflow.db.unit import UnitOfWork
 from pepflow.db.writes import set_without_tracking
-from pepflow.rules.deadlines import Lateness, due_date, how_late
+from pepflow.rules.due_dates import Lateness, due_date, how_late
 from pepflow.rules.escalation import first_step_on
 
 OPEN = "open"

@@ -22,7 +22,7 @@ from pepflow import values
 from pepflow.audit import audit
 from pepflow.db.models import Inspection, School
 from pepflow.errors import ImportFileError, quoted
-from pepflow.rules.inspections import FIVE_POINTS, FOUR_POINTS, FRAMEWORKS, KEY_JUDGEMENTS, REPORT_CARD_AREAS, SAFEGUARDING
+from pepflow.rules.ofsted import FIVE_POINTS, FOUR_POINTS, FRAMEWORKS, KEY_JUDGEMENTS, REPORT_CARD_AREAS, SAFEGUARDING
 
 MI_GRADES = {"1": "outstanding", "2": "good", "3": "requires_improvement", "4": "inadequate"}
 MI_JUDGEMENTS = {"Quality of education": "quality_of_education", "Behaviour and attitudes": "behaviour_and_attitudes",
