@@ -3,14 +3,22 @@ error names the folder, the file, the entry by its name and the field, with noth
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import pytest
 
 from pepflow.config import load_config
+from pepflow.db.connection import session_scope
+from pepflow.engine.deadlines import UndeclaredClock
+from pepflow.engine.events import REGISTRY, check_timescales, registry
+from pepflow.engine.recording import record_event
 from pepflow.errors import ConfigError
+from pepflow.service.application import App
+from pepflow.states.pep import current_pep
 
-from .conftest import ROOT
+from .conftest import ROOT, d
+from .test_pep import add_child, world  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -128,3 +136,48 @@ def test_an_unreadable_environment_variable_is_named_not_a_traceback(cli, monkey
     monkeypatch.setenv("PEPFLOW_DEBUG", "maybe")
     code, _, err = cli("timescales")
     assert code == 1 and "PEPFLOW_DEBUG = 'maybe'" in err and "Traceback" not in err
+
+
+def test_the_shipped_timescales_are_each_opened_by_their_start_event_or_say_why_not():
+    config = load_config()
+    check_timescales(config)
+    untracked = {k: config.timescales.versions(k)[-1].untracked for k in config.timescales.keys()
+                 if config.timescales.versions(k)[-1].untracked}
+    assert set(untracked) == {"sw_visit_first", "sw_visit_year1", "sw_visit_after", "placement_plan",
+                              "irp_deemed_application"}
+    assert all("no clock is kept" in why for why in untracked.values())
+
+
+def test_a_timescale_whose_start_event_is_not_an_event_is_refused_at_start_up(council):
+    (council / "timescales.toml").write_text('[pep_qa]\neffective_from = 2026-09-01\nstart_event = "pep_sent"\n'
+                                             'source = "Example Council PEP policy"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        App(config_dir=council).config
+    message = str(err.value)
+    assert "council configuration folder" in message and "timescales.toml" in message
+    assert "entry 'pep_qa'" in message and "field 'start_event'" in message
+    assert "'pep_sent' is not an event" in message and "pep_submitted, pep_resubmitted" in message
+
+
+def test_a_timescale_no_event_opens_must_say_why_pepflow_keeps_no_clock(council):
+    (council / "timescales.toml").write_text(
+        '[pep_chased]\ndescription = "A chase"\nnumber = 5\nunit = "school"\nstart_event = "pep_approved"\n'
+        'owner = "vs_admin"\nsource = "Example Council PEP policy"\neffective_from = 2026-09-01\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"entry 'pep_chased', field 'start_event': 'pep_approved' does not open "
+                                          r"this clock \(it is opened by no event\)"):
+        App(config_dir=council).config
+
+
+def test_a_handler_that_opens_a_clock_its_event_does_not_declare_is_stopped_with_nothing_written(
+        world, config, monkeypatch):  # noqa: F811
+    add_child(world, config, d("2026-09-01"), ref="C1", entered="2026-09-01")
+    spec = registry()["pep_submitted"]
+    monkeypatch.setitem(REGISTRY, "pep_submitted", dataclasses.replace(spec, opens=()))
+    with session_scope(world) as s:
+        record_event(s, config, "C1", "pep_meeting_held", "2026-09-14", d("2026-09-15"))
+    with pytest.raises(UndeclaredClock, match="pep_submitted opened pep_qa, which its EventSpec.opens does not "
+                                              "declare"):
+        with session_scope(world) as s:
+            record_event(s, config, "C1", "pep_submitted", "2026-09-15", d("2026-09-15"))
+    with session_scope(world) as s:
+        assert current_pep(s, "C1").state == "meeting_held"

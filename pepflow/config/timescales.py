@@ -33,6 +33,8 @@ class Timescale(BaseModel):
     counting: Literal[COUNTINGS] = "after"  # type: ignore[valid-type]
     description: str = ""
     calendar: str = "school"  # "school": the child's school's calendar, "la": the LA default, or a name
+    # why pepflow keeps no clock for this timescale (listed for reference); empty: some event opens it
+    untracked: str = ""
 
     @property
     def version(self) -> str:

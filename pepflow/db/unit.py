@@ -35,6 +35,9 @@ class UnitOfWork(Session):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batch = False  # record_events: write the queues once at the end, not per event
+        # the event being recorded (its EventSpec): a deadline it opens must be one of the clocks
+        # it declares (``EventSpec.opens``), checked by ``engine.deadlines.open_deadline``
+        self.recording: Any = None
         self.audit_rows: list[dict[str, Any]] = []
         self.new_deadlines: dict[int, tuple[Any, dt.date | None]] = {}  # id(row) -> (row, first step)
         self.closed_deadlines: list[Any] = []

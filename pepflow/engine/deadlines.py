@@ -95,10 +95,20 @@ def how_overdue(config: Config, child: Child, deadline: Deadline, as_of: dt.date
     return OverdueOn(config, as_of)(deadline.due_on, deadline.unit, deadline.calendar, child.school_urn)
 
 
+class UndeclaredClock(RuntimeError):
+    """A handler opened a clock its event does not declare: a fault in pepflow, not in the input."""
+
+
 def open_deadline(session: UnitOfWork, config: Config, child: Child, key: str, start: dt.date,
                   process: str, process_id: int | None = None, opened_on: dt.date | None = None,
                   kind: str | None = None, due_on: dt.date | None = None, note: str = "") -> Deadline:
-    """Add an open deadline for ``child`` by the rule ``key`` in force on ``start``."""
+    """Add an open deadline for ``child`` by the rule ``key`` in force on ``start``.
+
+    While an event is recorded, ``key`` must be one of the clocks its ``EventSpec.opens``
+    declares: the declaration is what the timescales are checked against at load."""
+    recording = session.recording
+    if recording is not None and key not in recording.opens:
+        raise UndeclaredClock(f"{recording.name} opened {key}, which its EventSpec.opens does not declare")
     rule = config.timescales.rule(key, start)
     cal_name = calendar_name_for(session, config, child, rule)
     cal = calendar_for(session, config, child, name=cal_name)

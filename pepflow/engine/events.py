@@ -19,9 +19,11 @@ from sqlmodel import Session
 
 from pepflow import vocabulary
 from pepflow.config import Config
+from pepflow.config.files import Source, shipped_config_dir
 from pepflow.db.models import Child
 from pepflow.db.unit import UnitOfWork
 from pepflow.engine.deadlines import open_deadlines
+from pepflow.errors import ConfigError
 from pepflow.role_table import ROLES
 from pepflow.values import Parser
 
@@ -107,6 +109,11 @@ class EventSpec:
     offered: Callable[[CaseNow, str], bool] = while_looked_after
     # the process it is listed under on the case page, where that is not its own
     listed_under: str | None = None
+    # the clocks (timescale keys) recording it may open; each timescale's start_event is checked
+    # against these at load (``check_timescales``)
+    opens: tuple[str, ...] = ()
+    # the timescales it reads as a limit rather than opening as a clock (the suspension cap)
+    limits: tuple[str, ...] = ()
 
     def may_be_recorded_by(self, role: str) -> bool:
         """Whether someone of ``role`` (an account's or a person's) may record this event."""
@@ -144,6 +151,41 @@ def registry() -> dict[str, EventSpec]:
     costs a microsecond or two even when the module is loaded, on every event)."""
     importlib.import_module(PROCESSES_PACKAGE).load()
     return REGISTRY
+
+
+def check_timescales(config: Config) -> None:
+    """Each timescale against the events: its ``start_event`` is an event that opens it (or reads
+    it as a limit), and a timescale no event opens says why (``untracked``).  Raises
+    ``ConfigError`` naming the file, the entry and the field."""
+    events = registry()
+    openers: dict[str, list[str]] = {}
+    for spec in events.values():
+        for key in (*spec.opens, *spec.limits):
+            openers.setdefault(key, []).append(spec.name)
+    for key in config.timescales.keys():
+        for rule in config.timescales.versions(key):
+            where = (_timescales_file(config, key), key)
+            if rule.untracked:
+                if key in openers:
+                    raise ConfigError(*where, "untracked", f"{', '.join(openers[key])} opens this clock: remove "
+                                      "'untracked'")
+                continue
+            if rule.start_event not in events:
+                raise ConfigError(*where, "start_event", f"'{rule.start_event}' is not an event"
+                                  + (f" (the events that open this clock: {', '.join(openers[key])})"
+                                     if key in openers else "; no event opens this clock: say why in 'untracked'"))
+            if rule.start_event not in openers.get(key, ()):
+                opened_by = ", ".join(openers.get(key, ())) or "no event"
+                raise ConfigError(*where, "start_event", f"'{rule.start_event}' does not open this clock (it is "
+                                  f"opened by {opened_by})")
+
+
+def _timescales_file(config: Config, key: str) -> str:
+    """The timescales.toml that holds ``key``, named with its folder (the council's, or the shipped one)."""
+    council = Source(config.directory / "timescales.toml", False)
+    if council.path.is_file() and f"[{key}]" in council.path.read_text(encoding="utf-8"):
+        return str(council)
+    return str(Source(shipped_config_dir() / "timescales.toml", True))
 
 
 def decision_parameters() -> dict[tuple[str, str], tuple[frozenset[str], str]]:

@@ -87,7 +87,11 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     ctx = EventContext(session, config, child, event, on, today, by, values)
     logged, fields_before = change_marks(session), child_fields(child)
     with session.no_autoflush:  # handlers flush where they need ids; one flush at the end
-        outcome = spec.handler(ctx)
+        session.recording = spec
+        try:
+            outcome = spec.handler(ctx)
+        finally:
+            session.recording = None
         if not session.batch:
             session.flush()
             write_queued_deadlines(session)

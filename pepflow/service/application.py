@@ -43,9 +43,12 @@ class App:
 
     @cached_property
     def config(self) -> Config:
-        from pepflow.config import load_config
+        from pepflow.config import load_config  # at first use: `pepflow --help` reads no configuration
+        from pepflow.engine.events import check_timescales
 
-        return load_config(self.config_dir or self.environment.config or None)
+        config = load_config(self.config_dir or self.environment.config or None)
+        check_timescales(config)
+        return config
 
     @cached_property
     def clock(self) -> Clock:

@@ -386,7 +386,7 @@ for spec in (
               (Param("reason", choice("entered_care", "care_placement_moved", "permanently_excluded",
                                       "emergency_placement", "other"), True, "why a new school is needed"),
                Param("excluded_from", ref, False, "URN of the school that permanently excluded the child", school=True)),
-              offered=_while_none_is_open),
+              offered=_while_none_is_open, opens=("admission_placement",)),
     EventSpec("school_proposed", "admission", on_school_proposed,
               (_urn, Param("exceptional_reason", free_text, False, "why an inadequate school"),
                # a "requires improvement" school only with the VSH's decision (002 Handbook §2c i)
@@ -397,14 +397,14 @@ for spec in (
                # the Virtual School records
                Param("nominated_officer", ref, False, "the approving nominated officer's reference",
                      decided_by=VIRTUAL_SCHOOL_ROLES, decision="the nominated officer's approval")), **_),
-    EventSpec("application_made", "admission", on_application_made, (), **_),
+    EventSpec("application_made", "admission", on_application_made, (), **_, opens=DECISION_CLOCKS),
     EventSpec("place_offered", "admission", on_place_offered, (), **_),
     EventSpec("place_refused", "admission", on_place_refused, (), **_),
-    EventSpec("direction_consultation_started", "admission", on_consultation_started, (), recorded_by=_VS, **_),
+    EventSpec("direction_consultation_started", "admission", on_consultation_started, (), recorded_by=_VS, **_, opens=("direction_consultation",)),
     EventSpec("consultation_answered", "admission", on_consultation_answered,
               (Param("answer", choice("willing", "not_willing"), True, "willing or not_willing"),), recorded_by=_VS,
               **_),
-    EventSpec("direction_issued", "admission", on_direction_issued, (), recorded_by=_VS, **_),
+    EventSpec("direction_issued", "admission", on_direction_issued, (), recorded_by=_VS, **_, opens=("adjudicator_referral",)),
     EventSpec("adjudicator_referred", "admission", on_adjudicator_referred, (), recorded_by=_VS, **_),
     EventSpec("adjudicator_upheld", "admission", on_adjudicator_upheld, (), recorded_by=_VS, **_),
     EventSpec("adjudicator_named_other", "admission", on_adjudicator_named_other, (_urn,), recorded_by=_VS, **_),
@@ -413,7 +413,7 @@ for spec in (
     EventSpec("sos_declined", "admission", on_simple, (), recorded_by=_VS, **_),
     EventSpec("temporary_education_arranged", "admission", on_temporary_education,
               (Param("hours", HOURS_A_WEEK, True, "hours a week"),), offered=_while_one_is_open),
-    EventSpec("started_at_school", "admission", on_started_at_school, (), **_),
+    EventSpec("started_at_school", "admission", on_started_at_school, (), **_, opens=("dt_full_details", "pep_significant_change")),
     EventSpec("admission_withdrawn", "admission", on_withdrawn, (Param("reason", free_text, True, "why"),), **_),
 ):
     register(spec)

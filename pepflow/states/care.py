@@ -245,10 +245,10 @@ def _while_a_pep_is_open(now: CaseNow, event: str) -> bool:
 # a child's care goes on whether or not their PEP record is complete: these are offered to every
 # child in care (the default), whatever the PEP's state
 for spec in (
-    EventSpec("entered_care", "pep", on_entered_care, (), offered=_while_not_looked_after),
-    EventSpec("care_review_held", "care", on_care_review_held, ()),
+    EventSpec("entered_care", "pep", on_entered_care, (), offered=_while_not_looked_after, opens=("initial_pep", "care_review_1", "pep_before_care_review")),
+    EventSpec("care_review_held", "care", on_care_review_held, (), opens=("care_review_2", "care_review_next", "pep_before_care_review")),
     EventSpec("school_changed", "pep", on_school_changed,
-              (Param("school_urn", ref, True, "URN of the new school", school=True),), listed_under="care"),
+              (Param("school_urn", ref, True, "URN of the new school", school=True),), listed_under="care", opens=("pep_significant_change",)),
     EventSpec("care_placement_changed", "pep", on_care_placement_changed,
               (Param("school_changes", yes_no, False, "yes if the move means a new school"),
                Param("school_urn", ref, False, "URN of the new school, if known", school=True),
@@ -256,7 +256,7 @@ for spec in (
                Param("in_area", yes_no, False, "yes or no"),
                Param("carer_ref", ref, False, "the new carer's reference", person=("carer",)),
                Param("la", text, False, "the local authority the placement is in"),
-               Param("emergency", yes_no, False, "yes for an emergency move")), listed_under="care"),
+               Param("emergency", yes_no, False, "yes for an emergency move")), listed_under="care", opens=("pep_significant_change", "admission_placement")),
     EventSpec("care_placement_proposed", "care", on_care_placement_proposed,
               (Param("move", choice("planned", "emergency"), True, "planned or emergency"),
                Param("in_area", yes_no, True, "yes or no"),
