@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
 from pepflow.db.planner import not_for_index
-from pepflow.db.models import (Admission, AttendanceRecord, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
+from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
 from pepflow.engine.deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
@@ -101,8 +101,8 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                                          .where(P.approved_on >= start, P.approved_on <= end)
                                          .group_by(P.approved_on, P.quality_rating)):
         ratings[_term_label(config, day)][rated or "unknown"] += n
-    emergencies = session.execute(select(func.count()).select_from(Event).where(
-        E.name == "care_placement_changed", *in_period, E.payload["emergency"].as_boolean())).scalar_one()
+    emergencies = session.execute(select(func.count()).select_from(CarePlacement).where(
+        CarePlacement.emergency, CarePlacement.start >= start, CarePlacement.start <= end)).scalar_one()
 
     # ---- admissions -----------------------------------------------------------------
     admissions = list(session.exec(select(Admission).where(Admission.identified_on >= start,

@@ -11,7 +11,7 @@ from pepflow.audit.snapshots import REPLAY_KEYS
 from pepflow.audit.disclosures import ACCESS_PROCESS
 from pepflow.cohort import year_group
 from pepflow.config import Config
-from pepflow.db.models import Child, Deadline, Event, Pep
+from pepflow.db.models import Admission, CarePlacement, Child, Deadline, Event, Exclusion, Person, Pep, Suspension
 from pepflow.engine.deadlines import OverdueOn, calendar_for, how_overdue
 from pepflow.rules.due_dates import Lateness
 from pepflow.calendars import academic_year_of
@@ -100,7 +100,6 @@ def readable_history(session: Session, child_ref: str, include_views: bool = Fal
     """A child's history as people read it: dates in words, each row a sentence with its
     details (``history_words``), the people named from the people list."""
     from pepflow.calendars import format_day, format_moment
-    from pepflow.db.models import Person
     from pepflow.reports.history_words import Who, actor_text, details, sentence
 
     rows = history(session, child_ref, include_views)
@@ -115,7 +114,6 @@ def readable_history(session: Session, child_ref: str, include_views: bool = Fal
 def admission_list(session: Session, config: Config, as_of: dt.date, open_only: bool = False,
                    breaching: bool = False) -> dict[str, Any]:
     """Admissions with their 20-school-day clocks: days used and left, as of a date."""
-    from pepflow.db.models import Admission
 
     query = select(Admission, Child).join(Child, Child.ref == Admission.child_ref)
     if open_only or breaching:
@@ -150,18 +148,17 @@ def admission_list(session: Session, config: Config, as_of: dt.date, open_only: 
         items.append(item)
     by_year: dict[str, int] = {}
     by_child: dict[str, int] = {}
-    for e in session.exec(select(Event).where(Event.name == "care_placement_changed")):
-        if e.payload.get("emergency"):
-            year = academic_year_of(e.effective_on)
-            by_year[year] = by_year.get(year, 0) + 1
-            by_child[e.child_ref] = by_child.get(e.child_ref, 0) + 1
+    for child_ref, start in session.exec(select(CarePlacement.child_ref, CarePlacement.start)
+                                         .where(CarePlacement.emergency)):
+        year = academic_year_of(start)
+        by_year[year] = by_year.get(year, 0) + 1
+        by_child[child_ref] = by_child.get(child_ref, 0) + 1
     return {"as_of": as_of.isoformat(), "count": len(items), "items": items,
             "emergency_moves_by_year": by_year, "emergency_moves_by_child": by_child}
 
 
 def exclusion_list(session: Session, as_of: dt.date, open_only: bool = False) -> dict[str, Any]:
     """Exclusion processes with suspension days this year and the open statutory clocks."""
-    from pepflow.db.models import Exclusion, Suspension
 
     query = select(Exclusion).order_by(Exclusion.opened_on, Exclusion.id)
     if open_only:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from pepflow.calendars import format_day
@@ -28,7 +29,8 @@ from pepflow.cohort import year_group
 from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.values import HOURS_A_WEEK, choice, free_text, ref
-from pepflow.db.models import Admission, Event, Inspection, PermanentExclusionRecord, School
+from pepflow.db.models import (Admission, AdmissionDecision, AdmissionFinding, Inspection,
+                               PermanentExclusionRecord, School)
 from pepflow.engine.deadlines import cancel_process, close_open, open_deadline, open_flag
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.rules.ofsted import Judgement
@@ -164,18 +166,38 @@ def decisions_recorded(session: Session, admission: Admission, urn: str) -> dict
     """The decisions (and reasons) already recorded for proposing this school on this
     admission: a decision stands when the school is proposed again, so the Virtual School Head
     and the nominated officer can each record theirs in turn."""
-    last = session.exec(select(Event.payload).where(
-        Event.name == "school_proposed", Event.process == "admission", Event.process_id == admission.id)
-        .order_by(Event.id.desc())).first()
-    if not last or last.get("school_urn") != urn:
-        return {}
-    return {k: last[k] for k in DECISION_SETTINGS if last.get(k)}
+    return dict(session.exec(select(AdmissionDecision.setting, AdmissionDecision.value).where(
+        AdmissionDecision.admission_id == admission.id, AdmissionDecision.school_urn == urn)).all())
+
+
+def _keep_decisions(session: Session, admission: Admission, urn: str, recorded: dict[str, str],
+                    given: dict[str, str], on: dt.date) -> None:
+    """The decisions given with this proposal, kept beside those already recorded."""
+    for setting in DECISION_SETTINGS:
+        value = given.get(setting)
+        if value and recorded.get(setting) != value:
+            row = session.exec(select(AdmissionDecision).where(
+                AdmissionDecision.admission_id == admission.id, AdmissionDecision.school_urn == urn,
+                AdmissionDecision.setting == setting)).first()
+            if row is None:
+                row = AdmissionDecision(admission_id=admission.id, school_urn=urn, setting=setting, value=value,
+                                        recorded_on=on)
+            row.value, row.recorded_on = value, on
+            session.add(row)
+
+
+def _replace_findings(session: Session, admission: Admission, urn: str, findings: list, on: dt.date) -> None:
+    """The findings of this proposal replace those of the one before."""
+    session.execute(delete(AdmissionFinding).where(AdmissionFinding.admission_id == admission.id))
+    session.add_all([AdmissionFinding(admission_id=admission.id, school_urn=urn, rule=f.rule, level=f.level,
+                                      message=f.message, source=f.source, found_on=on) for f in findings])
 
 
 def on_school_proposed(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     school = _school(ctx, ctx.params["school_urn"])
-    p = {**decisions_recorded(ctx.session, admission, school.urn), **ctx.params}
+    recorded = decisions_recorded(ctx.session, admission, school.urn)
+    p = {**recorded, **ctx.params}
     findings = check(Proposal(
         urn=school.urn, school_name=school.name, inspection=latest_inspection(ctx.session, school),
         school_la=school.la,
@@ -199,8 +221,11 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
         open_flag(ctx.session, ctx.config, ctx.child, kind, ctx.on, owner, f"{f.message} [{f.source}]",
                   process="admission")
         outcome.messages.append(f"{'Needs approval' if f.level == NEEDS_APPROVAL else 'To do'}: {f.message}")
+    _keep_decisions(ctx.session, admission, school.urn, recorded, ctx.params, ctx.on)
+    _replace_findings(ctx.session, admission, school.urn, findings, ctx.on)
+    # the history's record of what was found and decided (the rows above are what is decided on)
     outcome.payload["findings"] = [{"level": f.level, "rule": f.rule, "source": f.source} for f in findings]
-    outcome.payload.update({k: p[k] for k in DECISION_SETTINGS if p.get(k)})  # they stand (decisions_recorded)
+    outcome.payload.update({k: p[k] for k in DECISION_SETTINGS if p.get(k)})
     return outcome
 
 

@@ -126,7 +126,7 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
     in_area = p.get("in_area", child.in_area)
     s.add(CarePlacement(child_ref=child.ref, start=ctx.on, carer_ref=p.get("carer_ref"),
                         placement_type=p.get("placement_type", child.placement_type),
-                        in_area=in_area, la=p.get("la", "")))
+                        in_area=in_area, la=p.get("la", ""), emergency=bool(p.get("emergency"))))
     child.in_area = in_area
     child.placement_type = p.get("placement_type", child.placement_type)
     s.add(child)

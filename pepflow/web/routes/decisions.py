@@ -5,12 +5,13 @@ it is (the setting's ``Param.decided_by``), never by typing settings.
 Recording one proposes the same school again with the decision (``school_proposed``,
 through ``commands.record_event`` like every other event); decisions already recorded stand
 (``states.admission.decisions_recorded``), and the finding's flag closes when nothing is left
-to decide.
+to decide.  A decision is listed only while the admission can take it (its state allows the
+school to be proposed again), read from the admission's findings (``admission_finding``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -19,19 +20,22 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from pepflow.engine.recording import event_spec, record_event
-from pepflow.db.models import Admission, Child, Deadline, Event, School
+from pepflow.db.models import Admission, AdmissionFinding, Child, School
 from pepflow.db.unit import UnitOfWork
 from pepflow.audit.disclosures import disclosed
 from pepflow.errors import InputError, PepflowError
 from pepflow.accounts.access import may_set
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
-from pepflow.rules.placement import SETTLED_BY
+from pepflow.rules.placement import NEEDS_APPROVAL, SETTLED_BY
+from pepflow.states.admission import MACHINE
 from pepflow.vocabulary import parameter_in_sentence, parameter_label
 from pepflow.web import views
 from pepflow.web.site import CheckedFormDep, DatabaseDep, Refused, SiteDep, Visitor, VisitorDep, leave_notice
 
 router = APIRouter()
 EVENT = "school_proposed"
+# the states in which a school may be proposed again, and so a decision recorded
+DECIDABLE_IN = tuple(state.value for state in MACHINE.states if EVENT in MACHINE.allowed(state.value))
 
 
 @dataclass(frozen=True)
@@ -51,30 +55,30 @@ class PendingDecision:
 
 
 def pending_decisions(s: UnitOfWork, child_ref: str | None = None) -> list[PendingDecision]:
-    """Each open "school needs approval" flag, with what settles it, from the proposal's findings."""
-    query = (select(Deadline, Admission).join(Admission, Admission.child_ref == Deadline.child_ref)
-             .where(Deadline.kind == "placement_approval", Deadline.status == "open", Admission.is_open)
-             .order_by(Deadline.opened_on, Deadline.child_ref))
+    """Each proposal with a finding that needs someone's decision, where the admission can take
+    that decision now (its state allows the school to be proposed again), with what settles it."""
+    query = (select(AdmissionFinding, Admission).join(Admission, Admission.id == AdmissionFinding.admission_id)
+             .where(AdmissionFinding.level == NEEDS_APPROVAL, Admission.is_open,
+                    Admission.state.in_(DECIDABLE_IN), AdmissionFinding.school_urn == Admission.school_urn)
+             .order_by(AdmissionFinding.found_on, Admission.child_ref, AdmissionFinding.id))
     if child_ref:
-        query = query.where(Deadline.child_ref == child_ref)
-    out: dict[int, PendingDecision] = {}  # one per admission: its flags are settled together
-    for flag, admission in s.execute(query).all():
-        if admission.id in out:
-            first = out[admission.id]
-            out[admission.id] = replace(first, what=f"{first.what}; {flag.note.split(' [', 1)[0]}")
-            continue
-        findings = s.execute(select(Event.payload).where(
-            Event.name == EVENT, Event.process == "admission", Event.process_id == admission.id)
-            .order_by(Event.id.desc())).scalars().first() or {}
-        rules = [f["rule"] for f in findings.get("findings", []) if f.get("level") == "needs_approval"]
-        settings = tuple(dict.fromkeys(name for rule in rules for name in SETTLED_BY.get(rule, ())))
-        school = s.get(School, admission.school_urn) if admission.school_urn else None
-        spec = event_spec(EVENT)
+        query = query.where(Admission.child_ref == child_ref)
+    spec = event_spec(EVENT)
+    found: dict[int, list[AdmissionFinding]] = {}
+    admissions: dict[int, Admission] = {}
+    for finding, admission in s.execute(query).all():
+        found.setdefault(admission.id, []).append(finding)
+        admissions[admission.id] = admission
+    out = []
+    for admission_id, findings in found.items():  # one per admission: its findings are settled together
+        admission = admissions[admission_id]
+        settings = tuple(dict.fromkeys(name for f in findings for name in SETTLED_BY.get(f.rule, ())))
+        school = s.get(School, admission.school_urn)
         whose = sorted({p.decision for name in settings if (p := spec.param(name)) is not None and p.decided_by})
-        out[admission.id] = PendingDecision(flag.child_ref, admission.id, admission.school_urn or "",
-                                            school.name if school else admission.school_urn or "", flag.opened_on,
-                                            flag.note.split(" [", 1)[0], settings, " and ".join(whose))
-    return list(out.values())
+        out.append(PendingDecision(admission.child_ref, admission.id, admission.school_urn or "",
+                                   school.name if school else admission.school_urn or "", findings[0].found_on,
+                                   "; ".join(f.message for f in findings), settings, " and ".join(whose)))
+    return out
 
 
 def _allowed(visitor: Visitor) -> None:
