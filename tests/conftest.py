@@ -7,7 +7,6 @@ variants skip with the reason, unless PEPFLOW_REQUIRE_POSTGRES=1 (as in CI), whe
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tempfile
 from pathlib import Path
@@ -17,8 +16,11 @@ import pytest
 from pepflow.config import load_config
 
 from .pgserver import PostgresServer, free_port  # noqa: F401  (free_port: used by tests)
+from .support import ROOT, d  # noqa: F401  (used by tests)
+from .support.admissions import schools  # noqa: F401  (fixture)
+from .support.cases import world  # noqa: F401  (fixture)
+from .support.web import fresh_site  # noqa: F401  (fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config):
@@ -38,10 +40,6 @@ def config():
 @pytest.fixture(scope="session")
 def cal(config):
     return config.calendar("default")
-
-
-def d(text: str) -> dt.date:
-    return dt.date.fromisoformat(text)
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------

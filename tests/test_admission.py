@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from pepflow.db.connection import session_scope
-from pepflow.db.models import Admission, School
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.reports.listings import admission_list
 from pepflow.rules.ofsted import Judgement
@@ -14,33 +12,16 @@ from pepflow.rules.placement import BLOCK, NEEDS_APPROVAL, NOTIFY, Proposal, che
 from pepflow.states import admission as admission_states
 from pepflow.engine.machine import problems
 
+from .support.admissions import admission_of, step
 from .conftest import d
-from .test_pep import add_child, deadlines, event, world  # noqa: F401  (fixture)
-
-TODAY = "2026-12-18"
+from .support.cases import deadlines
 
 
-def admission_of(engine, ref="C100"):
-    with Session(engine) as s:
-        return s.exec(select(Admission).where(Admission.child_ref == ref).order_by(Admission.id.desc())).first()
 
 
-def step(engine, config, name, on, **params):
-    return event(engine, config, "C100", name, on, today=TODAY, **params)
 
 
-@pytest.fixture
-def schools(world, config):  # noqa: F811
-    """More schools: an academy, an inadequate one, one requiring improvement, one out of area."""
-    with session_scope(world) as s:
-        s.add(School(urn="200001", name="Oak Academy", type="academy", la="Example", ofsted="good"))
-        s.add(School(urn="200002", name="Elm School", type="maintained", la="Example", ofsted="inadequate"))
-        s.add(School(urn="200003", name="Ash School", type="maintained", la="Example", ofsted="requires_improvement"))
-        s.add(School(urn="200004", name="Far School", type="maintained", la="Elsewhere", ofsted="good"))
-        s.add(School(urn="200005", name="Birch School", type="maintained", la="Example", ofsted="good"))
-    add_child(world, config, d("2026-07-15"), entered="2025-01-10",
-              last_pep_meeting="2026-06-10", last_care_review="2026-05-01")
-    return world
+
 
 
 def test_need_identified_on_15_july_2026_is_due_on_the_20th_school_day_in_september(schools, config):

@@ -13,7 +13,7 @@ from pepflow.audit.verify import verify
 from pepflow.db.history_guard import unguard
 
 from .conftest import d
-from .test_pep import add_child, event, world  # noqa: F401  (fixture)
+from .support.cases import add_child, event
 
 
 def history(engine, config):
@@ -25,7 +25,7 @@ def history(engine, config):
         return [r[0] for r in conn.execute(text("SELECT id FROM event ORDER BY id"))]
 
 
-def test_audit_verify_exits_non_zero_on_a_broken_chain(world, config, cli):  # noqa: F811
+def test_audit_verify_exits_non_zero_on_a_broken_chain(world, config, cli):
     ids = history(world, config)
     code, out, _ = cli("--db", str(world.url), "audit", "verify")
     assert code == 0 and f"History intact: {len(ids)} rows, each keyed and chained" in out
@@ -37,7 +37,7 @@ def test_audit_verify_exits_non_zero_on_a_broken_chain(world, config, cli):  # n
     assert code == 1 and "History NOT intact" in err and f"row {ids[-1]}: its contents do not match" in err
 
 
-def test_audit_verify_replay_names_an_edited_deadline(world, config, cli):  # noqa: F811
+def test_audit_verify_replay_names_an_edited_deadline(world, config, cli):
     history(world, config)
     code, out, _ = cli("--db", str(world.url), "audit", "verify", "--replay")
     assert code == 0 and "children match the tables" in out
@@ -47,7 +47,7 @@ def test_audit_verify_replay_names_an_edited_deadline(world, config, cli):  # no
     assert code == 1 and "The tables do NOT match the history" in err and "status is cancelled in the table" in err
 
 
-def test_rows_signed_before_a_key_rotation_still_verify(world, config, monkeypatch, tmp_path):  # noqa: F811
+def test_rows_signed_before_a_key_rotation_still_verify(world, config, monkeypatch, tmp_path):
     history(world, config)
     key_file = tmp_path / "rotating.key"
     key_file.write_text(open(os.environ["PEPFLOW_HISTORY_KEY_FILE"]).read())
@@ -93,7 +93,7 @@ def test_a_new_key_file_is_made_beside_a_sqlite_database_readable_by_its_owner_o
         logging.getLogger("pepflow.history").removeHandler(handler)
 
 
-def test_a_key_from_the_environment_signs_the_history(world, config, monkeypatch):  # noqa: F811
+def test_a_key_from_the_environment_signs_the_history(world, config, monkeypatch):
     old_id, old = [line for line in open(os.environ["PEPFLOW_HISTORY_KEY_FILE"]) if line.startswith("k1-")][0].split()
     monkeypatch.setenv("PEPFLOW_HISTORY_KEY", f"{old_id}={old},k9={'ab' * 32}")
     keys.forget()
@@ -108,7 +108,7 @@ def test_a_key_from_the_environment_signs_the_history(world, config, monkeypatch
         keys.forget()
 
 
-def test_a_checkpoint_line_edited_by_hand_is_named(world, config):  # noqa: F811
+def test_a_checkpoint_line_edited_by_hand_is_named(world, config):
     history(world, config)
     checkpoint(world)
     path = os.environ["PEPFLOW_HISTORY_CHECKPOINT_FILE"]
@@ -121,13 +121,13 @@ def test_a_checkpoint_line_edited_by_hand_is_named(world, config):  # noqa: F811
     assert not result.ok and f"line {mine + 1} of the checkpoint file was changed" in result.problems[0]
 
 
-def test_audit_checkpoint_and_rotate_key_commands(world, config, cli):  # noqa: F811
+def test_audit_checkpoint_and_rotate_key_commands(world, config, cli):
     history(world, config)
     code, out, _ = cli("--db", str(world.url), "audit", "checkpoint")
     assert code == 0 and "Checkpoint written to" in out
 
 
-def test_a_checkpoint_file_that_cannot_be_written_is_a_clear_error_and_the_sweep_goes_on(world, config, cli,  # noqa: F811
+def test_a_checkpoint_file_that_cannot_be_written_is_a_clear_error_and_the_sweep_goes_on(world, config, cli,
                                                                                          monkeypatch, tmp_path):
     monkeypatch.setenv("PEPFLOW_HISTORY_CHECKPOINT_FILE", str(tmp_path / "missing" / "checkpoints"))
     (tmp_path / "missing").write_text("a file where the folder should be")
@@ -137,7 +137,7 @@ def test_a_checkpoint_file_that_cannot_be_written_is_a_clear_error_and_the_sweep
     assert code == 0 and "Sweep 12 Jan 2026" in out
 
 
-def test_the_history_is_checkpointed_at_the_weekend_too(world, config):  # noqa: F811
+def test_the_history_is_checkpointed_at_the_weekend_too(world, config):
     from pepflow.service.application import App
     from pepflow.audit.checkpoints import read
     from pepflow.service.scheduler import history_checkpoint_job
@@ -149,7 +149,7 @@ def test_the_history_is_checkpointed_at_the_weekend_too(world, config):  # noqa:
     assert checkpoints[-1].last_id == verify(world).last_id
 
 
-def test_a_checkpoint_cut_short_by_a_kill_while_written_is_not_read_as_tampering(world, config):  # noqa: F811
+def test_a_checkpoint_cut_short_by_a_kill_while_written_is_not_read_as_tampering(world, config):
     history(world, config)
     checkpoint(world)
     with open(os.environ["PEPFLOW_HISTORY_CHECKPOINT_FILE"], "a") as fh:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,27 +18,15 @@ from pepflow.db.models import Child, Deadline, Event, Pep
 from pepflow.reports.listings import PEP_KINDS
 
 from .websupport import EMAILS, PASSWORD, TODAY, build_site, served, visible_refs
-
-CHROMIUM = "/usr/bin/chromium"
-AXE = Path(__file__).parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+from .support.browser import CHROMIUM, missing, check_accessibility
 
 
-def _missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is not installed (apt-get install chromium)"
-    if not AXE.exists():
-        return f"{AXE} is missing (run: npm ci --prefix tests/browser)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[test]')"
-    return None
+
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    problem = _missing()
+    problem = missing()
     if problem:
         if os.environ.get("PEPFLOW_REQUIRE_BROWSER") == "1":
             pytest.fail(f"the browser tests must run here: {problem}")
@@ -82,14 +69,6 @@ def page(browser, server):
     context.close()
 
 
-def check_accessibility(page) -> None:
-    """Fail on any WCAG 2.2 A/AA violation axe-core finds on the page as it is now."""
-    page.add_script_tag(content=AXE.read_text())
-    result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-                           WCAG_TAGS)
-    problems = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                for v in result["violations"]]
-    assert not problems, f"accessibility problems on {page.url}:\n" + "\n".join(problems)
 
 
 def sign_in(page, role: str) -> None:
@@ -242,9 +221,8 @@ def test_a_date_is_typed_as_day_month_and_year_and_an_impossible_one_is_named(si
 
 
 def test_the_virtual_school_head_records_a_decision_on_its_page(site, page):
-    from .test_decision_pages import _proposed_ri_school_in_year_10
-
-    ref, _ = _proposed_ri_school_in_year_10(site)
+    from .support.web import proposed_ri_school_in_year_10
+    ref, _ = proposed_ri_school_in_year_10(site)
     sign_in(page, "vs_admin")
     page.goto("/decisions")
     check_accessibility(page)

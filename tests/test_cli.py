@@ -171,8 +171,7 @@ def test_the_service_log_has_no_line_per_state_machine_callback(tmp_path, caplog
     from pepflow.intake.csv_reading import read_csv
 
     from .conftest import d
-    from .test_pep import DATA, add_child, event
-
+    from .support.cases import DATA, add_child, event
     _logging()
     config = load_config()
     engine = make_engine(f"sqlite:///{tmp_path / 'log.db'}")

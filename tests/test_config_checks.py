@@ -18,7 +18,7 @@ from pepflow.service.application import App
 from pepflow.states.pep import current_pep
 
 from .conftest import ROOT, d
-from .test_pep import add_child, world  # noqa: F401  (fixture)
+from .support.cases import add_child
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_a_timescale_no_event_opens_must_say_why_pepflow_keeps_no_clock(council)
 
 
 def test_a_handler_that_opens_a_clock_its_event_does_not_declare_is_stopped_with_nothing_written(
-        world, config, monkeypatch):  # noqa: F811
+        world, config, monkeypatch):
     add_child(world, config, d("2026-09-01"), ref="C1", entered="2026-09-01")
     spec = registry()["pep_submitted"]
     monkeypatch.setitem(REGISTRY, "pep_submitted", dataclasses.replace(spec, opens=()))

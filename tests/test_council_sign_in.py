@@ -26,7 +26,7 @@ from pepflow.db.models import Child, Event, UserAccount
 from pepflow.accounts.oidc_tokens import OidcRefused
 from pepflow.web.oidc import CouncilProvider
 
-from .test_browser import CHROMIUM, _missing, check_accessibility
+from .support.browser import CHROMIUM, missing, check_accessibility
 from .websupport import build_site, served
 
 BROWSER_TOOLS = Path(__file__).parent / "browser"
@@ -47,7 +47,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ports():
-    problem = _missing() or (None if (BROWSER_TOOLS / "node_modules" / "oidc-provider").exists()
+    problem = missing() or (None if (BROWSER_TOOLS / "node_modules" / "oidc-provider").exists()
                              else "oidc-provider is missing (run: npm ci --prefix tests/browser)")
     if problem is None and not shutil.which("node"):
         problem = "Node.js is not installed"

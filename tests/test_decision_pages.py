@@ -4,34 +4,17 @@ move in Key Stage 4) is decided on /children/<ref>/decision, each part by its ow
 
 from __future__ import annotations
 
+
 import datetime as dt
 
 from sqlalchemy import select
 
-from pepflow.cohort import year_group
-from pepflow.engine.recording import record_event
 from pepflow.db.connection import session_scope
-from pepflow.db.models import Child, Deadline, Event, School
+from pepflow.db.models import Deadline, Event
+from pepflow.engine.recording import record_event
 
-from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)
+from .support.web import proposed_ri_school_in_year_10, signed_in_client
 from .websupport import TODAY, csrf_of
-
-
-def _proposed_ri_school_in_year_10(site) -> tuple[str, str]:
-    """A Year 10 or 11 child proposed a 'requires improvement' school other than their own."""
-    app = site.app
-    with session_scope(app.engine) as s:
-        child = next(c for c in s.execute(select(Child).where(Child.looked_after).order_by(Child.ref)).scalars()
-                     if year_group(c.dob, TODAY) in (10, 11) and c.school_urn)
-        school = s.get(School, next(u for u in s.execute(select(School.urn).order_by(School.urn)).scalars()
-                                    if u != child.school_urn))
-        school.ofsted, school.ofsted_date = "requires_improvement", dt.date(2024, 1, 10)
-        ref, urn = child.ref, school.urn
-    with session_scope(app.engine) as s:
-        on = TODAY - dt.timedelta(days=2)
-        record_event(s, app.config, ref, "admission_needed", on, TODAY, params={"reason": "other"}, role="vs_officer")
-        record_event(s, app.config, ref, "school_proposed", on, TODAY, params={"school_urn": urn}, role="vs_officer")
-    return ref, urn
 
 
 def _open_approvals(site, ref) -> list[str]:
@@ -40,8 +23,8 @@ def _open_approvals(site, ref) -> list[str]:
             Deadline.child_ref == ref, Deadline.kind == "placement_approval", Deadline.status == "open")).scalars())
 
 
-def test_each_role_decides_its_own_part_of_a_proposal_on_a_page(fresh_site):  # noqa: F811
-    ref, urn = _proposed_ri_school_in_year_10(fresh_site)
+def test_each_role_decides_its_own_part_of_a_proposal_on_a_page(fresh_site):
+    ref, urn = proposed_ri_school_in_year_10(fresh_site)
     assert len(_open_approvals(fresh_site, ref)) == 2  # the VSH's decision and the KS4 approval
 
     admin = signed_in_client(fresh_site, "vs_admin")
@@ -73,11 +56,23 @@ def test_each_role_decides_its_own_part_of_a_proposal_on_a_page(fresh_site):  # 
     assert head.get(f"/children/{ref}/decision").status_code == 403  # nothing left to decide
 
 
-def test_a_social_worker_has_no_decision_pages(fresh_site):  # noqa: F811
-    ref, _ = _proposed_ri_school_in_year_10(fresh_site)
+def test_a_social_worker_has_no_decision_pages(fresh_site):
+    ref, _ = proposed_ri_school_in_year_10(fresh_site)
     worker = signed_in_client(fresh_site, "social_worker")
     assert worker.get("/decisions").status_code == 403
     assert worker.get(f"/children/{ref}/decision").status_code in (403, 404)
     token = csrf_of(worker.get("/my-work").text)
     response = worker.post(f"/children/{ref}/decision", data={"csrf_token": token, "vsh_decision": "yes"})
     assert response.status_code in (403, 404) and len(_open_approvals(fresh_site, ref)) == 2
+
+
+def test_a_decision_the_admission_can_no_longer_take_is_not_listed(fresh_site):
+    """Once the school is applied to, proposing it again (and so deciding on it) is refused:
+    the Decisions page no longer lists it, rather than offering a form that would be refused."""
+    ref, _ = proposed_ri_school_in_year_10(fresh_site)
+    head = signed_in_client(fresh_site, "vsh")
+    assert ref in head.get("/decisions").text
+    with session_scope(fresh_site.app.engine) as s:
+        record_event(s, fresh_site.app.config, ref, "application_made", TODAY - dt.timedelta(days=1), TODAY,
+                     role="vs_officer")
+    assert ref not in head.get("/decisions").text

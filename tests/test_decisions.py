@@ -14,9 +14,9 @@ from pepflow.engine.events import decision_parameters, registry
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 
 from .conftest import d
-from .test_admission import TODAY, admission_of, schools, step  # noqa: F401  (fixture)
-from .test_pep import world  # noqa: F401  (fixture)
-from .test_web import fresh_site  # noqa: F401  (fixture)
+from .support.admissions import TODAY, admission_of, step
+
+
 
 RECORDING_ROLES = [r for r in ROLES if ROLES[r].records_events]
 DECISION_PARAMETERS = decision_parameters()
@@ -32,7 +32,7 @@ def propose(engine, config, role, **params):
 
 @pytest.mark.parametrize("role", RECORDING_ROLES)
 @pytest.mark.parametrize("event, parameter", sorted(DECISION_PARAMETERS))
-def test_each_decision_setting_is_for_the_roles_the_table_names(schools, config, role, event, parameter):  # noqa: F811
+def test_each_decision_setting_is_for_the_roles_the_table_names(schools, config, role, event, parameter):
     assert event == "school_proposed"
     step(schools, config, "admission_needed", "2026-09-07", reason="other")
     before = admission_of(schools).state
@@ -46,7 +46,7 @@ def test_each_decision_setting_is_for_the_roles_the_table_names(schools, config,
     assert admission_of(schools).state == before
 
 
-def test_the_vsh_decision_clears_the_requires_improvement_finding_only_for_the_vsh(schools, config):  # noqa: F811
+def test_the_vsh_decision_clears_the_requires_improvement_finding_only_for_the_vsh(schools, config):
     step(schools, config, "admission_needed", "2026-09-07", reason="other")
     with pytest.raises(InputError, match="the Virtual School Head's decision, which only the Virtual School Head "
                                          "may record; a social worker cannot set it"):
@@ -56,13 +56,13 @@ def test_the_vsh_decision_clears_the_requires_improvement_finding_only_for_the_v
 
 
 @pytest.mark.parametrize("event", sorted(VIRTUAL_SCHOOL_EVENTS))
-def test_the_virtual_schools_events_are_refused_to_a_social_worker_on_the_command_line_too(schools, config, event):  # noqa: F811
+def test_the_virtual_schools_events_are_refused_to_a_social_worker_on_the_command_line_too(schools, config, event):
     with session_scope(schools) as s:
         with pytest.raises(InputError, match="is the Virtual School's to record; a social worker cannot record it"):
             record_event(s, config, "C100", event, "2026-09-07", d(TODAY), by="SW1")
 
 
-def test_the_command_line_asks_who_decided(schools, config, cli):  # noqa: F811
+def test_the_command_line_asks_who_decided(schools, config, cli):
     url = schools.url.render_as_string(hide_password=False)
     step(schools, config, "admission_needed", "2026-09-07", reason="other")
     args = ("--db", url, "--today", TODAY, "event", "C100", "school_proposed", "--on", "2026-09-07",
@@ -75,12 +75,12 @@ def test_the_command_line_asks_who_decided(schools, config, cli):  # noqa: F811
     assert code == 0, err
 
 
-def test_the_web_form_offers_a_decision_only_to_whose_it_is_and_refuses_it_if_sent(fresh_site):  # noqa: F811
+def test_the_web_form_offers_a_decision_only_to_whose_it_is_and_refuses_it_if_sent(fresh_site):
     from sqlalchemy import select
 
     from pepflow.db.models import Admission, School
 
-    from .test_web import _snapshot, signed_in_client
+    from .support.web import snapshot, signed_in_client
     from .websupport import TODAY as WEB_TODAY, csrf_of, visible_refs
 
     app = fresh_site.app
@@ -97,11 +97,11 @@ def test_the_web_form_offers_a_decision_only_to_whose_it_is_and_refuses_it_if_se
     worker = signed_in_client(fresh_site, "social_worker")
     page = worker.get(form)
     assert page.status_code == 200 and 'name="vsh_decision"' not in page.text
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     refused = worker.post(f"/children/{ref}/record", data={
         "csrf_token": csrf_of(page.text), "event": "school_proposed", "on": WEB_TODAY.isoformat(),
         "school_urn": urn, "vsh_decision": "agreed"})
     assert refused.status_code == 400 and "only the Virtual School Head may record" in refused.text
-    assert _snapshot(fresh_site, ref) == before
+    assert snapshot(fresh_site, ref) == before
     with session_scope(app.engine) as s:
         assert s.execute(select(Admission.school_urn).where(Admission.child_ref == ref, Admission.is_open)).scalar() is None

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Event
 
-from .test_web import client_for, fresh_site, signed_in_client  # noqa: F401  (fixture)
+from .support.web import client_for, signed_in_client
 from .websupport import EMAILS, csrf_of, sign_in, visible_refs
 
 
@@ -24,7 +24,7 @@ def rows(site, process: str, name: str | None = None) -> list[Event]:
         return s.execute(query.order_by(Event.id)).scalars().all()
 
 
-def test_a_csv_download_is_recorded_with_its_list_filters_and_row_count(fresh_site):  # noqa: F811
+def test_a_csv_download_is_recorded_with_its_list_filters_and_row_count(fresh_site):
     client = signed_in_client(fresh_site, "social_worker")
     response = client.get("/peps/overdue?format=csv&min_days=0")
     downloaded = len(list(csv.reader(io.StringIO(response.text)))) - 1
@@ -34,7 +34,7 @@ def test_a_csv_download_is_recorded_with_its_list_filters_and_row_count(fresh_si
     assert row.actor_ref == f"user:{EMAILS['social_worker']}"
 
 
-def test_a_record_form_shown_is_recorded_as_a_disclosure_of_the_child(fresh_site):  # noqa: F811
+def test_a_record_form_shown_is_recorded_as_a_disclosure_of_the_child(fresh_site):
     from pepflow.db.models import Pep
 
     with session_scope(fresh_site.app.engine) as s:  # a child whose PEP meeting can be recorded now
@@ -45,7 +45,7 @@ def test_a_record_form_shown_is_recorded_as_a_disclosure_of_the_child(fresh_site
     assert (row.child_ref, row.payload["event"]) == (ref, "pep_meeting_held")
 
 
-def test_a_look_up_outside_ones_caseload_is_a_security_event_and_still_just_not_found(fresh_site):  # noqa: F811
+def test_a_look_up_outside_ones_caseload_is_a_security_event_and_still_just_not_found(fresh_site):
     with session_scope(fresh_site.app.engine) as s:
         every = set(s.execute(select(Child.ref)).scalars())
     outside = sorted(every - visible_refs(fresh_site.app, "social_worker"))[0]
@@ -55,7 +55,7 @@ def test_a_look_up_outside_ones_caseload_is_a_security_event_and_still_just_not_
     assert row.payload["ref"] == outside and row.payload["role"] == "social_worker" and row.child_ref is None
 
 
-def test_sign_ins_failed_sign_ins_and_sign_outs_are_security_events(fresh_site, cli):  # noqa: F811
+def test_sign_ins_failed_sign_ins_and_sign_outs_are_security_events(fresh_site, cli):
     client = client_for(fresh_site)
     assert sign_in(client, "vsh", password="not the password").status_code == 400
     assert sign_in(client, "nobody@example.org").status_code == 400

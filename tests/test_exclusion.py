@@ -18,7 +18,7 @@ from pepflow.engine.machine import problems
 from pepflow.states.attendance import band
 
 from .conftest import d
-from .test_pep import add_child, deadlines, event, world  # noqa: F401  (fixture)
+from .support.cases import add_child, deadlines, event
 
 
 def step(engine, config, name, on, today="2026-07-01", **params):
@@ -26,7 +26,7 @@ def step(engine, config, name, on, today="2026-07-01", **params):
 
 
 @pytest.fixture
-def child(world, config):  # noqa: F811
+def child(world, config):
     add_child(world, config, d("2026-01-05"), entered="2024-01-10",
               last_pep_meeting="2025-11-20", last_care_review="2025-12-01")
     return world

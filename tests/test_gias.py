@@ -7,18 +7,12 @@ from sqlmodel import Session, select
 
 from pepflow.db import Child, Deadline, Event, School, make_engine
 
+from .support.gias_files import gias_file
 from .conftest import ROOT
 
 DATA = ROOT / "tests" / "data"
-HEADER = ("URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (code),"
-          "TypeOfEstablishment (name),EstablishmentStatus (code),EstablishmentStatus (name),"
-          "PhaseOfEducation (code),PhaseOfEducation (name),StatutoryLowAge,StatutoryHighAge,CloseDate\n")
 
 
-def gias_file(tmp_path, rows: list[str], encoding: str = "cp1252"):
-    path = tmp_path / "edubasealldata20261201.csv"
-    path.write_bytes((HEADER + "".join(r + "\n" for r in rows)).encode(encoding))
-    return path
 
 
 def _base(cli, db_url):

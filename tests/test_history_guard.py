@@ -16,11 +16,11 @@ from pepflow.intake.csv_import import import_records
 
 from pepflow.intake.csv_reading import read_csv
 
-from .test_pep import DATA, add_child, world  # noqa: F401  (fixture)
+from .support.cases import DATA, add_child
 from .conftest import d
 
 
-def test_the_triggers_refuse_update_and_delete_of_history(world, config):  # noqa: F811
+def test_the_triggers_refuse_update_and_delete_of_history(world, config):
     add_child(world, config, d("2025-12-18"))
     for statement in ("UPDATE event SET name = 'forged'", "DELETE FROM event",
                       *(["TRUNCATE event"] if world.dialect.name == "postgresql" else [])):

@@ -20,11 +20,11 @@ from pepflow.audit.verify import verify
 
 from .conftest import d
 from .tampering import TAMPERINGS, finding, ids, tamper
-from .test_pep import add_child, event, world  # noqa: F401  (fixture)
+from .support.cases import add_child, event
 
 
 @pytest.fixture
-def case(world, config):  # noqa: F811
+def case(world, config):
     """Three children with PEP events: about twenty history rows, checkpointed."""
     for ref in ("C100", "C101", "C102"):
         add_child(world, config, d("2025-12-18"), ref=ref)

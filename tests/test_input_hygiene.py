@@ -9,7 +9,7 @@ from pepflow import values
 from pepflow.errors import quoted
 
 from .conftest import ROOT
-from .test_web import fresh_site  # noqa: F401  (fixture)
+
 
 DATA = ROOT / "tests" / "data"
 TODAY = "2026-11-20"
@@ -175,15 +175,15 @@ def test_a_control_character_in_configuration_is_refused(tmp_path):
 
 # ---- web forms ---------------------------------------------------------------------------
 
-def test_a_web_form_refuses_a_control_character_beside_its_field_and_writes_nothing(fresh_site):  # noqa: F811
-    from .test_web import _child_in_state, _snapshot, signed_in_client
+def test_a_web_form_refuses_a_control_character_beside_its_field_and_writes_nothing(fresh_site):
+    from .support.web import child_in_state, snapshot, signed_in_client
     from .websupport import csrf_of
 
-    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    ref = child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
     token = csrf_of(client.get(f"/children/{ref}/record?event=pep_returned").text)
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     refused = client.post(f"/children/{ref}/record", data={"csrf_token": token, "event": "pep_returned",
                                                            "on": "2026-11-20", "reason": "targets\x1b[2J not SMART"})
     assert refused.status_code == 400 and "the control character U+001B" in refused.text and 'href="#reason"' in refused.text
-    assert _snapshot(fresh_site, ref) == before
+    assert snapshot(fresh_site, ref) == before

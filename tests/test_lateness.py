@@ -16,9 +16,7 @@ from pepflow.notify.render import describe_items
 from pepflow.notify.sweep import sweep
 
 from .websupport import TODAY, build_site, sign_in
-from .test_web import client_for
-
-
+from .support.web import client_for
 def _an_overdue_deadline_emailed_today(site):
     """A working-day PEP deadline the sweep tells someone about today, and how late it is."""
     sweep(site.app.engine, site.app.config, TODAY)

@@ -14,11 +14,13 @@ from sqlmodel import SQLModel
 
 from pepflow.db import make_engine, session_scope
 from pepflow.db.migrate import BASELINE, HEAD, KNOWN, MIGRATIONS, current_revision, prepare, run_upgrade
-from pepflow.db.models import Child, Event
+from pepflow.db.models import AdmissionDecision, AdmissionFinding, CarePlacement, Child, Event
 from pepflow.service.demo import create_demo_cohort
 from pepflow.errors import SchemaError
 
 from .conftest import d
+from .support.admissions import TODAY, step
+from .support.cases import event
 
 
 def _bare(url: str):
@@ -224,3 +226,40 @@ def test_a_failed_upgrade_on_sqlite_leaves_the_database_as_it_was(tmp_path, conf
     run_upgrade(engine)
     with engine.connect() as conn:
         assert current_revision(conn) == HEAD
+
+
+def _admission_state_rows(engine) -> dict:
+    with engine.connect() as conn:
+        return {
+            "findings": conn.execute(select(AdmissionFinding.admission_id, AdmissionFinding.school_urn,
+                                            AdmissionFinding.rule, AdmissionFinding.level, AdmissionFinding.message,
+                                            AdmissionFinding.source, AdmissionFinding.found_on)
+                                     .order_by(AdmissionFinding.id)).all(),
+            "decisions": conn.execute(select(AdmissionDecision.admission_id, AdmissionDecision.school_urn,
+                                             AdmissionDecision.setting, AdmissionDecision.value,
+                                             AdmissionDecision.recorded_on).order_by(AdmissionDecision.id)).all(),
+            "emergency_moves": conn.execute(select(CarePlacement.child_ref, CarePlacement.start)
+                                            .where(CarePlacement.emergency).order_by(CarePlacement.id)).all(),
+        }
+
+
+def test_revision_0012_fills_admission_findings_decisions_and_emergency_moves_from_the_history(schools, config):
+    """What the processes now keep as rows was read back out of the history before: a database
+    from then gets the same rows from its history as recording the events writes today."""
+    step(schools, config, "admission_needed", "2026-09-07", reason="other")
+    step(schools, config, "school_proposed", "2026-09-08", school_urn="200003",
+         ks4_reason="a place near the new foster home")
+    event(schools, config, "C100", "care_placement_changed", "2026-09-09", today=TODAY, emergency="yes")
+    written = _admission_state_rows(schools)
+    assert written["findings"] and written["decisions"] and written["emergency_moves"]
+    assert written["findings"][0][2:4] == ("ofsted_requires_improvement", "needs_approval")
+    from alembic import command
+
+    from pepflow.db.migrate import _alembic_config
+
+    with schools.connect() as conn:
+        with conn.begin():
+            command.downgrade(_alembic_config(conn, MIGRATIONS), "0011_held_back_children")
+    assert not inspect(schools).has_table("admission_finding")
+    run_upgrade(schools)
+    assert _admission_state_rows(schools) == written

@@ -6,7 +6,6 @@ import asyncio
 import email
 import email.policy
 import datetime as dt
-import socket
 import threading
 
 import pytest
@@ -25,8 +24,9 @@ from pepflow.notify.relay import describe as relay_describe
 from pepflow.rules.escalation import decide, plan
 from pepflow.notify.sweep import sweep
 
+from .pgserver import free_port
 from .conftest import d
-from .test_pep import add_child, event, world  # noqa: F401  (fixture)
+from .support.cases import add_child, event
 
 NOW = dt.datetime(2026, 1, 12, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -50,10 +50,6 @@ class Inbox:
         return "250 OK"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -100,13 +96,13 @@ def test_after_downtime_only_the_current_step_is_due_and_earlier_ones_are_stale(
     assert decision.next_on == d("2026-01-22")  # escalate_2: two working days overdue
 
 
-def test_a_weekend_is_never_a_reminder_day(world, config):  # noqa: F811
+def test_a_weekend_is_never_a_reminder_day(world, config):
     add_child(world, config, d("2025-12-18"))
     result = sweep(world, config, d("2026-01-10"))  # Saturday
     assert not result.working_day and rows(world) == []
 
 
-def test_a_sweep_twice_writes_each_step_once(world, config):  # noqa: F811
+def test_a_sweep_twice_writes_each_step_once(world, config):
     """Initial PEP due 6 Jan: on Tue 30 Dec the 5-working-day reminder goes to the social worker."""
     add_child(world, config, d("2025-12-18"))
     first = sweep(world, config, d("2025-12-30"))
@@ -118,7 +114,7 @@ def test_a_sweep_twice_writes_each_step_once(world, config):  # noqa: F811
     assert initial[0].payload["child_ref"] == "C100" and "first_name" not in initial[0].payload
 
 
-def test_three_days_of_downtime_send_the_current_step_and_skip_the_stale(world, config):  # noqa: F811
+def test_three_days_of_downtime_send_the_current_step_and_skip_the_stale(world, config):
     """Down from 1 to 6 Jan: on 6 Jan the on-the-day reminder goes; 5- and 1-day ones are skipped."""
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
@@ -132,7 +128,7 @@ def test_three_days_of_downtime_send_the_current_step_and_skip_the_stale(world, 
     assert any(a.payload["step"] == "remind_1" and a.child_ref == "C100" for a in audit)
 
 
-def test_escalation_goes_to_the_owners_manager_and_vs_admin(world, config):  # noqa: F811
+def test_escalation_goes_to_the_owners_manager_and_vs_admin(world, config):
     with session_scope(world) as s:
         s.add(Person(ref="VSA1", role="vs_admin", name="Admin", email="vsa1@example.org"))
     add_child(world, config, d("2025-12-18"))
@@ -142,7 +138,7 @@ def test_escalation_goes_to_the_owners_manager_and_vs_admin(world, config):  # n
     assert initial[0].payload["days_overdue"] == 2
 
 
-def test_a_missing_email_becomes_an_item_for_vs_admin_not_a_crash(world, config):  # noqa: F811
+def test_a_missing_email_becomes_an_item_for_vs_admin_not_a_crash(world, config):
     with session_scope(world) as s:
         s.add(Person(ref="VSA1", role="vs_admin", name="Admin", email="vsa1@example.org"))
         s.get(Person, "DT1").email = ""
@@ -155,7 +151,7 @@ def test_a_missing_email_becomes_an_item_for_vs_admin_not_a_crash(world, config)
         ("VSA1", "no DT email for school 100001 (DT1)")]
 
 
-def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, config, smtp):  # noqa: F811
+def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, config, smtp):
     controller, inbox = smtp
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
@@ -170,7 +166,7 @@ def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, co
         assert len(s.exec(select(Event).where(Event.name == "notification_sent")).all()) == 1
 
 
-def test_a_relay_that_is_down_pauses_delivery_without_charging_the_email_then_it_goes_once(world, config):  # noqa: F811
+def test_a_relay_that_is_down_pauses_delivery_without_charging_the_email_then_it_goes_once(world, config):
     """None lost, none twice: the relay refused the connection, so delivery waits (60 s,
     then doubling) and the email is not charged an attempt; when it is back, it goes."""
     port = free_port()
@@ -195,7 +191,7 @@ def test_a_relay_that_is_down_pauses_delivery_without_charging_the_email_then_it
     assert relay_status(world, config, NOW + dt.timedelta(minutes=10)).down is False
 
 
-def test_an_email_not_delivered_within_72_hours_fails_and_vs_admin_is_told(world, config):  # noqa: F811
+def test_an_email_not_delivered_within_72_hours_fails_and_vs_admin_is_told(world, config):
     with session_scope(world) as s:
         s.add(Person(ref="VSA1", role="vs_admin", name="Admin", email="vsa1@example.org"))
     add_child(world, config, d("2025-12-18"))
@@ -214,7 +210,7 @@ def test_an_email_not_delivered_within_72_hours_fails_and_vs_admin_is_told(world
     assert status.alert and "has not accepted email for 74 h 0 min" in relay_describe(status, clock.now())
 
 
-def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config, smtp):  # noqa: F811
+def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config, smtp):
     controller, inbox = smtp
     for i in range(20):
         add_child(world, config, d("2025-12-18"), ref=f"C{i:03d}")
@@ -242,7 +238,7 @@ def test_two_sweeps_and_two_dispatchers_at_once_make_no_duplicates(world, config
     assert items == 20 and all(r.status == "sent" for r in rows(world))
 
 
-def test_folder_delivery_writes_one_file_per_message_id(world, config, tmp_path):  # noqa: F811
+def test_folder_delivery_writes_one_file_per_message_id(world, config, tmp_path):
     add_child(world, config, d("2025-12-18"))
     sweep(world, config, d("2025-12-30"))
     dispatch(world, config, FolderMailer(tmp_path / "out"), at(NOW))
@@ -250,7 +246,7 @@ def test_folder_delivery_writes_one_file_per_message_id(world, config, tmp_path)
     assert len(files) == 1 and "Message-ID: <pepflow." in files[0].read_text()
 
 
-def test_a_council_can_override_the_email_template(world, tmp_path, smtp):  # noqa: F811
+def test_a_council_can_override_the_email_template(world, tmp_path, smtp):
     controller, inbox = smtp
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates/digest.txt.j2").write_text("Council text: {{ items|length }} for you.\n")
@@ -261,7 +257,7 @@ def test_a_council_can_override_the_email_template(world, tmp_path, smtp):  # no
     assert all("Council text: 1 for you." in text_of(m) for m in inbox.messages)
 
 
-def test_an_email_that_cannot_be_written_waits_to_retry_and_the_others_are_sent(world, tmp_path, smtp):  # noqa: F811
+def test_an_email_that_cannot_be_written_waits_to_retry_and_the_others_are_sent(world, tmp_path, smtp):
     controller, inbox = smtp
     (tmp_path / "notifications.toml").write_text("[delivery]\ndigest = false\n")
     (tmp_path / "templates").mkdir()
@@ -425,7 +421,7 @@ def test_a_bad_smtp_setting_names_the_variable_and_its_value(name, value):
 
 
 @pytest.mark.parametrize("connections", [1, 3])
-def test_dispatch_sends_over_as_many_connections_as_configured(world, tmp_path, smtp, connections):  # noqa: F811
+def test_dispatch_sends_over_as_many_connections_as_configured(world, tmp_path, smtp, connections):
     controller, inbox = smtp
     (tmp_path / "notifications.toml").write_text("[delivery]\ndigest = false\n")  # an email per item
     config = load_config(tmp_path)

@@ -7,56 +7,29 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from pepflow.engine.recording import EventRequest, record_event, record_events
+from pepflow.engine.recording import EventRequest, record_events
 from pepflow.config import load_config
-from pepflow.db import Deadline, Event, Pep, PpPlusRequest
+from pepflow.db import Deadline, Event, PpPlusRequest
 from pepflow.db.connection import session_scope
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.intake.csv_import import import_records
 from pepflow.intake.csv_reading import read_csv
-from pepflow.service.use_cases import bring_in_children
 from pepflow.states import pep as pep_states
 from pepflow.engine.machine import problems
 
+from .support.cases import DATA, add_child, event, deadlines, current
 from .conftest import ROOT, d
 
-DATA = ROOT / "tests" / "data"
 
 
-def add_child(engine, config, today, ref="C100", entered="2025-12-18", dob="2015-10-01", **extra):
-    row = {"ref": ref, "first_name": "Test", "last_name": "Child", "dob": dob,
-           "legal_status": "care_order", "entered_care": entered, "school_urn": "100001",
-           "social_worker_ref": "SW1", "iro_ref": "IRO1", **extra}
-    with session_scope(engine) as s:
-        import_records(s, config, "children", [(2, row)], today)
-        bring_in_children(s, config, [ref], today)
 
 
-@pytest.fixture
-def world(engine, config):
-    """People and schools from the test files; children are added per test."""
-    with session_scope(engine) as s:
-        for kind in ("people", "schools"):
-            import_records(s, config, kind, read_csv(DATA / f"{kind}.csv", kind), d("2025-12-01"))
-    return engine
 
 
-def event(engine, config, ref, name, on, today="2026-07-01", **params):
-    with session_scope(engine) as s:
-        return record_event(s, config, ref, name, on, d(today), params={k: str(v) for k, v in params.items()})
 
 
-def deadlines(engine, ref, kind=None):
-    with Session(engine) as s:
-        query = select(Deadline).where(Deadline.child_ref == ref)
-        if kind:
-            query = query.where(Deadline.kind == kind)
-        return list(s.exec(query.order_by(Deadline.id)))
 
 
-def current(engine, ref):
-    with Session(engine) as s:
-        return s.exec(select(Pep).where(Pep.child_ref == ref, Pep.is_current)).first()
 
 
 def test_initial_pep_due_ten_working_days_after_entering_care_skipping_christmas(world, config):

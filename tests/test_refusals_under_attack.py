@@ -14,12 +14,10 @@ from pepflow.db import session_scope
 from pepflow.db.models import Event
 from pepflow.accounts.passwords import check_new_password
 
-from . import test_web
 from .conftest import ROOT
-from .test_web import client_for, signed_in_client
+from .support.web import child_in_state, client_for, signed_in_client
 from .websupport import EMAILS, PASSWORD, csrf_of, sign_in
 
-fresh_site = test_web.fresh_site  # the fixture: a site of its own for each test
 LONG = "violet harbour lantern " * 8  # 184 characters
 
 
@@ -69,7 +67,7 @@ def test_an_email_number_out_of_range_is_a_400_page(fresh_site):
 
 
 def test_a_record_form_shown_again_with_errors_is_recorded_as_a_view_of_the_child(fresh_site):
-    ref = test_web._child_in_state(fresh_site, ("in_qa", "submitted"))
+    ref = child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
     form = client.get(f"/children/{ref}/record?event=pep_returned")
     assert form.status_code == 200
@@ -89,8 +87,7 @@ def test_a_record_form_shown_again_with_errors_is_recorded_as_a_view_of_the_chil
 def test_a_gias_cell_beyond_the_csv_modules_limit_is_named(cli, tmp_path):
     from pepflow.values import CSV_FIELD_LIMIT
 
-    from .test_gias import gias_file
-
+    from .support.gias_files import gias_file
     db = f"sqlite:///{tmp_path / 'g.db'}"
     long_name = gias_file(tmp_path, ["100001,881,Essex,2001,\"" + "x" * 200_000 + "\",1,Community school,1,Open,2,"
                                      "Primary,4,11,"])

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from pepflow.reports.compliance_figures import compliance, percent
 
 from .conftest import d
-from .test_pep import add_child, event, world  # noqa: F401  (fixture)
+from .support.cases import add_child, event
 
 
 def scenario(engine, config):
@@ -23,7 +23,7 @@ def scenario(engine, config):
     event(engine, config, "C100", "pep_approved", "2026-01-12", rating="green")
 
 
-def test_initial_peps_within_timescale_and_qa_ratings(world, config):  # noqa: F811
+def test_initial_peps_within_timescale_and_qa_ratings(world, config):
     scenario(world, config)
     with Session(world) as s:
         r = compliance(s, config, d("2025-09-01"), d("2026-08-31"), d("2026-01-20"))
@@ -36,7 +36,7 @@ def test_initial_peps_within_timescale_and_qa_ratings(world, config):  # noqa: F
     assert r["roll"]["children_on_roll"] == 2
 
 
-def test_a_past_period_gives_the_same_numbers_when_run_later(world, config):  # noqa: F811
+def test_a_past_period_gives_the_same_numbers_when_run_later(world, config):
     scenario(world, config)
     with Session(world) as s:
         before = compliance(s, config, d("2025-12-01"), d("2026-01-31"), d("2026-01-31"))
@@ -46,7 +46,7 @@ def test_a_past_period_gives_the_same_numbers_when_run_later(world, config):  # 
     assert json.dumps(before, sort_keys=True) == json.dumps(after, sort_keys=True)
 
 
-def test_open_deadlines_past_due_are_breached_at_the_report_date(world, config):  # noqa: F811
+def test_open_deadlines_past_due_are_breached_at_the_report_date(world, config):
     scenario(world, config)
     with Session(world) as s:
         r = compliance(s, config, d("2026-01-01"), d("2026-01-31"), d("2026-01-31"))
@@ -58,7 +58,7 @@ def test_small_groups_show_counts_but_no_percentage():
     assert percent(3, 4) is None and percent(4, 5) == 80.0
 
 
-def test_report_formats(world, config, cli, tmp_path):  # noqa: F811
+def test_report_formats(world, config, cli, tmp_path):
     scenario(world, config)
     url = str(world.url)
     code, out, _ = cli("--db", url, "--today", "2026-02-01", "report", "compliance", "--from", "2025-09-01",
@@ -79,7 +79,7 @@ def test_report_formats(world, config, cli, tmp_path):  # noqa: F811
     assert code == 1 and "--year = '2025'" in err
 
 
-def test_cancelled_deadlines_are_counted_with_their_reason(world, config):  # noqa: F811
+def test_cancelled_deadlines_are_counted_with_their_reason(world, config):
     scenario(world, config)
     event(world, config, "C101", "left_care", "2026-01-20", reason="returned home")
     with Session(world) as s:
@@ -88,7 +88,7 @@ def test_cancelled_deadlines_are_counted_with_their_reason(world, config):  # no
     assert r["roll"]["children_on_roll"] == 1
 
 
-def test_a_config_change_does_not_change_a_past_report(world, config, tmp_path):  # noqa: F811
+def test_a_config_change_does_not_change_a_past_report(world, config, tmp_path):
     from pepflow.config import load_config
 
     scenario(world, config)
@@ -103,7 +103,7 @@ def test_a_config_change_does_not_change_a_past_report(world, config, tmp_path):
     assert json.dumps(before, sort_keys=True) == json.dumps(after, sort_keys=True)
 
 
-def test_export_deadlines_writes_one_row_per_deadline(world, config, cli, tmp_path):  # noqa: F811
+def test_export_deadlines_writes_one_row_per_deadline(world, config, cli, tmp_path):
     import csv
 
     scenario(world, config)
@@ -239,7 +239,7 @@ def test_qa_ratings_are_those_the_approval_events_gave(engine, config):
         assert sum(sum(c.values()) for c in ratings.values()) > 10
 
 
-def test_attendance_counts_each_child_once_by_their_latest_record_in_the_period(world, config):  # noqa: F811
+def test_attendance_counts_each_child_once_by_their_latest_record_in_the_period(world, config):
     from pepflow.db import session_scope
     from pepflow.db.models import AttendanceRecord
 

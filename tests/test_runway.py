@@ -9,7 +9,7 @@ import datetime as dt
 from pepflow.service.runway import gaps
 
 from .conftest import d
-from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)
+from .support.web import signed_in_client
 
 
 def test_no_warning_while_term_dates_cover_the_next_ninety_days(config):
@@ -40,7 +40,7 @@ def test_timescales_warns_and_the_sweep_tells_vs_admin(cli, tmp_path):
     assert code == 0 and "for VS admin: Calendar 'default' has no term dates for 2027-28" in out
 
 
-def test_vs_admin_sees_the_missing_term_dates_on_my_work(fresh_site):  # noqa: F811
+def test_vs_admin_sees_the_missing_term_dates_on_my_work(fresh_site):
     client = signed_in_client(fresh_site, "vs_admin")
     assert "has no term dates" not in client.get("/my-work").text
     fresh_site.clock.instant = dt.datetime(2027, 6, 15, 12, tzinfo=dt.timezone.utc)

@@ -14,7 +14,7 @@ from pepflow.db.writes import write_queued_deadlines
 from pepflow.engine.deadlines import close_deadline, open_deadline, open_deadlines
 
 from .conftest import d
-from .test_pep import add_child, world  # noqa: F401  (fixture)
+from .support.cases import add_child
 
 
 def _deadline_indexes(engine) -> set[str]:
@@ -43,7 +43,7 @@ def test_opening_an_existing_database_adds_new_indexes_and_drops_replaced_ones(d
     engine.dispose()
 
 
-def test_a_deadline_opened_in_a_transaction_is_seen_by_its_next_query(world, config):  # noqa: F811
+def test_a_deadline_opened_in_a_transaction_is_seen_by_its_next_query(world, config):
     add_child(world, config, d("2026-01-05"))
     with session_scope(world) as s:
         child = s.get(Child, "C100")
@@ -53,7 +53,7 @@ def test_a_deadline_opened_in_a_transaction_is_seen_by_its_next_query(world, con
         assert found == [("pep_qa", opened.due_on)]
 
 
-def test_a_deadline_opened_and_closed_in_one_transaction_is_written_once_closed(world, config):  # noqa: F811
+def test_a_deadline_opened_and_closed_in_one_transaction_is_written_once_closed(world, config):
     add_child(world, config, d("2026-01-05"))
     with session_scope(world) as s:
         child = s.get(Child, "C100")
@@ -65,7 +65,7 @@ def test_a_deadline_opened_and_closed_in_one_transaction_is_written_once_closed(
     assert rows == [("met", d("2026-01-07"), 0)]
 
 
-def test_a_deadline_inserted_earlier_in_the_transaction_is_closed_by_its_id(world, config):  # noqa: F811
+def test_a_deadline_inserted_earlier_in_the_transaction_is_closed_by_its_id(world, config):
     add_child(world, config, d("2026-01-05"))
     with session_scope(world) as s:
         child = s.get(Child, "C100")
@@ -79,7 +79,7 @@ def test_a_deadline_inserted_earlier_in_the_transaction_is_closed_by_its_id(worl
             (opened.id, "met")]
 
 
-def test_a_new_deadline_is_scheduled_for_the_sweep_on_its_first_reminder_day(world, config):  # noqa: F811
+def test_a_new_deadline_is_scheduled_for_the_sweep_on_its_first_reminder_day(world, config):
     from pepflow.db.models import DeadlineStep
     from pepflow.rules.escalation import first_step_on
 
@@ -122,7 +122,7 @@ def test_sweep_dates_kept_on_deadline_rows_by_an_earlier_version_are_moved(db_ur
     engine.dispose()
 
 
-def test_a_rolled_back_transaction_writes_none_of_its_queued_deadlines(world, config):  # noqa: F811
+def test_a_rolled_back_transaction_writes_none_of_its_queued_deadlines(world, config):
     add_child(world, config, d("2026-01-05"))
     with pytest.raises(ZeroDivisionError):
         with session_scope(world) as s:

@@ -18,11 +18,9 @@ from pepflow.db import session_scope
 from pepflow.db.models import Event, UserAccount
 from pepflow.accounts.totp import CodeRefused, check_new_set_up
 
-from . import test_web
-from .test_web import client_for, signed_in_client
+from .support.web import client_for, signed_in_client
 from .websupport import EMAILS, csrf_of, sign_in
 
-fresh_site = test_web.fresh_site  # the fixture: a site of its own for each test
 
 
 def _security(site, name: str) -> list[Event]:

@@ -17,11 +17,9 @@ from pepflow.errors import InputError
 from pepflow.accounts.passwords import check_new_password
 from pepflow.accounts.throttle import Policy, wait_after
 
-from . import test_web
-from .test_web import client_for, signed_in_client
+from .support.web import client_for, signed_in_client
 from .websupport import EMAILS, PASSWORD, csrf_of, sign_in
 
-fresh_site = test_web.fresh_site  # the fixture: a site of its own for each test
 POLICY = Policy(free_failures=5, first_wait_seconds=2, longest_wait_minutes=15, forget_after_hours=24)
 
 

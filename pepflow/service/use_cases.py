@@ -10,7 +10,9 @@ from sqlmodel import select
 
 from pepflow.service.application import App
 from pepflow.db.connection import refresh_statistics, reset, session_scope
+from pepflow.config import Config
 from pepflow.db.models import Child
+from pepflow.db.unit import UnitOfWork
 from pepflow.engine.go_live import note_first_import
 from pepflow.errors import InputError
 from pepflow.intake.csv_import import ImportReport, import_records
@@ -189,6 +191,16 @@ def bring_in_children(session, config, refs: list[str], today) -> None:
 
     for ref in refs:
         bring_in(session, config, session.get(Child, ref), today)
+
+
+def admit_child(session: UnitOfWork, config: Config, today: dt.date, **record: str) -> Child:
+    """One child added to the roll and brought in (their PEP and care-review clocks started), as
+    one row of the children list: checked by the same rules, recorded in the history the same
+    way.  For callers with a child rather than a file (the tests, a form); an error names the
+    row as the children list's first."""
+    import_records(session, config, "children", [(2, record)], today)
+    bring_in_children(session, config, [record["ref"]], today)
+    return session.get(Child, record["ref"])
 
 
 def reset_database(app: App) -> None:

@@ -1,0 +1,63 @@
+"""A site of the web pages for each test, clients signed in by role, and cases in a given state."""
+
+from __future__ import annotations
+import datetime as dt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from pepflow.db.connection import session_scope
+from pepflow.db.models import Deadline, Event, Pep
+from pepflow.web.app import create_app
+from ..websupport import TODAY, build_site, sign_in
+from pepflow.cohort import year_group
+from pepflow.engine.recording import record_event
+from pepflow.db.models import Child, School
+
+
+@pytest.fixture
+def fresh_site(tmp_path):
+    """A site of its own, for tests that change records or the clock."""
+    built = build_site(f"sqlite:///{tmp_path / 'web.db'}", children=30, schools=5)
+    yield built
+    built.app.engine.dispose()
+
+
+def client_for(site, **kwargs) -> TestClient:
+    return TestClient(create_app(site.app), **kwargs)
+
+
+def signed_in_client(site, role: str) -> TestClient:
+    client = client_for(site)
+    response = sign_in(client, role)
+    assert response.status_code == 303, response.text
+    return client
+
+
+def child_in_state(site, states: tuple[str, ...]) -> str:
+    with session_scope(site.app.engine) as s:
+        return s.execute(select(Pep.child_ref).where(Pep.is_current, Pep.state.in_(states))
+                         .order_by(Pep.child_ref)).scalars().first()
+
+
+def snapshot(site, ref):
+    with session_scope(site.app.engine) as s:
+        return (s.execute(select(Pep.state, Pep.id).where(Pep.child_ref == ref, Pep.is_current)).all(),
+                s.execute(select(Deadline.id, Deadline.status).where(Deadline.child_ref == ref)).all(),
+                s.execute(select(Event.id).where(Event.child_ref == ref, Event.process != "access")).all())
+
+
+def proposed_ri_school_in_year_10(site) -> tuple[str, str]:
+    """A Year 10 or 11 child proposed a 'requires improvement' school other than their own."""
+    app = site.app
+    with session_scope(app.engine) as s:
+        child = next(c for c in s.execute(select(Child).where(Child.looked_after).order_by(Child.ref)).scalars()
+                     if year_group(c.dob, TODAY) in (10, 11) and c.school_urn)
+        school = s.get(School, next(u for u in s.execute(select(School.urn).order_by(School.urn)).scalars()
+                                    if u != child.school_urn))
+        school.ofsted, school.ofsted_date = "requires_improvement", dt.date(2024, 1, 10)
+        ref, urn = child.ref, school.urn
+    with session_scope(app.engine) as s:
+        on = TODAY - dt.timedelta(days=2)
+        record_event(s, app.config, ref, "admission_needed", on, TODAY, params={"reason": "other"}, role="vs_officer")
+        record_event(s, app.config, ref, "school_proposed", on, TODAY, params={"school_urn": urn}, role="vs_officer")
+    return ref, urn
