@@ -104,17 +104,28 @@ def did_you_mean(value: str, options: Iterable[str]) -> str:
     return f"did you mean {' or '.join(near)}? " if near else ""
 
 
-def choice(*options: str, default: str | None = None) -> Parser:
-    """One of ``options`` (case, spaces and hyphens aside); blank is ``default`` when given."""
-    def parse(value: str) -> str:
+class Choice:
+    """A parser for one of ``options`` (case, spaces and hyphens aside); blank is ``default`` when
+    given.  ``offered`` are the options a form shows (all of them, unless narrowed)."""
+
+    def __init__(self, options: tuple[str, ...], default: str | None = None,
+                 offered: tuple[str, ...] | None = None) -> None:
+        self.options, self.default = options, default
+        self.offered = offered if offered is not None else tuple(o for o in options if o)
+
+    def __call__(self, value: str) -> str:
         v = clean(value).lower().replace(" ", "_").replace("-", "_")
-        if not v and default is not None:
-            return default
-        if v not in options:
-            raise ValueError(f"{did_you_mean(v, options)}must be one of {', '.join(o for o in options if o)}")
+        if not v and self.default is not None:
+            return self.default
+        if v not in self.options:
+            raise ValueError(f"{did_you_mean(v, self.options)}must be one of "
+                             f"{', '.join(o for o in self.options if o)}")
         return v
-    parse.__doc__ = " | ".join(o for o in options if o)
-    return parse
+
+
+def choice(*options: str, default: str | None = None) -> Choice:
+    """One of ``options`` (case, spaces and hyphens aside); blank is ``default`` when given."""
+    return Choice(options, default)
 
 
 class ImpossibleDate(ValueError):

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day, format_iso_day, format_units
 from pepflow.clock import parse_date
 from pepflow.vocabulary import event_label, kind_label, outcome_label, role_label, state_change_words, value_words
@@ -157,9 +158,9 @@ def deadlines(
     table = []
     for r in rows:
         status = outcome_label(r["status"]).lower()
-        if r["status"] == "met_late" and r["days_late"]:
+        if r["status"] == DeadlineStatus.MET_LATE and r["days_late"]:
             status = f"met late by {format_units(r['days_late'], r['late_unit'])}"
-        elif r["status"] == "open" and r["days_overdue"]:
+        elif r["status"] == DeadlineStatus.OPEN and r["days_overdue"]:
             status = f"OVERDUE by {format_units(r['days_overdue'], r['overdue_unit'])}"
         table.append([kind_label(r["kind"]), format_iso_day(r["due_on"]),
                       format_units(r["number"], r["unit"]), r["owner_ref"] or role_label(r["owner_role"]), status,

@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from pepflow.statuses import OutboxStatus
 from pepflow.calendars import format_day, format_moment, format_units
 from pepflow.notify.describe import step_words, what_was_due
 from pepflow.vocabulary import outcome_label
@@ -107,7 +108,7 @@ def outbox_command(
             count = retry_failed(session)
         typer.echo(f"{count} failed email(s) queued again.")
         return
-    status = "failed" if failed else "pending" if pending else None
+    status = OutboxStatus.FAILED if failed else OutboxStatus.PENDING if pending else None
     rows = outbox_rows(a.engine, status)
     if as_json:
         _print_json([{"id": r.id, "key": r.key, "status": r.status, "to": r.recipient_ref,

@@ -14,9 +14,9 @@ from typing import Any
 from sqlmodel import select
 
 from pepflow.db.models import Child, Deadline, Pep, Person, PpPlusRequest, School
+from pepflow.statuses import DeadlineStatus
 from pepflow.db.unit import UnitOfWork
 
-OPEN = "open"
 
 
 def school(session: UnitOfWork, urn: str | None) -> School | None:
@@ -35,7 +35,7 @@ def open_deadlines_of(session: UnitOfWork, child_ref: str) -> list[Deadline]:
     """The child's open deadlines: the list itself, which ``pepflow.engine.deadlines`` keeps
     current as it opens and closes them (the only writer of deadlines)."""
     return session.cached("open_deadlines", child_ref, lambda: list(session.exec(
-        select(Deadline).where(Deadline.child_ref == child_ref, Deadline.status == OPEN))))
+        select(Deadline).where(Deadline.child_ref == child_ref, Deadline.status == DeadlineStatus.OPEN))))
 
 
 def current_pep(session: UnitOfWork, child_ref: str) -> Pep | None:
@@ -76,7 +76,7 @@ def prefetch(session: UnitOfWork, child_refs: list[str]) -> None:
 
 def _prefetch_open_deadlines(session: UnitOfWork, child_refs: list[str]) -> None:
     found: dict[str, list[Deadline]] = {ref: [] for ref in child_refs}
-    for d in session.exec(select(Deadline).where(Deadline.child_ref.in_(child_refs), Deadline.status == OPEN)):
+    for d in session.exec(select(Deadline).where(Deadline.child_ref.in_(child_refs), Deadline.status == DeadlineStatus.OPEN)):
         found[d.child_ref].append(d)
     session.cache("open_deadlines").update(found)
 

@@ -32,6 +32,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session
 
 from pepflow.db.models import Deadline, DeadlineStep, Event, Notification
+from pepflow.statuses import DeadlineStatus
 
 # a JSON column's value as these statements pass it (json.dumps would build an encoder per call)
 json_text = json.JSONEncoder(separators=(",", ":")).encode
@@ -325,7 +326,7 @@ def write_queued_deadlines(session: Any) -> None:
         for row, new_id in zip(values, ids):
             row["id"] = new_id  # as if loaded: the row is not in the session, and closing it writes by id
         executemany(session, SCHEDULE_STEP, [(first, d.id, "") for d, first in queued.values()
-                                             if first is not None and d.status == "open"])
+                                             if first is not None and d.status == DeadlineStatus.OPEN])
     closed, session.closed_deadlines = session.closed_deadlines, []
     if closed:
         executemany(session, CLOSE_DEADLINE, [(d.status, d.closed_on, d.close_reason, d.days_late, d.late_unit,

@@ -22,9 +22,8 @@ from pepflow.db.unit import UnitOfWork
 from pepflow.db.writes import set_without_tracking
 from pepflow.rules.due_dates import Lateness, due_date, how_late
 from pepflow.rules.escalation import first_step_on
+from pepflow.statuses import DeadlineStatus
 
-OPEN = "open"
-CLOSED_STATUSES = ("met", "met_late", "missed", "cancelled")
 
 
 def calendar_name_for(session: UnitOfWork, config: Config, child: Child,
@@ -181,7 +180,7 @@ def close_deadline(session: UnitOfWork, config: Config, child: Child, deadline: 
     if status is None:
         cal = calendar_for(session, config, child, name=deadline.calendar)
         late = how_late(deadline.due_on, on, deadline.unit, cal)
-        values.update(status="met_late" if late else "met", days_late=late.count, late_unit=late.unit)
+        values.update(status=DeadlineStatus.MET_LATE if late else DeadlineStatus.MET, days_late=late.count, late_unit=late.unit)
     if deadline.id is not None:  # else it is still queued, and is inserted closed
         session.closed_deadlines.append(deadline)
     set_without_tracking(deadline, values)
@@ -202,5 +201,5 @@ def close_open(session: UnitOfWork, config: Config, child: Child, kinds: Iterabl
 def cancel_process(session: UnitOfWork, config: Config, child: Child, process: str, process_id: int | None,
                    on: dt.date, reason: str) -> list[Deadline]:
     """Cancel every open deadline of one process (an admission withdrawn, an exclusion closed)."""
-    return [close_deadline(session, config, child, d, on, "cancelled", reason)
+    return [close_deadline(session, config, child, d, on, DeadlineStatus.CANCELLED, reason)
             for d in open_deadlines(session, child.ref, process=process) if d.process_id == process_id]

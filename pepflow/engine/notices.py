@@ -24,6 +24,7 @@ from pepflow.role_table import ROLES
 from pepflow.vocabulary import role_in_sentence
 from pepflow.db.models import Child, Notification, Person, School
 from pepflow.db.unit import UnitOfWork
+from pepflow.statuses import OutboxStatus
 
 
 
@@ -74,7 +75,7 @@ def queue_notices(session: UnitOfWork, config: Config, child: Child, event: str,
     batch = uuid.uuid4().hex[:12]  # the same event may be recorded twice in a day (two suspensions)
     now = SystemClock().now()
     rows = [{"key": f"notice:{event}:{child.ref}:{batch}:{person.ref}", "child_ref": child.ref,
-             "recipient_ref": person.ref, "recipient_email": person.email, "step": "notice", "status": "pending",
+             "recipient_ref": person.ref, "recipient_email": person.email, "step": "notice", "status": OutboxStatus.PENDING,
              "attempts": 0, "created_at": now, "next_attempt_at": when, "message_id": "", "last_error": "",
              "claim_token": "", "payload_version": 1,
              "payload": {"kind": "notice", "event": event, "what": text, "child_ref": child.ref,

@@ -52,6 +52,8 @@ from pepflow.notify import relay
 from pepflow.notify.mailers import Mailer
 from pepflow.notify.recorder import DispatchResult, Recorder, record_unrecorded, tell_vs_admin
 from pepflow.notify.render import OutgoingEmail, build_message, environment
+from pepflow.statuses import OutboxStatus
+from pepflow.statuses import OutboxStatus as O
 
 T = Notification.__table__
 # steps that go on their own, at once, whatever the digest setting (a person must act on them)
@@ -61,8 +63,8 @@ ALWAYS_IMMEDIATE = frozenset({"delivery_failed", "notice"})
 def release_stale_claims(engine: Engine, now: dt.datetime, lease: dt.timedelta) -> int:
     """Give back rows whose dispatcher stopped renewing its claim (it died or hung)."""
     with Session(engine) as session:
-        result = session.execute(update(T).where(T.c.status == "sending", T.c.claimed_at < now - lease)
-                                 .values(status="pending", claim_token=""))
+        result = session.execute(update(T).where(T.c.status == OutboxStatus.SENDING, T.c.claimed_at < now - lease)
+                                 .values(status=OutboxStatus.PENDING, claim_token=""))
         session.commit()
         return result.rowcount or 0
 
@@ -75,15 +77,15 @@ _CLAIMED = (T.c.id, T.c.child_ref, T.c.recipient_ref, T.c.recipient_email, T.c.s
 def claim(engine: Engine, now: dt.datetime, limit: int) -> tuple[str, list[Any]]:
     """Take up to ``limit`` rows that are due to be sent; returns the token and the rows."""
     token = uuid.uuid4().hex
-    due = select(T.c.id).where(T.c.status == "pending",
+    due = select(T.c.id).where(T.c.status == OutboxStatus.PENDING,
                                or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now)
                                ).order_by(T.c.id).limit(limit)
     with Session(engine) as session:
         if is_postgres(session):
             due = due.with_for_update(skip_locked=True)
         rows = plain_rows(session.execute(
-            update(T).where(T.c.id.in_(due.scalar_subquery()), T.c.status == "pending")
-            .values(status="sending", claim_token=token, claimed_at=now,
+            update(T).where(T.c.id.in_(due.scalar_subquery()), T.c.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENDING, claim_token=token, claimed_at=now,
                     first_attempt_at=func.coalesce(T.c.first_attempt_at, now)).returning(*_CLAIMED)))
         session.commit()
     return token, sorted(rows, key=lambda r: r.id)
@@ -129,8 +131,8 @@ def give_up_on_old(engine: Engine, config: Config, now: dt.datetime) -> int:
     why = f"not delivered within {delivery.give_up_after_hours} hours"
     with UnitOfWork(engine) as session:
         gone = plain_rows(session.execute(
-            update(T).where(T.c.status == "pending", T.c.first_attempt_at < cutoff)
-            .values(status="failed", claim_token="", last_error=case(
+            update(T).where(T.c.status == OutboxStatus.PENDING, T.c.first_attempt_at < cutoff)
+            .values(status=OutboxStatus.FAILED, claim_token="", last_error=case(
                 (T.c.last_error == "", literal(why)), else_=literal(why + "; last: ") + T.c.last_error))
             .returning(T.c.id, T.c.child_ref, T.c.recipient_ref, T.c.recipient_email, T.c.step, T.c.last_error)))
         if not gone:
@@ -146,10 +148,10 @@ def give_up_on_old(engine: Engine, config: Config, now: dt.datetime) -> int:
 def _release(engine: Engine, token: str, error: str = "") -> int:
     """Give back the rows of ``token`` not yet sent, charging them nothing."""
     with Session(engine) as session:
-        values: dict[str, Any] = {"status": "pending", "claim_token": ""}
+        values: dict[str, Any] = {"status": OutboxStatus.PENDING, "claim_token": ""}
         if error:
             values["last_error"] = error[:500]
-        count = session.execute(update(T).where(T.c.claim_token == token, T.c.status == "sending")
+        count = session.execute(update(T).where(T.c.claim_token == token, T.c.status == OutboxStatus.SENDING)
                                 .values(**values)).rowcount
         session.commit()
     return count or 0
@@ -196,10 +198,10 @@ def retry_failed(session: Session, ids: list[int] | None = None) -> int:
     """Put failed rows back in the queue (VS admin's retry button), in the caller's
     transaction, so the web page writes its audit row with the change.  They count their
     time to give up afresh."""
-    statement = update(T).where(T.c.status == "failed")
+    statement = update(T).where(T.c.status == OutboxStatus.FAILED)
     if ids:
         statement = statement.where(T.c.id.in_(ids))
-    count = session.execute(statement.values(status="pending", attempts=0, next_attempt_at=None,
+    count = session.execute(statement.values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=None,
                                              first_attempt_at=None)).rowcount
     return count or 0
 
@@ -214,10 +216,10 @@ def outbox_rows(engine: Engine, status: str | None = None, limit: int = 200) -> 
 
 # The Emails page's tabs: what needs attention first (failed, then waiting), then the rest.
 OUTBOX_TABS: dict[str, tuple[str, ...]] = {
-    "waiting": ("failed", "pending", "sending"), "failed": ("failed",), "pending": ("pending", "sending"),
-    "sent": ("sent",), "skipped": ("skipped",), "all": ("failed", "pending", "sending", "sent", "skipped"),
+    "waiting": (O.FAILED, O.PENDING, O.SENDING), "failed": (O.FAILED,), "pending": (O.PENDING, O.SENDING),
+    "sent": (O.SENT,), "skipped": (O.SKIPPED,), "all": (O.FAILED, O.PENDING, O.SENDING, O.SENT, O.SKIPPED),
 }
-_FIRST = {"failed": 0, "pending": 1, "sending": 2, "sent": 3, "skipped": 4}
+_FIRST = {O.FAILED: 0, O.PENDING: 1, O.SENDING: 2, O.SENT: 3, O.SKIPPED: 4}
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ def outbox_counts(engine: Engine) -> dict[str, OutboxCount]:
                                   .group_by(T.c.status)).all()
     counts = {status: OutboxCount(0, 0) for status in _FIRST}
     for status, items, messages, people in rows:
-        emails = messages if status == "sent" else 0 if status == "skipped" else people
+        emails = messages if status == OutboxStatus.SENT else 0 if status == OutboxStatus.SKIPPED else people
         counts[status] = OutboxCount(emails, items)
     return counts
 
@@ -276,5 +278,5 @@ def delivery_problems(engine: Engine, config: Config, now: dt.datetime) -> Deliv
     status = relay_status(engine, config, now)
     with engine.connect() as connection:
         failed, people = connection.execute(select(func.count(), func.count(func.distinct(T.c.recipient_email)))
-                                            .where(T.c.status == "failed")).one()
+                                            .where(T.c.status == OutboxStatus.FAILED)).one()
     return DeliveryProblems(status, relay.describe(status, now) if status.down else "", failed, people)

@@ -32,6 +32,7 @@ from pepflow.db.writes import INSERT_NOTIFICATION, MARK_SENT, executemany, json_
 from pepflow.notify import relay
 from pepflow.notify.faults import Fault, classify, describe
 from pepflow.notify.render import OutgoingEmail
+from pepflow.statuses import OutboxStatus
 
 log = logging.getLogger("pepflow.dispatch")
 T = Notification.__table__
@@ -159,7 +160,7 @@ class Recorder:
                 lost = True
                 marked = set(connection.execute(select(T.c.id).where(
                     T.c.id.in_([mark[2] for mark in marks]), T.c.claim_token == self.token,
-                    T.c.status == "sent")).scalars())
+                    T.c.status == OutboxStatus.SENT)).scalars())
             for i in accepted:
                 mid = self.messages[i].message_id
                 mine = [row for row in self.groups[i] if row.id in marked]
@@ -184,8 +185,8 @@ class Recorder:
                 final = fault is Fault.PERMANENT or now - (row.first_attempt_at or now) >= dt.timedelta(
                     hours=self.delivery.give_up_after_hours)
                 changed = connection.execute(
-                    update(T).where(T.c.id == row.id, T.c.claim_token == self.token, T.c.status == "sending")
-                    .values(status="failed" if final else "pending", attempts=attempts,
+                    update(T).where(T.c.id == row.id, T.c.claim_token == self.token, T.c.status == OutboxStatus.SENDING)
+                    .values(status=OutboxStatus.FAILED if final else OutboxStatus.PENDING, attempts=attempts,
                             next_attempt_at=None if final else now + relay.pause_for(self.delivery, attempts),
                             last_error=why[:500], claim_token="")).rowcount
                 done.add(row.id)
@@ -202,7 +203,7 @@ class Recorder:
         renew = bool(held) and not lost and now - self.renewed_at >= self.lease / 4
         if renew:  # every row still held must still be ours (renewing the thousands of held rows
             # at every commit made a dispatch ten times slower: bench/dispatch.py)
-            renewed = connection.execute(update(T).where(T.c.claim_token == self.token, T.c.status == "sending")
+            renewed = connection.execute(update(T).where(T.c.claim_token == self.token, T.c.status == OutboxStatus.SENDING)
                                          .values(claimed_at=now)).rowcount
             lost = renewed < len(held)
         if counts["sent"] and not self.relay_up:  # once a dispatch: it is up
@@ -261,8 +262,8 @@ def record_unrecorded(engine: Engine) -> str:
                 for row in email.rows:
                     changed = connection.execute(
                         update(T).where(T.c.id == row.id, T.c.claim_token.in_(("", email.token)),
-                                        T.c.status.in_(("pending", "sending")))
-                        .values(status="sent", sent_at=email.sent_at, message_id=email.message_id,
+                                        T.c.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+                        .values(status=OutboxStatus.SENT, sent_at=email.sent_at, message_id=email.message_id,
                                 attempts=T.c.attempts + 1, last_error="", claim_token="")).rowcount
                     if changed:
                         audit(session, row.child_ref, "notify", "notification_sent", email.sent_at.date(), {
@@ -300,7 +301,7 @@ def tell_vs_admin(session: UnitOfWork, config: Config, failed: list[tuple[Any, s
                 "Emails page")
         for admin in admins:
             rows.append((f"failed:{first.id}:{admin.ref}", None, first.child_ref, admin.ref, admin.email,
-                         "delivery_failed", "pending", 0, now, "", "", "", json_text({
+                         "delivery_failed", OutboxStatus.PENDING, 0, now, "", "", "", json_text({
                              "kind": "delivery_failed", "what": what, "child_ref": first.child_ref,
                              "due_on": now.date().isoformat(), "days_overdue": 0, "step": "delivery_failed",
                              "why": "VS admin", "notification_ids": sorted(r.id for r in items)}), 1))

@@ -37,6 +37,7 @@ from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Perso
 from pepflow.engine.deadlines import OverdueOn, owner_ref_for
 from pepflow.rules.due_dates import Lateness
 from pepflow.rules.escalation import Decision, Step, decide, plan
+from pepflow.statuses import DeadlineStatus, OutboxStatus
 
 log = logging.getLogger("pepflow.notify.sweep")
 
@@ -152,7 +153,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
         fresh = [r for r in rows if r["key"] not in existing]
     return set(insert_new(session, Notification.__table__, OUTBOX_COLUMNS, [
         (r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"), r.get("recipient_email", ""),
-         r.get("step", ""), r.get("status", "pending"), 0, r["created_at"], "", "", "", json_text(r["payload"]), 1)
+         r.get("step", ""), r.get("status", OutboxStatus.PENDING), 0, r["created_at"], "", "", "", json_text(r["payload"]), 1)
         for r in fresh], "key"))
 
 
@@ -209,10 +210,10 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
             .join(Deadline, Deadline.id == S.deadline_id)
             .join(Child, Child.ref == Deadline.child_ref)
             .where(S.next_step_on <= as_of)))
-        rows = [r for r in scheduled if r.status == "open"]
+        rows = [r for r in scheduled if r.status == DeadlineStatus.OPEN]
         result.deadlines_due = len(rows)
         # closed since they were scheduled: nothing more to send
-        handled = [(r.next_step_on, r.id) for r in scheduled if r.status != "open"]
+        handled = [(r.next_step_on, r.id) for r in scheduled if r.status != DeadlineStatus.OPEN]
         following: list[tuple[dt.date, int, str]] = []
         admin_items: dict[str, str] = {}
         plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
@@ -225,7 +226,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
             if go_live is not None and row.due_on < go_live:
                 result.skipped.append({
                     "key": f"{row.id}:before_go_live:skipped", "deadline_id": row.id, "child_ref": row.child_ref,
-                    "step": "before_go_live", "status": "skipped", "created_at": now,
+                    "step": "before_go_live", "status": OutboxStatus.SKIPPED, "created_at": now,
                     "payload": {"kind": row.kind, "step": "before_go_live",
                                 "reason": f"due {row.due_on.isoformat()}, before pepflow went live on "
                                           f"{go_live.isoformat()}: not reminded or escalated"}})
@@ -242,7 +243,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
                 for stale in decision.stale:
                     result.skipped.append({
                         "key": f"{row.id}:{stale.name}:skipped", "deadline_id": row.id,
-                        "child_ref": row.child_ref, "step": stale.name, "status": "skipped",
+                        "child_ref": row.child_ref, "step": stale.name, "status": OutboxStatus.SKIPPED,
                         "created_at": now, "payload": {"kind": row.kind, "step": stale.name,
                                                        "reason": f"passed over: the current step is "
                                                                  f"{decision.current.name if decision.current else 'none'}"}})
@@ -264,7 +265,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
                             "key": f"{row.id}:{decision.current.name}:{person.ref}", "deadline_id": row.id,
                             "child_ref": row.child_ref, "recipient_ref": person.ref,
                             "recipient_email": person.email, "step": decision.current.name,
-                            "status": "pending", "created_at": now,
+                            "status": OutboxStatus.PENDING, "created_at": now,
                             "payload": _payload(config, row, decision.current, overdue.of(row), why)})
                 handled.append((row.next_step_on, row.id))
                 if decision.next_on is not None:
@@ -280,7 +281,7 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
                     result.planned.append({
                         "key": f"missing:{problem}:{as_of.isoformat()}:{admin.ref}", "deadline_id": None,
                         "child_ref": child_ref, "recipient_ref": admin.ref, "recipient_email": admin.email,
-                        "step": "missing_contact", "status": "pending", "created_at": now,
+                        "step": "missing_contact", "status": OutboxStatus.PENDING, "created_at": now,
                         "payload": {"kind": "missing_contact", "what": problem, "child_ref": child_ref,
                                     "due_on": as_of.isoformat(), "days_overdue": 0,
                                     "step": "missing_contact", "why": "VS admin"}})

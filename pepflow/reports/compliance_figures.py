@@ -24,7 +24,8 @@ from pepflow.db.planner import not_for_index
 from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
-from pepflow.engine.deadlines import CLOSED_STATUSES, OverdueOn, calendar_for
+from pepflow.engine.deadlines import OverdueOn, calendar_for
+from pepflow.statuses import CLOSED_STATUSES, DeadlineStatus
 
 SMALL_GROUP = 5
 REPORT_VERSION = 1
@@ -37,7 +38,7 @@ def percent(part: int, whole: int) -> float | None:
 
 def outcome(d: Any, as_of: dt.date) -> str:
     """A deadline's outcome judged on ``as_of`` (``d`` is a Deadline or a row of its columns)."""
-    if d.closed_on is not None and d.closed_on <= as_of and d.status != "open":
+    if d.closed_on is not None and d.closed_on <= as_of and d.status != DeadlineStatus.OPEN:
         return d.status
     return "breached" if d.due_on < as_of else "pending"
 
@@ -119,7 +120,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                 continue
             placed["out_of_area" if a.in_area is False else "in_area"].append(used)
     clocks = session.execute(select(D.status, D.closed_on, D.due_on).where(
-        D.status.in_(("open",) + CLOSED_STATUSES),  # every status: lets the (status, kind) index find them
+        D.status.in_((DeadlineStatus.OPEN,) + CLOSED_STATUSES),  # every status: lets the (status, kind) index find them
         D.kind == "admission_placement", D.opened_on >= start, D.opened_on <= end)).all()
     within = sum(1 for d in clocks if outcome(d, as_of) == "met")
     judged = sum(1 for d in clocks if outcome(d, as_of) in ("met", "met_late", "breached", "missed"))
@@ -212,10 +213,10 @@ def _roll(session: Session, as_of: dt.date) -> Roll:
     C, D = Child.__table__.c, Deadline.__table__.c
     review = REVIEW_KINDS + ("record_incomplete",)
     behind = union(
-        select(D.child_ref).where(D.status == "open", D.due_on < as_of, D.kind.in_(REVIEW_KINDS),
+        select(D.child_ref).where(D.status == DeadlineStatus.OPEN, D.due_on < as_of, D.kind.in_(REVIEW_KINDS),
                                   D.opened_on <= as_of),
-        select(D.child_ref).where(D.status == "open", D.kind == "record_incomplete", D.opened_on <= as_of),
-        select(D.child_ref).where(D.closed_on > as_of, D.status != "open", D.kind.in_(review),
+        select(D.child_ref).where(D.status == DeadlineStatus.OPEN, D.kind == "record_incomplete", D.opened_on <= as_of),
+        select(D.child_ref).where(D.closed_on > as_of, D.status != DeadlineStatus.OPEN, D.kind.in_(review),
                                   D.opened_on <= as_of, (D.due_on < as_of) | (D.kind == "record_incomplete")))
     born = (extract("year", C.dob) - case((extract("month", C.dob) >= 9, 0), else_=1)).label("born")
     ofsted = func.coalesce(School.__table__.c.ofsted, literal("no school")).label("ofsted")
@@ -271,7 +272,7 @@ def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: d
                                            .group_by(D.status, D.kind)):
         by_status[kind][status] += n
     overdue_open = dict(session.execute(
-        select(D.kind, func.count()).where(D.status == "open", *one_status_in_period, due < as_of)
+        select(D.kind, func.count()).where(D.status == DeadlineStatus.OPEN, *one_status_in_period, due < as_of)
         .group_by(D.kind)).all())
     timescales: dict[str, dict[str, Any]] = {}
     flags: set[str] = set()  # kinds with items no rule governs (rule_version ""): not timescales
@@ -284,7 +285,7 @@ def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: d
             continue  # only flags
         outcomes: Counter = Counter()
         for status, n in statuses.items():
-            if status == "open":
+            if status == DeadlineStatus.OPEN:
                 outcomes["breached"] += overdue_open.get(kind, 0)
                 outcomes["pending"] += n - overdue_open.get(kind, 0)
             else:
@@ -295,7 +296,7 @@ def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: d
     for kind in timescales:  # kind by kind: one kind's days late sort in a fraction of the time
         for days_late, n in session.execute(
                 select(D.days_late, func.count())
-                .where(D.status == "met_late", D.kind == kind, *one_status_in_period, D.rule_version != "",
+                .where(D.status == DeadlineStatus.MET_LATE, D.kind == kind, *one_status_in_period, D.rule_version != "",
                        D.days_late.is_not(None)).group_by(D.days_late)):
             late_counts[kind][days_late] += n
     # less those closed after as_of, which were still open then (found through the
@@ -313,13 +314,13 @@ def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: d
         outcomes = timescales[kind]["outcomes"]  # flags too: they are taken out below as they stood then
         outcomes[status] -= n
         outcomes["breached" if overdue else "pending"] += n
-        if status == "met_late" and version != "" and days_late is not None:
+        if status == DeadlineStatus.MET_LATE and version != "" and days_late is not None:
             late_counts[kind][days_late] -= n
             if not late_counts[kind][days_late]:
                 del late_counts[kind][days_late]
     mixed = flags & set(timescales)
     if mixed:  # a kind used both by a rule and as a flag: take the flags back out
-        judged_as = case((and_(D.closed_on.is_not(None), D.closed_on <= as_of, D.status != "open"), D.status),
+        judged_as = case((and_(D.closed_on.is_not(None), D.closed_on <= as_of, D.status != DeadlineStatus.OPEN), D.status),
                          (D.due_on < as_of, literal("breached")), else_=literal("pending"))
         for kind, result, n in session.execute(
                 select(D.kind, judged_as, func.count()).where(*in_period, D.rule_version == "", D.kind.in_(mixed))

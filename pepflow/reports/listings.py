@@ -16,6 +16,7 @@ from pepflow.engine.deadlines import OverdueOn, calendar_for, how_overdue
 from pepflow.rules.due_dates import Lateness
 from pepflow.calendars import academic_year_of
 from pepflow.errors import CalendarRangeError, NotFound
+from pepflow.statuses import DeadlineStatus
 
 PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_completion",
              "pep_distribution", "pep_qa", "pep_resubmission", "pep_before_care_review",
@@ -24,7 +25,7 @@ PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_complet
 
 def deadline_row(session: Session, config: Config, child: Child, d: Deadline, as_of: dt.date
                  ) -> dict[str, Any]:
-    late = how_overdue(config, child, d, as_of) if d.status == "open" else Lateness(0, d.unit)
+    late = how_overdue(config, child, d, as_of) if d.status == DeadlineStatus.OPEN else Lateness(0, d.unit)
     return {
         "id": d.id, "child_ref": d.child_ref, "kind": d.kind, "process": d.process,
         "status": d.status, "opened_on": d.opened_on.isoformat(), "due_on": d.due_on.isoformat(),
@@ -42,7 +43,7 @@ def pep_list(session: Session, config: Config, as_of: dt.date, overdue: bool = F
              ) -> list[dict[str, Any]]:
     """One row per open PEP deadline of a looked-after child, soonest due first."""
     query = (select(Deadline, Child).join(Child, Child.ref == Deadline.child_ref)
-             .where(Deadline.status == "open", Deadline.kind.in_(PEP_KINDS), Child.looked_after))
+             .where(Deadline.status == DeadlineStatus.OPEN, Deadline.kind.in_(PEP_KINDS), Child.looked_after))
     if overdue:
         query = query.where(Deadline.due_on < as_of)
     if due_within is not None:
@@ -167,7 +168,7 @@ def exclusion_list(session: Session, as_of: dt.date, open_only: bool = False) ->
     for x in session.exec(query):
         suspensions = list(session.exec(select(Suspension).where(Suspension.exclusion_id == x.id)))
         clocks = session.exec(select(Deadline).where(Deadline.process == "exclusion", Deadline.process_id == x.id,
-                                                     Deadline.status == "open").order_by(Deadline.due_on))
+                                                     Deadline.status == DeadlineStatus.OPEN).order_by(Deadline.due_on))
         items.append({
             "child_ref": x.child_ref, "exclusion_id": x.id, "school_year": x.school_year, "school_urn": x.school_urn,
             "state": x.state, "opened_on": x.opened_on.isoformat(),

@@ -19,8 +19,9 @@ from pepflow.config import Config
 from pepflow.db.migrate import HEAD, current_revision
 from pepflow.db.models import Event, Notification, SweepRun
 from pepflow.notify.relay import read as read_relay
+from pepflow.statuses import OutboxStatus
 
-STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+STATUSES = tuple(OutboxStatus)
 
 
 @dataclass
@@ -57,7 +58,7 @@ def readiness(engine: Engine, config: Config, now: dt.datetime) -> Readiness:
             counts = dict(connection.execute(select(Notification.status, func.count())
                                              .group_by(Notification.status)).all())
             oldest = connection.execute(select(func.min(Notification.created_at))
-                                        .where(Notification.status.in_(("pending", "sending")))).scalar()
+                                        .where(Notification.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))).scalar()
             state.history_last_id = connection.execute(select(func.max(Event.id))).scalar() or 0
             if state.ready:  # tables as this version has them
                 state.last_sweep = connection.execute(select(SweepRun.__table__)

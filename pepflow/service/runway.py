@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from pepflow.calendars import academic_year_of, academic_year_start, format_day
 from pepflow.config import Config
 from pepflow.db.models import Deadline, School
+from pepflow.statuses import DeadlineStatus
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,6 @@ def calendar_runway(engine: Engine, config: Config, today: dt.date) -> list[Runw
     """The gaps for this database: the calendars its schools and open deadlines use."""
     with engine.connect() as conn:
         latest = dict(conn.execute(select(Deadline.calendar, func.max(Deadline.due_on))
-                                   .where(Deadline.status == "open").group_by(Deadline.calendar)).all())
+                                   .where(Deadline.status == DeadlineStatus.OPEN).group_by(Deadline.calendar)).all())
         in_use = set(conn.execute(select(School.calendar).distinct()).scalars())
     return gaps(config, today, latest, in_use | {config.settings.default_calendar})

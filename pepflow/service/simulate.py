@@ -27,6 +27,7 @@ from pepflow.db.models import Deadline, Notification, Pep, Person
 from pepflow.notify.mailers import Mailer
 from pepflow.notify.outbox import dispatch
 from pepflow.notify.sweep import sweep
+from pepflow.statuses import DeadlineStatus, OutboxStatus
 
 # state of the current PEP -> (event, settings, chance a day)
 NEXT_STEP = {
@@ -64,7 +65,7 @@ def _actions(session: Session, day: dt.date, rng: random.Random) -> list[EventRe
     """Today's events: at most one for each child, likelier as a deadline nears."""
     peps = {p.child_ref: p for p in session.execute(select(Pep).where(Pep.is_current)).scalars()}
     due = session.execute(select(Deadline.child_ref, Deadline.kind, Deadline.due_on)
-                          .where(Deadline.status == "open")).all()
+                          .where(Deadline.status == DeadlineStatus.OPEN)).all()
     soonest: dict[str, dt.date] = {}
     care_due: dict[str, dt.date] = {}
     for ref, kind, due_on in due:
@@ -125,12 +126,12 @@ def simulate(engine: Engine, config: Config, start: dt.date, end: dt.date, maile
     with Session(engine) as session:
         roles = dict(session.execute(select(Person.ref, Person.role)).all())
         for step, ref in session.execute(select(Notification.step, Notification.recipient_ref).where(
-                Notification.id > first_notification, Notification.status == "sent")).all():
+                Notification.id > first_notification, Notification.status == OutboxStatus.SENT)).all():
             kind = "reminder" if step.startswith("remind") else "escalation" if step.startswith("escalate") else step
             summary.sent_by_role_and_step[(roles.get(ref, "unknown"), kind)] += 1
         summary.closed.update(dict(session.execute(
             select(Deadline.status, func.count()).where(Deadline.closed_on >= start, Deadline.closed_on <= end)
             .group_by(Deadline.status)).all()))
         summary.overdue_at_end = session.execute(select(func.count()).select_from(Deadline).where(
-            Deadline.status == "open", Deadline.due_on < end)).scalar_one()
+            Deadline.status == DeadlineStatus.OPEN, Deadline.due_on < end)).scalar_one()
     return summary

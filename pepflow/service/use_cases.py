@@ -16,17 +16,18 @@ from pepflow.db.unit import UnitOfWork
 from pepflow.engine.go_live import note_first_import
 from pepflow.errors import InputError
 from pepflow.intake.csv_import import ImportReport, import_records
+from pepflow.intake.reimport import Seen, what_happened
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
 from pepflow.intake.csv_reading import ignored_columns, read_csv, read_mapping
+from pepflow.statuses import DeadlineStatus
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
 # records the event (school_changed, care_placement_changed, legal_status_changed,
 # social_worker_changed), not a bare edit of the row.
 CHANGED_BY_EVENTS = ("school_urn", "placement_type", "in_area", "carer_ref", "legal_status", "social_worker_ref")
-PLACEMENT_FIELDS = ("placement_type", "in_area", "carer_ref")
 
 
 def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) -> ImportReport:
@@ -58,7 +59,7 @@ def flagged_by_import(session, refs: list[str], today: dt.date) -> list[str]:
     found = []
     for chunk in range(0, len(refs), 500):
         found += session.execute(select(Deadline.child_ref, Deadline.kind, Deadline.note).where(
-            Deadline.child_ref.in_(refs[chunk:chunk + 500]), Deadline.status == "open", Deadline.rule_version == "",
+            Deadline.child_ref.in_(refs[chunk:chunk + 500]), Deadline.status == DeadlineStatus.OPEN, Deadline.rule_version == "",
             Deadline.opened_on == today).order_by(Deadline.child_ref)).all()
     return [f"{ref}: {kind_label(kind)}" + (f": {note}" if note else "") for ref, kind, note in sorted(found)]
 
@@ -157,25 +158,13 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
     problems = []
     for ref, new in report.to_record:
         child = session.get(Child, ref)
-        events = []
-        if any(f in new for f in PLACEMENT_FIELDS):
-            params = {"placement_type": new.get("placement_type", child.placement_type) or None,
-                      "in_area": "yes" if new.get("in_area", child.in_area) else "no",
-                      "carer_ref": new.get("carer_ref", child.carer_ref)}
-            if "school_urn" in new:
-                params.update(school_changes="yes", school_urn=new["school_urn"])
-            events.append(("care_placement_changed", params))
-        elif "school_urn" in new:
-            events.append(("school_changed", {"school_urn": new["school_urn"]}))
-        if "legal_status" in new:
-            events.append(("legal_status_changed", {"legal_status": new["legal_status"]}))
-        if new.get("social_worker_ref"):
-            events.append(("social_worker_changed", {"social_worker_ref": new["social_worker_ref"]}))
+        seen = Seen(on=today, legal_status=new.get("legal_status"), placement_type=new.get("placement_type"),
+                    in_area=new.get("in_area"), carer_ref=(new["carer_ref"] or "") if "carer_ref" in new else None,
+                    school_urn=new.get("school_urn"), social_worker_ref=new.get("social_worker_ref"), gives_where=True)
+        events = [(event, params) for _, event, params in what_happened(child, seen)]
         for event, params in events:
             try:
-                outcome = record_event(session, config, ref, event, today, today,
-                                       params={k: str(v) for k, v in params.items() if v not in (None, "")},
-                                       actor=actor)
+                outcome = record_event(session, config, ref, event, today, today, params=params, actor=actor)
             except PepflowError as exc:
                 problems.append(f"child {ref}: {event.replace('_', ' ')} cannot be recorded: {exc}")
                 continue

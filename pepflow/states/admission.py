@@ -23,6 +23,7 @@ from enum import StrEnum
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
+from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day
 from pepflow.vocabulary import kind_label
 from pepflow.cohort import year_group
@@ -212,7 +213,7 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
     admission.school_urn = school.urn
     admission.in_area = not school.la or school.la == ctx.config.settings.home_la
     # findings of an earlier proposal are settled (or replaced) by this one
-    close_open(ctx.session, ctx.config, ctx.child, ["placement_approval"], ctx.on, "met",
+    close_open(ctx.session, ctx.config, ctx.child, ["placement_approval"], ctx.on, DeadlineStatus.MET,
                "decision recorded" if p.get("vsh_decision") or p.get("nominated_officer") else "school proposed again",
                process="admission")
     for f in findings:
@@ -347,7 +348,7 @@ def on_temporary_education(ctx: EventContext) -> Outcome:
         raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, "none open", ["admission_needed"])
     admission.temporary_hours = ctx.params["hours"]
     ctx.session.add(admission)
-    close_open(ctx.session, ctx.config, ctx.child, [NO_EDUCATION], ctx.on, "met", "temporary education arranged")
+    close_open(ctx.session, ctx.config, ctx.child, [NO_EDUCATION], ctx.on, DeadlineStatus.MET, "temporary education arranged")
     return Outcome("admission", admission.id, admission.state, admission.state,
                    messages=[f"{ctx.params['hours']} hours a week of temporary education recorded."])
 
@@ -380,7 +381,7 @@ def on_withdrawn(ctx: EventContext) -> Outcome:
     outcome = _fire(ctx, admission)
     reason = f"admission withdrawn: {ctx.params['reason']}"
     cancel_process(ctx.session, ctx.config, ctx.child, "admission", admission.id, ctx.on, reason)
-    close_open(ctx.session, ctx.config, ctx.child, [NO_EDUCATION], ctx.on, "cancelled", reason)
+    close_open(ctx.session, ctx.config, ctx.child, [NO_EDUCATION], ctx.on, DeadlineStatus.CANCELLED, reason)
     return outcome
 
 

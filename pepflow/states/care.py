@@ -13,6 +13,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
+from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day
 from pepflow.audit import audit, change_marks, claim_changes
 from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
@@ -76,7 +77,7 @@ def on_entered_care(ctx: EventContext) -> Outcome:
         raise TransitionNotAllowed(child.ref, "PEP", ctx.event, pep.state, allowed_events(pep))
     if ctx.on < child.dob:
         raise InputError("on", ctx.on.isoformat(), "is before the child's date of birth")
-    close_open(s, ctx.config, child, [FLAG], ctx.on, "cancelled", "new episode of care recorded")
+    close_open(s, ctx.config, child, [FLAG], ctx.on, DeadlineStatus.CANCELLED, "new episode of care recorded")
     child.looked_after, child.left_care_on, child.entered_care = True, None, ctx.on
     child.first_entered_care = child.first_entered_care or ctx.on
     s.add(child)
@@ -91,7 +92,7 @@ def on_care_review_held(ctx: EventContext) -> Outcome:
     pep = require_looked_after(ctx)
     s, config, child = ctx.session, ctx.config, ctx.child
     closed = close_open(s, config, child, CARE_REVIEW_KINDS, ctx.on, process="care")
-    close_open(s, config, child, ["pep_before_care_review"], ctx.on, "missed",
+    close_open(s, config, child, ["pep_before_care_review"], ctx.on, DeadlineStatus.MISSED,
                "care review held without an approved PEP")
     child.last_care_review = ctx.on
     s.add(child)
@@ -137,7 +138,7 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
         d = significant_change(s, ctx.config, child, ctx.on, "care placement changed school")
         messages.append(f"Early PEP review due {format_day(d.due_on)}." if d else
                         "An early PEP review is already due." if pep else NO_PEP_YET)
-    close_open(s, ctx.config, child, ["vs_placement_view"], ctx.on, "missed",
+    close_open(s, ctx.config, child, ["vs_placement_view"], ctx.on, DeadlineStatus.MISSED,
                "the move happened without the Virtual School's view")
     if p.get("school_changes") and not p.get("school_urn"):
         from pepflow.states.admission import open_admission, start_admission
@@ -222,7 +223,7 @@ def on_left_care(ctx: EventContext) -> Outcome:
         s.add(pep)
         cases.set_current_pep(s, child.ref, None)
     reason = ctx.params.get("reason", "left care")
-    cancelled = close_open(s, ctx.config, child, None, ctx.on, "cancelled", f"left care: {reason}")
+    cancelled = close_open(s, ctx.config, child, None, ctx.on, DeadlineStatus.CANCELLED, f"left care: {reason}")
     child.looked_after, child.left_care_on = False, ctx.on
     s.add(child)
     return Outcome("pep", pep.id if pep else None, before, pep.state if pep else None,
@@ -330,7 +331,7 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
             "children list, and import it again") if missing else ""
     for flag in flags:
         if flag.note != note:
-            close_deadline(session, config, child, flag, today, "met" if not missing else "cancelled",
+            close_deadline(session, config, child, flag, today, DeadlineStatus.MET if not missing else "cancelled",
                            "record completed" if not missing else "superseded by a new check")
     if missing and not any(f.note == note for f in flags):
         due = calendar_for(session, config, child).add(today, config.settings.record_incomplete_working_days,

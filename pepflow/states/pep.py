@@ -18,12 +18,13 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
+from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day, format_units
 from pepflow.vocabulary import kind_label
 from pepflow.cohort import year_group
 from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
-from pepflow.values import POUNDS, choice, date_value, free_text
+from pepflow.values import POUNDS, Choice, choice, date_value, free_text
 from pepflow.config import Config
 from pepflow.db import cases
 from pepflow.db.models import Child, Deadline, Pep, PpPlusRequest
@@ -125,7 +126,7 @@ def supersede(session: Session, config: Config, child: Child, pep: Pep, on) -> N
     MACHINE.fire(pep, "supersede", pep.child_ref)
     for d in open_deadlines(session, child.ref, CYCLE_KINDS):
         if d.process_id == pep.id:
-            close_deadline(session, config, child, d, on, "missed", "the PEP was superseded first")
+            close_deadline(session, config, child, d, on, DeadlineStatus.MISSED, "the PEP was superseded first")
     pep.is_current, pep.state_changed_on = False, on
     session.add(pep)
     session.flush()  # the new current PEP must not meet the old one in the index
@@ -295,17 +296,18 @@ def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
 
 # ---- registration -------------------------------------------------------------------
 
-_any_rating = choice("red", "amber", "green")
+class _Rating(Choice):
+    """An approved PEP's rating: red is a rating, but a red PEP is returned, never approved (said
+    here, before anything is checked); the form offers amber and green."""
+
+    def __call__(self, value: str) -> str:
+        rating = super().__call__(value)
+        if rating == "red":
+            raise ValueError("a red PEP cannot be approved: return it for changes (pep_returned) with a reason")
+        return rating
 
 
-def _rating(value: str) -> str:
-    rating = _any_rating(value)
-    if rating == "red":  # said here, before anything is checked, and never offered on the form
-        raise ValueError("a red PEP cannot be approved: return it for changes (pep_returned) with a reason")
-    return rating
-
-
-_rating.__doc__ = "amber | green"  # the approve form's options (web/routes/child.event_fields)
+_rating = _Rating(("red", "amber", "green"), offered=("amber", "green"))
 
 
 def _offered_by_state(now: CaseNow, event: str) -> bool:

@@ -29,6 +29,7 @@ from pepflow.rules.due_dates import Lateness
 from pepflow.accounts.access import child_scope
 from pepflow.web.freshness import FreshnessCache, Options
 from pepflow.web.views import PAGE_SIZE, ListPage, _page_of
+from pepflow.statuses import DeadlineStatus
 
 __all__ = ["KEY_STAGES", "OVERDUE_CSV_COLUMNS", "OVERDUE_SORTS", "OverdueFilters", "filter_options", "overdue_csv",
            "overdue_peps"]
@@ -64,7 +65,7 @@ def _overdue_query(columns, user: "UserAccount | Viewer", as_of: dt.date, f: Ove
     left care have no open deadlines (``left_care`` cancels them all), so the child row is
     needed only to filter or show."""
     q = (select(*columns).select_from(Deadline)
-         .where(Deadline.status == "open", Deadline.kind.in_(PEP_KINDS), Deadline.due_on < as_of))
+         .where(Deadline.status == DeadlineStatus.OPEN, Deadline.kind.in_(PEP_KINDS), Deadline.due_on < as_of))
     children = _children_filtered(user, as_of, f)
     if children is not None:
         # a few hundred children: found first by their own indexes, then their deadlines

@@ -25,6 +25,7 @@ from pepflow.errors import CalendarRangeError, NotFound
 from pepflow.engine.deadlines import OverdueOn
 from pepflow.rules.due_dates import how_late
 from pepflow.accounts.access import child_scope
+from pepflow.statuses import DeadlineStatus
 
 PAGE_SIZE = 50
 
@@ -83,7 +84,7 @@ def my_work(session: Session, config: Config, user: UserAccount, as_of: dt.date,
     # deadlines of a team rather than a person (VS admin's QA, "no DT email for school …")
     mine.append(and_(Deadline.owner_ref.is_(None), Deadline.owner_role == user.role))
     q = (select(func.count()).select_from(Deadline).join(Child, Child.ref == Deadline.child_ref)
-         .where(Deadline.status == "open", or_(*mine)))
+         .where(Deadline.status == DeadlineStatus.OPEN, or_(*mine)))
     if within_days is not None:
         q = q.where(Deadline.due_on <= as_of + dt.timedelta(days=within_days))
     q = scoped(q, user)
@@ -160,7 +161,7 @@ def open_deadlines(session: Session, config: Config, child: Child, as_of: dt.dat
 
 
 def closed_deadlines(session: Session, child: Child, limit: int = 30) -> list[Deadline]:
-    return list(session.execute(select(Deadline).where(Deadline.child_ref == child.ref, Deadline.status != "open")
+    return list(session.execute(select(Deadline).where(Deadline.child_ref == child.ref, Deadline.status != DeadlineStatus.OPEN)
                                 .order_by(Deadline.closed_on.desc(), Deadline.id.desc()).limit(limit)).scalars())
 
 

@@ -8,6 +8,7 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field
 
+from pepflow.statuses import OutboxStatus
 from pepflow.db.models.base import Table, _utcnow
 from pepflow.db.types import UTCDateTime
 
@@ -26,7 +27,7 @@ class Notification(Table, table=True):
     recipient_ref: Optional[str] = None
     recipient_email: str = ""
     step: str = ""
-    status: str = "pending"  # pending, sending, sent, failed, skipped
+    status: str = OutboxStatus.PENDING  # statuses.OutboxStatus
     attempts: int = 0
     created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
     next_attempt_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)

@@ -10,6 +10,7 @@ from typing import Optional
 from sqlalchemy import UniqueConstraint, Index, insert_sentinel
 from sqlmodel import Field
 
+from pepflow.statuses import DeadlineStatus
 from pepflow.db.models.base import Table
 
 
@@ -50,7 +51,7 @@ class Deadline(Table, table=True):
     source: str = ""
     owner_role: str
     owner_ref: Optional[str] = None
-    status: str = "open"  # open, met, met_late, cancelled
+    status: str = DeadlineStatus.OPEN  # statuses.DeadlineStatus
     closed_on: Optional[dt.date] = None
     days_late: Optional[int] = None
     late_unit: str = ""  # the unit days_late is counted in

@@ -28,12 +28,12 @@ from pepflow.db.models import CarePlacement, Child, HeldBackChild, Person
 from pepflow.errors import ImportFileError, PepflowError
 from pepflow.engine.go_live import note_first_import
 from pepflow.intake.csv_import import audit_import
+from pepflow.intake.reimport import Seen, what_happened
 from pepflow.role_table import CASELOAD_ROLES
 from pepflow.rules.care_periods import CareRecord, care_record, upn_check
 from pepflow.intake.ssda903.read import Return
 
 # the order of a child's events on one day: the old period ends before the new one begins
-_FIRST = {"left_care": 0, "entered_care": 1}
 
 
 @dataclass
@@ -139,7 +139,7 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
             report.quarantined.append((ref, [problem]))
             continue
         corrected = _correct(session, child, rec, today, label)
-        changes = _events(child, rec, worker, placed.get(ref) or child.entered_care)
+        changes = what_happened(child, _seen(rec, worker, today), placed.get(ref) or child.entered_care)
         if go_live is not None and ref not in placed:  # the child's first return: before go-live is the past
             past = [c for c in changes if c[0] < go_live and c[1] in FACTS_BEFORE_GO_LIVE]
             if past:
@@ -286,35 +286,13 @@ def _correct(session: Session, child: Child, rec: CareRecord, today: dt.date, la
     return True
 
 
-def _events(child: Child, rec: CareRecord, worker: str | None,
-            placed_since: dt.date) -> list[tuple[dt.date, str, dict[str, str]]]:
-    """What happened to a child pepflow holds, as events in the order they happened."""
-    events: list[tuple[dt.date, str, dict[str, str]]] = []
-    reason = f"{rec.left_care_reason} (SSDA903 {rec.left_care_code})" if rec.left_care_code else ""
-    if child.looked_after and not rec.looked_after:
-        return [(rec.left_care_on, "left_care", {"reason": reason})]
-    if not rec.looked_after:
-        return []
-    base = child.entered_care
-    if not child.looked_after:
-        events.append((rec.entered_care, "entered_care", {}))
-        base = rec.entered_care
-    elif rec.entered_care > child.entered_care and not rec.entry_before_return and rec.previous_end:
-        # left care and came back between two returns
-        ended = f"{rec.previous_reason} (SSDA903 {rec.previous_code})"
-        events += [(rec.previous_end, "left_care", {"reason": ended}), (rec.entered_care, "entered_care", {})]
-        base = rec.entered_care
-
-    def since(day: dt.date) -> dt.date:
-        return max(day, base)  # nothing of the case is dated before its period began
-
-    if rec.legal_status != child.legal_status:
-        events.append((since(rec.legal_status_since), "legal_status_changed", {"legal_status": rec.legal_status}))
-    moved = rec.placement_since > (placed_since if base == child.entered_care else base)
-    if moved or rec.placement_type != child.placement_type:
-        events.append((since(rec.placement_since), "care_placement_changed", {"placement_type": rec.placement_type}))
-    if worker and worker != child.social_worker_ref:
-        events.append((since(rec.social_worker_since), "social_worker_changed", {"social_worker_ref": worker}))
-    last = child.last_care_review if base == child.entered_care else None
-    events += [(d, "care_review_held", {}) for d in rec.reviews if d >= base and (last is None or d > last)]
-    return sorted(events, key=lambda e: (e[0], _FIRST.get(e[1], 2)))
+def _seen(rec: CareRecord, worker: str | None, today: dt.date) -> Seen:
+    """What the return says of a child, for ``reimport.what_happened``."""
+    return Seen(
+        on=today, looked_after=rec.looked_after, entered_care=rec.entered_care,
+        entry_before_return=rec.entry_before_return, left_care_on=rec.left_care_on,
+        left_care_reason=f"{rec.left_care_reason} (SSDA903 {rec.left_care_code})" if rec.left_care_code else "",
+        previous_end=rec.previous_end, previous_reason=f"{rec.previous_reason} (SSDA903 {rec.previous_code})",
+        legal_status=rec.legal_status, legal_status_since=rec.legal_status_since,
+        placement_type=rec.placement_type, placement_since=rec.placement_since,
+        social_worker_ref=worker, social_worker_since=rec.social_worker_since, reviews=tuple(rec.reviews))

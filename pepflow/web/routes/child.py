@@ -25,7 +25,7 @@ from pepflow.states.pep import current_pep
 from pepflow.calendars import HalfTerm
 from pepflow.reports.history_words import actor_text
 from pepflow.states.attendance import half_terms_to_report
-from pepflow.values import date_value, yes_no
+from pepflow.values import Choice, date_value, yes_no
 from pepflow.vocabulary import event_label, parameter_label
 from pepflow.web import views
 from pepflow.web.dates import parts_of, read_date
@@ -98,8 +98,8 @@ def event_fields(spec: EventSpec, role: str, half_terms: list[HalfTerm] = ()) ->
             kind = "date"
         elif p.parse is yes_no:
             kind, options = "radios", ["yes", "no"]
-        elif p.parse.__doc__ and " | " in p.parse.__doc__:
-            options = p.parse.__doc__.split(" | ")
+        elif isinstance(p.parse, Choice):
+            options = list(p.parse.offered)
             kind = "radios" if len(options) <= 4 else "select"
         fields.append({"name": p.name, "label": parameter_label(p.name), "hint": p.help,
                        "required": p.required, "kind": kind, "options": options, "option_labels": labels})
