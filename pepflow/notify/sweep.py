@@ -33,6 +33,7 @@ from pepflow.db.unit import UnitOfWork
 from pepflow.db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
                         insert_ignoring, is_postgres, json_text, plain_rows)
 from pepflow.engine.go_live import go_live_on
+from pepflow.notify.replan import replan_first_reminders
 from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
 from pepflow.engine.deadlines import OverdueOn, owner_ref_for
 from pepflow.rules.due_dates import Lateness
@@ -184,9 +185,13 @@ def _claim_the_day(session: Session, as_of: dt.date, now: dt.datetime) -> Any:
 def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
           clock: Clock | None = None) -> SweepResult:
     """Write the notifications due on ``as_of`` (nothing on a weekend or bank holiday), once:
-    a day already swept, by this process or another, is not swept again."""
+    a day already swept, by this process or another, is not swept again.
+
+    The steps, in one transaction: claim the day; re-plan the first reminders if the council's
+    notification policy changed; read the deadlines whose next step has come; decide each one's
+    step and recipients; tell VS admin of whom nobody could be told; write the outbox rows, the
+    schedule and the history."""
     cal = config.calendar()
-    policy = config.notifications
     result = SweepResult(as_of, cal.is_working_day(as_of))
     if not result.working_day:
         return result
@@ -197,108 +202,143 @@ def sweep(engine: Engine, config: Config, as_of: dt.date, dry_run: bool = False,
             result.already = _claim_the_day(session, as_of, now)
             if result.already is not None:
                 return result
-        d = _Directory(session)
-        S = DeadlineStep.__table__.c
-        # read through the connection, not the ORM: these are plain rows, and the sweep queues
-        # no deadline writes for the unit of work to flush first
-        scheduled = plain_rows(session.connection().execute(
-            select(S.next_step_on, S.last_step, Deadline.id, Deadline.status, Deadline.kind, Deadline.due_on,
-                   Deadline.unit, Deadline.calendar,
-                   Deadline.child_ref, Deadline.owner_role, Deadline.note, Child.social_worker_ref, Child.iro_ref,
-                   Child.carer_ref, Child.school_urn, Child.first_name, Child.last_name)
-            .select_from(DeadlineStep.__table__)
-            .join(Deadline, Deadline.id == S.deadline_id)
-            .join(Child, Child.ref == Deadline.child_ref)
-            .where(S.next_step_on <= as_of)))
-        rows = [r for r in scheduled if r.status == DeadlineStatus.OPEN]
+            replan_first_reminders(session, config)
+        rows, closed = _due_rows(session, as_of)
         result.deadlines_due = len(rows)
-        # closed since they were scheduled: nothing more to send
-        handled = [(r.next_step_on, r.id) for r in scheduled if r.status != DeadlineStatus.OPEN]
-        following: list[tuple[dt.date, int, str]] = []
-        admin_items: dict[str, str] = {}
-        plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
-        decisions: dict[tuple[str, dt.date, str], Decision] = {}
-        overdue = OverdueOn(config, as_of)
-        recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
-        # deadlines that fell due before pepflow went live are not escalated now (pepflow/engine/go_live.py)
-        go_live = None if config.settings.escalate_before_go_live else go_live_on(session, config)
+        day = _DayPlan(session, config, as_of, now, result)
+        day.handled += closed  # closed since they were scheduled: nothing more to send
         for row in rows:
-            if go_live is not None and row.due_on < go_live:
-                result.skipped.append({
-                    "key": f"{row.id}:before_go_live:skipped", "deadline_id": row.id, "child_ref": row.child_ref,
-                    "step": "before_go_live", "status": OutboxStatus.SKIPPED, "created_at": now,
-                    "payload": {"kind": row.kind, "step": "before_go_live",
-                                "reason": f"due {row.due_on.isoformat()}, before pepflow went live on "
-                                          f"{go_live.isoformat()}: not reminded or escalated"}})
-                handled.append((row.next_step_on, row.id))
-                continue
-            try:
-                steps = plans.get((row.kind, row.due_on))
-                if steps is None:
-                    steps = plans[(row.kind, row.due_on)] = plan(policy.for_kind(row.kind), row.due_on, cal)
-                decision_key = (row.kind, row.due_on, row.last_step)  # the same decision for all of these
-                decision = decisions.get(decision_key)
-                if decision is None:
-                    decision = decisions[decision_key] = decide(steps, row.last_step, as_of)
-                for stale in decision.stale:
-                    result.skipped.append({
-                        "key": f"{row.id}:{stale.name}:skipped", "deadline_id": row.id,
-                        "child_ref": row.child_ref, "step": stale.name, "status": OutboxStatus.SKIPPED,
-                        "created_at": now, "payload": {"kind": row.kind, "step": stale.name,
-                                                       "reason": f"passed over: the current step is "
-                                                                 f"{decision.current.name if decision.current else 'none'}"}})
-                last = decision.current.name if decision.current else (
-                    decision.stale[-1].name if decision.stale else row.last_step)
-                if decision.current:
-                    who = (decision.current.to, row.owner_role, row.social_worker_ref, row.iro_ref,
-                           row.carer_ref, row.school_urn)
-                    if who in recipients:  # children share social workers and schools
-                        people, problems = recipients[who], []
-                    else:
-                        people, problems = _recipients(decision.current, row, d)
-                        if not problems:  # a problem names the child: work those out each time
-                            recipients[who] = people
-                    for problem in problems:
-                        admin_items.setdefault(problem, row.child_ref)
-                    for person, why in people:
-                        result.planned.append({
-                            "key": f"{row.id}:{decision.current.name}:{person.ref}", "deadline_id": row.id,
-                            "child_ref": row.child_ref, "recipient_ref": person.ref,
-                            "recipient_email": person.email, "step": decision.current.name,
-                            "status": OutboxStatus.PENDING, "created_at": now,
-                            "payload": _payload(config, row, decision.current, overdue.of(row), why)})
-                handled.append((row.next_step_on, row.id))
-                if decision.next_on is not None:
-                    following.append((decision.next_on, row.id, last))
-            except Exception as exc:  # one broken case never blocks the rest
-                log.exception("sweep: deadline %s of %s failed", row.id, row.child_ref)
-                result.failed_deadlines.append(row.id)
-                result.problems.append(f"deadline {row.id} of {row.child_ref}: {exc}")
-        for problem, child_ref in sorted(admin_items.items()):
-            result.problems.append(problem)
-            for admin in d.by_role.get("vs_admin", []):
-                if admin.email:
-                    result.planned.append({
-                        "key": f"missing:{problem}:{as_of.isoformat()}:{admin.ref}", "deadline_id": None,
-                        "child_ref": child_ref, "recipient_ref": admin.ref, "recipient_email": admin.email,
-                        "step": "missing_contact", "status": OutboxStatus.PENDING, "created_at": now,
-                        "payload": {"kind": "missing_contact", "what": problem, "child_ref": child_ref,
-                                    "due_on": as_of.isoformat(), "days_overdue": 0,
-                                    "step": "missing_contact", "why": "VS admin"}})
+            day.plan(row)
+        day.tell_vs_admin()
         if dry_run:
             return result
-        written = _insert_new(session, result.planned + result.skipped)
-        result.written = sum(1 for r in result.planned if r["key"] in written)
-        _reschedule(session, handled, following)
-        skipped = 0
-        for r in result.skipped:
-            if r["key"] in written:
-                skipped += 1
-                audit(session, r["child_ref"], "notify", "notification_skipped", as_of,
-                      {"deadline_id": r["deadline_id"], **r["payload"]})
-        session.execute(update(SweepRun.__table__).where(SweepRun.__table__.c.swept_on == as_of).values(
-            deadlines_due=result.deadlines_due, written=result.written, skipped=skipped,
-            duration_ms=int((time.perf_counter() - started) * 1000)))
-        write_audit(session)
-        session.commit()
+        _write(session, result, day, as_of, started)
     return result
+
+
+def _due_rows(session: Session, as_of: dt.date) -> tuple[list[Any], list[tuple[dt.date, int]]]:
+    """The open deadlines whose next step has come, with what the sweep needs of each and its
+    child; and the schedule entries of deadlines closed since they were scheduled."""
+    S = DeadlineStep.__table__.c
+    # read through the connection, not the ORM: these are plain rows, and the sweep queues
+    # no deadline writes for the unit of work to flush first
+    scheduled = plain_rows(session.connection().execute(
+        select(S.next_step_on, S.last_step, Deadline.id, Deadline.status, Deadline.kind, Deadline.due_on,
+               Deadline.unit, Deadline.calendar,
+               Deadline.child_ref, Deadline.owner_role, Deadline.note, Child.social_worker_ref, Child.iro_ref,
+               Child.carer_ref, Child.school_urn, Child.first_name, Child.last_name)
+        .select_from(DeadlineStep.__table__)
+        .join(Deadline, Deadline.id == S.deadline_id)
+        .join(Child, Child.ref == Deadline.child_ref)
+        .where(S.next_step_on <= as_of)))
+    return ([r for r in scheduled if r.status == DeadlineStatus.OPEN],
+            [(r.next_step_on, r.id) for r in scheduled if r.status != DeadlineStatus.OPEN])
+
+
+class _DayPlan:
+    """The day's decisions, deadline by deadline, with what many deadlines share worked out once:
+    a kind's plan for a due date, the decision for a step, the people for a school or worker."""
+
+    def __init__(self, session: Session, config: Config, as_of: dt.date, now: dt.datetime,
+                 result: SweepResult) -> None:
+        self.config, self.as_of, self.now, self.result = config, as_of, now, result
+        self.cal = config.calendar()
+        self.directory = _Directory(session)
+        self.handled: list[tuple[dt.date, int]] = []
+        self.following: list[tuple[dt.date, int, str]] = []
+        self.admin_items: dict[str, str] = {}
+        self.plans: dict[tuple[str, dt.date], list[Step]] = {}  # many deadlines share a due date
+        self.decisions: dict[tuple[str, dt.date, str], Decision] = {}
+        self.recipients: dict[tuple, list[tuple[PersonRow, str]]] = {}
+        self.overdue = OverdueOn(config, as_of)
+        # deadlines that fell due before pepflow went live are not escalated now (pepflow/engine/go_live.py)
+        self.go_live = None if config.settings.escalate_before_go_live else go_live_on(session, config)
+
+    def plan(self, row: Any) -> None:
+        if self.go_live is not None and row.due_on < self.go_live:
+            self._skip(row, "before_go_live", f"due {row.due_on.isoformat()}, before pepflow went live on "
+                                              f"{self.go_live.isoformat()}: not reminded or escalated")
+            self.handled.append((row.next_step_on, row.id))
+            return
+        try:
+            decision = self._decision(row)
+            for stale in decision.stale:
+                self._skip(row, stale.name, "passed over: the current step is "
+                                            f"{decision.current.name if decision.current else 'none'}")
+            last = decision.current.name if decision.current else (
+                decision.stale[-1].name if decision.stale else row.last_step)
+            if decision.current:
+                self._notify(row, decision.current)
+            self.handled.append((row.next_step_on, row.id))
+            if decision.next_on is not None:
+                self.following.append((decision.next_on, row.id, last))
+        except Exception as exc:  # one broken case never blocks the rest
+            log.exception("sweep: deadline %s of %s failed", row.id, row.child_ref)
+            self.result.failed_deadlines.append(row.id)
+            self.result.problems.append(f"deadline {row.id} of {row.child_ref}: {exc}")
+
+    def _decision(self, row: Any) -> Decision:
+        steps = self.plans.get((row.kind, row.due_on))
+        if steps is None:
+            steps = self.plans[(row.kind, row.due_on)] = plan(self.config.notifications.for_kind(row.kind),
+                                                              row.due_on, self.cal)
+        key = (row.kind, row.due_on, row.last_step)  # the same decision for all of these
+        if key not in self.decisions:
+            self.decisions[key] = decide(steps, row.last_step, self.as_of)
+        return self.decisions[key]
+
+    def _skip(self, row: Any, step: str, reason: str) -> None:
+        self.result.skipped.append({
+            "key": f"{row.id}:{step}:skipped", "deadline_id": row.id, "child_ref": row.child_ref, "step": step,
+            "status": OutboxStatus.SKIPPED, "created_at": self.now,
+            "payload": {"kind": row.kind, "step": step, "reason": reason}})
+
+    def _notify(self, row: Any, step: Step) -> None:
+        who = (step.to, row.owner_role, row.social_worker_ref, row.iro_ref, row.carer_ref, row.school_urn)
+        if who in self.recipients:  # children share social workers and schools
+            people, problems = self.recipients[who], []
+        else:
+            people, problems = _recipients(step, row, self.directory)
+            if not problems:  # a problem names the child: work those out each time
+                self.recipients[who] = people
+        for problem in problems:
+            self.admin_items.setdefault(problem, row.child_ref)
+        for person, why in people:
+            self.result.planned.append({
+                "key": f"{row.id}:{step.name}:{person.ref}", "deadline_id": row.id,
+                "child_ref": row.child_ref, "recipient_ref": person.ref, "recipient_email": person.email,
+                "step": step.name, "status": OutboxStatus.PENDING, "created_at": self.now,
+                "payload": _payload(self.config, row, step, self.overdue.of(row), why)})
+
+    def tell_vs_admin(self) -> None:
+        """Whom nobody could be told, as an item for each VS admin."""
+        for problem, child_ref in sorted(self.admin_items.items()):
+            self.result.problems.append(problem)
+            for admin in self.directory.by_role.get("vs_admin", []):
+                if admin.email:
+                    self.result.planned.append({
+                        "key": f"missing:{problem}:{self.as_of.isoformat()}:{admin.ref}", "deadline_id": None,
+                        "child_ref": child_ref, "recipient_ref": admin.ref, "recipient_email": admin.email,
+                        "step": "missing_contact", "status": OutboxStatus.PENDING, "created_at": self.now,
+                        "payload": {"kind": "missing_contact", "what": problem, "child_ref": child_ref,
+                                    "due_on": self.as_of.isoformat(), "days_overdue": 0,
+                                    "step": "missing_contact", "why": "VS admin"}})
+
+
+def _write(session: UnitOfWork, result: SweepResult, day: _DayPlan, as_of: dt.date, started: float) -> None:
+    """The outbox rows (each key once), the schedule, the skipped steps' history rows and the
+    day's counts, committed together."""
+    written = _insert_new(session, result.planned + result.skipped)
+    result.written = sum(1 for r in result.planned if r["key"] in written)
+    _reschedule(session, day.handled, day.following)
+    skipped = 0
+    for r in result.skipped:
+        if r["key"] in written:
+            skipped += 1
+            audit(session, r["child_ref"], "notify", "notification_skipped", as_of,
+                  {"deadline_id": r["deadline_id"], **r["payload"]})
+    session.execute(update(SweepRun.__table__).where(SweepRun.__table__.c.swept_on == as_of).values(
+        deadlines_due=result.deadlines_due, written=result.written, skipped=skipped,
+        duration_ms=int((time.perf_counter() - started) * 1000)))
+    write_audit(session)
+    session.commit()
