@@ -119,12 +119,10 @@ def _check_references(session: Session, config: Config, kind: str, today: dt.dat
             if calendar not in config.calendars:
                 problems.append(f"line {line}, column calendar: {quoted(calendar)} is not a configured "
                                 f"calendar (known: {', '.join(sorted(config.calendars))})")
-            person(line, "dt_ref", r.get("dt_ref"), ("designated_teacher",))
-            person(line, "head_ref", r.get("head_ref"), ("head_teacher",))
-        elif kind == "school-staff":
-            if r.get("urn") and r["urn"] not in schools:
-                problems.append(f"line {line}, column urn: {quoted(r['urn'])} is not a known school (import the "
-                                "schools or the GIAS file first)")
+        elif kind == "school-staff" and r.get("urn") and r["urn"] not in schools:
+            problems.append(f"line {line}, column urn: {quoted(r['urn'])} is not a known school (import the "
+                            "schools or the GIAS file first)")
+        if kind in ("schools", "school-staff"):
             person(line, "dt_ref", r.get("dt_ref"), ("designated_teacher",))
             person(line, "head_ref", r.get("head_ref"), ("head_teacher",))
         elif kind == "children":

@@ -12,7 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from pepflow.config import Config
 from pepflow.db.models import Child
+from pepflow.db.unit import UnitOfWork
+from pepflow.engine.recording import record_event
+from pepflow.errors import PepflowError
 
 # events of the same day in the order they happened: a period of care ends before the next begins
 _FIRST = {"left_care": 0, "entered_care": 1}
@@ -101,3 +105,34 @@ def _placement_and_school(child: Child, seen: Seen, base: dt.date, placed_since:
     if new_school:
         return [(seen.on, "school_changed", {"school_urn": seen.school_urn})]
     return []
+
+
+@dataclass
+class Recorded:
+    """What recording a child's events did, in the import report's words."""
+
+    lines: list[str] = field(default_factory=list)  # "C123: school changed on 03 Nov 2026 (…)"
+    refused: list[str] = field(default_factory=list)  # "child C123: school changed cannot be recorded: …"
+    left_care: bool = False
+
+
+def record_happened(session: UnitOfWork, config: Config, ref: str, happened: list[Happened], today: dt.date,
+                    actor: str, dated: bool, stop_after_refusal: bool) -> Recorded:
+    """Record each event through ``record_event`` as the import (``actor``).  ``dated``: the
+    report says each event's day (the SSDA903 return's events are dated as they happened);
+    ``stop_after_refusal``: a refused event stops the child's later ones, which may rest on it."""
+    done = Recorded()
+    for on, event, params in happened:
+        words = event.replace("_", " ") + (f" on {on:%d %b %Y}" if dated else "")
+        try:
+            outcome = record_event(session, config, ref, event, on, today, params=params, actor=actor)
+        except PepflowError as exc:
+            when = f" on {on.isoformat()}" if dated else ""
+            done.refused.append(f"child {ref}: {event.replace('_', ' ')}{when} cannot be recorded: {exc}")
+            if stop_after_refusal:
+                break
+            continue
+        said = " ".join(outcome.messages)
+        done.lines.append(f"{ref}: {words}" + (f" ({said})" if said else ""))
+        done.left_care = done.left_care or event == "left_care"
+    return done

@@ -16,7 +16,7 @@ from pepflow.db.unit import UnitOfWork
 from pepflow.engine.go_live import note_first_import
 from pepflow.errors import InputError
 from pepflow.intake.csv_import import ImportReport, import_records
-from pepflow.intake.reimport import Seen, what_happened
+from pepflow.intake.reimport import Seen, record_happened, what_happened
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
@@ -151,8 +151,7 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
     """Record, as events dated the day of the import, what a re-import says changed: a new care
     placement (with its school, when that changed too), a new school, a new legal status or a
     new social worker.  The actor is the import, so the history says where each came from."""
-    from pepflow.engine.recording import record_event
-    from pepflow.errors import ImportFileError, PepflowError
+    from pepflow.errors import ImportFileError
 
     actor = f"import of {file_name}"
     problems = []
@@ -161,15 +160,10 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
         seen = Seen(on=today, legal_status=new.get("legal_status"), placement_type=new.get("placement_type"),
                     in_area=new.get("in_area"), carer_ref=(new["carer_ref"] or "") if "carer_ref" in new else None,
                     school_urn=new.get("school_urn"), social_worker_ref=new.get("social_worker_ref"), gives_where=True)
-        events = [(event, params) for _, event, params in what_happened(child, seen)]
-        for event, params in events:
-            try:
-                outcome = record_event(session, config, ref, event, today, today, params=params, actor=actor)
-            except PepflowError as exc:
-                problems.append(f"child {ref}: {event.replace('_', ' ')} cannot be recorded: {exc}")
-                continue
-            said = " ".join(outcome.messages)
-            report.events.append(f"{ref}: {event.replace('_', ' ')}" + (f" ({said})" if said else ""))
+        done = record_happened(session, config, ref, what_happened(child, seen), today, actor, dated=False,
+                               stop_after_refusal=False)
+        problems += done.refused
+        report.events += done.lines
     if problems:
         raise ImportFileError(file_name, problems)
 

@@ -25,10 +25,10 @@ from pepflow.audit import audit
 from pepflow.audit.snapshots import child_fields
 from pepflow.config import Config
 from pepflow.db.models import CarePlacement, Child, HeldBackChild, Person
-from pepflow.errors import ImportFileError, PepflowError
+from pepflow.errors import ImportFileError
 from pepflow.engine.go_live import note_first_import
 from pepflow.intake.csv_import import audit_import
-from pepflow.intake.reimport import Seen, what_happened
+from pepflow.intake.reimport import Seen, record_happened, what_happened
 from pepflow.role_table import CASELOAD_ROLES
 from pepflow.rules.care_periods import CareRecord, care_record, upn_check
 from pepflow.intake.ssda903.read import Return
@@ -111,7 +111,6 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
                  report: Ssda903Report, today: dt.date, files: list[str]) -> list[str]:
     """Write the roll in ``session`` (the caller commits); returns the children added, whose
     clocks the caller starts.  Raises ``ImportFileError`` if an event it implies is refused."""
-    from pepflow.engine.recording import record_event
 
     actor = "import of " + (", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
     label = files[0] if len(files) == 1 else "SSDA903 return"
@@ -147,16 +146,11 @@ def apply_return(session: Session, config: Config, records: dict[str, tuple[Care
                 report.before_go_live += len(past)
                 changes = [c for c in changes if c not in past]
                 corrected = True
-        for on, event, params in changes:
-            try:
-                outcome = record_event(session, config, ref, event, on, today, params=params, actor=actor)
-            except PepflowError as exc:
-                refused.append(f"child {ref}: {event.replace('_', ' ')} on {on.isoformat()} cannot be recorded: {exc}")
-                break
-            said = " ".join(outcome.messages)
-            report.events.append(f"{ref}: {event.replace('_', ' ')} on {on:%d %b %Y}" + (f" ({said})" if said else ""))
-            if event == "left_care":
-                report.left_care.append(ref)
+        done = record_happened(session, config, ref, changes, today, actor, dated=True, stop_after_refusal=True)
+        refused += done.refused
+        report.events += done.lines
+        if done.left_care:
+            report.left_care.append(ref)
         (report.changed if corrected or changes else report.unchanged).append(ref)
     if refused:
         raise ImportFileError(label, refused)
