@@ -162,6 +162,7 @@ class _DayIndex:
         """The days as numpy day numbers, made on first use (only ``add_many`` needs numpy,
         an extra of the tests and benchmarks)."""
         if self._days_since_epoch is None:
+            # imported here, not at the top: numpy loads only for the work that needs it (start-up time, bench/startup.py)
             import numpy
 
             self._days_since_epoch = numpy.asarray(self.ordinals, dtype=numpy.int64) - _EPOCH_ORDINAL
@@ -334,6 +335,7 @@ class Calendar:
     def add_many(self, days: np.ndarray, n: int, unit: str = "school") -> np.ndarray:
         """Vectorised ``add`` (counting ``after``) for an array of ``datetime64[D]`` dates
         (needs numpy: ``pip install 'pepflow[test]'``)."""
+        # imported here, not at the top: numpy loads only for the work that needs it (start-up time, bench/startup.py)
         import numpy as np
 
         if unit not in ("school", "working"):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 from zoneinfo import ZoneInfo
+from pepflow.errors import InputError
+from pepflow.values import date_value
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -91,9 +93,6 @@ class SteppedClock:
 
 def parse_date(value: str, field: str = "date") -> dt.date:
     """A date written YYYY-MM-DD or DD/MM/YYYY (``values.date_value``), or an error naming the field."""
-    from pepflow.errors import InputError
-    from pepflow.values import date_value
-
     if isinstance(value, dt.date):
         return value
     try:

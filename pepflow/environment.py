@@ -13,6 +13,8 @@ import functools
 from typing import Mapping, Optional
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pepflow.errors import InputError
+import os
 
 DEFAULT_DATABASE_URL = "sqlite:///pepflow.db"
 PREFIX = "PEPFLOW_"
@@ -54,8 +56,6 @@ class Environment(BaseSettings):
 def environment() -> Environment:
     """The ``PEPFLOW_*`` variables as they are now; a value that cannot be read is an
     ``InputError`` naming the variable (``PEPFLOW_DEBUG = 'maybe'``)."""
-    import os
-
     return _environment_of(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX))))
 
 
@@ -63,13 +63,12 @@ def environment() -> Environment:
 def _environment_of(variables: tuple[tuple[str, str], ...]) -> Environment:
     """Read once per set of values: pydantic-settings takes a tenth of a command's start to read
     them (bench/startup.py), and the tests and bench/fuzz.py start thousands in one process."""
+    # imported here, not at the top: pydantic loads only for the work that needs it (start-up time, bench/startup.py)
     from pydantic import ValidationError
 
     try:
         return Environment.of(dict(variables))
     except ValidationError as exc:
-        from pepflow.errors import InputError
-
         error = exc.errors(include_url=False)[0]
         name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else "PEPFLOW_*"
         raise InputError(name, error.get("input"), error["msg"][0].lower() + error["msg"][1:]) from None

@@ -20,6 +20,7 @@ fields as it knows them (``on``, ``meeting_date``); each edge says them in its o
 from __future__ import annotations
 
 import re
+from pepflow import vocabulary
 
 QUOTE_AT_MOST = 80
 
@@ -121,7 +122,6 @@ class TransitionNotAllowed(PepflowError):
     def __init__(self, case_ref: str, process: str, event: str, state: str, allowed: list[str]):
         self.case_ref, self.process, self.event, self.state, self.allowed = (
             case_ref, process, event, state, allowed)
-        from pepflow import vocabulary
 
         # steps pepflow takes itself (a PEP superseded by the next) are not offered to people
         offered = [name for name in allowed if name in vocabulary.EVENTS]

@@ -58,6 +58,7 @@ def configure(format: str = "text") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestFields())
     if format == "json":
+        # imported here, not at the top: pythonjsonlogger loads only for the work that needs it (start-up time, bench/startup.py)
         from pythonjsonlogger.json import JsonFormatter
 
         handler.setFormatter(JsonFormatter(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any, Callable, Iterable
+import difflib
 
 CSV_FIELD_LIMIT = 10_000_000  # the csv module's own limit for one cell; each column's is far lower (below)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -98,8 +99,6 @@ def optional_ref(value: str) -> str | None:
 def did_you_mean(value: str, options: Iterable[str]) -> str:
     """"did you mean X? " for a value close to one of ``options`` (a slip of the keyboard),
     else "": put before the list of what is allowed."""
-    import difflib
-
     near = difflib.get_close_matches(str(value).lower(), [o for o in options if o], n=2, cutoff=0.6)
     return f"did you mean {' or '.join(near)}? " if near else ""
 

@@ -21,6 +21,7 @@ from pepflow.accounts.passwords import check_new_password
 from pepflow.role_table import PERSONAL_ACCOUNT_ROLES
 from pepflow.values import EMAIL, did_you_mean
 from pepflow.accounts.access import ROLES
+from pepflow.accounts.oidc_tokens import OidcRefused
 
 if TYPE_CHECKING:
     from pepflow.accounts.oidc_tokens import Identity
@@ -145,8 +146,6 @@ def account_for_identity(session: Session, identity: "Identity", create: bool) -
     """The pepflow account of someone the council's provider signed in, with their role (and
     person) as the provider's groups give them now; made at a first sign-in only when ``create``.
     Returns the account and what changed, in words for the security audit."""
-    from pepflow.accounts.oidc_tokens import OidcRefused
-
     user = session.exec(select(UserAccount).where(UserAccount.email == identity.email)).first()
     if user is None:
         if not create:

@@ -35,6 +35,7 @@ def check_new_password(password: str, email: str = "", name: str = "") -> None:
     for word in own:
         if len(word) >= 4 and word in squashed:
             raise _weak("must not contain your email address or your name")
+    # imported here, not at the top: zxcvbn loads only for the work that needs it (start-up time, bench/startup.py)
     from zxcvbn import zxcvbn
 
     found = zxcvbn(password[:ESTIMATED_AT_MOST], user_inputs=sorted(own))

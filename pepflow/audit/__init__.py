@@ -24,7 +24,7 @@ import json
 import operator
 from typing import Any, Iterator
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlmodel import Session
 
 from pepflow.clock import SystemClock
@@ -178,10 +178,6 @@ def history_rows(engine: Any, columns: list[Any], batch: int = 10_000, after: in
     """Every history row in id order (after row ``after``), ``columns`` of it (the first must be the id), read
     ``batch`` rows at a time on one connection: a walk over millions of rows in constant memory
     (``verify`` and ``replay``)."""
-    from sqlalchemy import select
-
-    from pepflow.db.models import Event
-
     t = Event.__table__
     last = after
     with engine.connect() as conn:
@@ -195,3 +191,4 @@ def history_rows(engine: Any, columns: list[Any], batch: int = 10_000, after: in
 
 # after the chain's definitions, which verify.py reads from this package
 from pepflow.audit.verify import Verification, verify  # noqa: E402, F401
+from pepflow.db.models import Event

@@ -33,6 +33,7 @@ from pepflow.db.models import Event
 from pepflow.db.seal import read_seal
 from pepflow.errors import InputError
 from pepflow.db.history_keys import Keyring, keyring_for
+from pepflow.environment import environment
 
 log = logging.getLogger("pepflow.history")
 
@@ -71,8 +72,6 @@ def file_for(database_url: str, setting: str | None = None) -> Path | None:
 
 
 def checkpoint_file(engine: Engine) -> Path | None:
-    from pepflow.environment import environment
-
     return file_for(database_name(engine), environment().history_checkpoint_file)
 
 

@@ -14,6 +14,7 @@ import operator
 from typing import Any, Iterable
 
 from sqlalchemy.orm.attributes import instance_dict
+from pepflow.db.writes import write_queued_deadlines
 
 DEADLINE_FIELDS = ("child_ref", "process", "process_id", "kind", "rule_key", "rule_version", "opened_on",
                    "due_on", "number", "unit", "counting", "calendar", "status", "closed_on", "days_late")
@@ -35,8 +36,6 @@ def deadline_snapshots(session: Any, touched: Iterable[Any]) -> list[dict[str, A
     and whether its due date was given rather than worked out by its rule (``set_due``)."""
     unique = list({id(d): d for d in touched}.values())
     if any(d.id is None for d in unique):
-        from pepflow.db.writes import write_queued_deadlines
-
         write_queued_deadlines(session)
     starts = session.deadline_starts
     snapshots = []

@@ -43,6 +43,7 @@ def run(argv: list[str] | None = None) -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage errors from typer's click
             exc.show()
             sys.exit(exc.exit_code)
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.environment import environment
 
         try:
@@ -51,6 +52,7 @@ def run(argv: list[str] | None = None) -> None:
             debug = False
         if debug:
             raise
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.db.problems import explain
 
         explained = explain(exc)

@@ -71,6 +71,7 @@ def _as_of(a: App, value: Optional[str]) -> dt.date:
 
 def _read(a: App, query, *args):
     """Run a read-only query in its own transaction."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.connection import session_scope
 
     with session_scope(a.engine) as session:
@@ -78,6 +79,7 @@ def _read(a: App, query, *args):
 
 
 def _print_json(data) -> None:
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import json
 
     typer.echo(json.dumps(data, indent=2, sort_keys=False))
@@ -98,6 +100,7 @@ def _write(out: Optional[Path], text: str) -> None:
 
 def _logging() -> None:
     """The service's logs, as PEPFLOW_LOG_FORMAT says (text or json; pepflow/logs.py)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.logs import FORMATS, configure
     from pepflow.environment import environment
 
@@ -125,6 +128,7 @@ def _print_table(columns: list[str], rows: list[list[object]]) -> None:
     At a terminal the table fits its width; piped to a file or another program each row
     stays on one line, so it can be searched.  Cells are plain text, never rich markup
     (a source such as "[Handbook §2e]" is printed as it is)."""
+    # imported here, not at the top: rich loads only for the work that needs it (start-up time, bench/startup.py)
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

@@ -70,6 +70,7 @@ def calendar_terms(ctx: typer.Context, calendar: Optional[str] = typer.Option(No
 
 def _council_folder(a) -> Path:
     """The council's own configuration folder; pepflow never writes into the shipped one."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pathlib import Path
 
     from pepflow.config import shipped_config_dir
@@ -93,11 +94,13 @@ def calendar_import(
                                          "to calendar NAME, from the school's own file (URN)."),
 ) -> None:
     """Write a calendar from a published iCalendar file: one event a school day, or the holidays."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import re as _re
 
     from pepflow.calendars import england_bank_holidays
     import tomllib
 
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.config.calendar_files import parse_calendar
     from pepflow.config.files import Source
     from pepflow.intake.term_dates import TermDatesError, calendar_toml, read_events, school_days_toml, school_own_days, term_dates
@@ -148,6 +151,7 @@ def calendar_import(
 
 def write_atomically(target: Path, text: str) -> None:
     """The whole file or the old one, whatever stops the command (a file beside it, then renamed)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import os
 
     partial = target.with_name(f".{target.name}.partial")
@@ -162,6 +166,7 @@ def calendar_export(
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (default: standard output)."),
 ) -> None:
     """Write a calendar's terms, half terms and INSET days as iCalendar, for the council's diaries."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import sys
 
     from pepflow.intake.term_dates import calendar_ics
@@ -187,6 +192,7 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
          t.start_event, t.owner, t.version, t.description, t.source] for t in rules])
     for gap in _runway(a, when):
         typer.echo(f"Warning: {gap.sentence()}.", err=True)
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.config.examples import example_settings_in_force
 
     for sentence in example_settings_in_force(a.config):
@@ -196,6 +202,7 @@ def timescales(ctx: typer.Context, on: Optional[str] = typer.Option(None, "--on"
 def _runway(a, when):
     """The calendars' runway, with the open deadlines of the database when there is one (this
     command never creates a database)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pathlib import Path
 
     from pepflow.service.runway import calendar_runway, gaps

@@ -15,6 +15,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("current")
 def db_current(ctx: typer.Context) -> None:
     """Print the schema revision the database is at, and the one this version uses."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.connection import make_engine
     from pepflow.db.migrate import HEAD, current_revision
 
@@ -31,6 +32,7 @@ def db_current(ctx: typer.Context) -> None:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Bring the database's tables up to this version of pepflow (back it up first)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.connection import make_engine
     from pepflow.db.migrate import HEAD
 
@@ -49,6 +51,7 @@ def db_grant(
 
     Run it as the role that owns the tables (the one that runs `pepflow db upgrade`), after each
     upgrade.  The services then connect as ROLE: it cannot UPDATE, DELETE or TRUNCATE history rows."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.connection import make_engine
     from pepflow.db.history_guard import grant_statements
     from pepflow.errors import InputError
@@ -75,6 +78,7 @@ def db_backup(
                                 "written beside it)."),
 ) -> None:
     """Back the database up while the service runs: SQLite's online backup, or pg_dump of one snapshot."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.backup import backup
     from pepflow.db.connection import make_engine
 
@@ -97,6 +101,7 @@ def db_restore(
 ) -> None:
     """Restore a backup into a new database (--db: a SQLite file that does not exist yet, or an empty
     PostgreSQL database), then check every table's rows against the backup's manifest."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.audit.checkpoints import file_for
     from pepflow.audit.verify import verify
     from pepflow.db.backup import restore

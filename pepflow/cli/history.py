@@ -17,6 +17,7 @@ def audit_verify(
                                 "history and compare them with the tables."),
 ) -> None:
     """Walk the keyed chain of the history and check it against the checkpoints; name what does not fit."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.audit.checkpoints import write
     from pepflow.audit.verify import history_size, verify
 
@@ -41,6 +42,7 @@ def audit_verify(
         typer.echo(f"No checkpoint of this database in {result.checkpoint_file} yet, so rows taken off the end "
                    "could not be noticed; one is written now, and at every sweep.")
     if replay:
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.audit.replay import replay as run_replay
 
         found = run_replay(a.engine, a.config, progress=lambda text: typer.echo(text, err=True))
@@ -63,6 +65,7 @@ def audit_verify(
 def audit_checkpoint(ctx: typer.Context) -> None:
     """Record the history's head (last row, number of rows, keyed hash) in the checkpoint file and the log, once
     what was added since the last checkpoint verifies."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.audit.checkpoints import checkpoint_file
     from pepflow.audit.verify import checkpoint
 
@@ -76,6 +79,7 @@ def audit_checkpoint(ctx: typer.Context) -> None:
 def audit_init_key(ctx: typer.Context) -> None:
     """Make the history key file, readable by its owner only: run it as the user pepflow runs as,
     before the database is made (pepflow makes it itself beside a new SQLite database)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.history_keys import create, key_file_for
 
     a = _app(ctx)
@@ -96,6 +100,7 @@ def audit_init_key(ctx: typer.Context) -> None:
 @audit_app.command("rotate-key")
 def audit_rotate_key(ctx: typer.Context) -> None:
     """Add a new history key: rows from now on are signed with it, older rows still verify under theirs."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.audit.checkpoints import database_name
     from pepflow.db.history_keys import key_file_for, rotate
 
@@ -118,10 +123,12 @@ def audit_security(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per event."),
 ) -> None:
     """List the security events: sign-ins, failed sign-ins, sign-outs, password changes, out-of-scope look-ups."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import json
 
     from sqlalchemy import select
 
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.clock import parse_date
     from pepflow.db.models import Event
     from pepflow.audit.disclosures import SECURITY_PROCESS

@@ -31,6 +31,7 @@ def pep_list(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """What is due on each child's PEP: who owns it, when, and how overdue."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.reports.listings import pep_list as query
 
     a = _app(ctx)
@@ -58,6 +59,7 @@ def admission_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every admission with school days used and left on its 20-school-day clock."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.reports.listings import admission_list as query
 
     a = _app(ctx)
@@ -87,6 +89,7 @@ def exclusion_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Exclusion processes: suspensions this school year and the statutory clocks running."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.reports.listings import exclusion_list as query
 
     a = _app(ctx)

@@ -34,6 +34,7 @@ def import_file(
     as_json: bool = typer.Option(False, "--json", help="ssda903 only: print the summary as JSON."),
 ) -> None:
     """Import a CSV list (all or nothing, and safe to repeat) or the council's SSDA903 return."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.intake.csv_columns import KINDS
     from pepflow.service.use_cases import import_file as do_import, import_gias, import_inspections_file
 
@@ -59,6 +60,7 @@ def import_file(
 
 def _import_ssda903(ctx: typer.Context, files: list[Path], extract_date: Optional[str], check: bool,
                     as_json: bool) -> None:
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.service.use_cases import import_ssda903
     from pepflow.values import date_value
 
@@ -87,6 +89,7 @@ def demo(
     reset: bool = typer.Option(False, "--reset", help="Empty a database that already has data first."),
 ) -> None:
     """Create a database with a synthetic cohort (default file pepflow-demo.db) and summarise it."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.service.use_cases import run_demo
 
     a = _app(ctx)
@@ -108,11 +111,13 @@ def event(
     sets: list[str] = typer.Option([], "--set", help="A detail of the event, key=value (repeatable)."),
 ) -> None:
     """Record that something happened to a child's case."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.service.use_cases import record
 
     try:
         outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
     except InputError as exc:  # the domain's field names, as this command's options say them
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.engine.recording import registry
 
         spec = registry().get(name)
@@ -130,6 +135,7 @@ def event(
 @app.command("events")
 def events() -> None:
     """List every event that can be recorded, with its details."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.engine.recording import registry
 
     for spec in sorted(registry().values(), key=lambda s: (s.process, s.name)):
@@ -147,6 +153,7 @@ def deadlines(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every deadline of a child: kind, due date, unit, source, owner and status."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.reports.listings import child_deadlines
 
     a = _app(ctx)
@@ -176,6 +183,7 @@ def history(ctx: typer.Context, child_ref: str = typer.Argument(...),
             views: bool = typer.Option(False, "--views", help="Also list who viewed the case on the web pages.")
             ) -> None:
     """A child's timeline: every recorded event, oldest first."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.reports.listings import history as query, readable_history
 
     a = _app(ctx)

@@ -24,6 +24,7 @@ def report_compliance(
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen."),
 ) -> None:
     """Timescale compliance for a period: PEPs, admissions, exclusions, attendance, funding."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import json
 
     from pepflow.db.connection import session_scope
@@ -42,10 +43,12 @@ def report_compliance(
     if fmt == "json":
         text = json.dumps({**report, "admissions": {k: v for k, v in report["admissions"].items()}}, indent=2)
     elif fmt == "csv":
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.spreadsheets import stream
 
         text = "".join(stream(["section", "measure", "group", "value"], as_rows(report)))
     elif fmt == "html":
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.reports.html import render
         text = render(report)
     else:
@@ -60,6 +63,7 @@ def report_annual(
     out: Path = typer.Option(..., "--out", help="The HTML file to write."),
 ) -> None:
     """The Virtual School Head's annual report as one self-contained HTML file with charts."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import re
 
     from pepflow.db.connection import session_scope
@@ -86,6 +90,7 @@ def export_deadlines_command(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Judge outcomes as of this date (default: today)."),
 ) -> None:
     """One row per deadline: child, kind, start, due, closed, outcome, units late, rule version."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow import spreadsheets
     from pepflow.reports.compliance_figures import EXPORT_COLUMNS, export_deadlines
 
@@ -98,6 +103,7 @@ def export_deadlines_command(
         with csv_file.open("w", newline="", encoding="utf-8") as fh:
             writer = spreadsheets.writer(fh)
             writer.writerow(spreadsheets.column_headings(EXPORT_COLUMNS))
+            # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
             from pepflow.db.connection import session_scope
             with session_scope(a.engine) as session:
                 for row in export_deadlines(session, a.config, first, last, _as_of(a, as_of)):

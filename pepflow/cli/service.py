@@ -31,12 +31,14 @@ def sweep_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent, to whom and why; write nothing."),
 ) -> None:
     """Write the reminders and escalations due today to the outbox (safe to repeat)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.notify.sweep import sweep
 
     a = _app(ctx)
     when = parse_date(as_of, "--as-of") if as_of else a.today()
     result = sweep(a.engine, a.config, when, dry_run=dry_run, clock=a.clock)
     if not dry_run:
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.service.upkeep import after_sweep
 
         for gap in after_sweep(a.engine, a.config, when, a.clock).runway:
@@ -69,6 +71,7 @@ def sweep_command(
 @app.command("dispatch")
 def dispatch_command(ctx: typer.Context) -> None:
     """Send the pending emails now (the service does this every minute)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.notify.mailers import mailer_from_env
     from pepflow.notify.outbox import dispatch
 
@@ -98,6 +101,7 @@ def outbox_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The email outbox: what is waiting, sent, skipped or failed."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.connection import session_scope
     from pepflow.notify.outbox import outbox_rows, relay_status, retry_failed
     from pepflow.notify.relay import describe as describe_relay
@@ -140,6 +144,7 @@ def simulate_command(
                                   "(NAME-simulation.db, emails to the outbox-simulation folder)."),
 ) -> None:
     """Advance a clock day by day: people act, the sweep reminds, emails go to the outbox folder."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.notify.mailers import FolderMailer, mailer_from_env
     from pepflow.service.simulate import simulate
 
@@ -164,6 +169,7 @@ def simulate_command(
 def _simulation_copy(a):
     """A fresh copy of the SQLite database beside it, for a simulation that must not touch the
     live cases or send their emails; PostgreSQL is refused (its copy is the DBA's job)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pathlib import Path
 
     from pepflow.db import make_engine
@@ -197,6 +203,7 @@ def run_command(
     workers: int = typer.Option(1, "--workers", help="--role web only: how many processes serve the pages."),
 ) -> None:
     """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.service.scheduler import run_service
     from pepflow.service.use_cases import database_is_empty, run_demo
     from pepflow.web.server import WebThread, check_port, serve
@@ -209,6 +216,7 @@ def run_command(
     a = _app(ctx)
     _warn_of_examples(a)
     if a.today_override or a.environment.today:
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.clock import PassingClock
 
         # a service run as of another date still lets time pass: leases run out, retries come due
@@ -243,6 +251,7 @@ def web_command(
                                           "(default: one per core)."),
 ) -> None:
     """Serve the web pages only (no sweep, no email delivery)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.web.server import default_workers, serve
 
     _logging()
@@ -253,6 +262,7 @@ def web_command(
 
 def _warn_of_examples(a) -> None:
     """Say, as the service starts, which of the shipped example settings are still in force."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import logging
 
     from pepflow.config.examples import example_settings_in_force

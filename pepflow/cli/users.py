@@ -20,6 +20,7 @@ def user_add(
     school: Optional[str] = typer.Option(None, "--school", help="A designated teacher's school (URN)."),
 ) -> None:
     """Add a web account. The password is asked for (or read from standard input)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.accounts.local import add_user, check_new_account
     from pepflow.db import session_scope
     from pepflow.audit.disclosures import security_event
@@ -45,6 +46,7 @@ def user_set_password(
     email: str = typer.Option(..., "--email", help="The account's email address."),
 ) -> None:
     """Set a new password (also signs the account out everywhere and clears its sign-in waits)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.accounts.local import find_user, set_password
     from pepflow.db import session_scope
     from pepflow.audit.disclosures import security_event
@@ -70,6 +72,7 @@ def user_reset_second_factor(
 ) -> None:
     """Take away an account's second factor (a lost phone, no recovery codes left): it signs out
     everywhere, and sets up the app again at its next sign-in if its role must use one."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.accounts.local import find_user
     from pepflow.db import session_scope
     from pepflow.audit.disclosures import security_event
@@ -97,6 +100,7 @@ def user_require_second_factor(
     nobody: bool = typer.Option(False, "--nobody", help="No role must (people may still use one)."),
 ) -> None:
     """Choose who must use a second factor, as VS admin can on the Sign-in rules page."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db import session_scope
     from pepflow.audit.disclosures import security_event
     from pepflow.accounts.access import ROLES
@@ -123,11 +127,13 @@ def user_require_second_factor(
 @user_app.command("list")
 def user_list(ctx: typer.Context) -> None:
     """The web accounts, their roles, whose children they see, and when they last signed in."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from sqlmodel import select
 
     from pepflow.db import session_scope
     from sqlalchemy import func
 
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.calendars import format_moment
     from pepflow.db.models import UserAccount, WebSession
     from pepflow.vocabulary import role_label

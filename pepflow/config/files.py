@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pepflow.errors import ConfigError
+from pepflow.values import clean
 
 
 def shipped_config_dir() -> Path:
@@ -64,8 +65,6 @@ def _read_toml(source: Source, _mtime_ns: int, _size: int) -> dict[str, Any]:
 
 def _refuse_control_characters(source: Source, value: Any, where: list[str]) -> None:
     """No configured text holds a control character (TOML allows "\u0000" escapes)."""
-    from pepflow.values import clean
-
     if isinstance(value, dict):
         for key, item in value.items():
             _refuse_control_characters(source, item, [*where, str(key)])

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 from pepflow.errors import BackupError, InputError
 from pepflow.db.history_keys import Keyring, key_file_for, keyring_for
 from pepflow.db.seal import new_identity, read_seal
+from pepflow.db.connection import make_engine
 
 
 @dataclass
@@ -108,8 +109,6 @@ def copy_sqlite(engine: Engine, path: Path) -> None:
     online backup API, with its history key beside it (``<file>.history-key``) when it has one
     there, so the copy's history verifies as the original's does.  The copy goes its own way (a
     simulation): it is given an identity of its own (``seal.new_identity``)."""
-    from pepflow.db.connection import make_engine
-
     _online_copy(engine, path)
     key = key_file_for(f"sqlite:///{engine.url.database}")
     if key.exists():
@@ -210,7 +209,6 @@ def restore(path: Path, target_url: str) -> tuple[Manifest, list[str]]:
         manifest = Manifest.of(json.loads(manifest_file.read_text(encoding="utf-8")))
     except (ValueError, TypeError) as exc:
         raise InputError("FILE", str(manifest_file), f"is not a backup manifest: {exc}") from None
-    from pepflow.db.connection import make_engine
 
     engine = make_engine(target_url, create=False)
     refused = manifest.problem(keyring_for(engine.url.render_as_string(hide_password=True)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -13,6 +13,7 @@ from pepflow.errors import InputError
 from pepflow.environment import default_database_url
 from pepflow.db.migrate import prepare
 from pepflow.db.unit import UnitOfWork
+from pepflow.db import history_guard, models  # noqa: F401  (registers the tables and the history's triggers)
 
 
 
@@ -43,8 +44,6 @@ def make_engine(url: str | None = None, create: bool = True, upgrade: bool = Fal
     """An engine for ``url``.  With ``create`` (the default), the database is made ready for
     this version: tables created in an empty one, a database from before migrations
     stamped; one at an older revision is refused unless ``upgrade`` (``db/migrate.py``)."""
-    from pepflow.db import history_guard, models  # noqa: F401  (registers the tables and the history's triggers)
-
     url = url or default_database_url()
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url[len("postgres://"):]
@@ -80,8 +79,6 @@ def small_cache(session) -> Iterator[None]:
 
 def reset(engine: Engine) -> None:
     """Drop every table and its version, and create them afresh (the demo's --reset)."""
-    from sqlalchemy import text
-
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pepflow.errors import InputError
+from pepflow.environment import environment
 
 log = logging.getLogger("pepflow.history")
 
@@ -204,8 +205,6 @@ def keyring_for(database_url: str, create_missing: bool = False) -> Keyring:
     has no keyed row (``db/seal.py``); otherwise a missing file is an error (``load``)."""
     ring = _rings.get(database_url)
     if ring is None:
-        from pepflow.environment import environment
-
         with _lock:
             ring = _rings.get(database_url)
             if ring is None:

@@ -85,6 +85,7 @@ def prepare(engine: Engine, upgrade: bool = False, script_location: Path = MIGRA
 
 
 def _alembic_config(connection: Connection, script_location: Path) -> Any:
+    # imported here, not at the top: alembic loads only for the work that needs it (start-up time, bench/startup.py)
     from alembic.config import Config
 
     config = Config()
@@ -100,6 +101,7 @@ def run_upgrade(engine: Engine, script_location: Path = MIGRATIONS, to: str = "h
     (dropping the old copy of a table other rows refer to would fail), and the references are
     checked once the copies are in place.  Python's sqlite3 opens no transaction for DDL, so a
     failed revision would have left its tables half made: the transaction is begun here."""
+    # imported here, not at the top: alembic loads only for the work that needs it (start-up time, bench/startup.py)
     from alembic import command
 
     with engine.connect() as connection:

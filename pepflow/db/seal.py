@@ -23,6 +23,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from pepflow.db.history_keys import Keyring, keyring_for
+from pepflow.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,6 @@ def new_identity(connection: Connection) -> Seal:
     old = read_seal(connection)
     keyring = keyring_for(database_url(connection))
     if old is None or old.problem(keyring):
-        from pepflow.errors import InputError
-
         raise InputError("database", database_url(connection),
                          "has no seal this key can prove, so it cannot be given a new identity")
     seal = _signed(keyring, old.made_at, old.keyed_from)

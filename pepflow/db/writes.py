@@ -121,6 +121,7 @@ def existing_keys(session: Session, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     if is_postgres(session):
+        # imported here, not at the top: the PostgreSQL dialect's types, only on PostgreSQL
         from sqlalchemy.dialects.postgresql import ARRAY
         from sqlalchemy.types import String
 

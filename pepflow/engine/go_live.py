@@ -23,6 +23,7 @@ from sqlmodel import Session, func, select
 
 from pepflow.config import Config
 from pepflow.db.models import Child, SiteSetting
+from pepflow.audit import audit
 
 SETTING = "go_live"
 
@@ -41,8 +42,6 @@ def note_first_import(session: Session, config: Config, today: dt.date, file: st
     (unless pepflow.toml sets one); returns the go-live date."""
     if config.settings.go_live is None and session.get(SiteSetting, SETTING) is None:
         if session.exec(select(func.count()).select_from(Child)).one() == 0:
-            from pepflow.audit import audit
-
             session.add(SiteSetting(name=SETTING, value=today.isoformat()))
             audit(session, None, "roll", "go_live_recorded", today, {"go_live": today.isoformat(), "file": file})
     return go_live_on(session, config)

@@ -24,6 +24,7 @@ from pepflow.errors import InputError, NotFound
 from pepflow.role_table import ROLES
 from pepflow.engine.events import EventContext, EventSpec, Outcome, registry
 from pepflow.engine.notices import queue_notices
+from pepflow.values import did_you_mean
 
 
 def parse_params(spec: EventSpec, raw: dict[str, str]) -> dict[str, Any]:
@@ -48,8 +49,6 @@ def parse_params(spec: EventSpec, raw: dict[str, str]) -> dict[str, Any]:
 def event_spec(name: str) -> EventSpec:
     events = registry()
     if name not in events:
-        from pepflow.values import did_you_mean
-
         raise InputError("event", name, f"no such event; {did_you_mean(name, events)}`pepflow events` lists them all")
     return events[name]
 

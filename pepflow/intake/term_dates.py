@@ -71,6 +71,7 @@ BANK_HOLIDAY = re.compile(r"bank holiday", re.I)
 def read_events(data: bytes) -> list[Event]:
     """The events of an iCalendar file as days (DTEND is exclusive, RFC 5545 §3.6.1), each
     recurrence expanded; a timed event's days are its days in Europe/London."""
+    # imported here, not at the top: icalendar loads only for the work that needs it (start-up time, bench/startup.py)
     from icalendar import Calendar as ICalendar
 
     try:
@@ -122,6 +123,7 @@ def _occurrences(item, start: dt.date | dt.datetime, first: dt.date, summary: st
         return [first]
     days = {first}
     if rule is not None:
+        # imported here, not at the top: dateutil loads only for the work that needs it (start-up time, bench/startup.py)
         from dateutil.rrule import rrulestr
 
         try:
@@ -290,6 +292,7 @@ def school_own_days(calendar: Calendar, found: TermDates) -> list[dt.date]:
 
 def calendar_ics(calendar: Calendar, made_at: dt.datetime) -> bytes:
     """The calendar as iCalendar: an event for each term, half term and INSET day."""
+    # imported here, not at the top: icalendar loads only for the work that needs it (start-up time, bench/startup.py)
     from icalendar import Calendar as ICalendar, Event as IEvent
 
     out = ICalendar()

@@ -45,6 +45,7 @@ def smtp_code(error: BaseException) -> int | None:
 
 def classify(error: BaseException) -> Fault:
     """The kind of a send failure (see the module's docstring)."""
+    # imported here, not at the top: aiosmtplib loads only for the work that needs it (start-up time, bench/startup.py)
     import aiosmtplib
 
     if isinstance(error, MessageNotWritten):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable, Mapping, Protocol, Sequen
 from pepflow.errors import InputError
 from pepflow.notify.faults import AddressNotSendable, MessageNotWritten
 from pepflow.notify.render import OutgoingEmail
+from pepflow.environment import Environment, environment
 
 if TYPE_CHECKING:
     from pepflow.environment import Environment
@@ -93,6 +94,7 @@ class SMTPMailer:
         sent mark is being committed, and sends its content only once the mark is in:
         so at most one accepted message per connection is ever unrecorded, and the wait
         for the database overlaps the relay's replies (bench/dispatch.py)."""
+        # imported here, not at the top: aiosmtplib loads only for the work that needs it (start-up time, bench/startup.py)
         import aiosmtplib
 
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -162,8 +164,6 @@ class SMTPMailer:
 def mailer_from_env(folder: str, environ: Environment | Mapping[str, str] | None = None) -> Mailer:
     """SMTP when ``PEPFLOW_SMTP_HOST`` is set (in ``environ``: the process's settings, or a
     mapping of variables), else a folder of .eml files."""
-    from pepflow.environment import Environment, environment
-
     env = environ if isinstance(environ, Environment) else (
         environment() if environ is None else Environment.of(environ))
     if not env.smtp_host:

@@ -26,6 +26,8 @@ from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child
 from pepflow.states.pep import REVIEW_KINDS
 from pepflow.engine.deadlines import OverdueOn, calendar_for
 from pepflow.statuses import CLOSED_STATUSES, DeadlineStatus
+from pepflow.calendars import academic_year_of
+import re
 
 SMALL_GROUP = 5
 REPORT_VERSION = 1
@@ -63,7 +65,6 @@ def _term_label(config: Config, day: dt.date) -> str:
     try:
         return config.calendar().current_or_next_term(day).label
     except Exception:  # outside the calendar's years: report the school year instead
-        from pepflow.calendars import academic_year_of
         return academic_year_of(day)
 
 
@@ -349,7 +350,6 @@ def _rule_versions(session: Session, kind: str, start: dt.date, end: dt.date) ->
 
 def _natural(label: str) -> tuple:
     """'Year 2' before 'Year 10'."""
-    import re
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
 
 

@@ -31,6 +31,7 @@ _STYLE = {"font.family": "sans-serif", "font.sans-serif": ["Arial", "Liberation 
 def _figure() -> tuple[Any, Any]:
     """A new figure and its axes, on their own: ``matplotlib.figure.Figure`` keeps no global
     state (pyplot's current figure is shared by every request of the web pages)."""
+    # imported here, not at the top: matplotlib loads only for the work that needs it (start-up time, bench/startup.py)
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 3))
@@ -38,6 +39,7 @@ def _figure() -> tuple[Any, Any]:
 
 
 def charts(report: dict[str, Any]) -> dict[str, Markup]:
+    # imported here, not at the top: matplotlib loads only for the work that needs it (start-up time, bench/startup.py)
     import matplotlib
 
     with matplotlib.rc_context(_STYLE):
@@ -46,6 +48,7 @@ def charts(report: dict[str, Any]) -> dict[str, Markup]:
 
 def _whole_numbers(axis) -> None:
     """Counts of children and days are whole: no "0.2 children" or "2.5 school days" ticks."""
+    # imported here, not at the top: matplotlib loads only for the work that needs it (start-up time, bench/startup.py)
     from matplotlib.ticker import MaxNLocator
 
     axis.set_major_locator(MaxNLocator(integer=True))
@@ -105,6 +108,7 @@ def format_month(key: str) -> str:
 def _breakdown_chart(groups: list[dict[str, Any]]) -> Markup:
     """Children of each group with and without an up-to-date PEP, as stacked bars (counts,
     not percentages: a small group's percentage misleads)."""
+    # imported here, not at the top: matplotlib loads only for the work that needs it (start-up time, bench/startup.py)
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(7, 0.45 * len(groups) + 1.0))

@@ -17,6 +17,8 @@ from pepflow.rules.due_dates import Lateness
 from pepflow.calendars import academic_year_of
 from pepflow.errors import CalendarRangeError, NotFound
 from pepflow.statuses import DeadlineStatus
+from pepflow.calendars import format_day, format_moment
+from pepflow.reports.history_words import Who, actor_text, details, sentence
 
 PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_completion",
              "pep_distribution", "pep_qa", "pep_resubmission", "pep_before_care_review",
@@ -100,9 +102,6 @@ def history(session: Session, child_ref: str, include_views: bool = False) -> li
 def readable_history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:
     """A child's history as people read it: dates in words, each row a sentence with its
     details (``history_words``), the people named from the people list."""
-    from pepflow.calendars import format_day, format_moment
-    from pepflow.reports.history_words import Who, actor_text, details, sentence
-
     rows = history(session, child_ref, include_views)
     refs = {v for r in rows for k, v in r["payload"].items() if isinstance(v, str) and (k == "to" or k.endswith("_ref"))}
     people = {p.ref: Who(p.name, p.role) for p in session.exec(select(Person).where(Person.ref.in_(refs)))} \

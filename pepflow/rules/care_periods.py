@@ -252,6 +252,7 @@ def upn_check(upn: str) -> tuple[str, str, Optional[str]]:
     ``UN1``-``UN5`` say why no UPN is known.  A UPN whose check letter (its first character,
     DfE's modulus-23 check over the other twelve) is wrong is kept with a warning, as real
     returns carry such errors and no clock needs the UPN; text that is no UPN at all is not kept."""
+    # imported here, not at the top: stdnum loads only for the work that needs it (start-up time, bench/startup.py)
     from stdnum.gb.upn import calc_check_digit
 
     v = upn.strip().upper()

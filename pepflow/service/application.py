@@ -37,12 +37,14 @@ class App:
     @cached_property
     def environment(self) -> Environment:
         """The ``PEPFLOW_*`` variables, read once for the process."""
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.environment import environment
 
         return environment()
 
     @cached_property
     def config(self) -> Config:
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.config import load_config  # at first use: `pepflow --help` reads no configuration
         from pepflow.engine.events import check_timescales
 
@@ -59,6 +61,7 @@ class App:
 
     @property
     def url(self) -> str:
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.environment import default_database_url
 
         return self.database_url or default_database_url(self.environment)
@@ -66,6 +69,7 @@ class App:
     @property
     def shown_url(self) -> str:
         """The database URL as messages show it: without its password."""
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pepflow.errors import without_passwords
 
         return without_passwords(self.url)
@@ -74,6 +78,7 @@ class App:
         """Where emails are written when no SMTP relay is set: ``[delivery] folder``, and when it
         is relative, inside the council's configuration folder that set it, or (the shipped
         ``outbox``) beside the SQLite database; never wherever the command happens to run."""
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pathlib import Path
 
         from sqlalchemy.engine import make_url
@@ -96,6 +101,7 @@ class App:
     def open(self, upgrade: bool = False) -> Engine:
         """Open the database; ``upgrade`` first runs the schema revisions it lacks (``pepflow run``)."""
         if self._engine is None:
+            # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
             from pepflow.db.connection import make_engine
 
             if not self.may_create:
@@ -105,6 +111,7 @@ class App:
 
     def check_exists(self) -> None:
         """Refuse a SQLite file that is not there, naming where pepflow looked."""
+        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
         from pathlib import Path
 
         from pepflow.errors import InputError
@@ -128,6 +135,7 @@ def settle_after_start_up() -> None:
     move what exists to the collector's permanent generation, so no collection walks it
     again, and collect young objects less often.  It replaces pausing the collector around
     bulk work, which paused it for every thread of the process (the web pages' too)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import gc
 
     gc.freeze()

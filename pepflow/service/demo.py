@@ -22,6 +22,7 @@ from pepflow.reports.listings import pep_list
 from pepflow.states.care import bring_in
 from pepflow.intake.csv_import import import_records
 from pepflow.vocabulary import state_label, value_words
+from pepflow.accounts.local import add_user
 
 FIRST = ["Alex", "Sam", "Jordan", "Riley", "Casey", "Morgan", "Taylor", "Jamie", "Charlie",
          "Robin", "Frankie", "Ashley", "Bailey", "Drew", "Emerson", "Harley", "Jesse", "Kai",
@@ -332,8 +333,6 @@ DEMO_ACCOUNTS = (("vsh1@example.org", "vsh", "VSH1"), ("vsa1@example.org", "vs_a
 
 def create_demo_accounts(session: Session, password: str) -> list[str]:
     """One web account per role for the demo people, all with ``password``; returns lines to print."""
-    from pepflow.accounts.local import add_user
-
     for email, role, person in DEMO_ACCOUNTS:
         add_user(session, email, role, password, person_ref=person)
     return ["Web accounts for the demo (one per role), all with the password " + password + ":",

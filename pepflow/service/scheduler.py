@@ -25,7 +25,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pepflow.service.application import App, settle_after_start_up
 from pepflow.clock import LONDON
-from pepflow.db.connection import checkpoint
+from pepflow.audit.verify import checkpoint as checkpoint_history
+from pepflow.db.connection import checkpoint as checkpoint_wal
 from pepflow.db.problems import explain
 from pepflow.notify.mailers import mailer_from_env
 from pepflow.notify.outbox import dispatch, relay_status
@@ -67,13 +68,11 @@ def dispatch_job(app: App, mailer) -> None:
 
 def history_checkpoint_job(app: App) -> None:
     """The history's head, checkpointed outside the database (``audit/checkpoints.py``)."""
-    from pepflow.audit.verify import checkpoint
-
-    checkpoint(app.engine, app.clock)
+    checkpoint_history(app.engine, app.clock)
 
 
 def checkpoint_job(app: App) -> None:
-    in_log, copied = checkpoint(app.engine)
+    in_log, copied = checkpoint_wal(app.engine)
     if copied:
         log.debug("checkpoint: %d of %d pages of the write-ahead log copied", copied, in_log)
 

@@ -22,6 +22,22 @@ from pepflow.intake.reimport import Seen, record_happened, what_happened
 # A child's fields that change only by what happened to them: a re-import that changes one
 from pepflow.intake.csv_reading import ignored_columns, read_csv, read_mapping
 from pepflow.statuses import DeadlineStatus
+from pepflow.audit import audit, change_marks, claim_changes
+from pepflow.calendars import format_day
+from pepflow.db.models import Deadline
+from pepflow.db.models import School
+from pepflow.engine.deadlines import open_deadlines, open_flag
+from pepflow.engine.recording import record_event
+from pepflow.errors import ImportFileError
+from pepflow.intake.gias import GIAS_COLUMNS, read_gias
+from pepflow.intake.inspections import import_inspections
+from pepflow.intake.ssda903.apply import Ssda903Report, apply_return, assess
+from pepflow.intake.ssda903.read import read_return
+from pepflow.service.demo import create_demo_accounts
+from pepflow.service.demo import create_demo_cohort
+from pepflow.states.care import bring_in
+from pepflow.vocabulary import kind_label
+import secrets
 
 
 # A child's fields that change only by what happened to them: a re-import that changes one
@@ -53,9 +69,6 @@ def import_file(app: App, kind: str, file: Path, mapping: Path | None = None) ->
 
 def flagged_by_import(session, refs: list[str], today: dt.date) -> list[str]:
     """The flags (items for a person, no timescale) open on these children since today, in words."""
-    from pepflow.db.models import Deadline
-    from pepflow.vocabulary import kind_label
-
     found = []
     for chunk in range(0, len(refs), 500):
         found += session.execute(select(Deadline.child_ref, Deadline.kind, Deadline.note).where(
@@ -72,9 +85,6 @@ def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bo
     """Import an SSDA903 return (``pepflow/intake/ssda903``) in one transaction: the children whose rows
     contradict each other are held back and the others load.  With ``check`` the whole import
     is worked out and rolled back, so the report says what it would do and nothing is written."""
-    from pepflow.intake.ssda903.apply import Ssda903Report, apply_return, assess
-    from pepflow.intake.ssda903.read import read_return
-
     today = app.today()
     if extract_date > today:
         raise InputError("--extract-date", extract_date.isoformat(),
@@ -96,8 +106,6 @@ def import_ssda903(app: App, paths: list[Path], extract_date: dt.date, check: bo
 
 def import_inspections_file(app: App, file: Path):
     """Import Ofsted inspections (``inspections.py``) in one transaction."""
-    from pepflow.intake.inspections import import_inspections
-
     rows = read_csv(file, "inspections")  # which columns it needs depends on the file (inspections.py)
     with session_scope(app.engine) as session:
         report = import_inspections(session, rows, app.today(), str(file))
@@ -108,8 +116,6 @@ def import_inspections_file(app: App, file: Path):
 def import_gias(app: App, file: Path) -> ImportReport:
     """Import the GIAS establishment file (``gias.py``) as the schools list, in one transaction,
     then flag for VS admin each child in care on roll at a school the file says has closed."""
-    from pepflow.intake.gias import GIAS_COLUMNS, read_gias
-
     rows, warnings = read_gias(file)
     with session_scope(app.engine) as session:
         report = import_records(session, app.config, "schools", rows, app.today(), str(file), names=GIAS_COLUMNS)
@@ -122,11 +128,6 @@ def import_gias(app: App, file: Path) -> ImportReport:
 def flag_closed_schools(session, config, today) -> list[str]:
     """A ``school_closed`` item on VS admin's My work for each child in care on roll at a closed
     school (once: an open one is not repeated)."""
-    from pepflow.audit import audit, change_marks, claim_changes
-    from pepflow.calendars import format_day
-    from pepflow.db.models import School
-    from pepflow.engine.deadlines import open_deadlines, open_flag
-
     said = []
     closed = {s.urn: s for s in session.exec(select(School).where(School.status == "closed"))}
     if not closed:
@@ -151,8 +152,6 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
     """Record, as events dated the day of the import, what a re-import says changed: a new care
     placement (with its school, when that changed too), a new school, a new legal status or a
     new social worker.  The actor is the import, so the history says where each came from."""
-    from pepflow.errors import ImportFileError
-
     actor = f"import of {file_name}"
     problems = []
     for ref, new in report.to_record:
@@ -170,8 +169,6 @@ def record_what_happened(session, config, report: ImportReport, today, file_name
 
 def bring_in_children(session, config, refs: list[str], today) -> None:
     """Start the PEP and care-review clocks of imported children (see states.care.bring_in)."""
-    from pepflow.states.care import bring_in
-
     for ref in refs:
         bring_in(session, config, session.get(Child, ref), today)
 
@@ -193,8 +190,6 @@ def reset_database(app: App) -> None:
 
 def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = False) -> list[str]:
     """Create the synthetic cohort and return the summary lines to print."""
-    from pepflow.service.demo import create_demo_cohort
-
     config, today = app.config, app.today()
     with session_scope(app.engine) as session:
         existing = session.exec(select(func.count()).select_from(Child)).one()
@@ -203,9 +198,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
             f"this database already holds {existing} children; use --reset to empty it for the demo"))
     if existing or reset:
         reset_database(app)
-    import secrets
 
-    from pepflow.service.demo import create_demo_accounts
 
     with session_scope(app.engine) as session:
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
@@ -217,8 +210,6 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
 def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,
            params: dict[str, str] | None = None, actor: str | None = None):
     """Record one event in its own transaction; a refused event writes nothing."""
-    from pepflow.engine.recording import record_event
-
     with session_scope(app.engine) as session:
         return record_event(session, app.config, child_ref, event, on, app.today(), by, params, actor)
 

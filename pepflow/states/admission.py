@@ -37,6 +37,7 @@ from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.rules.ofsted import Judgement
 from pepflow.rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Proposal, check
 from pepflow.engine.machine import ProcessMachine
+from pepflow.states.changes import move_school, significant_change
 
 
 class AdmissionState(StrEnum):
@@ -354,8 +355,6 @@ def on_temporary_education(ctx: EventContext) -> Outcome:
 
 
 def on_started_at_school(ctx: EventContext) -> Outcome:
-    from pepflow.states.changes import move_school, significant_change
-
     admission = _require(ctx)
     if admission.state == A.DIRECTION_ISSUED and admission.referral_window_ends \
             and ctx.on <= admission.referral_window_ends:

@@ -28,6 +28,8 @@ from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.record_choices import LEGAL, PLACEMENT_TYPES
 from pepflow.states.changes import move_school, significant_change
 from pepflow.states.pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle
+from pepflow.states.admission import open_admission, start_admission
+from pepflow.states.pep import allowed_events
 
 CARE_REVIEW_KINDS = ("care_review_1", "care_review_2", "care_review_next")
 FLAG = "record_incomplete"
@@ -73,7 +75,6 @@ def on_entered_care(ctx: EventContext) -> Outcome:
     s, child = ctx.session, ctx.child
     pep = current_pep(s, child.ref)
     if pep is not None:
-        from pepflow.states.pep import allowed_events
         raise TransitionNotAllowed(child.ref, "PEP", ctx.event, pep.state, allowed_events(pep))
     if ctx.on < child.dob:
         raise InputError("on", ctx.on.isoformat(), "is before the child's date of birth")
@@ -141,8 +142,6 @@ def on_care_placement_changed(ctx: EventContext) -> Outcome:
     close_open(s, ctx.config, child, ["vs_placement_view"], ctx.on, DeadlineStatus.MISSED,
                "the move happened without the Virtual School's view")
     if p.get("school_changes") and not p.get("school_urn"):
-        from pepflow.states.admission import open_admission, start_admission
-
         if open_admission(s, child.ref) is None:
             reason = "emergency_placement" if p.get("emergency") else "care_placement_moved"
             messages += start_admission(ctx, reason).messages

@@ -30,6 +30,8 @@ from pepflow.engine.deadlines import (calendar_for, cancel_process, close_deadli
                          open_flag)
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.engine.machine import ProcessMachine
+from pepflow.states.admission import open_admission, start_admission
+from pepflow.states.changes import significant_change
 
 
 class ExclusionState(StrEnum):
@@ -202,9 +204,6 @@ def on_pex_meeting(ctx: EventContext) -> Outcome:
 
 
 def on_permanently_excluded(ctx: EventContext) -> Outcome:
-    from pepflow.states.admission import open_admission, start_admission
-    from pepflow.states.changes import significant_change
-
     x = current_exclusion(ctx.session, ctx.child.ref, academic_year_of(ctx.on)) or _start(ctx)
     MACHINE.check(x, ctx.event, ctx.child.ref)
     outcome = _fire(ctx, x)

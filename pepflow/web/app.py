@@ -28,6 +28,7 @@ from pepflow.logs import start_request
 from pepflow.web.routes import ROUTERS
 from pepflow.web.sessions import SessionStore, site_key
 from pepflow.web.site import Refused, SignInRequired, Site
+from pepflow.service.metrics import registry_for
 
 log = logging.getLogger("pepflow.web")
 access = logging.getLogger("pepflow.web.access")  # a line per request, in JSON logs only (pepflow/logs.py)
@@ -103,7 +104,6 @@ def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     for router in ROUTERS:
         web.include_router(router)
 
-    from pepflow.service.metrics import registry_for
 
     web.state.metrics, latency = registry_for(app.engine, app.config, lambda: app.clock.now())
     web.add_middleware(SecurityHeaders, latency=latency)

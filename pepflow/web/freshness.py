@@ -69,6 +69,7 @@ class Options(list):
     def tags(self, value: str) -> Any:
         made = self._tags.get(value)
         if made is None:
+            # imported here, not at the top: markupsafe loads only for the work that needs it (start-up time, bench/startup.py)
             from markupsafe import Markup, escape
 
             made = Markup("\n".join(

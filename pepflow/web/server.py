@@ -29,6 +29,7 @@ def check_port(port: int) -> int:
 
 
 def _server(app: App, host: str, port: int) -> uvicorn.Server:
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.web.app import create_app
 
     config = uvicorn.Config(create_app(app), host=host, port=check_port(port), log_level="warning",
@@ -75,6 +76,7 @@ def serve(app: App, host: str, port: int, workers: int = 1) -> None:
         _server(app, host, port).run()
         return
     app.open()  # the schema is checked (and the cookie key made) once, before the workers start
+    # imported here, not at the top: uvicorn loads only for the work that needs it (start-up time, bench/startup.py)
     from pepflow.web.sessions import site_key
 
     site_key(app.engine, app.environment.secret_key)
@@ -84,6 +86,7 @@ def serve(app: App, host: str, port: int, workers: int = 1) -> None:
         os.environ["PEPFLOW_CONFIG"] = app.config_dir
     if app.today_override:
         os.environ["PEPFLOW_TODAY"] = app.today_override
+    # imported here, not at the top: uvicorn loads only for the work that needs it (start-up time, bench/startup.py)
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("pepflow.web.server:worker_app", factory=True, host=host, port=port, workers=workers,
@@ -115,6 +118,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def worker_app():
     """The web application of one worker process of ``pepflow web --workers N``."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.logs import configure
     from pepflow.web.app import create_app
 

@@ -34,6 +34,9 @@ from pepflow.accounts.access import ROLES, role_of
 from pepflow.values import whole_number
 from pepflow.web.freshness import FreshnessCache, Options
 from pepflow.web.sessions import COOKIE, SessionStore, cookie_name, csrf_ok
+from pepflow.engine.go_live import go_live_on
+from pepflow.service.runway import calendar_runway
+from pepflow.web.oidc import CouncilProvider
 
 
 class SignInRequired(Exception):
@@ -113,8 +116,6 @@ class Site:
         """The day pepflow went live (``go_live.py``), read until known: once kept it never changes,
         so the busiest lists do not ask for it at every request."""
         if self._go_live is None:
-            from pepflow.engine.go_live import go_live_on
-
             self._go_live = go_live_on(s, self.app.config)
         return self._go_live
 
@@ -125,8 +126,6 @@ class Site:
         if settings.oidc is None:
             return None
         if self._council_provider is None:
-            from pepflow.web.oidc import CouncilProvider
-
             self._council_provider = CouncilProvider(settings.oidc, self.app.environment.oidc_client_secret or "",
                                                      settings.base_url.rstrip("/") + "/sign-in/oidc/callback")
         return self._council_provider
@@ -155,8 +154,6 @@ class Site:
     def runway(self) -> list[Any]:
         """The calendars' runway gaps for VS admin's My work, checked at most every 15 minutes (one
         grouped read of the open deadlines; the term dates change only with the configuration)."""
-        from pepflow.service.runway import calendar_runway
-
         now = self.app.clock.now()
         if self._runway is None or now - self._runway[0] > self.RUNWAY_CHECK_EVERY:
             self._runway = (now, calendar_runway(self.app.engine, self.app.config, self.app.today()))

@@ -202,6 +202,7 @@ def _add_worker(children: dict[str, RawChild], row: dict[str, str], where: str) 
 
 
 def _read_xml(path: Path) -> Return:
+    # imported here, not at the top: defusedxml, xml loads only for the work that needs it (start-up time, bench/startup.py)
     from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException
     from xml.etree.ElementTree import ParseError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pepflow.service.readiness import readiness
 
 router = APIRouter()
 
@@ -19,8 +20,6 @@ def healthz() -> PlainTextResponse:
 def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and its schema is current (503 otherwise, with why);
     with the last sweep, the outbox backlog and the relay for whoever looks."""
-    from pepflow.service.readiness import readiness
-
     app = request.app.state.site.app
     state = readiness(app.engine, app.config, app.clock.now())
     return JSONResponse(state.as_json(), status_code=200 if state.ready else 503)
@@ -28,6 +27,7 @@ def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
+    # imported here, not at the top: prometheus_client loads only for the work that needs it (start-up time, bench/startup.py)
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     return Response(generate_latest(request.app.state.metrics), media_type=CONTENT_TYPE_LATEST)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
 from fastapi import APIRouter, Request
 
 from pepflow.notify.outbox import delivery_problems
 from pepflow.web import views
 from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
+from pepflow.calendars import format_day
+from pepflow.db.models import HeldBackChild
 
 router = APIRouter()
 
@@ -33,10 +36,7 @@ def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
 
 def _held_back(s) -> list[dict]:
     """The children the SSDA903 return held back, for VS admin (until a later return loads them)."""
-    from sqlmodel import select
 
-    from pepflow.calendars import format_day
-    from pepflow.db.models import HeldBackChild
 
     rows = s.exec(select(HeldBackChild).order_by(HeldBackChild.child_ref).limit(200)).all()
     return [{"child_ref": r.child_ref, "since": format_day(r.first_held_on), "files": r.files,
