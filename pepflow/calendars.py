@@ -17,29 +17,24 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 import datetime as dt
-import functools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Iterable
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
 
 from pepflow import vocabulary
 from pepflow.clock import LONDON
+from pepflow.day_index import EPOCH_ORDINAL, WORKING_SPAN, DayIndex, england_bank_holidays, working_days
 from pepflow.errors import CalendarRangeError, InputError
 
 UNITS = ("school", "working", "calendar", "weeks", "months", "terms")
 COUNTINGS = ("after", "beginning_with")
 UNIT_LABELS = {unit: vocabulary.unit_label(unit) for unit in UNITS}
 
-# Working days are known for any date in this span (bank holidays from `holidays`).
-WORKING_SPAN = (dt.date(2000, 1, 1), dt.date(2099, 12, 31))
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 fromordinal = dt.date.fromordinal
 
 
@@ -99,17 +94,6 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return k
 
 
-BANK_HOLIDAYS_FILE = Path(__file__).parent / "data" / "bank_holidays_england_wales.txt"
-
-
-@lru_cache(maxsize=1)
-def england_bank_holidays() -> frozenset[dt.date]:
-    """England & Wales bank holidays, one-off days included, across the working span: read
-    from the file tools/bank_holidays.py writes (see there why it is a file)."""
-    lines = BANK_HOLIDAYS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(dt.date.fromisoformat(line) for line in lines if line and not line.startswith("#"))
-
-
 @dataclass(frozen=True)
 class Term:
     """One school term, with its half-term break and optional local PEP deadline."""
@@ -145,45 +129,6 @@ class HalfTerm:
         return self.key.startswith(f"{year}-")
 
 
-class _DayIndex:
-    """Sorted ordinals of the days of one unit, with the searches every rule needs."""
-
-    __slots__ = ("ordinals", "_days_since_epoch", "members", "size", "first_allowed", "last_allowed")
-
-    def __init__(self, ordinals: list[int], span: tuple[dt.date, dt.date]):
-        self.ordinals = ordinals
-        self.size = len(ordinals)
-        self.first_allowed, self.last_allowed = span[0].toordinal(), span[1].toordinal()
-        self.members = frozenset(ordinals)
-        self._days_since_epoch: Any = None
-
-    @property
-    def days_since_epoch(self) -> np.ndarray:
-        """The days as numpy day numbers, made on first use (only ``add_many`` needs numpy,
-        an extra of the tests and benchmarks)."""
-        if self._days_since_epoch is None:
-            # imported here, not at the top: numpy loads only for the work that needs it (start-up time, bench/startup.py)
-            import numpy
-
-            self._days_since_epoch = numpy.asarray(self.ordinals, dtype=numpy.int64) - _EPOCH_ORDINAL
-        return self._days_since_epoch
-
-    def count_between(self, start: int, end: int) -> int:
-        """Days in (start, end]; negative when end is before start."""
-        return bisect_right(self.ordinals, end) - bisect_right(self.ordinals, start)
-
-
-@functools.lru_cache(maxsize=32)
-def _working_days(off: frozenset[dt.date]) -> _DayIndex:
-    """The working days of a century but ``off``: shared by the calendars with the same days off
-    (most of a council's, and each of a test run's or fuzzing run's many loads of the same
-    configuration: a fifth of a command's start, bench/startup.py).  Never changed once made."""
-    first, last = WORKING_SPAN
-    return _DayIndex([o for o in range(first.toordinal(), last.toordinal() + 1)
-                      if o % 7 not in (0, 6) and dt.date.fromordinal(o) not in off],  # 0 Sunday, 6 Saturday
-                     WORKING_SPAN)
-
-
 @dataclass(repr=False)
 class Calendar:
     """Term dates plus non-school days for one local authority or school.
@@ -216,8 +161,8 @@ class Calendar:
             dt.date(academic_year_start(self.last_year) + 1, 8, 31),
         )
         self._term_starts = [t.start.toordinal() for t in self.terms]
-        self._working = _working_days(self.bank_holidays | self.closures)
-        self._school = _DayIndex(self._school_ordinals(), self.school_span)
+        self._working = working_days(self.bank_holidays | self.closures)
+        self._school = DayIndex(self._school_ordinals(), self.school_span)
         self._for_school: dict[str, Calendar] = {}
 
     def __repr__(self) -> str:
@@ -274,7 +219,7 @@ class Calendar:
             raise InputError("date", day.isoformat(), (
                 f"working days are known from {WORKING_SPAN[0]} to {WORKING_SPAN[1]}"))
 
-    def _index(self, unit: str, day: dt.date, when: str) -> _DayIndex:
+    def _index(self, unit: str, day: dt.date, when: str) -> DayIndex:
         if unit == "school":
             self._check_school_date(day, when)
             return self._school
@@ -321,7 +266,7 @@ class Calendar:
         """``add(day, n, 'school')`` without the unit dispatch, for hot loops."""
         return self._add_days(self._school, self.school_span, "school", day, n)
 
-    def _add_days(self, index: _DayIndex, span: tuple[dt.date, dt.date], unit: str,
+    def _add_days(self, index: DayIndex, span: tuple[dt.date, dt.date], unit: str,
                   day: dt.date, n: int) -> dt.date:
         ordinals = index.ordinals
         o = day.toordinal()
@@ -343,15 +288,15 @@ class Calendar:
         index = self._school if unit == "school" else self._working
         as_int = np.asarray(days, dtype="datetime64[D]").view(np.int64)
         span = self.school_span if unit == "school" else WORKING_SPAN
-        lo = span[0].toordinal() - _EPOCH_ORDINAL
-        hi = span[1].toordinal() - _EPOCH_ORDINAL
+        lo = span[0].toordinal() - EPOCH_ORDINAL
+        hi = span[1].toordinal() - EPOCH_ORDINAL
         side = "right" if n > 0 else "left"
         positions = np.searchsorted(index.days_since_epoch, as_int, side=side)
         positions += n - 1 if n > 0 else n
         if (as_int.min(initial=lo) < lo or as_int.max(initial=hi) > hi
                 or positions.min(initial=0) < 0 or positions.max(initial=0) >= len(index.ordinals)):
             bad = (as_int < lo) | (as_int > hi) | (positions < 0) | (positions >= len(index.ordinals))
-            first = dt.date.fromordinal(int(as_int[bad.argmax()]) + _EPOCH_ORDINAL)
+            first = dt.date.fromordinal(int(as_int[bad.argmax()]) + EPOCH_ORDINAL)
             self.add(first, n, unit)  # raises the precise error for the first bad date
         return index.days_since_epoch[positions].view("datetime64[D]")
 

@@ -171,7 +171,7 @@ def test_the_bank_holidays_pepflow_reads_are_those_of_england_and_wales():
     import importlib.util
     from pathlib import Path
 
-    from pepflow.calendars import england_bank_holidays
+    from pepflow.day_index import england_bank_holidays
 
     spec = importlib.util.spec_from_file_location(
         "bank_holidays", Path(__file__).resolve().parent.parent / "tools" / "bank_holidays.py")

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 
 from pepflow.db.connection import session_scope
 from pepflow.db.models import Child, Deadline
-from pepflow.reports.compliance_figures import _timescale_outcomes, outcome
+from pepflow.reports.outcomes import outcome, timescale_outcomes
 from pepflow.service.demo import create_demo_cohort
 from pepflow.statuses import DeadlineStatus
 
@@ -41,7 +41,7 @@ def judged_one_by_one(session, start: dt.date, end: dt.date, as_of: dt.date):
 
 
 def counted_in_sql(session, start: dt.date, end: dt.date, as_of: dt.date):
-    timescales, late = _timescale_outcomes(session, start, end, as_of)
+    timescales, late = timescale_outcomes(session, start, end, as_of)
     return ({k: {o: n for o, n in t["outcomes"].items() if n} for k, t in timescales.items()},
             {k: {days: n for days, n in c.items() if n} for k, c in late.items() if any(c.values())})
 

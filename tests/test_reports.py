@@ -142,7 +142,7 @@ def _outcomes_row_by_row(session, start, end, as_of):
 def test_outcomes_counted_from_the_index_agree_with_judging_each_deadline(engine, config):
     from pepflow.service.demo import create_demo_cohort
     from pepflow.db import session_scope
-    from pepflow.reports.compliance_figures import _timescale_outcomes
+    from pepflow.reports.outcomes import timescale_outcomes
 
     today = dt.date(2026, 11, 23)
     with session_scope(engine) as s:
@@ -151,7 +151,7 @@ def test_outcomes_counted_from_the_index_agree_with_judging_each_deadline(engine
         for start, end, as_of in ((dt.date(2025, 9, 1), today, today), (dt.date(2026, 1, 1), dt.date(2026, 10, 1),
                                                                           dt.date(2026, 10, 15)),
                                   (dt.date(2026, 9, 1), today, dt.date(2026, 11, 2))):
-            fast, late = _timescale_outcomes(s, start, end, as_of)
+            fast, late = timescale_outcomes(s, start, end, as_of)
             outcomes, versions, late_ref = _outcomes_row_by_row(s, start, end, as_of)
             assert {k: {o: n for o, n in e["outcomes"].items() if n} for k, e in fast.items()} == outcomes
             assert {k: sorted(e["rule_versions"]) for k, e in fast.items()} == versions
@@ -168,7 +168,7 @@ def _roll_child_by_child(session, as_of):
 
     from pepflow.cohort import key_stage, year_group, year_group_label
     from pepflow.db.models import Child, Deadline, School
-    from pepflow.reports.compliance_figures import outcome
+    from pepflow.reports.outcomes import outcome
     from pepflow.states.pep import REVIEW_KINDS
 
     ofsted = {s.urn: s.ofsted for s in session.exec(select(School))}

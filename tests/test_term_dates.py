@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from pepflow.calendars import england_bank_holidays
+from pepflow.day_index import england_bank_holidays
 from pepflow.config import load_config
 from pepflow.intake.term_dates import read_events, term_dates
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pepflow.calendars import BANK_HOLIDAYS_FILE, WORKING_SPAN  # noqa: E402
+from pepflow.day_index import BANK_HOLIDAYS_FILE, WORKING_SPAN  # noqa: E402
 
 
 def computed() -> list[str]:

@@ -97,7 +97,7 @@ def calendar_import(
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     import re as _re
 
-    from pepflow.calendars import england_bank_holidays
+    from pepflow.day_index import england_bank_holidays
     import tomllib
 
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)

@@ -92,7 +92,7 @@ def export_deadlines_command(
     """One row per deadline: child, kind, start, due, closed, outcome, units late, rule version."""
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow import spreadsheets
-    from pepflow.reports.compliance_figures import EXPORT_COLUMNS, export_deadlines
+    from pepflow.reports.export import EXPORT_COLUMNS, export_deadlines
 
     a = _app(ctx)
     first, last = parse_date(start, "--from"), parse_date(end, "--to")

@@ -20,12 +20,12 @@ from sqlmodel import Session, select
 
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
-from pepflow.db.planner import not_for_index
 from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
-from pepflow.engine.deadlines import OverdueOn, calendar_for
+from pepflow.engine.deadlines import calendar_for
 from pepflow.statuses import CLOSED_STATUSES, DeadlineStatus
+from pepflow.reports.outcomes import outcome, timescale_outcomes
 from pepflow.calendars import academic_year_of
 import re
 
@@ -36,13 +36,6 @@ REPORT_VERSION = 1
 def percent(part: int, whole: int) -> float | None:
     """A percentage, or None for a group too small to show one."""
     return round(100 * part / whole, 1) if whole >= SMALL_GROUP else None
-
-
-def outcome(d: Any, as_of: dt.date) -> str:
-    """A deadline's outcome judged on ``as_of`` (``d`` is a Deadline or a row of its columns)."""
-    if d.closed_on is not None and d.closed_on <= as_of and d.status != DeadlineStatus.OPEN:
-        return d.status
-    return "breached" if d.due_on < as_of else "pending"
 
 
 def _median(counts: Counter) -> float | None:
@@ -73,7 +66,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
     D, E = Deadline.__table__.c, Event.__table__.c
     roll = _roll(session, as_of)
     # ---- every timescale due in the period, by outcome: counted by the database ---------
-    timescales, late_counts = _timescale_outcomes(session, start, end, as_of)
+    timescales, late_counts = timescale_outcomes(session, start, end, as_of)
     for kind, entry in timescales.items():
         o = entry["outcomes"]
         judged = o["met"] + o["met_late"] + o["missed"] + o["breached"]
@@ -245,109 +238,6 @@ def _latest_attendance_bands(session: Session, start: dt.date, end: dt.date) -> 
                                        .group_by(A.c.band)).all()))
 
 
-def _timescale_outcomes(session: Session, start: dt.date, end: dt.date, as_of: dt.date
-                        ) -> tuple[dict[str, dict[str, Any]], dict[str, Counter]]:
-    """Deadlines due in the period by kind and outcome as of ``as_of``, and days late.
-
-    A deadline's outcome is its closing status if it was closed by ``as_of``, else breached
-    (past due) or pending.  Judging that row by row is a sort of every deadline; instead
-    (bench/report.py):
-
-    - the counts by status and kind are the report's one unavoidable GROUP BY, streamed
-      from the index (status, kind, due_on, …);
-    - open deadlines, a small part, are split into breached and pending by their due date;
-    - each kind's rule versions and unit are found by a few seeks in (kind, rule_version,
-      due_on, unit), not read off every row;
-    - days late are counted kind by kind among those met late;
-    - the few rows closed after ``as_of`` are moved back to breached or pending.
-    """
-    D = Deadline.__table__.c
-    in_period = (D.due_on >= start, D.due_on <= end)
-    # SQLite's statistics lead it to skip-scan every status for a range of due dates, even
-    # with one status named (0.4 s where reading that status's part of the index takes
-    # 0.02 s): where a status is named, the due date is not offered to it for an index
-    due = not_for_index(D.due_on)
-    one_status_in_period = (due >= start, due <= end)
-    by_status: dict[str, Counter] = defaultdict(Counter)
-    for status, kind, n in session.execute(select(D.status, D.kind, func.count()).where(*in_period)
-                                           .group_by(D.status, D.kind)):
-        by_status[kind][status] += n
-    overdue_open = dict(session.execute(
-        select(D.kind, func.count()).where(D.status == DeadlineStatus.OPEN, *one_status_in_period, due < as_of)
-        .group_by(D.kind)).all())
-    timescales: dict[str, dict[str, Any]] = {}
-    flags: set[str] = set()  # kinds with items no rule governs (rule_version ""): not timescales
-    for kind, statuses in by_status.items():
-        versions = _rule_versions(session, kind, start, end)
-        if "" in versions:
-            flags.add(kind)
-        ruled = {v: unit for v, unit in versions.items() if v}
-        if not ruled:
-            continue  # only flags
-        outcomes: Counter = Counter()
-        for status, n in statuses.items():
-            if status == DeadlineStatus.OPEN:
-                outcomes["breached"] += overdue_open.get(kind, 0)
-                outcomes["pending"] += n - overdue_open.get(kind, 0)
-            else:
-                outcomes[status] += n
-        timescales[kind] = {"kind": kind, "unit": min(ruled.values()), "outcomes": outcomes,
-                            "rule_versions": set(ruled)}
-    late_counts: dict[str, Counter] = defaultdict(Counter)
-    for kind in timescales:  # kind by kind: one kind's days late sort in a fraction of the time
-        for days_late, n in session.execute(
-                select(D.days_late, func.count())
-                .where(D.status == DeadlineStatus.MET_LATE, D.kind == kind, *one_status_in_period, D.rule_version != "",
-                       D.days_late.is_not(None)).group_by(D.days_late)):
-            late_counts[kind][days_late] += n
-    # less those closed after as_of, which were still open then (found through the
-    # closed_on index; there are none when the report is as of today)
-    # (SQLite with statistics would rather scan the (status, kind, due_on) index and look up
-    # every row of the period for its closed_on: 3.3 s of a 6.6 s report at 1,200,000
-    # deadlines, bench/report.py; so status and due_on are not offered to it for an index)
-    overdue_then = case((D.due_on < as_of, 1), else_=0)
-    for status, kind, version, overdue, days_late, n in session.execute(
-            select(D.status, D.kind, D.rule_version, overdue_then, D.days_late, func.count())
-            .where(D.closed_on > as_of, not_for_index(D.status) != "open", *one_status_in_period)
-            .group_by(D.status, D.kind, D.rule_version, overdue_then, D.days_late)):
-        if kind not in timescales:
-            continue
-        outcomes = timescales[kind]["outcomes"]  # flags too: they are taken out below as they stood then
-        outcomes[status] -= n
-        outcomes["breached" if overdue else "pending"] += n
-        if status == DeadlineStatus.MET_LATE and version != "" and days_late is not None:
-            late_counts[kind][days_late] -= n
-            if not late_counts[kind][days_late]:
-                del late_counts[kind][days_late]
-    mixed = flags & set(timescales)
-    if mixed:  # a kind used both by a rule and as a flag: take the flags back out
-        judged_as = case((and_(D.closed_on.is_not(None), D.closed_on <= as_of, D.status != DeadlineStatus.OPEN), D.status),
-                         (D.due_on < as_of, literal("breached")), else_=literal("pending"))
-        for kind, result, n in session.execute(
-                select(D.kind, judged_as, func.count()).where(*in_period, D.rule_version == "", D.kind.in_(mixed))
-                .group_by(D.kind, judged_as)):
-            timescales[kind]["outcomes"][result] -= n
-    return timescales, late_counts
-
-
-def _rule_versions(session: Session, kind: str, start: dt.date, end: dt.date) -> dict[str, str]:
-    """The rule versions (with their units) that judged deadlines of ``kind`` due in the
-    period: a walk along the (kind, rule_version, due_on, unit) index, one version at a time,
-    asking of each whether it has a deadline in the period ("" is a flag's version)."""
-    D = Deadline.__table__.c
-    found: dict[str, str] = {}
-    version: str | None = None
-    while True:
-        after = [D.kind == kind] + ([D.rule_version > version] if version is not None else [])
-        version = session.execute(select(func.min(D.rule_version)).where(*after)).scalar()
-        if version is None:
-            return found
-        unit = session.execute(select(D.unit).where(D.kind == kind, D.rule_version == version,
-                                                    D.due_on >= start, D.due_on <= end).limit(1)).scalar()
-        if unit is not None:
-            found[version] = unit
-
-
 def _natural(label: str) -> tuple:
     """'Year 2' before 'Year 10'."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label))
@@ -377,30 +267,3 @@ def _breakdowns(groups: list[RollGroup], as_of: dt.date) -> dict[str, list[dict[
         out[name] = [{"group": k, "children": children[k], "up_to_date_pep": current[k],
                       "percent": percent(current[k], children[k])} for k in sorted(children, key=_natural)]
     return out
-
-
-EXPORT_COLUMNS = ("child_ref", "kind", "process", "start", "due", "closed", "outcome", "units_late", "late_unit",
-                  "unit", "rule", "rule_version", "owner_role", "close_reason")
-
-
-def export_deadlines(session: Session, config: Config, start: dt.date, end: dt.date, as_of: dt.date):
-    """One row per deadline due in the period, with its outcome as of ``as_of`` (for CSV):
-    how late it was met, or for a breach how overdue it is on ``as_of`` (``how_late``)."""
-    D = Deadline.__table__.c
-    rows = session.execute(select(D.child_ref, D.kind, D.process, D.opened_on, D.due_on, D.closed_on, D.status,
-                                  D.days_late, D.late_unit, D.unit, D.rule_key, D.rule_version, D.owner_role,
-                                  D.close_reason, D.calendar, Child.school_urn)
-                           .join(Child, Child.ref == D.child_ref)
-                           .where(D.due_on >= start, D.due_on <= end).order_by(D.due_on, D.id))
-    overdue = OverdueOn(config, as_of)
-    for d in rows:
-        result = outcome(d, as_of)
-        late: tuple[Any, Any] = ("", "")
-        if result == "met_late":
-            late = (d.days_late, d.late_unit)
-        elif result == "breached":
-            now = overdue.of(d)
-            late = (now.count, now.unit)
-        yield (d.child_ref, d.kind, d.process, d.opened_on.isoformat(), d.due_on.isoformat(),
-               d.closed_on.isoformat() if d.closed_on and d.closed_on <= as_of else "", result, *late,
-               d.unit, d.rule_key, d.rule_version, d.owner_role, d.close_reason if d.closed_on else "")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from pepflow.statuses import DeadlineStatus
@@ -30,13 +29,13 @@ from pepflow.cohort import year_group
 from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.values import HOURS_A_WEEK, choice, free_text, ref
-from pepflow.db.models import (Admission, AdmissionDecision, AdmissionFinding, Inspection,
-                               PermanentExclusionRecord, School)
+from pepflow.db.models import (Admission, PermanentExclusionRecord, School)
 from pepflow.engine.deadlines import cancel_process, close_open, open_deadline, open_flag
 from pepflow.errors import InputError, TransitionNotAllowed
-from pepflow.rules.ofsted import Judgement
 from pepflow.rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Proposal, check
 from pepflow.engine.machine import ProcessMachine
+from pepflow.states.admission_findings import (decisions_recorded, excluded_from, keep_decisions, latest_inspection,
+                                              replace_findings)
 from pepflow.states.changes import move_school, significant_change
 
 
@@ -112,11 +111,6 @@ def _school(ctx: EventContext, urn: str) -> School:
     return school
 
 
-def _excluded_from(session: Session, child_ref: str) -> frozenset[str]:
-    return frozenset(session.exec(select(PermanentExclusionRecord.school_urn)
-                                  .where(PermanentExclusionRecord.child_ref == child_ref)))
-
-
 def direction_route(ctx: EventContext, school: School) -> str:
     """'direction' for a maintained school, or an academy once the council's commencement
     date for the 2026 Act has come (judged on the event's date); else 'secretary_of_state'."""
@@ -153,48 +147,6 @@ def start_admission(ctx: EventContext, reason: str, excluded_from: str | None = 
         f"On roll at a suitable school due by {format_day(clock.due_on)} (20 school days)."])
 
 
-def latest_inspection(session: Session, school: School) -> Judgement:
-    """The school's latest Ofsted inspection in its framework's terms; without any imported, the
-    grade on the school's own row (the schools file's ``ofsted`` and ``ofsted_date``)."""
-    latest = session.exec(select(Inspection).where(Inspection.urn == school.urn)
-                          .order_by(Inspection.inspected_on.desc())).first()
-    if latest is None or (school.ofsted_date and school.ofsted not in ("", "none")
-                          and school.ofsted_date > latest.inspected_on):
-        return Judgement.overall_grade(school.ofsted, school.ofsted_date)
-    return Judgement(latest.framework, latest.inspected_on, latest.overall, dict(latest.grades), latest.safeguarding)
-
-
-def decisions_recorded(session: Session, admission: Admission, urn: str) -> dict[str, str]:
-    """The decisions (and reasons) already recorded for proposing this school on this
-    admission: a decision stands when the school is proposed again, so the Virtual School Head
-    and the nominated officer can each record theirs in turn."""
-    return dict(session.exec(select(AdmissionDecision.setting, AdmissionDecision.value).where(
-        AdmissionDecision.admission_id == admission.id, AdmissionDecision.school_urn == urn)).all())
-
-
-def _keep_decisions(session: Session, admission: Admission, urn: str, recorded: dict[str, str],
-                    given: dict[str, str], on: dt.date) -> None:
-    """The decisions given with this proposal, kept beside those already recorded."""
-    for setting in DECISION_SETTINGS:
-        value = given.get(setting)
-        if value and recorded.get(setting) != value:
-            row = session.exec(select(AdmissionDecision).where(
-                AdmissionDecision.admission_id == admission.id, AdmissionDecision.school_urn == urn,
-                AdmissionDecision.setting == setting)).first()
-            if row is None:
-                row = AdmissionDecision(admission_id=admission.id, school_urn=urn, setting=setting, value=value,
-                                        recorded_on=on)
-            row.value, row.recorded_on = value, on
-            session.add(row)
-
-
-def _replace_findings(session: Session, admission: Admission, urn: str, findings: list, on: dt.date) -> None:
-    """The findings of this proposal replace those of the one before."""
-    session.execute(delete(AdmissionFinding).where(AdmissionFinding.admission_id == admission.id))
-    session.add_all([AdmissionFinding(admission_id=admission.id, school_urn=urn, rule=f.rule, level=f.level,
-                                      message=f.message, source=f.source, found_on=on) for f in findings])
-
-
 def on_school_proposed(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     school = _school(ctx, ctx.params["school_urn"])
@@ -204,7 +156,7 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
         urn=school.urn, school_name=school.name, inspection=latest_inspection(ctx.session, school),
         school_la=school.la,
         home_la=ctx.config.settings.home_la, year_group=year_group(ctx.child.dob, ctx.on),
-        excluded_from=_excluded_from(ctx.session, ctx.child.ref), currently_at=ctx.child.school_urn,
+        excluded_from=excluded_from(ctx.session, ctx.child.ref), currently_at=ctx.child.school_urn,
         exceptional_reason=p.get("exceptional_reason", ""), vsh_decision=p.get("vsh_decision", ""),
         ks4_reason=p.get("ks4_reason", ""), nominated_officer=p.get("nominated_officer", "")))
     blocks = [f for f in findings if f.level == BLOCK]
@@ -223,8 +175,8 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
         open_flag(ctx.session, ctx.config, ctx.child, kind, ctx.on, owner, f"{f.message} [{f.source}]",
                   process="admission")
         outcome.messages.append(f"{'Needs approval' if f.level == NEEDS_APPROVAL else 'To do'}: {f.message}")
-    _keep_decisions(ctx.session, admission, school.urn, recorded, ctx.params, ctx.on)
-    _replace_findings(ctx.session, admission, school.urn, findings, ctx.on)
+    keep_decisions(ctx.session, admission, school.urn, recorded, ctx.params, ctx.on)
+    replace_findings(ctx.session, admission, school.urn, findings, ctx.on)
     # the history's record of what was found and decided (the rows above are what is decided on)
     outcome.payload["findings"] = [{"level": f.level, "rule": f.rule, "source": f.source} for f in findings]
     outcome.payload.update({k: p[k] for k in DECISION_SETTINGS if p.get(k)})
@@ -322,7 +274,7 @@ def on_adjudicator_upheld(ctx: EventContext) -> Outcome:
 def on_adjudicator_named_other(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     school = _school(ctx, ctx.params["school_urn"])
-    if school.urn in _excluded_from(ctx.session, ctx.child.ref):
+    if school.urn in excluded_from(ctx.session, ctx.child.ref):
         raise InputError("school_urn", school.urn, f"the child was permanently excluded from {school.name}: "
                          "the Adjudicator may not name it [002 Virtual School Handbook, Appendix 9]")
     outcome = _fire(ctx, admission)
