@@ -1,5 +1,5 @@
 """One vocabulary (issue 20 item 1): every code people could meet has a label and a
-sentence in pepflow/vocabulary.py, and history rows read as sentences."""
+sentence in pepflow/vocabulary/, and history rows read as sentences."""
 
 from __future__ import annotations
 

@@ -196,6 +196,6 @@ def decision_parameters() -> dict[tuple[str, str], tuple[frozenset[str], str]]:
 
 def register(spec: EventSpec) -> EventSpec:
     if spec.name not in vocabulary.EVENTS:
-        raise LookupError(f"event {spec.name!r} has no words in pepflow/vocabulary.py")
+        raise LookupError(f"event {spec.name!r} has no words in pepflow/vocabulary/")
     REGISTRY[spec.name] = spec
     return spec

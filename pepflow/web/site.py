@@ -85,7 +85,7 @@ def day_words(value: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pepflow.web", "templates"),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    # the vocabulary's words for codes (pepflow/vocabulary.py): no code reaches a page
+    # the vocabulary's words for codes (pepflow/vocabulary/): no code reaches a page
     env.filters["event"] = vocabulary.event_label
     env.filters["kind"] = vocabulary.kind_label
     env.filters["role"] = vocabulary.role_label
