@@ -9,7 +9,7 @@ import typer
 
 from pepflow.calendars import COUNTINGS, UNITS, format_units, format_day
 from pepflow.clock import parse_date
-from pepflow.errors import InputError, PepflowError
+from pepflow.errors import InputError
 from pepflow.cli._common import _app, _print_table, app, calendar_app
 
 
@@ -95,68 +95,22 @@ def calendar_import(
 ) -> None:
     """Write a calendar from a published iCalendar file: one event a school day, or the holidays."""
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
-    import re as _re
-
-    from pepflow.day_index import england_bank_holidays
-    import tomllib
-
-    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
-    from pepflow.config.calendar_files import parse_calendar
-    from pepflow.config.files import Source
-    from pepflow.intake.term_dates import TermDatesError, calendar_toml, read_events, school_days_toml, school_own_days, term_dates
+    from pepflow.intake.calendar_import import check_names, import_calendar
 
     a = _app(ctx)
-    if not _re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", name):
-        raise InputError("name", name, "must be lower-case letters, digits, - and _ (up to 40), like 'default'")
-    if school is not None and not _re.fullmatch(r"[0-9]{6}", school):
-        raise InputError("--school", school, "must be a school's URN (6 digits)")
+    check_names(name, school)
     folder = _council_folder(a)
     if not file.is_file():
         raise InputError("file", str(file), "does not exist")
-    try:
-        found = term_dates(read_events(file.read_bytes()), england_bank_holidays())
-    except TermDatesError as exc:
-        raise InputError("file", file.name, str(exc)) from None
-    target = folder / "calendars" / f"{name}.toml"
-    target.parent.mkdir(exist_ok=True)
+    written = import_calendar(a.config, folder, name, file.read_bytes(), file.name, school)
     if school:
-        cal = a.config.calendar(name)
-        own = school_own_days(cal, found)
-        text = target.read_text(encoding="utf-8") if target.exists() else None
-        if text is None:
-            raise InputError("name", name, f"has no file in {folder / 'calendars'} to add school {school}'s days to: "
-                             "import the calendar itself first")
-        data = tomllib.loads(text)
-        if str(school) in (data.get("schools") or {}):
-            raise InputError("--school", school, f"already has its own days in {target.name}: edit them there")
-        text += "\n" + school_days_toml(school, own)
-        parse_calendar(Source(target, False), tomllib.loads(text), name)
-        write_atomically(target, text)
-        typer.echo(f"Added {len(own)} day(s) of school {school}'s own to {target}.")
+        typer.echo(f"Added {written.own_days} day(s) of school {school}'s own to {written.path}.")
         return
-    text = calendar_toml(name, found, file.name)
-    try:  # checked as pepflow will read it before anything is written
-        parse_calendar(Source(target, False), tomllib.loads(text), name)
-    except PepflowError as exc:
-        raise InputError("file", file.name, f"gives term dates pepflow cannot use ({exc}); the calendar is "
-                         "unchanged") from None
-    write_atomically(target, text)
-    years = sorted({t["year"] for t in found.terms})
-    typer.echo(f"Wrote {target}: {len(found.terms)} terms ({', '.join(years)}), {len(found.school_days)} school "
-               f"days, {len(found.inset_days)} INSET day(s), read as one event per {'school day' if found.style == 'school days' else 'holiday'}. "
+    typer.echo(f"Wrote {written.path}: {written.terms} terms ({', '.join(written.years)}), {written.school_days} school "
+               f"days, {written.inset_days} INSET day(s), read as one event per {written.one_event_per}. "
                "Check them with: pepflow calendar terms --calendar " + name)
-    for note in found.notes:
+    for note in written.notes:
         typer.echo(f"  note: {note}")
-
-
-def write_atomically(target: Path, text: str) -> None:
-    """The whole file or the old one, whatever stops the command (a file beside it, then renamed)."""
-    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
-    import os
-
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, target)
 
 
 @calendar_app.command("export")

@@ -103,7 +103,8 @@ def outbox_command(
     """The email outbox: what is waiting, sent, skipped or failed."""
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.db.connection import session_scope
-    from pepflow.notify.outbox import outbox_rows, relay_status, retry_failed
+    from pepflow.notify.outbox import relay_status, retry_failed
+    from pepflow.reports.email_lists import outbox_rows
     from pepflow.notify.relay import describe as describe_relay
 
     a = _app(ctx)

@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse
 from pepflow.audit import audit
 from pepflow.calendars import format_moment
 from pepflow.errors import quoted
-from pepflow.notify.outbox import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page, retry_failed
+from pepflow.notify.outbox import retry_failed
+from pepflow.reports.email_lists import OUTBOX_TABS, delivery_problems, outbox_counts, outbox_page
 from pepflow.notify.describe import step_words, what_was_due
 from pepflow.vocabulary import outcome_label
 from pepflow.web import views

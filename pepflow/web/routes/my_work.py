@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 from fastapi import APIRouter, Request
 
-from pepflow.notify.outbox import delivery_problems
+from pepflow.reports.email_lists import delivery_problems
 from pepflow.web import views
 from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, csv_download, int_or
 from pepflow.calendars import format_day
