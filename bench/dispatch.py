@@ -96,7 +96,7 @@ def run(args) -> None:
     engine = make_engine(args.db or f"sqlite:///{template}")
     if args.db:
         reset(engine)  # the bench's own database: emptied, built afresh
-    build(engine, config, args.children, 1, args.due, 2_000)
+    build(engine, config, args.children, 1, args.due, 2_000, [AS_OF])
     sweep(engine, config, AS_OF)
     with Session(engine) as s:
         rows = s.execute(select(Notification.id, Notification.recipient_email, Notification.payload,

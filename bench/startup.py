@@ -14,11 +14,15 @@ at most 0.45 s on a quiet machine.
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
-import subprocess
 import sys
+
+# bench/calendar.py would shadow the standard library's calendar module
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile
 import time
 from pathlib import Path
