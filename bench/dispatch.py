@@ -92,6 +92,9 @@ def main() -> None:
 def run(args) -> None:
     config = load_config()
     folder = tempfile.mkdtemp(prefix="pepflow-dispatch-")
+    # one history key for the template and its copies (a copy has no key file beside it)
+    os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", os.path.join(folder, "history.key"))
+    os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", os.path.join(folder, "history.checkpoints"))
     template = os.path.join(folder, "template.db")
     engine = make_engine(args.db or f"sqlite:///{template}")
     if args.db:
