@@ -11,7 +11,7 @@ import pytest
 from pepflow.config import load_config
 from pepflow.db.connection import session_scope
 from pepflow.engine.deadlines import UndeclaredClock
-from pepflow.engine.events import REGISTRY, check_timescales, registry
+from pepflow.engine.events import REGISTRY, check_timescales_against, registry
 from pepflow.engine.recording import record_event
 from pepflow.errors import ConfigError
 from pepflow.service.application import App
@@ -140,7 +140,7 @@ def test_an_unreadable_environment_variable_is_named_not_a_traceback(cli, monkey
 
 def test_the_shipped_timescales_are_each_opened_by_their_start_event_or_say_why_not():
     config = load_config()
-    check_timescales(config)
+    check_timescales_against(config, registry())
     untracked = {k: config.timescales.versions(k)[-1].untracked for k in config.timescales.keys()
                  if config.timescales.versions(k)[-1].untracked}
     assert set(untracked) == {"sw_visit_first", "sw_visit_year1", "sw_visit_after", "placement_plan",

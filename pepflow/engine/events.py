@@ -156,8 +156,19 @@ def registry() -> dict[str, EventSpec]:
 def check_timescales(config: Config) -> None:
     """Each timescale against the events: its ``start_event`` is an event that opens it (or reads
     it as a limit), and a timescale no event opens says why (``untracked``).  Raises
-    ``ConfigError`` naming the file, the entry and the field."""
-    events = registry()
+    ``ConfigError`` naming the file, the entry and the field.
+
+    Only a council's own ``timescales.toml`` is checked when pepflow starts: the shipped file is
+    checked by the test suite (tests/test_config_checks.py), and loading every process to check
+    it again would add to every command's start (bench/startup.py)."""
+    if not (config.directory / "timescales.toml").is_file() or \
+            config.directory.resolve() == shipped_config_dir().resolve():
+        return
+    check_timescales_against(config, registry())
+
+
+def check_timescales_against(config: Config, events: dict[str, EventSpec]) -> None:
+    """``check_timescales`` for every timescale of ``config``, the shipped ones included."""
     openers: dict[str, list[str]] = {}
     for spec in events.values():
         for key in (*spec.opens, *spec.limits):
