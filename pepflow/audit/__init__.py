@@ -13,6 +13,9 @@ Rows are queued with ``audit`` in a ``UnitOfWork`` and written by ``write_audit`
 only writer of the ``event`` table, at the latest when the transaction commits: no
 change commits without its audit rows.  Nothing updates or deletes them, and the
 database refuses to (triggers made with the table, ``db/history_guard.py``).
+
+May import: ``engine``'s siblings below it (``db``, ``rules``, ``config``) and the ground; the engine
+imports it, not the other way round.
 """
 
 from __future__ import annotations

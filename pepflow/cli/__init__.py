@@ -4,6 +4,8 @@ One module per command group; ``_common`` holds the root command and the shared 
 Every ``PepflowError`` becomes one readable message on stderr and exit code 1.  Heavy
 modules (the ORM, the web framework) are imported inside the commands that need them,
 so ``pepflow --help`` and ``pepflow calendar …`` start quickly (bench/startup.py).
+
+A face: may import anything; nothing imports it.
 """
 
 from __future__ import annotations

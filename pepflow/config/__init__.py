@@ -11,6 +11,8 @@ judged by the version in force on its start date.
 Every file is read through pydantic models (``timescales``, ``calendar_files``,
 ``settings``, ``notifications``): types, ranges and the rules across fields.  An error
 names the folder (shipped or the council's), the file, the entry by its name and the field.
+
+May import: the ground only.
 """
 
 from __future__ import annotations
