@@ -14,8 +14,7 @@ only writer of the ``event`` table, at the latest when the transaction commits: 
 change commits without its audit rows.  Nothing updates or deletes them, and the
 database refuses to (triggers made with the table, ``db/history_guard.py``).
 
-May import: ``engine``'s siblings below it (``db``, ``rules``, ``config``) and the ground; the engine
-imports it, not the other way round.
+May import: ``engine`` (they are one layer), ``db``, ``rules``, ``config`` and the ground.
 """
 
 from __future__ import annotations
