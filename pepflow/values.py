@@ -137,15 +137,31 @@ class ImpossibleDate(ValueError):
         super().__init__(f"is not a date: there is no {self.written} ({first:%B %Y} has {last} days)")
 
 
+# a date as pepflow prints one: "18 Dec 2026" (calendars.format_day), or with the month in full
+WORDS_DATE = re.compile(r"^(\d{1,2}) ([A-Za-z]{3,9}) (\d{4})$", re.ASCII)
+MONTHS = {name.lower(): n for n, name in enumerate(
+    ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+     "November", "December"), start=1)}
+MONTHS.update({name[:3]: n for name, n in list(MONTHS.items())})
+MONTHS["sept"] = 9
+
+
 def date_value(value: str) -> dt.date:
-    """A date written YYYY-MM-DD or DD/MM/YYYY, between 1900 and 2199."""
+    """A date written YYYY-MM-DD or DD/MM/YYYY, or as pepflow's pages and commands print one
+    ("18 Dec 2026", "18 December 2026"), between 1900 and 2199."""
     v = clean(value, 20)
     if not v:
         raise ValueError("is required (a date written DD/MM/YYYY or YYYY-MM-DD)")
-    iso, uk = ISO_DATE.match(v), UK_DATE.match(v)
-    if not (iso or uk):
+    iso, uk, words = ISO_DATE.match(v), UK_DATE.match(v), WORDS_DATE.match(v)
+    if words:
+        month = MONTHS.get(words.group(2).lower())
+        if month is None:
+            raise ValueError(f"is not a date: there is no month '{words.group(2)[:12]}'")
+        year, day = int(words.group(3)), int(words.group(1))
+    elif iso or uk:
+        year, month, day = (int(x) for x in (iso.groups() if iso else reversed(uk.groups())))  # type: ignore[union-attr]
+    else:
         raise ValueError("must be a date written DD/MM/YYYY or YYYY-MM-DD")
-    year, month, day = (int(x) for x in (iso.groups() if iso else reversed(uk.groups())))  # type: ignore[union-attr]
     if not 1 <= month <= 12:
         raise ValueError(f"is not a date: there is no month {month}")
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 
 import pytest
 from sqlalchemy import select
@@ -157,6 +158,35 @@ def test_a_designated_teacher_sees_only_the_children_at_their_school(site, page)
     check_accessibility(page)
 
 
+def test_the_virtual_school_finds_a_child_by_part_of_a_name_and_by_upn_and_opens_their_case(site, page):
+    with session_scope(site.app.engine) as s:
+        child = s.execute(select(Child).where(Child.looked_after, Child.upn != "").order_by(Child.ref)).scalars().first()
+        ref, last_name, upn = child.ref, child.last_name, child.upn
+    sign_in(page, "vs_admin")
+    page.get_by_role("link", name="Children", exact=True).click()
+    page.get_by_label("Find a child").fill(last_name[:4].lower())
+    page.get_by_role("button", name="Search").click()
+    check_accessibility(page)
+    page.get_by_role("link", name=re.compile(last_name)).first.wait_for()
+    page.get_by_label("Find a child").fill(upn.lower())
+    page.get_by_role("button", name="Search").click()
+    assert page.locator("main a[href^='/children/']").count() == 1
+    page.locator(f"main a[href='/children/{ref}']").click()
+    page.wait_for_url(f"**/children/{ref}")
+    check_accessibility(page)
+
+
+def test_a_social_worker_lists_their_children_and_a_designated_teacher_their_pupils(site, page):
+    for role, title in (("social_worker", "My children"), ("designated_teacher", "My pupils")):
+        page.context.clear_cookies()
+        sign_in(page, role)
+        page.get_by_role("link", name=title, exact=True).click()
+        assert page.get_by_role("heading", name=title).is_visible()
+        check_accessibility(page)
+        shown = {a.get_attribute("href").split("/")[-1] for a in page.locator("main a[href^='/children/']").all()}
+        assert shown and shown <= visible_refs(site.app, role)
+
+
 def test_every_page_passes_axe_including_errors(site, page):
     sign_in(page, "vs_admin")
     with session_scope(site.app.engine) as s:
@@ -165,7 +195,7 @@ def test_every_page_passes_axe_including_errors(site, page):
     for path in ("/my-work", "/my-work?within=all&page=2", "/peps/overdue?sort=school&order=desc",
                  "/peps/overdue?min_days=lots", f"/children/{ref}", f"/children/{ref}/record?event=pep_returned",
                  "/admissions?show=all", "/exclusions?show=all", "/compliance", "/compliance?start=nonsense",
-                 "/outbox?status=all", "/account/sessions", "/account/password",
+                 "/outbox?status=all", "/account/sessions", "/account/password", "/children", "/children?q=zzzz",
                  f"/children/{ref}/record?event=pep_meeting_scheduled", "/no-such-page"):
         page.goto(path)
         check_accessibility(page)
@@ -248,7 +278,7 @@ def test_the_virtual_school_head_records_a_decision_on_its_page(site, page):
 
 
 LAYOUT_PAGES = ("/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
-                "/compliance", "/outbox?status=all", "/decisions")
+                "/compliance", "/outbox?status=all", "/decisions", "/children")
 
 
 def layout_problems(page) -> list[str]:

@@ -44,7 +44,8 @@ def site(request, tmp_path_factory):
 
 LIST_ROUTES = ["/my-work", "/my-work?within=all", "/peps/overdue", "/peps/overdue?format=csv",
                "/peps/overdue?sort=school&order=desc", "/admissions?show=all", "/admissions?show=all&format=csv",
-               "/exclusions?show=all", "/exclusions?show=all&format=csv"]
+               "/exclusions?show=all", "/exclusions?show=all&format=csv", "/children", "/children?looked_after=all",
+               "/children?q=a&looked_after=all"]
 REPORT_ROUTES = ["/compliance", "/compliance?format=csv"]
 OUTBOX_ROUTES = ["/outbox", "/outbox?status=all"]
 
