@@ -79,7 +79,8 @@ def find_children(session: Session, user: UserAccount, as_of: dt.date, f: ChildF
     elif how == "UPN":
         conditions.append(func.upper(Child.upn) == value)
     elif how:
-        conditions.append(_name_or_reference(value))
+        ref = _reference(session, value)
+        conditions.append(Child.ref == ref if ref else _by_name(value))
     if f.school:
         conditions.append(Child.school_urn == f.school)
     if f.sw:
@@ -117,15 +118,25 @@ def find_children(session: Session, user: UserAccount, as_of: dt.date, f: ChildF
     return ChildrenPage(out, total, page, pages, how, near)
 
 
-def _name_or_reference(text: str) -> Any:
+def _reference(session: Session, text: str) -> str | None:
+    """The reference typed, as it is kept (references are matched whatever their case): found
+    through the primary key, not by reading every child."""
+    if " " in text:
+        return None
+    for candidate in dict.fromkeys((text, text.upper(), text.lower())):
+        if session.get(Child, candidate) is not None:
+            return candidate
+    return None
+
+
+def _by_name(text: str) -> Any:
     """Each word begins a first or last name, or a part of one ("Smith-Jones", "de Souza"),
-    whatever its case; or the text is a reference."""
+    whatever its case."""
     words = [w.lower() for w in text.split(" ") if w]
-    by_name = and_(*[or_(*[func.lower(column).like(pattern, escape="\\")
+    return and_(*[or_(*[func.lower(column).like(pattern, escape="\\")
                            for column in (Child.first_name, Child.last_name)
                            for pattern in (f"{_escaped(w)}%", f"% {_escaped(w)}%", f"%-{_escaped(w)}%")])
-                     for w in words])
-    return or_(by_name, func.upper(Child.ref) == text.upper().replace(" ", ""))
+                   for w in words])
 
 
 def _escaped(word: str) -> str:
