@@ -13,7 +13,7 @@ def step_words(step: str) -> str:
         return "Reminder"
     if step.startswith("escalate"):
         return "Escalation"
-    return {"notice": "Notice", "missing_contact": "Record to complete",
+    return {"notice": "Notice", "chase": "Reminder sent now", "missing_contact": "Record to complete",
             "delivery_failed": "Undelivered email", "stale": "Reminder no longer due",
             "before_go_live": "Due before pepflow went live"}.get(step, value_words(step))
 

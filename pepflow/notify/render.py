@@ -42,6 +42,8 @@ def reason(item: dict[str, Any]) -> str:
         return "A reminder: it is yours to do."
     if step.startswith("escalate"):
         return f"An escalation: it is overdue ({item.get('why', '')})."
+    if step == "chase":
+        return f"A reminder sent now, {item.get('why', 'asked for by the Virtual School')}: it is yours to do."
     if step == "missing_contact":
         return "Please complete the record so reminders can be sent."
     if step == "notice":

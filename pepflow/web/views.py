@@ -154,7 +154,7 @@ def child_summary(session: Session, child: Child, as_of: dt.date) -> dict[str, A
 
 
 def open_deadlines(session: Session, config: Config, child: Child, as_of: dt.date) -> list[dict[str, Any]]:
-    return [{"kind": d.kind, "what": config.timescales.describe(d.rule_key), "due_on": d.due_on,
+    return [{"id": d.id, "kind": d.kind, "what": config.timescales.describe(d.rule_key), "due_on": d.due_on,
              "overdue": d.due_on < as_of, "clock": deadline_clock(session, config, child, d, as_of),
              "owner_role": d.owner_role, "owner_ref": d.owner_ref, "source": d.source, "note": d.note}
             for d in deadlines.open_deadlines(session, child.ref)]

@@ -17,7 +17,9 @@ from pepflow.db.unit import UnitOfWork
 from pepflow.errors import InputError, NotFound, PepflowError, TransitionNotAllowed
 from pepflow.engine.events import REGISTRY, EventSpec
 from pepflow.engine.offered import events_open_to
+from pepflow.audit import write_audit
 from pepflow.audit.disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
+from pepflow.notify.chase import chase_now
 from pepflow.reports.listings import readable_history
 from pepflow.accounts.access import may_record, may_set
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
@@ -143,6 +145,23 @@ def not_open_now(site: Site, request: Request, s: UnitOfWork, visitor: Visitor, 
     s.commit()
     return site.render(request, "not_open_now.html.j2", 409, visitor, event=event, changes=changes,
                        child=context["child"], event_groups=context["event_groups"])
+
+
+@router.post("/children/{ref}/deadlines/{deadline_id}/chase")
+def chase(ref: str, deadline_id: int, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
+    """Send a reminder of an open deadline to its owner now (through the outbox, once a day at most)."""
+    if not visitor.role.records_events:
+        raise Refused()
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
+    try:
+        said = chase_now(s, site.app.config, child, deadline_id, site.app.today(), site.app.clock.now(),
+                         visitor.actor, visitor.user.email)
+    except InputError as exc:
+        said = f"Not sent: {exc.value} {exc.problem}."
+    leave_notice(s, visitor, said)
+    write_audit(s)
+    s.commit()
+    return RedirectResponse(f"/children/{quote(child.ref)}#open-deadlines", status_code=303)
 
 
 @router.get("/children/{ref}/record")
