@@ -98,7 +98,7 @@ def find_children(session: Session, user: UserAccount, as_of: dt.date, f: ChildF
     worker = aliased(Person)
     order = {"ref": (Child.ref,), "dob": (Child.dob, Child.ref),
              "school": (School.name, Child.last_name, Child.first_name, Child.ref)}.get(
-        f.sort, (func.lower(Child.last_name), func.lower(Child.first_name), Child.ref))
+        f.sort, (Child.last_name, Child.first_name, Child.ref))  # the order of ix_child_by_name
     rows = session.execute(
         select(Child.ref, Child.first_name, Child.last_name, Child.dob, Child.upn, Child.looked_after,
                Child.school_urn, School.name.label("school_name"), worker.name.label("sw_name"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import Index, JSON, Column, UniqueConstraint
 from sqlmodel import Field
 
 from pepflow.db.models.base import Table
@@ -54,6 +54,8 @@ class Person(Table, table=True):
 
 
 class Child(Table, table=True):
+    # the children page lists children looked after by name, a page at a time (bench/children.py)
+    __table_args__ = (Index("ix_child_by_name", "looked_after", "last_name", "first_name", "ref"),)
     ref: str = Field(primary_key=True)
     first_name: str
     last_name: str
