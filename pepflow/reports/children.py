@@ -23,6 +23,7 @@ from sqlmodel import Session
 from pepflow.accounts.access import child_scope
 from pepflow.cohort import birth_dates_for_year_groups, year_group, year_group_label
 from pepflow.db.models import Child, Deadline, Pep, Person, School, UserAccount
+from pepflow.db.planner import not_for_index
 from pepflow.statuses import DeadlineStatus
 from pepflow.values import date_value
 
@@ -88,17 +89,23 @@ def find_children(session: Session, user: UserAccount, as_of: dt.date, f: ChildF
     if f.year.lstrip("-").isdigit():
         first, last = birth_dates_for_year_groups(int(f.year), int(f.year), as_of)
         conditions.append(Child.dob.between(first, last))
+    # a search or filter that picks out a few children: SQLite must find them, not walk ix_child_by_name
+    # (which leads with looked_after) row by row (bench/children.py: 148 ms against 45 for a UPN)
+    selective = how in ("date of birth", "UPN") or bool(f.school or f.sw or f.year)
+    looked_after = not_for_index(Child.looked_after) if selective else Child.looked_after
     if f.looked_after == "now":
-        conditions.append(Child.looked_after)
+        conditions.append(looked_after == True)  # noqa: E712  (a column, compared in SQL)
     elif f.looked_after == "left":
-        conditions.append(~Child.looked_after)
+        conditions.append(looked_after == False)  # noqa: E712
     total = session.execute(select(func.count()).select_from(Child).where(*conditions)).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, f.page), pages)
     worker = aliased(Person)
+    # by name, the order of ix_child_by_name: a page of the whole list is read from it in order; the
+    # few children a search or filter picks out are sorted instead
+    name = (not_for_index(Child.last_name), Child.first_name) if selective else (Child.last_name, Child.first_name)
     order = {"ref": (Child.ref,), "dob": (Child.dob, Child.ref),
-             "school": (School.name, Child.last_name, Child.first_name, Child.ref)}.get(
-        f.sort, (Child.last_name, Child.first_name, Child.ref))  # the order of ix_child_by_name
+             "school": (School.name, *name, Child.ref)}.get(f.sort, (*name, Child.ref))
     rows = session.execute(
         select(Child.ref, Child.first_name, Child.last_name, Child.dob, Child.upn, Child.looked_after,
                Child.school_urn, School.name.label("school_name"), worker.name.label("sw_name"),
