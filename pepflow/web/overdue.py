@@ -111,7 +111,8 @@ def _children_filtered(user: "UserAccount | Viewer", as_of: dt.date, f: OverdueF
     return select(Child.ref).where(Child.looked_after, *conditions)
 
 
-OVERDUE_COLUMNS = (Child.ref, Child.dob, Child.school_urn, School.name.label("school_name"),
+OVERDUE_COLUMNS = (Child.ref, Child.first_name, Child.last_name, Child.dob, Child.school_urn,
+                   School.name.label("school_name"),
                    Child.social_worker_ref, SW.name.label("sw_name"), DTP.name.label("dt_name"),
                    Pep.state.label("pep_state"), Deadline.kind, Deadline.due_on, Deadline.owner_role,
                    Deadline.unit, Deadline.calendar)
@@ -300,7 +301,8 @@ def _overdue_at_least(session: Session, config: Config, user: UserAccount, as_of
 
 def overdue_row(r, as_of: dt.date, late: Lateness) -> dict[str, Any]:
     group = year_group(r.dob, as_of)
-    return {"child_ref": r.ref, "year_group": year_group_label(group), "key_stage": key_stage(group),
+    return {"child_ref": r.ref, "child_name": f"{r.first_name} {r.last_name}".strip(),
+            "year_group": year_group_label(group), "key_stage": key_stage(group),
             "school_urn": r.school_urn or "", "school": r.school_name or "", "social_worker": r.sw_name or "",
             "designated_teacher": r.dt_name or "", "pep_state": r.pep_state or "none", "due": r.kind,
             "owner_role": r.owner_role, "due_on": r.due_on, "days_overdue": late.count,

@@ -92,14 +92,16 @@ def my_work(session: Session, config: Config, user: UserAccount, as_of: dt.date,
     overdue = overdue or 0
     page, pages = _page_of(total, page)
     column = MY_WORK_SORTS.get(sort, Deadline.due_on)
-    rows_q = q.with_only_columns(Deadline.id, Deadline.child_ref, Deadline.kind, Deadline.process, Deadline.due_on,
+    rows_q = q.with_only_columns(Deadline.id, Deadline.child_ref, Child.first_name, Child.last_name, Deadline.kind,
+                                 Deadline.process, Deadline.due_on,
                                  Deadline.owner_role, Deadline.note, Deadline.unit, Deadline.calendar,
                                  Child.school_urn).order_by(
         column.desc() if descending else column.asc(), Deadline.due_on, Deadline.child_ref, Deadline.id)
     if not everything:
         rows_q = rows_q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     late = OverdueOn(config, as_of).of
-    rows = [{"child_ref": r.child_ref, "what": r.kind, "process": r.process, "due_on": r.due_on,
+    rows = [{"child_ref": r.child_ref, "child_name": f"{r.first_name} {r.last_name}".strip(), "what": r.kind,
+             "process": r.process, "due_on": r.due_on,
              "days_overdue": (lateness := late(r)).count, "overdue_unit": lateness.unit,
              "overdue_text": lateness.text, "owner_role": r.owner_role, "note": r.note}
             for r in session.execute(rows_q)]
