@@ -1,4 +1,4 @@
-"""Chasing a deadline now (issue 38 item 4): "Send a reminder now" on an open deadline puts a
+"""Chasing a deadline now, and noting a contact (issue 38 item 4): "Send a reminder now" on an open deadline puts a
 reminder to its owner in the outbox at once, through the same dispatch as every email, once a day
 at most, and in the child's history."""
 
@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from pepflow.clock import SteppedClock
 from pepflow.db.connection import session_scope
-from pepflow.db.models import Deadline, Event, Notification, Person
+from pepflow.db.models import ContactNote, Deadline, Event, Notification, Person
 from pepflow.notify.mailers import FolderMailer
 from pepflow.notify.outbox import dispatch
 from pepflow.statuses import DeadlineStatus
 
 from .support.web import signed_in_client
-from .websupport import csrf_of
+from .websupport import csrf_of, visible_refs
 
 
 def _an_owned_open_deadline(site):
@@ -70,3 +70,24 @@ def test_only_a_role_that_records_events_may_chase_and_only_a_deadline_of_that_c
                       follow_redirects=False).status_code == 404
     with session_scope(fresh_site.app.engine) as s:
         assert s.execute(select(Notification).where(Notification.step == "chase")).first() is None
+
+
+def test_a_contact_noted_on_the_case_page_is_in_the_history_and_a_bad_date_notes_nothing(fresh_site):
+    _, ref, _, _ = _an_owned_open_deadline(fresh_site)
+    client = signed_in_client(fresh_site, "social_worker" if ref in visible_refs(fresh_site.app, "social_worker")
+                              else "vs_officer")
+    token = csrf_of(client.get(f"/children/{ref}").text)
+    page = client.post(f"/children/{ref}/contacts", follow_redirects=True, data={
+        "csrf_token": token, "contacted_on": "20 Nov 2026", "with_whom": "Sam Carer (foster carer)", "how": "phone",
+        "said": "Agreed the PEP meeting for Tuesday"})
+    assert "Contact noted: it is in the history." in page.text
+    assert "Contact noted" in page.text and "Sam Carer (foster carer)" in page.text
+    bad = client.post(f"/children/{ref}/contacts", follow_redirects=True, data={
+        "csrf_token": token, "contacted_on": "31/02/2026", "with_whom": "Sam", "how": "phone", "said": "x"})
+    assert "Not noted: date of the contact &#39;31/02/2026&#39; is not a date" in bad.text
+    assert "govuk-notification-banner--success" not in bad.text.split("Not noted")[0][-400:]
+    with session_scope(fresh_site.app.engine) as s:
+        notes = s.execute(select(ContactNote)).scalars().all()
+        rows = s.execute(select(Event).where(Event.name == "contact_noted")).scalars().all()
+    assert [(n.child_ref, n.how, n.with_whom) for n in notes] == [(ref, "phone", "Sam Carer (foster carer)")]
+    assert [r.child_ref for r in rows] == [ref]

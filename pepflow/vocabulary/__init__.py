@@ -25,6 +25,7 @@ PROCESSES = table_of_terms({
     "deadline": ("Deadline", "A deadline opened, changed or closed"),
     "outbox": ("Email", "The email outbox"),
     "access": ("Access", "Who looked at a child's record"),
+    "contact": ("Contact", "Contacts noted about the child: who, how, when and what was said"),
     "security": ("Security", "Sign-ins, sign-outs and account changes"),
 })
 
@@ -130,6 +131,10 @@ PARAMETERS = table_of_terms({
     "dob": ("Date of birth", ""),
     "sen_status": ("SEN status", ""),
     "on": ("Date it happened", ""),
+    "contacted_on": ("Date of the contact", ""),
+    "with_whom": ("Who was contacted", "A name and their role, for example 'Sam Carer (foster carer)'"),
+    "how": ("How", ""),
+    "said": ("What was said", ""),
 })
 
 # Values kept as codes that people read: a choice's option, a reason, a band.

@@ -90,6 +90,7 @@ EVENTS = table_of_terms({
     "inspection_added": ("Ofsted inspection added", "An Ofsted inspection was added"),
     "inspection_changed": ("Ofsted inspection changed", "An Ofsted judgement changed"),
     "notification_sent": ("Email sent", "An email was sent"),
+    "contact_noted": ("Contact noted", "Someone noted a contact about the child: who, how and what was said"),
     "reminder_chased": ("Reminder sent now", "Someone asked for a reminder of a deadline to go to its owner now"),
     "notification_retry": ("Email to be tried again", "An email could not be sent and will be tried again"),
     "notification_failed": ("Email not delivered", "An email could not be delivered"),

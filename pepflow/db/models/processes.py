@@ -12,6 +12,7 @@ from sqlmodel import Field
 
 from pepflow.statuses import DeadlineStatus
 from pepflow.db.models.base import Table
+from pepflow.db.types import UTCDateTime
 
 
 class Deadline(Table, table=True):
@@ -230,3 +231,18 @@ class AttendanceRecord(Table, table=True):
     percent: float
     band: str
     recorded_on: dt.date
+
+
+class ContactNote(Table, table=True):
+    """A contact about a child a person wants on the record: who was contacted, how, when and what
+    was said, and who noted it.  Also a row of the child's history (``contact_noted``)."""
+
+    __tablename__ = "contact_note"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    child_ref: str = Field(foreign_key="child.ref", index=True)
+    contacted_on: dt.date
+    with_whom: str
+    how: str  # engine/contact_log.HOW
+    said: str
+    noted_by: str  # the account or person who noted it
+    noted_at: dt.datetime = Field(sa_type=UTCDateTime)

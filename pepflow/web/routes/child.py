@@ -14,11 +14,12 @@ from pepflow.calendars import format_day, format_moment
 from pepflow.engine.recording import event_spec, record_event
 from pepflow.db.models import Event
 from pepflow.db.unit import UnitOfWork
-from pepflow.errors import InputError, NotFound, PepflowError, TransitionNotAllowed
+from pepflow.errors import InputError, NotFound, PepflowError, TransitionNotAllowed, quoted
 from pepflow.engine.events import REGISTRY, EventSpec
 from pepflow.engine.offered import events_open_to
 from pepflow.audit import write_audit
 from pepflow.audit.disclosures import ACCESS_PROCESS, SECURITY_PROCESS, disclosed
+from pepflow.engine.contact_log import HOW, note_contact
 from pepflow.notify.chase import chase_now
 from pepflow.reports.listings import readable_history
 from pepflow.accounts.access import may_record, may_set
@@ -49,7 +50,7 @@ def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str
             "deadlines": views.open_deadlines(s, site.app.config, child, today),
             "closed": views.closed_deadlines(s, child),
             "timeline": list(reversed(readable_history(s, child.ref))),
-            "event_groups": groups,
+            "event_groups": groups, "contact_ways": [(how, how.capitalize()) for how in HOW],
             "decisions": [d for d in pending_decisions(s, child.ref) if d.mine(visitor.user.role)]
             if visitor.user.role in VIRTUAL_SCHOOL_ROLES else []}
 
@@ -162,6 +163,24 @@ def chase(ref: str, deadline_id: int, site: SiteDep, s: DatabaseDep, visitor: Vi
     write_audit(s)
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}#open-deadlines", status_code=303)
+
+
+@router.post("/children/{ref}/contacts")
+def note_a_contact(ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
+    """Note a contact about the child (who, how, when, what was said): in the case's history."""
+    if not visitor.role.records_events:
+        raise Refused()
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
+    try:
+        note_contact(s, child, site.app.today(), site.app.clock.now(), visitor.actor, form.get("contacted_on", ""),
+                     form.get("with_whom", ""), form.get("how", ""), form.get("said", ""))
+        said = "Contact noted: it is in the history."
+    except InputError as exc:
+        said = f"Not noted: {parameter_label(exc.field).lower()} {quoted(exc.value)} {exc.problem}."
+    leave_notice(s, visitor, said)
+    write_audit(s)
+    s.commit()
+    return RedirectResponse(f"/children/{quote(child.ref)}#contacts", status_code=303)
 
 
 @router.get("/children/{ref}/record")
