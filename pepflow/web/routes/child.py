@@ -159,10 +159,7 @@ def chase(ref: str, deadline_id: int, site: SiteDep, s: DatabaseDep, visitor: Vi
                          visitor.actor, visitor.user.email)
     except InputError as exc:
         said = f"Not sent: {exc.value} {exc.problem}."
-    leave_notice(s, visitor, said)
-    write_audit(s)
-    s.commit()
-    return RedirectResponse(f"/children/{quote(child.ref)}#open-deadlines", status_code=303)
+    return back_to_case(s, visitor, child.ref, said, "open-deadlines")
 
 
 @router.post("/children/{ref}/contacts")
@@ -177,10 +174,16 @@ def note_a_contact(ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep,
         said = "Contact noted: it is in the history."
     except InputError as exc:
         said = f"Not noted: {parameter_label(exc.field).lower()} {quoted(exc.value)} {exc.problem}."
+    return back_to_case(s, visitor, child.ref, said, "contacts")
+
+
+def back_to_case(s: UnitOfWork, visitor: Visitor, ref: str, said: str, section: str) -> RedirectResponse:
+    """Commit what the form did (its history rows too), and show the case again with what was done
+    (or why not) in a banner, at the section the form was in."""
     leave_notice(s, visitor, said)
     write_audit(s)
     s.commit()
-    return RedirectResponse(f"/children/{quote(child.ref)}#contacts", status_code=303)
+    return RedirectResponse(f"/children/{quote(ref)}#{section}", status_code=303)
 
 
 @router.get("/children/{ref}/record")
