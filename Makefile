@@ -3,15 +3,21 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 .PHONY: install run test bench clean
 
+# running needs pepflow and its dependencies; the tests need their tools besides
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
@@ -23,10 +29,10 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $(AXE)
 
-test: install $(AXE)
+test: $(TEST_STAMP) $(AXE)
 	$(BIN)/python -m pytest
 
-bench: install
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/calendar.py
 	$(BIN)/python bench/pep_machine.py --children 100000
 	$(BIN)/python bench/sweep.py

@@ -77,4 +77,6 @@ def configure(format: str = "text") -> None:
     # the state machine library logs every callback of every transition at INFO: thousands of
     # lines a day that say nothing to the people reading the log (pepflow's own lines do)
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # matplotlib (the compliance report's charts) tells of its font cache and backends at INFO
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     logging.getLogger("pepflow.web.access").setLevel(logging.INFO if format == "json" else logging.WARNING)
