@@ -175,20 +175,25 @@ def check_timescales_against(config: Config, events: dict[str, EventSpec]) -> No
             openers.setdefault(key, []).append(spec.name)
     for key in config.timescales.keys():
         for rule in config.timescales.versions(key):
-            where = (_timescales_file(config, key), key)
-            if rule.untracked:
-                if key in openers:
-                    raise ConfigError(*where, "untracked", f"{', '.join(openers[key])} opens this clock: remove "
-                                      "'untracked'")
-                continue
-            if rule.start_event not in events:
-                raise ConfigError(*where, "start_event", f"'{rule.start_event}' is not an event"
-                                  + (f" (the events that open this clock: {', '.join(openers[key])})"
-                                     if key in openers else "; no event opens this clock: say why in 'untracked'"))
-            if rule.start_event not in openers.get(key, ()):
-                opened_by = ", ".join(openers.get(key, ())) or "no event"
-                raise ConfigError(*where, "start_event", f"'{rule.start_event}' does not open this clock (it is "
-                                  f"opened by {opened_by})")
+            problem = _timescale_problem(rule, key, events, openers)
+            if problem:  # the file is named (and read) only for a problem
+                raise ConfigError(_timescales_file(config, key), key, *problem)
+
+
+def _timescale_problem(rule, key: str, events: dict[str, EventSpec],
+                       openers: dict[str, list[str]]) -> tuple[str, str] | None:
+    """The field of one timescale version that does not fit the events, and why."""
+    if rule.untracked:
+        return ("untracked", f"{', '.join(openers[key])} opens this clock: remove 'untracked'") if key in openers \
+            else None
+    if rule.start_event not in events:
+        return "start_event", (f"'{rule.start_event}' is not an event" + (
+            f" (the events that open this clock: {', '.join(openers[key])})" if key in openers
+            else "; no event opens this clock: say why in 'untracked'"))
+    if rule.start_event not in openers.get(key, ()):
+        opened_by = ", ".join(openers.get(key, ())) or "no event"
+        return "start_event", f"'{rule.start_event}' does not open this clock (it is opened by {opened_by})"
+    return None
 
 
 def _timescales_file(config: Config, key: str) -> str:

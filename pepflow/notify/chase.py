@@ -5,6 +5,7 @@ each deadline and person (the outbox key says so), and in the child's history li
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 from sqlalchemy import insert, select
 
@@ -14,6 +15,7 @@ from pepflow.db.models import Child, Deadline, Notification, Person
 from pepflow.db.unit import UnitOfWork
 from pepflow.engine.deadlines import how_overdue
 from pepflow.errors import InputError, NotFound
+from pepflow.notify.sweep import reminder_payload
 from pepflow.statuses import DeadlineStatus, OutboxStatus
 from pepflow.vocabulary import kind_label, role_in_sentence
 
@@ -40,15 +42,9 @@ def chase_now(session: UnitOfWork, config: Config, child: Child, deadline_id: in
     key = f"{deadline.id}:{STEP}:{today.isoformat()}:{owner.ref}"
     if session.execute(select(Notification.id).where(Notification.key == key)).first() is not None:
         raise InputError("deadline", what, f"was chased to {owner.name} today already: one reminder a day")
-    overdue = how_overdue(config, child, deadline, today)
-    payload = {"kind": deadline.kind, "child_ref": child.ref, "due_on": deadline.due_on.isoformat(),
-               "days_overdue": overdue.count, "step": STEP, "why": f"asked for by {by}"}
-    if overdue:
-        payload["overdue_unit"] = overdue.unit
-    if deadline.note:
-        payload["note"] = deadline.note
-    if config.notifications.delivery.include_child_name:
-        payload["child_name"] = f"{child.first_name} {child.last_name}"
+    row = SimpleNamespace(kind=deadline.kind, child_ref=child.ref, due_on=deadline.due_on, note=deadline.note,
+                          first_name=child.first_name, last_name=child.last_name)
+    payload = reminder_payload(config, row, STEP, how_overdue(config, child, deadline, today), f"asked for by {by}")
     session.execute(insert(Notification.__table__), [{
         "key": key, "deadline_id": deadline.id, "child_ref": child.ref, "recipient_ref": owner.ref,
         "recipient_email": owner.email, "step": STEP, "status": OutboxStatus.PENDING, "attempts": 0,

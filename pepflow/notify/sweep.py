@@ -123,11 +123,12 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
     return list(unique.values()), problems
 
 
-def _payload(config: Config, row: Any, step: Step, overdue: Lateness, why: str) -> dict[str, Any]:
-    """What the email needs, and no more: the case reference, not the child's name (unless
-    a council turns names on); descriptions and links are added when the email is written."""
+def reminder_payload(config: Config, row: Any, step: str, overdue: Lateness, why: str) -> dict[str, Any]:
+    """What a reminder's email needs, and no more: the case reference, not the child's name (unless
+    a council turns names on); descriptions and links are added when the email is written.
+    ``row`` has the deadline's kind, child_ref, due_on and note, and the child's names."""
     payload = {"kind": row.kind, "child_ref": row.child_ref, "due_on": row.due_on.isoformat(),
-               "days_overdue": overdue.count, "step": step.name, "why": why}
+               "days_overdue": overdue.count, "step": step, "why": why}
     if overdue:  # the unit of the count (none is needed for 0: most reminders come before the due date)
         payload["overdue_unit"] = overdue.unit
     if row.note:
@@ -135,8 +136,6 @@ def _payload(config: Config, row: Any, step: Step, overdue: Lateness, why: str) 
     if config.notifications.delivery.include_child_name:
         payload["child_name"] = f"{row.first_name} {row.last_name}"
     return payload
-
-
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -308,7 +307,7 @@ class _DayPlan:
                 "key": f"{row.id}:{step.name}:{person.ref}", "deadline_id": row.id,
                 "child_ref": row.child_ref, "recipient_ref": person.ref, "recipient_email": person.email,
                 "step": step.name, "status": OutboxStatus.PENDING, "created_at": self.now,
-                "payload": _payload(self.config, row, step, self.overdue.of(row), why)})
+                "payload": reminder_payload(self.config, row, step.name, self.overdue.of(row), why)})
 
     def tell_vs_admin(self) -> None:
         """Whom nobody could be told, as an item for each VS admin."""

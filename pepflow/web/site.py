@@ -62,6 +62,14 @@ class Visitor:
         return f"user:{self.user.email}"
 
 
+def children_title(visitor: Any) -> str:
+    """What the children page is called for this visitor: the Virtual School's "Children", a
+    designated teacher's "My pupils", anyone else's "My children" (their caseload)."""
+    if visitor.role.sees_everyone:
+        return "Children"
+    return "My pupils" if visitor.user.role == "designated_teacher" else "My children"
+
+
 def with_query(query: dict[str, str], **changes: Any) -> str:
     """The page's query string with some parameters changed (for sort and page links)."""
     merged = {**query, **{k: str(v) for k, v in changes.items()}}
@@ -95,6 +103,7 @@ def _environment() -> Environment:
     env.filters["units"] = lambda n, unit: vocabulary.unit_label(unit or "calendar", n)
     env.filters["option_tags"] = option_tags
     env.filters["day"] = day_words
+    env.globals["children_title"] = children_title
     env.globals["ROLES"] = ROLES
     env.globals["with_query"] = with_query
     return env

@@ -8,17 +8,11 @@ from fastapi import APIRouter, Request
 from pepflow.cohort import year_group_label
 from pepflow.reports.children import LOOKED_AFTER, SORTS, ChildFilters, find_children
 from pepflow.web import overdue
-from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep
+from pepflow.web.site import DatabaseDep, SiteDep, VisitorDep, children_title
 
 router = APIRouter()
 YEAR_GROUPS = [(str(n), year_group_label(n)) for n in range(-1, 15)]  # -1: early years
 SHOWN = [("now", "Looked after now"), ("left", "Left care"), ("all", "All")]
-
-
-def title_for(role: str, sees_everyone: bool) -> str:
-    if sees_everyone:
-        return "Children"
-    return "My pupils" if role == "designated_teacher" else "My children"
 
 
 @router.get("/children")
@@ -30,5 +24,5 @@ def children(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDe
     result = find_children(s, visitor.user, site.app.today(), filters)
     return site.render(request, "children.html.j2", 200, visitor, result=result, f=filters,
                        options=overdue.filter_options(s, visitor.user, site.fresh), years=YEAR_GROUPS, shown=SHOWN,
-                       title=title_for(visitor.user.role, visitor.role.sees_everyone),
+                       title=children_title(visitor),
                        query=dict(request.query_params))
