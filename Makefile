@@ -48,5 +48,6 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/import.py
 
+# what make install and make run made here: the virtual environment, the demo's database and its emails
 clean:
-	rm -rf $(VENV) pepflow-demo.db* outbox
+	rm -rf $(VENV) pepflow.db pepflow.db-* pepflow-simulation.db pepflow-simulation.db-* outbox outbox-simulation

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from pepflow.db.models import Person, School, UserAccount
+from pepflow.db.models import Person, School, UserAccount, WebSession
 from pepflow.errors import InputError, NotFound, PepflowError
 from pepflow.accounts.passwords import check_new_password
 from pepflow.role_table import PERSONAL_ACCOUNT_ROLES
@@ -175,3 +176,12 @@ def account_for_identity(session: Session, identity: "Identity", create: bool) -
         user.role = identity.role
     session.add(user)
     return user, changes
+
+
+def end_sessions_of(session: Session, user_id: int, keep: WebSession | None = None) -> int:
+    """Sign a user out everywhere (after a password is set), or everywhere but ``keep``; returns
+    how many sessions ended."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(WebSession.token != keep.token)
+    return session.execute(query).rowcount or 0

@@ -206,7 +206,7 @@ def run_command(
     """Run the service: the web pages, the sweep on working-day mornings and email delivery every minute."""
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pepflow.service.scheduler import run_service
-    from pepflow.service.use_cases import database_is_empty, run_demo
+    from pepflow.service.use_cases import database_is_empty, demo_sign_in_again, run_demo
     from pepflow.web.server import WebThread, check_port, serve
 
     if role not in ROLES:
@@ -232,8 +232,9 @@ def run_command(
     if workers != 1:
         raise InputError("--workers", str(workers), "is for --role web (the pages in several processes)")
     a.open(upgrade=True)  # a database from an older version is upgraded before anything runs
-    if demo and database_is_empty(a):
-        for line in run_demo(a):
+    if demo:
+        # the demo's sign-in line at every start, not only the first (a new password each time)
+        for line in run_demo(a) if database_is_empty(a) else demo_sign_in_again(a):
             typer.echo(line)
     web = None if role == "worker" else WebThread(a, host, port).start()
     try:

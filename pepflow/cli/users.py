@@ -51,7 +51,7 @@ def user_set_password(
     from pepflow.db import session_scope
     from pepflow.audit.disclosures import security_event
     from pepflow.accounts.throttle import account_key, attempt_succeeded
-    from pepflow.web.sessions import end_sessions_of
+    from pepflow.accounts.local import end_sessions_of
 
     a = _app(ctx)
     with session_scope(a.engine) as session:
@@ -77,7 +77,7 @@ def user_reset_second_factor(
     from pepflow.db import session_scope
     from pepflow.audit.disclosures import security_event
     from pepflow.accounts.totp import has_second_factor, reset
-    from pepflow.web.sessions import end_sessions_of
+    from pepflow.accounts.local import end_sessions_of
 
     a = _app(ctx)
     with session_scope(a.engine) as session:

@@ -335,5 +335,10 @@ def create_demo_accounts(session: Session, password: str) -> list[str]:
     """One web account per role for the demo people, all with ``password``; returns lines to print."""
     for email, role, person in DEMO_ACCOUNTS:
         add_user(session, email, role, password, person_ref=person)
+    return demo_sign_in_lines(password, [email for email, _, _ in DEMO_ACCOUNTS])
+
+
+def demo_sign_in_lines(password: str, emails: list[str]) -> list[str]:
+    roles = {email: role for email, role, _ in DEMO_ACCOUNTS}
     return ["Web accounts for the demo (one per role), all with the password " + password + ":",
-            *(f"  {email:<24} {role}" for email, role, _ in DEMO_ACCOUNTS)]
+            *(f"  {email:<24} {roles[email]}" for email in emails)]

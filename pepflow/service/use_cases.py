@@ -33,8 +33,10 @@ from pepflow.intake.gias import GIAS_COLUMNS, read_gias
 from pepflow.intake.inspections import import_inspections
 from pepflow.intake.ssda903.apply import Ssda903Report, apply_return, assess
 from pepflow.intake.ssda903.read import read_return
-from pepflow.service.demo import create_demo_accounts
-from pepflow.service.demo import create_demo_cohort
+from pepflow.service.demo import DEMO_ACCOUNTS, create_demo_accounts, create_demo_cohort, demo_sign_in_lines
+from pepflow.accounts.local import account_for, set_password
+from pepflow.audit.disclosures import security_event
+from pepflow.accounts.local import end_sessions_of
 from pepflow.states.care import bring_in
 from pepflow.vocabulary import kind_label
 import secrets
@@ -212,6 +214,20 @@ def record(app: App, child_ref: str, event: str, on: str, by: str | None = None,
     """Record one event in its own transaction; a refused event writes nothing."""
     with session_scope(app.engine) as session:
         return record_event(session, app.config, child_ref, event, on, app.today(), by, params, actor)
+
+
+def demo_sign_in_again(app: App) -> list[str]:
+    """At each start of the demo on a database that already holds it: a new shared password for the
+    demo's accounts (only its hash is kept, so the first one cannot be printed again), printed as
+    on the first start; an account the demo did not make is not touched."""
+    password = secrets.token_hex(8)
+    with session_scope(app.engine) as session:
+        emails = [email for email, _, _ in DEMO_ACCOUNTS if account_for(session, email) is not None]
+        for email in emails:
+            user = set_password(session, email, password, app.clock.now())
+            end_sessions_of(session, user.id)
+            security_event(session, "password_set", app.today(), {"account": user.email, "by": "the demo's start"})
+    return demo_sign_in_lines(password, emails) if emails else []
 
 
 def database_is_empty(app: App) -> bool:

@@ -212,14 +212,5 @@ def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def end_sessions_of(session: Session, user_id: int, keep: WebSession | None = None) -> int:
-    """Sign a user out everywhere (after a password is set), or everywhere but ``keep``; returns
-    how many sessions ended."""
-    query = delete(WebSession).where(WebSession.user_id == user_id)
-    if keep is not None:
-        query = query.where(WebSession.token != keep.token)
-    return session.execute(query).rowcount or 0
-
-
 def csrf_ok(row: WebSession | None, submitted: str | None) -> bool:
     return bool(row and submitted and hmac.compare_digest(row.csrf_token, submitted))

@@ -15,7 +15,8 @@ from pepflow.errors import InputError
 from pepflow.accounts.totp import (CodeRefused, has_second_factor, must_use, new_recovery_codes, new_secret,
                               recovery_codes_left, set_up, set_up_details, verify)
 from pepflow.accounts.throttle import Policy, account_key, attempt_succeeded, begin_attempt
-from pepflow.web.sessions import end_sessions_of, session_id
+from pepflow.accounts.local import end_sessions_of
+from pepflow.web.sessions import session_id
 from pepflow.web.site import CheckedFormDep, DatabaseDep, SiteDep, VisitorDep, leave_notice, take_notice
 
 router = APIRouter()
