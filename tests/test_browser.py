@@ -318,6 +318,28 @@ def test_pages_read_well_on_a_desktop_and_on_a_phone(site, page, width):
         check_accessibility(page)
 
 
+def test_on_a_phone_the_menu_opens_from_one_button_and_the_header_names_the_person(site, page):
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in(page, "social_worker")
+    with session_scope(site.app.engine) as s:
+        from pepflow.db.models import Person, UserAccount
+
+        account = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        name = s.get(Person, account.person_ref).name
+    header = page.locator(".pepflow-account")
+    assert name in header.inner_text() and EMAILS["social_worker"] not in header.inner_text()
+    children = page.get_by_role("link", name="My children", exact=True)
+    assert not children.is_visible()  # the menu is folded away on a phone
+    page.get_by_text("Menu", exact=True).click()
+    assert children.is_visible()
+    children.click()
+    page.wait_for_url("**/children")
+    check_accessibility(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.get_by_role("link", name="My work", exact=True).is_visible()  # in a row on a wide screen
+    assert not page.get_by_text("Menu", exact=True).is_visible()
+
+
 def tab_to(page, selector: str, limit: int = 300) -> None:
     """Press Tab until the element matching ``selector`` has the focus: reachable by keyboard."""
     for _ in range(limit):

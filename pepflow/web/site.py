@@ -30,6 +30,7 @@ from pepflow.service.application import App
 from pepflow import vocabulary
 from pepflow.calendars import format_day, format_iso_day
 from pepflow.db.unit import UnitOfWork
+from pepflow.db.models import Person
 from pepflow.accounts.access import ROLES, role_of
 from pepflow.values import whole_number
 from pepflow.web.freshness import FreshnessCache, Options
@@ -52,6 +53,7 @@ class Refused(Exception):
 class Visitor:
     user: Any
     session_row: Any
+    name: str = ""  # the person's name in the header (their email where the account names no person)
 
     @property
     def role(self):
@@ -224,9 +226,10 @@ def signed_in(request: Request, site: SiteDep, s: DatabaseDep) -> Visitor:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target, expired=name in request.cookies)
     row, user = found
+    person = s.get(Person, user.person_ref) if user.person_ref else None
     s.commit()
     note_account(user.id)  # the logs say which account a request was (pepflow/logs.py)
-    return Visitor(user, row)
+    return Visitor(user, row, person.name if person else user.email)
 
 
 VisitorDep = Annotated[Visitor, Depends(signed_in)]
