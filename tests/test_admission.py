@@ -174,6 +174,14 @@ def test_suitability_rules_return_findings_with_sources():
     assert [f.level for f in check(Proposal(**{**base, "inspection": ri}))] == [NEEDS_APPROVAL]
 
 
+def test_the_key_stage_4_rule_protects_years_10_and_11_only():
+    """CPPCR 2010 reg 10 is about Key Stage 4: a sixth-former's move needs no nominated officer."""
+    base = dict(urn="1", school_name="X", school_la="Example", home_la="Example",
+                excluded_from=frozenset(), currently_at="9")
+    needing = {year for year in range(7, 14) if check(Proposal(**base, year_group=year))}
+    assert needing == {10, 11}
+
+
 def test_the_admission_machine_is_well_formed():
     assert problems(admission_states.MACHINE) == []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 
@@ -35,9 +36,11 @@ def test_each_role_decides_its_own_part_of_a_proposal_on_a_page(fresh_site):
         assert s.execute(select(Event.child_ref).where(Event.name == "record_form_viewed", Event.child_ref == ref)
                          ).scalars().all() == [ref]
     assert 'name="ks4_reason"' in form and 'name="nominated_officer"' in form
-    assert 'name="vsh_decision"' not in form  # not VS admin's to record
+    assert '<option value="VSH1">' in form  # the nominated officer chosen from a list, by name
+    assert 'name="vsh_decision"' not in form and 'name="verdict"' not in form  # not VS admin's to record
     empty = admin.post(f"/children/{ref}/decision", data={"csrf_token": csrf_of(form)})
     assert empty.status_code == 400 and "Enter why a move in Key Stage 4 is necessary" in empty.text
+    assert "Choose the nominated officer who approved" in empty.text
     done = admin.post(f"/children/{ref}/decision", follow_redirects=False, data={
         "csrf_token": csrf_of(form), "ks4_reason": "the placement is 60 miles away", "nominated_officer": "VSH1",
         "vsh_decision": "slipped in by VS admin"})
@@ -49,11 +52,37 @@ def test_each_role_decides_its_own_part_of_a_proposal_on_a_page(fresh_site):
     head = signed_in_client(fresh_site, "vsh")
     form = head.get(f"/children/{ref}/decision").text
     assert 'name="vsh_decision"' in form and 'name="ks4_reason"' not in form  # the KS4 part is settled
+    # the finding keeps its capitals: "… of 10 Jan 2024). The VSH's decision", not "… 10 jan 2024). the vsh's"
+    assert re.search(r"of 10 Jan 2024\)\. The VSH", form.replace("&#39;", "'"))
+    no_choice = head.post(f"/children/{ref}/decision", data={"csrf_token": csrf_of(form), "vsh_decision": "x"})
+    assert no_choice.status_code == 400 and "Choose whether you agree to the school" in no_choice.text
     done = head.post(f"/children/{ref}/decision", follow_redirects=False, data={
-        "csrf_token": csrf_of(form), "vsh_decision": "agreed: its unit suits him; evidence on file"})
+        "csrf_token": csrf_of(form), "verdict": "agree", "vsh_decision": "Its unit suits him; evidence on file"})
     assert done.status_code == 303 and _open_approvals(fresh_site, ref) == []
     assert ref not in head.get("/decisions").text
     assert head.get(f"/children/{ref}/decision").status_code == 403  # nothing left to decide
+
+
+def test_the_virtual_school_head_may_not_agree_and_another_school_is_then_proposed(fresh_site):
+    ref, urn = proposed_ri_school_in_year_10(fresh_site)
+    head = signed_in_client(fresh_site, "vsh")
+    form = head.get(f"/children/{ref}/decision").text
+    done = head.post(f"/children/{ref}/decision", follow_redirects=False, data={
+        "csrf_token": csrf_of(form), "verdict": "not_agree", "vsh_decision": "Ofsted's concerns are about SEND, "
+        "which is what Jamie needs"})
+    assert done.status_code == 303
+    assert "you do not agree" in head.get(done.headers["location"]).text
+    assert _open_approvals(fresh_site, ref) == []  # nothing is left waiting on a decision for that school
+    assert ref not in head.get("/decisions").text
+    with session_scope(fresh_site.app.engine) as s:
+        from pepflow.db.models import Admission
+
+        admission = s.execute(select(Admission).where(Admission.child_ref == ref, Admission.is_open)).scalar_one()
+        assert (admission.state, admission.school_urn) == ("need_identified", None)
+        # the words are kept as typed, capitals and all, in the history
+        said = s.execute(select(Event.payload).where(Event.child_ref == ref, Event.name == "school_not_agreed")
+                         ).scalar_one()
+        assert "SEND, which is what Jamie needs" in str(said)
 
 
 def test_a_social_worker_has_no_decision_pages(fresh_site):

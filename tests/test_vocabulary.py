@@ -58,7 +58,7 @@ def test_no_python_value_reaches_a_history_detail():
                                                     "source": "002 Handbook"}]}}
     text = sentence(row) + " | " + " | ".join(details(row))
     assert text == ("School proposed | School (URN): 100851 | Meeting date: 21 Dec 2026 | "
-                    "Virtual School Head's decision: not given | Pupil Premium Plus requests: none | "
+                    "Virtual School Head's reasons: not given | Pupil Premium Plus requests: none | "
                     "Checks: a move in Key Stage 4: needs approval")
     for python in ("None", "{", "[", "_"):
         assert python not in text

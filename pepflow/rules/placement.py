@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pepflow.rules.ofsted import INADEQUATE, NEEDS_DECISION, SOURCE, Judgement, concern
 
 BLOCK, NEEDS_APPROVAL, NOTIFY = "block", "needs_approval", "notify"
+KEY_STAGE_4 = (10, 11)  # reg 10 protects a Key Stage 4 pupil's school: Years 10 and 11, not the sixth form
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def previously_excluded(p: Proposal) -> list[Finding]:
 
 
 def key_stage_4_move(p: Proposal) -> list[Finding]:
-    if p.year_group < 10 or p.currently_at in (None, p.urn):
+    if p.year_group not in KEY_STAGE_4 or p.currently_at in (None, p.urn):
         return []
     if p.ks4_reason and p.nominated_officer:
         return []

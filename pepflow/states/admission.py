@@ -57,6 +57,7 @@ A = AdmissionState
 OPEN = [s.value for s in A if s not in (A.ON_ROLL, A.WITHDRAWN)]
 TRANSITIONS = [
     {"trigger": "school_proposed", "source": [A.NEED_IDENTIFIED, A.SCHOOL_PROPOSED, A.REFUSED], "dest": A.SCHOOL_PROPOSED},
+    {"trigger": "school_not_agreed", "source": A.SCHOOL_PROPOSED, "dest": A.NEED_IDENTIFIED},
     {"trigger": "application_made", "source": A.SCHOOL_PROPOSED, "dest": A.APPLIED},
     {"trigger": "place_offered", "source": [A.APPLIED, A.DIRECTION_CONSULTATION], "dest": A.OFFERED},
     {"trigger": "place_refused", "source": A.APPLIED, "dest": A.REFUSED},
@@ -78,6 +79,7 @@ MACHINE = ProcessMachine("admission", AdmissionState, TRANSITIONS, initial=A.NEE
 CHILD_CLOCK = ("admission_placement",)
 DECISION_CLOCKS = ("admission_decision", "admission_decision_aim")
 NO_EDUCATION = "no_education_arranged"
+NOMINATED_OFFICER_ROLES = ("vsh", "team_manager")
 
 
 def open_admission(session: Session, child_ref: str) -> Admission | None:
@@ -327,6 +329,21 @@ def on_started_at_school(ctx: EventContext) -> Outcome:
     return outcome
 
 
+def on_school_not_agreed(ctx: EventContext) -> Outcome:
+    """The Virtual School Head does not agree to the proposed school: its approval is closed as
+    not agreed and the admission needs a school again (its 20-school-day clock runs on)."""
+    admission = _require(ctx)
+    urn = admission.school_urn
+    outcome = _fire(ctx, admission)
+    admission.school_urn = None
+    close_open(ctx.session, ctx.config, ctx.child, ["placement_approval"], ctx.on, DeadlineStatus.CANCELLED,
+               f"the Virtual School Head did not agree: {ctx.params['reason']}", process="admission")
+    school = ctx.session.get(School, urn) if urn else None
+    outcome.messages.append(f"Not agreed: {school.name if school else 'the proposed school'}. "
+                            "Propose another school.")
+    return outcome
+
+
 def on_withdrawn(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     outcome = _fire(ctx, admission)
@@ -372,8 +389,15 @@ for spec in (
                Param("ks4_reason", free_text, False, "why a Year 10-11 move is absolutely necessary"),
                # a Key Stage 4 move needs the nominated officer's approval (CPPCR 2010 reg 10), which
                # the Virtual School records
-               Param("nominated_officer", ref, False, "the approving nominated officer's reference",
-                     decided_by=VIRTUAL_SCHOOL_ROLES, decision="the nominated officer's approval")), **_),
+               # the nominated officer is a senior officer the council names (reg 10): the people list's
+               # Virtual School Head or a team manager, chosen from a list on the decision page
+               Param("nominated_officer", ref, False, "the approving nominated officer",
+                     person=NOMINATED_OFFICER_ROLES, decided_by=VIRTUAL_SCHOOL_ROLES,
+                     decision="the nominated officer's approval")), **_),
+    # the VSH does not agree to the proposed school: the proposal ends and another school is proposed
+    EventSpec("school_not_agreed", "admission", on_school_not_agreed,
+              (Param("reason", free_text, True, "why the Virtual School Head does not agree to the school"),),
+              recorded_by=frozenset({"vsh"}), **_),
     EventSpec("application_made", "admission", on_application_made, (), **_, opens=DECISION_CLOCKS),
     EventSpec("place_offered", "admission", on_place_offered, (), **_),
     EventSpec("place_refused", "admission", on_place_refused, (), **_),

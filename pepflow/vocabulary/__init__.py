@@ -116,9 +116,9 @@ OUTCOMES = table_of_terms({
 PARAMETERS = table_of_terms({
     "school_urn": ("School (URN)", "The school's unique reference number"),
     "excluded_from": ("Excluded from (URN)", "The school that permanently excluded the child"),
-    "vsh_decision": ("Virtual School Head's decision", "The decision and its evidence"),
+    "vsh_decision": ("Virtual School Head's reasons", "Why the school is agreed, and the evidence"),
     "ks4_reason": ("Why a move in Key Stage 4 is necessary", ""),
-    "nominated_officer": ("Nominated officer's approval", "The approving nominated officer's reference"),
+    "nominated_officer": ("Nominated officer who approved", "The Virtual School Head or a team manager"),
     "pp_plus": ("Pupil Premium Plus requests", ""),
     "social_worker_ref": ("New social worker (reference)", ""),
     "carer_ref": ("New carer (reference)", ""),

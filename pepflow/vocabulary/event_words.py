@@ -35,6 +35,7 @@ EVENTS = table_of_terms({
     # school place
     "admission_needed": ("New school needed", "A new education placement is needed"),
     "school_proposed": ("School proposed", "A school is proposed (its suitability is checked)"),
+    "school_not_agreed": ("School not agreed", "The Virtual School Head did not agree to the proposed school"),
     "application_made": ("Application made", "An application for a place was made"),
     "place_offered": ("Place offered", "The school offered a place"),
     "place_refused": ("Place refused", "The school refused a place"),

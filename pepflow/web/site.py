@@ -105,6 +105,9 @@ def _environment() -> Environment:
     env.filters["units"] = lambda n, unit: vocabulary.unit_label(unit or "calendar", n)
     env.filters["option_tags"] = option_tags
     env.filters["day"] = day_words
+    # the first letter made a capital and the rest kept as written (Jinja's own capitalize lowers
+    # the rest: "the vsh's decision", "15 mar 2023")
+    env.filters["first_upper"] = lambda v: (str(v)[:1].upper() + str(v)[1:]) if v else ""
     env.globals["children_title"] = children_title
     env.globals["ROLES"] = ROLES
     env.globals["with_query"] = with_query

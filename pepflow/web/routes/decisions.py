@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from pepflow.engine.recording import event_spec, record_event
-from pepflow.db.models import Admission, AdmissionFinding, Child, School
+from pepflow.db.models import Admission, AdmissionFinding, Child, Person, School
 from pepflow.db.unit import UnitOfWork
 from pepflow.audit.disclosures import disclosed
 from pepflow.errors import InputError, PepflowError
@@ -28,7 +28,7 @@ from pepflow.accounts.access import may_set
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.rules.placement import NEEDS_APPROVAL, SETTLED_BY
 from pepflow.states.admission import MACHINE
-from pepflow.vocabulary import parameter_in_sentence, parameter_label
+from pepflow.vocabulary import parameter_in_sentence, parameter_label, role_label
 from pepflow.web import views
 from pepflow.web.site import CheckedFormDep, DatabaseDep, Refused, SiteDep, Visitor, VisitorDep, leave_notice
 
@@ -100,10 +100,38 @@ def _decision_for(s: UnitOfWork, visitor: Visitor, ref: str) -> PendingDecision:
     return found[0]
 
 
-def _fields(decision: PendingDecision, role: str) -> list[dict[str, str]]:
+VERDICT = "vsh_decision"  # the VSH's decision: agree or not, with the reasons (a choice, not a box to type in)
+VERDICTS = ("agree", "not_agree")
+
+
+def _fields(s: UnitOfWork, decision: PendingDecision, role: str) -> list[dict[str, Any]]:
     spec = {p.name: p for p in event_spec(EVENT).params}
-    return [{"name": name, "label": parameter_label(name), "hint": spec[name].help,
-             "person": "yes" if spec[name].person else ""} for name in decision.mine(role)]
+    fields = []
+    for name in decision.mine(role):
+        param = spec[name]
+        field: dict[str, Any] = {"name": name, "label": parameter_label(name), "hint": param.help,
+                                 "kind": "verdict" if name == VERDICT else "person" if param.person else "text"}
+        if param.person:  # chosen from the people who may give it, by name
+            people = s.execute(select(Person).where(Person.role.in_(param.person)).order_by(Person.name)).scalars()
+            field["options"] = [(p.ref, f"{p.name} ({role_label(p.role)})") for p in people]
+        fields.append(field)
+    return fields
+
+
+def _problems(fields: list[dict[str, Any]], values: dict[str, str], verdict: str) -> list[tuple[str, str]]:
+    errors = []
+    if verdict == "not_agree":  # not agreeing ends the proposal: its other parts are not decided
+        fields = [f for f in fields if f["kind"] == "verdict"]
+    for f in fields:
+        if f["kind"] == "verdict" and verdict not in VERDICTS:
+            errors.append(("verdict", "Choose whether you agree to the school"))
+        if f["kind"] == "verdict" and not values[f["name"]]:
+            errors.append((f["name"], "Enter your reasons and the evidence"))
+        elif f["kind"] == "person" and not values[f["name"]]:
+            errors.append((f["name"], f"Choose the {parameter_in_sentence(f['name'])}"))
+        elif f["kind"] == "text" and not values[f["name"]]:
+            errors.append((f["name"], f"Enter {parameter_in_sentence(f['name'])}"))
+    return errors
 
 
 @router.get("/children/{ref}/decision")
@@ -117,7 +145,7 @@ def decision_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, vis
               {"account": visitor.user.email, "role": visitor.user.role, "event": EVENT}, child.ref)
     s.commit()
     return site.render(request, "decision.html.j2", 200, visitor, decision=decision, child=summary,
-                       fields=_fields(decision, visitor.user.role), values={}, errors=[])
+                       fields=_fields(s, decision, visitor.user.role), values={}, errors=[])
 
 
 @router.post("/children/{ref}/decision")
@@ -126,14 +154,18 @@ def record_decision(request: Request, ref: str, site: SiteDep, s: DatabaseDep, v
     _allowed(visitor)
     child: Child = views.visible_child(s, visitor.user, ref, site.app.today())
     decision = _decision_for(s, visitor, child.ref)
-    fields = _fields(decision, visitor.user.role)
+    fields = _fields(s, decision, visitor.user.role)
     values = {f["name"]: form.get(f["name"], "").strip() for f in fields}
-    errors = [(name, f"Enter {parameter_in_sentence(name)}") for name, value in values.items() if not value]
+    verdict = form.get("verdict", "")
+    errors = _problems(fields, values, verdict)
     if not errors:
+        if verdict == "not_agree":  # the proposal ends; its other parts need no decision
+            event, params = "school_not_agreed", {"reason": values[VERDICT]}
+        else:
+            event, params = EVENT, {"school_urn": decision.school_urn, **values}
         try:
-            record_event(s, site.app.config, child.ref, EVENT, site.app.today(), site.app.today(),
-                         visitor.user.person_ref, {"school_urn": decision.school_urn, **values},
-                         actor=visitor.actor, role=visitor.user.role)
+            record_event(s, site.app.config, child.ref, event, site.app.today(), site.app.today(),
+                         visitor.user.person_ref, params, actor=visitor.actor, role=visitor.user.role)
             s.commit()
         except InputError as exc:
             s.rollback()
@@ -151,7 +183,11 @@ def record_decision(request: Request, ref: str, site: SiteDep, s: DatabaseDep, v
                            child=views.child_summary(s, child, site.app.today()), fields=fields, values=form,
                            errors=errors)
     left = pending_decisions(s, child.ref)
-    leave_notice(s, visitor, f"Decision recorded for {decision.school_name}."
-                 + (" Another decision is still needed." if left else ""))
+    if verdict == "not_agree":
+        leave_notice(s, visitor, f"Recorded that you do not agree to {decision.school_name}. "
+                     "Another school needs to be proposed.")
+    else:
+        leave_notice(s, visitor, f"Decision recorded for {decision.school_name}."
+                     + (" Another decision is still needed." if left else ""))
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)
