@@ -25,7 +25,7 @@ import hmac
 import secrets
 
 from itsdangerous import BadSignature, Signer, TimestampSigner
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
