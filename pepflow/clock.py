@@ -101,8 +101,9 @@ def parse_date(value: str, field: str = "date") -> dt.date:
         raise InputError(field, value, str(exc)) from None
 
 
-def clock_for(today: str | dt.date | None) -> Clock:
-    """The system clock, or a fixed one when a date is given (``--today`` / ``PEPFLOW_TODAY``)."""
+def clock_for(today: str | dt.date | None, field: str = "--today") -> Clock:
+    """The system clock, or a fixed one when a date is given (``--today`` / ``PEPFLOW_TODAY``,
+    named by ``field`` in an error)."""
     if today in (None, ""):
         return SystemClock()
-    return FixedClock(parse_date(today, "today"))
+    return FixedClock(parse_date(today, field))

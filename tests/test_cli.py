@@ -100,10 +100,28 @@ def test_event_command_records_and_reports_the_new_deadlines(cli, tmp_path):
     assert "PEP completion due 14 Jan 2026 (5 school days)" in out
 
 
+def test_an_event_only_some_roles_record_needs_by_on_the_command_line_and_their_role_is_checked(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    args = ("--db", url, "--today", "18 Jan 2026", "event", "C001", "pep_approved", "--on", "7 Jan 2026",
+            "--set", "rating=green")
+    code, _, err = cli(*args)
+    assert code == 1 and "--by" in err and "“PEP approved” is recorded by" in err and "Virtual School Head" in err
+    code, _, err = cli(*args, "--by", "SW1")
+    assert code == 1 and "a social worker cannot record it" in err
+
+
+def test_the_command_line_names_its_own_today_flag_and_takes_the_dates_it_prints(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    code, out, err = cli("--db", url, "--today", "18 Jan 2026", "deadlines", "--child", "C001")
+    assert code == 0 and "as of 18 Jan 2026" in out, err
+    code, _, err = cli("--db", url, "--today", "31 Feb 2026", "deadlines", "--child", "C001")
+    assert code == 1 and err.startswith("Error: --today = '31 Feb 2026'")
+
+
 def test_a_refused_event_exits_non_zero_and_names_what_is_allowed(cli, tmp_path):
     url = _imported(cli, tmp_path)
     code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_approved",
-                         "--on", "2026-01-07", "--set", "rating=green")
+                         "--on", "2026-01-07", "--set", "rating=green", "--by", "VSH1")
     assert code == 1 and out == ""
     assert "PEP approved (pep_approved) cannot be recorded while the PEP is 'due'" in err
     assert ("What can be recorded now: PEP meeting arranged (pep_meeting_scheduled), PEP meeting held "

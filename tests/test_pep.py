@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 
+import re
+
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -292,3 +294,14 @@ def test_a_refused_event_in_a_batch_writes_nothing_of_the_batch(world, config):
 def test_every_state_machine_is_well_formed():
     """No unreachable states, no dead ends, no exits from final states."""
     assert problems(pep_states.MACHINE) == []
+
+
+def test_an_event_out_of_order_is_refused_in_the_words_of_the_pages(world, config):
+    """No ISO date and no state code in an error a person reads (issue 38 item 6)."""
+    add_child(world, config, d("2025-12-18"))
+    event(world, config, "C100", "pep_meeting_held", "2026-01-07")
+    with pytest.raises(InputError) as err:
+        event(world, config, "C100", "pep_submitted", "2026-01-06")
+    message = f"{err.value.value} {err.value.problem}"
+    assert "6 Jan 2026" in message and "7 Jan 2026" in message
+    assert not re.search(r"\d{4}-\d\d-\d\d", message) and "meeting_held" not in message

@@ -112,15 +112,19 @@ def event(
 ) -> None:
     """Record that something happened to a child's case."""
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
+    from pepflow.engine.recording import registry
     from pepflow.service.use_cases import record
 
+    params = _parse_sets(sets)
+    spec = registry().get(name)
+    if spec is not None and by is None and (spec.recorded_by is not None or any(
+            (p := spec.param(key)) is not None and p.decided_by for key in params)):
+        # a decision, or an event only some roles may record: whose it is is checked, as on the web pages
+        raise InputError("--by", None, f"is needed: “{event_label(name)}” is recorded by "
+                         f"{_whose(spec, params)}; give the reference of the person recording it")
     try:
-        outcome = record(_app(ctx), child_ref, name, on, by, _parse_sets(sets))
+        outcome = record(_app(ctx), child_ref, name, on, by, params)
     except InputError as exc:  # the domain's field names, as this command's options say them
-        # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
-        from pepflow.engine.recording import registry
-
-        spec = registry().get(name)
         if exc.field == "on":
             raise InputError("--on", exc.value, exc.problem) from None
         if spec and exc.field in {p.name for p in spec.params}:
@@ -130,6 +134,16 @@ def event(
                f"{state_change_words(outcome.process, outcome.state_before, outcome.state_after)}.")
     for message in outcome.messages:
         typer.echo(f"  {message}")
+
+
+def _whose(spec, params: dict[str, str]) -> str:
+    """Who records this event or sets its decisions, in words ("the Virtual School Head")."""
+    roles = set(spec.recorded_by or ())
+    for key in params:
+        param = spec.param(key)
+        if param is not None and param.decided_by:
+            roles = (roles & set(param.decided_by)) if roles else set(param.decided_by)
+    return " or ".join(role_label(r) for r in sorted(roles)) or "someone of the right role"
 
 
 @app.command("events")

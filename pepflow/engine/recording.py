@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from pepflow.calendars import format_day
 from pepflow.audit import audit, change_marks, claim_changes, write_audit
 from pepflow.audit.snapshots import child_changes, child_fields
 from pepflow.clock import parse_date
@@ -68,7 +69,7 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     spec = event_spec(event)
     on = parse_date(on, "on")
     if on > today:
-        raise InputError("on", on.isoformat(), f"is in the future (today is {today.isoformat()}); "
+        raise InputError("on", format_day(on), f"is in the future (today is {format_day(today)}); "
                          "record events when they have happened")
     child = session.get(Child, child_ref)
     if child is None:
@@ -137,14 +138,14 @@ def check_event_date(child: Child, event: str, on: dt.date) -> None:
     """An event cannot happen before the child was born, nor (but for a new episode of care)
     before the current episode of care began; a new episode cannot begin before the last ended."""
     if on < child.dob:
-        raise InputError("on", on.isoformat(), f"is before {child.ref}'s date of birth ({child.dob.isoformat()})")
+        raise InputError("on", format_day(on), f"is before {child.ref}'s date of birth ({format_day(child.dob)})")
     if event == "entered_care":
         if child.left_care_on and on < child.left_care_on:
-            raise InputError("on", on.isoformat(), f"is before {child.ref} left care on "
-                             f"{child.left_care_on.isoformat()}: a new episode begins after the last one ended")
+            raise InputError("on", format_day(on), f"is before {child.ref} left care on "
+                             f"{format_day(child.left_care_on)}: a new episode begins after the last one ended")
     elif on < child.entered_care:
-        raise InputError("on", on.isoformat(), f"is before {child.ref} entered care on "
-                         f"{child.entered_care.isoformat()} (the current episode); events of the case begin then")
+        raise InputError("on", format_day(on), f"is before {child.ref} entered care on "
+                         f"{format_day(child.entered_care)} (the current episode); events of the case begin then")
 
 
 def check_params_against_case(session: UnitOfWork, spec: EventSpec, child: Child, values: dict[str, Any]) -> None:
@@ -165,8 +166,8 @@ def check_params_against_case(session: UnitOfWork, spec: EventSpec, child: Child
             if cases.school(session, value) is None:
                 raise InputError(p.name, value, "is not a known school (import schools first)")
         elif isinstance(value, dt.date) and value < child.dob:
-            raise InputError(p.name, value.isoformat(), f"is before {child.ref}'s date of birth "
-                             f"({child.dob.isoformat()})")
+            raise InputError(p.name, format_day(value), f"is before {child.ref}'s date of birth "
+                             f"({format_day(child.dob)})")
 
 
 @dataclass(frozen=True)

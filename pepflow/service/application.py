@@ -54,7 +54,10 @@ class App:
 
     @cached_property
     def clock(self) -> Clock:
-        return clock_for(self.today_override or self.environment.today)
+        # an error names where the date came from: the command line's flag or the environment's variable
+        if self.today_override:
+            return clock_for(self.today_override, "--today")
+        return clock_for(self.environment.today, "PEPFLOW_TODAY")
 
     def today(self) -> dt.date:
         return self.clock.today()

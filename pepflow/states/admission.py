@@ -92,7 +92,7 @@ def _require(ctx: EventContext) -> Admission:
         raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, "none open", ["admission_needed"])
     MACHINE.check(admission, ctx.event, ctx.child.ref)
     if ctx.on < admission.state_changed_on:
-        raise InputError("on", ctx.on.isoformat(), (
+        raise InputError("on", format_day(ctx.on), (
             f"is before the admission's last step on {format_day(admission.state_changed_on)}"))
     return admission
 
@@ -247,7 +247,7 @@ def on_direction_issued(ctx: EventContext) -> Outcome:
     rule = ctx.config.timescales.rule("direction_consultation", admission.consultation_started_on)
     window_ends = admission.consultation_started_on + dt.timedelta(days=rule.number)
     if not admission.consultation_answer and ctx.on <= window_ends:
-        raise InputError("on", ctx.on.isoformat(), (
+        raise InputError("on", format_day(ctx.on), (
             f"a direction may not be issued until the consultation window ends on {format_day(window_ends)} "
             f"({rule.number} calendar days), unless the admission authority answers first"))
     outcome = _fire(ctx, admission)
@@ -263,8 +263,8 @@ def on_direction_issued(ctx: EventContext) -> Outcome:
 def on_adjudicator_referred(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     if admission.referral_window_ends and ctx.on > admission.referral_window_ends:
-        raise InputError("on", ctx.on.isoformat(), f"the referral window ended on "
-                         f"{admission.referral_window_ends.isoformat()}: the direction stands")
+        raise InputError("on", format_day(ctx.on), f"the referral window ended on "
+                         f"{format_day(admission.referral_window_ends)}: the direction stands")
     close_open(ctx.session, ctx.config, ctx.child, ["adjudicator_referral"], ctx.on, process="admission")
     return _fire(ctx, admission)
 
@@ -312,8 +312,8 @@ def on_started_at_school(ctx: EventContext) -> Outcome:
     admission = _require(ctx)
     if admission.state == A.DIRECTION_ISSUED and admission.referral_window_ends \
             and ctx.on <= admission.referral_window_ends:
-        raise InputError("on", ctx.on.isoformat(), "the school may still refer the direction to the "
-                         f"Adjudicator until {admission.referral_window_ends.isoformat()}")
+        raise InputError("on", format_day(ctx.on), "the school may still refer the direction to the "
+                         f"Adjudicator until {format_day(admission.referral_window_ends)}")
     outcome = _fire(ctx, admission)
     admission.started_on = ctx.on
     close_open(ctx.session, ctx.config, ctx.child, CHILD_CLOCK + (NO_EDUCATION, "adjudicator_referral"), ctx.on,

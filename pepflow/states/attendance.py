@@ -85,7 +85,7 @@ def on_stage_started(ctx: EventContext) -> Outcome:
     stage = ctx.params["stage"]
     review = ctx.params["review_date"]
     if review < ctx.on:
-        raise InputError("review_date", review.isoformat(), "is before the stage starts")
+        raise InputError("review_date", format_day(review), "is before the stage starts")
     close_open(ctx.session, ctx.config, ctx.child, [f"attendance_stage_{stage}"], ctx.on, process="attendance")
     open_flag(ctx.session, ctx.config, ctx.child, f"attendance_stage_{stage}_review", ctx.on, "vs_officer",
               f"review of attendance stage {stage}", process="attendance", due_on=review)

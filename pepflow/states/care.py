@@ -77,7 +77,7 @@ def on_entered_care(ctx: EventContext) -> Outcome:
     if pep is not None:
         raise TransitionNotAllowed(child.ref, "PEP", ctx.event, pep.state, allowed_events(pep))
     if ctx.on < child.dob:
-        raise InputError("on", ctx.on.isoformat(), "is before the child's date of birth")
+        raise InputError("on", format_day(ctx.on), "is before the child's date of birth")
     close_open(s, ctx.config, child, [FLAG], ctx.on, DeadlineStatus.CANCELLED, "new episode of care recorded")
     child.looked_after, child.left_care_on, child.entered_care = True, None, ctx.on
     child.first_entered_care = child.first_entered_care or ctx.on
@@ -160,7 +160,7 @@ def on_care_placement_proposed(ctx: EventContext) -> Outcome:
     messages = []
     if p["move"] == "planned" and p["school_must_change"]:
         open_flag(s, ctx.config, child, "vs_placement_view", ctx.on, "vsh",
-                  f"planned move on {p['proposed_date'].isoformat()} changes school: the Virtual School's "
+                  f"planned move on {format_day(p['proposed_date'])} changes school: the Virtual School's "
                   "view is needed before it", process="care", due_on=p["proposed_date"])
         messages.append(f"The Virtual School's view is needed by {format_day(p['proposed_date'])}.")
     if not p["in_area"]:
@@ -298,7 +298,7 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
             session.add(pep)
             d = open_deadline(session, config, child, "pep_review", child.last_pep_meeting, "pep",
                               pep.id, opened_on=today)
-            done.append(f"next termly PEP review due {d.due_on.isoformat()}")
+            done.append(f"next termly PEP review due {format_day(d.due_on)}")
         else:
             rule = config.timescales.rule("initial_pep", child.entered_care)
             due = calendar_for(session, config, child, rule).add(
@@ -306,7 +306,7 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
             if due >= today:
                 pep = start_cycle(session, child, "initial", child.entered_care)
                 open_deadline(session, config, child, "initial_pep", child.entered_care, "pep", pep.id)
-                done.append(f"initial PEP due {due.isoformat()}")
+                done.append(f"initial PEP due {format_day(due)}")
             else:
                 missing.append("last_pep_meeting")
     if not open_deadlines(session, child.ref, CARE_REVIEW_KINDS):
@@ -316,13 +316,13 @@ def bring_in(session: Session, config: Config, child: Child, today: dt.date) -> 
                 child.entered_care, child.last_care_review, first.unit)
             key = "care_review_2" if days <= first.number else "care_review_next"
             d = open_care_review(session, config, child, key, child.last_care_review, today)
-            done.append(f"next care review due {d.due_on.isoformat()}")
+            done.append(f"next care review due {format_day(d.due_on)}")
         else:
             rule = config.timescales.rule("care_review_1", child.entered_care)
             due = calendar_for(session, config, child, rule).add(child.entered_care, rule.number, rule.unit)
             if due >= today:
                 open_care_review(session, config, child, "care_review_1", child.entered_care, today)
-                done.append(f"first care review due {due.isoformat()}")
+                done.append(f"first care review due {format_day(due)}")
             else:
                 missing.append("last_care_review")
     flags = open_deadlines(session, child.ref, [FLAG])

@@ -141,7 +141,7 @@ def on_suspension_started(ctx: EventContext) -> Outcome:
         raise InputError("days", days, "a suspension lasts at least 1 school day")
     cal = calendar_for(ctx.session, ctx.config, ctx.child)
     if not cal.is_school_day(first):
-        raise InputError("first_day", first.isoformat(), "is not a school day at the child's school")
+        raise InputError("first_day", format_day(first), "is not a school day at the child's school")
     cap = ctx.config.timescales.rule("suspension_cap", first).number
     earlier = _year_days(ctx.session, x)
     so_far = sum(s.days for s in earlier)
@@ -160,7 +160,7 @@ def on_suspension_started(ctx: EventContext) -> Outcome:
         messages.append(f"Full-time provision due from {format_day(d.due_on)}.")
     if cal.between(first, ctx.today, "working") > 1:
         open_flag(ctx.session, ctx.config, ctx.child, "suspension_reported_late", ctx.today, "vsh",
-                  f"suspension from {first.isoformat()} recorded on {ctx.today.isoformat()}: the head teacher must "
+                  f"suspension from {format_day(first)} recorded on {format_day(ctx.today)}: the head teacher must "
                   "tell the VSH and social worker without delay", process="exclusion")
         messages.append("Recorded late: flagged to the VSH.")
     in_term = sum(s.days for s in earlier if s.term == term) + days

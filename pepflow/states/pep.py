@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day, format_units
-from pepflow.vocabulary import kind_label
+from pepflow.vocabulary import kind_label, state_label
 from pepflow.cohort import year_group
 from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
@@ -103,9 +103,9 @@ def require_current(ctx: EventContext) -> Pep:
 
 def _check_date_order(ctx: EventContext, pep: Pep) -> None:
     if ctx.on < pep.state_changed_on:
-        raise InputError("on", ctx.on.isoformat(), (
-            f"is before the PEP's last recorded step on {pep.state_changed_on.isoformat()} "
-            f"('{pep.state}'); record events in the order they happened"))
+        raise InputError("on", format_day(ctx.on), (
+            f"is before the PEP's last recorded step on {format_day(pep.state_changed_on)} "
+            f"(“{state_label('pep', pep.state)}”); record events in the order they happened"))
 
 
 def start_cycle(session: Session, child: Child, cycle: str, on) -> Pep:
