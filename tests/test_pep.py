@@ -57,7 +57,7 @@ def test_pep_meeting_on_last_friday_of_term_has_completion_due_next_term(world, 
     add_child(world, config, d("2025-12-18"))
     event(world, config, "C100", "pep_meeting_held", "2025-12-19")
     assert deadlines(world, "C100", "pep_completion")[0].due_on == d("2026-01-09")
-    assert deadlines(world, "C100", "pep_distribution")[0].due_on == d("2025-12-30")
+    assert deadlines(world, "C100", "pep_distribution") == []  # sharing waits for the approved PEP
     assert deadlines(world, "C100", "initial_pep")[0].status == "met"
 
 
@@ -305,3 +305,26 @@ def test_an_event_out_of_order_is_refused_in_the_words_of_the_pages(world, confi
     message = f"{err.value.value} {err.value.problem}"
     assert "6 Jan 2026" in message and "7 Jan 2026" in message
     assert not re.search(r"\d{4}-\d\d-\d\d", message) and "meeting_held" not in message
+
+
+def test_sharing_the_final_pep_is_not_due_until_quality_assurance_approves_it(world, config):
+    """A PEP held up in QA for weeks: sharing it cannot be overdue meanwhile; it is due 5 working
+    days after approval."""
+    add_child(world, config, d("2025-12-18"))
+    event(world, config, "C100", "pep_meeting_held", "2026-01-05")
+    event(world, config, "C100", "pep_submitted", "2026-01-07")
+    assert deadlines(world, "C100", "pep_distribution") == []
+    event(world, config, "C100", "pep_approved", "2026-02-02", today="2026-02-02", rating="green")
+    (sharing,) = deadlines(world, "C100", "pep_distribution")
+    assert (sharing.due_on, sharing.status) == (d("2026-02-09"), "open")
+
+
+def test_arranging_a_pep_meeting_after_the_review_is_due_warns_the_person_arranging_it(world, config):
+    add_child(world, config, d("2025-12-18"))  # the initial PEP is due 6 Jan 2026
+    outcome = event(world, config, "C100", "pep_meeting_scheduled", "2025-12-19", today="2025-12-19",
+                    meeting_date="2026-01-09")
+    assert outcome.warnings == ["Initial PEP is due by 6 Jan 2026, before this meeting: the PEP will be late "
+                                "unless the meeting is brought forward."]
+    on_time = event(world, config, "C100", "pep_meeting_scheduled", "2025-12-19", today="2025-12-19",
+                    meeting_date="2026-01-05")
+    assert on_time.warnings == []

@@ -134,6 +134,8 @@ def event(
                f"{state_change_words(outcome.process, outcome.state_before, outcome.state_after)}.")
     for message in outcome.messages:
         typer.echo(f"  {message}")
+    for warning in outcome.warnings:
+        typer.echo(f"  Warning: {warning}")
 
 
 def _whose(spec, params: dict[str, str]) -> str:

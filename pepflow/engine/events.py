@@ -71,6 +71,9 @@ class Outcome:
     state_after: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    # what the person recording it should act on now (a meeting set after the PEP is due): shown on
+    # the page they go back to, and printed by the command line, besides the messages
+    warnings: list[str] = field(default_factory=list)
 
 
 class CaseNow:

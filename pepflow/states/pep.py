@@ -171,6 +171,10 @@ def on_meeting_scheduled(ctx: EventContext) -> Outcome:
     pep, outcome = _transition(ctx)
     pep.meeting_date = ctx.params["meeting_date"]
     outcome.messages.append(f"PEP meeting for {ctx.child.ref} set for {format_day(pep.meeting_date)}.")
+    late = [d for d in open_deadlines(ctx.session, ctx.child.ref, REVIEW_KINDS) if d.due_on < pep.meeting_date]
+    for d in late:  # told now, while the date can still be moved
+        outcome.warnings.append(f"{kind_label(d.kind)} is due by {format_day(d.due_on)}, before this "
+                                "meeting: the PEP will be late unless the meeting is brought forward.")
     return outcome
 
 
@@ -178,9 +182,10 @@ def on_meeting_held(ctx: EventContext) -> Outcome:
     pep, outcome = _transition(ctx)
     pep.meeting_held_on = ctx.on
     met = _close(ctx, REVIEW_KINDS)
-    for key in ("pep_completion", "pep_distribution"):
-        d = _open(ctx, key, pep)
-        outcome.messages.append(f"{kind_label(key)} due {format_day(d.due_on)} ({format_units(d.number, d.unit)}).")
+    # sharing the final PEP starts at approval (config/timescales.toml): a PEP still in QA has no final version to share
+    d = _open(ctx, "pep_completion", pep)
+    outcome.messages.append(f"{kind_label('pep_completion')} due {format_day(d.due_on)} "
+                            f"({format_units(d.number, d.unit)}).")
     outcome.payload["deadlines_closed"] = [f"{d.kind}:{d.status}" for d in met]
     return outcome
 
@@ -225,6 +230,9 @@ def on_approved(ctx: EventContext) -> Outcome:
     anchor = pep.meeting_held_on or ctx.on
     review = _open(ctx, "pep_review", pep, start=anchor)
     outcome.messages.append(f"Next termly PEP review due {format_day(review.due_on)}.")
+    if not open_deadlines(ctx.session, ctx.child.ref, ["pep_distribution"]):  # one opened at a meeting before this version
+        shared = _open(ctx, "pep_distribution", pep)
+        outcome.messages.append(f"{kind_label('pep_distribution')} due {format_day(shared.due_on)}.")
     outcome.payload["pp_plus"] = decide_pp_plus(ctx, pep, approve=ctx.params.get("pp_plus", "approve") == "approve")
     return outcome
 
@@ -327,7 +335,7 @@ _VS = VIRTUAL_SCHOOL_ROLES  # quality assurance is the Virtual School's (DOMAIN.
 for spec in (
     EventSpec("pep_meeting_scheduled", "pep", on_meeting_scheduled,
               (Param("meeting_date", date_value, True, "the date of the meeting"),), offered=_offered_by_state),
-    EventSpec("pep_meeting_held", "pep", on_meeting_held, (), offered=_offered_by_state, opens=("pep_completion", "pep_distribution")),
+    EventSpec("pep_meeting_held", "pep", on_meeting_held, (), offered=_offered_by_state, opens=("pep_completion",)),
     EventSpec("pep_submitted", "pep", on_submitted, (), offered=_offered_by_state, opens=("pep_qa",)),
     EventSpec("pep_qa_started", "pep", on_qa_started, (), recorded_by=_VS, offered=_offered_by_state),
     EventSpec("pep_returned", "pep", on_returned,
@@ -337,7 +345,7 @@ for spec in (
               (Param("rating", _rating, True, "quality rating, amber or green (a red PEP is returned)"),
                Param("pp_plus", choice("approve", "decline"), False,
                      "approve (default) or decline the PEP's Pupil Premium Plus requests")),
-              recorded_by=_VS, offered=_offered_by_state, opens=("pep_review",)),
+              recorded_by=_VS, offered=_offered_by_state, opens=("pep_review", "pep_distribution")),
     EventSpec("pep_distributed", "pep", on_distributed, (), offered=_offered_by_state),
     EventSpec("pp_plus_requested", "pep", on_pp_plus_requested,
               (Param("amount", POUNDS, True, "pounds"),

@@ -233,8 +233,8 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
                            else f"Enter {parameter_label(p.name).lower()}"))
     if not errors:
         try:
-            record_event(s, site.app.config, child.ref, spec.name, on.text, site.app.today(),
-                         visitor.user.person_ref, params, actor=visitor.actor, role=visitor.user.role)
+            outcome = record_event(s, site.app.config, child.ref, spec.name, on.text, site.app.today(),
+                                   visitor.user.person_ref, params, actor=visitor.actor, role=visitor.user.role)
             s.commit()
         except TransitionNotAllowed as exc:
             s.rollback()
@@ -252,7 +252,7 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
                   child.ref)
         s.commit()
         return event_form(site, request, visitor, summary, spec, form, errors, 400, bad_parts)
-    leave_notice(s, visitor, f"Recorded: {spec.in_sentence}.")
+    leave_notice(s, visitor, " ".join([f"Recorded: {spec.in_sentence}.", *(f"Warning: {w}" for w in outcome.warnings)]))
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)
 
