@@ -145,10 +145,10 @@ def test_a_missing_email_becomes_an_item_for_vs_admin_not_a_crash(world, config)
     add_child(world, config, d("2025-12-18"))
     event(world, config, "C100", "pep_meeting_held", "2026-01-05")
     result = sweep(world, config, d("2026-01-12"))  # completion due on the day
-    assert "no DT email for school 100001 (DT1)" in result.problems
+    said = "no DT email for Riverside Primary (URN 100001) (Dee Teacher)"  # names, the URN beside the school's
+    assert said in result.problems
     items = [r for r in rows(world) if r.step == "missing_contact"]
-    assert [(r.recipient_ref, r.payload["what"]) for r in items] == [
-        ("VSA1", "no DT email for school 100001 (DT1)")]
+    assert [(r.recipient_ref, r.payload["what"]) for r in items] == [("VSA1", said)]
 
 
 def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, config, smtp):

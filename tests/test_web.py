@@ -6,6 +6,9 @@ child outside the account's caseload showing up anywhere fails the test.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import datetime as dt
 import re
 
@@ -347,21 +350,21 @@ def test_overdue_peps_filters_sort_count_and_download(site):
     client = signed_in_client(site, "vs_admin")
     everything = client.get("/peps/overdue?format=csv").text.splitlines()
     header, rows = everything[0].split(","), [r.split(",") for r in everything[1:]]
-    assert header[:3] == ["Child", "Year group", "School URN"] and rows
+    assert header[:4] == ["Child", "Child name", "Year group", "School URN"] and rows
     page = client.get("/peps/overdue").text
     assert f"<strong>{len(rows)}</strong> overdue PEP deadline" in page
-    urn = rows[0][2]
+    urn = rows[0][3]
     by_school = client.get(f"/peps/overdue?school={urn}&format=csv").text.splitlines()[1:]
-    assert by_school and all(line.split(",")[2] == urn for line in by_school)
-    assert len(by_school) == sum(1 for r in rows if r[2] == urn)
+    assert by_school and all(line.split(",")[3] == urn for line in by_school)
+    assert len(by_school) == sum(1 for r in rows if r[3] == urn)
     old = client.get("/peps/overdue?min_days=30&format=csv").text.splitlines()[1:]
     assert all(int(line.split(",")[-1]) >= 30 for line in old)
     assert len(old) == sum(1 for r in rows if int(r[-1]) >= 30)
     ks3 = client.get("/peps/overdue?key_stage=KS3&format=csv").text.splitlines()[1:]
-    assert all(line.split(",")[1] in ("Year 7", "Year 8", "Year 9") for line in ks3)
-    due = [r[8] for r in rows]
+    assert all(line.split(",")[2] in ("Year 7", "Year 8", "Year 9") for line in ks3)
+    due = [r[9] for r in rows]
     assert due == sorted(due)
-    descending = [line.split(",")[8] for line in
+    descending = [line.split(",")[9] for line in
                   client.get("/peps/overdue?sort=due&order=desc&format=csv").text.splitlines()[1:]]
     assert descending == sorted(due, reverse=True)
     bad = client.get("/peps/overdue?min_days=lots")
@@ -370,9 +373,12 @@ def test_overdue_peps_filters_sort_count_and_download(site):
 
 def test_short_lists_sort_by_any_column_both_ways(site):
     client = signed_in_client(site, "vs_admin")
-    for path, column in (("/admissions?show=all&sort=state", 2), ("/my-work?within=all&sort=what", 1)):
-        up = [line.split(",")[column] for line in client.get(path + "&format=csv").text.splitlines()[1:]]
-        down = [line.split(",")[column] for line in client.get(path + "&order=desc&format=csv").text.splitlines()[1:]]
+    def column_of(url: str, column: str) -> list[str]:
+        return [row[column] for row in csv.DictReader(io.StringIO(client.get(url).text))]
+
+    for path, column in (("/admissions?show=all&sort=state", "State"), ("/my-work?within=all&sort=what", "What")):
+        up = column_of(path + "&format=csv", column)
+        down = column_of(path + "&order=desc&format=csv", column)
         assert up and up == sorted(up) and down == sorted(up, reverse=True), path
         assert 'aria-sort="ascending"' in client.get(path).text
 
@@ -390,12 +396,12 @@ def test_my_work_lists_the_persons_own_deadlines_soonest_first(site):
     client = signed_in_client(site, "social_worker")
     rows = client.get("/my-work?within=all&format=csv").text.splitlines()[1:]
     assert rows
-    due = [r.split(",")[3] for r in rows]
+    due = [r.split(",")[4] for r in rows]
     assert due == sorted(due)
     with session_scope(site.app.engine) as s:
         owners = set(s.execute(select(Deadline.owner_ref).where(
             Deadline.child_ref.in_([r.split(",")[0] for r in rows]), Deadline.status == "open",
-            Deadline.kind.in_([r.split(",")[1] for r in rows]))).scalars())
+            Deadline.kind.in_([r.split(",")[2] for r in rows]))).scalars())
     assert "SW01" in owners
 
 

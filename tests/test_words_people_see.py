@@ -119,3 +119,49 @@ def test_one_deadline_kind_and_one_event_read_the_same_on_the_page_in_the_email_
     assert event in visible_text(signed_in_client(site, "vs_admin").get(f"/children/{held}").text)
     code, out, _ = cli("--db", site.app.url, "history", held)
     assert code == 0 and f"  {event} " in out
+
+
+def _people_and_schools(site) -> tuple[dict[str, str], dict[str, str]]:
+    from pepflow.db.models import Person, School
+
+    with session_scope(site.app.engine) as s:
+        people = dict(s.execute(select(Person.ref, Person.name)).all())
+        schools = dict(s.execute(select(School.urn, School.name)).all())
+    return people, schools
+
+
+def codes_without_names(where: str, text: str, people: dict[str, str], schools: dict[str, str]) -> list[str]:
+    """Each person's reference or school's URN in ``text`` whose name is not there beside it
+    (within the same line or table row): a reader who may see the name was shown a code."""
+    found = []
+    for line in text.splitlines():
+        for token in set(re.findall(r"\b[A-Z]{2,4}\d{1,3}\b|\b\d{6}\b", line)):
+            name = people.get(token) or schools.get(token)
+            if name and name not in line:
+                found.append(f"{where}: {token!r} without {name!r} in {line.strip()[:160]!r}")
+    return found
+
+
+def test_no_page_email_or_csv_shows_a_person_or_school_only_by_its_code(demo):
+    """Names, not codes (issue 38): wherever a person or school appears on the demo's pages,
+    CSVs and emails, its name is there (a school's URN may stand beside its name)."""
+    site, folder = demo
+    people, schools = _people_and_schools(site)
+    problems: list[str] = []
+    client = signed_in_client(site, "vs_admin")
+    with session_scope(site.app.engine) as s:
+        cases = s.execute(select(Child.ref).order_by(Child.ref)).scalars().all()[::10]
+    pages = ["/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
+             "/children", "/decisions", "/outbox?status=all"] + [f"/children/{ref}" for ref in cases]
+    for path in pages:
+        page = client.get(path).text
+        # a table row or a list item is one line of reading: the name must be in the same one
+        rows = re.split(r"</tr>|</li>|</dd>|</p>", page)
+        problems += codes_without_names(path, "\n".join(" ".join(visible_text(r).split()) for r in rows),
+                                        people, schools)
+    for path in ("/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all"):
+        problems += codes_without_names(f"{path} CSV", client.get(path + "&format=csv").text, people, schools)
+    for eml in sorted((folder / "outbox").glob("*.eml")):
+        message = message_from_bytes(eml.read_bytes(), policy=email_policy)
+        problems += codes_without_names(eml.name, message.get_body(("plain",)).get_content(), people, schools)
+    assert not problems, "\n".join(problems[:20])

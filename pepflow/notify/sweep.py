@@ -76,6 +76,11 @@ class _Directory:
         return people[0].ref if people else None
 
 
+def _school_words(school: Any, urn: str) -> str:
+    """A school as VS admin's item names it: "Greenacre Primary (URN 100001)"."""
+    return f"{school.name} (URN {urn})" if school is not None and school.name else f"the school with URN {urn}"
+
+
 def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonRow, str]], list[str]]:
     """(person, why) for each recipient of ``step``; and the problems found on the way."""
     school = d.schools.get(row.school_urn) if row.school_urn else None
@@ -94,7 +99,7 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
                 found.append((owner, "owner"))
             elif row.owner_role in ("designated_teacher", "school", "admission_authority", "head_teacher",
                                     "governors") and row.school_urn:
-                problems.append(f"no {role_name} recorded for school {row.school_urn}")
+                problems.append(f"no {role_name} recorded for {_school_words(school, row.school_urn)}")
             else:
                 problems.append(f"no {role_name} recorded for {row.child_ref}")
         elif target == "manager":
@@ -103,9 +108,9 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
                 manager_ref = school.head_ref
             manager = d.people.get(manager_ref) if manager_ref else None
             if manager is not None:
-                found.append((manager, f"manager of {owner.ref}"))
+                found.append((manager, f"manager of {owner.name or owner.ref}"))
             elif owner is not None:
-                problems.append(f"no manager recorded for {owner.ref} ({role_in_sentence(owner.role)})")
+                problems.append(f"no manager recorded for {owner.name or owner.ref} ({role_in_sentence(owner.role)})")
         else:
             people = d.by_role.get(target, [])
             found += [(p, role_in_sentence(target)) for p in people]
@@ -116,9 +121,9 @@ def _recipients(step: Step, row: Any, d: _Directory) -> tuple[list[tuple[PersonR
         if person.email:
             with_email.append((person, why))
         elif person.role == "designated_teacher" and row.school_urn:
-            problems.append(f"no DT email for school {row.school_urn} ({person.ref})")
+            problems.append(f"no DT email for {_school_words(school, row.school_urn)} ({person.name or person.ref})")
         else:
-            problems.append(f"no email for {person.ref} ({role_in_sentence(person.role)})")
+            problems.append(f"no email for {person.name or person.ref} ({role_in_sentence(person.role)})")
     unique = {p.ref: (p, why) for p, why in with_email}
     return list(unique.values()), problems
 

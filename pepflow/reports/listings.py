@@ -11,7 +11,8 @@ from pepflow.audit.snapshots import REPLAY_KEYS
 from pepflow.audit.disclosures import ACCESS_PROCESS
 from pepflow.cohort import year_group
 from pepflow.config import Config
-from pepflow.db.models import Admission, CarePlacement, Child, Deadline, Event, Exclusion, Person, Pep, Suspension
+from pepflow.db.models import (Admission, CarePlacement, Child, Deadline, Event, Exclusion, Person, Pep, School,
+                               Suspension)
 from pepflow.engine.deadlines import OverdueOn, calendar_for, how_overdue
 from pepflow.rules.due_dates import Lateness
 from pepflow.calendars import academic_year_of
@@ -111,6 +112,14 @@ def readable_history(session: Session, child_ref: str, include_views: bool = Fal
              "sentence": sentence(r, people), "details": details(r, people)} for r in rows]
 
 
+def school_names(session: Session, urns: set[str | None]) -> dict[str, str]:
+    """The names of these schools by URN (one query), for lists that show a school by name."""
+    wanted = sorted(u for u in urns if u)
+    if not wanted:
+        return {}
+    return dict(session.exec(select(School.urn, School.name).where(School.urn.in_(wanted))).all())
+
+
 def admission_list(session: Session, config: Config, as_of: dt.date, open_only: bool = False,
                    breaching: bool = False) -> dict[str, Any]:
     """Admissions with their 20-school-day clocks: days used and left, as of a date."""
@@ -122,6 +131,7 @@ def admission_list(session: Session, config: Config, as_of: dt.date, open_only: 
     clocks = {d.process_id: d for d in session.exec(select(Deadline).where(
         Deadline.process == "admission", Deadline.kind == "admission_placement",
         Deadline.process_id.in_([a.id for a, _ in rows])))} if rows else {}
+    schools = school_names(session, {a.school_urn for a, _ in rows})
     items = []
     for admission, child in rows:
         clock = clocks.get(admission.id)
@@ -133,8 +143,9 @@ def admission_list(session: Session, config: Config, as_of: dt.date, open_only: 
             used = None
         limit = clock.number if clock else 20
         item = {
-            "child_ref": child.ref, "admission_id": admission.id, "reason": admission.reason,
-            "state": admission.state, "school_urn": admission.school_urn, "route": admission.route or None,
+            "child_ref": child.ref, "child_name": child.name, "admission_id": admission.id, "reason": admission.reason,
+            "state": admission.state, "school_urn": admission.school_urn,
+            "school_name": schools.get(admission.school_urn or "", ""), "route": admission.route or None,
             "identified_on": admission.identified_on.isoformat(),
             "due_on": clock.due_on.isoformat() if clock else None,
             "school_days_used": used, "school_days_left": None if used is None else max(0, limit - used),
@@ -160,16 +171,20 @@ def admission_list(session: Session, config: Config, as_of: dt.date, open_only: 
 def exclusion_list(session: Session, as_of: dt.date, open_only: bool = False) -> dict[str, Any]:
     """Exclusion processes with suspension days this year and the open statutory clocks."""
 
-    query = select(Exclusion).order_by(Exclusion.opened_on, Exclusion.id)
+    query = select(Exclusion, Child).join(Child, Child.ref == Exclusion.child_ref).order_by(
+        Exclusion.opened_on, Exclusion.id)
     if open_only:
         query = query.where(Exclusion.is_open)
+    rows = list(session.exec(query))
+    schools = school_names(session, {x.school_urn for x, _ in rows})
     items = []
-    for x in session.exec(query):
+    for x, child in rows:
         suspensions = list(session.exec(select(Suspension).where(Suspension.exclusion_id == x.id)))
         clocks = session.exec(select(Deadline).where(Deadline.process == "exclusion", Deadline.process_id == x.id,
                                                      Deadline.status == DeadlineStatus.OPEN).order_by(Deadline.due_on))
         items.append({
-            "child_ref": x.child_ref, "exclusion_id": x.id, "school_year": x.school_year, "school_urn": x.school_urn,
+            "child_ref": x.child_ref, "child_name": child.name, "exclusion_id": x.id, "school_year": x.school_year,
+            "school_urn": x.school_urn, "school_name": schools.get(x.school_urn or "", ""),
             "state": x.state, "opened_on": x.opened_on.isoformat(),
             "vs_consulted_on": x.vs_consulted_on.isoformat() if x.vs_consulted_on else None,
             "suspensions": len(suspensions), "suspension_days": sum(s.days for s in suspensions),

@@ -198,7 +198,7 @@ def _overdue_order(f: OverdueFilters) -> tuple[Any, ...]:
     return (first, Deadline.due_on, Deadline.child_ref, Deadline.id)
 
 
-OVERDUE_CSV_COLUMNS = ["child_ref", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
+OVERDUE_CSV_COLUMNS = ["child_ref", "child_name", "year_group", "school_urn", "school", "social_worker", "designated_teacher",
                        "pep_state", "due", "due_on", "overdue_unit", "days_overdue"]
 CSV_BATCH = 1000
 
@@ -236,7 +236,7 @@ def overdue_csv(engine: Any, config: Config, user: UserAccount, as_of: dt.date, 
                 if label is None:
                     label = year_groups[r.dob] = year_group_label(year_group(r.dob, as_of))
                 school = names["schools"].get(r.school_urn)
-                yield [r.ref, label, r.school_urn or "", school[0] if school else "",
+                yield [r.ref, f"{r.first_name} {r.last_name}".strip(), label, r.school_urn or "", school[0] if school else "",
                        names["people"].get(r.social_worker_ref, ""),
                        names["people"].get(school[1], "") if school else "", r.pep_state or "none", r.kind,
                        r.due_on.isoformat(), lateness.unit, lateness.count]
@@ -244,7 +244,7 @@ def overdue_csv(engine: Any, config: Config, user: UserAccount, as_of: dt.date, 
     return count, rows()
 
 
-CSV_COLUMNS_READ = (Deadline.id, Child.ref, Child.dob, Child.school_urn, Child.social_worker_ref,
+CSV_COLUMNS_READ = (Deadline.id, Child.ref, Child.first_name, Child.last_name, Child.dob, Child.school_urn, Child.social_worker_ref,
                     Pep.state.label("pep_state"), Deadline.kind, Deadline.due_on, Deadline.unit, Deadline.calendar)
 
 

@@ -148,6 +148,7 @@ def child_summary(session: Session, child: Child, as_of: dt.date) -> dict[str, A
     return {"ref": child.ref, "name": f"{child.first_name} {child.last_name}",
             "year_group": year_group_label(group), "key_stage": key_stage(group),
             "school": f"{school.name} ({school.urn})" if school else "no school recorded",
+            "school_name": school.name if school else "", "school_urn": child.school_urn or "",
             "social_worker": name(child.social_worker_ref), "iro": name(child.iro_ref),
             "designated_teacher": name(school.dt_ref) if school else "not recorded",
             "legal_status": child.legal_status, "sen_status": child.sen_status,
@@ -156,10 +157,15 @@ def child_summary(session: Session, child: Child, as_of: dt.date) -> dict[str, A
 
 
 def open_deadlines(session: Session, config: Config, child: Child, as_of: dt.date) -> list[dict[str, Any]]:
+    """A child's open deadlines, each with its owner by name (their reference where the people list lacks them)."""
+    rows = deadlines.open_deadlines(session, child.ref)
+    names = dict(session.execute(select(Person.ref, Person.name).where(
+        Person.ref.in_({d.owner_ref for d in rows if d.owner_ref}))).all()) if rows else {}
     return [{"id": d.id, "kind": d.kind, "what": config.timescales.describe(d.rule_key), "due_on": d.due_on,
              "overdue": d.due_on < as_of, "clock": deadline_clock(session, config, child, d, as_of),
-             "owner_role": d.owner_role, "owner_ref": d.owner_ref, "source": d.source, "note": d.note}
-            for d in deadlines.open_deadlines(session, child.ref)]
+             "owner_role": d.owner_role, "owner_ref": d.owner_ref, "owner_name": names.get(d.owner_ref or "", ""),
+             "source": d.source, "note": d.note}
+            for d in rows]
 
 
 def closed_deadlines(session: Session, child: Child, limit: int = 30) -> list[Deadline]:

@@ -77,6 +77,11 @@ class Child(Table, table=True):
     looked_after: bool = True
     left_care_on: Optional[dt.date] = None
 
+    @property
+    def name(self) -> str:
+        """The child's name as lists show it beside their reference."""
+        return f"{self.first_name} {self.last_name}".strip()
+
 
 class CarePlacement(Table, table=True):
     __tablename__ = "care_placement"

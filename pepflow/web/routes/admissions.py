@@ -21,7 +21,7 @@ def admissions(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
                          sort, order, ("child_ref", "reason", "state", "school_urn", "identified_on",
                                        "school_days_used"), "identified_on")
     if format == "csv":
-        columns = ["child_ref", "reason", "state", "school_urn", "route", "identified_on", "due_on",
+        columns = ["child_ref", "child_name", "reason", "state", "school_urn", "school_name", "route", "identified_on", "due_on",
                    "school_days_used", "school_days_left", "breaching", "started_on"]
         return csv_download(request, site, s, visitor, "admissions.csv", columns, views.csv_rows(items, columns))
     return site.render(request, "admissions.html.j2", 200, visitor, items=items, show=show,

@@ -20,7 +20,7 @@ def exclusions(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
                          sort, order, ("child_ref", "school_year", "state", "opened_on", "suspension_days"),
                          "opened_on")
     if format == "csv":
-        columns = ["child_ref", "school_year", "school_urn", "state", "opened_on", "suspensions",
+        columns = ["child_ref", "child_name", "school_year", "school_urn", "school_name", "state", "opened_on", "suspensions",
                    "suspension_days", "permanently_excluded_on", "no_pre_exclusion_meeting"]
         return csv_download(request, site, s, visitor, "exclusions.csv", columns, views.csv_rows(items, columns))
     return site.render(request, "exclusions.html.j2", 200, visitor, items=items, show=show, sort=sort,

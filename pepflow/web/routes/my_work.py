@@ -23,7 +23,7 @@ def my_work(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep
     result = views.my_work(s, site.app.config, visitor.user, site.app.today(), within_days, page,
                            everything=format == "csv", sort=sort, descending=order == "desc")
     if format == "csv":
-        columns = ["child_ref", "what", "process", "due_on", "days_overdue", "overdue_unit", "owner_role", "note"]
+        columns = ["child_ref", "child_name", "what", "process", "due_on", "days_overdue", "overdue_unit", "owner_role", "note"]
         return csv_download(request, site, s, visitor, "my-work.csv", columns, views.csv_rows(result.rows, columns))
     problems = (delivery_problems(site.app.engine, site.app.config, site.app.clock.now())
                 if visitor.role.sees_outbox else None)
