@@ -1,5 +1,5 @@
 """The delivery guarantee under faults, as a table: each fault run many times on a fresh
-copy of the demo database (364 notifications in 59 digests on 1 Dec 2026), with a real
+copy of the demo database (201 notifications in 44 digests on 1 Dec 2026), with a real
 relay in its own process counting Message-IDs (tests/faults/scenarios.py: the same runs
 the tests assert on).
 

@@ -57,7 +57,7 @@ def test_no_python_value_reaches_a_history_detail():
                        "pp_plus": [], "findings": [{"level": "needs_approval", "rule": "key_stage_4_move",
                                                     "source": "002 Handbook"}]}}
     text = sentence(row) + " | " + " | ".join(details(row))
-    assert text == ("School proposed | School (URN): 100851 | Meeting date: 21 Dec 2026 | "
+    assert text == ("School proposed | School: 100851 | Meeting date: 21 Dec 2026 | "
                     "Virtual School Head's reasons: not given | Pupil Premium Plus requests: none | "
                     "Checks: a move in Key Stage 4: needs approval")
     for python in ("None", "{", "[", "_"):

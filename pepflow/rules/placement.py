@@ -85,6 +85,19 @@ def key_stage_4_move(p: Proposal) -> list[Finding]:
                     "002 Virtual School Handbook §2e; (guidance) CPPCR 2010 reg 10")]
 
 
+def age_range_misfit(low_age: int | None, high_age: int | None, year_group: int) -> str:
+    """Why a school's statutory age range does not take a child of this year group ("" if it does,
+    or the range is not known).  A child's age on 31 August is their year group + 4; a school for
+    ages 11 to 16 takes a child who is 11 to 15 on that day (Year 7 to Year 11)."""
+    if low_age is None or high_age is None or year_group < 0:
+        return ""
+    age = year_group + 4
+    if low_age <= age < high_age:
+        return ""
+    group = "Reception" if year_group == 0 else f"Year {year_group}"
+    return f"its pupils are aged {low_age} to {high_age}, and the child is in {group}"
+
+
 def out_of_area(p: Proposal) -> list[Finding]:
     if not p.school_la or p.school_la == p.home_la:
         return []

@@ -36,7 +36,7 @@ from pepflow.rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Pr
 from pepflow.engine.machine import ProcessMachine
 from pepflow.states.admission_findings import (decisions_recorded, excluded_from, keep_decisions, latest_inspection,
                                               replace_findings)
-from pepflow.states.changes import move_school, significant_change
+from pepflow.states.changes import age_range_warnings, move_school, significant_change
 
 
 class AdmissionState(StrEnum):
@@ -165,6 +165,7 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
     if blocks:
         raise InputError("school_urn", school.urn, "; ".join(f"{f.message} [{f.source}]" for f in blocks))
     outcome = _fire(ctx, admission)
+    outcome.warnings += age_range_warnings(school, ctx.child, ctx.on)
     admission.school_urn = school.urn
     admission.in_area = not school.la or school.la == ctx.config.settings.home_la
     # findings of an earlier proposal are settled (or replaced) by this one

@@ -22,11 +22,11 @@ from pepflow.role_table import CASELOAD_ROLES
 from pepflow.values import choice, date_value, free_text, ref, text, yes_no
 from pepflow.config import Config
 from pepflow.db import cases
-from pepflow.db.models import CarePlacement, Child, Deadline, Pep
+from pepflow.db.models import CarePlacement, Child, Deadline, Pep, School
 from pepflow.engine.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines, open_flag
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.record_choices import LEGAL, PLACEMENT_TYPES
-from pepflow.states.changes import move_school, significant_change
+from pepflow.states.changes import age_range_warnings, move_school, significant_change
 from pepflow.states.pep import COMPLETE_STATES, MACHINE, current_pep, no_current_pep, start_cycle
 from pepflow.states.admission import open_admission, start_admission
 from pepflow.states.pep import allowed_events
@@ -115,7 +115,8 @@ def on_school_changed(ctx: EventContext) -> Outcome:
     after = current_pep(ctx.session, ctx.child.ref)
     msg = (f"Early PEP review due {format_day(d.due_on)}." if d else "An early PEP review is already due."
            if after else f"School changed. {NO_PEP_YET}")
-    return Outcome("pep", after.id if after else None, before, after.state if after else None, messages=[msg])
+    return Outcome("pep", after.id if after else None, before, after.state if after else None, messages=[msg],
+                   warnings=age_range_warnings(ctx.session.get(School, urn), ctx.child, ctx.on))
 
 
 def on_care_placement_changed(ctx: EventContext) -> Outcome:

@@ -11,9 +11,11 @@ import datetime as dt
 from sqlmodel import select
 
 from pepflow.config import Config
-from pepflow.db.models import Child, Deadline, EducationPlacement
+from pepflow.cohort import year_group
+from pepflow.db.models import Child, Deadline, EducationPlacement, School
 from pepflow.db.unit import UnitOfWork
 from pepflow.engine.deadlines import open_deadline, open_deadlines
+from pepflow.rules.placement import age_range_misfit
 from pepflow.states.pep import COMPLETE_STATES, current_pep, start_cycle, supersede
 
 
@@ -44,3 +46,12 @@ def move_school(s: UnitOfWork, child: Child, urn: str, on: dt.date) -> None:
     s.add(EducationPlacement(child_ref=child.ref, school_urn=urn, start=on))
     child.school_urn = urn
     s.add(child)
+
+
+def age_range_warnings(school: School | None, child: Child, on: dt.date) -> list[str]:
+    """A warning when the school's statutory age range does not take a child of this year group
+    (a primary school for a Year 7 pupil): recorded all the same, since GIAS can be out of date."""
+    if school is None:
+        return []
+    misfit = age_range_misfit(school.low_age, school.high_age, year_group(child.dob, on))
+    return [f"{school.name} may not suit {child.first_name}: {misfit}."] if misfit else []

@@ -114,14 +114,14 @@ OUTCOMES = table_of_terms({
 })
 
 PARAMETERS = table_of_terms({
-    "school_urn": ("School (URN)", "The school's unique reference number"),
-    "excluded_from": ("Excluded from (URN)", "The school that permanently excluded the child"),
+    "school_urn": ("School", "The school's unique reference number"),
+    "excluded_from": ("Excluded from", "The school that permanently excluded the child"),
     "vsh_decision": ("Virtual School Head's reasons", "Why the school is agreed, and the evidence"),
     "ks4_reason": ("Why a move in Key Stage 4 is necessary", ""),
     "nominated_officer": ("Nominated officer who approved", "The Virtual School Head or a team manager"),
     "pp_plus": ("Pupil Premium Plus requests", ""),
-    "social_worker_ref": ("New social worker (reference)", ""),
-    "carer_ref": ("New carer (reference)", ""),
+    "social_worker_ref": ("New social worker", ""),
+    "carer_ref": ("New carer", ""),
     "la": ("Local authority", ""),
     "in_area": ("In the local authority's area", ""),
     "irp": ("Independent review panel", ""),

@@ -35,8 +35,8 @@ from .harness import (DEMO_DAY, MORNING, Relay, Tally, driver, finish, free_port
 CONFIG = load_config()
 LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
 CONNECTIONS = 4
-DEMO_EMAILS = 59  # the demo cohort's digests on DEMO_DAY
-DEMO_NOTIFICATIONS = 364  # the "record incomplete" items are due ten working days after the import
+DEMO_EMAILS = 44  # the demo cohort's digests on DEMO_DAY
+DEMO_NOTIFICATIONS = 201  # sharing a PEP is due only once QA approves it; the "record incomplete" items ten working days after the import
 
 
 def mailer(port: int, connections: int = CONNECTIONS) -> SMTPMailer:

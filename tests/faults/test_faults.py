@@ -3,7 +3,7 @@ kind, a cut after DATA, a dispatcher that outlives its lease, two sweeps and two
 at once, a database that goes away or fills its disk.
 
 Every test uses a real relay in its own process (``sink.py``, counting Message-IDs) and
-the demo cohort on 1 Dec 2026 (364 notifications in 59 digests), and asserts the same
+the demo cohort on 1 Dec 2026 (201 notifications in 44 digests), and asserts the same
 things: nothing lost, duplicates within the guarantee (at most the emails in flight, one
 per connection), no history row doubled, and the history verified afterwards.
 """

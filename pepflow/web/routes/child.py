@@ -33,6 +33,7 @@ from pepflow.vocabulary import event_label, parameter_label
 from pepflow.web import views
 from pepflow.web.dates import parts_of, read_date
 from pepflow.web.routes.decisions import pending_decisions
+from pepflow.web.pickers import Picked, pick, picks
 from pepflow.web.site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
                     take_notice)
 
@@ -104,6 +105,8 @@ def event_fields(spec: EventSpec, role: str, half_terms: list[HalfTerm] = ()) ->
         elif isinstance(p.parse, Choice):
             options = list(p.parse.offered)
             kind = "radios" if len(options) <= 4 else "select"
+        elif picks(p):  # typed as part of a name, then chosen (web/pickers.py)
+            kind = "school" if p.school else "person"
         fields.append({"name": p.name, "label": parameter_label(p.name), "hint": p.help,
                        "required": p.required, "kind": kind, "options": options, "option_labels": labels})
     return fields
@@ -111,12 +114,13 @@ def event_fields(spec: EventSpec, role: str, half_terms: list[HalfTerm] = ()) ->
 
 def event_form(site: Site, request: Request, visitor: Visitor, child: dict[str, Any], spec: EventSpec,
                values: Mapping[str, str], errors: list[tuple[str, str]], status: int = 200,
-               bad_parts: dict[str, tuple[str, ...]] | None = None) -> HTMLResponse:
+               bad_parts: dict[str, tuple[str, ...]] | None = None,
+               picked: dict[str, Picked] | None = None) -> HTMLResponse:
     half_terms = half_terms_to_report(site.app.config.calendar(school_urn=child.get("school_urn")),
                                       site.app.today()) if any(p.half_term for p in spec.params) else []
     return site.render(request, "record.html.j2", status, visitor, child=child, spec=spec,
                        fields=event_fields(spec, visitor.user.role, half_terms), values=values, errors=errors,
-                       bad_parts=bad_parts or {})
+                       bad_parts=bad_parts or {}, picked=picked or {})
 
 
 class NotOpenNow(Exception):
@@ -214,8 +218,18 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
         return not_open_now(site, request, s, visitor, child, exc.event, seen_id)
     summary = views.child_summary(s, child, site.app.today())
     params = {p.name: form[p.name].strip() for p in spec.params
-              if p.parse is not date_value and form.get(p.name, "").strip()}
+              if p.parse is not date_value and not picks(p) and form.get(p.name, "").strip()}
     errors, bad_parts = [], {}
+    picked: dict[str, Picked] = {}
+    for p in spec.params:
+        if picks(p) and may_set(visitor.user.role, spec.name, p.name):
+            picked[p.name] = found = pick(s, p, form, child, site.app.today())
+            if found.error:
+                errors.append((p.name, found.error))
+            elif found.value:
+                params[p.name] = found.value
+            elif p.required and not found.choices:
+                errors.append((p.name, f"Enter {parameter_label(p.name).lower()}: part of the name, or the reference"))
     on = read_date(form, "on", "Date it happened", required=True)
     if on.error:
         errors.append(("on", on.error))
@@ -228,9 +242,16 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
                 bad_parts[p.name] = entered.bad_parts
             elif entered.text:
                 params[p.name] = entered.text
-        elif p.required and p.name not in params:
+        elif p.required and p.name not in params and not picks(p):
             errors.append((p.name, f"Enter {parameter_label(p.name).lower()} ({p.help})" if p.help
                            else f"Enter {parameter_label(p.name).lower()}"))
+    choosing = {name: found for name, found in picked.items() if found.choices}
+    if choosing and not errors:  # the search step: the matches offered to choose from, nothing recorded yet
+        disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
+                  {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name, "again": True},
+                  child.ref)
+        s.commit()
+        return event_form(site, request, visitor, summary, spec, form, [], 200, bad_parts, picked)
     if not errors:
         try:
             outcome = record_event(s, site.app.config, child.ref, spec.name, on.text, site.app.today(),
@@ -251,7 +272,7 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
                   {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name, "again": True},
                   child.ref)
         s.commit()
-        return event_form(site, request, visitor, summary, spec, form, errors, 400, bad_parts)
+        return event_form(site, request, visitor, summary, spec, form, errors, 400, bad_parts, picked)
     leave_notice(s, visitor, " ".join([f"Recorded: {spec.in_sentence}.", *(f"Warning: {w}" for w in outcome.warnings)]))
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)
