@@ -341,6 +341,28 @@ def test_on_a_phone_the_menu_opens_from_one_button_and_the_header_names_the_pers
     assert not page.get_by_text("Menu", exact=True).is_visible()
 
 
+def test_a_social_worker_records_a_school_move_choosing_the_school_by_name_without_script(site, page):
+    from pepflow.db.models import Person, School, UserAccount
+
+    with session_scope(site.app.engine) as s:
+        worker = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        child = s.execute(select(Child).where(Child.social_worker_ref == worker.person_ref, Child.looked_after,
+                                              Child.school_urn.is_not(None)).order_by(Child.ref)).scalars().first()
+        school = s.execute(select(School).where(School.urn != child.school_urn).order_by(School.name.desc())
+                           ).scalars().first()
+        ref, name, urn = child.ref, school.name, school.urn
+        assert s.get(Person, worker.person_ref) is not None
+    sign_in(page, "social_worker")
+    page.goto(f"/children/{ref}/record?event=school_changed")
+    page.get_by_label("School").fill(" ".join(name.split()[:2]))
+    page.get_by_role("button", name=re.compile("Record")).click()
+    page.get_by_label(name, exact=True).check()  # the search step: choose among the matches, by name
+    check_accessibility(page)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"**/children/{ref}")
+    assert name in page.inner_text(".govuk-summary-list") and f"URN {urn}" in page.inner_text(".govuk-summary-list")
+
+
 def tab_to(page, selector: str, limit: int = 300) -> None:
     """Press Tab until the element matching ``selector`` has the focus: reachable by keyboard."""
     for _ in range(limit):
