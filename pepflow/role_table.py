@@ -29,6 +29,7 @@ class Role:
     sees_outbox: bool = False
     retries_emails: bool = False
     sets_sign_in_rules: bool = False  # who must use a second factor (pepflow/accounts/totp.py)
+    manages_people: bool = False  # the people list and web accounts (pepflow/service/people.py)
 
     @property
     def label(self) -> str:
@@ -38,7 +39,8 @@ class Role:
 _VS = dict(person=True, account=True, virtual_school=True, sees_everyone=True, records_events=True)
 ROLES: dict[str, Role] = {r.key: r for r in (
     Role("vsh", **_VS, sees_reports=True, sees_outbox=True),
-    Role("vs_admin", **_VS, sees_reports=True, sees_outbox=True, retries_emails=True, sets_sign_in_rules=True),
+    Role("vs_admin", **_VS, sees_reports=True, sees_outbox=True, retries_emails=True, sets_sign_in_rules=True,
+         manages_people=True),
     Role("vs_officer", **_VS, sees_reports=True),
     Role("social_worker", person=True, account=True, caseload=True, records_events=True),
     Role("team_manager", person=True, account=True, caseload=True, records_events=True),

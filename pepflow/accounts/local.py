@@ -84,10 +84,15 @@ def add_user(session: Session, email: str, role: str, password: str, person_ref:
 def set_password(session: Session, email: str, password: str, now: dt.datetime | None = None) -> UserAccount:
     user = find_user(session, email)
     check_password_rules(session, password, user.email, user.person_ref)
-    user.password_hash = _HASHER.hash(password)
-    user.password_changed_at = now
+    set_password_hash(user, password, now)
     session.add(user)
     return user
+
+
+def set_password_hash(user: UserAccount, password: str, now: dt.datetime | None) -> None:
+    """Keep the new password's hash (the password rules already checked by the caller)."""
+    user.password_hash = _HASHER.hash(password)
+    user.password_changed_at = now
 
 
 def change_own_password(session: Session, user: UserAccount, current: str, new: str, now: dt.datetime) -> None:
@@ -97,8 +102,7 @@ def change_own_password(session: Session, user: UserAccount, current: str, new: 
     if current == new:
         raise InputError("new_password", "(hidden)", "must be different from your current password")
     check_password_rules(session, new, user.email, user.person_ref)
-    user.password_hash = _HASHER.hash(new)
-    user.password_changed_at = now
+    set_password_hash(user, new, now)
     session.add(user)
 
 

@@ -15,7 +15,7 @@ def step_words(step: str) -> str:
         return "Escalation"
     return {"notice": "Notice", "chase": "Reminder sent now", "missing_contact": "Record to complete",
             "delivery_failed": "Undelivered email", "stale": "Reminder no longer due",
-            "before_go_live": "Due before pepflow went live"}.get(step, value_words(step))
+            "before_go_live": "Due before pepflow went live", "account_link": "Password link"}.get(step, value_words(step))
 
 
 def what_was_due(payload: dict) -> str:

@@ -55,7 +55,7 @@ from pepflow.statuses import OutboxStatus
 
 T = Notification.__table__
 # steps that go on their own, at once, whatever the digest setting (a person must act on them)
-ALWAYS_IMMEDIATE = frozenset({"delivery_failed", "notice"})
+ALWAYS_IMMEDIATE = frozenset({"delivery_failed", "notice", "account_link"})
 
 
 def release_stale_claims(engine: Engine, now: dt.datetime, lease: dt.timedelta) -> int:

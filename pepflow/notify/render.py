@@ -18,10 +18,12 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
-from pepflow.calendars import format_day, format_iso_day, format_units
+from pepflow.calendars import format_day, format_iso_day, format_moment, format_units
 from pepflow.clock import LONDON
 from pepflow.config import Config
 from pepflow.vocabulary import kind_label
+
+ACCOUNT_STEP = "account_link"  # notify/account_emails.py
 
 
 def environment(config: Config) -> Environment:
@@ -80,6 +82,9 @@ def describe_items(config: Config, payloads: list[dict[str, Any]]) -> list[dict[
     base = config.settings.base_url.rstrip("/")
     items = []
     for p in payloads:
+        if p.get("step") == ACCOUNT_STEP:  # about the person's own account: its own link, no case
+            items.append({**p, "reason": ""})
+            continue
         what = p.get("what") or _what_is_due(config, p["kind"])
         overdue = p.get("days_overdue") or 0
         # payloads written before the unit was recorded counted working days
@@ -120,8 +125,13 @@ def build_message(config: Config, env: Environment, recipient: str, payloads: li
     head = (f"From: {delivery.from_address}\r\nTo: {recipient}\r\nSubject: {_header(subject)}\r\n"
             f"Date: {format_datetime(now)}\r\nMessage-ID: {mid}\r\nMIME-Version: 1.0\r\n"
             f"Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n").encode()
+    if items[0].get("step") == ACCOUNT_STEP:  # a password link goes alone (notify/account_emails.py)
+        context["expires"] = format_moment(dt.datetime.fromisoformat(items[0]["expires_at"]))
+        name = "account"
+    else:
+        name = "digest"
     raw = b"".join([
-        head, f"--{boundary}\r\n".encode(), _part("text/plain", env.get_template("digest.txt.j2").render(context)),
-        f"\r\n--{boundary}\r\n".encode(), _part("text/html", env.get_template("digest.html.j2").render(context)),
+        head, f"--{boundary}\r\n".encode(), _part("text/plain", env.get_template(f"{name}.txt.j2").render(context)),
+        f"\r\n--{boundary}\r\n".encode(), _part("text/html", env.get_template(f"{name}.html.j2").render(context)),
         f"\r\n--{boundary}--\r\n".encode()])
     return OutgoingEmail(delivery.from_address, recipient, mid, raw)

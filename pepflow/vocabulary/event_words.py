@@ -84,8 +84,10 @@ EVENTS = table_of_terms({
     # written by pepflow itself
     "child_added": ("Child added", "The child was added by an import"),
     "child_changed": ("Record changed", "An import changed the child's record"),
-    "person_added": ("Person added", "A person was added by an import"),
-    "person_changed": ("Person changed", "An import changed a person's details"),
+    "person_added": ("Person added", "A person was added, by an import or on the People page"),
+    "person_changed": ("Person changed", "A person's details were changed, by an import or on the People page"),
+    "caseload_moved": ("Caseload moved", "A social worker's children or a designated teacher's schools moved to "
+                       "someone else"),
     "school_added": ("School added", "A school was added by an import"),
     "school_changed_details": ("School changed", "An import changed a school's details"),
     "inspection_added": ("Ofsted inspection added", "An Ofsted inspection was added"),
@@ -110,6 +112,11 @@ EVENTS = table_of_terms({
     "password_change_refused": ("Password change refused", "A new password was refused"),
     "account_added": ("Account added", "A web account was added"),
     "password_set": ("Password set", "A web account's password was set"),
+    "password_link_sent": ("Password link sent", "A one-use link to set a password was emailed"),
+    "password_link_refused": ("Password link not sent", "A link was asked for an address with no account, or too "
+                              "often"),
+    "account_ended": ("Account ended", "A web account was ended: it cannot sign in"),
+    "second_factor_reset": ("Second factor taken away", "A web account's second factor was taken away"),
 })
 
 KINDS = table_of_terms({

@@ -11,6 +11,6 @@ from pepflow.db.models.roll import School, Inspection, Person, Child, CarePlacem
 from pepflow.db.models.processes import Deadline, DeadlineStep, Pep, PpPlusRequest, Admission, AdmissionFinding, AdmissionDecision, ContactNote, PermanentExclusionRecord, Exclusion, Suspension, AttendanceRecord
 from pepflow.db.models.history_rows import Event, HistorySeal
 from pepflow.db.models.delivery import Notification, SweepRun, RelayState
-from pepflow.db.models.web import UserAccount, RecoveryCode, SiteSetting, WebSession, SignInThrottle, WebSecret
+from pepflow.db.models.web import UserAccount, RecoveryCode, SiteSetting, WebSession, SignInThrottle, WebSecret, PasswordLink
 
-__all__ = ["Table", "new_row", "School", "Inspection", "Person", "Child", "CarePlacement", "EducationPlacement", "HeldBackChild", "Deadline", "DeadlineStep", "Pep", "PpPlusRequest", "Admission", "AdmissionFinding", "AdmissionDecision", "ContactNote", "PermanentExclusionRecord", "Exclusion", "Suspension", "AttendanceRecord", "Event", "HistorySeal", "Notification", "SweepRun", "RelayState", "UserAccount", "RecoveryCode", "SiteSetting", "WebSession", "SignInThrottle", "WebSecret"]
+__all__ = ["Table", "new_row", "School", "Inspection", "Person", "Child", "CarePlacement", "EducationPlacement", "HeldBackChild", "Deadline", "DeadlineStep", "Pep", "PpPlusRequest", "Admission", "AdmissionFinding", "AdmissionDecision", "ContactNote", "PermanentExclusionRecord", "Exclusion", "Suspension", "AttendanceRecord", "Event", "HistorySeal", "Notification", "SweepRun", "RelayState", "UserAccount", "RecoveryCode", "SiteSetting", "WebSession", "SignInThrottle", "WebSecret", "PasswordLink"]

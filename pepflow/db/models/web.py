@@ -84,3 +84,18 @@ class WebSecret(Table, table=True):
     __tablename__ = "web_secret"
     name: str = Field(primary_key=True)
     value: str
+
+
+class PasswordLink(Table, table=True):
+    """A one-use link to set a password ("Forgot your password?", VS admin's reset, a new
+    account's first password): only the token's hash is kept; used once, and never after it
+    expires or the account ends (pepflow/accounts/password_links.py)."""
+
+    __tablename__ = "password_link"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(sa_column_kwargs={"unique": True})
+    purpose: str = "reset"  # reset (forgot, or VS admin's reset) or welcome (a new account)
+    created_at: dt.datetime = Field(default_factory=_utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    used_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
