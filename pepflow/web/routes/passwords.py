@@ -9,7 +9,7 @@ referrer and is never stored by the browser (app.secured).
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from pepflow.accounts.password_links import link_for, use_link
 from pepflow.audit.disclosures import security_event
