@@ -66,7 +66,7 @@ def test_fixing_an_email_address_sends_what_failed_to_the_new_one(fresh_site, tm
     with session_scope(fresh_site.app.engine) as s:
         row = s.execute(select(Notification).where(Notification.key == "old:1")).scalar_one()
         assert (row.status, row.recipient_email, row.attempts) == ("pending", "fixed@example.org", 0)
-    result = dispatch(fresh_site.app.engine, fresh_site.app.config, FolderMailer(tmp_path), fresh_site.app.clock)
+    dispatch(fresh_site.app.engine, fresh_site.app.config, FolderMailer(tmp_path), fresh_site.app.clock)
     assert any("fixed@example.org" in p.read_text() for p in tmp_path.glob("*.eml"))
     assert _history(fresh_site, "person_changed")[-1]["fields"] == {"email": "fixed@example.org"}
 
