@@ -196,7 +196,7 @@ def test_every_page_passes_axe_including_errors(site, page):
                  "/peps/overdue?min_days=lots", f"/children/{ref}", f"/children/{ref}/record?event=pep_returned",
                  "/admissions?show=all", "/exclusions?show=all", "/compliance", "/compliance?start=nonsense",
                  "/outbox?status=all", "/account/sessions", "/account/password", "/children", "/children?q=zzzz",
-                 f"/children/{ref}/record?event=pep_meeting_scheduled", "/no-such-page"):
+                 f"/children/{ref}/record?event=pep_meeting_scheduled", "/people", "/people/new", "/no-such-page"):
         page.goto(path)
         check_accessibility(page)
     page.goto(f"/children/{ref}/record?event=pep_returned")
@@ -279,7 +279,7 @@ def test_the_virtual_school_head_records_a_decision_on_its_page(site, page):
 
 
 LAYOUT_PAGES = ("/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
-                "/compliance", "/outbox?status=all", "/decisions", "/children")
+                "/compliance", "/outbox?status=all", "/decisions", "/children", "/people")
 
 
 def layout_problems(page) -> list[str]:
@@ -550,3 +550,123 @@ def test_setting_up_and_using_a_second_factor_in_the_browser(site, browser, serv
     finally:
         with session_scope(site.app.engine) as s:
             set_required(s, [])
+
+
+def test_chase_now_and_a_contact_note_from_the_case_page(site, page):
+    with session_scope(site.app.engine) as s:
+        from pepflow.db.models import Person
+
+        ref = s.execute(select(Deadline.child_ref).join(Person, Person.ref == Deadline.owner_ref).where(
+            Deadline.status == "open", Person.email != "").order_by(Deadline.child_ref)).scalars().first()
+    sign_in(page, "vs_admin")
+    page.goto(f"/children/{ref}")
+    page.get_by_role("button", name=re.compile("Send a reminder now")).first.click()
+    page.wait_for_url(f"**/children/{ref}**")
+    assert "goes to" in page.inner_text(".govuk-notification-banner")
+    page.get_by_label("Date of the contact").fill(TODAY.strftime("%d/%m/%Y"))
+    page.get_by_label("Who was contacted").fill("Sam Carer (foster carer)")
+    page.get_by_label("What was said").fill("Agreed to bring Jo to the PEP meeting on Tuesday")
+    page.get_by_role("button", name="Note the contact").click()
+    page.wait_for_url(f"**/children/{ref}**")
+    history = page.inner_text("#history ~ *")
+    assert "Sam Carer (foster carer)" in history and "Agreed to bring Jo" in history
+    check_accessibility(page)
+
+
+def test_vs_admin_fixes_an_email_moves_a_caseload_and_gives_an_account_and_the_links_work(site, page, tmp_path):
+    """With a real SMTP relay in its own process: the email that failed to a wrong address goes to
+    the corrected one; a caseload moves with its reason; a new account's welcome link and then
+    "Forgot your password?" each set a password that signs in."""
+    from pepflow.db.models import Notification, Person, UserAccount
+    from pepflow.notify.mailers import SMTPMailer
+    from pepflow.notify.outbox import dispatch
+
+    from .faults.harness import Relay
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    relay = Relay(tmp_path).start("--keep", str(kept), "--refuse", "wrong.address@example.org=550")
+    mailer = SMTPMailer("127.0.0.1", relay.port, security="none", timeout=5)
+
+    def deliver() -> None:  # in a thread of its own: Playwright's loop runs in this one
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(dispatch, site.app.engine, site.app.config, mailer, site.app.clock).result()
+
+    def link_in_kept() -> str:
+        newest = sorted(kept.glob("*.eml"))[-1].read_bytes().decode()
+        body = re.sub(r"=\r?\n", "", newest).replace("=3D", "=")
+        return re.search(r"/password/[A-Za-z0-9_\-]+", body).group(0)
+
+    try:
+        with session_scope(site.app.engine) as s:
+            workers = s.execute(select(Person).where(Person.role == "social_worker").order_by(Person.ref)).scalars().all()
+            giver = next(w for w in workers if w.email != EMAILS["social_worker"] and s.execute(
+                select(Child.ref).where(Child.social_worker_ref == w.ref, Child.looked_after)).first())
+            taker = next(w for w in workers if w.ref != giver.ref)
+            giver.email = "wrong.address@example.org"
+            s.add(Notification(key="browser:wrong", recipient_ref=giver.ref, recipient_email=giver.email,
+                               step="remind_5", payload={"kind": "initial_pep", "child_ref": "C00001",
+                                                         "due_on": TODAY.isoformat(), "step": "remind_5",
+                                                         "days_overdue": 0}))
+            teacher = s.execute(select(Person).where(Person.role == "designated_teacher", Person.email != "",
+                                                     ~Person.ref.in_(select(UserAccount.person_ref).where(
+                                                         UserAccount.person_ref.is_not(None))))
+                                .order_by(Person.ref)).scalars().first()
+            giver_ref, giver_name, taker_ref, teacher_ref, teacher_email = (
+                giver.ref, giver.name, taker.ref, teacher.ref, teacher.email)
+        deliver()  # refused for good: 550
+        with session_scope(site.app.engine) as s:
+            row = s.execute(select(Notification).where(Notification.key == "browser:wrong")).scalar_one()
+            assert row.status == "failed" and "550" in row.last_error, (row.status, row.last_error)
+
+        sign_in(page, "vs_admin")
+        page.get_by_role("link", name="People").first.click()
+        page.get_by_label("Name or reference").fill(giver_name.split()[-1])
+        page.get_by_label("Role").select_option("social_worker")
+        page.get_by_role("button", name="Find").click()
+        page.locator(f'a[href="/people/{giver_ref}"]').click()  # the demo's made-up names can repeat
+        check_accessibility(page)
+        assert "could not be delivered" in page.inner_text("main")
+        page.get_by_label("Email address").fill("right.address@example.org")
+        page.get_by_role("button", name="Save changes").click()
+        assert "go again to right.address@example.org" in page.inner_text(".govuk-notification-banner")
+        deliver()
+        assert "right.address@example.org" in relay.log.read_text()  # the relay took it to the new address
+
+        page.get_by_label("Move to").select_option(taker_ref)
+        page.get_by_label("Why it moves").fill("Leaving the team")
+        page.get_by_role("button", name="Move the caseload").click()
+        assert "moved from" in page.inner_text(".govuk-notification-banner")
+        with session_scope(site.app.engine) as s:
+            assert s.execute(select(Child.ref).where(Child.social_worker_ref == giver_ref, Child.looked_after)
+                             ).first() is None
+
+        page.goto(f"/people/{teacher_ref}")
+        page.get_by_role("button", name="Add a web account").click()
+        assert "a link to set their password goes to" in page.inner_text(".govuk-notification-banner")
+        check_accessibility(page)
+        page.get_by_role("button", name="Sign out").click()
+        deliver()
+        for password in ("welcome to the school year", "forgot it over half term"):
+            page.goto(link_in_kept())
+            check_accessibility(page)
+            page.get_by_label("New password", exact=True).fill(password)
+            page.get_by_label("Type the new password again").fill(password)
+            page.get_by_role("button", name="Set password").click()
+            assert "Your password is set" in page.inner_text("main")
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url("**/my-work")
+            page.get_by_role("button", name="Sign out").click()
+            if password.startswith("welcome"):  # then the round trip from the sign-in page
+                page.get_by_role("link", name="Forgot your password?").click()
+                check_accessibility(page)
+                page.get_by_label("Email address").fill(teacher_email)
+                page.get_by_role("button", name="Send me a link").click()
+                assert "Check your email" in page.inner_text("main")
+                check_accessibility(page)
+                deliver()
+    finally:
+        relay.stop()

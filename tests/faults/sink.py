@@ -11,7 +11,7 @@ flushed before the reply, so a client killed at any point cannot hide a delivery
 answers the first N MAIL FROM with CODE (421: the relay is closing); ``--data-code``
 answers the first N messages' DATA with CODE; ``--cut-after-data N`` keeps the first N
 messages (they count as delivered) and drops the connection before saying 250, as a
-network cut would; ``--smtputf8`` offers SMTPUTF8 (RFC 6531).  It prints "ready" when it listens.
+network cut would; ``--smtputf8`` offers SMTPUTF8 (RFC 6531); ``--keep FOLDER`` keeps each message's bytes there.  It prints "ready" when it listens.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import email.parser
+import os
 import signal
 import threading
 
@@ -33,6 +34,7 @@ class Sink:
         self.mail_code, self.mail_times = args.mail_code, args.mail_times
         self.data_code, self.data_times = args.data_code, args.data_times
         self.cuts = args.cut_after_data
+        self.keep = args.keep  # a folder: each message's bytes kept there too (a test reads a link from it)
         self.lock = threading.Lock()
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -61,6 +63,9 @@ class Sink:
         with self.lock:
             self.log.write(f"{headers['Message-ID']}\t{','.join(envelope.rcpt_tos)}\n")
             self.log.flush()
+            if self.keep:
+                with open(f"{self.keep}/{len(os.listdir(self.keep)):05d}.eml", "wb") as kept:
+                    kept.write(envelope.content)
             cut = self.cuts > 0
             if cut:
                 self.cuts -= 1
@@ -81,6 +86,7 @@ def main() -> None:
     parser.add_argument("--data-times", type=int, default=0)
     parser.add_argument("--cut-after-data", type=int, default=0)
     parser.add_argument("--smtputf8", action="store_true")
+    parser.add_argument("--keep", default="")
     args = parser.parse_args()
     controller = Controller(Sink(args), hostname="127.0.0.1", port=args.port, enable_SMTPUTF8=args.smtputf8)
     controller.start()
