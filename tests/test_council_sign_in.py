@@ -163,11 +163,20 @@ def _sign_in_at_the_council(page, login: str, check_pages: bool = False) -> None
     page.click("button[type=submit]")
 
 
+def _name_of(site, email: str) -> str:
+    """The name the header shows for an account: its person's (issue 38)."""
+    from pepflow.db.models import Person
+
+    with session_scope(site.app.engine) as s:
+        account = s.execute(select(UserAccount).where(UserAccount.email == email)).scalar_one()
+        return s.get(Person, account.person_ref).name
+
+
 def test_council_staff_sign_in_with_their_council_account_and_get_their_mapped_role(site, context):
     page = context.new_page()
     _sign_in_at_the_council(page, "sam", check_pages=True)
     page.wait_for_url("**/my-work")
-    assert "sw01@example.org (Social worker)" in page.inner_text("header")
+    assert f"{_name_of(site, 'sw01@example.org')} (Social worker)" in page.inner_text("header")
     check_accessibility(page)
     last = _security(site, "sign_in")[-1].payload
     assert (last["account"], last["role"], last["via"]) == ("sw01@example.org", "social_worker", "oidc")
@@ -187,7 +196,7 @@ def test_the_role_is_read_again_at_each_sign_in_the_first_mapping_winning(site, 
     page = context.new_page()
     _sign_in_at_the_council(page, "promoted")  # was the demo's designated teacher; now in both groups
     page.wait_for_url("**/my-work")
-    assert "dt01@example.org (Virtual School admin)" in page.inner_text("header")
+    assert f"{_name_of(site, 'dt01@example.org')} (Virtual School admin)" in page.inner_text("header")
     changes = _security(site, "account_updated_from_provider")[-1].payload
     assert changes["matched"] == "g-vs-admins" and "role designated_teacher to vs_admin" in changes["changes"]
 
