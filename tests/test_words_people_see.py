@@ -62,7 +62,7 @@ def test_no_page_shows_a_python_value_or_a_code(demo):
         forms = {(c.ref, e.name) for c in s.execute(select(Child).where(Child.ref.in_(cases))).scalars()
                  for e in events_open_to(s, c, TODAY) if e.spec.may_be_recorded_by("vs_admin")}
     paths = ["/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
-             "/compliance", "/outbox?status=all", "/outbox"] + [f"/children/{ref}" for ref in cases] \
+             "/compliance", "/compliance/annual", "/outbox?status=all", "/outbox", "/people"] + [f"/children/{ref}" for ref in cases] \
         + [f"/children/{ref}/record?event={event}" for ref, event in sorted(forms)]
     for path in paths:
         response = client.get(path)

@@ -4,7 +4,11 @@ Appendix 10 headings the data can fill), with charts drawn by matplotlib as inli
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -38,12 +42,48 @@ def _figure() -> tuple[Any, Any]:
     return figure, figure.subplots()
 
 
-def charts(report: dict[str, Any]) -> dict[str, Markup]:
-    # imported here, not at the top: matplotlib loads only for the work that needs it (start-up time, bench/startup.py)
-    import matplotlib
+class _DrawnCharts:
+    """Charts already drawn, by the figures they show: drawing is nine tenths of the compliance
+    page's time (matplotlib, 40 ms a chart: bench/children.py), and the same figures are asked
+    for again and again (the VSH, VS admin and the PDF in one morning).  Kept per process, the
+    least recently used dropped first; pages run in a thread pool, so under a lock."""
 
-    with matplotlib.rc_context(_STYLE):
-        return _charts(report)
+    def __init__(self, size: int = 32):
+        self.size = size
+        self._lock = threading.Lock()
+        self._drawn: OrderedDict[str, dict[str, Markup]] = OrderedDict()
+
+    def get(self, report: dict[str, Any]) -> dict[str, Markup]:
+        key = hashlib.sha256(json.dumps(_charted(report), sort_keys=True, default=str).encode()).hexdigest()
+        with self._lock:
+            if key in self._drawn:
+                self._drawn.move_to_end(key)
+                return self._drawn[key]
+        # imported here, not at the top: matplotlib loads only for the work that needs it (start-up time, bench/startup.py)
+        import matplotlib
+
+        with matplotlib.rc_context(_STYLE):
+            drawn = _charts(report)
+        with self._lock:
+            self._drawn[key] = drawn
+            if len(self._drawn) > self.size:
+                self._drawn.popitem(last=False)
+        return drawn
+
+
+def _charted(report: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a report its charts show: the same parts, the same charts."""
+    return {"timescales": {k: v.get("outcomes") for k, v in report["timescales"].items()},
+            "days": report["admissions"]["days_to_place"], "months": report["exclusions"]["suspensions_by_month"],
+            "breakdowns": report["breakdowns"]}
+
+
+_DRAWN = _DrawnCharts()
+
+
+def charts(report: dict[str, Any]) -> dict[str, Markup]:
+    """The report's charts as inline SVG, each drawn once for the same figures."""
+    return _DRAWN.get(report)
 
 
 def _whole_numbers(axis) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from pepflow.audit.disclosures import disclosed
@@ -93,7 +93,10 @@ def day_words(value: Any) -> str:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("pepflow.web", "templates"),
+    # the pages' own templates, and the reports' (the annual report's content is one template for
+    # its page, its file and its PDF)
+    env = Environment(loader=ChoiceLoader([PackageLoader("pepflow.web", "templates"),
+                                           PackageLoader("pepflow.reports", "templates")]),
                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     # the vocabulary's words for codes (pepflow/vocabulary/): no code reaches a page
     env.filters["event"] = vocabulary.event_label

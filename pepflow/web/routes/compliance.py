@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from pepflow.calendars import academic_year_of, academic_year_start, format_day
-from pepflow.reports.html import charts
+from pepflow.audit.disclosures import disclosed
+from pepflow.reports.html import charts, render
+from pepflow.reports.pdf import pdf_of
 from pepflow.reports.text import BREAKDOWN_LABELS, as_rows
 from pepflow.reports.compliance_figures import compliance as compliance_report
 from pepflow.values import date_value
@@ -54,3 +57,32 @@ def _boxes(query, first: dt.date, last: dt.date) -> dict[str, str]:
     shown = {f"start-{k}": v for k, v in parts_of(first).items()} | {f"end-{k}": v for k, v in parts_of(last).items()}
     typed = {k: query[k] for k in shown if k in query}
     return shown | typed if typed else shown
+
+
+def _school_years(today: dt.date) -> list[str]:
+    """The school years a report can cover: this one and the five before it ("2026-27" …)."""
+    this = academic_year_start(academic_year_of(today))
+    return [f"{y}-{(y + 1) % 100:02d}" for y in range(this, this - 6, -1)]
+
+
+@router.get("/compliance/annual")
+def annual_report(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, year: str = "",
+                  format: str = "html"):
+    """The Virtual School Head's annual report for a school year, as a page and as a PDF."""
+    require(visitor, "sees_reports")
+    today = site.app.today()
+    years = _school_years(today)
+    chosen = year if year in years else years[0]
+    first = dt.date(int(chosen[:4]), 9, 1)
+    last = min(today, dt.date(int(chosen[:4]) + 1, 8, 31))
+    report = compliance_report(s, site.app.config, first, last, today)
+    title = f"Virtual School Head annual report {chosen}"
+    if format == "pdf":
+        disclosed(s, "report_downloaded", today, visitor.actor, {"report": "annual", "year": chosen,
+                                                                 "account": visitor.user.email,
+                                                                 "role": visitor.user.role})
+        s.commit()
+        return Response(pdf_of(render(report, title=title)), media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="annual-report-{chosen}.pdf"'})
+    return site.render(request, "annual_report.html.j2", 200, visitor, r=report, charts=charts(report), title=title,
+                       breakdown_labels=BREAKDOWN_LABELS, years=[(y, y) for y in years], year=chosen)
