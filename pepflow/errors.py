@@ -111,9 +111,10 @@ class SchemaError(PepflowError):
 class NotFound(PepflowError):
     """A child, school, person or process named by the user does not exist."""
 
-    def __init__(self, what: str, ref: str):
-        self.what, self.ref = what, ref
-        super().__init__(f"No {what} with reference {ref!r}")
+    def __init__(self, what: str, ref: str, near: list[str] | tuple[str, ...] = ()):
+        self.what, self.ref, self.near = what, ref, list(near)
+        maybe = f": did you mean {' or '.join(self.near)}?" if self.near else ""
+        super().__init__(f"No {what} with reference {ref!r}{maybe}")
 
 
 class TransitionNotAllowed(PepflowError):

@@ -72,3 +72,9 @@ def test_filters_narrow_the_list_to_one_school(fresh_site):
         at_school = set(s.execute(select(Child.ref).where(Child.school_urn == child.school_urn,
                                                           Child.looked_after)).scalars())
     assert set(_found(page.text)) == at_school
+
+
+def test_a_case_page_opens_from_a_reference_in_any_case(fresh_site):
+    client = signed_in_client(fresh_site, "vs_admin")
+    assert client.get("/children/c00001").status_code == 200
+    assert "C00001" in client.get("/children/c00001").text

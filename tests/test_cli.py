@@ -210,3 +210,13 @@ def test_an_event_date_may_be_written_dd_mm_yyyy_and_an_impossible_one_is_named(
     code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "C001", "pep_meeting_held", "--on", "07/01/2026")
     assert code == 0, err
     assert "C001: PEP meeting held recorded, 7 Jan 2026" in out
+
+
+def test_a_childs_reference_is_matched_whatever_its_case_and_a_slip_is_answered_with_did_you_mean(cli, tmp_path):
+    url = _imported(cli, tmp_path)
+    code, out, err = cli("--db", url, "--today", "2026-01-10", "deadlines", "--child", "c001")
+    assert code == 0 and "Initial PEP" in out, err
+    code, out, err = cli("--db", url, "--today", "2026-01-10", "event", "c001", "pep_meeting_held", "--on", "7 Jan 2026")
+    assert code == 0, err
+    code, _, err = cli("--db", url, "--today", "2026-01-10", "history", "C01")
+    assert code == 1 and "No child with reference 'C01': did you mean C001?" in err

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pepflow.calendars import format_day
+from pepflow.db.child_refs import require_child
 from pepflow.audit import audit, change_marks, claim_changes, write_audit
 from pepflow.audit.snapshots import child_changes, child_fields
 from pepflow.clock import parse_date
@@ -71,9 +72,7 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     if on > today:
         raise InputError("on", format_day(on), f"is in the future (today is {format_day(today)}); "
                          "record events when they have happened")
-    child = session.get(Child, child_ref)
-    if child is None:
-        raise NotFound("child", child_ref)
+    child = require_child(session, child_ref)  # whatever its case, else "did you mean"
     recorder = session.get(Person, by) if by is not None else None
     if by is not None and recorder is None:
         raise NotFound("person", by)

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from pepflow.accounts.access import child_scope
 from pepflow.cohort import birth_dates_for_year_groups, year_group, year_group_label
+from pepflow.db.child_refs import child_by_ref, near_child_refs
 from pepflow.db.models import Child, Deadline, Pep, Person, School, UserAccount
 from pepflow.db.planner import not_for_index
 from pepflow.statuses import DeadlineStatus
@@ -128,12 +129,8 @@ def find_children(session: Session, user: UserAccount, as_of: dt.date, f: ChildF
 def _reference(session: Session, text: str) -> str | None:
     """The reference typed, as it is kept (references are matched whatever their case): found
     through the primary key, not by reading every child."""
-    if " " in text:
-        return None
-    for candidate in dict.fromkeys((text, text.upper(), text.lower())):
-        if session.get(Child, candidate) is not None:
-            return candidate
-    return None
+    child = child_by_ref(session, text)
+    return child.ref if child else None
 
 
 def _by_name(text: str) -> Any:
@@ -163,16 +160,4 @@ def _open_deadlines(session: Session, refs: list[str], as_of: dt.date) -> dict[s
 
 def _near_references(session: Session, user: UserAccount, text: str) -> list[str]:
     """References like the one typed, among the children this user may see ("did you mean")."""
-    import difflib  # imported here, not at the top: only a search that found nothing needs it
-
-    if " " in text or len(text) > 20:
-        return []
-    query = select(Child.ref)
-    scope = child_scope(user)
-    if scope is not None:
-        query = query.where(scope)
-    prefix = text[:1].upper()
-    refs = session.execute(query.where(func.upper(Child.ref).like(f"{_escaped(prefix)}%", escape="\\"))
-                           .limit(5000)).scalars().all()
-    by_upper = {r.upper(): r for r in refs}
-    return [by_upper[r] for r in difflib.get_close_matches(text.upper(), list(by_upper), n=3, cutoff=0.75)]
+    return near_child_refs(session, text, child_scope(user))

@@ -10,13 +10,14 @@ from sqlmodel import Session, select
 from pepflow.audit.snapshots import REPLAY_KEYS
 from pepflow.audit.disclosures import ACCESS_PROCESS
 from pepflow.cohort import year_group
+from pepflow.db.child_refs import require_child
 from pepflow.config import Config
 from pepflow.db.models import (Admission, CarePlacement, Child, Deadline, Event, Exclusion, Person, Pep, School,
                                Suspension)
 from pepflow.engine.deadlines import OverdueOn, calendar_for, how_overdue
 from pepflow.rules.due_dates import Lateness
 from pepflow.calendars import academic_year_of
-from pepflow.errors import CalendarRangeError, NotFound
+from pepflow.errors import CalendarRangeError
 from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day, format_moment
 from pepflow.reports.history_words import Who, actor_text, details, sentence
@@ -75,10 +76,8 @@ def pep_list(session: Session, config: Config, as_of: dt.date, overdue: bool = F
 
 def child_deadlines(session: Session, config: Config, child_ref: str, as_of: dt.date
                     ) -> list[dict[str, Any]]:
-    child = session.get(Child, child_ref)
-    if child is None:
-        raise NotFound("child", child_ref)
-    deadlines = session.exec(select(Deadline).where(Deadline.child_ref == child_ref)
+    child = require_child(session, child_ref)
+    deadlines = session.exec(select(Deadline).where(Deadline.child_ref == child.ref)
                              .order_by(Deadline.opened_on, Deadline.id))
     return [deadline_row(session, config, child, d, as_of) for d in deadlines]
 
@@ -86,8 +85,7 @@ def child_deadlines(session: Session, config: Config, child_ref: str, as_of: dt.
 
 
 def history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:
-    if session.get(Child, child_ref) is None:
-        raise NotFound("child", child_ref)
+    child_ref = require_child(session, child_ref).ref
     query = select(Event).where(Event.child_ref == child_ref)
     if not include_views:
         query = query.where(Event.process != ACCESS_PROCESS)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from pepflow.calendars import format_units
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
+from pepflow.db.child_refs import child_by_ref
 from pepflow.db.models import Child, Deadline, Person, School, UserAccount
 from pepflow.engine import deadlines
 from pepflow.engine.deadlines import calendar_for
@@ -39,7 +40,8 @@ def visible_child(session: Session, user: UserAccount, ref: str, on: dt.date) ->
     """The child, if this user may see them; NotFound otherwise (whether or not they exist).
     A look-up the user may not see is a security event (``disclosures``), committed before the
     refusal, and says no more to the visitor than "not found"."""
-    child = session.exec(scoped(select(Child).where(Child.ref == ref), user)).scalars().first()
+    found = child_by_ref(session, ref)  # whatever its case
+    child = session.exec(scoped(select(Child).where(Child.ref == found.ref), user)).scalars().first() if found else None
     if child is None:
         security_event(session, "out_of_scope", on, {"ref": ref[:40], "account": user.email, "role": user.role},
                        actor=f"user:{user.email}")
