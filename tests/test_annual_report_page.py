@@ -39,3 +39,26 @@ def test_the_same_figures_are_charted_once(fresh_site, monkeypatch):
     head.get("/compliance/annual?year=2025-26")
     head.get("/compliance/annual?year=2025-26&format=pdf")
     assert drawn == []  # the page again, and its PDF, reuse the charts already drawn
+
+
+def test_the_figures_kept_between_views_are_those_a_recount_gives(fresh_site):
+    """The compliance figures are worked out once until the history moves on: a change (a child
+    leaves care) shows at the next view."""
+    import re
+
+    from pepflow.db.models import Child
+    from pepflow.engine.recording import record_event
+
+    from .websupport import TODAY
+
+    head = signed_in_client(fresh_site, "vsh")
+
+    def on_roll() -> int:
+        return int(re.search(r"(\d+) children looked after;", head.get("/compliance").text).group(1))
+
+    before = on_roll()
+    assert on_roll() == before
+    with session_scope(fresh_site.app.engine) as s:
+        ref = s.execute(select(Child.ref).where(Child.looked_after).order_by(Child.ref)).scalars().first()
+        record_event(s, fresh_site.app.config, ref, "left_care", TODAY, TODAY, role="vs_admin")
+    assert on_roll() == before - 1

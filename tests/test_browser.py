@@ -280,7 +280,7 @@ def test_the_virtual_school_head_records_a_decision_on_its_page(site, page):
 
 
 LAYOUT_PAGES = ("/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
-                "/compliance", "/outbox?status=all", "/decisions", "/children", "/people")
+                "/compliance", "/compliance/annual", "/outbox?status=all", "/decisions", "/children", "/people")
 
 
 def layout_problems(page) -> list[str]:
