@@ -2,7 +2,7 @@
 
 The app runs under uvicorn on 127.0.0.1 with a synthetic cohort.  axe-core comes from
 the npm registry (tests/browser/package.json, installed by ``make test``) and is put
-into each page by the test (the pages themselves load no script).
+into each page by the test (the pages load no script but the pickers' autocomplete, from pepflow itself).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def browser(site):
 
 @pytest.fixture
 def page(browser, server):
-    # bypass_csp lets the test add axe-core: the pages' own policy allows no script at all
+    # bypass_csp lets the test add axe-core: the pages' own policy allows only pepflow's own script
     context = browser.new_context(base_url=server, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -75,6 +75,16 @@ def page(browser, server):
 def sign_in(page, role: str) -> None:
     page.goto("/sign-in")
     check_accessibility(page)
+    _signed_in(page, role)
+
+
+def sign_in_without_checks(page, role: str) -> None:
+    """Sign in where axe cannot be added (script off, or the page's own policy enforced)."""
+    page.goto("/sign-in")
+    _signed_in(page, role)
+
+
+def _signed_in(page, role: str) -> None:
     page.get_by_label("Email address").fill(EMAILS[role])
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -342,7 +352,62 @@ def test_on_a_phone_the_menu_opens_from_one_button_and_the_header_names_the_pers
     assert not page.get_by_text("Menu", exact=True).is_visible()
 
 
-def test_a_social_worker_records_a_school_move_choosing_the_school_by_name_without_script(site, page):
+def _school_move_case(site) -> tuple[str, str, str]:
+    """A child of the demo social worker's with a school, and another school (ref, its name, URN)."""
+    from pepflow.db.models import School, UserAccount
+
+    with session_scope(site.app.engine) as s:
+        worker = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        child = s.execute(select(Child).where(Child.social_worker_ref == worker.person_ref, Child.looked_after,
+                                              Child.school_urn.is_not(None)).order_by(Child.ref.desc())
+                          ).scalars().first()
+        school = s.execute(select(School).where(School.urn != child.school_urn).order_by(School.name)
+                           ).scalars().first()
+        return child.ref, school.name, school.urn
+
+
+def test_with_script_off_a_school_is_still_found_by_name_and_chosen(site, browser, server):
+    ref, name, urn = _school_move_case(site)
+    context = browser.new_context(base_url=server, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in_without_checks(page, "social_worker")
+        page.goto(f"/children/{ref}/record?event=school_changed")
+        page.get_by_label("School").fill(name.split()[0].lower())
+        page.get_by_role("button", name=re.compile("Record")).click()
+        page.get_by_label(name, exact=True).check()
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_url(f"**/children/{ref}")
+        assert f"URN {urn}" in page.inner_text(".govuk-summary-list")
+    finally:
+        context.close()
+
+
+def test_where_script_runs_matches_are_offered_as_the_name_is_typed_under_the_pages_own_policy(site, browser, server):
+    """No bypass of the content security policy here: pepflow's own script, from its own site."""
+    ref, name, urn = _school_move_case(site)
+    context = browser.new_context(base_url=server)  # the page's own policy, enforced
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        sign_in_without_checks(page, "social_worker")
+        page.goto(f"/children/{ref}/record?event=school_changed")
+        page.get_by_label("School").press_sequentially(name.split()[0][:5], delay=40)
+        option = page.locator(".autocomplete__option", has_text=name).first
+        option.wait_for()
+        assert f"URN {urn}" in option.inner_text()  # each match told apart
+        option.click()
+        assert page.get_by_label("School").input_value() == f"{name} (URN {urn})"
+        page.get_by_role("button", name=re.compile("Record")).click()
+        page.wait_for_url(f"**/children/{ref}")  # chosen as typed: no search step
+        assert f"URN {urn}" in page.inner_text(".govuk-summary-list")
+        assert refused == []
+    finally:
+        context.close()
+
+
+def test_a_social_worker_records_a_school_move_choosing_the_school_by_name(site, page):
     from pepflow.db.models import Person, School, UserAccount
 
     with session_scope(site.app.engine) as s:
@@ -355,6 +420,8 @@ def test_a_social_worker_records_a_school_move_choosing_the_school_by_name_witho
         assert s.get(Person, worker.person_ref) is not None
     sign_in(page, "social_worker")
     page.goto(f"/children/{ref}/record?event=school_changed")
+    page.locator(".autocomplete__wrapper").wait_for()  # the autocomplete in place: checked by axe too
+    check_accessibility(page)
     page.get_by_label("School").fill(" ".join(name.split()[:2]))
     page.get_by_role("button", name=re.compile("Record")).click()
     page.get_by_label(name, exact=True).check()  # the search step: choose among the matches, by name

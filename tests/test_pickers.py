@@ -86,3 +86,34 @@ def test_a_school_whose_ages_do_not_fit_the_child_is_flagged_when_offered_and_wh
     done = client.post(f"/children/{ref}/record", data={
         "csrf_token": csrf_of(typed.text), "event": "school_changed", "school_urn": urn, **_date()})
     assert done.status_code == 200 and "Warning: Tiny Tots Infant and Junior may not suit" in done.text
+
+
+def test_the_lookups_answer_matches_as_json_for_those_who_record_events_only(fresh_site):
+    client = signed_in_client(fresh_site, "social_worker")
+    with session_scope(fresh_site.app.engine) as s:
+        school = s.execute(select(School).order_by(School.urn)).scalars().first()
+        carer = s.execute(select(Person).where(Person.role == "carer").order_by(Person.ref)).scalars().first()
+    found = client.get(f"/lookup/schools?q={school.name.split()[0][:4]}").json()
+    assert {"ref": school.urn, "name": school.name} in [{"ref": m["ref"], "name": m["name"]} for m in found]
+    assert client.get("/lookup/schools?q=a").json() == []  # two letters at least
+    people = client.get(f"/lookup/people?event=care_placement_changed&field=carer_ref&q={carer.name.split()[-1]}").json()
+    assert carer.ref in [m["ref"] for m in people] and all(m["detail"] == "Carer" for m in people)
+    assert client.get("/lookup/people?event=care_placement_changed&field=la&q=ab").status_code == 404
+    assert signed_in_client(fresh_site, "read_only").get("/lookup/schools?q=ab").status_code == 403
+
+
+def test_a_match_chosen_as_it_was_typed_is_taken_without_the_search_step(fresh_site):
+    client = signed_in_client(fresh_site, "vs_admin")
+    with session_scope(fresh_site.app.engine) as s:
+        child = s.execute(select(Child).where(Child.looked_after, Child.school_urn.is_not(None))
+                          .order_by(Child.ref)).scalars().first()
+        school = s.execute(select(School).where(School.urn != child.school_urn).order_by(School.urn)
+                           ).scalars().first()
+        ref, name, urn = child.ref, school.name, school.urn
+    form = client.get(f"/children/{ref}/record?event=school_changed").text
+    assert 'data-pepflow-lookup="/lookup/schools?q="' in form and '<script src="/static/pepflow.js"' in form
+    done = client.post(f"/children/{ref}/record", follow_redirects=False, data={
+        "csrf_token": csrf_of(form), "event": "school_changed", "school_urn": f"{name} (URN {urn})", **_date()})
+    assert done.status_code == 303
+    with session_scope(fresh_site.app.engine) as s:
+        assert s.get(Child, ref).school_urn == urn

@@ -34,7 +34,7 @@ log = logging.getLogger("pepflow.web")
 access = logging.getLogger("pepflow.web.access")  # a line per request, in JSON logs only (pepflow/logs.py)
 STATIC = Path(__file__).parent / "static"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                           "script-src 'none'; object-src 'none'; frame-ancestors 'none'; "
+                           "script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
                            "form-action 'self'; base-uri 'none'")
 
 

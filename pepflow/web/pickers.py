@@ -9,13 +9,14 @@ A school offered for a child says when its age range does not take the child's y
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
 from sqlmodel import Session
 
 from pepflow.cohort import year_group
-from pepflow.db.models import Child, School
+from pepflow.db.models import Child, Person, School
 from pepflow.engine.events import Param
 from pepflow.reports.lookups import Match, find_schools, person_matches, school_detail
 from pepflow.rules.placement import age_range_misfit
@@ -46,6 +47,11 @@ def pick(session: Session, param: Param, form: Mapping[str, str], child: Child, 
     typed = again or form.get(param.name, "").strip()
     if not typed:
         return Picked()
+    chosen = CHOSEN.search(typed)  # "Riverside Primary (URN 100001)": a match chosen as it was typed (pepflow.js)
+    if chosen and not again:
+        exact = _exact(session, param, chosen.group(1))
+        if exact:
+            return Picked(value=exact)
     if param.school:
         schools = find_schools(session, typed)
         if schools and schools[0].urn == typed and not again:
@@ -61,6 +67,17 @@ def pick(session: Session, param: Param, form: Mapping[str, str], child: Child, 
         return Picked(searched=typed, error=f"No {what} matches ‘{typed[:40]}’: try part of the name, "
                                             "or the reference")
     return Picked(searched=typed, choices=choices)
+
+
+CHOSEN = re.compile(r"\((?:URN )?([^()\s]{1,40})\)\s*$")
+
+
+def _exact(session: Session, param: Param, ref: str) -> str:
+    """The reference, if it names a school (or a person of the field's roles) exactly."""
+    if param.school:
+        return ref if session.get(School, ref) is not None else ""
+    person = session.get(Person, ref)
+    return ref if person is not None and person.role in param.person else ""
 
 
 def _school_for(school: School, child: Child, on: dt.date) -> str:
