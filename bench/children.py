@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, update  # noqa: E402
 
 from pepflow.accounts.local import add_user  # noqa: E402
 from pepflow.db.connection import session_scope  # noqa: E402
-from pepflow.db.models import Child  # noqa: E402
+from pepflow.db.models import Child, Deadline  # noqa: E402
 from pepflow.service.application import App  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
 
@@ -59,6 +59,16 @@ def name_children(engine, n: int) -> None:
             first_name=bindparam("f"), last_name=bindparam("l"), upn=bindparam("u")), rows)
 
 
+def closed_by_today(engine) -> None:
+    """No deadline is closed after today in a real database (an event is recorded once it has
+    happened); bench/web.py's cohort closes four in ten after TODAY, which made the report
+    count 421,000 rows "closed after the report's date" that no council's database holds."""
+    D = Deadline.__table__
+    with engine.begin() as conn:
+        conn.execute(update(D).where(D.c.closed_on > TODAY).values(closed_on=TODAY))
+        conn.exec_driver_sql("ANALYZE")
+
+
 def timed(client: TestClient, path: str) -> float:
     t = time.perf_counter()
     response = client.get(path)
@@ -79,6 +89,7 @@ def main() -> None:
         t = time.perf_counter()
         build(app.engine, args.children)
         name_children(app.engine, args.children)
+        closed_by_today(app.engine)
         with session_scope(app.engine) as s:
             add_user(s, "sw@example.org", "social_worker", PASSWORD, person_ref="SW042")
             child = s.get(Child, f"C{args.children // 2:06d}")
