@@ -25,7 +25,7 @@ from pepflow.rules.escalation import decide, plan
 from pepflow.notify.sweep import sweep
 
 from .pgserver import free_port
-from .conftest import d
+from .conftest import ROOT, d
 from .support.cases import add_child, event
 
 NOW = dt.datetime(2026, 1, 12, 8, 0, tzinfo=dt.timezone.utc)
@@ -160,10 +160,20 @@ def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, co
     by_rcpt = {m.rcpt_tos[0]: text_of(m) for m in inbox.messages}
     body = by_rcpt["sw1@example.org"]
     assert "C100" in body and "6 Jan 2026" in body and "/children/C100" in body
-    assert "Test" not in body and "Child" not in body.replace("Children", "")  # no name
+    assert "C100 (Test Child)" in body  # the child's name beside the reference: the recipient may see it
     assert all(r.status == "sent" and r.message_id for r in rows(world) if r.recipient_ref)
     with Session(world) as s:
         assert len(s.exec(select(Event).where(Event.name == "notification_sent")).all()) == 1
+
+
+def test_a_council_whose_email_leaves_its_network_sends_the_case_reference_only(world, tmp_path):
+    shipped = (ROOT / "config" / "notifications.toml").read_text()
+    (tmp_path / "notifications.toml").write_text(shipped.replace("include_child_name = true", "include_child_name = false"))
+    config = load_config(tmp_path)
+    add_child(world, config, d("2025-12-18"))
+    sweep(world, config, d("2025-12-30"))
+    payloads = [r.payload for r in rows(world) if r.recipient_ref]
+    assert payloads and all("child_name" not in p for p in payloads)
 
 
 def test_a_relay_that_is_down_pauses_delivery_without_charging_the_email_then_it_goes_once(world, config):

@@ -82,7 +82,10 @@ class Delivery(BaseModel):
 
     digest: bool = True
     immediate_kinds: tuple[str, ...] = ()
-    include_child_name: bool = False
+    # the child's name beside the case reference: the recipients are the child's own social worker,
+    # DT, their managers and the Virtual School, who may all see it (issue 38); false for a council
+    # whose email leaves its secure network, so an email carries the reference only
+    include_child_name: bool = True
     retry_after_seconds: int = Field(60, ge=1, le=24 * 3600)  # first retry; doubles each time
     retry_max_seconds: int = Field(900, ge=1, le=24 * 3600)  # the longest wait between tries
     give_up_after_hours: int = Field(72, ge=1, le=30 * 24)  # then the email is failed, for VS admin
