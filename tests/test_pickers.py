@@ -21,6 +21,16 @@ def _date(prefix: str = "on") -> dict[str, str]:
     return {f"{prefix}-day": str(TODAY.day), f"{prefix}-month": str(TODAY.month), f"{prefix}-year": str(TODAY.year)}
 
 
+def _a_child_and_another_school(site) -> tuple[str, str, str]:
+    """A looked-after child with a school, and another school: (child ref, school name, URN)."""
+    with session_scope(site.app.engine) as s:
+        child = s.execute(select(Child).where(Child.looked_after, Child.school_urn.is_not(None))
+                          .order_by(Child.ref)).scalars().first()
+        school = s.execute(select(School).where(School.urn != child.school_urn).order_by(School.name)
+                           ).scalars().first()
+        return child.ref, school.name, school.urn
+
+
 def test_a_school_or_person_is_found_by_any_words_of_its_name_or_its_reference(fresh_site):
     with session_scope(fresh_site.app.engine) as s:
         school = s.execute(select(School).order_by(School.urn)).scalars().first()
@@ -37,12 +47,7 @@ def test_a_school_or_person_is_found_by_any_words_of_its_name_or_its_reference(f
 
 def test_a_school_move_is_recorded_by_choosing_the_school_by_name(fresh_site):
     client = signed_in_client(fresh_site, "vs_admin")
-    with session_scope(fresh_site.app.engine) as s:
-        child = s.execute(select(Child).where(Child.looked_after, Child.school_urn.is_not(None))
-                          .order_by(Child.ref)).scalars().first()
-        school = s.execute(select(School).where(School.urn != child.school_urn).order_by(School.name)
-                           ).scalars().first()
-        ref, name, urn = child.ref, school.name, school.urn
+    ref, name, urn = _a_child_and_another_school(fresh_site)
     form = client.get(f"/children/{ref}/record?event=school_changed").text
     assert 'name="school_urn"' in form and "Type part of the school" in form
     typed = client.post(f"/children/{ref}/record", data={
@@ -104,12 +109,7 @@ def test_the_lookups_answer_matches_as_json_for_those_who_record_events_only(fre
 
 def test_a_match_chosen_as_it_was_typed_is_taken_without_the_search_step(fresh_site):
     client = signed_in_client(fresh_site, "vs_admin")
-    with session_scope(fresh_site.app.engine) as s:
-        child = s.execute(select(Child).where(Child.looked_after, Child.school_urn.is_not(None))
-                          .order_by(Child.ref)).scalars().first()
-        school = s.execute(select(School).where(School.urn != child.school_urn).order_by(School.urn)
-                           ).scalars().first()
-        ref, name, urn = child.ref, school.name, school.urn
+    ref, name, urn = _a_child_and_another_school(fresh_site)
     form = client.get(f"/children/{ref}/record?event=school_changed").text
     assert 'data-pepflow-lookup="/lookup/schools?q="' in form and '<script src="/static/pepflow.js"' in form
     done = client.post(f"/children/{ref}/record", follow_redirects=False, data={
