@@ -63,9 +63,14 @@ def use_link(session: Session, token: str, password: str, confirm: str, now: dt.
     if password != confirm:
         raise InputError("confirm_password", "(hidden)", "is not the same as the new password")
     check_password_rules(session, password, user.email, user.person_ref)
+    # used up by this statement or by nobody: of two requests with the same link at the same
+    # moment, one sets the password and the other is refused
+    taken = session.execute(update(PasswordLink).where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
+                            .values(used_at=now)).rowcount
+    if taken != 1:
+        raise InputError("link", "(hidden)", "has been used, has expired or is not right: ask for a new one")
     set_password_hash(user, password, now)
-    link.used_at = now
-    session.add_all([user, link])
+    session.add(user)
     end_sessions_of(session, user.id)
     return user
 
