@@ -8,7 +8,7 @@ from pepflow.engine.recording import registry
 from pepflow.config import FLAG_KINDS, OWNER_ROLES, load_config
 from pepflow.reports.history_words import Who, details, sentence
 from pepflow.accounts.access import ROLES
-from pepflow.states.admission import AdmissionState
+from pepflow.states.admission_machine import AdmissionState
 from pepflow.states.exclusion import ExclusionState
 from pepflow.states.pep import PepState
 

@@ -17,11 +17,6 @@ the first day at school and is never paused by the process's own steps.
 
 from __future__ import annotations
 
-import datetime as dt
-from enum import StrEnum
-
-from sqlmodel import Session, select
-
 from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day
 from pepflow.vocabulary import kind_label
@@ -33,93 +28,15 @@ from pepflow.db.models import (Admission, PermanentExclusionRecord, School)
 from pepflow.engine.deadlines import cancel_process, close_open, open_deadline, open_flag
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.rules.placement import BLOCK, DECISION_SETTINGS, NEEDS_APPROVAL, Proposal, check
-from pepflow.engine.machine import ProcessMachine
 from pepflow.states.admission_findings import (decisions_recorded, excluded_from, keep_decisions, latest_inspection,
                                               replace_findings)
 from pepflow.states.changes import age_range_warnings, move_school, significant_change
-
-
-class AdmissionState(StrEnum):
-    NEED_IDENTIFIED = "need_identified"
-    SCHOOL_PROPOSED = "school_proposed"
-    APPLIED = "applied"
-    OFFERED = "offered"
-    REFUSED = "refused"
-    DIRECTION_CONSULTATION = "direction_consultation"
-    DIRECTION_ISSUED = "direction_issued"
-    REFERRED_TO_ADJUDICATOR = "referred_to_adjudicator"
-    SOS_REQUESTED = "sos_requested"
-    ON_ROLL = "on_roll"
-    WITHDRAWN = "withdrawn"
-
-
-A = AdmissionState
-OPEN = [s.value for s in A if s not in (A.ON_ROLL, A.WITHDRAWN)]
-TRANSITIONS = [
-    {"trigger": "school_proposed", "source": [A.NEED_IDENTIFIED, A.SCHOOL_PROPOSED, A.REFUSED], "dest": A.SCHOOL_PROPOSED},
-    {"trigger": "school_not_agreed", "source": A.SCHOOL_PROPOSED, "dest": A.NEED_IDENTIFIED},
-    {"trigger": "application_made", "source": A.SCHOOL_PROPOSED, "dest": A.APPLIED},
-    {"trigger": "place_offered", "source": [A.APPLIED, A.DIRECTION_CONSULTATION], "dest": A.OFFERED},
-    {"trigger": "place_refused", "source": A.APPLIED, "dest": A.REFUSED},
-    {"trigger": "direction_consultation_started", "source": A.REFUSED, "dest": A.DIRECTION_CONSULTATION},
-    {"trigger": "consultation_answered", "source": A.DIRECTION_CONSULTATION, "dest": A.DIRECTION_CONSULTATION},
-    {"trigger": "direction_issued", "source": A.DIRECTION_CONSULTATION, "dest": A.DIRECTION_ISSUED},
-    {"trigger": "adjudicator_referred", "source": A.DIRECTION_ISSUED, "dest": A.REFERRED_TO_ADJUDICATOR},
-    {"trigger": "adjudicator_upheld", "source": A.REFERRED_TO_ADJUDICATOR, "dest": A.OFFERED},
-    {"trigger": "adjudicator_named_other", "source": A.REFERRED_TO_ADJUDICATOR, "dest": A.OFFERED},
-    {"trigger": "sos_request_made", "source": A.REFUSED, "dest": A.SOS_REQUESTED},
-    {"trigger": "sos_directed", "source": A.SOS_REQUESTED, "dest": A.OFFERED},
-    {"trigger": "sos_declined", "source": A.SOS_REQUESTED, "dest": A.NEED_IDENTIFIED},
-    {"trigger": "started_at_school", "source": [A.OFFERED, A.DIRECTION_ISSUED], "dest": A.ON_ROLL},
-    {"trigger": "admission_withdrawn", "source": OPEN, "dest": A.WITHDRAWN},
-]
-
-MACHINE = ProcessMachine("admission", AdmissionState, TRANSITIONS, initial=A.NEED_IDENTIFIED.value,
-                         final=frozenset({A.ON_ROLL.value, A.WITHDRAWN.value}))
-CHILD_CLOCK = ("admission_placement",)
-DECISION_CLOCKS = ("admission_decision", "admission_decision_aim")
-NO_EDUCATION = "no_education_arranged"
-NOMINATED_OFFICER_ROLES = ("vsh", "team_manager")
-
-
-def open_admission(session: Session, child_ref: str) -> Admission | None:
-    return session.exec(select(Admission).where(Admission.child_ref == child_ref, Admission.is_open)).first()
-
-
-def _require(ctx: EventContext) -> Admission:
-    admission = open_admission(ctx.session, ctx.child.ref)
-    if admission is None:
-        raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, "none open", ["admission_needed"])
-    MACHINE.check(admission, ctx.event, ctx.child.ref)
-    if ctx.on < admission.state_changed_on:
-        raise InputError("on", format_day(ctx.on), (
-            f"is before the admission's last step on {format_day(admission.state_changed_on)}"))
-    return admission
-
-
-def _fire(ctx: EventContext, admission: Admission) -> Outcome:
-    before, after = MACHINE.fire(admission, ctx.event, ctx.child.ref)
-    admission.state_changed_on = ctx.on
-    if after in MACHINE.final:
-        admission.is_open, admission.closed_on = False, ctx.on
-    ctx.session.add(admission)
-    return Outcome("admission", admission.id, before, after)
-
-
-def _school(ctx: EventContext, urn: str) -> School:
-    school = ctx.session.get(School, urn)
-    if school is None:
-        raise InputError("school_urn", urn, "is not a known school (import schools first)")
-    return school
-
-
-def direction_route(ctx: EventContext, school: School) -> str:
-    """'direction' for a maintained school, or an academy once the council's commencement
-    date for the 2026 Act has come (judged on the event's date); else 'secretary_of_state'."""
-    if school.type not in ("academy", "free"):
-        return "direction"
-    commenced = ctx.config.settings.academy_directions_from
-    return "direction" if commenced and ctx.on >= commenced else "secretary_of_state"
+from pepflow.states.admission_machine import (  # the process's states and steps, and its handlers' helpers
+    CHILD_CLOCK, DECISION_CLOCKS, MACHINE, NO_EDUCATION, NOMINATED_OFFICER_ROLES, A, direction_route, fire,
+    open_admission, require, school_of)
+from pepflow.states.admission_directions import (
+    on_adjudicator_named_other, on_adjudicator_referred, on_adjudicator_upheld, on_consultation_answered,
+    on_consultation_started, on_direction_issued, on_sos_request_made)
 
 
 # ---- handlers -----------------------------------------------------------------------
@@ -135,7 +52,7 @@ def start_admission(ctx: EventContext, reason: str, excluded_from: str | None = 
         raise TransitionNotAllowed(ctx.child.ref, "admission", ctx.event, existing.state,
                                    MACHINE.allowed(existing.state))
     if excluded_from:
-        _school(ctx, excluded_from)
+        school_of(ctx, excluded_from)
         ctx.session.add(PermanentExclusionRecord(child_ref=ctx.child.ref, school_urn=excluded_from,
                                                  excluded_on=ctx.on))
     admission = Admission(child_ref=ctx.child.ref, reason=reason, identified_on=ctx.on, state_changed_on=ctx.on)
@@ -150,8 +67,8 @@ def start_admission(ctx: EventContext, reason: str, excluded_from: str | None = 
 
 
 def on_school_proposed(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    school = _school(ctx, ctx.params["school_urn"])
+    admission = require(ctx)
+    school = school_of(ctx, ctx.params["school_urn"])
     recorded = decisions_recorded(ctx.session, admission, school.urn)
     p = {**recorded, **ctx.params}
     findings = check(Proposal(
@@ -164,7 +81,7 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
     blocks = [f for f in findings if f.level == BLOCK]
     if blocks:
         raise InputError("school_urn", school.urn, "; ".join(f"{f.message} [{f.source}]" for f in blocks))
-    outcome = _fire(ctx, admission)
+    outcome = fire(ctx, admission)
     outcome.warnings += age_range_warnings(school, ctx.child, ctx.on)
     admission.school_urn = school.urn
     admission.in_area = not school.la or school.la == ctx.config.settings.home_la
@@ -187,8 +104,8 @@ def on_school_proposed(ctx: EventContext) -> Outcome:
 
 
 def on_application_made(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    outcome = _fire(ctx, admission)
+    admission = require(ctx)
+    outcome = fire(ctx, admission)
     admission.applied_on = ctx.on
     for key in DECISION_CLOCKS:
         d = open_deadline(ctx.session, ctx.config, ctx.child, key, ctx.on, "admission", admission.id)
@@ -202,16 +119,16 @@ def _decided(ctx: EventContext, admission: Admission) -> None:
 
 
 def on_place_offered(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
+    admission = require(ctx)
     _decided(ctx, admission)
-    return _fire(ctx, admission)
+    return fire(ctx, admission)
 
 
 def on_place_refused(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
+    admission = require(ctx)
     _decided(ctx, admission)
-    outcome = _fire(ctx, admission)
-    school = _school(ctx, admission.school_urn)
+    outcome = fire(ctx, admission)
+    school = school_of(ctx, admission.school_urn)
     admission.route = direction_route(ctx, school)
     outcome.messages.append(
         "Next: consult the admission authority before directing (direction_consultation_started)."
@@ -220,82 +137,8 @@ def on_place_refused(ctx: EventContext) -> Outcome:
     return outcome
 
 
-def on_consultation_started(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    if direction_route(ctx, _school(ctx, admission.school_urn)) != "direction":
-        raise InputError("event", ctx.event, "the school is an academy and academy directions have not "
-                         "commenced: use sos_request_made (ask the Secretary of State)")
-    outcome = _fire(ctx, admission)
-    admission.route, admission.consultation_started_on = "direction", ctx.on
-    d = open_deadline(ctx.session, ctx.config, ctx.child, "direction_consultation", ctx.on, "admission", admission.id)
-    outcome.messages.append(f"The admission authority has until {format_day(d.due_on)} to answer; "
-                            "no direction before then unless it answers.")
-    return outcome
-
-
-def on_consultation_answered(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    outcome = _fire(ctx, admission)
-    admission.consultation_answer = ctx.params["answer"]
-    close_open(ctx.session, ctx.config, ctx.child, ["direction_consultation"], ctx.on, process="admission")
-    outcome.messages.append("Willing: record place_offered." if ctx.params["answer"] == "willing"
-                            else "Not willing: the LA may now issue the direction.")
-    return outcome
-
-
-def on_direction_issued(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    rule = ctx.config.timescales.rule("direction_consultation", admission.consultation_started_on)
-    window_ends = admission.consultation_started_on + dt.timedelta(days=rule.number)
-    if not admission.consultation_answer and ctx.on <= window_ends:
-        raise InputError("on", format_day(ctx.on), (
-            f"a direction may not be issued until the consultation window ends on {format_day(window_ends)} "
-            f"({rule.number} calendar days), unless the admission authority answers first"))
-    outcome = _fire(ctx, admission)
-    admission.direction_issued_on = ctx.on
-    close_open(ctx.session, ctx.config, ctx.child, ["direction_consultation"], ctx.on, process="admission")
-    d = open_deadline(ctx.session, ctx.config, ctx.child, "adjudicator_referral", ctx.on, "admission", admission.id)
-    admission.referral_window_ends = d.due_on
-    outcome.messages.append(f"The school may refer to the Schools Adjudicator until {format_day(d.due_on)}; "
-                            "after that the direction stands and it must admit.")
-    return outcome
-
-
-def on_adjudicator_referred(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    if admission.referral_window_ends and ctx.on > admission.referral_window_ends:
-        raise InputError("on", format_day(ctx.on), f"the referral window ended on "
-                         f"{format_day(admission.referral_window_ends)}: the direction stands")
-    close_open(ctx.session, ctx.config, ctx.child, ["adjudicator_referral"], ctx.on, process="admission")
-    return _fire(ctx, admission)
-
-
-def on_adjudicator_upheld(ctx: EventContext) -> Outcome:
-    return _fire(ctx, _require(ctx))
-
-
-def on_adjudicator_named_other(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    school = _school(ctx, ctx.params["school_urn"])
-    if school.urn in excluded_from(ctx.session, ctx.child.ref):
-        raise InputError("school_urn", school.urn, f"the child was permanently excluded from {school.name}: "
-                         "the Adjudicator may not name it [002 Virtual School Handbook, Appendix 9]")
-    outcome = _fire(ctx, admission)
-    admission.school_urn = school.urn
-    return outcome
-
-
-def on_sos_request_made(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    if direction_route(ctx, _school(ctx, admission.school_urn)) == "direction":
-        raise InputError("event", ctx.event, "this school can be directed by the LA: use "
-                         "direction_consultation_started")
-    admission.route = "secretary_of_state"
-    return _fire(ctx, admission)
-
-
 def on_simple(ctx: EventContext) -> Outcome:
-    return _fire(ctx, _require(ctx))
+    return fire(ctx, require(ctx))
 
 
 def on_temporary_education(ctx: EventContext) -> Outcome:
@@ -310,12 +153,12 @@ def on_temporary_education(ctx: EventContext) -> Outcome:
 
 
 def on_started_at_school(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
+    admission = require(ctx)
     if admission.state == A.DIRECTION_ISSUED and admission.referral_window_ends \
             and ctx.on <= admission.referral_window_ends:
         raise InputError("on", format_day(ctx.on), "the school may still refer the direction to the "
                          f"Adjudicator until {format_day(admission.referral_window_ends)}")
-    outcome = _fire(ctx, admission)
+    outcome = fire(ctx, admission)
     admission.started_on = ctx.on
     close_open(ctx.session, ctx.config, ctx.child, CHILD_CLOCK + (NO_EDUCATION, "adjudicator_referral"), ctx.on,
                process="admission")
@@ -333,9 +176,9 @@ def on_started_at_school(ctx: EventContext) -> Outcome:
 def on_school_not_agreed(ctx: EventContext) -> Outcome:
     """The Virtual School Head does not agree to the proposed school: its approval is closed as
     not agreed and the admission needs a school again (its 20-school-day clock runs on)."""
-    admission = _require(ctx)
+    admission = require(ctx)
     urn = admission.school_urn
-    outcome = _fire(ctx, admission)
+    outcome = fire(ctx, admission)
     admission.school_urn = None
     close_open(ctx.session, ctx.config, ctx.child, ["placement_approval"], ctx.on, DeadlineStatus.CANCELLED,
                f"the Virtual School Head did not agree: {ctx.params['reason']}", process="admission")
@@ -346,8 +189,8 @@ def on_school_not_agreed(ctx: EventContext) -> Outcome:
 
 
 def on_withdrawn(ctx: EventContext) -> Outcome:
-    admission = _require(ctx)
-    outcome = _fire(ctx, admission)
+    admission = require(ctx)
+    outcome = fire(ctx, admission)
     reason = f"admission withdrawn: {ctx.params['reason']}"
     cancel_process(ctx.session, ctx.config, ctx.child, "admission", admission.id, ctx.on, reason)
     close_open(ctx.session, ctx.config, ctx.child, [NO_EDUCATION], ctx.on, DeadlineStatus.CANCELLED, reason)
