@@ -71,6 +71,23 @@ def test_fixing_an_email_address_sends_what_failed_to_the_new_one(fresh_site, tm
     assert _history(fresh_site, "person_changed")[-1]["fields"] == {"email": "fixed@example.org"}
 
 
+def test_a_corrected_address_is_also_the_one_their_account_signs_in_with(fresh_site):
+    admin = signed_in_client(fresh_site, "vs_admin")
+    with session_scope(fresh_site.app.engine) as s:
+        account = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        person = s.get(Person, account.person_ref)
+        ref, name, manager = person.ref, person.name, person.manager_ref or ""
+    page = admin.get(f"/people/{ref}").text
+    admin.post(f"/people/{ref}", data={"csrf_token": csrf_of(page), "name": name, "email": "New.Address@example.org",
+                                       "role": "social_worker", "manager_ref": manager})
+    worker = client_for(fresh_site)
+    sign_in_page = worker.get("/sign-in").text
+    signed = worker.post("/sign-in", follow_redirects=False, data={
+        "csrf_token": csrf_of(sign_in_page), "email": "new.address@example.org", "password": PASSWORD})
+    assert signed.status_code == 303
+    assert _history(fresh_site, "account_email_changed")[-1]["now"] == "new.address@example.org"
+
+
 def test_a_caseload_moves_from_one_social_worker_to_another_in_one_step_with_a_reason(fresh_site):
     with session_scope(fresh_site.app.engine) as s:
         workers = s.execute(select(Person.ref).where(Person.role == "social_worker").order_by(Person.ref)

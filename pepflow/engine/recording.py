@@ -23,7 +23,7 @@ from pepflow.db.models import Child, Person
 from pepflow.db.unit import UnitOfWork
 from pepflow.db.writes import write_queued_deadlines
 from pepflow.errors import InputError, NotFound
-from pepflow.role_table import ROLES
+from pepflow.vocabulary import role_with_article
 from pepflow.engine.events import EventContext, EventSpec, Outcome, registry
 from pepflow.engine.notices import queue_notices
 from pepflow.values import did_you_mean
@@ -78,7 +78,7 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
         raise NotFound("person", by)
     role = role or (recorder.role if recorder else None)
     if role is not None and not spec.may_be_recorded_by(role):
-        raise InputError("event", event, f"is the Virtual School's to record; {_a(role)} cannot record it")
+        raise InputError("event", event, f"is the Virtual School's to record; {role_with_article(role)} cannot record it")
     check_event_date(child, event, on)
     values = parse_params(spec, params or {})
     check_decisions(spec, values, role)
@@ -117,20 +117,11 @@ def check_decisions(spec: EventSpec, values: dict[str, Any], role: str | None) -
         if param is None or not param.decided_by or role in param.decided_by:
             continue
         allowed, whose = param.decided_by, param.decision
-        who = " or ".join(_a(r) for r in sorted(allowed))
+        who = " or ".join(role_with_article(r) for r in sorted(allowed))
         if role is None:
             raise InputError(name, value, f"is {whose}: record it as {who} (--by PERSON_REF, or signed in on the "
                              "web pages)")
-        raise InputError(name, value, f"is {whose}, which only {who} may record; {_a(role)} cannot set it")
-
-
-def _a(role: str) -> str:
-    """A role in words with its article: "a social worker", "the Virtual School Head"."""
-    if role == "vsh":
-        return "the Virtual School Head"
-    label = ROLES[role].label if role in ROLES else role.replace("_", " ")
-    label = label if label.startswith("Virtual School") else label.lower()
-    return ("an " if label[0] in "aeiouAEIOU" else "a ") + label
+        raise InputError(name, value, f"is {whose}, which only {who} may record; {role_with_article(role)} cannot set it")
 
 
 def check_event_date(child: Child, event: str, on: dt.date) -> None:

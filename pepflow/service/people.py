@@ -28,7 +28,7 @@ from pepflow.notify.account_emails import queue_password_link
 from pepflow.role_table import ACCOUNT_ROLES, CASELOAD_ROLES, PERSON_ROLES
 from pepflow.statuses import DeadlineStatus, OutboxStatus
 from pepflow.values import EMAIL, clean, ref as ref_value
-from pepflow.vocabulary import role_label
+from pepflow.vocabulary import role_label, role_with_article
 
 ROSTER = "roll"  # the history's process for the people list (as imports write it)
 WEB = "the People page"  # where a change came from, in the history's words (an import names its file)
@@ -100,6 +100,8 @@ def edit_person(session: Session, ref: str, form: PersonForm, on: dt.date, now: 
     if not changed:
         return person, 0
     new_email = checked.email if checked.email != person.email else None
+    if new_email:  # their web account signs in with the corrected address too
+        _follow_email(session, person, new_email, on, actor)
     person.name, person.email, person.role = checked.name, checked.email, checked.role
     person.manager_ref = checked.manager_ref or None
     session.add(person)
@@ -113,6 +115,19 @@ def edit_person(session: Session, ref: str, form: PersonForm, on: dt.date, now: 
     audit(session, None, ROSTER, "person_changed", on, {"file": WEB, "ref": ref, "fields": changed,
                                                         "emails_retried": resent}, actor=actor)
     return person, resent
+
+
+def _follow_email(session: Session, person: Person, new_email: str, on: dt.date, actor: str) -> None:
+    """An account that signed in with the person's old address signs in with the new one (unless
+    another account already uses it)."""
+    account = account_of(session, person.ref)
+    if account is None or not person.email or account.email != normalise_email(person.email):
+        return
+    if session.execute(select(UserAccount.id).where(UserAccount.email == new_email)).first() is not None:
+        raise InputError("email", new_email, "is already another web account's address")
+    security_event(session, "account_email_changed", on, {"account": account.email, "now": new_email, "by": actor})
+    account.email = new_email
+    session.add(account)
 
 
 def caseload_of(session: Session, ref: str) -> tuple[list[str], list[str]]:
@@ -138,10 +153,10 @@ def move_caseload(session: Session, config: Config, from_ref: str, to_ref: str, 
         raise InputError("reason", "", "is needed: why the caseload moves (it is kept in the history)")
     children, schools = caseload_of(session, from_ref)
     if children and taker.role not in CASELOAD_ROLES:
-        raise InputError("to_ref", taker.name, f"is a {role_label(taker.role).lower()}: a child's social worker "
+        raise InputError("to_ref", taker.name, f"is {role_with_article(taker.role)}: a child's social worker "
                                                "must be a social worker or team manager")
     if schools and taker.role != "designated_teacher":
-        raise InputError("to_ref", taker.name, f"is a {role_label(taker.role).lower()}: a school's designated "
+        raise InputError("to_ref", taker.name, f"is {role_with_article(taker.role)}: a school's designated "
                                                "teacher must be a designated teacher")
     if not children and not schools:
         raise InputError("from_ref", giver.name, "has no children or schools to move")

@@ -207,6 +207,14 @@ def role_in_sentence(role: str | None) -> str:
     return ROLES[role].in_sentence if role in ROLES else role_label(role).lower()
 
 
+def role_with_article(role: str) -> str:
+    """A role in words with its article, for a sentence: "a social worker", "the Virtual School Head"."""
+    if role == "vsh":
+        return "the Virtual School Head"
+    words = role_in_sentence(role)
+    return ("an " if words[:1].lower() in "aeiou" else "a ") + words
+
+
 def process_label(process: str) -> str:
     term = PROCESSES.get(process)
     return term.label if term else _humanised(process).capitalize()

@@ -115,6 +115,7 @@ EVENTS = table_of_terms({
     "password_link_sent": ("Password link sent", "A one-use link to set a password was emailed"),
     "password_link_refused": ("Password link not sent", "A link was asked for an address with no account, or too "
                               "often"),
+    "account_email_changed": ("Account's email changed", "A web account now signs in with a corrected address"),
     "account_ended": ("Account ended", "A web account was ended: it cannot sign in"),
     "second_factor_reset": ("Second factor taken away", "A web account's second factor was taken away"),
 })
