@@ -56,8 +56,8 @@ def test_no_python_value_reaches_a_history_detail():
            "payload": {"school_urn": "100851", "meeting_date": "2026-12-21", "vsh_decision": None,
                        "pp_plus": [], "findings": [{"level": "needs_approval", "rule": "key_stage_4_move",
                                                     "source": "002 Handbook"}]}}
-    text = sentence(row) + " | " + " | ".join(details(row))
-    assert text == ("School proposed | School: 100851 | Meeting date: 21 Dec 2026 | "
+    text = sentence(row) + " | " + " | ".join(details(row, schools={"100851": "Riverside Primary"}))
+    assert text == ("School proposed | School: Riverside Primary (URN 100851) | Meeting date: 21 Dec 2026 | "
                     "Virtual School Head's reasons: not given | Pupil Premium Plus requests: none | "
                     "Checks: a move in Key Stage 4: needs approval")
     for python in ("None", "{", "[", "_"):

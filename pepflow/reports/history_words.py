@@ -105,9 +105,24 @@ def sentence(row: Mapping[str, Any], people: Mapping[str, Who] | None = None) ->
     return label
 
 
-def details(row: Mapping[str, Any], people: Mapping[str, Who] | None = None) -> list[str]:
+SCHOOL_KEYS = frozenset({"school_urn", "excluded_from"})  # settings that name a school by its URN
+PERSON_KEYS = frozenset({"nominated_officer", "to"})  # ... and a person, besides every "…_ref"
+
+
+def names_a_person(key: str) -> bool:
+    return key.endswith("_ref") or key in PERSON_KEYS
+
+
+def school_text(urn: str, schools: Mapping[str, str]) -> str:
+    """A school as the history reads it: "Riverside Primary (URN 100001)", the URN alone if unknown."""
+    name = schools.get(urn)
+    return f"{name} (URN {urn})" if name else f"URN {urn}"
+
+
+def details(row: Mapping[str, Any], people: Mapping[str, Who] | None = None,
+            schools: Mapping[str, str] | None = None) -> list[str]:
     """The settings a person recorded, and what pepflow did because of them, in words."""
-    people = people or {}
+    people, schools = people or {}, schools or {}
     payload = row.get("payload") or {}
     out = []
     if row["event"].startswith("notification_"):
@@ -123,7 +138,9 @@ def details(row: Mapping[str, Any], people: Mapping[str, Who] | None = None) -> 
             out.append(f"Amount: £{value:,g}")
         elif key == "role" and isinstance(value, str):
             out.append(f"Role: {role_label(value)}")
-        elif key.endswith("_ref") and isinstance(value, str):
+        elif key in SCHOOL_KEYS and isinstance(value, str) and value:
+            out.append(f"{parameter_label(key)}: {school_text(value, schools)}")
+        elif names_a_person(key) and isinstance(value, str):
             out.append(f"{parameter_label(key)}: {person_text(value, people)}")
         else:
             out.append(f"{parameter_label(key)}: {value_text(value)}")

@@ -20,7 +20,7 @@ from pepflow.calendars import academic_year_of
 from pepflow.errors import CalendarRangeError
 from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day, format_moment
-from pepflow.reports.history_words import Who, actor_text, details, sentence
+from pepflow.reports.history_words import SCHOOL_KEYS, Who, actor_text, details, names_a_person, sentence
 
 PEP_KINDS = ("initial_pep", "pep_review", "pep_significant_change", "pep_completion",
              "pep_distribution", "pep_qa", "pep_resubmission", "pep_before_care_review",
@@ -102,12 +102,14 @@ def readable_history(session: Session, child_ref: str, include_views: bool = Fal
     """A child's history as people read it: dates in words, each row a sentence with its
     details (``history_words``), the people named from the people list."""
     rows = history(session, child_ref, include_views)
-    refs = {v for r in rows for k, v in r["payload"].items() if isinstance(v, str) and (k == "to" or k.endswith("_ref"))}
+    refs = {v for r in rows for k, v in r["payload"].items() if isinstance(v, str) and names_a_person(k)}
     people = {p.ref: Who(p.name, p.role) for p in session.exec(select(Person).where(Person.ref.in_(refs)))} \
         if refs else {}
+    schools = school_names(session, {v for r in rows for k, v in r["payload"].items()
+                                     if isinstance(v, str) and k in SCHOOL_KEYS})
     return [{"event": r["event"], "on": format_day(dt.date.fromisoformat(r["effective_on"])),
              "at": format_moment(dt.datetime.fromisoformat(r["recorded_at"])), "by": actor_text(r["by"]),
-             "sentence": sentence(r, people), "details": details(r, people)} for r in rows]
+             "sentence": sentence(r, people), "details": details(r, people, schools)} for r in rows]
 
 
 def school_names(session: Session, urns: set[str | None]) -> dict[str, str]:
