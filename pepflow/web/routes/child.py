@@ -247,10 +247,7 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
                            else f"Enter {parameter_label(p.name).lower()}"))
     choosing = {name: found for name, found in picked.items() if found.choices}
     if choosing and not errors:  # the search step: the matches offered to choose from, nothing recorded yet
-        disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
-                  {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name, "again": True},
-                  child.ref)
-        s.commit()
+        _shown_again(site, s, visitor, child.ref, spec.name)
         return event_form(site, request, visitor, summary, spec, form, [], 200, bad_parts, picked)
     if not errors:
         try:
@@ -267,15 +264,20 @@ def record(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
         except PepflowError as exc:
             s.rollback()
             errors.append(("event", str(exc)))
-    if errors:  # shown again with the child's details: a disclosure as the first showing was
-        disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
-                  {"account": visitor.user.email, "role": visitor.user.role, "event": spec.name, "again": True},
-                  child.ref)
-        s.commit()
+    if errors:
+        _shown_again(site, s, visitor, child.ref, spec.name)
         return event_form(site, request, visitor, summary, spec, form, errors, 400, bad_parts, picked)
     leave_notice(s, visitor, " ".join([f"Recorded: {spec.in_sentence}.", *(f"Warning: {w}" for w in outcome.warnings)]))
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}", status_code=303)
+
+
+def _shown_again(site: Site, s: UnitOfWork, visitor: Visitor, child_ref: str, event: str) -> None:
+    """The form shown again with the child's details (its errors, or the matches to choose from):
+    a disclosure as the first showing was."""
+    disclosed(s, "record_form_viewed", site.app.today(), visitor.actor,
+              {"account": visitor.user.email, "role": visitor.user.role, "event": event, "again": True}, child_ref)
+    s.commit()
 
 
 def field_message(exc: InputError) -> str:
