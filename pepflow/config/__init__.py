@@ -17,9 +17,10 @@ May import: the ground only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -31,6 +32,9 @@ from pepflow.config.notifications import (FLAG_KINDS, NOTICE_EVENTS, RECIPIENTS,
                             NotificationPolicy)
 from pepflow.config.settings import PpPlusRules, Settings
 from pepflow.config.timescales import OWNER_ROLES, Timescale, Timescales, merge_timescales
+
+if TYPE_CHECKING:
+    from pepflow.config.pep_template import PepTemplate
 
 __all__ = [
     "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy", "NOTICE_EVENTS", "Notice",
@@ -50,6 +54,13 @@ class Config:
     # the council's folder whose notifications.toml set [delivery] folder (None: the shipped default)
     delivery_folder_set_in: Path | None = None
 
+    @property
+    def pep_template(self) -> "PepTemplate":
+        """The PEP document (``pep.toml``: the council's own, else the shipped one), read when first
+        needed; a council's own file is also read when pepflow starts (``App.config``), so a bad one
+        is refused at once."""
+        return pep_template_in(self.directory)
+
     def calendar(self, name: str | None = None, school_urn: str | None = None) -> Calendar:
         """A named calendar (the LA default when None), with a school's own days applied."""
         name = name or self.settings.default_calendar
@@ -58,6 +69,21 @@ class Config:
                 f"no such calendar; known: {', '.join(sorted(self.calendars))} "
                 f"(add config/calendars/{name}.toml)"))
         return self.calendars[name].for_school(school_urn)
+
+
+def pep_template_in(directory: Path) -> "PepTemplate":
+    """The PEP template of a configuration folder: its own ``pep.toml`` replaces the shipped one whole."""
+    layer = _layers(directory)[-1]
+    own = layer.path / "pep.toml"
+    source = Source(own, layer.shipped) if own.is_file() else Source(shipped_config_dir() / "pep.toml", True)
+    return _pep_template(source, source.path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _pep_template(source: Source, _mtime_ns: int) -> "PepTemplate":
+    from pepflow.config.pep_template import load_pep_template  # imported here: only PEP work needs it (bench/startup.py)
+
+    return load_pep_template(source)
 
 
 def _layers(directory: Path) -> list[Source]:

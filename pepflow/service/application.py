@@ -45,11 +45,13 @@ class App:
     @cached_property
     def config(self) -> Config:
         # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
-        from pepflow.config import load_config  # at first use: `pepflow --help` reads no configuration
+        from pepflow.config import load_config, pep_template_in  # at first use: `pepflow --help` reads none
         from pepflow.engine.events import check_timescales
 
         config = load_config(self.config_dir or self.environment.config or None)
         check_timescales(config)
+        if (config.directory / "pep.toml").is_file():  # a council's own PEP template: refused now if bad
+            pep_template_in(config.directory)
         return config
 
     @cached_property
