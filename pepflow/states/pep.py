@@ -28,6 +28,7 @@ from pepflow.values import POUNDS, Choice, choice, date_value, free_text
 from pepflow.config import Config
 from pepflow.db import cases
 from pepflow.db.models import Child, Deadline, Pep, PpPlusRequest
+from pepflow.states.pep_document import missing_before_submission
 from pepflow.engine.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.engine.machine import ProcessMachine
@@ -191,6 +192,10 @@ def on_meeting_held(ctx: EventContext) -> Outcome:
 
 
 def on_submitted(ctx: EventContext) -> Outcome:
+    missing = missing_before_submission(ctx.session, ctx.config, ctx.child, require_current(ctx), ctx.on)
+    if missing:  # a PEP written in pepflow is submitted whole
+        shown = "; ".join(missing[:8]) + (f"; and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise InputError("event", "PEP submitted", f"cannot be recorded yet: still to fill in: {shown}")
     pep, outcome = _transition(ctx)
     pep.submitted_on = ctx.on
     _close(ctx, ["pep_completion"])

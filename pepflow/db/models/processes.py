@@ -5,9 +5,9 @@ suspensions, and attendance."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Optional
 
-from sqlalchemy import UniqueConstraint, Index, insert_sentinel
+from sqlalchemy import JSON, Column, UniqueConstraint, Index, insert_sentinel
 from sqlmodel import Field
 
 from pepflow.statuses import DeadlineStatus
@@ -246,3 +246,22 @@ class ContactNote(Table, table=True):
     said: str
     noted_by: str  # the account or person who noted it
     noted_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class PepSection(Table, table=True):
+    """One section of a PEP's document as its owner last saved it (config/pep.toml says what the
+    sections and fields are): the values typed, whether every required field is filled, and a
+    version that moves with each save, so a save over someone else's is refused
+    (states/pep_document.py).  Facts pepflow already knows are not kept here: they are read from
+    its records when the section is shown."""
+
+    __tablename__ = "pep_section"
+    __table_args__ = (UniqueConstraint("pep_id", "section", name="uq_pep_section"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    pep_id: int = Field(foreign_key="pep.id", index=True)
+    section: str  # the section's key in the PEP template
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = "in_progress"  # in_progress, completed, needs_changes
+    version: int = 1
+    saved_by: str = ""  # the account that saved it
+    saved_at: dt.datetime = Field(sa_type=UTCDateTime)

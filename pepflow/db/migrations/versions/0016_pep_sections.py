@@ -1,0 +1,41 @@
+"""the PEP as a document: each section of a PEP as its owner saved it (config/pep.toml)
+
+Revision ID: 0016_pep_sections
+Revises: 0015_password_links
+Create Date: 2026-12-06 14:15:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from pepflow.db.types import UTCDateTime
+
+revision = "0016_pep_sections"
+down_revision = "0015_password_links"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "pep_section",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pep_id", sa.Integer(), nullable=False),
+        sa.Column("section", sa.String(), nullable=False),
+        sa.Column("values", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("saved_by", sa.String(), nullable=False),
+        sa.Column("saved_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["pep_id"], ["pep.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("pep_id", "section", name="uq_pep_section"),
+    )
+    op.create_index("ix_pep_section_pep_id", "pep_section", ["pep_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_pep_section_pep_id", table_name="pep_section")
+    op.drop_table("pep_section")

@@ -1,0 +1,143 @@
+"""A PEP's document: its sections (config/pep.toml) as their owners saved them, what pepflow
+already knows filled in from its records, and each section's status.
+
+A section is saved whole, by a role that fills it in (its ``owner``, or one of ``also``), while the
+PEP is being written (due, meeting arranged or held, returned for changes); a save made from a
+form opened before someone else's save is refused, naming who saved it and when, and nothing is
+written.  Every save is a row of the child's history (``pep_section_saved``: which fields changed,
+never their words, so the record can be purged while the history still proves itself).
+
+Once a PEP's document is in use (a section saved), "PEP submitted" is refused until every
+required field of every section is filled, and says which are missing.  A council that keeps its
+PEPs in another ePEP records the steps only, as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from pepflow.audit import audit
+from pepflow.calendars import format_day, format_moment
+from pepflow.cohort import year_group, year_group_label
+from pepflow.config import Config
+from pepflow.config.pep_template import FieldSpec, Section
+from pepflow.db.models import AttendanceRecord, CarePlacement, Child, Pep, PepSection, Person, School, Suspension
+from pepflow.errors import InputError
+from pepflow.rules.pep_values import is_filled, read_value
+from pepflow.vocabulary import value_words
+
+EDITABLE = ("due", "meeting_scheduled", "meeting_held", "returned")  # the PEP is being written
+NOT_STARTED, IN_PROGRESS, COMPLETED, NEEDS_CHANGES = "not_started", "in_progress", "completed", "needs_changes"
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """One section as a page shows it: its template, what is kept and known, and where it stands."""
+
+    spec: Section
+    values: dict[str, Any]  # what was saved (facts pepflow knows are in ``known``)
+    known: dict[str, str]  # fields filled from pepflow's records
+    status: str
+    version: int
+    saved_by: str
+    saved_at: dt.datetime | None
+
+    @property
+    def missing(self) -> list[FieldSpec]:
+        return [f for f in self.spec.fields if f.required and not f.prefill and not is_filled(f, self.values.get(f.key))]
+
+
+def child_sections(config: Config, child: Child, on: dt.date) -> list[Section]:
+    """The sections of this child's PEP, by their year group, EHCP and school."""
+    return config.pep_template.sections_for(year_group(child.dob, on), ehcp=child.sen_status == "ehcp",
+                                            on_roll=bool(child.school_urn))
+
+
+def facts(session: Session, child: Child, on: dt.date) -> dict[str, str]:
+    """What pepflow knows that a PEP shows (``pep_template.KNOWN_FACTS``), in words."""
+    school = session.get(School, child.school_urn) if child.school_urn else None
+    people = {p.ref: p.name for p in session.execute(select(Person).where(Person.ref.in_(
+        [r for r in (child.social_worker_ref, school.dt_ref if school else None) if r]))).scalars()}
+    latest = session.execute(select(AttendanceRecord).where(AttendanceRecord.child_ref == child.ref)
+                             .order_by(AttendanceRecord.recorded_on.desc(), AttendanceRecord.id.desc())).scalars().first()
+    year_start = dt.date(on.year if on.month >= 9 else on.year - 1, 9, 1)
+    suspended = session.execute(select(func.count(), func.coalesce(func.sum(Suspension.days), 0)).where(
+        Suspension.child_ref == child.ref, Suspension.first_day >= year_start)).one()
+    placements = session.execute(select(func.count()).select_from(CarePlacement)
+                                 .where(CarePlacement.child_ref == child.ref)).scalar() or 0
+    return {
+        "child.name": f"{child.first_name} {child.last_name}", "child.dob": format_day(child.dob),
+        "child.upn": child.upn or "not known", "child.legal_status": value_words(child.legal_status),
+        "child.entered_care": format_day(child.entered_care),
+        "child.placement_type": value_words(child.placement_type) if child.placement_type else "not recorded",
+        "child.placements": str(placements), "child.year_group": year_group_label(year_group(child.dob, on)),
+        "child.sen_status": value_words(child.sen_status), "school.name": school.name if school else "no school",
+        "school.urn": school.urn if school else "", "child.social_worker": people.get(child.social_worker_ref or "", ""),
+        "school.designated_teacher": people.get(school.dt_ref or "", "not recorded") if school else "no school",
+        "attendance.latest": f"{latest.percent:g}% ({latest.half_term})" if latest else "none recorded",
+        "exclusions.suspensions_this_year": (f"{suspended[0]} ({suspended[1]} school days)" if suspended[0]
+                                             else "none"),
+        "exclusions.permanent": "",
+    }
+
+
+def document(session: Session, config: Config, child: Child, pep: Pep, on: dt.date) -> list[SectionView]:
+    """Every section of the child's PEP, in the template's order."""
+    saved = {row.section: row for row in session.execute(select(PepSection).where(PepSection.pep_id == pep.id)).scalars()}
+    known_facts = facts(session, child, on)
+    out = []
+    for spec in child_sections(config, child, on):
+        row = saved.get(spec.key)
+        known = {f.key: known_facts.get(f.prefill, "") for f in spec.fields if f.prefill}
+        out.append(SectionView(spec, dict(row.values) if row else {}, known, row.status if row else NOT_STARTED,
+                               row.version if row else 0, row.saved_by if row else "", row.saved_at if row else None))
+    return out
+
+
+def save_section(session: Session, config: Config, child: Child, pep: Pep, key: str, typed: dict[str, Any],
+                 role: str, actor: str, seen_version: int, now: dt.datetime, on: dt.date) -> PepSection:
+    """Save one section as typed; refused, with nothing written, for a role that does not fill it
+    in, a PEP not being written, a form opened before someone else's save, or a bad value."""
+    spec = next((s for s in child_sections(config, child, on) if s.key == key), None)
+    if spec is None:
+        raise InputError("section", key, f"is not a section of {child.first_name}'s PEP")
+    if role not in spec.filled_by:
+        raise InputError("section", spec.title, f"is filled in by the {value_words(spec.owner)}; you may read it")
+    if pep.state not in EDITABLE:
+        raise InputError("section", spec.title, "cannot be changed now: the PEP has been submitted")
+    row = session.execute(select(PepSection).where(PepSection.pep_id == pep.id, PepSection.section == key)
+                          ).scalars().first()
+    if (row.version if row else 0) != seen_version:
+        raise InputError("section", spec.title, f"was saved by {row.saved_by.removeprefix('user:')} at "
+                                                f"{format_moment(row.saved_at)} after you opened it: look at their "
+                                                "changes, then save yours again")
+    values = {f.key: read_value(f, typed.get(f.key)) for f in spec.fields if not f.prefill}
+    before = dict(row.values) if row else {}
+    changed = sorted(k for k in values if values[k] != before.get(k, ""))
+    missing = [f for f in spec.fields if f.required and not f.prefill and not is_filled(f, values[f.key])]
+    status = IN_PROGRESS if missing else COMPLETED
+    if row is None:
+        row = PepSection(pep_id=pep.id, section=key, values=values, status=status, version=1, saved_by=actor,
+                         saved_at=now)
+    else:
+        row.values, row.status, row.version, row.saved_by, row.saved_at = values, status, row.version + 1, actor, now
+    session.add(row)
+    session.flush()
+    audit(session, child.ref, "pep", "pep_section_saved", on, {"section": key, "version": row.version,
+                                                                "changed": changed, "status": status},
+          process_id=pep.id, actor=actor)
+    return row
+
+
+def missing_before_submission(session: Session, config: Config, child: Child, pep: Pep, on: dt.date) -> list[str]:
+    """What must still be filled in before the PEP can be submitted ("The child's voice: Came to the
+    meeting"), or nothing when its document is not in use (no section saved)."""
+    if session.execute(select(PepSection.id).where(PepSection.pep_id == pep.id)).first() is None:
+        return []
+    return [f"{view.spec.title}: {field.label}" for view in document(session, config, child, pep, on)
+            for field in view.missing]

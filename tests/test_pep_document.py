@@ -1,0 +1,120 @@
+"""The PEP as a document (issue 39 item 2): each section saved whole by a role that fills it in
+(others read it), checked against the template, a save over someone else's refused, every save in
+the history without its words, what pepflow knows filled in from its records, and "PEP submitted"
+refused until every required field is filled once the document is in use."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from pepflow.db.connection import session_scope
+from pepflow.db.models import Child, Event, Pep
+from pepflow.errors import InputError
+from pepflow.states.pep_document import document, missing_before_submission, save_section
+
+from .conftest import d
+from .support.cases import add_child, event
+
+NOW = dt.datetime(2026, 1, 6, 10, 0, tzinfo=dt.timezone.utc)
+ON = d("2026-01-06")
+
+
+def _save(world, config, section, values, role="designated_teacher", seen=0, actor="user:dt1@example.org"):
+    with session_scope(world) as s:
+        child, pep = s.get(Child, "C100"), _current(s)
+        return save_section(s, config, child, pep, section, values, role, actor, seen, NOW, ON).version
+
+
+def _current(s) -> Pep:
+    return s.execute(select(Pep).where(Pep.child_ref == "C100", Pep.is_current)).scalar_one()
+
+
+@pytest.fixture
+def pep(world, config):
+    add_child(world, config, d("2025-12-18"))
+    return world
+
+
+def test_what_pepflow_knows_is_filled_in_from_its_records(pep, config):
+    with Session(pep) as s:
+        sections = {v.spec.key: v for v in document(s, config, s.get(Child, "C100"), _current(s), ON)}
+    assert sections["about_the_child"].known["name"] == "Test Child"
+    assert sections["about_the_child"].known["date_of_birth"] == "1 Oct 2015"
+    assert sections["setting"].known["school"] == "Riverside Primary"
+    assert sections["setting"].known["designated_teacher"] == "Dee Teacher"
+    assert all(v.status == "not_started" for v in sections.values())
+
+
+def test_each_section_is_saved_by_a_role_that_fills_it_in_and_read_by_the_others(pep, config):
+    with pytest.raises(InputError, match="is filled in by the social worker; you may read it"):
+        _save(pep, config, "contacts", {"carers": "x"}, role="designated_teacher")
+    with pytest.raises(InputError, match="is filled in by the designated teacher"):
+        _save(pep, config, "targets", {}, role="social_worker")
+    assert _save(pep, config, "childs_voice", {"views": "I like maths", "attended": "yes"}, role="social_worker") == 1
+    with Session(pep) as s:
+        assert s.execute(select(Event.name)).scalars().all().count("pep_section_saved") == 1
+
+
+def test_a_save_over_someone_elses_is_refused_and_changes_nothing(pep, config):
+    _save(pep, config, "childs_voice", {"views": "I like maths", "attended": "yes"})
+    with pytest.raises(InputError, match="was saved by dt1@example.org at .* after you opened it"):
+        _save(pep, config, "childs_voice", {"views": "I like art", "attended": "yes"}, seen=0)
+    assert _save(pep, config, "childs_voice", {"views": "I like art", "attended": "yes"}, seen=1) == 2
+    with Session(pep) as s:
+        saved = [v for v in document(s, config, s.get(Child, "C100"), _current(s), ON)
+                 if v.spec.key == "childs_voice"][0]
+        history = s.execute(select(Event.payload).where(Event.name == "pep_section_saved")).scalars().all()
+    assert saved.values["views"] == "I like art" and saved.status == "completed"
+    assert history[-1] == {"section": "childs_voice", "version": 2, "changed": ["views"], "status": "completed"}
+    assert "art" not in str(history)  # the words are the record's, not the history's
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"targets": [{"area": "reading", "target": "t", "measure": "m", "actions": "a", "who": "w", "by_when": "1/3/2026"}]},
+     "must be one of academic, social and emotional, attendance, other"),
+    ({"targets": [{"area": "academic", "target": "Read daily", "measure": "m", "actions": "a", "who": "w",
+                   "by_when": "31/2/2026"}]}, "targets, row 1, By when"),
+    ({"targets": [{"area": "academic", "target": "", "measure": "m", "actions": "a", "who": "w",
+                   "by_when": "1/3/2026"}]}, "targets, row 1, Target"),
+    ({"targets": [{"area": "academic", "target": "t", "measure": "m", "actions": "a", "who": "w",
+                   "by_when": "1/3/2026"}] * 5}, "may have at most 4"),
+])
+def test_a_bad_value_is_named_with_its_field_and_nothing_is_written(pep, config, values, message):
+    with pytest.raises(InputError) as refused:
+        _save(pep, config, "targets", values)
+    assert message in f"{refused.value.field} {refused.value.problem}"
+    with Session(pep) as s:
+        assert s.execute(select(Event.id).where(Event.name == "pep_section_saved")).first() is None
+
+
+def test_a_number_out_of_its_range_is_refused():
+    from pepflow.config import load_config
+    from pepflow.rules.pep_values import read_value
+
+    score = load_config().pep_template.section("health").field("sdq_score")
+    assert read_value(score, "17") == 17
+    for bad, said in (("41", "at most 40"), ("3.5", "whole number"), ("lots", "must be a number")):
+        with pytest.raises(InputError, match=said):
+            read_value(score, bad)
+
+
+def test_submission_waits_for_every_required_field_once_the_document_is_in_use(pep, config):
+    event(pep, config, "C100", "pep_meeting_held", "2026-01-05")
+    _save(pep, config, "childs_voice", {"views": "I like maths", "attended": "yes"})
+    with pytest.raises(InputError, match="still to fill in: About the child: Care plan summary; Contacts"):
+        event(pep, config, "C100", "pep_submitted", "2026-01-06")
+    with Session(pep) as s:
+        missing = missing_before_submission(s, config, s.get(Child, "C100"), _current(s), ON)
+        assert "The child's voice: Came to the meeting" not in missing and len(missing) > 5
+        assert s.get(Pep, _current(s).id).state == "meeting_held"
+
+
+def test_a_pep_kept_in_another_epep_is_submitted_as_before(pep, config):
+    event(pep, config, "C100", "pep_meeting_held", "2026-01-05")
+    event(pep, config, "C100", "pep_submitted", "2026-01-06")  # no section saved: the steps only
+    with pytest.raises(InputError, match="cannot be changed now: the PEP has been submitted"):
+        _save(pep, config, "childs_voice", {"views": "late", "attended": "no"})
