@@ -207,6 +207,7 @@ def test_every_page_passes_axe_including_errors(site, page):
                  "/admissions?show=all", "/exclusions?show=all", "/compliance", "/compliance?start=nonsense",
                  "/outbox?status=all", "/account/sessions", "/account/password", "/children", "/children?q=zzzz",
                  f"/children/{ref}/record?event=pep_meeting_scheduled", "/people", "/people/new", "/compliance/annual",
+                 f"/children/{ref}/pep", f"/children/{ref}/pep/targets", f"/children/{ref}/pep/about_the_child",
                  "/no-such-page"):
         page.goto(path)
         check_accessibility(page)
@@ -618,6 +619,25 @@ def test_setting_up_and_using_a_second_factor_in_the_browser(site, browser, serv
     finally:
         with session_scope(site.app.engine) as s:
             set_required(s, [])
+
+
+def test_a_designated_teacher_fills_in_a_pep_section_from_the_task_list(site, page):
+    from .support.web import pupil_with_a_pep_being_written
+
+    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"])
+    sign_in(page, "designated_teacher")
+    page.goto(f"/children/{ref}")
+    page.get_by_role("link", name=re.compile("Open the PEP")).click()
+    check_accessibility(page)
+    page.get_by_role("link", name="The child's voice").click()
+    check_accessibility(page)
+    page.get_by_label("The child's views, in their own words").fill("I want to be a vet. Maths is hard.")
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Save the child's voice").click()
+    page.wait_for_url(f"**/children/{ref}/pep")
+    assert "Saved: The child's voice." in page.inner_text(".govuk-notification-banner")
+    assert "Completed" in page.locator(".govuk-task-list__item", has_text="The child's voice").inner_text()
+    check_accessibility(page)
 
 
 def test_chase_now_and_a_contact_note_from_the_case_page(site, page):

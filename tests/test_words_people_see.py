@@ -63,7 +63,9 @@ def test_no_page_shows_a_python_value_or_a_code(demo):
                  for e in events_open_to(s, c, TODAY) if e.spec.may_be_recorded_by("vs_admin")}
     paths = ["/my-work?within=all", "/peps/overdue", "/admissions?show=all", "/exclusions?show=all",
              "/compliance", "/compliance/annual", "/outbox?status=all", "/outbox", "/people"] + [f"/children/{ref}" for ref in cases] \
-        + [f"/children/{ref}/record?event={event}" for ref, event in sorted(forms)]
+        + [f"/children/{ref}/record?event={event}" for ref, event in sorted(forms)] \
+        + [f"/children/{ref}/pep" for ref in cases[:3]] \
+        + [f"/children/{cases[0]}/pep/{key}" for key in ("about_the_child", "targets", "meeting", "contacts")]
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path

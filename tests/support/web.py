@@ -61,3 +61,24 @@ def proposed_ri_school_in_year_10(site) -> tuple[str, str]:
         record_event(s, app.config, ref, "admission_needed", on, TODAY, params={"reason": "other"}, role="vs_officer")
         record_event(s, app.config, ref, "school_proposed", on, TODAY, params={"school_urn": urn}, role="vs_officer")
     return ref, urn
+
+
+def pupil_with_a_pep_being_written(site, dt_email: str) -> str:
+    """A pupil at the designated teacher's school whose current PEP is being written (a new cycle's
+    meeting arranged for them if their PEP was complete)."""
+    from pepflow.db.models import Pep, UserAccount
+
+    app = site.app
+    with session_scope(app.engine) as s:
+        account = s.execute(select(UserAccount).where(UserAccount.email == dt_email)).scalar_one()
+        schools = s.execute(select(School.urn).where(School.dt_ref == account.person_ref)).scalars().all()
+        rows = s.execute(select(Child.ref, Pep.state).join(Pep, Pep.child_ref == Child.ref).where(
+            Child.school_urn.in_(schools), Child.looked_after, Pep.is_current).order_by(Child.ref)).all()
+    writing = [ref for ref, state in rows if state in ("due", "meeting_scheduled", "meeting_held", "returned")]
+    if writing:
+        return writing[0]
+    ref = next(ref for ref, state in rows if state in ("approved", "distributed"))
+    with session_scope(app.engine) as s:
+        record_event(s, app.config, ref, "pep_meeting_scheduled", TODAY, TODAY,
+                     params={"meeting_date": (TODAY + dt.timedelta(days=7)).isoformat()}, role="designated_teacher")
+    return ref

@@ -1,0 +1,120 @@
+"""The PEP as a document on the web: the task list of its sections with their status
+(``/children/REF/pep``), and a page for each section (``/children/REF/pep/SECTION``), a form for a
+role that fills it in and a read-only page for the others.  Each view shows the child's record,
+so it is a disclosure in the history; each save goes through ``states.pep_document``."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from pepflow.audit.disclosures import disclosed
+from pepflow.config.pep_template import FieldSpec
+from pepflow.db.cases import current_pep
+from pepflow.errors import InputError, NotFound
+from pepflow.states.pep_document import EDITABLE, document, missing_before_submission, save_section
+from pepflow.web import views
+from pepflow.web.site import CheckedFormDep, DatabaseDep, Site, SiteDep, Visitor, VisitorDep, leave_notice, take_notice
+
+router = APIRouter()
+STATUS_WORDS = {"not_started": "Not started", "in_progress": "In progress", "completed": "Completed",
+                "needs_changes": "Needs changes"}
+SPARE_ROWS = 2  # blank rows a table offers beyond those filled (never beyond its limit)
+
+
+def _the_pep(s, site: Site, visitor: Visitor, ref: str, what: str):
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
+    pep = current_pep(s, child.ref)
+    if pep is None:
+        raise NotFound("PEP", child.ref)
+    disclosed(s, "pep_viewed", site.app.today(), visitor.actor,
+              {"account": visitor.user.email, "role": visitor.user.role, "what": what}, child.ref)
+    return child, pep
+
+
+@router.get("/children/{ref}/pep")
+def pep_task_list(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    child, pep = _the_pep(s, site, visitor, ref, "task list")
+    today = site.app.today()
+    sections = document(s, site.app.config, child, pep, today)
+    missing = missing_before_submission(s, site.app.config, child, pep, today)
+    notice = take_notice(s, visitor)
+    s.commit()
+    return site.render(request, "pep.html.j2", 200, visitor, child=views.child_summary(s, child, today), pep=pep,
+                       sections=sections, status_words=STATUS_WORDS, missing=missing, notice=notice,
+                       editable=pep.state in EDITABLE, role=visitor.user.role)
+
+
+def _rows(field: FieldSpec, form: Mapping[str, str]) -> list[dict[str, str]]:
+    count = form.get(f"{field.key}-rows", "0")
+    count = min(int(count), field.max_rows + SPARE_ROWS) if count.isascii() and count.isdigit() else 0
+    return [{c.key: form.get(f"{field.key}-{n}-{c.key}", "") for c in field.columns} for n in range(1, count + 1)]
+
+
+def _typed(view, form: Mapping[str, str]) -> dict[str, Any]:
+    return {f.key: _rows(f, form) if f.type == "table" else form.get(f.key, "") for f in view.spec.fields
+            if not f.prefill}
+
+
+def _section_page(request: Request, site: Site, s, visitor: Visitor, child, pep, key: str,
+                  values: dict[str, Any] | None = None, errors: list[tuple[str, str]] | None = None, status: int = 200):
+    view = next((v for v in document(s, site.app.config, child, pep, site.app.today()) if v.spec.key == key), None)
+    if view is None:
+        raise NotFound("PEP section", key)
+    shown = values if values is not None else view.values
+    may_edit = visitor.user.role in view.spec.filled_by and pep.state in EDITABLE
+    rows = {f.key: _padded(f, shown.get(f.key)) for f in view.spec.fields if f.type == "table"}
+    return site.render(request, "pep_section.html.j2", status, visitor,
+                       child=views.child_summary(s, child, site.app.today()), view=view, values=shown, rows=rows,
+                       errors=errors or [], may_edit=may_edit, status_words=STATUS_WORDS)
+
+
+def _error(view, exc: InputError) -> tuple[str, str]:
+    """The error summary's line, in the form's words: the field's label ("Targets, row 2, By when")."""
+    key, _, rest = (exc.field or "").partition(",")
+    field = view.spec.field(key)
+    if field is None:  # about the section as a whole (whose it is, saved by someone else)
+        return "section", f"{exc.value}: {exc.problem}"
+    return key, f"{field.label}{',' + rest if rest else ''}: {exc.problem}"
+
+
+def _padded(field: FieldSpec, rows: Any) -> list[dict[str, Any]]:
+    filled = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    spare = max(0, min(field.max_rows - len(filled), SPARE_ROWS)) if filled else min(field.max_rows, SPARE_ROWS + 1)
+    return filled + [{} for _ in range(spare)]
+
+
+@router.get("/children/{ref}/pep/{key}")
+def pep_section(request: Request, ref: str, key: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    child, pep = _the_pep(s, site, visitor, ref, key[:40])
+    response = _section_page(request, site, s, visitor, child, pep, key)
+    s.commit()
+    return response
+
+
+@router.post("/children/{ref}/pep/{key}")
+def save_pep_section(request: Request, ref: str, key: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep,
+                     form: CheckedFormDep):
+    child, pep = _the_pep(s, site, visitor, ref, key[:40])
+    view = next((v for v in document(s, site.app.config, child, pep, site.app.today()) if v.spec.key == key), None)
+    if view is None:
+        raise NotFound("PEP section", key)
+    typed = _typed(view, form)
+    seen = form.get("version", "")
+    try:
+        save_section(s, site.app.config, child, pep, key, typed, visitor.user.role, visitor.actor,
+                     int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 9 else -1,
+                     site.app.clock.now(), site.app.today())
+    except InputError as exc:
+        s.rollback()
+        errors = [_error(view, exc)]
+        _the_pep(s, site, visitor, ref, key[:40])  # shown again with the child's record: a disclosure again
+        response = _section_page(request, site, s, visitor, child, pep, key, typed, errors, 400)
+        s.commit()
+        return response
+    leave_notice(s, visitor, f"Saved: {view.spec.title}.")
+    s.commit()
+    return RedirectResponse(f"/children/{quote(child.ref)}/pep", status_code=303)

@@ -1,0 +1,66 @@
+"""The PEP's pages (issue 39 item 3): a task list of its sections with their status, a form for
+the role that fills a section in and a read-only page for the others, errors named in the form's
+words, the stale-form refusal, and every view in the history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from pepflow.db.connection import session_scope
+from pepflow.db.models import Child, Event, UserAccount
+
+from .support.web import pupil_with_a_pep_being_written, signed_in_client
+from .websupport import EMAILS, csrf_of
+
+
+def _a_pupil_of_the_demo_dt(site) -> str:
+    return pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"])
+
+
+def test_the_task_list_shows_each_section_and_whose_it_is(fresh_site):
+    ref = _a_pupil_of_the_demo_dt(fresh_site)
+    teacher = signed_in_client(fresh_site, "designated_teacher")
+    page = teacher.get(f"/children/{ref}/pep")
+    assert page.status_code == 200 and "govuk-task-list" in page.text
+    assert "The child&#39;s voice" in page.text and "Not started" in page.text
+    assert "Filled in by the social worker (you can read it)" in page.text
+    with session_scope(fresh_site.app.engine) as s:
+        assert s.execute(select(Event.child_ref).where(Event.name == "pep_viewed")).scalars().all() == [ref]
+
+
+def test_a_designated_teacher_fills_in_targets_and_a_bad_date_is_named_in_the_forms_words(fresh_site):
+    ref = _a_pupil_of_the_demo_dt(fresh_site)
+    teacher = signed_in_client(fresh_site, "designated_teacher")
+    form = teacher.get(f"/children/{ref}/pep/targets").text
+    assert 'name="targets-1-area"' in form and 'name="version" value="0"' in form
+    row = {"targets-rows": "3", "targets-1-area": "academic", "targets-1-target": "Read for 20 minutes a day",
+           "targets-1-measure": "Reading age up six months", "targets-1-actions": "Daily reading with a mentor",
+           "targets-1-who": "Class teacher", "targets-1-by_when": "31/2/2027"}
+    bad = teacher.post(f"/children/{ref}/pep/targets", data={"csrf_token": csrf_of(form), "version": "0", **row})
+    assert bad.status_code == 400 and "Targets, row 1, By when:" in bad.text
+    assert "Read for 20 minutes a day" in bad.text  # what was typed is kept
+    done = teacher.post(f"/children/{ref}/pep/targets", follow_redirects=False, data={
+        "csrf_token": csrf_of(form), "version": "0", **row, "targets-1-by_when": "26 Mar 2027"})
+    assert done.status_code == 303
+    listed = teacher.get(f"/children/{ref}/pep").text
+    assert "Saved: SMART targets." in listed
+    again = teacher.post(f"/children/{ref}/pep/targets", data={"csrf_token": csrf_of(form), "version": "0", **row,
+                                                                "targets-1-by_when": "27 Mar 2027"})
+    assert again.status_code == 400 and "after you opened it" in again.text
+
+
+def test_a_social_worker_reads_the_teachers_sections_and_cannot_save_them(fresh_site):
+    ref = _a_pupil_of_the_demo_dt(fresh_site)
+    with session_scope(fresh_site.app.engine) as s:
+        sw = s.get(Child, ref).social_worker_ref
+        account = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        account.person_ref = sw  # the demo social worker holds this child's case
+    worker = signed_in_client(fresh_site, "social_worker")
+    page = worker.get(f"/children/{ref}/pep/targets").text
+    assert "<form method=\"post\" action=\"/children/" not in page.split("Sign out")[-1] and "Not filled in" in page
+    token = csrf_of(page)
+    refused = worker.post(f"/children/{ref}/pep/targets", data={"csrf_token": token, "version": "0",
+                                                                "targets-rows": "1", "targets-1-area": "academic"})
+    assert refused.status_code == 400 and "you may read it" in refused.text
+    own = worker.get(f"/children/{ref}/pep/contacts").text
+    assert 'name="carers"' in own  # their own section is a form
