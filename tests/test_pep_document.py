@@ -17,7 +17,7 @@ from pepflow.errors import InputError
 from pepflow.states.pep_document import document, missing_before_submission, save_section
 
 from .conftest import d
-from .support.cases import add_child, event
+from .support.cases import add_child, event, fill_pep
 
 NOW = dt.datetime(2026, 1, 6, 10, 0, tzinfo=dt.timezone.utc)
 ON = d("2026-01-06")
@@ -118,3 +118,19 @@ def test_a_pep_kept_in_another_epep_is_submitted_as_before(pep, config):
     event(pep, config, "C100", "pep_submitted", "2026-01-06")  # no section saved: the steps only
     with pytest.raises(InputError, match="cannot be changed now: the PEP has been submitted"):
         _save(pep, config, "childs_voice", {"views": "late", "attended": "no"})
+
+
+def test_last_terms_targets_are_carried_into_the_next_pep_to_be_reviewed(pep, config):
+    target = {"area": "academic", "target": "Read for 20 minutes a day", "measure": "Reading age", "actions": "Mentor",
+              "who": "Class teacher", "by_when": "1/3/2026"}
+    _save(pep, config, "targets", {"targets": [target]})
+    event(pep, config, "C100", "pep_meeting_held", "2026-01-05")
+    fill_pep(pep, config, "C100", "2026-01-06")  # what submission needs, besides the target
+    for name, on, params in [("pep_submitted", "2026-01-08", {}), ("pep_approved", "2026-01-09", {"rating": "green"}),
+                             ("pep_meeting_held", "2026-05-06", {})]:
+        event(pep, config, "C100", name, on, **params)
+    with Session(pep) as s:
+        review = [v for v in document(s, config, s.get(Child, "C100"), _current(s), d("2026-05-06"))
+                  if v.spec.key == "last_terms_targets"][0]
+    assert review.status == "not_started"
+    assert review.values["review"] == [{"target": "Read for 20 minutes a day", "outcome": "", "money_achieved": ""}]

@@ -52,6 +52,8 @@ def _council(tmp_path, text: str):
     (lambda t: t.replace('key = "care_plan_summary"', 'key = "Care Plan"'),
      "entry 'sections.about_the_child', field 'fields.Care Plan.key'"),
     (lambda t: t.split("[[sections]]")[0], "field 'sections': missing"),
+    (lambda t: t.replace('carry_from = "targets.targets"', 'carry_from = "targets.nothing"'),
+     "sections.last_terms_targets.fields.review: carry_from 'targets.nothing' is not a table of another section"),
     (lambda t: t.replace("[variants]", "[variants\n"), "not valid TOML"),
 ])
 def test_a_bad_template_is_refused_naming_the_file_the_section_and_the_field(tmp_path, change, where):

@@ -67,6 +67,9 @@ class FieldSpec(Column):
     columns: list[Column] = []
     max_rows: int = Field(10, ge=1, le=ROWS_MOST)
     prefill: str = ""  # one of KNOWN_FACTS: shown from pepflow's records, not typed
+    # a table that starts from the last PEP's table "section.field" (last term's targets, to review):
+    # its rows' cells of the same column keys are carried over until the section is first saved
+    carry_from: str = Field("", pattern=r"^$|^[a-z][a-z0-9_]{0,39}\.[a-z][a-z0-9_]{0,39}$")
 
     @model_validator(mode="after")
     def _table(self) -> "FieldSpec":
@@ -77,6 +80,8 @@ class FieldSpec(Column):
         if self.prefill and self.prefill not in KNOWN_FACTS:
             raise ValueError(f"{self.key}: prefill {self.prefill!r} is not something pepflow knows "
                              f"(one of {', '.join(KNOWN_FACTS)})")
+        if self.carry_from and self.type != "table":
+            raise ValueError(f"{self.key}: only a table carries rows from the last PEP")
         keys = [c.key for c in self.columns]
         if len(set(keys)) != len(keys):
             raise ValueError(f"{self.key}: two columns have the same key")
@@ -160,6 +165,18 @@ class PepTemplate(BaseModel):
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
+
+    @model_validator(mode="after")
+    def _carried(self) -> "PepTemplate":
+        for section in self.sections:
+            for field in section.fields:
+                if field.carry_from:
+                    source, _, name = field.carry_from.partition(".")
+                    found = self.section(source).field(name) if self.section(source) else None
+                    if found is None or found.type != "table":
+                        raise ValueError(f"sections.{section.key}.fields.{field.key}: carry_from "
+                                         f"{field.carry_from!r} is not a table of another section")
+        return self
 
 
 def load_pep_template(source: Source) -> PepTemplate:

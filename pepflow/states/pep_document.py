@@ -94,8 +94,26 @@ def document(session: Session, config: Config, child: Child, pep: Pep, on: dt.da
     for spec in child_sections(config, child, on):
         row = saved.get(spec.key)
         known = {f.key: known_facts.get(f.prefill, "") for f in spec.fields if f.prefill}
-        out.append(SectionView(spec, dict(row.values) if row else {}, known, row.status if row else NOT_STARTED,
+        values = dict(row.values) if row else carried(session, pep, spec)
+        out.append(SectionView(spec, values, known, row.status if row else NOT_STARTED,
                                row.version if row else 0, row.saved_by if row else "", row.saved_at if row else None))
+    return out
+
+
+def carried(session: Session, pep: Pep, spec: Section) -> dict[str, Any]:
+    """What a section not yet saved starts with: the rows its tables carry from the child's last
+    PEP (``carry_from``: last term's targets, to be reviewed), their cells of the same columns."""
+    out: dict[str, Any] = {}
+    for field in spec.fields:
+        if not field.carry_from:
+            continue
+        section, _, name = field.carry_from.partition(".")
+        last = session.execute(select(PepSection.values).join(Pep, Pep.id == PepSection.pep_id).where(
+            Pep.child_ref == pep.child_ref, Pep.id < pep.id, PepSection.section == section)
+            .order_by(Pep.id.desc())).scalars().first()
+        rows = (last or {}).get(name) or []
+        keys = [c.key for c in field.columns]
+        out[field.key] = [{k: row.get(k, "") for k in keys} for row in rows if isinstance(row, dict)][:field.max_rows]
     return out
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 from pepflow.engine.recording import record_event
 from pepflow.db import Deadline, Pep
+from pepflow.db.models import Child
 from pepflow.db.connection import session_scope
 from pepflow.intake.csv_import import import_records
 from pepflow.intake.csv_reading import read_csv
@@ -49,3 +50,28 @@ def deadlines(engine, ref, kind=None):
 def current(engine, ref):
     with Session(engine) as s:
         return s.exec(select(Pep).where(Pep.child_ref == ref, Pep.is_current)).first()
+
+
+def fill_pep(engine, config, ref, on, now=None):
+    """Fill every field of the child's current PEP that submission needs, each section by its owner,
+    with plain made-up values of the right type (a table: one row)."""
+    import datetime as dt
+
+    from pepflow.states.pep_document import document, save_section
+
+    def sample(field):
+        return {"text": "as agreed", "long_text": "as agreed at the meeting", "choice": field.options[0] if field.options
+                else "", "date": "1/3/2026", "number": str(int(field.minimum or 0)), "yes_no": "yes"}.get(field.type, "")
+
+    when = now or dt.datetime(2026, 1, 6, 10, 0, tzinfo=dt.timezone.utc)
+    with session_scope(engine) as s:
+        child = s.get(Child, ref)
+        pep = s.exec(select(Pep).where(Pep.child_ref == ref, Pep.is_current)).first()
+        for view in document(s, config, child, pep, d(on)):
+            values = dict(view.values)
+            for field in view.spec.fields:
+                if field.prefill or values.get(field.key):
+                    continue
+                values[field.key] = [{c.key: sample(c) for c in field.columns}] if field.type == "table" else sample(field)
+            save_section(s, config, child, pep, view.spec.key, values, view.spec.owner, "user:test", view.version,
+                         when, d(on))
