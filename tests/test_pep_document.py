@@ -134,3 +134,17 @@ def test_last_terms_targets_are_carried_into_the_next_pep_to_be_reviewed(pep, co
                   if v.spec.key == "last_terms_targets"][0]
     assert review.status == "not_started"
     assert review.values["review"] == [{"target": "Read for 20 minutes a day", "outcome": "", "money_achieved": ""}]
+
+
+def test_the_command_line_prints_the_document_as_json(pep, config, cli):
+    import json
+
+    _save(pep, config, "childs_voice", {"views": "I like maths", "attended": "yes"})
+    url = pep.url.render_as_string(hide_password=False)
+    code, out, err = cli("--db", url, "--today", "2026-01-06", "pep", "show", "--child", "c100", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    voice = next(s for s in shown["sections"] if s["key"] == "childs_voice")
+    assert voice["values"] == {"views": "I like maths", "attended": "yes"} and voice["status"] == "completed"
+    about = next(s for s in shown["sections"] if s["key"] == "about_the_child")
+    assert about["known"]["name"] == "Test Child" and "Care plan summary" in about["missing"]
