@@ -148,3 +148,50 @@ def test_the_command_line_prints_the_document_as_json(pep, config, cli):
     assert voice["values"] == {"views": "I like maths", "attended": "yes"} and voice["status"] == "completed"
     about = next(s for s in shown["sections"] if s["key"] == "about_the_child")
     assert about["known"]["name"] == "Test Child" and "Care plan summary" in about["missing"]
+
+
+def _submitted(pep, config):
+    event(pep, config, "C100", "pep_meeting_held", "2026-01-05")
+    fill_pep(pep, config, "C100", "2026-01-06")
+    event(pep, config, "C100", "pep_submitted", "2026-01-06")
+
+
+def _qa(pep, config, grades, role="vs_admin"):
+    from pepflow.states.pep_document import record_qa
+
+    with session_scope(pep) as s:
+        child, current_pep = s.get(Child, "C100"), _current(s)
+        keys = [v.spec.key for v in document(s, config, child, current_pep, ON)]
+        chosen = {k: grades.get(k, ("green", "")) for k in keys}
+        return record_qa(s, config, child, current_pep, chosen, role, "user:vsa1@example.org", ON, ON)
+
+
+def test_qa_by_section_returns_the_pep_naming_the_sections_and_the_teacher_changes_only_those(pep, config):
+    _submitted(pep, config)
+    with pytest.raises(InputError, match="needs a comment"):
+        _qa(pep, config, {"targets": ("red", "")})
+    with pytest.raises(InputError, match="is the Virtual School's to record"):
+        _qa(pep, config, {}, role="designated_teacher")
+    outcome, back = _qa(pep, config, {"targets": ("red", "Not measurable: say how success is measured")})
+    assert (outcome, back) == ("returned", ["SMART targets"])
+    with Session(pep) as s:
+        current_pep = _current(s)
+        assert current_pep.state == "returned" and "SMART targets: Not measurable" in current_pep.returned_reason
+        views = {v.spec.key: v for v in document(s, config, s.get(Child, "C100"), current_pep, ON)}
+    assert views["targets"].status == "needs_changes" and views["targets"].qa_grade == "red"
+    with pytest.raises(InputError, match="was not sent back for changes"):
+        _save(pep, config, "childs_voice", {"views": "x", "attended": "yes"}, seen=views["childs_voice"].version)
+    targets = dict(views["targets"].values)
+    _save(pep, config, "targets", targets, seen=views["targets"].version)
+    event(pep, config, "C100", "pep_resubmitted", "2026-01-06")
+
+
+@pytest.mark.parametrize("grades, rating", [({}, "green"), ({"targets": ("amber", "Thin")}, "green"),
+                                            ({"targets": ("amber", "Thin"), "meeting": ("amber", "Who came?")}, "amber")])
+def test_the_councils_rule_gives_the_rating_the_pep_is_approved_with(pep, config, grades, rating):
+    _submitted(pep, config)
+    assert _qa(pep, config, grades) == (rating, [])
+    with Session(pep) as s:
+        assert (_current(s).state, _current(s).quality_rating) == ("approved", rating)
+        said = s.execute(select(Event.payload).where(Event.name == "pep_qa_recorded")).scalars().all()
+    assert said[-1]["outcome"] == rating and "Thin" not in str(said)

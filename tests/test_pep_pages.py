@@ -4,6 +4,8 @@ words, the stale-form refusal, and every view in the history."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from pepflow.db.connection import session_scope
@@ -64,3 +66,33 @@ def test_a_social_worker_reads_the_teachers_sections_and_cannot_save_them(fresh_
     assert refused.status_code == 400 and "you may read it" in refused.text
     own = worker.get(f"/children/{ref}/pep/contacts").text
     assert 'name="carers"' in own  # their own section is a form
+
+
+def test_vs_admin_returns_one_section_on_the_qa_page_and_the_teacher_sees_why(fresh_site):
+    from pepflow.db.models import Pep
+    from pepflow.engine.recording import record_event
+
+    from .support.cases import fill_pep
+    from .websupport import TODAY
+
+    ref = _a_pupil_of_the_demo_dt(fresh_site)
+    app = fresh_site.app
+    with session_scope(app.engine) as s:
+        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
+            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
+    fill_pep(app.engine, app.config, ref, TODAY.isoformat())
+    with session_scope(app.engine) as s:
+        record_event(s, app.config, ref, "pep_submitted", TODAY, TODAY, role="designated_teacher")
+    admin = signed_in_client(fresh_site, "vs_admin")
+    form = admin.get(f"/children/{ref}/pep/qa").text
+    assert 'name="targets-grade"' in form
+    grades = {f"{key}-grade": "green" for key in re.findall(r'name="([a-z_]+)-grade"', form)}
+    unfinished = admin.post(f"/children/{ref}/pep/qa", data={"csrf_token": csrf_of(form), **grades,
+                                                             "targets-grade": "red"})
+    assert unfinished.status_code == 400 and "SMART targets: needs a comment" in unfinished.text
+    done = admin.post(f"/children/{ref}/pep/qa", data={"csrf_token": csrf_of(form), **grades, "targets-grade": "red",
+                                                       "targets-comment": "Say how success is measured"})
+    assert "Returned to be changed: SMART targets." in done.text
+    teacher = signed_in_client(fresh_site, "designated_teacher")
+    listed = teacher.get(f"/children/{ref}/pep").text
+    assert "Needs changes" in listed and "Say how success is measured" in listed

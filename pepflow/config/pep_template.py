@@ -12,6 +12,7 @@ section and the field.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -121,6 +122,37 @@ class Section(BaseModel):
         return next((f for f in self.fields if f.key == key), None)
 
 
+class QaRules(BaseModel):
+    """How the Virtual School grades a PEP section by section, and what the grades decide."""
+
+    model_config = STRICT
+
+    source: str = Field(..., min_length=1, max_length=500)
+    scale: list[str] = Field(..., min_length=2)  # best first: each section gets one, with a comment
+    returned_if_any: list[str] = Field(..., min_length=1)  # a section graded so sends the PEP back
+    counts_against_from: str  # the grade from which a section counts towards an amber rating
+    amber_if_more_than: int = Field(..., ge=0, le=50)  # more such sections than this: rated amber, else green
+
+    @model_validator(mode="after")
+    def _grades(self) -> "QaRules":
+        for grade in self.scale:
+            if not re.fullmatch(KEY, grade):
+                raise ValueError(f"scale: {grade!r} must be a word in lower case (letters, digits, _)")
+        unknown = [g for g in (*self.returned_if_any, self.counts_against_from) if g not in self.scale]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} is not a grade of the scale ({', '.join(self.scale)})")
+        return self
+
+    def outcome(self, grades: dict[str, str]) -> tuple[str, list[str]]:
+        """("returned", the sections that send it back) or ("amber" | "green", [])."""
+        back = [key for key, grade in grades.items() if grade in self.returned_if_any]
+        if back:
+            return "returned", back
+        worse = self.scale.index(self.counts_against_from)
+        against = sum(1 for grade in grades.values() if self.scale.index(grade) >= worse)
+        return ("amber" if against > self.amber_if_more_than else "green"), []
+
+
 class AgeRange(BaseModel):
     model_config = STRICT
 
@@ -136,6 +168,7 @@ class PepTemplate(BaseModel):
     name: str = Field(..., min_length=1, max_length=100)
     effective_from: dt.date
     variants: dict[str, AgeRange]
+    qa: QaRules
     sections: list[Section] = Field(..., min_length=1)
 
     @model_validator(mode="after")

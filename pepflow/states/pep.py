@@ -219,6 +219,9 @@ def on_returned(ctx: EventContext) -> Outcome:
 
 
 def on_resubmitted(ctx: EventContext) -> Outcome:
+    missing = missing_before_submission(ctx.session, ctx.config, ctx.child, require_current(ctx), ctx.on)
+    if missing:
+        raise InputError("event", "PEP resubmitted", f"cannot be recorded yet: still to fill in: {'; '.join(missing[:8])}")
     pep, outcome = _transition(ctx)
     pep.submitted_on = ctx.on
     _close(ctx, ["pep_resubmission"])

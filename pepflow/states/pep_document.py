@@ -46,6 +46,8 @@ class SectionView:
     version: int
     saved_by: str
     saved_at: dt.datetime | None
+    qa_grade: str = ""  # the Virtual School's grade of this section, and its comment
+    qa_comment: str = ""
 
     @property
     def missing(self) -> list[FieldSpec]:
@@ -96,7 +98,8 @@ def document(session: Session, config: Config, child: Child, pep: Pep, on: dt.da
         known = {f.key: known_facts.get(f.prefill, "") for f in spec.fields if f.prefill}
         values = dict(row.values) if row else carried(session, pep, spec)
         out.append(SectionView(spec, values, known, row.status if row else NOT_STARTED,
-                               row.version if row else 0, row.saved_by if row else "", row.saved_at if row else None))
+                               row.version if row else 0, row.saved_by if row else "", row.saved_at if row else None,
+                               row.qa_grade if row else "", row.qa_comment if row else ""))
     return out
 
 
@@ -130,6 +133,9 @@ def save_section(session: Session, config: Config, child: Child, pep: Pep, key: 
         raise InputError("section", spec.title, "cannot be changed now: the PEP has been submitted")
     row = session.execute(select(PepSection).where(PepSection.pep_id == pep.id, PepSection.section == key)
                           ).scalars().first()
+    if pep.state == "returned" and (row is None or row.status != NEEDS_CHANGES):
+        raise InputError("section", spec.title, "was not sent back for changes: only the sections the Virtual "
+                                                "School returned can change now")
     if (row.version if row else 0) != seen_version:
         raise InputError("section", spec.title, f"was saved by {row.saved_by.removeprefix('user:')} at "
                                                 f"{format_moment(row.saved_at)} after you opened it: look at their "
@@ -159,3 +165,54 @@ def missing_before_submission(session: Session, config: Config, child: Child, pe
         return []
     return [f"{view.spec.title}: {field.label}" for view in document(session, config, child, pep, on)
             for field in view.missing]
+
+
+def record_qa(session: Session, config: Config, child: Child, pep: Pep, grades: dict[str, tuple[str, str]],
+              role: str, actor: str, on: dt.date, today: dt.date) -> tuple[str, list[str]]:
+    """The Virtual School's quality assurance of a submitted PEP, section by section: each section
+    a grade of the council's scale (``[qa]`` in pep.toml) and, below the best, a comment.  The
+    rules decide: sections graded to send it back are marked "needs changes" and the PEP returned
+    with their comments (``pep_returned``), else it is approved with the rating they give
+    (``pep_approved``).  Returns the outcome and the titles of the sections sent back."""
+    from pepflow.engine.recording import record_event  # imported here: recording loads every process (this one too)
+    from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
+
+    rules = config.pep_template.qa
+    if role not in VIRTUAL_SCHOOL_ROLES:
+        raise InputError("section", "Quality assurance", "is the Virtual School's to record")
+    if pep.state not in ("submitted", "in_qa"):
+        raise InputError("section", "Quality assurance", "is for a PEP that has been submitted")
+    views = document(session, config, child, pep, on)
+    chosen: dict[str, str] = {}
+    for view in views:
+        grade, comment = grades.get(view.spec.key, ("", ""))
+        if grade not in rules.scale:
+            raise InputError(view.spec.key, grade, f"needs a grade: {', '.join(value_words(g) for g in rules.scale)}")
+        if grade != rules.scale[0] and not comment.strip():
+            raise InputError(view.spec.key, grade, "needs a comment saying what would make it better")
+        chosen[view.spec.key] = grade
+    outcome, back = rules.outcome(chosen)
+    rows = {row.section: row for row in session.execute(select(PepSection).where(PepSection.pep_id == pep.id)).scalars()}
+    for view in views:
+        row = rows.get(view.spec.key) or PepSection(pep_id=pep.id, section=view.spec.key, values={},
+                                                    status=NOT_STARTED, version=0, saved_by="", saved_at=now_of(on))
+        row.qa_grade, row.qa_comment = chosen[view.spec.key], grades[view.spec.key][1].strip()[:2000]
+        if view.spec.key in back:
+            row.status = NEEDS_CHANGES
+        session.add(row)
+    titles = [v.spec.title for v in views if v.spec.key in back]
+    audit(session, child.ref, "pep", "pep_qa_recorded", on, {"grades": chosen, "outcome": outcome}, process_id=pep.id,
+          actor=actor)
+    if back:
+        reason = "; ".join(f"{v.spec.title}: {grades[v.spec.key][1].strip()}" for v in views if v.spec.key in back)
+        record_event(session, config, child.ref, "pep_returned", on, today, None, {"reason": reason[:2000]},
+                     actor=actor, role=role)
+    else:
+        record_event(session, config, child.ref, "pep_approved", on, today, None, {"rating": outcome},
+                     actor=actor, role=role)
+    return outcome, titles
+
+
+def now_of(on: dt.date) -> dt.datetime:
+    """A section graded before it was ever saved: "saved" at the start of the day it was graded."""
+    return dt.datetime.combine(on, dt.time(0), tzinfo=dt.timezone.utc)

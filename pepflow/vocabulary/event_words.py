@@ -94,6 +94,7 @@ EVENTS = table_of_terms({
     "inspection_changed": ("Ofsted inspection changed", "An Ofsted judgement changed"),
     "notification_sent": ("Email sent", "An email was sent"),
     "pep_section_saved": ("PEP section saved", "A section of the PEP was saved"),
+    "pep_qa_recorded": ("PEP quality-assured", "The Virtual School graded the PEP section by section"),
     "contact_noted": ("Contact noted", "Someone noted a contact about the child: who, how and what was said"),
     "reminder_chased": ("Reminder sent now", "Someone asked for a reminder of a deadline to go to its owner now"),
     "notification_retry": ("Email to be tried again", "An email could not be sent and will be tried again"),

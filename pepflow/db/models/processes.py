@@ -265,3 +265,6 @@ class PepSection(Table, table=True):
     version: int = 1
     saved_by: str = ""  # the account that saved it
     saved_at: dt.datetime = Field(sa_type=UTCDateTime)
+    # the Virtual School's quality assurance of this section (a grade of pep.toml's [qa] scale)
+    qa_grade: str = ""
+    qa_comment: str = ""

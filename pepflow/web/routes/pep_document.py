@@ -14,10 +14,12 @@ from fastapi.responses import RedirectResponse
 from pepflow.audit.disclosures import disclosed
 from pepflow.config.pep_template import FieldSpec
 from pepflow.db.cases import current_pep
-from pepflow.errors import InputError, NotFound
-from pepflow.states.pep_document import EDITABLE, document, missing_before_submission, save_section
+from pepflow.errors import InputError, NotFound, PepflowError
+from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
+from pepflow.states.pep_document import EDITABLE, document, missing_before_submission, record_qa, save_section
 from pepflow.web import views
-from pepflow.web.site import CheckedFormDep, DatabaseDep, Site, SiteDep, Visitor, VisitorDep, leave_notice, take_notice
+from pepflow.web.site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
+                              take_notice)
 
 router = APIRouter()
 STATUS_WORDS = {"not_started": "Not started", "in_progress": "In progress", "completed": "Completed",
@@ -85,6 +87,54 @@ def _padded(field: FieldSpec, rows: Any) -> list[dict[str, Any]]:
     filled = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
     spare = max(0, min(field.max_rows - len(filled), SPARE_ROWS)) if filled else min(field.max_rows, SPARE_ROWS + 1)
     return filled + [{} for _ in range(spare)]
+
+
+@router.get("/children/{ref}/pep/qa")
+def pep_qa_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    _virtual_school(visitor)
+    child, pep = _the_pep(s, site, visitor, ref, "quality assurance")
+    response = _qa_page(request, site, s, visitor, child, pep, {}, [])
+    s.commit()
+    return response
+
+
+@router.post("/children/{ref}/pep/qa")
+def pep_qa(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, form: CheckedFormDep):
+    _virtual_school(visitor)
+    child, pep = _the_pep(s, site, visitor, ref, "quality assurance")
+    today = site.app.today()
+    keys = [v.spec.key for v in document(s, site.app.config, child, pep, today)]
+    grades = {key: (form.get(f"{key}-grade", ""), form.get(f"{key}-comment", "")) for key in keys}
+    try:
+        outcome, back = record_qa(s, site.app.config, child, pep, grades, visitor.user.role, visitor.actor, today, today)
+    except PepflowError as exc:
+        s.rollback()
+        field = getattr(exc, "field", "") or "section"
+        problem = getattr(exc, "problem", str(exc))
+        title = next((v.spec.title for v in document(s, site.app.config, child, pep, today) if v.spec.key == field), "")
+        _the_pep(s, site, visitor, ref, "quality assurance")
+        response = _qa_page(request, site, s, visitor, child, pep, dict(form),
+                            [(f"{field}-grade" if title else "section", f"{title}: {problem}" if title else problem)], 400)
+        s.commit()
+        return response
+    leave_notice(s, visitor, f"Returned to be changed: {', '.join(back)}." if back
+                 else f"Approved, rated {outcome}.")
+    s.commit()
+    return RedirectResponse(f"/children/{quote(child.ref)}/pep", status_code=303)
+
+
+def _virtual_school(visitor: Visitor) -> None:
+    if visitor.user.role not in VIRTUAL_SCHOOL_ROLES:
+        raise Refused()
+
+
+def _qa_page(request: Request, site: Site, s, visitor: Visitor, child, pep, values: Mapping[str, str],
+             errors: list[tuple[str, str]], status: int = 200):
+    return site.render(request, "pep_qa.html.j2", status, visitor,
+                       child=views.child_summary(s, child, site.app.today()), pep=pep,
+                       sections=document(s, site.app.config, child, pep, site.app.today()),
+                       scale=site.app.config.pep_template.qa.scale, values=values, errors=errors,
+                       open_for_qa=pep.state in ("submitted", "in_qa"), status_words=STATUS_WORDS)
 
 
 @router.get("/children/{ref}/pep/{key}")

@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("saved_by", sa.String(), nullable=False),
         sa.Column("saved_at", UTCDateTime(), nullable=False),
+        sa.Column("qa_grade", sa.String(), nullable=False),
+        sa.Column("qa_comment", sa.String(), nullable=False),
         sa.ForeignKeyConstraint(["pep_id"], ["pep.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("pep_id", "section", name="uq_pep_section"),
