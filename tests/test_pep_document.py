@@ -195,3 +195,43 @@ def test_the_councils_rule_gives_the_rating_the_pep_is_approved_with(pep, config
         assert (_current(s).state, _current(s).quality_rating) == ("approved", rating)
         said = s.execute(select(Event.payload).where(Event.name == "pep_qa_recorded")).scalars().all()
     assert said[-1]["outcome"] == rating and "Thin" not in str(said)
+
+
+def test_the_approved_pep_is_a_pdf_with_the_targets_and_the_childs_voice_and_its_hash(pep, config, tmp_path, cli):
+    import io
+
+    from pypdf import PdfReader
+
+    _save(pep, config, "targets", {"targets": [{"area": "academic", "target": "Read for twenty minutes a day",
+                                                "measure": "Reading age", "actions": "Mentor", "who": "Class teacher",
+                                                "by_when": "26/3/2026"}]})
+    _save(pep, config, "childs_voice", {"views": "I want to be a vet when I grow up", "attended": "yes"})
+    _submitted(pep, config)
+    _qa(pep, config, {})
+    url = pep.url.render_as_string(hide_password=False)
+    out = tmp_path / "pep.pdf"
+    code, said, err = cli("--db", url, "--today", "2026-01-06", "pep", "pdf", "--child", "C100", "--out", str(out))
+    assert code == 0, err
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(out.read_bytes())).pages).split())
+    assert "Read for twenty minutes a day" in text and "I want to be a vet when I grow up" in text
+    assert "26 Mar 2026" in text and "SHA-256" in text
+    again = tmp_path / "again.pdf"
+    cli("--db", url, "--today", "2026-01-06", "pep", "pdf", "--child", "C100", "--out", str(again))
+    assert again.read_bytes() == out.read_bytes()  # made once, kept
+
+
+def test_the_pdf_is_dropped_whole_into_the_folder_the_care_record_collects_from(pep, config, tmp_path):
+    from pepflow.config import load_config
+    from pepflow.service.pep_pdf import pdf_for
+
+    council = tmp_path / "council"
+    council.mkdir()
+    folder = tmp_path / "collected"
+    (council / "pepflow.toml").write_text(f'[settings]\npep_pdf_folder = "{folder}"\n')
+    _submitted(pep, config)
+    _qa(pep, config, {})
+    with session_scope(pep) as s:
+        made = pdf_for(s, load_config(council), s.get(Child, "C100"), _current(s), NOW, ON)
+        pep_id = made.pep_id
+    dropped = folder / f"C100-{pep_id}.pdf"
+    assert dropped.read_bytes().startswith(b"%PDF") and [p.name for p in folder.iterdir()] == [dropped.name]

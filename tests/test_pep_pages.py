@@ -96,3 +96,31 @@ def test_vs_admin_returns_one_section_on_the_qa_page_and_the_teacher_sees_why(fr
     teacher = signed_in_client(fresh_site, "designated_teacher")
     listed = teacher.get(f"/children/{ref}/pep").text
     assert "Needs changes" in listed and "Say how success is measured" in listed
+
+
+def test_the_approved_peps_pdf_is_downloaded_from_the_task_list_and_the_download_is_in_the_history(fresh_site):
+    from pepflow.engine.recording import record_event
+
+    from .support.cases import fill_pep
+    from .websupport import TODAY
+
+    ref = _a_pupil_of_the_demo_dt(fresh_site)
+    app = fresh_site.app
+    with session_scope(app.engine) as s:
+        from pepflow.db.models import Pep
+
+        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
+            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
+    fill_pep(app.engine, app.config, ref, TODAY.isoformat())
+    with session_scope(app.engine) as s:
+        record_event(s, app.config, ref, "pep_submitted", TODAY, TODAY, role="designated_teacher")
+    admin = signed_in_client(fresh_site, "vs_admin")
+    form = admin.get(f"/children/{ref}/pep/qa").text
+    grades = {f"{key}-grade": "green" for key in re.findall(r'name="([a-z_]+)-grade"', form)}
+    approved = admin.post(f"/children/{ref}/pep/qa", data={"csrf_token": csrf_of(form), **grades})
+    assert "Approved, rated green. Its PDF is made." in approved.text and f"/children/{ref}/pep/pdf" in approved.text
+    teacher = signed_in_client(fresh_site, "designated_teacher")
+    pdf = teacher.get(f"/children/{ref}/pep/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    with session_scope(app.engine) as s:
+        assert s.execute(select(Event.child_ref).where(Event.name == "pep_pdf_downloaded")).scalars().all() == [ref]

@@ -47,3 +47,34 @@ def pep_show(
     for section in data["sections"]:
         missing = f"; still to fill in: {', '.join(section['missing'])}" if section["missing"] else ""
         typer.echo(f"  {section['title']}: {section['status'].replace('_', ' ')}{missing}")
+
+
+@pep_app.command("pdf")
+def pep_pdf_command(
+    ctx: typer.Context,
+    child: str = typer.Option(..., "--child", help="The child's reference."),
+    out: str = typer.Option(..., "--out", help="The PDF file to write."),
+) -> None:
+    """The child's latest approved PEP as a PDF (made once, then the same file every time)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
+    from pathlib import Path
+
+    from pepflow.audit.disclosures import disclosed
+    from pepflow.db.child_refs import require_child
+    from pepflow.db.connection import session_scope
+    from pepflow.errors import NotFound
+    from pepflow.service.pep_pdf import latest_approved, pdf_for
+
+    a = _app(ctx)
+    with session_scope(a.engine) as s:
+        found = require_child(s, child)
+        pep = latest_approved(s, found.ref)
+        if pep is None:
+            raise NotFound("approved PEP", found.ref)
+        made = pdf_for(s, a.config, found, pep, a.clock.now(), a.today())
+        disclosed(s, "pep_pdf_downloaded", a.today(), "the command line",
+                  {"pep_id": pep.id, "sha256": made.document_sha256, "by": "the command line"}, found.ref)
+        pdf, digest = made.pdf, made.document_sha256
+    Path(out).write_bytes(pdf)
+    typer.echo(f"Wrote {out}: the PEP of {found.first_name} {found.last_name} approved {pep.approved_on:%d %b %Y} "
+               f"(document SHA-256 {digest[:16]}…).")

@@ -92,6 +92,9 @@ class Settings(BaseModel):
     # due this many working days after the import: time to ask the social worker, not due at once
     # (a first import made every such item due on the day, issue 35).  pepflow's own choice.
     record_incomplete_working_days: int = Field(10, ge=0, le=60)
+    # A folder the social-care system collects approved PEPs' PDFs from ("" for none): each PDF is
+    # written there as CHILDREF-PEPID.pdf when it is made (service/pep_pdf.py).
+    pep_pdf_folder: str = ""
     # Sign-in with the council's own accounts (OpenID Connect); None: local accounts only.
     oidc: Optional[OidcSettings] = None
 

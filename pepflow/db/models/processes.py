@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, UniqueConstraint, Index, insert_sentinel
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, Index, insert_sentinel
 from sqlmodel import Field
 
 from pepflow.statuses import DeadlineStatus
@@ -268,3 +268,16 @@ class PepSection(Table, table=True):
     # the Virtual School's quality assurance of this section (a grade of pep.toml's [qa] scale)
     qa_grade: str = ""
     qa_comment: str = ""
+
+
+class PepPdf(Table, table=True):
+    """A PEP's PDF as quality assurance approved it: made once, kept with the hash of the document
+    it shows (in its footer too) and when it was made, for the case page, the care record's folder
+    and ``pepflow pep pdf`` (service/pep_pdf.py)."""
+
+    __tablename__ = "pep_pdf"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    pep_id: int = Field(foreign_key="pep.id", sa_column_kwargs={"unique": True})
+    made_at: dt.datetime = Field(sa_type=UTCDateTime)
+    document_sha256: str  # of the document's JSON the PDF shows
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

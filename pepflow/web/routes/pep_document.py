@@ -9,13 +9,14 @@ from typing import Any, Mapping
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from pepflow.audit.disclosures import disclosed
 from pepflow.config.pep_template import FieldSpec
 from pepflow.db.cases import current_pep
 from pepflow.errors import InputError, NotFound, PepflowError
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
+from pepflow.service.pep_pdf import latest_approved, pdf_for
 from pepflow.states.pep_document import EDITABLE, document, missing_before_submission, record_qa, save_section
 from pepflow.web import views
 from pepflow.web.site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
@@ -47,7 +48,8 @@ def pep_task_list(request: Request, ref: str, site: SiteDep, s: DatabaseDep, vis
     s.commit()
     return site.render(request, "pep.html.j2", 200, visitor, child=views.child_summary(s, child, today), pep=pep,
                        sections=sections, status_words=STATUS_WORDS, missing=missing, notice=notice,
-                       editable=pep.state in EDITABLE, role=visitor.user.role)
+                       editable=pep.state in EDITABLE, role=visitor.user.role,
+                       approved=latest_approved(s, child.ref))
 
 
 def _rows(field: FieldSpec, form: Mapping[str, str]) -> list[dict[str, str]]:
@@ -89,6 +91,22 @@ def _padded(field: FieldSpec, rows: Any) -> list[dict[str, Any]]:
     return filled + [{} for _ in range(spare)]
 
 
+@router.get("/children/{ref}/pep/pdf")
+def pep_pdf_download(ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    """The latest approved PEP as the PDF the care record keeps (made at its first download)."""
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
+    pep = latest_approved(s, child.ref)
+    if pep is None:
+        raise NotFound("approved PEP", child.ref)
+    made = pdf_for(s, site.app.config, child, pep, site.app.clock.now(), site.app.today())
+    disclosed(s, "pep_pdf_downloaded", site.app.today(), visitor.actor,
+              {"account": visitor.user.email, "role": visitor.user.role, "pep_id": pep.id,
+               "sha256": made.document_sha256}, child.ref)
+    s.commit()
+    return Response(made.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="PEP-{child.ref}-{pep.approved_on.isoformat()}.pdf"'})
+
+
 @router.get("/children/{ref}/pep/qa")
 def pep_qa_form(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
     _virtual_school(visitor)
@@ -117,8 +135,10 @@ def pep_qa(request: Request, ref: str, site: SiteDep, s: DatabaseDep, visitor: V
                             [(f"{field}-grade" if title else "section", f"{title}: {problem}" if title else problem)], 400)
         s.commit()
         return response
+    if not back:  # approved: its PDF made now, and dropped for the care record if the council collects them
+        pdf_for(s, site.app.config, child, pep, site.app.clock.now(), today)
     leave_notice(s, visitor, f"Returned to be changed: {', '.join(back)}." if back
-                 else f"Approved, rated {outcome}.")
+                 else f"Approved, rated {outcome}. Its PDF is made.")
     s.commit()
     return RedirectResponse(f"/children/{quote(child.ref)}/pep", status_code=303)
 

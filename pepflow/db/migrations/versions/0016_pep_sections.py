@@ -1,4 +1,4 @@
-"""the PEP as a document: each section of a PEP as its owner saved it (config/pep.toml)
+"""the PEP as a document: each section of a PEP as its owner saved it (config/pep.toml), and its PDF
 
 Revision ID: 0016_pep_sections
 Revises: 0015_password_links
@@ -36,8 +36,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("pep_id", "section", name="uq_pep_section"),
     )
     op.create_index("ix_pep_section_pep_id", "pep_section", ["pep_id"])
+    op.create_table(
+        "pep_pdf",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pep_id", sa.Integer(), nullable=False),
+        sa.Column("made_at", UTCDateTime(), nullable=False),
+        sa.Column("document_sha256", sa.String(), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["pep_id"], ["pep.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("pep_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("pep_pdf")
     op.drop_index("ix_pep_section_pep_id", table_name="pep_section")
     op.drop_table("pep_section")
