@@ -124,3 +124,36 @@ def test_the_approved_peps_pdf_is_downloaded_from_the_task_list_and_the_download
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     with session_scope(app.engine) as s:
         assert s.execute(select(Event.child_ref).where(Event.name == "pep_pdf_downloaded")).scalars().all() == [ref]
+
+
+def test_a_document_is_uploaded_to_a_section_typed_by_its_content_and_downloaded_only_as_a_file(fresh_site):
+    import io
+    import zipfile
+
+    ref = _a_pupil_of_the_demo_dt(fresh_site)
+    teacher = signed_in_client(fresh_site, "designated_teacher")
+    page = teacher.get(f"/children/{ref}/pep/attendance").text
+    token = csrf_of(page)
+    url = f"/children/{ref}/pep/attendance/documents"
+    html = teacher.post(url, data={"csrf_token": token},
+                        files={"document": ("report.pdf", b"<html><script>alert(1)</script></html>", "application/pdf")})
+    assert html.status_code == 400 and "is not a PDF, a Word document, or a PNG or JPEG image" in html.text
+    word = io.BytesIO()
+    with zipfile.ZipFile(word, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    added = teacher.post(url, follow_redirects=False, data={"csrf_token": token},
+                         files={"document": ("Autumn report", word.getvalue(), "text/html")})
+    assert added.status_code == 303
+    listed = teacher.get(f"/children/{ref}/pep/attendance").text
+    link = re.search(rf'href="(/children/{ref}/pep/documents/\d+)"', listed).group(1)
+    assert "Autumn report.docx" in listed and "Word document" in listed
+    got = teacher.get(link)
+    assert got.status_code == 200 and got.content == word.getvalue()
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["content-type"].startswith("application/vnd.openxmlformats")  # its content's type, not the one sent
+    with session_scope(fresh_site.app.engine) as s:
+        names = s.execute(select(Event.name).where(Event.child_ref == ref, Event.name.like("pep_document%"))).scalars().all()
+    assert names == ["pep_document_added", "pep_document_downloaded"]
+    big = teacher.post(url, data={"csrf_token": token},
+                       files={"document": ("huge.pdf", b"%PDF-" + b"0" * (10 * 1024 * 1024 + 10), "application/pdf")})
+    assert big.status_code == 400 and "larger than 10 MB" in big.text

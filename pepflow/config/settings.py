@@ -95,6 +95,8 @@ class Settings(BaseModel):
     # A folder the social-care system collects approved PEPs' PDFs from ("" for none): each PDF is
     # written there as CHILDREF-PEPID.pdf when it is made (service/pep_pdf.py).
     pep_pdf_folder: str = ""
+    # The largest document that may be uploaded to a PEP section, in megabytes.
+    upload_max_mb: int = Field(10, ge=1, le=100)
     # Sign-in with the council's own accounts (OpenID Connect); None: local accounts only.
     oidc: Optional[OidcSettings] = None
 

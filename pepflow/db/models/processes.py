@@ -281,3 +281,21 @@ class PepPdf(Table, table=True):
     made_at: dt.datetime = Field(sa_type=UTCDateTime)
     document_sha256: str  # of the document's JSON the PDF shows
     pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PepAttachment(Table, table=True):
+    """A document uploaded to a PEP's section (a school report, a drawing, work): its type read
+    from its content, never its name; kept with its hash; downloaded only as an attachment
+    (states/pep_attachments.py)."""
+
+    __tablename__ = "pep_attachment"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    pep_id: int = Field(foreign_key="pep.id", index=True)
+    section: str
+    filename: str  # as uploaded, cleaned: shown and offered back, never trusted for the type
+    content_type: str  # from the content: application/pdf, image/png, image/jpeg, a Word document
+    size: int
+    sha256: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by: str
+    uploaded_at: dt.datetime = Field(sa_type=UTCDateTime)

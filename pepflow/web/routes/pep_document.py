@@ -5,10 +5,12 @@ so it is a disclosure in the history; each save goes through ``states.pep_docume
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Mapping
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from pepflow.audit.disclosures import disclosed
@@ -17,6 +19,10 @@ from pepflow.db.cases import current_pep
 from pepflow.errors import InputError, NotFound, PepflowError
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
 from pepflow.service.pep_pdf import latest_approved, pdf_for
+from pepflow.db.models import Pep, PepAttachment
+from pepflow.rules.file_types import ACCEPTED
+from pepflow.states.pep_attachments import add_attachment, attachments
+from pepflow.web.sessions import csrf_ok
 from pepflow.states.pep_document import EDITABLE, document, missing_before_submission, record_qa, save_section
 from pepflow.web import views
 from pepflow.web.site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
@@ -73,7 +79,9 @@ def _section_page(request: Request, site: Site, s, visitor: Visitor, child, pep,
     rows = {f.key: _padded(f, shown.get(f.key)) for f in view.spec.fields if f.type == "table"}
     return site.render(request, "pep_section.html.j2", status, visitor,
                        child=views.child_summary(s, child, site.app.today()), view=view, values=shown, rows=rows,
-                       errors=errors or [], may_edit=may_edit, status_words=STATUS_WORDS)
+                       errors=errors or [], may_edit=may_edit, status_words=STATUS_WORDS,
+                       documents=attachments(s, pep, key), kinds=ACCEPTED,
+                       upload_max_mb=site.app.config.settings.upload_max_mb)
 
 
 def _error(view, exc: InputError) -> tuple[str, str]:
@@ -155,6 +163,64 @@ def _qa_page(request: Request, site: Site, s, visitor: Visitor, child, pep, valu
                        sections=document(s, site.app.config, child, pep, site.app.today()),
                        scale=site.app.config.pep_template.qa.scale, values=values, errors=errors,
                        open_for_qa=pep.state in ("submitted", "in_qa"), status_words=STATUS_WORDS)
+
+
+@dataclass(frozen=True)
+class Upload:
+    fields: dict[str, str]
+    filename: str
+    data: bytes
+
+
+async def uploaded(request: Request, site: SiteDep) -> Upload:
+    """A form with one file, read no further than the council's limit (and a byte beyond, to know)."""
+    limit = site.app.config.settings.upload_max_mb * 1024 * 1024
+    posted = await request.form(max_files=1, max_fields=5)
+    fields, name, data = {}, "", b""
+    for key, value in posted.items():
+        if isinstance(value, UploadFile):
+            name, data = value.filename or "", await value.read(limit + 1)
+        else:
+            fields[key] = str(value)
+    return Upload(fields, name, data)
+
+
+@router.post("/children/{ref}/pep/{key}/documents")
+def upload_document(request: Request, ref: str, key: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep,
+                    upload: Annotated[Upload, Depends(uploaded)]):
+    if not csrf_ok(visitor.session_row, upload.fields.get("csrf_token")):
+        raise Refused()
+    child, pep = _the_pep(s, site, visitor, ref, key[:40])
+    try:
+        add_attachment(s, site.app.config, child, pep, key, upload.filename, upload.data, visitor.user.role,
+                       visitor.actor, site.app.clock.now(), site.app.today())
+    except InputError as exc:
+        s.rollback()
+        _the_pep(s, site, visitor, ref, key[:40])
+        response = _section_page(request, site, s, visitor, child, pep, key, None,
+                                 [("document", f"The file {exc.value}: {exc.problem}" if exc.field == "document"
+                                   else f"{exc.value}: {exc.problem}")], 400)
+        s.commit()
+        return response
+    leave_notice(s, visitor, f"Document added: {upload.filename[:80]}.")
+    s.commit()
+    return RedirectResponse(f"/children/{quote(child.ref)}/pep/{key}", status_code=303)
+
+
+@router.get("/children/{ref}/pep/documents/{number}")
+def download_document(ref: str, number: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
+    """A document, only ever as a download of the type its content has (never shown as a page)."""
+    child = views.visible_child(s, visitor.user, ref, site.app.today())
+    found = s.get(PepAttachment, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
+    pep = s.get(Pep, found.pep_id) if found else None
+    if found is None or pep is None or pep.child_ref != child.ref:
+        raise NotFound("document", number)
+    disclosed(s, "pep_document_downloaded", site.app.today(), visitor.actor,
+              {"account": visitor.user.email, "role": visitor.user.role, "document": found.id, "sha256": found.sha256},
+              child.ref)
+    s.commit()
+    return Response(found.data, media_type=found.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}"})
 
 
 @router.get("/children/{ref}/pep/{key}")

@@ -1,4 +1,4 @@
-"""the PEP as a document: each section of a PEP as its owner saved it (config/pep.toml), and its PDF
+"""the PEP as a document: each section of a PEP as its owner saved it (config/pep.toml), its PDF and the documents uploaded to it
 
 Revision ID: 0016_pep_sections
 Revises: 0015_password_links
@@ -47,9 +47,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("pep_id"),
     )
+    op.create_table(
+        "pep_attachment",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pep_id", sa.Integer(), nullable=False),
+        sa.Column("section", sa.String(), nullable=False),
+        sa.Column("filename", sa.String(), nullable=False),
+        sa.Column("content_type", sa.String(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("uploaded_by", sa.String(), nullable=False),
+        sa.Column("uploaded_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["pep_id"], ["pep.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_pep_attachment_pep_id", "pep_attachment", ["pep_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_pep_attachment_pep_id", table_name="pep_attachment")
+    op.drop_table("pep_attachment")
     op.drop_table("pep_pdf")
     op.drop_index("ix_pep_section_pep_id", table_name="pep_section")
     op.drop_table("pep_section")
