@@ -758,3 +758,104 @@ def test_vs_admin_fixes_an_email_moves_a_caseload_and_gives_an_account_and_the_l
                 deliver()
     finally:
         relay.stop()
+
+
+def test_a_pep_is_written_returned_fixed_approved_and_becomes_a_pdf(site, page):
+    """Issue 39's round trip: the social worker fills theirs, the DT fills theirs with two targets
+    and a document and submits, VS admin returns the targets with a reason, the DT fixes them and
+    resubmits, VS admin approves, and the PDF holds the targets and the child's voice."""
+    import io
+
+    from pypdf import PdfReader
+
+    from pepflow.db.models import UserAccount
+    from pepflow.engine.recording import record_event
+
+    from .support.cases import fill_pep
+    from .support.web import pupil_with_a_pep_being_written
+
+    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"])
+    app = site.app
+    with session_scope(app.engine) as s:
+        worker = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        s.get(Child, ref).social_worker_ref = worker.person_ref
+    with session_scope(app.engine) as s:
+        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
+            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
+
+    sign_in(page, "social_worker")
+    page.goto(f"/children/{ref}/pep")
+    page.get_by_role("link", name="Contacts and permissions").click()
+    page.get_by_label("Carers and how to contact them").fill("Sam and Alex Carer, 01234 567890")
+    page.get_by_label("Who holds parental responsibility").fill("The local authority and the birth mother")
+    page.get_by_label("Who may consent to school trips").fill("The carers")
+    page.get_by_role("button", name="Save contacts and permissions").click()
+    page.wait_for_url(f"**/children/{ref}/pep")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "designated_teacher")
+    page.goto(f"/children/{ref}/pep/targets")
+    for n, (target, measure) in enumerate((("Read for twenty minutes every day", "Reading age up six months"),
+                                           ("Join the lunchtime chess club", "Goes every week")), start=1):
+        page.locator(f"#targets-{n}-area").select_option("academic" if n == 1 else "social_and_emotional")
+        page.locator(f"#targets-{n}-target").fill(target)
+        page.locator(f"#targets-{n}-measure").fill(measure)
+        page.locator(f"#targets-{n}-actions").fill("Mentor time")
+        page.locator(f"#targets-{n}-who").fill("Form tutor")
+        page.locator(f"#targets-{n}-by_when").fill("26/3/2027")
+    check_accessibility(page)
+    page.get_by_role("button", name="Save smart targets").click()
+    page.wait_for_url(f"**/children/{ref}/pep")
+    page.goto(f"/children/{ref}/pep/childs_voice")
+    page.get_by_label("The child's views, in their own words").fill("I would like to be a vet when I grow up")
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Save the child's voice").click()
+    page.goto(f"/children/{ref}/pep/attendance")
+    page.get_by_label("Add a document").set_input_files(files=[{"name": "report.pdf", "mimeType": "application/pdf",
+                                                                "buffer": b"%PDF-1.4\n% a school report\n"}])
+    page.get_by_role("button", name="Upload the document").click()
+    assert "Document added: report.pdf." in page.inner_text(".govuk-notification-banner")
+    fill_pep(app.engine, app.config, ref, TODAY.isoformat())  # the other sections, as their owners would
+    page.goto(f"/children/{ref}/pep")
+    page.get_by_role("link", name="record that the PEP is submitted").click()
+    page.get_by_role("button", name=re.compile("Record")).click()
+    page.wait_for_url(f"**/children/{ref}")
+    page.get_by_role("button", name="Sign out").click()
+
+    def quality_assure(returned: dict[str, str]) -> None:
+        page.goto(f"/children/{ref}/pep")
+        page.get_by_role("link", name="Quality-assure this PEP").click()
+        check_accessibility(page)
+        for radio in page.locator('input[type="radio"][value="green"]').all():
+            radio.check()
+        for key, comment in returned.items():
+            page.locator(f'input[name="{key}-grade"][value="red"]').check()
+            page.locator(f"#{key}-comment").fill(comment)
+        page.get_by_role("button", name="Record the quality assurance").click()
+        page.wait_for_url(f"**/children/{ref}/pep")
+
+    sign_in(page, "vs_admin")
+    quality_assure({"targets": "Say how the chess club target is measured"})
+    assert "Returned to be changed: SMART targets." in page.inner_text(".govuk-notification-banner")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "designated_teacher")
+    page.goto(f"/children/{ref}/pep")
+    assert "Say how the chess club target is measured" in page.inner_text(".govuk-task-list")
+    page.get_by_role("link", name="SMART targets").click()
+    page.locator("#targets-2-measure").fill("Goes every week for six weeks; the club leader says so")
+    page.get_by_role("button", name="Save smart targets").click()
+    page.get_by_role("link", name="record that the PEP is resubmitted").click()
+    page.get_by_role("button", name=re.compile("Record")).click()
+    page.wait_for_url(f"**/children/{ref}")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "vs_admin")
+    quality_assure({})
+    assert "Approved, rated green" in page.inner_text(".govuk-notification-banner")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("as a PDF")).click()
+    pdf = open(download.value.path(), "rb").read()
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Read for twenty minutes every day" in text and "Join the lunchtime chess club" in text
+    assert "I would like to be a vet when I grow up" in text and "SHA-256" in text

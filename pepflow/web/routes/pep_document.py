@@ -70,7 +70,8 @@ def _typed(view, form: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _section_page(request: Request, site: Site, s, visitor: Visitor, child, pep, key: str,
-                  values: dict[str, Any] | None = None, errors: list[tuple[str, str]] | None = None, status: int = 200):
+                  values: dict[str, Any] | None = None, errors: list[tuple[str, str]] | None = None, status: int = 200,
+                  notice: str = ""):
     view = next((v for v in document(s, site.app.config, child, pep, site.app.today()) if v.spec.key == key), None)
     if view is None:
         raise NotFound("PEP section", key)
@@ -80,7 +81,7 @@ def _section_page(request: Request, site: Site, s, visitor: Visitor, child, pep,
     return site.render(request, "pep_section.html.j2", status, visitor,
                        child=views.child_summary(s, child, site.app.today()), view=view, values=shown, rows=rows,
                        errors=errors or [], may_edit=may_edit, status_words=STATUS_WORDS,
-                       documents=attachments(s, pep, key), kinds=ACCEPTED,
+                       documents=attachments(s, pep, key), kinds=ACCEPTED, notice=notice,
                        upload_max_mb=site.app.config.settings.upload_max_mb)
 
 
@@ -226,7 +227,7 @@ def download_document(ref: str, number: str, site: SiteDep, s: DatabaseDep, visi
 @router.get("/children/{ref}/pep/{key}")
 def pep_section(request: Request, ref: str, key: str, site: SiteDep, s: DatabaseDep, visitor: VisitorDep):
     child, pep = _the_pep(s, site, visitor, ref, key[:40])
-    response = _section_page(request, site, s, visitor, child, pep, key)
+    response = _section_page(request, site, s, visitor, child, pep, key, notice=take_notice(s, visitor))
     s.commit()
     return response
 
