@@ -235,3 +235,21 @@ def test_the_pdf_is_dropped_whole_into_the_folder_the_care_record_collects_from(
         pep_id = made.pep_id
     dropped = folder / f"C100-{pep_id}.pdf"
     assert dropped.read_bytes().startswith(b"%PDF") and [p.name for p in folder.iterdir()] == [dropped.name]
+
+
+def test_the_compliance_report_counts_grades_by_section_returns_and_reviewed_targets(pep, config):
+    from pepflow.reports.compliance_figures import compliance
+
+    _submitted(pep, config)
+    _qa(pep, config, {"targets": ("red", "Not measurable")})
+    with Session(pep) as s:
+        views = {v.spec.key: v for v in document(s, config, s.get(Child, "C100"), _current(s), ON)}
+    _save(pep, config, "targets", dict(views["targets"].values), seen=views["targets"].version)
+    event(pep, config, "C100", "pep_resubmitted", "2026-01-06")
+    _qa(pep, config, {"meeting": ("amber", "Who else came?")})
+    with Session(pep) as s:
+        figures = compliance(s, config, d("2025-09-01"), d("2026-07-31"), ON)["pep_qa"]
+    (term,) = figures["grades_by_term"]
+    assert figures["grades_by_term"][term]["SMART targets"] == {"green": 1}
+    assert figures["grades_by_term"][term]["The meeting"] == {"amber": 1}
+    assert figures["sections_returned"] == {"SMART targets": 1}

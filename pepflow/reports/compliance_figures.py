@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
-from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PpPlusRequest,
+from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PepSection, PpPlusRequest,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
 from pepflow.engine.deadlines import calendar_for
@@ -148,6 +148,8 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
             pp[r.term]["approved"] += 1
             pp[r.term]["amount"] += r.amount
 
+    pep_qa = _pep_qa(session, config, start, end)
+
     return {
         "report": "compliance", "version": REPORT_VERSION, "authority": config.settings.authority_name,
         "from": start.isoformat(), "to": end.isoformat(), "as_of": as_of.isoformat(),
@@ -164,8 +166,42 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                        "with_pre_exclusion_meeting": sum(1 for x in exclusions if not x.no_pre_exclusion_meeting)},
         "attendance_bands": attendance_bands,
         "pp_plus_approved_per_term": {k: v for k, v in sorted(pp.items())},
+        "pep_qa": pep_qa,
         "breakdowns": _breakdowns(roll.groups, as_of),
     }
+
+
+def _pep_qa(session: Session, config: Config, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """What quality assurance measured, for PEPs written in pepflow (config/pep.toml): each
+    section's grades by the term the PEP was approved in, the sections sent back and how often,
+    and last term's targets as the next meetings reviewed them (met, partly, not met)."""
+    template = config.pep_template
+    titles = {s.key: s.title for s in template.sections}
+    P, S = Pep.__table__.c, PepSection.__table__.c
+    grades: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for day, section, grade, n in session.execute(
+            select(P.approved_on, S.section, S.qa_grade, func.count()).join(Pep.__table__, P.id == S.pep_id)
+            .where(P.approved_on >= start, P.approved_on <= end, S.qa_grade != "")
+            .group_by(P.approved_on, S.section, S.qa_grade)):
+        grades[_term_label(config, day)][titles.get(section, section)][grade] += n
+    returned = Counter()
+    for section, n in session.execute(select(S.section, func.sum(S.returned_count)).join(
+            Pep.__table__, P.id == S.pep_id).where(S.returned_count > 0, P.state_changed_on >= start,
+                                                    P.state_changed_on <= end).group_by(S.section)):
+        returned[titles.get(section, section)] += int(n or 0)
+    reviewed: Counter = Counter()
+    carried = [(s.key, f.key) for s in template.sections for f in s.fields
+               if f.carry_from and any(c.key == "outcome" for c in f.columns)]
+    for key, field in carried:
+        for values, in session.execute(select(S["values"]).join(Pep.__table__, P.id == S.pep_id).where(
+                S.section == key, P.meeting_held_on >= start, P.meeting_held_on <= end)):
+            for row in (values or {}).get(field) or []:
+                if isinstance(row, dict) and row.get("outcome"):
+                    reviewed[row["outcome"]] += 1
+    return {"grades_by_term": {term: {section: dict(sorted(c.items())) for section, c in sorted(by.items())}
+                               for term, by in sorted(grades.items())},
+            "sections_returned": dict(sorted(returned.items())),
+            "last_terms_targets": dict(sorted(reviewed.items()))}
 
 
 class RollGroup(NamedTuple):

@@ -97,6 +97,14 @@ def as_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     for term, v in report["pp_plus_approved_per_term"].items():
         rows.append(("pp_plus", "approved", term, v["approved"]))
         rows.append(("pp_plus", "amount", term, v["amount"]))
+    for term, sections in report.get("pep_qa", {}).get("grades_by_term", {}).items():
+        for section, counts in sections.items():
+            for grade, n in counts.items():
+                rows.append(("pep_qa_grades", grade, f"{term}: {section}", n))
+    for section, n in report.get("pep_qa", {}).get("sections_returned", {}).items():
+        rows.append(("pep_qa", "sections_returned", section, n))
+    for outcome, n in report.get("pep_qa", {}).get("last_terms_targets", {}).items():
+        rows.append(("pep_qa", "last_terms_targets", outcome, n))
     for name, groups in report["breakdowns"].items():
         for g in groups:
             rows.append((f"breakdown:{name}", "children", g["group"], g["children"]))

@@ -195,10 +195,11 @@ def record_qa(session: Session, config: Config, child: Child, pep: Pep, grades: 
     rows = {row.section: row for row in session.execute(select(PepSection).where(PepSection.pep_id == pep.id)).scalars()}
     for view in views:
         row = rows.get(view.spec.key) or PepSection(pep_id=pep.id, section=view.spec.key, values={},
-                                                    status=NOT_STARTED, version=0, saved_by="", saved_at=now_of(on))
+                                                    status=NOT_STARTED, version=0, saved_by="", saved_at=now_of(on),
+                                                    returned_count=0)
         row.qa_grade, row.qa_comment = chosen[view.spec.key], grades[view.spec.key][1].strip()[:2000]
         if view.spec.key in back:
-            row.status = NEEDS_CHANGES
+            row.status, row.returned_count = NEEDS_CHANGES, (row.returned_count or 0) + 1
         session.add(row)
     titles = [v.spec.title for v in views if v.spec.key in back]
     audit(session, child.ref, "pep", "pep_qa_recorded", on, {"grades": chosen, "outcome": outcome}, process_id=pep.id,

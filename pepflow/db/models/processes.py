@@ -268,6 +268,7 @@ class PepSection(Table, table=True):
     # the Virtual School's quality assurance of this section (a grade of pep.toml's [qa] scale)
     qa_grade: str = ""
     qa_comment: str = ""
+    returned_count: int = 0  # how many times quality assurance sent this section back
 
 
 class PepPdf(Table, table=True):

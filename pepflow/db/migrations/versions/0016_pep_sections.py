@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("saved_at", UTCDateTime(), nullable=False),
         sa.Column("qa_grade", sa.String(), nullable=False),
         sa.Column("qa_comment", sa.String(), nullable=False),
+        sa.Column("returned_count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["pep_id"], ["pep.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("pep_id", "section", name="uq_pep_section"),
