@@ -19,6 +19,25 @@ def _a_pupil_of_the_demo_dt(site) -> str:
     return pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"])
 
 
+def _a_submitted_pep(site) -> str:
+    """A pupil of the demo DT whose PEP is written in full and submitted."""
+    from pepflow.db.models import Pep
+    from pepflow.engine.recording import record_event
+
+    from .support.cases import fill_pep
+    from .websupport import TODAY
+
+    ref = _a_pupil_of_the_demo_dt(site)
+    app = site.app
+    with session_scope(app.engine) as s:
+        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
+            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
+    fill_pep(app.engine, app.config, ref, TODAY.isoformat())
+    with session_scope(app.engine) as s:
+        record_event(s, app.config, ref, "pep_submitted", TODAY, TODAY, role="designated_teacher")
+    return ref
+
+
 def test_the_task_list_shows_each_section_and_whose_it_is(fresh_site):
     ref = _a_pupil_of_the_demo_dt(fresh_site)
     teacher = signed_in_client(fresh_site, "designated_teacher")
@@ -69,20 +88,7 @@ def test_a_social_worker_reads_the_teachers_sections_and_cannot_save_them(fresh_
 
 
 def test_vs_admin_returns_one_section_on_the_qa_page_and_the_teacher_sees_why(fresh_site):
-    from pepflow.db.models import Pep
-    from pepflow.engine.recording import record_event
-
-    from .support.cases import fill_pep
-    from .websupport import TODAY
-
-    ref = _a_pupil_of_the_demo_dt(fresh_site)
-    app = fresh_site.app
-    with session_scope(app.engine) as s:
-        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
-            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
-    fill_pep(app.engine, app.config, ref, TODAY.isoformat())
-    with session_scope(app.engine) as s:
-        record_event(s, app.config, ref, "pep_submitted", TODAY, TODAY, role="designated_teacher")
+    ref = _a_submitted_pep(fresh_site)
     admin = signed_in_client(fresh_site, "vs_admin")
     form = admin.get(f"/children/{ref}/pep/qa").text
     assert 'name="targets-grade"' in form
@@ -99,21 +105,8 @@ def test_vs_admin_returns_one_section_on_the_qa_page_and_the_teacher_sees_why(fr
 
 
 def test_the_approved_peps_pdf_is_downloaded_from_the_task_list_and_the_download_is_in_the_history(fresh_site):
-    from pepflow.engine.recording import record_event
-
-    from .support.cases import fill_pep
-    from .websupport import TODAY
-
-    ref = _a_pupil_of_the_demo_dt(fresh_site)
+    ref = _a_submitted_pep(fresh_site)
     app = fresh_site.app
-    with session_scope(app.engine) as s:
-        from pepflow.db.models import Pep
-
-        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
-            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
-    fill_pep(app.engine, app.config, ref, TODAY.isoformat())
-    with session_scope(app.engine) as s:
-        record_event(s, app.config, ref, "pep_submitted", TODAY, TODAY, role="designated_teacher")
     admin = signed_in_client(fresh_site, "vs_admin")
     form = admin.get(f"/children/{ref}/pep/qa").text
     grades = {f"{key}-grade": "green" for key in re.findall(r'name="([a-z_]+)-grade"', form)}

@@ -15,20 +15,13 @@ from pepflow.config import Config
 from pepflow.db.models import Child, Pep, PepAttachment
 from pepflow.errors import InputError
 from pepflow.rules.file_types import ACCEPTED, EXTENSIONS, file_type
-from pepflow.states.pep_document import EDITABLE, child_sections
+from pepflow.states.pep_document import writable_section
 from pepflow.values import clean
-from pepflow.vocabulary import value_words
 
 
 def add_attachment(session: Session, config: Config, child: Child, pep: Pep, key: str, filename: str, data: bytes,
                    role: str, actor: str, now: dt.datetime, on: dt.date) -> PepAttachment:
-    spec = next((s for s in child_sections(config, child, on) if s.key == key), None)
-    if spec is None:
-        raise InputError("section", key, f"is not a section of {child.first_name}'s PEP")
-    if role not in spec.filled_by:
-        raise InputError("document", spec.title, f"is filled in by the {value_words(spec.owner)}: only they add documents")
-    if pep.state not in EDITABLE:
-        raise InputError("document", spec.title, "cannot take documents now: the PEP has been submitted")
+    writable_section(config, child, pep, key, role, on, "document")  # whose it is, and whether it can change now
     limit = config.settings.upload_max_mb * 1024 * 1024
     if not data:
         raise InputError("document", filename[:60] or "(none)", "is empty: choose a file")

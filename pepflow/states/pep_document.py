@@ -120,17 +120,24 @@ def carried(session: Session, pep: Pep, spec: Section) -> dict[str, Any]:
     return out
 
 
-def save_section(session: Session, config: Config, child: Child, pep: Pep, key: str, typed: dict[str, Any],
-                 role: str, actor: str, seen_version: int, now: dt.datetime, on: dt.date) -> PepSection:
-    """Save one section as typed; refused, with nothing written, for a role that does not fill it
-    in, a PEP not being written, a form opened before someone else's save, or a bad value."""
+def writable_section(config: Config, child: Child, pep: Pep, key: str, role: str, on: dt.date,
+                     field: str = "section") -> Section:
+    """The section, if ``role`` fills it in and the PEP is being written; else why not (naming ``field``)."""
     spec = next((s for s in child_sections(config, child, on) if s.key == key), None)
     if spec is None:
         raise InputError("section", key, f"is not a section of {child.first_name}'s PEP")
     if role not in spec.filled_by:
-        raise InputError("section", spec.title, f"is filled in by the {value_words(spec.owner)}; you may read it")
+        raise InputError(field, spec.title, f"is filled in by the {value_words(spec.owner)}; you may read it")
     if pep.state not in EDITABLE:
-        raise InputError("section", spec.title, "cannot be changed now: the PEP has been submitted")
+        raise InputError(field, spec.title, "cannot be changed now: the PEP has been submitted")
+    return spec
+
+
+def save_section(session: Session, config: Config, child: Child, pep: Pep, key: str, typed: dict[str, Any],
+                 role: str, actor: str, seen_version: int, now: dt.datetime, on: dt.date) -> PepSection:
+    """Save one section as typed; refused, with nothing written, for a role that does not fill it
+    in, a PEP not being written, a form opened before someone else's save, or a bad value."""
+    spec = writable_section(config, child, pep, key, role, on, "section")
     row = session.execute(select(PepSection).where(PepSection.pep_id == pep.id, PepSection.section == key)
                           ).scalars().first()
     if pep.state == "returned" and (row is None or row.status != NEEDS_CHANGES):
