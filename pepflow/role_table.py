@@ -48,6 +48,9 @@ ROLES: dict[str, Role] = {r.key: r for r in (
     Role("head_teacher", person=True),
     Role("iro", person=True, account=True, records_events=True),
     Role("read_only", account=True, owner=False, sees_everyone=True, sees_reports=True),
+    # a colleague at a designated teacher's school: sees only the pupils whose PEP sections a DT
+    # gave them, until the day the DT chose (service/delegations.py)
+    Role("school_colleague", account=True, owner=False),
     Role("carer", person=True),
     # bodies rather than people: they own a deadline, nobody signs in as one
     Role("admission_authority"),

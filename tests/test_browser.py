@@ -638,6 +638,9 @@ def test_a_designated_teacher_fills_in_a_pep_section_from_the_task_list(site, pa
     assert "Saved: The child's voice." in page.inner_text(".govuk-notification-banner")
     assert "Completed" in page.locator(".govuk-task-list__item", has_text="The child's voice").inner_text()
     check_accessibility(page)
+    page.get_by_role("link", name="Colleagues").first.click()  # giving a colleague the DT's sections
+    assert "colleague@example.org" in page.inner_text("main")
+    check_accessibility(page)
 
 
 def test_chase_now_and_a_contact_note_from_the_case_page(site, page):

@@ -51,7 +51,7 @@ def build_site(db_url: str, children: int = 60, schools: int = 8, config_dir: st
     app.clock = clock  # replaces the cached clock: every rule and page reads this one
     with session_scope(app.engine) as s:
         create_demo_cohort(s, app.config, TODAY, children=children, schools=schools)
-        create_demo_accounts(s, PASSWORD)
+        create_demo_accounts(s, PASSWORD, TODAY)
     return Site(app, clock)
 
 
@@ -72,6 +72,12 @@ def visible_refs(app: App, role: str) -> set[str]:
             return {c.ref for c in children if c.school_urn in urns}
         if role == "iro":
             return {c.ref for c in children if c.iro_ref == person}
+        if role == "school_colleague":  # the pupils a DT gave them, while that runs
+            from pepflow.db.models import PepDelegation, UserAccount
+
+            me = s.execute(select(UserAccount.id).where(UserAccount.email == "colleague@example.org")).scalar_one()
+            return {d.child_ref for d in s.execute(select(PepDelegation).where(PepDelegation.to_account_id == me))
+                    .scalars() if d.ended_on is None and d.until >= TODAY}
     raise AssertionError(role)
 
 

@@ -9,10 +9,12 @@ confirms that a child it will not show exists.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import false, or_, select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 
-from pepflow.db.models import Child, Person, School, UserAccount
+from pepflow.db.models import Child, PepDelegation, Person, School, UserAccount
 from pepflow.engine.events import registry
 from pepflow import role_table
 from pepflow.role_table import Role
@@ -36,11 +38,18 @@ def may_set(role: str | None, event: str, parameter: str) -> bool:
     return param is None or not param.decided_by or role in param.decided_by
 
 
-def child_scope(user: UserAccount) -> ColumnElement[bool] | None:
-    """A condition on ``Child`` selecting the children this user may see (None: everyone)."""
+def child_scope(user: UserAccount, today: dt.date | None = None) -> ColumnElement[bool] | None:
+    """A condition on ``Child`` selecting the children this user may see (None: everyone).  A
+    school colleague sees the pupils a DT gave them while that runs, so only when ``today`` is given."""
     role = role_of(user)
     if role.sees_everyone:
         return None
+    if user.role == "school_colleague":
+        if today is None:
+            return false()
+        given = sa_select(PepDelegation.child_ref).where(PepDelegation.to_account_id == user.id,
+                                                         PepDelegation.ended_on.is_(None), PepDelegation.until >= today)
+        return Child.ref.in_(given)
     ref = user.person_ref
     if user.role == "social_worker":
         return Child.social_worker_ref == ref if ref else false()

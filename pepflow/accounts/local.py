@@ -67,6 +67,8 @@ def check_new_account(session: Session, email: str, role: str, person_ref: str |
     if role == "designated_teacher" and not (person_ref or school_urn):
         raise InputError("school", None, "a designated teacher needs --school URN or --person REF "
                          "(the DT named on a school's record)")
+    if role == "school_colleague" and not school_urn:
+        raise InputError("school", None, "a school colleague needs --school URN: a DT there gives them pupils")
     return email
 
 

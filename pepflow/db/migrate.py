@@ -38,7 +38,7 @@ KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_secur
          "0013_children_by_name", "0014_contact_notes", "0015_password_links", "0016_pep_sections")  # every revision, oldest first
 TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection", "recovery_code",
                          "site_setting", "history_seal", "held_back_child", "admission_finding",
-                         "admission_decision", "contact_note", "password_link", "pep_section", "pep_pdf", "pep_attachment")  # made by the revisions after the baseline
+                         "admission_decision", "contact_note", "password_link", "pep_section", "pep_pdf", "pep_attachment", "pep_delegation")  # made by the revisions after the baseline
 INDEXES_AFTER_BASELINE = ("ix_deadline_owner", "ix_deadline_rule", "ix_pep_approved",
                           "ix_attendance_latest", "ix_child_by_name")  # likewise
 

@@ -72,7 +72,7 @@ def read_search(text: str) -> tuple[str, Any]:
 def find_children(session: Session, user: UserAccount, as_of: dt.date, f: ChildFilters) -> ChildrenPage:
     """One page of the children this user may see that match ``f``, sorted by name."""
     conditions = []
-    scope = child_scope(user)
+    scope = child_scope(user, as_of)
     if scope is not None:
         conditions.append(scope)
     how, value = read_search(f.q)

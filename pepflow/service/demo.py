@@ -23,6 +23,7 @@ from pepflow.states.care import bring_in
 from pepflow.intake.csv_import import import_records
 from pepflow.vocabulary import state_label, value_words
 from pepflow.accounts.local import add_user
+from pepflow.service.delegations import delegate
 
 FIRST = ["Alex", "Sam", "Jordan", "Riley", "Casey", "Morgan", "Taylor", "Jamie", "Charlie",
          "Robin", "Frankie", "Ashley", "Bailey", "Drew", "Emerson", "Harley", "Jesse", "Kai",
@@ -328,13 +329,23 @@ def create_demo_cohort(session: Session, config: Config, today: dt.date,
 DEMO_ACCOUNTS = (("vsh1@example.org", "vsh", "VSH1"), ("vsa1@example.org", "vs_admin", "VSA1"),
                  ("vso1@example.org", "vs_officer", "VSO1"), ("tm1@example.org", "team_manager", "TM1"),
                  ("sw01@example.org", "social_worker", "SW01"), ("dt01@example.org", "designated_teacher", "DT01"),
-                 ("iro1@example.org", "iro", "IRO1"), ("readonly@example.org", "read_only", None))
+                 ("iro1@example.org", "iro", "IRO1"), ("readonly@example.org", "read_only", None),
+                 ("colleague@example.org", "school_colleague", None))
 
 
-def create_demo_accounts(session: Session, password: str) -> list[str]:
-    """One web account per role for the demo people, all with ``password``; returns lines to print."""
-    for email, role, person in DEMO_ACCOUNTS:
-        add_user(session, email, role, password, person_ref=person)
+def create_demo_accounts(session: Session, password: str, today: dt.date | None = None) -> list[str]:
+    """One web account per role for the demo people, all with ``password``; returns lines to print.
+    The school colleague works at DT01's school; given ``today``, DT01 gives them two pupils' PEP
+    sections for the next eight weeks."""
+    school = session.exec(select(School.urn).where(School.dt_ref == "DT01").order_by(School.urn)).first()
+    users = {email: add_user(session, email, role, password, person_ref=person,
+                             school_urn=school if role == "school_colleague" else None)
+             for email, role, person in DEMO_ACCOUNTS}
+    pupils = list(session.exec(select(Child.ref).where(Child.school_urn == school, Child.looked_after)
+                               .order_by(Child.ref)).all())[:2] if school else []
+    if today is not None and pupils:
+        delegate(session, users["dt01@example.org"], users["colleague@example.org"].id, pupils,
+                 today + dt.timedelta(weeks=8), today, "the demo")
     return demo_sign_in_lines(password, [email for email, _, _ in DEMO_ACCOUNTS])
 
 

@@ -204,7 +204,7 @@ def run_demo(app: App, children: int = 300, schools: int = 40, reset: bool = Fal
 
     with session_scope(app.engine) as session:
         summary = create_demo_cohort(session, config, today, children=children, schools=schools)
-        accounts = create_demo_accounts(session, secrets.token_hex(8))
+        accounts = create_demo_accounts(session, secrets.token_hex(8), today)
     refresh_statistics(app.engine)
     return [f"Demo database: {app.shown_url} (today is {today.isoformat()})", *summary.lines(), *accounts]
 

@@ -81,6 +81,7 @@ ROLES = table_of_terms({
     "head_teacher": ("Head teacher", "The head teacher of the child's school"),
     "iro": ("IRO", "The child's independent reviewing officer"),
     "read_only": ("Read only", "May see pages but not record events"),
+    "school_colleague": ("School colleague", "Fills in a designated teacher's PEP sections for the pupils they were given"),
     "carer": ("Carer", "The child's carer"),
     "admission_authority": ("Admission authority", "The body that decides admissions to the school"),
     "governors": ("Governing board", "The school's governing board"),

@@ -104,6 +104,9 @@ EVENTS = table_of_terms({
     "deadlines_changed": ("Deadlines recalculated", "Deadlines were worked out again after a change"),
     "case_viewed": ("Case viewed", "Someone looked at the child's record"),
     "pep_viewed": ("PEP viewed", "Someone looked at the child's PEP"),
+    "pep_sections_delegated": ("PEP sections given to a colleague", "The designated teacher gave a colleague their "
+                               "PEP sections for this pupil, until a day"),
+    "pep_delegation_ended": ("Colleague's PEP sections ended", "The designated teacher ended a colleague's PEP sections"),
     "pep_document_added": ("Document added to the PEP", "A document was uploaded to a section of the PEP"),
     "pep_document_downloaded": ("PEP document downloaded", "Someone downloaded a document of the child's PEP"),
     "pep_pdf_downloaded": ("PEP PDF downloaded", "Someone downloaded the child's approved PEP as a PDF"),

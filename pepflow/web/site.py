@@ -69,7 +69,7 @@ def children_title(visitor: Any) -> str:
     designated teacher's "My pupils", anyone else's "My children" (their caseload)."""
     if visitor.role.sees_everyone:
         return "Children"
-    return "My pupils" if visitor.user.role == "designated_teacher" else "My children"
+    return "My pupils" if visitor.user.role in ("designated_teacher", "school_colleague") else "My children"
 
 
 def with_query(query: dict[str, str], **changes: Any) -> str:

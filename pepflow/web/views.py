@@ -31,8 +31,8 @@ from pepflow.statuses import DeadlineStatus
 PAGE_SIZE = 50
 
 
-def scoped(query, user: UserAccount):
-    condition = child_scope(user)
+def scoped(query, user: UserAccount, today: dt.date | None = None):
+    condition = child_scope(user, today)
     return query if condition is None else query.where(condition)
 
 
@@ -41,7 +41,7 @@ def visible_child(session: Session, user: UserAccount, ref: str, on: dt.date) ->
     A look-up the user may not see is a security event (``disclosures``), committed before the
     refusal, and says no more to the visitor than "not found"."""
     found = child_by_ref(session, ref)  # whatever its case
-    child = session.exec(scoped(select(Child).where(Child.ref == found.ref), user)).scalars().first() if found else None
+    child = session.exec(scoped(select(Child).where(Child.ref == found.ref), user, on)).scalars().first() if found else None
     if child is None:
         security_event(session, "out_of_scope", on, {"ref": ref[:40], "account": user.email, "role": user.role},
                        actor=f"user:{user.email}")
@@ -50,9 +50,9 @@ def visible_child(session: Session, user: UserAccount, ref: str, on: dt.date) ->
     return child
 
 
-def visible_refs(session: Session, user: UserAccount) -> set[str] | None:
+def visible_refs(session: Session, user: UserAccount, today: dt.date | None = None) -> set[str] | None:
     """Every child reference this user may see (None: everyone)."""
-    condition = child_scope(user)
+    condition = child_scope(user, today)
     if condition is None:
         return None
     return set(session.execute(select(Child.ref).where(condition)).scalars())

@@ -300,3 +300,18 @@ class PepAttachment(Table, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     uploaded_by: str
     uploaded_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class PepDelegation(Table, table=True):
+    """A designated teacher giving a colleague at their school the DT's PEP sections for one
+    pupil, until a day (service/delegations.py): while it runs the colleague sees that pupil and
+    fills in those sections, and nothing else."""
+
+    __tablename__ = "pep_delegation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    from_account_id: int = Field(foreign_key="user_account.id")
+    to_account_id: int = Field(foreign_key="user_account.id", index=True)
+    child_ref: str = Field(foreign_key="child.ref")
+    until: dt.date  # the last day it runs
+    made_on: dt.date
+    ended_on: Optional[dt.date] = None  # ended early by the DT

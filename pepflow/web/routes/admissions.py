@@ -16,7 +16,7 @@ def admissions(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
                sort: str = "identified_on", order: str = "asc", format: str = "html"):
     data = admission_list(s, site.app.config, site.app.today(), open_only=show == "open",
                           breaching=show == "breaching")
-    refs = views.visible_refs(s, visitor.user)
+    refs = views.visible_refs(s, visitor.user, site.app.today())
     items = sorted_items([i for i in data["items"] if refs is None or i["child_ref"] in refs],
                          sort, order, ("child_ref", "reason", "state", "school_urn", "identified_on",
                                        "school_days_used"), "identified_on")

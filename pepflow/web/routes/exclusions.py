@@ -15,7 +15,7 @@ router = APIRouter()
 def exclusions(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDep, show: str = "open",
                sort: str = "opened_on", order: str = "asc", format: str = "html"):
     data = exclusion_list(s, site.app.today(), open_only=show == "open")
-    refs = views.visible_refs(s, visitor.user)
+    refs = views.visible_refs(s, visitor.user, site.app.today())
     items = sorted_items([i for i in data["items"] if refs is None or i["child_ref"] in refs],
                          sort, order, ("child_ref", "school_year", "state", "opened_on", "suspension_days"),
                          "opened_on")

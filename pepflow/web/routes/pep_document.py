@@ -18,6 +18,7 @@ from pepflow.config.pep_template import FieldSpec
 from pepflow.db.cases import current_pep
 from pepflow.errors import InputError, NotFound, PepflowError
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
+from pepflow.service.delegations import acting_role
 from pepflow.service.pep_pdf import latest_approved, pdf_for
 from pepflow.db.models import Pep, PepAttachment
 from pepflow.rules.file_types import ACCEPTED
@@ -54,7 +55,7 @@ def pep_task_list(request: Request, ref: str, site: SiteDep, s: DatabaseDep, vis
     s.commit()
     return site.render(request, "pep.html.j2", 200, visitor, child=views.child_summary(s, child, today), pep=pep,
                        sections=sections, status_words=STATUS_WORDS, missing=missing, notice=notice,
-                       editable=pep.state in EDITABLE, role=visitor.user.role,
+                       editable=pep.state in EDITABLE, role=acting_role(s, visitor.user, child.ref, today),
                        approved=latest_approved(s, child.ref))
 
 
@@ -76,7 +77,7 @@ def _section_page(request: Request, site: Site, s, visitor: Visitor, child, pep,
     if view is None:
         raise NotFound("PEP section", key)
     shown = values if values is not None else view.values
-    may_edit = visitor.user.role in view.spec.filled_by and pep.state in EDITABLE
+    may_edit = acting_role(s, visitor.user, child.ref, site.app.today()) in view.spec.filled_by and pep.state in EDITABLE
     rows = {f.key: _padded(f, shown.get(f.key)) for f in view.spec.fields if f.type == "table"}
     return site.render(request, "pep_section.html.j2", status, visitor,
                        child=views.child_summary(s, child, site.app.today()), view=view, values=shown, rows=rows,
@@ -193,8 +194,9 @@ def upload_document(request: Request, ref: str, key: str, site: SiteDep, s: Data
         raise Refused()
     child, pep = _the_pep(s, site, visitor, ref, key[:40])
     try:
-        add_attachment(s, site.app.config, child, pep, key, upload.filename, upload.data, visitor.user.role,
-                       visitor.actor, site.app.clock.now(), site.app.today())
+        add_attachment(s, site.app.config, child, pep, key, upload.filename, upload.data,
+                       acting_role(s, visitor.user, child.ref, site.app.today()), visitor.actor, site.app.clock.now(),
+                       site.app.today())
     except InputError as exc:
         s.rollback()
         _the_pep(s, site, visitor, ref, key[:40])
@@ -242,7 +244,8 @@ def save_pep_section(request: Request, ref: str, key: str, site: SiteDep, s: Dat
     typed = _typed(view, form)
     seen = form.get("version", "")
     try:
-        save_section(s, site.app.config, child, pep, key, typed, visitor.user.role, visitor.actor,
+        save_section(s, site.app.config, child, pep, key, typed, acting_role(s, visitor.user, child.ref, site.app.today()),
+                     visitor.actor,
                      int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 9 else -1,
                      site.app.clock.now(), site.app.today())
     except InputError as exc:

@@ -1,4 +1,4 @@
-"""the PEP as a document: each section of a PEP as its owner saved it (config/pep.toml), its PDF and the documents uploaded to it
+"""the PEP as a document: each section of a PEP as its owner saved it (config/pep.toml), its PDF, the documents uploaded to it and DTs' delegations
 
 Revision ID: 0016_pep_sections
 Revises: 0015_password_links
@@ -64,9 +64,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_pep_attachment_pep_id", "pep_attachment", ["pep_id"])
+    op.create_table(
+        "pep_delegation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("from_account_id", sa.Integer(), nullable=False),
+        sa.Column("to_account_id", sa.Integer(), nullable=False),
+        sa.Column("child_ref", sa.String(), nullable=False),
+        sa.Column("until", sa.Date(), nullable=False),
+        sa.Column("made_on", sa.Date(), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
+        sa.ForeignKeyConstraint(["from_account_id"], ["user_account.id"]),
+        sa.ForeignKeyConstraint(["to_account_id"], ["user_account.id"]),
+        sa.ForeignKeyConstraint(["child_ref"], ["child.ref"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_pep_delegation_to_account_id", "pep_delegation", ["to_account_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_pep_delegation_to_account_id", table_name="pep_delegation")
+    op.drop_table("pep_delegation")
     op.drop_index("ix_pep_attachment_pep_id", table_name="pep_attachment")
     op.drop_table("pep_attachment")
     op.drop_table("pep_pdf")
