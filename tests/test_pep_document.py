@@ -100,6 +100,9 @@ def test_a_number_out_of_its_range_is_refused():
     for bad, said in (("41", "at most 40"), ("3.5", "whole number"), ("lots", "must be a number")):
         with pytest.raises(InputError, match=said):
             read_value(score, bad)
+    when = load_config().pep_template.section("health").field("sdq_date")
+    with pytest.raises(InputError, match="must be a date from 2000 to 2100"):
+        read_value(when, "1/1/1999")
 
 
 def test_submission_waits_for_every_required_field_once_the_document_is_in_use(pep, config):
@@ -216,8 +219,13 @@ def test_the_approved_pep_is_a_pdf_with_the_targets_and_the_childs_voice_and_its
     assert "Read for twenty minutes a day" in text and "I want to be a vet when I grow up" in text
     assert "26 Mar 2026" in text and "SHA-256" in text
     again = tmp_path / "again.pdf"
-    cli("--db", url, "--today", "2026-01-06", "pep", "pdf", "--child", "C100", "--out", str(again))
-    assert again.read_bytes() == out.read_bytes()  # made once, kept
+    code, _, err = cli("--db", url, "--today", "2026-01-06", "pep", "pdf", "--child", "C100", "--term", "Spring 2025-26",
+                       "--out", str(again))
+    assert code == 0, err
+    assert again.read_bytes() == out.read_bytes()  # the same PEP, by its term: made once, kept
+    code, _, err = cli("--db", url, "--today", "2026-01-06", "pep", "pdf", "--child", "C100", "--term", "winter 2025",
+                       "--out", str(again))
+    assert code == 1 and "--term = 'winter 2025': is not a term of the child's school calendar" in err
 
 
 def test_the_pdf_is_dropped_whole_into_the_folder_the_care_record_collects_from(pep, config, tmp_path):

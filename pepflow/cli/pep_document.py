@@ -53,9 +53,11 @@ def pep_show(
 def pep_pdf_command(
     ctx: typer.Context,
     child: str = typer.Option(..., "--child", help="The child's reference."),
+    term: str = typer.Option("", "--term", help='The term the PEP was approved in, as "autumn 2026-27" '
+                             "(default: the latest approved PEP)."),
     out: str = typer.Option(..., "--out", help="The PDF file to write."),
 ) -> None:
-    """The child's latest approved PEP as a PDF (made once, then the same file every time)."""
+    """The child's approved PEP as a PDF (made once, then the same file every time)."""
     # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
     from pathlib import Path
 
@@ -63,14 +65,14 @@ def pep_pdf_command(
     from pepflow.db.child_refs import require_child
     from pepflow.db.connection import session_scope
     from pepflow.errors import NotFound
-    from pepflow.service.pep_pdf import latest_approved, pdf_for
+    from pepflow.service.pep_pdf import approved_in_term, latest_approved, pdf_for
 
     a = _app(ctx)
     with session_scope(a.engine) as s:
         found = require_child(s, child)
-        pep = latest_approved(s, found.ref)
+        pep = approved_in_term(s, a.config, found, term) if term else latest_approved(s, found.ref)
         if pep is None:
-            raise NotFound("approved PEP", found.ref)
+            raise NotFound("approved PEP", found.ref + (f" in {term}" if term else ""))
         made = pdf_for(s, a.config, found, pep, a.clock.now(), a.today())
         disclosed(s, "pep_pdf_downloaded", a.today(), "the command line",
                   {"pep_id": pep.id, "sha256": made.document_sha256, "by": "the command line"}, found.ref)

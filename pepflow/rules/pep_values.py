@@ -6,12 +6,16 @@ table's cell as "targets, row 2, By when") and the value."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pepflow.config.pep_template import Column, FieldSpec
 from pepflow.errors import InputError
 from pepflow.values import clean, date_value
 from pepflow.vocabulary import value_words
+
+
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # a PEP's dates: a child's school years and plans
 
 
 def read_value(field: Column, raw: Any, where: str | None = None) -> Any:
@@ -38,9 +42,12 @@ def read_value(field: Column, raw: Any, where: str | None = None) -> Any:
         return text.lower()
     if field.type == "date":
         try:
-            return date_value(text).isoformat()
+            day = date_value(text)
         except ValueError as exc:
             raise InputError(name, text, str(exc)) from None
+        if not EARLIEST <= day <= LATEST:
+            raise InputError(name, text, f"must be a date from {EARLIEST.year} to {LATEST.year}")
+        return day.isoformat()
     if field.type == "number":
         return _number(field, text, name)
     return text

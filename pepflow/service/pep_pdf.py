@@ -42,6 +42,20 @@ def latest_approved(session: Session, child_ref: str) -> Pep | None:
                            .order_by(Pep.approved_on.desc(), Pep.id.desc())).scalars().first()
 
 
+def approved_in_term(session: Session, config: Config, child: Child, term: str) -> Pep | None:
+    """The child's PEP approved in a term named as the calendar names it ("autumn 2026-27")."""
+    wanted = " ".join(term.lower().split())
+    calendar = config.calendar(school_urn=child.school_urn)
+    known = {f"{t.name} {t.academic_year}".lower(): t for t in calendar.terms}
+    chosen = known.get(wanted)
+    if chosen is None:
+        raise InputError("--term", term, "is not a term of the child's school calendar (for example "
+                         f"{next(iter(known), 'autumn 2026-27')!r})")
+    return session.execute(select(Pep).where(Pep.child_ref == child.ref, Pep.approved_on >= chosen.start,
+                                             Pep.approved_on <= chosen.end).order_by(Pep.approved_on.desc())
+                           ).scalars().first()
+
+
 def _drop(folder: Path, name: str, pdf: bytes) -> None:
     """Written whole then renamed, so the collecting system never reads half a file."""
     folder.mkdir(parents=True, exist_ok=True)
