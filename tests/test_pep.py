@@ -328,3 +328,13 @@ def test_arranging_a_pep_meeting_after_the_review_is_due_warns_the_person_arrang
     on_time = event(world, config, "C100", "pep_meeting_scheduled", "2025-12-19", today="2025-12-19",
                     meeting_date="2026-01-05")
     assert on_time.warnings == []
+
+
+def test_sharing_an_approved_pep_counts_working_days_across_christmas(world, config):
+    """Approved on Fri 19 Dec 2025: five working days, 25 and 26 Dec bank holidays skipped, is Tue 30 Dec."""
+    add_child(world, config, d("2025-12-18"))
+    event(world, config, "C100", "pep_meeting_held", "2025-12-18", today="2025-12-19")
+    event(world, config, "C100", "pep_submitted", "2025-12-18", today="2025-12-19")
+    event(world, config, "C100", "pep_approved", "2025-12-19", today="2025-12-19", rating="green")
+    (sharing,) = deadlines(world, "C100", "pep_distribution")
+    assert sharing.due_on == d("2025-12-30")
