@@ -261,3 +261,47 @@ def test_the_compliance_report_counts_grades_by_section_returns_and_reviewed_tar
     assert figures["grades_by_term"][term]["SMART targets"] == {"green": 1}
     assert figures["grades_by_term"][term]["The meeting"] == {"amber": 1}
     assert figures["sections_returned"] == {"SMART targets": 1}
+
+
+RACE = """
+import sys, time, datetime as dt
+from sqlalchemy import select
+from pepflow.config import load_config
+from pepflow.db import make_engine
+from pepflow.db.connection import session_scope
+from pepflow.db.models import Child, Pep
+from pepflow.errors import InputError
+from pepflow.states.pep_document import save_section
+url, start, words = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+engine, config = make_engine(url), load_config()
+while time.time() < start:
+    time.sleep(0.001)
+try:
+    with session_scope(engine) as s:
+        pep = s.execute(select(Pep).where(Pep.child_ref == "C100", Pep.is_current)).scalar_one()
+        save_section(s, config, s.get(Child, "C100"), pep, "childs_voice", {"views": words, "attended": "yes"},
+                     "designated_teacher", "user:" + words, 1, dt.datetime(2026, 1, 6, 10, tzinfo=dt.timezone.utc),
+                     dt.date(2026, 1, 6))
+    print("saved")
+except InputError as exc:
+    print("refused" if "at the same moment" in exc.problem or "after you opened it" in exc.problem else exc.problem)
+"""
+
+
+def test_two_processes_saving_one_section_from_one_form_keep_one_and_refuse_the_other(pep, config):
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    _save(pep, config, "childs_voice", {"views": "first", "attended": "yes"})
+    url = pep.url.render_as_string(hide_password=False)
+    start = time.time() + 2.0
+    runs = [subprocess.Popen([sys.executable, "-c", RACE, url, str(start), words], cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for words in ("one", "two")]
+    said = [run.communicate(timeout=60) for run in runs]
+    assert sorted(out.strip() for out, _ in said) == ["refused", "saved"], said
+    with Session(pep) as s:
+        kept = [v for v in document(s, config, s.get(Child, "C100"), _current(s), ON) if v.spec.key == "childs_voice"][0]
+    assert kept.version == 2 and kept.values["views"] in ("one", "two")

@@ -18,7 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from pepflow.audit import audit
@@ -152,13 +153,26 @@ def save_section(session: Session, config: Config, child: Child, pep: Pep, key: 
     changed = sorted(k for k in values if values[k] != before.get(k, ""))
     missing = [f for f in spec.fields if f.required and not f.prefill and not is_filled(f, values[f.key])]
     status = IN_PROGRESS if missing else COMPLETED
+    stale = InputError("section", spec.title, "was saved by someone else at the same moment: look at their "
+                                              "changes, then save yours again")
     if row is None:
         row = PepSection(pep_id=pep.id, section=key, values=values, status=status, version=1, saved_by=actor,
-                         saved_at=now)
+                         saved_at=now, returned_count=0)
+        try:
+            with session.begin_nested():  # two first saves at once: the section's unique key lets one in
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            raise stale from None
     else:
-        row.values, row.status, row.version, row.saved_by, row.saved_at = values, status, row.version + 1, actor, now
-    session.add(row)
-    session.flush()
+        # the version read is the version replaced, or nothing is: of two saves from one form at once,
+        # one is kept and the other refused, on PostgreSQL as on SQLite
+        taken = session.execute(update(PepSection).where(PepSection.id == row.id, PepSection.version == row.version)
+                                .values(values=values, status=status, version=row.version + 1, saved_by=actor,
+                                        saved_at=now).execution_options(synchronize_session=False)).rowcount
+        if taken != 1:
+            raise stale
+        session.refresh(row)
     audit(session, child.ref, "pep", "pep_section_saved", on, {"section": key, "version": row.version,
                                                                 "changed": changed, "status": status},
           process_id=pep.id, actor=actor)
