@@ -10,22 +10,22 @@ from typing import Annotated, Any, Mapping
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from pepflow.audit.disclosures import disclosed
 from pepflow.config.pep_template import FieldSpec
 from pepflow.db.cases import current_pep
+from pepflow.db.models import Pep, PepAttachment
 from pepflow.errors import InputError, NotFound, PepflowError
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
+from pepflow.rules.file_types import ACCEPTED
 from pepflow.service.delegations import acting_role
 from pepflow.service.pep_pdf import latest_approved, pdf_for
-from pepflow.db.models import Pep, PepAttachment
-from pepflow.rules.file_types import ACCEPTED
 from pepflow.states.pep_attachments import add_attachment, attachments
-from pepflow.web.sessions import csrf_ok
 from pepflow.states.pep_document import EDITABLE, document, missing_before_submission, record_qa, save_section
 from pepflow.web import views
+from pepflow.web.sessions import csrf_ok
 from pepflow.web.site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
                               take_notice)
 
