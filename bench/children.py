@@ -23,7 +23,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 
 import argparse  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -40,7 +39,7 @@ from pepflow.service.application import App  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web import PASSWORD, TODAY, build, sign_in  # noqa: E402  (bench/web.py's cohort)
+from web import PASSWORD, TODAY, against_the_floor, build, sign_in  # noqa: E402  (bench/web.py's cohort)
 
 SYLLABLES = ("an", "bel", "cor", "dan", "el", "fer", "gra", "hol", "is", "jor", "kel", "lan", "mor", "nor", "ol",
              "par", "quin", "ros", "sal", "tor", "ur", "val", "wil", "yan", "zel")
@@ -109,19 +108,14 @@ def main() -> None:
                  ("a social worker's My children", worker, "/children"),
                  ("compliance page, nothing changed since the last view", admin, "/compliance"),
                  ("compliance page after a change (figures counted again)", admin, "/compliance?after=change")]
-        times: dict[str, list[float]] = {label: [] for label, _, _ in pages}
-        for _, client, path in pages:
-            client.get(path)  # warm
-        for _ in range(args.repeat):  # interleaved: each round times every page once
-            for label, client, path in pages:
+        def run(client, path):
+            def once() -> float:
                 if path.endswith("after=change"):  # a case viewed first: a history row, so a recount
                     assert admin.get(f"/children/{child.ref}").status_code == 200
-                times[label].append(timed(client, path))
-        floor = statistics.median(times[pages[0][0]])
-        print(f"{'request':<52}{'median':>10}{'max':>10}  vs the floor")
-        for label, _, _ in pages:
-            median = statistics.median(times[label])
-            print(f"  {label:<50}{median:>8.1f}ms{max(times[label]):>8.1f}ms  {median / floor:>6.1f}x")
+                return timed(client, path)
+            return once
+
+        against_the_floor([(label, run(client, path)) for label, client, path in pages], args.repeat)
         app.engine.dispose()
 
 

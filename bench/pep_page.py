@@ -23,7 +23,6 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import re  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -40,7 +39,7 @@ from pepflow.states.pep_document import document, save_section  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web import TODAY, build, sign_in  # noqa: E402  (bench/web.py's cohort)
+from web import TODAY, against_the_floor, build, sign_in  # noqa: E402  (bench/web.py's cohort)
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -116,17 +115,7 @@ def main() -> None:
                 ("a section's form (the targets table)", lambda: timed(client, "GET", f"/children/{ref}/pep/targets")),
                 ("a section saved (the child's voice)", save),
                 ("the approved PEP's PDF, made afresh", pdf)]
-        for _, run in work:
-            run()  # warm
-        times: dict[str, list[float]] = {label: [] for label, _ in work}
-        for _ in range(args.repeat):  # interleaved: each round times every request once
-            for label, run in work:
-                times[label].append(run())
-        floor = statistics.median(times[work[0][0]])
-        print(f"{'request':<52}{'median':>10}{'max':>10}  vs the floor")
-        for label, _ in work:
-            median = statistics.median(times[label])
-            print(f"  {label:<50}{median:>8.1f}ms{max(times[label]):>8.1f}ms  {median / floor:>6.1f}x")
+        against_the_floor(work, args.repeat)
         app.engine.dispose()
 
 

@@ -88,6 +88,22 @@ def build(engine, n: int) -> None:
         add_user(s, "dt@example.org", "designated_teacher", PASSWORD, person_ref="DT007")
 
 
+def against_the_floor(work: list, repeat: int) -> None:
+    """Time each (label, run) of ``work`` ``repeat`` times, interleaved (each round runs every one
+    once, after one warming run each), and print each median and maximum beside the first, the floor."""
+    for _, run in work:
+        run()  # warm
+    times: dict[str, list[float]] = {label: [] for label, _ in work}
+    for _ in range(repeat):
+        for label, run in work:
+            times[label].append(run())
+    floor = statistics.median(times[work[0][0]])
+    print(f"{'request':<52}{'median':>10}{'max':>10}  vs the floor")
+    for label, _ in work:
+        median = statistics.median(times[label])
+        print(f"  {label:<50}{median:>8.1f}ms{max(times[label]):>8.1f}ms  {median / floor:>6.1f}x")
+
+
 def sign_in(client: TestClient, email: str) -> None:
     page = client.get("/sign-in")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
