@@ -50,7 +50,7 @@ def pep_task_list(request: Request, ref: str, site: SiteDep, s: DatabaseDep, vis
     child, pep = _the_pep(s, site, visitor, ref, "task list")
     today = site.app.today()
     sections = document(s, site.app.config, child, pep, today)
-    missing = missing_before_submission(s, site.app.config, child, pep, today)
+    missing = missing_before_submission(s, site.app.config, child, pep, today, sections)
     notice = take_notice(s, visitor)
     s.commit()
     return site.render(request, "pep.html.j2", 200, visitor, child=views.child_summary(s, child, today), pep=pep,
