@@ -35,6 +35,7 @@ from pepflow.config.timescales import OWNER_ROLES, Timescale, Timescales, merge_
 
 if TYPE_CHECKING:
     from pepflow.config.pep_template import PepTemplate
+    from pepflow.config.pp_plus import FundingModel
 
 __all__ = [
     "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy", "NOTICE_EVENTS", "Notice",
@@ -61,6 +62,12 @@ class Config:
         is refused at once."""
         return pep_template_in(self.directory)
 
+    @property
+    def funding_model(self) -> "FundingModel":
+        """Pupil Premium Plus as the council funds it (``pp_plus.toml``: the shipped years, then the
+        council's), read when first needed; a council's own file is read when pepflow starts."""
+        return funding_model_in(self.directory)
+
     def calendar(self, name: str | None = None, school_urn: str | None = None) -> Calendar:
         """A named calendar (the LA default when None), with a school's own days applied."""
         name = name or self.settings.default_calendar
@@ -77,6 +84,20 @@ def pep_template_in(directory: Path) -> "PepTemplate":
     own = layer.path / "pep.toml"
     source = Source(own, layer.shipped) if own.is_file() else Source(shipped_config_dir() / "pep.toml", True)
     return _pep_template(source, source.path.stat().st_mtime_ns)
+
+
+def funding_model_in(directory: Path) -> "FundingModel":
+    """The PP+ funding model of a configuration folder: the shipped years, then the council's."""
+    sources = [Source(layer.path / "pp_plus.toml", layer.shipped) for layer in _layers(directory)
+               if (layer.path / "pp_plus.toml").is_file()]
+    return _funding_model(tuple((s, s.path.stat().st_mtime_ns) for s in sources))
+
+
+@functools.lru_cache(maxsize=8)
+def _funding_model(sources: tuple) -> "FundingModel":
+    from pepflow.config.pp_plus import load_funding_model  # imported here: only PP+ work needs it (bench/startup.py)
+
+    return load_funding_model([source for source, _ in sources])
 
 
 @functools.lru_cache(maxsize=8)

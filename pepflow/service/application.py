@@ -45,13 +45,15 @@ class App:
     @cached_property
     def config(self) -> Config:
         # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
-        from pepflow.config import load_config, pep_template_in  # at first use: `pepflow --help` reads none
+        from pepflow.config import funding_model_in, load_config, pep_template_in  # at first use: --help reads none
         from pepflow.engine.events import check_timescales
 
         config = load_config(self.config_dir or self.environment.config or None)
         check_timescales(config)
         if (config.directory / "pep.toml").is_file():  # a council's own PEP template: refused now if bad
             pep_template_in(config.directory)
+        if (config.directory / "pp_plus.toml").is_file():  # and its own PP+ funding model
+            funding_model_in(config.directory)
         return config
 
     @cached_property
