@@ -91,3 +91,42 @@ def test_a_contact_noted_on_the_case_page_is_in_the_history_and_a_bad_date_notes
         rows = s.execute(select(Event).where(Event.name == "contact_noted")).scalars().all()
     assert [(n.child_ref, n.how, n.with_whom) for n in notes] == [(ref, "phone", "Sam Carer (foster carer)")]
     assert [r.child_ref for r in rows] == [ref]
+
+
+CHASE = """
+import sys, time, datetime as dt
+from pepflow.config import load_config
+from pepflow.db import make_engine
+from pepflow.db.connection import session_scope
+from pepflow.db.models import Child
+from pepflow.errors import InputError
+from pepflow.notify.chase import chase_now
+url, ref, deadline, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+engine, config = make_engine(url), load_config()
+while time.time() < start:
+    time.sleep(0.001)
+try:
+    with session_scope(engine) as s:
+        chase_now(s, config, s.get(Child, ref), deadline, dt.date(2026, 11, 23),
+                  dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc), "user:x", "VS admin")
+    print("chased")
+except InputError as exc:
+    print("refused" if "today already" in exc.problem else exc.problem)
+"""
+
+
+def test_two_chases_at_the_same_moment_send_one_reminder_and_say_so_to_the_other(fresh_site):
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    deadline_id, ref, _, _ = _an_owned_open_deadline(fresh_site)
+    start = time.time() + 2.0
+    runs = [subprocess.Popen([sys.executable, "-c", CHASE, fresh_site.app.url, ref, str(deadline_id), str(start)],
+                             cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    said = [run.communicate(timeout=60) for run in runs]
+    assert sorted(out.strip() for out, _ in said) == ["chased", "refused"], said
+    with session_scope(fresh_site.app.engine) as s:
+        assert len(s.execute(select(Notification.id).where(Notification.step == "chase")).all()) == 1

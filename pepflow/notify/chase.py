@@ -8,6 +8,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from pepflow.audit import audit
 from pepflow.config import Config
@@ -40,16 +41,21 @@ def chase_now(session: UnitOfWork, config: Config, child: Child, deadline_id: in
     if not owner.email:
         raise InputError("deadline", what, f"cannot be chased: {owner.name} has no email address in the people list")
     key = f"{deadline.id}:{STEP}:{today.isoformat()}:{owner.ref}"
+    already = InputError("deadline", what, f"was chased to {owner.name} today already: one reminder a day")
     if session.execute(select(Notification.id).where(Notification.key == key)).first() is not None:
-        raise InputError("deadline", what, f"was chased to {owner.name} today already: one reminder a day")
+        raise already
     row = SimpleNamespace(kind=deadline.kind, child_ref=child.ref, due_on=deadline.due_on, note=deadline.note,
                           first_name=child.first_name, last_name=child.last_name)
     payload = reminder_payload(config, row, STEP, how_overdue(config, child, deadline, today), f"asked for by {by}")
-    session.execute(insert(Notification.__table__), [{
-        "key": key, "deadline_id": deadline.id, "child_ref": child.ref, "recipient_ref": owner.ref,
-        "recipient_email": owner.email, "step": STEP, "status": OutboxStatus.PENDING, "attempts": 0,
-        "created_at": now, "next_attempt_at": None, "message_id": "", "last_error": "", "claim_token": "",
-        "payload_version": 1, "payload": payload}])
+    try:
+        with session.begin_nested():  # two chases at the same moment: the day's key lets one in
+            session.execute(insert(Notification.__table__), [{
+                "key": key, "deadline_id": deadline.id, "child_ref": child.ref, "recipient_ref": owner.ref,
+                "recipient_email": owner.email, "step": STEP, "status": OutboxStatus.PENDING, "attempts": 0,
+                "created_at": now, "next_attempt_at": None, "message_id": "", "last_error": "", "claim_token": "",
+                "payload_version": 1, "payload": payload}])
+    except IntegrityError:
+        raise already from None
     audit(session, child.ref, "notify", "reminder_chased", today,
           {"deadline_id": deadline.id, "kind": deadline.kind, "to": owner.ref}, actor=actor)
     return f"A reminder of {what.lower()[:1] + what[1:]} goes to {owner.name} with the next emails."
