@@ -35,11 +35,10 @@ from sqlalchemy import bindparam, update  # noqa: E402
 from pepflow.accounts.local import add_user  # noqa: E402
 from pepflow.db.connection import session_scope  # noqa: E402
 from pepflow.db.models import Child, Deadline  # noqa: E402
-from pepflow.service.application import App  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web import PASSWORD, TODAY, against_the_floor, build, sign_in  # noqa: E402  (bench/web.py's cohort)
+from web import PASSWORD, TODAY, against_the_floor, bench_app, build, request_ms, sign_in  # noqa: E402  (bench/web.py's cohort)
 
 SYLLABLES = ("an", "bel", "cor", "dan", "el", "fer", "gra", "hol", "is", "jor", "kel", "lan", "mor", "nor", "ol",
              "par", "quin", "ros", "sal", "tor", "ur", "val", "wil", "yan", "zel")
@@ -68,23 +67,13 @@ def closed_by_today(engine) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def timed(client: TestClient, path: str) -> float:
-    t = time.perf_counter()
-    response = client.get(path)
-    took = (time.perf_counter() - t) * 1000
-    assert response.status_code == 200, (path, response.status_code)
-    return took
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pepflow-children-") as tmp:
-        os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", os.path.join(tmp, "history.key"))
-        os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", os.path.join(tmp, "history.checkpoints"))
-        app = App(database_url=f"sqlite:///{tmp}/children.db", today_override=TODAY.isoformat())
+        app = bench_app(tmp, "children")
         t = time.perf_counter()
         build(app.engine, args.children)
         name_children(app.engine, args.children)
@@ -112,7 +101,7 @@ def main() -> None:
             def once() -> float:
                 if path.endswith("after=change"):  # a case viewed first: a history row, so a recount
                     assert admin.get(f"/children/{child.ref}").status_code == 200
-                return timed(client, path)
+                return request_ms(client, path)
             return once
 
         against_the_floor([(label, run(client, path)) for label, client, path in pages], args.repeat)

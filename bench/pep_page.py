@@ -39,7 +39,7 @@ from pepflow.states.pep_document import document, save_section  # noqa: E402
 from pepflow.web.app import create_app  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from web import TODAY, against_the_floor, build, sign_in  # noqa: E402  (bench/web.py's cohort)
+from web import TODAY, against_the_floor, bench_app, build, request_ms, sign_in  # noqa: E402  (bench/web.py's cohort)
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -70,23 +70,13 @@ def approve(app: App, ref: str) -> None:
             state="approved", approved_on=TODAY, quality_rating="green"))
 
 
-def timed(client: TestClient, method: str, path: str, data: dict | None = None) -> float:
-    t = time.perf_counter()
-    response = client.post(path, data=data, follow_redirects=False) if method == "POST" else client.get(path)
-    took = (time.perf_counter() - t) * 1000
-    assert response.status_code in (200, 303), (path, response.status_code, response.text[:300])
-    return took
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pepflow-pep-") as tmp:
-        os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", os.path.join(tmp, "history.key"))
-        os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", os.path.join(tmp, "history.checkpoints"))
-        app = App(database_url=f"sqlite:///{tmp}/pep.db", today_override=TODAY.isoformat())
+        app = bench_app(tmp, "pep")
         t = time.perf_counter()
         build(app.engine, args.children)
         ref, approved_ref = "C000007", "C000407"  # pupils of DT007's school (every 400th child)
@@ -102,17 +92,17 @@ def main() -> None:
 
         def save() -> float:
             version = re.search(r'name="version" value="(\d+)"', client.get(f"/children/{ref}/pep/childs_voice").text)
-            return timed(client, "POST", f"/children/{ref}/pep/childs_voice", {
+            return request_ms(client, f"/children/{ref}/pep/childs_voice", {
                 "csrf_token": token, "version": version.group(1), "views": f"said at {time.time()}", "attended": "yes"})
 
         def pdf() -> float:
             with session_scope(app.engine) as s:
                 s.execute(delete(PepPdf))
-            return timed(client, "GET", f"/children/{approved_ref}/pep/pdf")
+            return request_ms(client, f"/children/{approved_ref}/pep/pdf")
 
-        work = [("floor: a bare signed-in page (change password)", lambda: timed(client, "GET", "/account/password")),
-                ("the PEP's task list", lambda: timed(client, "GET", f"/children/{ref}/pep")),
-                ("a section's form (the targets table)", lambda: timed(client, "GET", f"/children/{ref}/pep/targets")),
+        work = [("floor: a bare signed-in page (change password)", lambda: request_ms(client, "/account/password")),
+                ("the PEP's task list", lambda: request_ms(client, f"/children/{ref}/pep")),
+                ("a section's form (the targets table)", lambda: request_ms(client, f"/children/{ref}/pep/targets")),
                 ("a section saved (the child's voice)", save),
                 ("the approved PEP's PDF, made afresh", pdf)]
         against_the_floor(work, args.repeat)

@@ -88,6 +88,22 @@ def build(engine, n: int) -> None:
         add_user(s, "dt@example.org", "designated_teacher", PASSWORD, person_ref="DT007")
 
 
+def bench_app(tmp: str, name: str) -> App:
+    """A fresh SQLite database in ``tmp`` for a bench, its history key and checkpoints beside it."""
+    os.environ.setdefault("PEPFLOW_HISTORY_KEY_FILE", os.path.join(tmp, "history.key"))
+    os.environ.setdefault("PEPFLOW_HISTORY_CHECKPOINT_FILE", os.path.join(tmp, "history.checkpoints"))
+    return App(database_url=f"sqlite:///{tmp}/{name}.db", today_override=TODAY.isoformat())
+
+
+def request_ms(client: TestClient, path: str, data: dict | None = None) -> float:
+    """One whole request's time in milliseconds (a POST when ``data`` is given); it must succeed."""
+    t = time.perf_counter()
+    response = client.post(path, data=data, follow_redirects=False) if data is not None else client.get(path)
+    took = (time.perf_counter() - t) * 1000
+    assert response.status_code in (200, 303), (path, response.status_code, response.text[:300])
+    return took
+
+
 def against_the_floor(work: list, repeat: int) -> None:
     """Time each (label, run) of ``work`` ``repeat`` times, interleaved (each round runs every one
     once, after one warming run each), and print each median and maximum beside the first, the floor."""
