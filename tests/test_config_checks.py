@@ -54,14 +54,10 @@ def test_the_idle_time_of_a_web_session_has_sane_limits(council):
     assert "'session_idle_minutes'" in refused(council, "pepflow.toml", "[settings]\nsession_idle_minutes = 0\n")
 
 
-def test_min_year_group_above_max_year_group_is_refused(council):
-    message = refused(council, "funding.toml", "[pp_plus]\nmin_year_group = 9\nmax_year_group = 7\n")
-    assert "funding.toml" in message and "min_year_group (9) is above max_year_group (7)" in message
-
-
-def test_a_negative_pupil_premium_limit_is_refused(council):
-    message = refused(council, "funding.toml", "[pp_plus]\nper_term_max = -1\n")
-    assert "'per_term_max'" in message and "-1" in message
+def test_a_council_funding_toml_is_refused_naming_what_replaced_it(council):
+    """Its limits are no longer read: refused, so no council's cap is silently dropped on upgrade."""
+    message = refused(council, "funding.toml", "[pp_plus]\nper_term_max = 500\n")
+    assert "funding.toml is no longer read" in message and "pp_plus.toml" in message and "per_term_cap" in message
 
 
 def test_a_policy_for_a_kind_no_timescale_has_is_refused(council):
@@ -114,7 +110,7 @@ def test_a_file_that_is_not_utf8_is_an_error_not_a_traceback(council):
 def test_the_shipped_configuration_is_named_as_the_shipped_folder(monkeypatch, tmp_path):
     shipped = tmp_path / "shipped"
     shutil.copytree(ROOT / "config", shipped)
-    (shipped / "funding.toml").write_text("[pp_plus]\nannual_max = 10\n", encoding="utf-8")
+    (shipped / "pepflow.toml").write_text("[settings]\nsession_idle_minutes = 0\n", encoding="utf-8")
     monkeypatch.setattr("pepflow.config.shipped_config_dir", lambda: shipped)
     with pytest.raises(ConfigError, match="shipped configuration folder"):
         load_config(shipped)

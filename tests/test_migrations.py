@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from pepflow.db import make_engine, session_scope
 from pepflow.db.migrate import BASELINE, HEAD, KNOWN, MIGRATIONS, current_revision, prepare, run_upgrade
@@ -263,3 +263,33 @@ def test_revision_0012_fills_admission_findings_decisions_and_emergency_moves_fr
     assert not inspect(schools).has_table("admission_finding")
     run_upgrade(schools)
     assert _admission_state_rows(schools) == written
+
+
+def test_revision_0017_keeps_each_old_pupil_premium_request_as_a_line_and_an_approved_one_as_a_payment(schools, config):
+    """Before issue 40 a request was whole pounds and a purpose: upgraded, nothing asked for or granted is lost."""
+    from alembic import command
+
+    from pepflow.db.migrate import _alembic_config
+    from pepflow.db.models import PpPlusLine, PpPlusPayment
+
+    event(schools, config, "C100", "pep_meeting_held", "2026-09-07", today=TODAY)
+    with schools.connect() as conn:
+        with conn.begin():
+            command.downgrade(_alembic_config(conn, MIGRATIONS), "0016_pep_sections")
+    with schools.begin() as conn:
+        pep_id = conn.execute(text("SELECT id FROM pep WHERE child_ref = 'C100' AND is_current")).scalar_one()
+        for amount, status, decided in ((400, "approved", "2026-09-10"), (150, "declined", "2026-09-10"),
+                                        (250, "requested", None)):
+            conn.execute(text(
+                "INSERT INTO pp_plus_request (child_ref, pep_id, term, amount, purpose, requested_on, status, "
+                "decided_on, decision_note) VALUES ('C100', :pep, 'autumn 2026-27', :amount, 'tutoring', "
+                "'2026-09-07', :status, :decided, '')"), dict(pep=pep_id, amount=amount, status=status, decided=decided))
+    run_upgrade(schools)
+    with Session(schools) as s:
+        lines = [(x.amount_pence, x.status, x.approved_pence, x.financial_year, x.what)
+                 for x in s.execute(select(PpPlusLine).order_by(PpPlusLine.id)).scalars()]
+        paid = [(p.amount_pence, p.status, p.term) for p in s.execute(select(PpPlusPayment)).scalars()]
+    assert lines == [(40000, "approved", 40000, "2026-27", "tutoring"), (15000, "rejected", 0, "2026-27", "tutoring"),
+                     (25000, "waiting", 0, "2026-27", "tutoring")]
+    assert paid == [(40000, "due", "autumn 2026-27")]
+    assert not inspect(schools).has_table("pp_plus_request")

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from pepflow.engine.recording import EventRequest, record_events
 from pepflow.config import load_config
-from pepflow.db import Deadline, Event, PpPlusRequest
+from pepflow.db import Deadline, Event
 from pepflow.db.connection import session_scope
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.intake.csv_import import import_records
@@ -238,25 +238,6 @@ def test_a_care_move_that_changes_school_starts_its_clock_for_a_child_whose_reco
     assert {x.status for x in deadlines(world, "C100") if x.status == "open"} == set()
     with pytest.raises(TransitionNotAllowed, match="not looked after"):
         event(world, config, "C100", "care_review_held", "2026-02-09", today="2026-02-09")
-
-
-def test_pupil_premium_plus_is_decided_with_the_peps_quality_assurance(world, config):
-    add_child(world, config, d("2025-12-18"))
-    event(world, config, "C100", "pep_meeting_held", "2026-01-05")
-    event(world, config, "C100", "pp_plus_requested", "2026-01-05", amount=400, purpose="tutoring")
-    with pytest.raises(InputError, match="most for one term is 500"):
-        event(world, config, "C100", "pp_plus_requested", "2026-01-05", amount=200, purpose="music")
-    event(world, config, "C100", "pep_submitted", "2026-01-08")
-    event(world, config, "C100", "pep_approved", "2026-01-12", rating="green")
-    with Session(world) as s:
-        (request,) = s.exec(select(PpPlusRequest)).all()
-    assert (request.status, request.term, request.decided_on) == ("approved", "spring 2025-26", d("2026-01-12"))
-
-
-def test_pupil_premium_plus_is_not_for_post_16(world, config):
-    add_child(world, config, d("2025-12-18"), dob="2008-01-10")
-    with pytest.raises(InputError, match="not post-16"):
-        event(world, config, "C100", "pp_plus_requested", "2026-01-05", amount=100, purpose="laptop")
 
 
 def test_every_accepted_event_writes_one_audit_row_with_states(world, config):

@@ -18,7 +18,7 @@ May import: the ground only.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from pepflow.config.calendar_files import parse_calendar
 from pepflow.config.files import Source, invalid, read_toml, shipped_config_dir
 from pepflow.config.notifications import (FLAG_KINDS, NOTICE_EVENTS, RECIPIENTS, Delivery, Escalation, KindPolicy, Notice,
                             NotificationPolicy)
-from pepflow.config.settings import PpPlusRules, Settings
+from pepflow.config.settings import Settings
 from pepflow.config.timescales import OWNER_ROLES, Timescale, Timescales, merge_timescales
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Calendar", "Config", "ConfigError", "Delivery", "Escalation", "FLAG_KINDS", "KindPolicy", "NOTICE_EVENTS", "Notice",
-    "NotificationPolicy", "OWNER_ROLES", "PpPlusRules", "RECIPIENTS", "Settings", "Timescale", "Timescales",
+    "NotificationPolicy", "OWNER_ROLES", "RECIPIENTS", "Settings", "Timescale", "Timescales",
     "load_config", "shipped_config_dir",
 ]
 
@@ -50,7 +50,6 @@ class Config:
     settings: Settings
     timescales: Timescales
     calendars: dict[str, Calendar]
-    pp_plus: PpPlusRules = field(default_factory=PpPlusRules)
     notifications: NotificationPolicy | None = None
     # the council's folder whose notifications.toml set [delivery] folder (None: the shipped default)
     delivery_folder_set_in: Path | None = None
@@ -129,8 +128,7 @@ def load_config(directory: str | Path | None = None) -> Config:
     calendars: dict[str, Calendar] = {}
     settings_data: dict[str, Any] = {}
     settings_from: dict[str, Source] = {}
-    pp_plus_data: dict[str, Any] = {}
-    funding_source = notifications_source = None
+    notifications_source = None
     notifications_data: dict[str, dict[str, Any]] = {"delivery": {}, "policy": {}, "notices": {}}
     folder_set_in: Path | None = None
     for layer in _layers(chosen):
@@ -148,9 +146,11 @@ def load_config(directory: str | Path | None = None) -> Config:
             values = _table(source, read_toml(source), "settings")
             settings_data.update(values)
             settings_from.update({k: source for k in values})
-        if (layer.path / "funding.toml").exists():
-            funding_source = at("funding.toml")
-            pp_plus_data.update(_table(funding_source, read_toml(funding_source), "pp_plus"))
+        if (layer.path / "funding.toml").exists():  # before issue 40: refused, so no limit is silently dropped
+            raise ConfigError(str(at("funding.toml")), "pp_plus", None,
+                              "funding.toml is no longer read: set Pupil Premium Plus in pp_plus.toml, one entry a "
+                              "financial year (per_term_max is now per_term_cap, annual_max per_year_cap; README, "
+                              "'Pupil Premium Plus'), then remove funding.toml")
         if (layer.path / "notifications.toml").exists():
             notifications_source = at("notifications.toml")
             data = read_toml(notifications_source)
@@ -170,12 +170,8 @@ def load_config(directory: str | Path | None = None) -> Config:
             if version.calendar not in ("school", "la") and version.calendar not in calendars:
                 raise ConfigError("timescales.toml", key, "calendar",
                                   f"{version.calendar!r} is not 'school', 'la' or a calendar name")
-    try:
-        pp_plus = PpPlusRules.model_validate(pp_plus_data)
-    except ValidationError as exc:
-        raise invalid(funding_source or "funding.toml", "pp_plus", exc, list(PpPlusRules.model_fields)) from None
     notifications = _notifications(notifications_source, notifications_data, timescales)
-    return Config(chosen, settings, timescales, calendars, pp_plus, notifications, folder_set_in)
+    return Config(chosen, settings, timescales, calendars, notifications, folder_set_in)
 
 
 def _settings(data: dict[str, Any], sources: dict[str, Source], chosen: Path) -> Settings:

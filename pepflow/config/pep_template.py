@@ -199,6 +199,21 @@ class PepTemplate(BaseModel):
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
 
+    def targets_table(self) -> tuple[str, str] | None:
+        """The (section, field) of the PEP's targets, which Pupil Premium Plus lines are asked for
+        against: the table the review of last term's targets carries from (``carry_from``)."""
+        review = self.review_table()
+        if review is None:
+            return None
+        section, _, field = review[1].carry_from.partition(".")
+        return section, field
+
+    def review_table(self) -> tuple[Section, FieldSpec] | None:
+        """The table reviewing last term's targets, where its rows say met / partly met / not met
+        (an ``outcome`` column): what ties a funded target to its impact."""
+        return next(((s, f) for s in self.sections for f in s.fields
+                     if f.carry_from and any(c.key == "outcome" for c in f.columns)), None)
+
     @model_validator(mode="after")
     def _carried(self) -> "PepTemplate":
         for section in self.sections:

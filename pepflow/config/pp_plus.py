@@ -39,6 +39,9 @@ class YearModel(BaseModel):
 
     source: str = Field(..., min_length=1, max_length=1000)
     grant_per_child: float = Field(..., ge=0, le=MOST)
+    # what the DfE paid for the year, once known; until then the ledger estimates it (grant_per_child
+    # times the children of Reception to Year 11 looked after on the year's first day)
+    grant_received: float | None = Field(None, ge=0, le=100 * MOST)
     central_share_percent: float = Field(0, ge=0, le=100)
     central_for: str = ""
     model: Literal["flat", "tiers", "needs"]
@@ -55,7 +58,7 @@ class YearModel(BaseModel):
     flat_released_from: str = ""
     tiers: list[float] = []
 
-    @field_validator("grant_per_child", "per_term_cap", "per_year_cap", "flat_per_term", "early_years_per_year",
+    @field_validator("grant_per_child", "grant_received", "per_term_cap", "per_year_cap", "flat_per_term", "early_years_per_year",
                      "post_16_per_year", mode="before")
     @classmethod
     def _a_number(cls, value: object) -> object:

@@ -1,5 +1,5 @@
-"""The council's general settings (``pepflow.toml``) and Pupil Premium Plus limits
-(``funding.toml``)."""
+"""The council's general settings (``pepflow.toml``).  Pupil Premium Plus is its own file
+(``pp_plus.toml``, ``config/pp_plus.py``)."""
 
 from __future__ import annotations
 
@@ -114,35 +114,3 @@ class Settings(BaseModel):
         return self
 
 
-class PpPlusRules(BaseModel):
-    """Pupil Premium Plus limits, from funding.toml."""
-
-    model_config = STRICT
-
-    per_term_max: int = Field(500, ge=0, le=100_000)
-    annual_max: int = Field(2500, ge=0, le=1_000_000)
-    year_starts: str = Field("04-01", pattern=r"^\d\d-\d\d$")
-    min_year_group: int = Field(-1, ge=-2, le=14)  # -1 nursery, 0 reception, 1 to 14
-    max_year_group: int = Field(11, ge=-2, le=14)
-
-    @field_validator("year_starts")
-    @classmethod
-    def _a_day_of_the_year(cls, value: str) -> str:
-        month, day = (int(x) for x in value.split("-"))
-        dt.date(2001, month, day)  # raises ValueError for 02-30
-        return value
-
-    @model_validator(mode="after")
-    def _limits_agree(self) -> "PpPlusRules":
-        if self.min_year_group > self.max_year_group:
-            raise ValueError(f"min_year_group ({self.min_year_group}) is above max_year_group "
-                             f"({self.max_year_group})")
-        if self.per_term_max > self.annual_max:
-            raise ValueError(f"per_term_max ({self.per_term_max}) is above annual_max ({self.annual_max})")
-        return self
-
-    def grant_year(self, day: dt.date) -> str:
-        """'2025-26' for a day in the grant year starting 1 April 2025 (by default)."""
-        month, mday = (int(x) for x in self.year_starts.split("-"))
-        start = day.year if (day.month, day.day) >= (month, mday) else day.year - 1
-        return f"{start}-{(start + 1) % 100:02d}"

@@ -9,10 +9,10 @@ May import: ``config`` and the ground only.
 from pepflow.db.connection import default_database_url, make_engine, session_scope
 from pepflow.db.models import (
     CarePlacement, Child, Deadline, EducationPlacement, Event, Inspection, Notification, Pep, Person,
-    PpPlusRequest, School,
+    PpPlusLine, School,
 )
 
 __all__ = [
     "CarePlacement", "Child", "Deadline", "EducationPlacement", "Event", "Inspection", "Notification",
-    "Pep", "Person", "PpPlusRequest", "School", "default_database_url", "make_engine", "session_scope",
+    "Pep", "Person", "PpPlusLine", "School", "default_database_url", "make_engine", "session_scope",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from pepflow.db.models import Child, Deadline, Pep, Person, PpPlusRequest, School
+from pepflow.db.models import Child, Deadline, Pep, Person, School
 from pepflow.statuses import DeadlineStatus
 from pepflow.db.unit import UnitOfWork
 
@@ -48,17 +48,6 @@ def set_current_pep(session: UnitOfWork, child_ref: str, pep: Pep | None) -> Non
     session.cache("current_pep")[child_ref] = pep
 
 
-def pp_plus_pending(session: UnitOfWork, pep_id: int) -> bool:
-    """Whether the PEP has a Pupil Premium Plus request waiting for a decision."""
-    return session.cached("pp_plus_pending", pep_id, lambda: session.exec(
-        select(PpPlusRequest.id).where(PpPlusRequest.pep_id == pep_id,
-                                       PpPlusRequest.status == "requested")).first() is not None)
-
-
-def set_pp_plus_pending(session: UnitOfWork, pep_id: int, pending: bool) -> None:
-    session.cache("pp_plus_pending")[pep_id] = pending
-
-
 def prefetch(session: UnitOfWork, child_refs: list[str]) -> None:
     """Read what a batch of events of these children needs in a few queries."""
     for chunk in range(0, len(child_refs), 500):
@@ -87,6 +76,3 @@ def _prefetch_current_peps(session: UnitOfWork, child_refs: list[str]) -> None:
     for pep in peps:
         found[pep.child_ref] = pep
     session.cache("current_pep").update(found)
-    pending = {r.pep_id for r in session.exec(select(PpPlusRequest).where(
-        PpPlusRequest.pep_id.in_([p.id for p in peps]), PpPlusRequest.status == "requested"))}
-    session.cache("pp_plus_pending").update({pep.id: pep.id in pending for pep in peps})

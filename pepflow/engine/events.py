@@ -59,6 +59,8 @@ class EventContext:
     today: dt.date
     by: str | None
     params: dict[str, Any]
+    role: str | None = None  # the recorder's role (an account's, or the person's in the people list)
+    actor: str | None = None  # who recorded it, as the history names them (an account, else ``by``)
 
 
 @dataclass

@@ -83,7 +83,7 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
     values = parse_params(spec, params or {})
     check_decisions(spec, values, role)
     check_params_against_case(session, spec, child, values)
-    ctx = EventContext(session, config, child, event, on, today, by, values)
+    ctx = EventContext(session, config, child, event, on, today, by, values, role, actor or by)
     logged, fields_before = change_marks(session), child_fields(child)
     with session.no_autoflush:  # handlers flush where they need ids; one flush at the end
         session.recording = spec

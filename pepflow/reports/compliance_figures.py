@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
-from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PepSection, PpPlusRequest,
+from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PepSection, PpPlusLine,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
 from pepflow.engine.deadlines import calendar_for
@@ -141,12 +141,13 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
     months = Counter(s.first_day.strftime("%Y-%m") for s in suspensions)
     attendance_bands = _latest_attendance_bands(session, start, min(end, as_of))
     pp: dict[str, dict[str, int]] = defaultdict(lambda: {"approved": 0, "amount": 0})
-    for r in session.exec(select(PpPlusRequest).where(
-            PpPlusRequest.status == "approved", PpPlusRequest.decided_on >= start,
-            PpPlusRequest.decided_on <= min(end, as_of))):
-        if r.decided_on:
-            pp[r.term]["approved"] += 1
-            pp[r.term]["amount"] += r.amount
+    for term, approved in session.execute(select(PpPlusLine.term, PpPlusLine.approved_pence).where(
+            PpPlusLine.status.in_(("approved", "part_approved")), PpPlusLine.decided_on >= start,
+            PpPlusLine.decided_on <= min(end, as_of))):
+        pp[term]["approved"] += 1
+        pp[term]["amount"] += approved
+    for figures in pp.values():  # pounds: whole where they are whole
+        figures["amount"] = figures["amount"] // 100 if figures["amount"] % 100 == 0 else figures["amount"] / 100
 
     pep_qa = _pep_qa(session, config, start, end)
 

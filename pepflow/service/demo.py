@@ -207,9 +207,6 @@ def _pep_events(rng: random.Random, children: list[dict[str, str]], today: dt.da
                 "meeting_date": _next_school_day(cal, today + dt.timedelta(days=rng.randint(3, 20))).isoformat()}))
             continue
         step("pep_meeting_held", (0, 0))
-        if rng.random() < 0.3 and year_group(dt.date.fromisoformat(row["dob"]), today) <= 11:
-            step("pp_plus_requested", (0, 0), amount=str(rng.choice([150, 250, 400])),
-                 purpose=rng.choice(["tutoring", "music lessons", "laptop", "mentoring"]))
         path = {"pep_meeting_held": [], "pep_submitted": ["pep_submitted"],
                 "pep_qa_started": ["pep_submitted", "pep_qa_started"],
                 "pep_returned": ["pep_submitted", "pep_qa_started", "pep_returned"]}.get(target)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-PROCESSES = ("pep", "care", "admission", "exclusion", "attendance")
+PROCESSES = ("pep", "care", "admission", "exclusion", "attendance", "pp_plus")
 
 
 def load() -> None:

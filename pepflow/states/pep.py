@@ -16,20 +16,20 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from pepflow.statuses import DeadlineStatus
 from pepflow.calendars import format_day, format_units
 from pepflow.vocabulary import kind_label, state_label
-from pepflow.cohort import year_group
 from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
-from pepflow.values import POUNDS, Choice, choice, date_value, free_text
+from pepflow.values import Choice, date_value, free_text
 from pepflow.config import Config
 from pepflow.db import cases
-from pepflow.db.models import Child, Deadline, Pep, PpPlusRequest
+from pepflow.db.models import Child, Deadline, Pep
 from pepflow.states.pep_document import missing_before_submission
-from pepflow.engine.deadlines import calendar_for, close_deadline, close_open, open_deadline, open_deadlines
+from pepflow.states.pp_plus import release_allowance
+from pepflow.engine.deadlines import close_deadline, close_open, open_deadline, open_deadlines
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.engine.machine import ProcessMachine
 
@@ -241,7 +241,11 @@ def on_approved(ctx: EventContext) -> Outcome:
     if not open_deadlines(ctx.session, ctx.child.ref, ["pep_distribution"]):  # one opened at a meeting before this version
         shared = _open(ctx, "pep_distribution", pep)
         outcome.messages.append(f"{kind_label('pep_distribution')} due {format_day(shared.due_on)}.")
-    outcome.payload["pp_plus"] = decide_pp_plus(ctx, pep, approve=ctx.params.get("pp_plus", "approve") == "approve")
+    allowance = release_allowance(ctx, pep)  # a flat Pupil Premium Plus model pays the term on the PEP's grade
+    if allowance:
+        outcome.payload["pp_plus"] = allowance
+        if allowance.get("allowance", "none") != "none":
+            outcome.messages.append(f"Pupil Premium Plus: {allowance['allowance']} released for {allowance['term']}.")
     return outcome
 
 
@@ -250,64 +254,6 @@ def on_distributed(ctx: EventContext) -> Outcome:
     pep.distributed_on = ctx.on
     _close(ctx, ["pep_distribution"])
     return outcome
-
-
-# ---- Pupil Premium Plus -------------------------------------------------------------
-
-def on_pp_plus_requested(ctx: EventContext) -> Outcome:
-    pep = require_current(ctx)
-    rules = ctx.config.pp_plus
-    group = year_group(ctx.child.dob, ctx.on)
-    if not (rules.min_year_group <= group <= rules.max_year_group):
-        raise InputError("child", ctx.child.ref, f"is in year group {group}: Pupil Premium Plus is "
-                         f"for year groups {rules.min_year_group} to {rules.max_year_group} (not post-16)")
-    amount = ctx.params["amount"]
-    if not 0 < amount <= rules.per_term_max:
-        raise InputError("amount", amount, f"must be between 1 and {rules.per_term_max} pounds a term")
-    cal = calendar_for(ctx.session, ctx.config, ctx.child)
-    term = cal.current_or_next_term(ctx.on).label
-    already = sum(r.amount for r in ctx.session.exec(select(PpPlusRequest).where(
-        PpPlusRequest.pep_id == pep.id, PpPlusRequest.status != "declined")))
-    if already + amount > rules.per_term_max:
-        raise InputError("amount", amount, f"this PEP already has {already} pounds requested; the most "
-                         f"for one term is {rules.per_term_max}")
-    request = PpPlusRequest(child_ref=ctx.child.ref, pep_id=pep.id, term=term, amount=amount,
-                            purpose=ctx.params["purpose"], requested_on=ctx.on)
-    ctx.session.add(request)
-    ctx.session.flush()
-    cases.set_pp_plus_pending(ctx.session, pep.id, True)
-    if pep.state in COMPLETE_STATES:  # the PEP is already quality-assured: decide now
-        decide_pp_plus(ctx, pep, approve=True)
-    return Outcome("pep", pep.id, pep.state, pep.state,
-                   messages=[f"Pupil Premium Plus request of £{amount} recorded for {term}."])
-
-
-def decide_pp_plus(ctx: EventContext, pep: Pep, approve: bool) -> list[str]:
-    """Approve (within the grant year's cap) or decline the PEP's open requests."""
-    rules = ctx.config.pp_plus
-    year = rules.grant_year(ctx.on)
-    decisions: list[str] = []
-    if not cases.pp_plus_pending(ctx.session, pep.id):
-        return decisions
-    approved_this_year = sum(
-        r.amount for r in ctx.session.exec(select(PpPlusRequest).where(
-            PpPlusRequest.child_ref == ctx.child.ref, PpPlusRequest.status == "approved"))
-        if r.decided_on and rules.grant_year(r.decided_on) == year)
-    for request in ctx.session.exec(select(PpPlusRequest).where(
-            PpPlusRequest.pep_id == pep.id, PpPlusRequest.status == "requested")):
-        request.decided_on = ctx.on
-        if not approve:
-            request.status, request.decision_note = "declined", "declined at quality assurance"
-        elif approved_this_year + request.amount > rules.annual_max:
-            request.status = "declined"
-            request.decision_note = f"annual cap of £{rules.annual_max} for {year} reached"
-        else:
-            request.status = "approved"
-            approved_this_year += request.amount
-        ctx.session.add(request)
-        decisions.append(f"£{request.amount} {request.status}")
-    cases.set_pp_plus_pending(ctx.session, pep.id, False)
-    return decisions
 
 
 # ---- registration -------------------------------------------------------------------
@@ -331,10 +277,6 @@ def _offered_by_state(now: CaseNow, event: str) -> bool:
     return now.child.looked_after and event in now.memo("pep_events", lambda: allowed_events(_current(now)))
 
 
-def _while_a_pep_is_open(now: CaseNow, event: str) -> bool:
-    return now.child.looked_after and _current(now) is not None
-
-
 def _current(now: CaseNow) -> Pep | None:
     return now.memo("pep", lambda: current_pep(now.session, now.child.ref))
 
@@ -350,13 +292,8 @@ for spec in (
               (Param("reason", free_text, True, "why it is returned"),), recorded_by=_VS, offered=_offered_by_state, opens=("pep_resubmission",)),
     EventSpec("pep_resubmitted", "pep", on_resubmitted, (), offered=_offered_by_state, opens=("pep_qa",)),
     EventSpec("pep_approved", "pep", on_approved,
-              (Param("rating", _rating, True, "quality rating, amber or green (a red PEP is returned)"),
-               Param("pp_plus", choice("approve", "decline"), False,
-                     "approve (default) or decline the PEP's Pupil Premium Plus requests")),
+              (Param("rating", _rating, True, "quality rating, amber or green (a red PEP is returned)"),),
               recorded_by=_VS, offered=_offered_by_state, opens=("pep_review", "pep_distribution")),
     EventSpec("pep_distributed", "pep", on_distributed, (), offered=_offered_by_state),
-    EventSpec("pp_plus_requested", "pep", on_pp_plus_requested,
-              (Param("amount", POUNDS, True, "pounds"),
-               Param("purpose", free_text, True, "what it pays for")), offered=_while_a_pep_is_open),
 ):
     register(spec)

@@ -27,6 +27,7 @@ PROCESSES = table_of_terms({
     "access": ("Access", "Who looked at a child's record"),
     "contact": ("Contact", "Contacts noted about the child: who, how, when and what was said"),
     "security": ("Security", "Sign-ins, sign-outs and account changes"),
+    "pp_plus": ("Pupil Premium Plus", "Money asked for against PEP targets, decided, paid and its impact"),
 })
 
 STATES = {
@@ -69,6 +70,13 @@ STATES = {
         "closed": ("Closed", "The exclusion process is closed"),
     }),
 }
+STATES["pp_plus"] = table_of_terms({
+    "waiting": ("Waiting for a decision", "Asked for; the Virtual School has not decided yet"),
+    "questioned": ("Question asked", "The Virtual School asked a question; it waits for the answer"),
+    "approved": ("Approved", "Approved in full"),
+    "part_approved": ("Partly approved", "Approved for less than was asked"),
+    "rejected": ("Not approved", "The Virtual School did not approve it"),
+})
 NO_STATE = Term("Not started", "Nothing recorded yet")
 
 ROLES = table_of_terms({
@@ -82,6 +90,7 @@ ROLES = table_of_terms({
     "iro": ("IRO", "The child's independent reviewing officer"),
     "read_only": ("Read only", "May see pages but not record events"),
     "school_colleague": ("School colleague", "Fills in a designated teacher's PEP sections for the pupils they were given"),
+    "finance": ("Finance officer", "Pays the Pupil Premium Plus the Virtual School approved"),
     "carer": ("Carer", "The child's carer"),
     "admission_authority": ("Admission authority", "The body that decides admissions to the school"),
     "governors": ("Governing board", "The school's governing board"),
@@ -120,7 +129,14 @@ PARAMETERS = table_of_terms({
     "vsh_decision": ("Virtual School Head's reasons", "Why the school is agreed, and the evidence"),
     "ks4_reason": ("Why a move in Key Stage 4 is necessary", ""),
     "nominated_officer": ("Nominated officer who approved", "The Virtual School Head or a team manager"),
-    "pp_plus": ("Pupil Premium Plus requests", ""),
+    "line": ("Line asked for", "The number of a Pupil Premium Plus line (shown on the PP+ page)"),
+    "target": ("Target", "The number of the target in the PEP's targets (1 for the first)"),
+    "hours": ("Hours", ""),
+    "rate": ("Rate an hour", "Pounds and pence"),
+    "cost": ("Fixed cost", "Pounds and pence, where it is not hours at a rate"),
+    "exit_plan": ("Exit plan", "What happens when the funding ends"),
+    "how_often": ("How often", ""),
+    "provider": ("Who provides it", ""),
     "social_worker_ref": ("New social worker", ""),
     "carer_ref": ("New carer", ""),
     "la": ("Local authority", ""),
@@ -148,6 +164,8 @@ VALUES = table_of_terms({
     "foster_la": "foster care (council's own)", "foster_private": "foster care (agency)", "kinship": "kinship care",
     "residential": "residential", "outstanding": "outstanding", "inadequate": "inadequate", "good": "good",
     "none": "none", "not recorded": "not recorded", "no school": "no school", "unknown": "not rated",
+    "ehcp_needs": "needs in an EHCP", "allowance": "termly allowance", "partly_met": "partly met",
+    "not_met": "not met", "school_age": "Reception to Year 11", "early_years": "early years", "post_16": "post-16",
 })
 
 

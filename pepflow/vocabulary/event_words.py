@@ -16,7 +16,11 @@ EVENTS = table_of_terms({
     "pep_resubmitted": ("PEP resubmitted", "The PEP was resubmitted after changes"),
     "pep_approved": ("PEP approved", "Quality assurance approved (finalised) the PEP"),
     "pep_distributed": ("PEP sent to everyone", "The final PEP was sent to everyone, the child included"),
-    "pp_plus_requested": ("Pupil Premium Plus requested", "Pupil Premium Plus requested through the PEP"),
+    "pp_plus_requested": ("Pupil Premium Plus asked for", "A line of Pupil Premium Plus asked for against a PEP target"),
+    "pp_plus_approved": ("Pupil Premium Plus approved", "The Virtual School approved a line, in full or in part"),
+    "pp_plus_rejected": ("Pupil Premium Plus not approved", "The Virtual School did not approve a line, with its reason"),
+    "pp_plus_questioned": ("Question about Pupil Premium Plus", "The Virtual School asked a question about a line"),
+    "pp_plus_answered": ("Pupil Premium Plus question answered", "The school answered the Virtual School's question"),
     "school_changed": ("Changed school", "The child moved school"),
     "care_placement_changed": ("Care placement changed", "The child's care placement changed"),
     "left_care": ("Left care", "The child ceased to be looked after"),
@@ -140,6 +144,9 @@ KINDS = table_of_terms({
     "pep_resubmission": ("PEP resubmission", "Designated teacher resubmits a PEP returned by quality assurance"),
     "pep_before_care_review": ("Approved PEP before care review", "An approved PEP is in place before the "
                                "statutory care review"),
+    "pp_plus_decision": ("Pupil Premium Plus decision", "The Virtual School approves, rejects or questions a line asked for"),
+    "pp_plus_vsh_decision": ("Pupil Premium Plus: the Virtual School Head's decision", "The Virtual School Head decides a line over an officer's limit or in a category they keep"),
+    "pp_plus_reply": ("Answer about Pupil Premium Plus", "The school answers the Virtual School's question about a line"),
     "ptt_review": ("Part-time timetable review", "Part-time timetable or alternative provision reviewed"),
     # care
     "care_review_1": ("First care review", "First statutory care review"),

@@ -29,7 +29,7 @@ from pepflow.db import make_engine, session_scope
 from pepflow.db.models import Event, Notification, SweepRun
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_DAY = dt.date(2026, 12, 1)  # a Tuesday in term: the demo cohort has 201 notifications in 44 digests
+DEMO_DAY = dt.date(2026, 12, 1)  # a Tuesday in term: the demo cohort has 183 notifications in 45 digests
 MORNING = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)
 
 

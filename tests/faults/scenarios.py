@@ -35,8 +35,8 @@ from .harness import (DEMO_DAY, MORNING, Relay, Tally, driver, finish, free_port
 CONFIG = load_config()
 LEASE = dt.timedelta(seconds=CONFIG.notifications.delivery.lease_seconds)
 CONNECTIONS = 4
-DEMO_EMAILS = 44  # the demo cohort's digests on DEMO_DAY
-DEMO_NOTIFICATIONS = 201  # sharing a PEP is due only once QA approves it; the "record incomplete" items ten working days after the import
+DEMO_EMAILS = 45  # the demo cohort's digests on DEMO_DAY
+DEMO_NOTIFICATIONS = 183  # sharing a PEP is due only once QA approves it; the "record incomplete" items ten working days after the import
 
 
 def mailer(port: int, connections: int = CONNECTIONS) -> SMTPMailer:
@@ -219,18 +219,28 @@ def service_env(url: str, relay: Relay, **more: str) -> dict[str, str]:
 
 def two_services(url: str, relay: Relay, folder: Path) -> tuple[Tally, list[str]]:
     """Two ``pepflow run`` processes on one database, from start-up (the catch-up sweep)
-    until every email has arrived; then both are stopped."""
+    until every notification is sent; then both are stopped.  Both dispatch, each claiming rows
+    of its own, so on PostgreSQL two claims at the same moment may split one person's digest in
+    two emails: never one reminder twice."""
     relay.start()
     env = service_env(url, relay)
     services = [subprocess.Popen([sys.executable, "-m", "pepflow.cli", "run"], cwd=folder, env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    engine = make_engine(url)
+
+    def all_sent() -> bool:
+        with Session(engine) as s:
+            return s.execute(select(func.count()).select_from(Notification).where(
+                Notification.status.in_(("pending", "sending")))).scalar_one() == 0 and \
+                len(relay.received()) >= DEMO_EMAILS
     try:
-        wait_for(lambda: len(relay.received()) >= DEMO_EMAILS, timeout=120)
+        wait_for(all_sent, timeout=120, every=0.5)
         time.sleep(1.0)  # anything doubled would have arrived by now
     finally:
         for service in services:
             service.send_signal(signal.SIGTERM)
         logs = [service.communicate(timeout=60)[0] for service in services]
+        engine.dispose()
     assert all(service.returncode == 0 for service in services), logs
     return tally(url, relay.received()), logs
 

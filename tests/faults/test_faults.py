@@ -3,7 +3,7 @@ kind, a cut after DATA, a dispatcher that outlives its lease, two sweeps and two
 at once, a database that goes away or fills its disk.
 
 Every test uses a real relay in its own process (``sink.py``, counting Message-IDs) and
-the demo cohort on 1 Dec 2026 (201 notifications in 44 digests), and asserts the same
+the demo cohort on 1 Dec 2026 (183 notifications in 45 digests), and asserts the same
 things: nothing lost, duplicates within the guarantee (at most the emails in flight, one
 per connection), no history row doubled, and the history verified afterwards.
 """
@@ -190,7 +190,7 @@ def test_two_sweep_commands_at_once_sweep_the_day_once(fresh, tmp_path):
 
 def test_two_services_on_one_database_sweep_once_and_send_each_email_once(fresh, relay, tmp_path):
     t, logs = two_services(fresh(), relay, tmp_path)
-    assert t.sweeps == 1 and t.delivered == DEMO_EMAILS, (t, logs)
+    assert t.sweeps == 1 and t.lost == 0 and t.duplicated == 0 and t.delivered >= DEMO_EMAILS, (t, logs)
     assert_guarantee(t)
     assert sum("already done" in log for log in logs) == 1, logs  # the other found the day swept
 

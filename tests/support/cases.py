@@ -34,9 +34,28 @@ def world(engine, config):
     return engine
 
 
-def event(engine, config, ref, name, on, today="2026-07-01", **params):
+def event(engine, config, ref, name, on, today="2026-07-01", role=None, **params):
+    """Record ``name`` for ``ref``; ``role`` is the recorder's (an account's), where the event asks whose."""
     with session_scope(engine) as s:
-        return record_event(s, config, ref, name, on, d(today), params={k: str(v) for k, v in params.items()})
+        return record_event(s, config, ref, name, on, d(today), params={k: str(v) for k, v in params.items()},
+                            actor=f"user:{role}@example.org" if role else None, role=role)
+
+
+def save_targets(engine, config, ref, on, *targets):
+    """The child's current PEP's SMART targets, saved by the designated teacher (one row each)."""
+    import datetime as dt
+
+    from pepflow.states.pep_document import document, save_section
+
+    section, field = config.pep_template.targets_table()
+    with session_scope(engine) as s:
+        child = s.get(Child, ref)
+        pep = s.exec(select(Pep).where(Pep.child_ref == ref, Pep.is_current)).first()
+        view = next(v for v in document(s, config, child, pep, d(on)) if v.spec.key == section)
+        rows = [{"area": "academic", "target": t, "measure": "teacher assessment", "actions": "weekly sessions",
+                 "who": "Dee Teacher", "by_when": "1/3/2026"} for t in targets]
+        save_section(s, config, child, pep, section, {field: rows}, "designated_teacher", "user:dt1@example.org",
+                     view.version, dt.datetime(2026, 1, 6, 10, 0, tzinfo=dt.timezone.utc), d(on))
 
 
 def deadlines(engine, ref, kind=None):

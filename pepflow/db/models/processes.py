@@ -1,6 +1,6 @@
-"""The processes' own rows: deadlines and their reminder steps, each PEP and its Pupil
-Premium Plus requests, admissions (with their findings and decisions), exclusions and
-suspensions, and attendance."""
+"""The processes' own rows: deadlines and their reminder steps, each PEP, admissions (with their
+findings and decisions), exclusions and suspensions, and attendance.  Pupil Premium Plus has
+its own module (``pp_plus.py``)."""
 
 from __future__ import annotations
 
@@ -102,22 +102,6 @@ class Pep(Table, table=True):
     returned_reason: str = ""
     closed_on: Optional[dt.date] = None
     imported: bool = False
-
-
-class PpPlusRequest(Table, table=True):
-    """A Pupil Premium Plus request, decided with its PEP's quality assurance."""
-
-    __tablename__ = "pp_plus_request"
-    id: Optional[int] = Field(default=None, primary_key=True)
-    child_ref: str = Field(foreign_key="child.ref", index=True)
-    pep_id: int = Field(foreign_key="pep.id", index=True)
-    term: str
-    amount: int  # whole pounds
-    purpose: str
-    requested_on: dt.date
-    status: str = "requested"  # requested, approved, declined
-    decided_on: Optional[dt.date] = None
-    decision_note: str = ""
 
 
 class Admission(Table, table=True):
