@@ -58,7 +58,7 @@ def test_no_python_value_reaches_a_history_detail():
                                                     "source": "002 Handbook"}]}}
     text = sentence(row) + " | " + " | ".join(details(row, schools={"100851": "Riverside Primary"}))
     assert text == ("School proposed | School: Riverside Primary (URN 100851) | Meeting date: 21 Dec 2026 | "
-                    "Virtual School Head's reasons: not given | Pupil Premium Plus requests: none | "
+                    "Virtual School Head's reasons: not given | Pupil Premium Plus: none | "
                     "Checks: a move in Key Stage 4: needs approval")
     for python in ("None", "{", "[", "_"):
         assert python not in text

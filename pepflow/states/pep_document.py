@@ -29,6 +29,7 @@ from pepflow.config import Config
 from pepflow.config.pep_template import FieldSpec, Section
 from pepflow.db.models import AttendanceRecord, CarePlacement, Child, Pep, PepSection, Person, School, Suspension
 from pepflow.errors import InputError
+from pepflow.states.pp_plus import record_impact
 from pepflow.rules.pep_values import is_filled, read_value
 from pepflow.vocabulary import value_words
 
@@ -173,8 +174,11 @@ def save_section(session: Session, config: Config, child: Child, pep: Pep, key: 
         if taken != 1:
             raise stale
         session.refresh(row)
+    review = config.pep_template.review_table()
+    tied = record_impact(session, config, child.ref, pep, values, on) if review and review[0].key == key else 0
     audit(session, child.ref, "pep", "pep_section_saved", on, {"section": key, "version": row.version,
-                                                                "changed": changed, "status": status},
+                                                                "changed": changed, "status": status,
+                                                                **({"pp_plus_reviewed": tied} if tied else {})},
           process_id=pep.id, actor=actor)
     return row
 

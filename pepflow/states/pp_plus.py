@@ -49,12 +49,13 @@ SCHOOL_AGE = (0, 11)  # Reception to Year 11: the grant's own children (conditio
 
 # ---- values -------------------------------------------------------------------------
 
-def money(value: str) -> int:
-    """Pounds and pence as typed ("£1,250.50"), in pence; more than nothing."""
+def money(value: str) -> str:
+    """Pounds and pence as typed ("1250.5"), checked and said as the history says it ("£1,250.50");
+    ``pence`` reads it back.  More than nothing."""
     amount = pence(clean(value, 40))
     if amount <= 0:
         raise ValueError("must be more than £0")
-    return amount
+    return pounds(amount)
 
 
 def hours(value: str) -> float:
@@ -181,10 +182,9 @@ def on_requested(ctx: EventContext) -> Outcome:
     pot, year_cap = _pot(model, year_group(child.dob, term.start))
     category = p["category"]
     if p.get("cost") and (p.get("hours") is not None or p.get("rate")):
-        raise InputError("cost", pounds(p["cost"]), "give hours and a rate, or a fixed cost, not both")
+        raise InputError("cost", p["cost"], "give hours and a rate, or a fixed cost, not both")
     try:
-        amount = line_cost(p.get("hours"), Decimal(p["rate"]) / 100 if p.get("rate") else None,
-                           Decimal(p["cost"]) / 100 if p.get("cost") else None)
+        amount = line_cost(p.get("hours"), p.get("rate"), p.get("cost"))
     except ValueError as exc:
         raise InputError("rate" if p.get("hours") is not None else "cost", "", str(exc)) from None
     funded = may_fund(model, amount, category)
@@ -214,7 +214,7 @@ def on_requested(ctx: EventContext) -> Outcome:
     line = PpPlusLine(
         child_ref=child.ref, pep_id=pep.id, kind="request", target_number=number, target=targets[number - 1][:500],
         category=category, what=p["what"], provider=p.get("provider") or "", how_often=p.get("how_often") or "",
-        hours=float(p["hours"]) if p.get("hours") is not None else None, rate_pence=p.get("rate"),
+        hours=p.get("hours"), rate_pence=pence(p["rate"]) if p.get("rate") else None,
         amount_pence=amount, starts_on=p.get("starts"), ends_on=p.get("ends"), exit_plan=p.get("exit_plan") or "",
         term=term.label, term_starts_on=term.start, financial_year=year, pot=pot, school_urn=child.school_urn,
         status=WAITING, for_vsh=bool(for_vsh), vsh_reason=_sentence("; ".join(for_vsh)), requested_by=ctx.actor or "",
@@ -225,7 +225,7 @@ def on_requested(ctx: EventContext) -> Outcome:
     words = f"{pounds(amount)} asked for {term.label} ({value_words(category)}: {line.what})"
     return Outcome(PROCESS, line.id, None, WAITING,
                    payload={"line": line.id, "amount": pounds(amount), "term": term.label, "financial_year": year,
-                            "for_vsh": line.vsh_reason},
+                            **({"for_vsh": line.vsh_reason} if line.for_vsh else {})},
                    messages=[f"Line {line.id}: {words}. " + (f"The Virtual School Head decides it ({line.vsh_reason})"
                              if line.for_vsh else "The Virtual School decides it") + f" by {format_day(clock.due_on)}."])
 
@@ -233,7 +233,7 @@ def on_requested(ctx: EventContext) -> Outcome:
 def on_approved(ctx: EventContext) -> Outcome:
     """Approved in full, or in part with a reason; the amount becomes a payment due."""
     line = _line(ctx, (WAITING,))
-    amount = ctx.params.get("amount") or line.amount_pence
+    amount = pence(ctx.params["amount"]) if ctx.params.get("amount") else line.amount_pence
     reason = ctx.params.get("reason") or ""
     if amount > line.amount_pence:
         raise InputError("amount", pounds(amount), f"is more than was asked for ({pounds(line.amount_pence)})")
@@ -341,6 +341,33 @@ def add_payment(session: UnitOfWork, line: PpPlusLine, on: dt.date) -> PpPlusPay
                             created_on=on)
     session.add(payment)
     return payment
+
+
+# ---- impact: a funded target's review at the next PEP --------------------------------------
+
+OUTCOMES = ("met", "partly_met", "not_met")
+
+
+def record_impact(session: UnitOfWork, config: Config, child_ref: str, pep: Pep, values: dict,
+                  on: dt.date) -> int:
+    """When the review of last term's targets is saved, each funded target it reviews (the same
+    words as the line's target) takes its outcome: what the money achieved, for the VSH's report.
+    Returns how many lines it tied."""
+    review = config.pep_template.review_table()
+    rows = values.get(review[1].key) if review else None
+    if not isinstance(rows, list):
+        return 0
+    outcomes = {" ".join(str(r.get("target", "")).lower().split()): r.get("outcome") for r in rows
+                if isinstance(r, dict) and r.get("outcome") in OUTCOMES}
+    tied = 0
+    for line in session.exec(select(PpPlusLine).where(PpPlusLine.child_ref == child_ref, PpPlusLine.pep_id != pep.id,
+                                                      PpPlusLine.kind == "request", PpPlusLine.status.in_(GRANTED))):
+        outcome = outcomes.get(" ".join(line.target.lower().split()))
+        if outcome and (line.outcome, line.outcome_on) != (outcome, on):
+            line.outcome, line.outcome_on = outcome, on
+            session.add(line)
+            tied += 1
+    return tied
 
 
 # ---- a flat model's termly allowance -----------------------------------------------------
