@@ -30,6 +30,8 @@ class Role:
     retries_emails: bool = False
     sets_sign_in_rules: bool = False  # who must use a second factor (pepflow/accounts/totp.py)
     manages_people: bool = False  # the people list and web accounts (pepflow/service/people.py)
+    pays_pp_plus: bool = False  # Pupil Premium Plus payments: batches for finance, marked paid (web/routes/pp_plus.py)
+    casework: bool = True  # the case pages (My work, children, PEPs...); finance has only the payments
 
     @property
     def label(self) -> str:
@@ -38,9 +40,9 @@ class Role:
 
 _VS = dict(person=True, account=True, virtual_school=True, sees_everyone=True, records_events=True)
 ROLES: dict[str, Role] = {r.key: r for r in (
-    Role("vsh", **_VS, sees_reports=True, sees_outbox=True),
+    Role("vsh", **_VS, sees_reports=True, sees_outbox=True, pays_pp_plus=True),
     Role("vs_admin", **_VS, sees_reports=True, sees_outbox=True, retries_emails=True, sets_sign_in_rules=True,
-         manages_people=True),
+         manages_people=True, pays_pp_plus=True),
     Role("vs_officer", **_VS, sees_reports=True),
     Role("social_worker", person=True, account=True, caseload=True, records_events=True),
     Role("team_manager", person=True, account=True, caseload=True, records_events=True),
@@ -51,6 +53,8 @@ ROLES: dict[str, Role] = {r.key: r for r in (
     # a colleague at a designated teacher's school: sees only the pupils whose PEP sections a DT
     # gave them, until the day the DT chose (service/delegations.py)
     Role("school_colleague", account=True, owner=False),
+    # the council's finance officer: pays the Pupil Premium Plus the Virtual School approved, sees no child's case
+    Role("finance", person=True, account=True, owner=False, pays_pp_plus=True, casework=False),
     Role("carer", person=True),
     # bodies rather than people: they own a deadline, nobody signs in as one
     Role("admission_authority"),

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from pepflow.db.connection import session_scope
-from pepflow.db.models import Child, Deadline, Event, Pep
+from pepflow.db.models import Child, Deadline, Event, Pep, PpPlusLine
 from pepflow.reports.listings import PEP_KINDS
 
 from .websupport import EMAILS, PASSWORD, TODAY, build_site, served, visible_refs
@@ -37,6 +37,11 @@ def site(tmp_path_factory):
     # meeting) is not yet due: approving it then takes the child off the overdue list.
     council = tmp_path_factory.mktemp("council")
     (council / "timescales.toml").write_text("[pep_qa]\nnumber = 2\neffective_from = 2010-04-01\n")
+    # and costs Pupil Premium Plus line by line, an officer approving up to £500 (the VSH above it)
+    (council / "pp_plus.toml").write_text(
+        '[years."2026-27"]\nsource = "Lincolnshire needs-based PP+ (a test council)"\ngrant_per_child = 2630\n'
+        'central_share_percent = 20\nmodel = "needs"\nper_term_cap = 1500\nper_year_cap = 3000\n'
+        'approval_limits = { vs_officer = 500, vsh = 100000 }\ncategories = ["tuition", "mentoring", "equipment"]\n')
     built = build_site(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'web.db'}", config_dir=str(council))
     yield built
     built.app.engine.dispose()
@@ -862,3 +867,102 @@ def test_a_pep_is_written_returned_fixed_approved_and_becomes_a_pdf(site, page):
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Read for twenty minutes every day" in text and "Join the lunchtime chess club" in text
     assert "I would like to be a vet when I grow up" in text and "SHA-256" in text
+
+
+def test_pupil_premium_plus_asked_questioned_answered_approved_over_a_limit_and_paid(site, page):
+    """Issue 40's round trip: the DT asks for two lines in the PEP, the VS officer approves one and
+    questions the other, the DT answers, the VSH approves it over the officer's limit, and finance
+    makes the term's batch, downloads its CSV and marks it paid."""
+    import csv
+    import io
+
+    from pepflow.engine.recording import record_event
+
+    from .support.cases import save_targets
+    from .support.web import pupil_with_a_pep_being_written
+
+    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"])
+    app = site.app
+    with session_scope(app.engine) as s:
+        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
+            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
+    save_targets(app.engine, app.config, ref, TODAY.isoformat(), "Read for twenty minutes every day",
+                 "Join the lunchtime chess club")
+
+    sign_in(page, "designated_teacher")
+    page.goto(f"/children/{ref}/pep")
+    page.get_by_role("link", name="Pupil Premium Plus for this PEP's targets").click()
+    check_accessibility(page)
+    for target, category, what, cost in (("1", "tuition", "1:1 reading tuition", None),
+                                         ("2", "mentoring", "A mentor for the chess club", "650")):
+        page.get_by_label("Target").select_option(target)
+        page.get_by_label("What kind of thing").select_option(category)
+        page.get_by_label("What it pays for").fill(what)
+        page.get_by_label("Who provides it").fill("Reading Partners" if cost is None else "Chess in Schools")
+        if cost is None:
+            page.get_by_label("Hours").fill("10")
+            page.get_by_label("Rate an hour, in pounds").fill("30")
+        else:
+            page.get_by_label("Or a fixed cost, in pounds").fill(cost)
+        page.get_by_label("When the funding ends").fill("The school's reading group takes over")
+        page.get_by_role("button", name="Ask for this line").click()
+        page.wait_for_url(f"**/children/{ref}/pp-plus")
+    assert "£300 asked for" in page.inner_text("main") or "£650 asked for" in page.inner_text("main")
+    page.get_by_role("button", name="Sign out").click()
+
+    with session_scope(app.engine) as s:
+        first, second = s.execute(select(PpPlusLine.id).where(PpPlusLine.child_ref == ref)
+                                  .order_by(PpPlusLine.id)).scalars().all()[-2:]
+    sign_in(page, "vs_officer")
+    page.goto("/pp-plus")
+    check_accessibility(page)
+    page.get_by_role("link", name=re.compile(f"Line {first}:")).click()
+    check_accessibility(page)
+    page.get_by_label("Approve £300").check()
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url("**/pp-plus")
+    page.get_by_role("link", name=re.compile(f"Line {second}:")).click()
+    assert "Approve £650" not in page.inner_text("main")  # over the officer's £500: the VSH's to approve
+    page.get_by_label("Ask the school a question").check()
+    page.get_by_label("Reason, or your question").fill("What will the mentor do each week?")
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url("**/pp-plus")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "designated_teacher")
+    page.goto(f"/children/{ref}/pp-plus")
+    assert "What will the mentor do each week?" in page.inner_text("main")
+    page.get_by_label(f"Your answer about line {second}").fill("Two sessions a week of chess coaching")
+    page.get_by_role("button", name="Send the answer").click()
+    page.wait_for_url(f"**/children/{ref}/pp-plus")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "vsh")
+    page.goto(f"/pp-plus/lines/{second}")
+    assert "Two sessions a week of chess coaching" in page.inner_text("main")
+    page.get_by_label("Approve £650").check()
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_url("**/pp-plus")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto("/sign-in")
+    page.get_by_label("Email address").fill(EMAILS["finance"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/pp-plus/payments")
+    check_accessibility(page)
+    term = page.locator("table tbody tr td").first.inner_text()
+    page.get_by_role("button", name=f"Make a batch for {term}").click()
+    page.wait_for_url("**/pp-plus/payments")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Download the CSV")).first.click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    mine = sorted((r["child_ref"], r["amount"], r["status"]) for r in rows if r["child_ref"] == ref)
+    assert mine == [(ref, "300.00", "batched"), (ref, "650.00", "batched")]
+    page.get_by_label("Finance reference").first.fill("AP-2026-1187")
+    page.get_by_role("button", name=re.compile("Mark batch .* paid")).first.click()
+    page.wait_for_url("**/pp-plus/payments")
+    assert "reference AP-2026-1187" in page.inner_text("main")
+    page.goto("/pp-plus/ledger")
+    check_accessibility(page)
+    assert "£950" in page.inner_text("main")

@@ -72,6 +72,8 @@ def visible_refs(app: App, role: str) -> set[str]:
             return {c.ref for c in children if c.school_urn in urns}
         if role == "iro":
             return {c.ref for c in children if c.iro_ref == person}
+        if role == "finance":  # pays what the Virtual School approved: sees no child's case
+            return set()
         if role == "school_colleague":  # the pupils a DT gave them, while that runs
             from pepflow.db.models import PepDelegation, UserAccount
 

@@ -327,7 +327,7 @@ DEMO_ACCOUNTS = (("vsh1@example.org", "vsh", "VSH1"), ("vsa1@example.org", "vs_a
                  ("vso1@example.org", "vs_officer", "VSO1"), ("tm1@example.org", "team_manager", "TM1"),
                  ("sw01@example.org", "social_worker", "SW01"), ("dt01@example.org", "designated_teacher", "DT01"),
                  ("iro1@example.org", "iro", "IRO1"), ("readonly@example.org", "read_only", None),
-                 ("colleague@example.org", "school_colleague", None))
+                 ("colleague@example.org", "school_colleague", None), ("finance@example.org", "finance", None))
 
 
 def create_demo_accounts(session: Session, password: str, today: dt.date | None = None) -> list[str]:

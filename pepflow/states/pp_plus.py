@@ -273,8 +273,8 @@ def on_rejected(ctx: EventContext) -> Outcome:
 
 
 def on_questioned(ctx: EventContext) -> Outcome:
+    """Anyone of the Virtual School may ask (a question decides no money), the VSH's lines too."""
     line = _line(ctx, (WAITING,))
-    _may_decide(line, ctx.role or "")
     line.status, line.question, line.answer = QUESTIONED, ctx.params["question"], ""
     ctx.session.add(line)
     _close_clocks(ctx, line, DECISION_CLOCKS)

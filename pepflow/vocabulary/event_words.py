@@ -116,6 +116,7 @@ EVENTS = table_of_terms({
     "pep_pdf_downloaded": ("PEP PDF downloaded", "Someone downloaded the child's approved PEP as a PDF"),
     "record_form_viewed": ("Form opened", "Someone opened a form on the child's record"),
     "csv_downloaded": ("List downloaded", "Someone downloaded a list as CSV"),
+    "pp_plus_viewed": ("Pupil Premium Plus looked at", "Someone looked at a child's Pupil Premium Plus lines"),
     "pp_plus_payments_downloaded": ("Pupil Premium Plus payments downloaded", "Someone downloaded payments as CSV"),
     "pp_plus_batch_made": ("Payment batch made", "The Pupil Premium Plus payments due for a term were put in a batch for finance"),
     "pp_plus_batch_paid": ("Payment batch paid", "Finance paid a batch of Pupil Premium Plus, with their reference"),

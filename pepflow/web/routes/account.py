@@ -162,5 +162,5 @@ def sign_out(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDe
 
 
 @router.get("/")
-def home(_visitor: VisitorDep):
-    return RedirectResponse("/my-work", status_code=303)
+def home(visitor: VisitorDep):
+    return RedirectResponse("/my-work" if visitor.role.casework else "/pp-plus/payments", status_code=303)
