@@ -169,7 +169,7 @@ def test_pp_plus_ledger_and_payments_commands(world, needs, a_year_of_money, cli
     figures = json.loads(out)
     assert (figures["committed"], figures["paid"], figures["left"]) == (1100, 0, 7316)
     code, out, _ = cli("pp-plus", "ledger", "--year", "2026-27")
-    assert "Kept centrally        £2,104 (20%: tuition and training)" in out and "Left                  £7,316" in out
+    assert "Kept centrally          £2,104 (20%: tuition and training)" in out and "Left                    £7,316" in out
     code, out, _ = cli("pp-plus", "payments", "--term", "autumn 2026-27", "--csv")
     assert code == 0 and out.splitlines()[1].split(",")[2:5] == ["100001", "Riverside Primary", "C100"]
     code, out, _ = cli("pp-plus", "batch", "--term", "autumn 2026-27")
@@ -179,3 +179,18 @@ def test_pp_plus_ledger_and_payments_commands(world, needs, a_year_of_money, cli
     with Session(world) as s:
         downloads = s.exec(select(Event).where(Event.name == "pp_plus_payments_downloaded")).all()
     assert len(downloads) == 1 and downloads[0].payload["children"] == ["C100"]
+
+
+def test_the_compliance_report_shows_spend_by_category_beside_the_funded_targets_met(world, needs, a_year_of_money):
+    from pepflow.reports.compliance_figures import compliance
+
+    with session_scope(world) as s:
+        line = s.exec(select(PpPlusLine).where(PpPlusLine.term == "summer 2025-26")).one()
+        line.outcome, line.outcome_on = "met", d("2026-04-21")
+    with session_scope(world) as s:
+        before = compliance(s, needs, d("2026-01-01"), d("2026-03-31"), as_of=d("2026-03-31"))["pp_plus_impact"]
+        after = compliance(s, needs, d("2026-01-01"), d("2026-03-31"), as_of=d("2026-06-30"))["pp_plus_impact"]
+    # decided on 7 January: £600 + £500 + £400 tuition, £200 mentoring; the summer line's review came in April
+    assert before["tuition"] == {"spent": 1500, "targets_funded": 3, "met": 0, "partly_met": 0, "not_met": 0,
+                                 "not_reviewed": 3}
+    assert after["tuition"]["met"] == 1 and after["mentoring"]["spent"] == 200

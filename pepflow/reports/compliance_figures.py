@@ -148,6 +148,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
         pp[term]["amount"] += approved
     for figures in pp.values():  # pounds: whole where they are whole
         figures["amount"] = figures["amount"] // 100 if figures["amount"] % 100 == 0 else figures["amount"] / 100
+    pp_impact = _pp_plus_impact(session, start, min(end, as_of), as_of)
 
     pep_qa = _pep_qa(session, config, start, end)
 
@@ -167,9 +168,30 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                        "with_pre_exclusion_meeting": sum(1 for x in exclusions if not x.no_pre_exclusion_meeting)},
         "attendance_bands": attendance_bands,
         "pp_plus_approved_per_term": {k: v for k, v in sorted(pp.items())},
+        "pp_plus_impact": pp_impact,
         "pep_qa": pep_qa,
         "breakdowns": _breakdowns(roll.groups, as_of),
     }
+
+
+def _pp_plus_impact(session: Session, start: dt.date, until: dt.date, as_of: dt.date) -> dict[str, dict[str, Any]]:
+    """The Pupil Premium Plus approved against targets in the period, by category, beside how those
+    targets' reviews at the next PEP went by ``as_of`` (a review after it is "not yet reviewed", so a
+    report as of a past date stays as it was)."""
+    impact: dict[str, dict[str, Any]] = defaultdict(lambda: {"spent": 0, "targets_funded": 0, "met": 0,
+                                                             "partly_met": 0, "not_met": 0, "not_reviewed": 0})
+    for category, approved, review, review_on in session.execute(
+            select(PpPlusLine.category, PpPlusLine.approved_pence, PpPlusLine.outcome, PpPlusLine.outcome_on).where(
+                PpPlusLine.kind == "request", PpPlusLine.status.in_(("approved", "part_approved")),
+                PpPlusLine.decided_on >= start, PpPlusLine.decided_on <= until)):
+        figures = impact[category]
+        figures["spent"] += approved
+        figures["targets_funded"] += 1
+        reviewed = review in ("met", "partly_met", "not_met") and review_on is not None and review_on <= as_of
+        figures[review if reviewed else "not_reviewed"] += 1
+    for figures in impact.values():
+        figures["spent"] = round(figures["spent"] / 100, 2)
+    return {k: impact[k] for k in sorted(impact)}
 
 
 def _pep_qa(session: Session, config: Config, start: dt.date, end: dt.date) -> dict[str, Any]:

@@ -101,13 +101,13 @@ def ledger_text(figures: dict[str, Any]) -> str:
         f" (estimated: {figures['children_counted']} children at £{figures['grant_per_child']:,.0f})"
         if figures["grant_estimated"] else "")
     lines = [f"Pupil Premium Plus, financial year {figures['financial_year']} ({figures['model']} model)",
-             f"  Grant received        {grant}",
-             f"  Kept centrally        {money(figures['kept_centrally'])} ({figures['central_share_percent']:g}%"
+             f"  Grant received          {grant}",
+             f"  Kept centrally          {money(figures['kept_centrally'])} ({figures['central_share_percent']:g}%"
              + (f": {figures['kept_centrally_for']})" if figures['kept_centrally_for'] else ")"),
-             f"  Committed             {money(figures['committed'])}",
-             f"  Paid                  {money(figures['paid'])}",
-             f"  Left                  {money(figures['left'])}",
-             f"  Waiting for a decision {money(figures['waiting_for_a_decision'])}"]
+             f"  Committed               {money(figures['committed'])}",
+             f"  Paid                    {money(figures['paid'])}",
+             f"  Left                    {money(figures['left'])}",
+             f"  Waiting for a decision  {money(figures['waiting_for_a_decision'])}"]
     for title, key in (("By school", "by_school"), ("By category", "by_category"), ("By child", "by_child")):
         if figures[key]:
             lines.append(f"{title}:")

@@ -97,6 +97,9 @@ def as_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     for term, v in report["pp_plus_approved_per_term"].items():
         rows.append(("pp_plus", "approved", term, v["approved"]))
         rows.append(("pp_plus", "amount", term, v["amount"]))
+    for category, v in report.get("pp_plus_impact", {}).items():
+        for measure in ("spent", "targets_funded", "met", "partly_met", "not_met", "not_reviewed"):
+            rows.append(("pp_plus_impact", measure, category, v[measure]))
     for term, sections in report.get("pep_qa", {}).get("grades_by_term", {}).items():
         for section, counts in sections.items():
             for grade, n in counts.items():
