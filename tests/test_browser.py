@@ -233,7 +233,8 @@ def test_every_page_passes_axe_including_errors(site, page):
 
 def test_a_date_is_typed_as_day_month_and_year_and_an_impossible_one_is_named(site, page):
     with session_scope(site.app.engine) as s:
-        ref = s.execute(select(Pep.child_ref).where(Pep.is_current, Pep.state == "in_qa")
+        ref = s.execute(select(Pep.child_ref).where(Pep.is_current, Pep.state == "in_qa",  # in QA before yesterday
+                                                    Pep.state_changed_on < TODAY - dt.timedelta(days=1))
                         .order_by(Pep.child_ref)).scalars().first()
     sign_in(page, "vs_admin")
     page.goto(f"/children/{ref}/record?event=pep_returned")
@@ -881,7 +882,8 @@ def test_pupil_premium_plus_asked_questioned_answered_approved_over_a_limit_and_
     from .support.cases import save_targets
     from .support.web import pupil_with_a_pep_being_written
 
-    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"])
+    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"], states=("due", "meeting_scheduled",
+                                                                                     "meeting_held"))
     app = site.app
     with session_scope(app.engine) as s:
         if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":

@@ -71,7 +71,7 @@ def test_a_needs_model_costs_lines_and_keeps_its_top_slice():
 def test_refused_categories_are_never_funded():
     flat = load_config().funding_model.years["2025-26"]
     said = may_fund(flat, pence(100), "ehcp_needs")
-    assert said.outcome == REFUSED and "Ehcp needs is not funded" in said.why.capitalize()
+    assert said.outcome == REFUSED and "needs in an EHCP is not funded" in said.why
 
 
 def test_a_request_over_a_cap_is_refused_or_sent_to_the_vsh_as_the_council_set_with_the_figures():

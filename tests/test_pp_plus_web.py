@@ -15,7 +15,8 @@ from .websupport import EMAILS, TODAY, csrf_of
 
 
 def a_pupil_with_targets(site) -> str:
-    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"])
+    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"], states=("due", "meeting_scheduled",
+                                                                                     "meeting_held"))
     app = site.app
     with session_scope(app.engine) as s:
         from pepflow.db.models import Pep

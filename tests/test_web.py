@@ -57,7 +57,7 @@ def _all_child_refs(site) -> set[str]:
     return visible_refs(site.app, "vs_admin")
 
 
-@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("role", [r for r, info in ROLES.items() if info.casework])
 def test_every_role_against_every_route_sees_only_its_caseload(site, role):
     client = signed_in_client(site, role)
     mine = visible_refs(site.app, role)
@@ -94,6 +94,20 @@ def test_every_role_against_every_route_sees_only_its_caseload(site, role):
     retry = client.post("/outbox/retry", data={"csrf_token": csrf_of(client.get("/my-work").text)},
                         follow_redirects=False)
     assert retry.status_code == (303 if info.retries_emails else 403), role
+
+
+def test_a_role_without_casework_sees_no_child_on_any_list_or_case(site):
+    """The finance officer pays what the Virtual School approved: payments, never a child's case."""
+    client = signed_in_client(site, "finance")
+    for route in LIST_ROUTES:
+        response = client.get(route)
+        assert response.status_code == 200 and not child_refs_in(response.text), route
+    some = sorted(_all_child_refs(site))[0]
+    assert client.get(f"/children/{some}").status_code == 404
+    assert client.get(f"/children/{some}/pp-plus").status_code == 404
+    for route in (*REPORT_ROUTES, *OUTBOX_ROUTES, "/decisions", "/pp-plus"):
+        assert client.get(route).status_code == 403, route
+    assert client.get("/pp-plus/payments").status_code == 200
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in_from_every_page(site):

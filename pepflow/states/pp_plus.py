@@ -434,7 +434,7 @@ _ASKERS = frozenset({*_VS, "designated_teacher"})
 for spec in (
     EventSpec("pp_plus_requested", PROCESS, on_requested,
               (Param("target", number_between(1, 50, ""), True, "which of the PEP's targets (1 for the first)"),
-               Param("category", text, True, "what kind of thing: one of the year's categories in pp_plus.toml"),
+               Param("category", text, True, "what kind of thing: one of the categories of the council's model"),
                Param("what", free_text, True, "what it pays for (12 hours of 1:1 maths tuition)"),
                Param("provider", optional_text, False, "who provides it"),
                Param("how_often", optional_text, False, "how often (weekly, one hour)"),

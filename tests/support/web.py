@@ -63,9 +63,11 @@ def proposed_ri_school_in_year_10(site) -> tuple[str, str]:
     return ref, urn
 
 
-def pupil_with_a_pep_being_written(site, dt_email: str) -> str:
-    """A pupil at the designated teacher's school whose current PEP is being written (a new cycle's
-    meeting arranged for them if their PEP was complete)."""
+def pupil_with_a_pep_being_written(site, dt_email: str,
+                                   states: tuple[str, ...] = ("due", "meeting_scheduled", "meeting_held", "returned")
+                                   ) -> str:
+    """A pupil at the designated teacher's school whose current PEP is being written (in one of
+    ``states``; a new cycle's meeting arranged for them if none is)."""
     from pepflow.db.models import Pep, UserAccount
 
     app = site.app
@@ -74,7 +76,7 @@ def pupil_with_a_pep_being_written(site, dt_email: str) -> str:
         schools = s.execute(select(School.urn).where(School.dt_ref == account.person_ref)).scalars().all()
         rows = s.execute(select(Child.ref, Pep.state).join(Pep, Pep.child_ref == Child.ref).where(
             Child.school_urn.in_(schools), Child.looked_after, Pep.is_current).order_by(Child.ref)).all()
-    writing = [ref for ref, state in rows if state in ("due", "meeting_scheduled", "meeting_held", "returned")]
+    writing = [ref for ref, state in rows if state in states]
     if writing:
         return writing[0]
     ref = next(ref for ref, state in rows if state in ("approved", "distributed"))
