@@ -20,6 +20,9 @@ calendar_app = typer.Typer(help="Count school days, working days and terms.", no
 app.add_typer(calendar_app, name="calendar")
 pep_app = typer.Typer(help="PEPs: what is due and overdue.", no_args_is_help=True)
 app.add_typer(pep_app, name="pep")
+attendance_app = typer.Typer(help="Attendance from the register: import marks, a child's figures.",
+                             no_args_is_help=True)
+app.add_typer(attendance_app, name="attendance")
 pp_plus_app = typer.Typer(help="Pupil Premium Plus: the year's ledger and the payments for finance.",
                           no_args_is_help=True)
 app.add_typer(pp_plus_app, name="pp-plus")

@@ -35,6 +35,7 @@ from pepflow.config.timescales import OWNER_ROLES, Timescale, Timescales, merge_
 
 if TYPE_CHECKING:
     from pepflow.config.pep_template import PepTemplate
+    from pepflow.config.attendance_codes import AttendanceCodes
     from pepflow.config.pp_plus import FundingModel
 
 __all__ = [
@@ -62,6 +63,12 @@ class Config:
         return pep_template_in(self.directory)
 
     @property
+    def attendance_codes(self) -> "AttendanceCodes":
+        """The register codes and what each counts as (``attendance_codes.toml``: the council's own,
+        else the shipped one), read when first needed."""
+        return attendance_codes_in(self.directory)
+
+    @property
     def funding_model(self) -> "FundingModel":
         """Pupil Premium Plus as the council funds it (``pp_plus.toml``: the shipped years, then the
         council's), read when first needed; a council's own file is read when pepflow starts."""
@@ -83,6 +90,22 @@ def pep_template_in(directory: Path) -> "PepTemplate":
     own = layer.path / "pep.toml"
     source = Source(own, layer.shipped) if own.is_file() else Source(shipped_config_dir() / "pep.toml", True)
     return _pep_template(source, source.path.stat().st_mtime_ns)
+
+
+def attendance_codes_in(directory: Path) -> "AttendanceCodes":
+    """The attendance codes of a configuration folder: its own file replaces the shipped one whole."""
+    layer = _layers(directory)[-1]
+    own = layer.path / "attendance_codes.toml"
+    source = Source(own, layer.shipped) if own.is_file() else Source(shipped_config_dir() / "attendance_codes.toml",
+                                                                     True)
+    return _attendance_codes(source, source.path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _attendance_codes(source: Source, _mtime_ns: int) -> "AttendanceCodes":
+    from pepflow.config.attendance_codes import load_attendance_codes  # imported here: only attendance work needs it
+
+    return load_attendance_codes(source)
 
 
 def funding_model_in(directory: Path) -> "FundingModel":

@@ -16,6 +16,7 @@ FLAG_KINDS = frozenset({
     "record_incomplete", "no_education_arranged", "placement_approval", "notify_destination_vs",
     "vs_placement_view", "out_of_area_education", "attendance_reports", "no_pre_exclusion_meeting",
     "suspension_reported_late", "attendance_stage_1", "school_closed",
+    "attendance_no_reason", "attendance_sent_home", "attendance_part_time",
     *(f"attendance_stage_{stage}_review" for stage in (1, 2, 3)),
 })
 # Events whose recording tells people at once (``[notices.<event>]``), and who may be told.

@@ -46,5 +46,14 @@ COLUMNS: dict[str, dict[str, tuple[Callable[[str], Any], bool]]] = {
         "last_pep_meeting": (values.optional_date, False), "last_care_review": (values.optional_date, False),
     },
 }
+# attendance from the register (intake/attendance_marks.py): each row is checked there, column by column
+COLUMNS["marks"] = {"child_ref": (values.optional_text, False), "upn": (values.optional_text, False),
+                    "school_urn": (values.ref, True), "date": (values.date_value, True),
+                    "session": (values.text, True), "code": (values.text, True)}
+COLUMNS["attendance-totals"] = {"child_ref": (values.optional_text, False), "upn": (values.optional_text, False),
+                                "school_urn": (values.ref, True), "from": (values.date_value, True),
+                                "to": (values.date_value, True), "possible": (values.text, True),
+                                "attending": (values.text, True), "authorised": (values.text, True),
+                                "unauthorised": (values.text, True)}
 MODELS = {"schools": School, "people": Person, "children": Child, "school-staff": School}
 KEYS = {"schools": "urn", "people": "ref", "children": "ref", "school-staff": "urn"}

@@ -64,21 +64,29 @@ def half_term_of(cal: Calendar, written: str, on: dt.date) -> HalfTerm:
 
 
 def on_attendance_recorded(ctx: EventContext) -> Outcome:
-    settings = ctx.config.settings
     half = half_term_of(calendar_for(ctx.session, ctx.config, ctx.child), ctx.params["half_term"], ctx.on)
-    new_band = band(ctx.params["percent"], settings)
-    previous = ctx.session.exec(select(AttendanceRecord).where(AttendanceRecord.child_ref == ctx.child.ref)
-                                .order_by(AttendanceRecord.recorded_on.desc(), AttendanceRecord.id.desc())).first()
-    ctx.session.add(AttendanceRecord(child_ref=ctx.child.ref, half_term=half.key,
-                                     percent=ctx.params["percent"], band=new_band, recorded_on=ctx.on))
-    messages = [f"Attendance {half.label}: {ctx.params['percent']:.1f}%, {new_band.replace('_', ' ')}."]
+    before, after, messages = record_band(ctx.session, ctx.config, ctx.child, half, ctx.params["percent"], ctx.on)
+    return Outcome("attendance", None, before, after, messages=messages)
+
+
+def record_band(session, config, child, half: HalfTerm, percent: float, on: dt.date
+                ) -> tuple[str | None, str, list[str]]:
+    """A half term's percentage and its band, typed by hand (``attendance_recorded``) or worked out
+    from the register's marks (``states/attendance_marks.py``): falling into persistent absence gives
+    the VS inclusion officer a stage-1 task.  Returns the band before, the band now and what to say."""
+    new_band = band(percent, config.settings)
+    previous = session.exec(select(AttendanceRecord).where(AttendanceRecord.child_ref == child.ref)
+                            .order_by(AttendanceRecord.recorded_on.desc(), AttendanceRecord.id.desc())).first()
+    session.add(AttendanceRecord(child_ref=child.ref, half_term=half.key, percent=percent, band=new_band,
+                                 recorded_on=on))
+    messages = [f"Attendance {half.label}: {percent:.1f}%, {new_band.replace('_', ' ')}."]
     was_persistent = previous is not None and previous.band in ("persistent_absence", "severe_absence")
     if new_band in ("persistent_absence", "severe_absence") and not was_persistent:
-        open_flag(ctx.session, ctx.config, ctx.child, "attendance_stage_1", ctx.on, "vs_officer",
-                  f"attendance fell to {ctx.params['percent']:.1f}% ({new_band.replace('_', ' ')}): start stage 1 "
+        open_flag(session, config, child, "attendance_stage_1", on, "vs_officer",
+                  f"attendance fell to {percent:.1f}% ({new_band.replace('_', ' ')}): start stage 1 "
                   "(initial action: review meeting, plan, timescale)", process="attendance")
         messages.append("Persistent absence: a stage-1 task for the VS inclusion officer.")
-    return Outcome("attendance", None, previous.band if previous else None, new_band, messages=messages)
+    return (previous.band if previous else None), new_band, messages
 
 
 def on_stage_started(ctx: EventContext) -> Outcome:

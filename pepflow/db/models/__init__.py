@@ -10,8 +10,9 @@ from pepflow.db.models.base import Table, new_row
 from pepflow.db.models.roll import School, Inspection, Person, Child, CarePlacement, EducationPlacement, HeldBackChild
 from pepflow.db.models.processes import Deadline, DeadlineStep, Pep, Admission, AdmissionFinding, AdmissionDecision, ContactNote, PepSection, PepPdf, PepAttachment, PepDelegation, PermanentExclusionRecord, Exclusion, Suspension, AttendanceRecord
 from pepflow.db.models.pp_plus import PpPlusLine, PpPlusPayment, PpPlusBatch
+from pepflow.db.models.attendance_marks import AttendanceMark, AttendanceTotal, AttendanceImport, AttendanceAlert
 from pepflow.db.models.history_rows import Event, HistorySeal
 from pepflow.db.models.delivery import Notification, SweepRun, RelayState
 from pepflow.db.models.web import UserAccount, RecoveryCode, SiteSetting, WebSession, SignInThrottle, WebSecret, PasswordLink
 
-__all__ = ["Table", "new_row", "School", "Inspection", "Person", "Child", "CarePlacement", "EducationPlacement", "HeldBackChild", "Deadline", "DeadlineStep", "Pep", "Admission", "AdmissionFinding", "AdmissionDecision", "ContactNote", "PepSection", "PepPdf", "PepAttachment", "PepDelegation", "PermanentExclusionRecord", "Exclusion", "Suspension", "AttendanceRecord", "PpPlusLine", "PpPlusPayment", "PpPlusBatch", "Event", "HistorySeal", "Notification", "SweepRun", "RelayState", "UserAccount", "RecoveryCode", "SiteSetting", "WebSession", "SignInThrottle", "WebSecret", "PasswordLink"]
+__all__ = ["Table", "new_row", "School", "Inspection", "Person", "Child", "CarePlacement", "EducationPlacement", "HeldBackChild", "Deadline", "DeadlineStep", "Pep", "Admission", "AdmissionFinding", "AdmissionDecision", "ContactNote", "PepSection", "PepPdf", "PepAttachment", "PepDelegation", "PermanentExclusionRecord", "Exclusion", "Suspension", "AttendanceRecord", "PpPlusLine", "PpPlusPayment", "PpPlusBatch", "AttendanceMark", "AttendanceTotal", "AttendanceImport", "AttendanceAlert", "Event", "HistorySeal", "Notification", "SweepRun", "RelayState", "UserAccount", "RecoveryCode", "SiteSetting", "WebSession", "SignInThrottle", "WebSecret", "PasswordLink"]
