@@ -63,12 +63,9 @@ def test_each_category_counts_as_the_dfe_counts_it(world, config, child, tmp_pat
 
 
 def test_possible_sessions_count_from_the_childs_admission_to_the_school(world, config, child, tmp_path):
-    with session_scope(world) as s:
-        from pepflow.db.models import EducationPlacement
-
-        placement = s.exec(select(EducationPlacement).where(EducationPlacement.child_ref == child)).one()
-        placement.start = d("2026-01-14")  # joined on the Wednesday
-    done, _ = load(world, config, marks_file(tmp_path, week(["N"] * 4 + ["/", "\\"] * 3)))
+    """Moved to Hillcrest Academy on Wednesday 14 January: its marks count from then."""
+    event(world, config, child, "school_changed", "2026-01-14", today="2026-01-14", school_urn="100002")
+    done, _ = load(world, config, marks_file(tmp_path, week(["N"] * 4 + ["/", "\\"] * 3, urn="100002")))
     assert done.added == 6 and [s.line for s in done.set_aside] == [2, 3, 4, 5]
     assert "C100 is not on this school's roll on 12 Jan 2026" in str(done.set_aside[0])
     with Session(world) as s:

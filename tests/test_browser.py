@@ -968,3 +968,44 @@ def test_pupil_premium_plus_asked_questioned_answered_approved_over_a_limit_and_
     page.goto("/pp-plus/ledger")
     check_accessibility(page)
     assert "£950" in page.inner_text("main")
+
+
+def test_a_days_register_marks_are_imported_and_raise_alerts_on_my_work_and_a_chart_on_the_child_page(
+        site, page, tmp_path):
+    """Issue 41: VS admin imports marks (a child absent without a reason for four sessions in a row),
+    the alert is on VS admin's and the social worker's My work, and the child page draws the weeks."""
+    from pepflow.db.models import UserAccount
+
+    with session_scope(site.app.engine) as s:
+        worker = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        child = s.execute(select(Child).where(Child.social_worker_ref == worker.person_ref, Child.looked_after,
+                                              Child.school_urn.is_not(None)).order_by(Child.ref)).scalars().first()
+        ref, urn, name = child.ref, child.school_urn, f"{child.first_name} {child.last_name}"
+    rows = ["child_ref,school_urn,date,session,code"]
+    for day in ("2026-11-09", "2026-11-10", "2026-11-11", "2026-11-12", "2026-11-13", "2026-11-16", "2026-11-17",
+                "2026-11-18"):
+        rows += [f"{ref},{urn},{day},AM,/", f"{ref},{urn},{day},PM,\\"]
+    rows += [f"{ref},{urn},2026-11-19,AM,N", f"{ref},{urn},2026-11-19,PM,N", f"{ref},{urn},2026-11-20,AM,O",
+             f"{ref},{urn},2026-11-20,PM,N", f"{ref},{urn},2026-11-20,AM,J"]
+    marks = tmp_path / "register-2026-11-20.csv"
+    marks.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    sign_in(page, "vs_admin")
+    page.goto("/attendance/import")
+    check_accessibility(page)
+    page.get_by_label("The CSV file").set_input_files(str(marks))
+    page.get_by_role("button", name="Import").click()
+    main = page.inner_text("main")
+    assert "20 added" in main and "1 set aside" in main and "1 alert raised" in main
+    assert "line 22, code 'J': is a retired code" in main
+    check_accessibility(page)
+    page.goto("/my-work")
+    assert "Absent without a reason" in page.inner_text("main") and name in page.inner_text("main")
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "social_worker")
+    assert "Absent without a reason" in page.inner_text("main")
+    page.goto(f"/children/{ref}")
+    assert "Attendance by week" in page.inner_text("main")
+    assert page.locator("#attendance ~ figure svg rect").count() == 2  # two weeks with marks
+    check_accessibility(page)

@@ -37,6 +37,7 @@ SESSIONS = ("AM", "PM")
 DUAL = "D"  # dual registered: the other school's marks for that session are this child's
 CLOSED_DAY_CODES = ("#", "Y1", "Y2", "Y3", "Y4", "Y7")  # not possible attendances a closed day may carry
 CHUNK = 500
+UNKNOWN_START = dt.date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,13 @@ class _Roll:
                 self.by_upn[upn.upper()] = ref
         self.placements: dict[str, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
         for ref, urn, start, end in session.execute(select(EducationPlacement.child_ref, EducationPlacement.school_urn,
-                                                           EducationPlacement.start, EducationPlacement.end)):
-            self.placements[ref].append((urn, start, end))
+                                                           EducationPlacement.start, EducationPlacement.end)
+                                                    .order_by(EducationPlacement.child_ref, EducationPlacement.start,
+                                                              EducationPlacement.id)):
+            # a child's first placement is the school the roll import found them at, dated the day of the
+            # import: they were on its roll before, since a day pepflow was never told
+            first = ref not in self.placements
+            self.placements[ref].append((urn, UNKNOWN_START if first else start, end))
         self.calendars = {urn: name for urn, name in session.execute(select(School.urn, School.calendar))}
         self._days: dict[tuple[str, dt.date], bool | None] = {}
 

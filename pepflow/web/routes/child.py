@@ -28,6 +28,7 @@ from pepflow.states.pep import current_pep
 from pepflow.calendars import HalfTerm
 from pepflow.reports.history_words import actor_text
 from pepflow.states.attendance import half_terms_to_report
+from pepflow.web.attendance_view import attendance_for
 from pepflow.values import Choice, date_value, yes_no
 from pepflow.vocabulary import event_label, parameter_label
 from pepflow.web import views
@@ -53,7 +54,8 @@ def case_context(site: Site, s: UnitOfWork, visitor: Visitor, child) -> dict[str
             "timeline": list(reversed(readable_history(s, child.ref))),
             "event_groups": groups, "contact_ways": [(how, how.capitalize()) for how in HOW],
             "decisions": [d for d in pending_decisions(s, child.ref) if d.mine(visitor.user.role)]
-            if visitor.user.role in VIRTUAL_SCHOOL_ROLES else []}
+            if visitor.user.role in VIRTUAL_SCHOOL_ROLES else [],
+            "attendance": attendance_for(s, child.ref, today)}
 
 
 @router.get("/children/{ref}")

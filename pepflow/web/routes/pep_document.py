@@ -5,13 +5,11 @@ so it is a disclosure in the history; each save goes through ``states.pep_docume
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Mapping
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import UploadFile
 
 from pepflow.audit.disclosures import disclosed
 from pepflow.config.pep_template import FieldSpec
@@ -26,6 +24,7 @@ from pepflow.states.pep_attachments import add_attachment, attachments
 from pepflow.states.pep_document import EDITABLE, document, missing_before_submission, record_qa, save_section
 from pepflow.web import views
 from pepflow.web.sessions import csrf_ok
+from pepflow.web.uploads import Upload, uploaded
 from pepflow.web.site import (CheckedFormDep, DatabaseDep, Refused, Site, SiteDep, Visitor, VisitorDep, leave_notice,
                               take_notice)
 
@@ -165,26 +164,6 @@ def _qa_page(request: Request, site: Site, s, visitor: Visitor, child, pep, valu
                        sections=document(s, site.app.config, child, pep, site.app.today()),
                        scale=site.app.config.pep_template.qa.scale, values=values, errors=errors,
                        open_for_qa=pep.state in ("submitted", "in_qa"), status_words=STATUS_WORDS)
-
-
-@dataclass(frozen=True)
-class Upload:
-    fields: dict[str, str]
-    filename: str
-    data: bytes
-
-
-async def uploaded(request: Request, site: SiteDep) -> Upload:
-    """A form with one file, read no further than the council's limit (and a byte beyond, to know)."""
-    limit = site.app.config.settings.upload_max_mb * 1024 * 1024
-    posted = await request.form(max_files=1, max_fields=5)
-    fields, name, data = {}, "", b""
-    for key, value in posted.items():
-        if isinstance(value, UploadFile):
-            name, data = value.filename or "", await value.read(limit + 1)
-        else:
-            fields[key] = str(value)
-    return Upload(fields, name, data)
 
 
 @router.post("/children/{ref}/pep/{key}/documents")
