@@ -242,3 +242,22 @@ def test_attendance_import_command_says_what_it_set_aside(world, config, child, 
     code, out, err = cli("attendance", "import", str(path))
     assert code == 0, err
     assert "2 mark(s) added" in out and "Set aside: line 4, code 'J': is a retired code" in out
+
+
+def test_the_peps_attendance_section_and_the_compliance_report_read_the_register(world, config, child, tmp_path):
+    from pepflow.reports.compliance_figures import compliance
+    from pepflow.states.pep_document import facts
+
+    codes = ["/", "\\"] * 7 + ["L", "B", "I", "O", "Y1", "#"]
+    rows = [(child, "100001", f"2026-01-{12 + i // 2 + (2 if i >= 10 else 0):02d}", "AM" if i % 2 == 0 else "PM", c)
+            for i, c in enumerate(codes)]
+    load(world, config, marks_file(tmp_path, rows))
+    with Session(world) as s:
+        from pepflow.db.models import Child
+
+        known = facts(s, s.get(Child, child), d("2026-01-23"))
+        report = compliance(s, config, d("2026-01-01"), d("2026-01-31"), as_of=d("2026-01-31"))
+    assert known["attendance.this_year"] == ("88.9% of 18 possible sessions (authorised absence 1, unauthorised 1); "
+                                             "persistent absence")
+    register = report["attendance_from_the_register"]
+    assert (register["children_with_marks"], register["percentage"], register["persistent_absence"]) == (1, 88.9, 1)

@@ -29,7 +29,8 @@ CONDITIONS = ("", "ehcp", "on_roll", "not_on_roll")  # every child's, or only wi
 KNOWN_FACTS = ("child.name", "child.dob", "child.upn", "child.legal_status", "child.entered_care",
                "child.placement_type", "child.placements", "child.year_group", "child.sen_status",
                "school.name", "school.urn", "school.designated_teacher", "child.social_worker",
-               "attendance.latest", "exclusions.suspensions_this_year", "exclusions.permanent")
+               "attendance.latest", "attendance.this_year", "exclusions.suspensions_this_year",
+               "exclusions.permanent")
 TEXT_LONGEST = 5000
 ROWS_MOST = 50
 

@@ -68,6 +68,11 @@ class Settings(BaseModel):
     attendance_good: float = Field(95.0, ge=0, le=100)
     attendance_persistent: float = Field(90.0, ge=0, le=100)
     attendance_severe: float = Field(50.0, ge=0, le=100)
+    # The national figures the annual report sets the cohort's attendance beside (the council enters
+    # them from the DfE's "Pupil absence in schools in England" for the year; none by default).
+    attendance_national_percent: float | None = Field(None, ge=0, le=100)
+    attendance_national_persistent_percent: float | None = Field(None, ge=0, le=100)
+    attendance_national_source: str = Field("", max_length=300)
     # Web pages: a signed-in browser is signed out after this many minutes without a request.
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
     # ... and after this many hours from signing in, however busy (NCSC: re-authenticate daily).

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
-from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PepSection, PpPlusLine,
+from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PepSection, PpPlusLine, AttendanceMark,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
 from pepflow.engine.deadlines import calendar_for
@@ -140,6 +140,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                                                            Exclusion.excluded_on <= end)))
     months = Counter(s.first_day.strftime("%Y-%m") for s in suspensions)
     attendance_bands = _latest_attendance_bands(session, start, min(end, as_of))
+    register = _register_attendance(session, config, start, min(end, as_of))
     pp: dict[str, dict[str, int]] = defaultdict(lambda: {"approved": 0, "amount": 0})
     for term, approved in session.execute(select(PpPlusLine.term, PpPlusLine.approved_pence).where(
             PpPlusLine.status.in_(("approved", "part_approved")), PpPlusLine.decided_on >= start,
@@ -167,11 +168,42 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
                        "permanent_exclusions": len(exclusions),
                        "with_pre_exclusion_meeting": sum(1 for x in exclusions if not x.no_pre_exclusion_meeting)},
         "attendance_bands": attendance_bands,
+        "attendance_from_the_register": register,
         "pp_plus_approved_per_term": {k: v for k, v in sorted(pp.items())},
         "pp_plus_impact": pp_impact,
         "pep_qa": pep_qa,
         "breakdowns": _breakdowns(roll.groups, as_of),
     }
+
+
+def _register_attendance(session: Session, config: Config, start: dt.date, until: dt.date) -> dict[str, Any]:
+    """The cohort's attendance from the register's marks over the period, as the DfE computes it
+    (issue 41): all the children's sessions together, and how many children were persistently or
+    severely absent; beside the national figures the council entered (pepflow.toml)."""
+    from pepflow.rules.attendance_figures import figures_from
+
+    per_child: dict[str, dict[str, int]] = defaultdict(dict)
+    for ref, category, count in session.execute(
+            select(AttendanceMark.child_ref, AttendanceMark.category, func.count()).where(
+                AttendanceMark.day >= start, AttendanceMark.day <= until)
+            .group_by(AttendanceMark.child_ref, AttendanceMark.category)):
+        per_child[ref][category] = count
+    together: dict[str, int] = defaultdict(int)
+    persistent = severe = 0
+    for counts in per_child.values():
+        shown = figures_from(counts)
+        persistent += shown.persistent_absence
+        severe += shown.severe_absence
+        for category, count in counts.items():
+            together[category] += count
+    cohort = figures_from(together)
+    settings = config.settings
+    return {"children_with_marks": len(per_child), "possible_sessions": cohort.possible_sessions,
+            "percentage": cohort.percentage, "persistent_absence": persistent,
+            "persistent_absence_percent": percent(persistent, len(per_child)), "severe_absence": severe,
+            "national_percentage": settings.attendance_national_percent,
+            "national_persistent_absence_percent": settings.attendance_national_persistent_percent,
+            "national_source": settings.attendance_national_source}
 
 
 def _pp_plus_impact(session: Session, start: dt.date, until: dt.date, as_of: dt.date) -> dict[str, dict[str, Any]]:

@@ -97,6 +97,11 @@ def as_rows(report: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
     for term, v in report["pp_plus_approved_per_term"].items():
         rows.append(("pp_plus", "approved", term, v["approved"]))
         rows.append(("pp_plus", "amount", term, v["amount"]))
+    register = report.get("attendance_from_the_register") or {}
+    for measure in ("children_with_marks", "percentage", "persistent_absence", "persistent_absence_percent",
+                    "severe_absence", "national_percentage", "national_persistent_absence_percent"):
+        if register.get(measure) is not None and register.get("children_with_marks"):
+            rows.append(("attendance_from_the_register", measure, "", register[measure]))
     for category, v in report.get("pp_plus_impact", {}).items():
         for measure in ("spent", "targets_funded", "met", "partly_met", "not_met", "not_reviewed"):
             rows.append(("pp_plus_impact", measure, category, v[measure]))

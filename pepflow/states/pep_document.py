@@ -29,6 +29,7 @@ from pepflow.config import Config
 from pepflow.config.pep_template import FieldSpec, Section
 from pepflow.db.models import AttendanceRecord, CarePlacement, Child, Pep, PepSection, Person, School, Suspension
 from pepflow.errors import InputError
+from pepflow.states.attendance_marks import figures as attendance_figures
 from pepflow.states.pp_plus import record_impact
 from pepflow.rules.pep_values import is_filled, read_value
 from pepflow.vocabulary import value_words
@@ -84,10 +85,21 @@ def facts(session: Session, child: Child, on: dt.date) -> dict[str, str]:
         "school.urn": school.urn if school else "", "child.social_worker": people.get(child.social_worker_ref or "", ""),
         "school.designated_teacher": people.get(school.dt_ref or "", "not recorded") if school else "no school",
         "attendance.latest": f"{latest.percent:g}% ({latest.half_term})" if latest else "none recorded",
+        "attendance.this_year": _from_the_register(session, child.ref, year_start, on),
         "exclusions.suspensions_this_year": (f"{suspended[0]} ({suspended[1]} school days)" if suspended[0]
                                              else "none"),
         "exclusions.permanent": "",
     }
+
+
+def _from_the_register(session: Session, child_ref: str, start: dt.date, on: dt.date) -> str:
+    """This school year's attendance from the register's marks, in words (issue 41)."""
+    shown = attendance_figures(session, child_ref, start, on)
+    if shown.percentage is None:
+        return "no marks from the register"
+    band = "; severe absence" if shown.severe_absence else "; persistent absence" if shown.persistent_absence else ""
+    return (f"{shown.percentage:.1f}% of {shown.possible_sessions} possible sessions (authorised absence "
+            f"{shown.authorised_absence}, unauthorised {shown.unauthorised_absence}){band}")
 
 
 def document(session: Session, config: Config, child: Child, pep: Pep, on: dt.date) -> list[SectionView]:
