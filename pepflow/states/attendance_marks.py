@@ -17,11 +17,12 @@ from sqlalchemy import func, select
 from pepflow.audit import audit
 from pepflow.calendars import HalfTerm, format_day
 from pepflow.config import Config
-from pepflow.db.models import (AttendanceAlert, AttendanceMark, AttendanceTotal, Child, Deadline, Suspension)
+from pepflow.db.models import (AttendanceAlert, AttendanceMark, AttendanceRecord, AttendanceTotal, Child, Deadline,
+                               Suspension)
 from pepflow.db.unit import UnitOfWork
 from pepflow.engine.deadlines import calendar_for, open_flag, owner_for
 from pepflow.rules.attendance_figures import AttendanceFigures, added, figures_from
-from pepflow.states.attendance import record_band
+from pepflow.states.attendance import band, record_band
 
 LOOK_BACK_DAYS = 42  # the marks an import's alerts look at: six weeks before its latest mark
 OWNERS = {"attendance_no_reason": ("social_worker", "vs_admin", "designated_teacher"),
@@ -74,52 +75,123 @@ class AfterImport:
     messages: list[str] | None = None
 
 
+CHUNK = 500
+
+
 def after_import(session: UnitOfWork, config: Config, written: list[tuple[str, dt.date, str, str, str, str]],
                  today: dt.date) -> AfterImport:
-    """The half terms' bands and the alerts for the children whose marks an import added or changed."""
+    """The half terms' bands and the alerts for the children whose marks an import added or changed.
+
+    Read a chunk of children at a time (their rows, their half terms' counts, their latest records,
+    their recent marks), so a day's marks for 10,000 children act in a few dozen queries
+    (bench/attendance.py); a band is written as a new record only when it changes (the stage-1
+    task with it), else the half term's record from the marks is brought up to date."""
     result = AfterImport(messages=[])
     by_child: dict[str, list[dt.date]] = defaultdict(list)
     for ref, day, *_ in written:
         by_child[ref].append(day)
-    for ref in sorted(by_child):
-        child = session.get(Child, ref)
-        if child is None:
-            continue
-        cal = calendar_for(session, config, child)
-        halves = {h.key: h for h in (_half_term(cal, day) for day in by_child[ref]) if h is not None}
-        for half in sorted(halves.values(), key=lambda h: h.start):
-            shown = figures(session, ref, half.start, min(half.end, today))
-            if shown.percentage is None or _same_as_last(session, ref, half, shown.percentage):
+    rules = config.attendance_codes.alerts
+    refs = sorted(by_child)
+    terms_of: dict[str | None, list[HalfTerm]] = {}
+    for start in range(0, len(refs), CHUNK):
+        part = refs[start:start + CHUNK]
+        children = {c.ref: c for c in session.execute(select(Child).where(Child.ref.in_(part))).scalars()}
+        halves: dict[str, list[HalfTerm]] = {}
+        wanted: dict[tuple[dt.date, dt.date], list[str]] = defaultdict(list)
+        for ref in part:
+            if ref not in children:
                 continue
-            _, _, said = record_band(session, config, child, half, shown.percentage, today)
-            result.bands += 1
-            result.messages.extend(f"{ref}: {m}" for m in said[1:])
-        result.alerts += _alerts(session, config, child, max(by_child[ref]), today)
+            urn = children[ref].school_urn
+            if urn not in terms_of:  # a school's half terms, worked out once an import
+                terms_of[urn] = calendar_for(session, config, children[ref]).half_terms()
+            found = {h.key: h for h in (_half_term(terms_of[urn], day) for day in by_child[ref]) if h is not None}
+            halves[ref] = sorted(found.values(), key=lambda h: h.start)
+            for h in halves[ref]:
+                wanted[(h.start, min(h.end, today))].append(ref)
+        counted = _counts_of(session, wanted)
+        latest = _latest_records(session, part)
+        for ref in part:
+            for half in halves.get(ref, ()):
+                shown = figures_from(counted.get((ref, half.start), {}))
+                if shown.percentage is None:
+                    continue
+                result.bands += _band(session, config, children[ref], half, shown.percentage, latest.get(ref), today,
+                                      result.messages)
+        marks = _recent_marks(session, part, {ref: max(by_child[ref]) for ref in part})
+        for ref in part:
+            if ref in children:
+                result.alerts += _alerts(session, config, rules, children[ref], marks.get(ref, []), today)
     return result
 
 
-def _half_term(cal, day: dt.date) -> HalfTerm | None:
-    return next((h for h in cal.half_terms() if h.start <= day <= h.end), None)
+def _counts_of(session: UnitOfWork, wanted: dict[tuple[dt.date, dt.date], list[str]]
+               ) -> dict[tuple[str, dt.date], dict[str, int]]:
+    """Sessions by category for each (child, half term's first day), marks and totals, by period."""
+    out: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(dict)
+    for (first, last), refs in wanted.items():
+        for ref, category, count in session.execute(
+                select(AttendanceMark.child_ref, AttendanceMark.category, func.count()).where(
+                    AttendanceMark.child_ref.in_(refs), AttendanceMark.day >= first, AttendanceMark.day <= last)
+                .group_by(AttendanceMark.child_ref, AttendanceMark.category)):
+            out[(ref, first)][category] = count
+        for ref, attending, authorised, unauthorised in session.execute(
+                select(AttendanceTotal.child_ref, AttendanceTotal.attending, AttendanceTotal.authorised,
+                       AttendanceTotal.unauthorised).where(AttendanceTotal.child_ref.in_(refs),
+                                                           AttendanceTotal.start >= first, AttendanceTotal.end <= last)):
+            out[(ref, first)] = added(out[(ref, first)], {"attending": attending, "authorised_absence": authorised,
+                                                          "unauthorised_absence": unauthorised})
+    return out
 
 
-def _same_as_last(session: UnitOfWork, ref: str, half: HalfTerm, percent: float) -> bool:
-    from pepflow.db.models import AttendanceRecord
+def _latest_records(session: UnitOfWork, refs: list[str]) -> dict[str, AttendanceRecord]:
+    """Each child's latest attendance record (the band a change is measured from)."""
+    latest: dict[str, AttendanceRecord] = {}
+    for record in session.execute(select(AttendanceRecord).where(AttendanceRecord.child_ref.in_(refs))
+                                  .order_by(AttendanceRecord.recorded_on, AttendanceRecord.id)).scalars():
+        latest[record.child_ref] = record
+    return latest
 
-    last = session.execute(select(AttendanceRecord.percent).where(
-        AttendanceRecord.child_ref == ref, AttendanceRecord.half_term == half.key)
-        .order_by(AttendanceRecord.recorded_on.desc(), AttendanceRecord.id.desc()).limit(1)).scalar()
-    return last is not None and abs(last - percent) < 0.05
+
+def _band(session: UnitOfWork, config: Config, child: Child, half: HalfTerm, percent: float,
+          last: AttendanceRecord | None, today: dt.date, messages: list[str]) -> int:
+    """Write the half term's figure: a new record when the band changes (or the half term has none
+    yet), with what the stages make of it; else the latest record brought up to date."""
+    if last is not None and last.half_term == half.key and last.band == band(percent, config.settings):
+        if abs(last.percent - percent) >= 0.05 or last.recorded_on != today:
+            last.percent, last.recorded_on = percent, today
+            session.add(last)
+            return 1
+        return 0
+    _, _, said = record_band(session, config, child, half, percent, today)
+    messages.extend(f"{child.ref}: {m}" for m in said[1:])
+    return 1
+
+
+def _recent_marks(session: UnitOfWork, refs: list[str], latest: dict[str, dt.date]
+                  ) -> dict[str, list[tuple[dt.date, str, str]]]:
+    """Each child's possible sessions in the weeks before their latest mark, in register order."""
+    since = min(latest.values()) - dt.timedelta(days=LOOK_BACK_DAYS)
+    out: dict[str, list[tuple[dt.date, str, str]]] = defaultdict(list)
+    for ref, day, session_name, code in session.execute(
+            select(AttendanceMark.child_ref, AttendanceMark.day, AttendanceMark.session, AttendanceMark.code).where(
+                AttendanceMark.child_ref.in_(refs), AttendanceMark.day >= since,
+                AttendanceMark.category != "not_possible")
+            .order_by(AttendanceMark.child_ref, AttendanceMark.day, AttendanceMark.session)):
+        if day >= latest[ref] - dt.timedelta(days=LOOK_BACK_DAYS) and day <= latest[ref]:
+            out[ref].append((day, session_name, code))
+    return out
+
+
+def _half_term(halves: list[HalfTerm], day: dt.date) -> HalfTerm | None:
+    return next((h for h in halves if h.start <= day <= h.end), None)
 
 
 # ---- alerts -------------------------------------------------------------------------------
 
-def _alerts(session: UnitOfWork, config: Config, child: Child, latest: dt.date, today: dt.date) -> int:
-    rules = config.attendance_codes.alerts
-    marks = [(d, s, c) for d, s, c in session.execute(
-        select(AttendanceMark.day, AttendanceMark.session, AttendanceMark.code).where(
-            AttendanceMark.child_ref == child.ref, AttendanceMark.day >= latest - dt.timedelta(days=LOOK_BACK_DAYS),
-            AttendanceMark.day <= latest, AttendanceMark.category != "not_possible")
-        .order_by(AttendanceMark.day, AttendanceMark.session))]
+def _alerts(session: UnitOfWork, config: Config, rules, child: Child, marks: list[tuple[dt.date, str, str]],
+            today: dt.date) -> int:
+    """The alerts a child's recent marks raise (each once): checked against the records only where
+    the marks hold a sent-home or part-time code."""
     raised = 0
     for run in _runs(marks, set(rules.no_reason)):
         if len(run) >= rules.no_reason_in_a_row:
