@@ -11,7 +11,11 @@
 * the cohort's figures for a half term (the compliance report's ``_register_attendance``) against
   the bare GROUP BY by child and category.
 
-    python bench/attendance.py [--children 10000] [--repeat 5] [--marks 4000000]
+* with ``--postgres``, the same two on a throwaway PostgreSQL server (marks made by the server,
+  ``--pg-marks``, default 50,000,000: a large council over years), against the bare GROUP BY through
+  the same connection.
+
+    python bench/attendance.py [--children 10000] [--repeat 5] [--marks 4000000] [--postgres [--pg-marks N]]
 """
 
 from __future__ import annotations
@@ -122,12 +126,100 @@ def fill_marks(app, children: int, marks: int) -> tuple[dt.date, dt.date]:
     return days[0], days[-1]
 
 
+def postgres_part(args) -> None:
+    """One child's figures and a half term's cohort figures with ``--pg-marks`` marks on PostgreSQL."""
+    from tests.pgserver import analyze_after_load, bench_databases, empty_engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        urls, server = bench_databases(tmp, None, True)
+        try:
+            url = urls[1]
+            empty_engine(url).dispose()
+            from pepflow.service.application import App
+
+            app = App(database_url=url, today_override=TODAY.isoformat())
+            children = max(args.children, args.pg_marks // 380 + 1)  # a school year is about 380 sessions
+            build(app.engine, children)
+            t = time.perf_counter()
+            # weekdays outside August back from the end of the 2025-26 year (the calendar holds only recent
+            # years; the figures' queries read the days as they are)
+            days = [dt.date(2026, 7, 22) - dt.timedelta(days=i) for i in range(0, 365 * 30)]
+            days = sorted(d for d in days if d.weekday() < 5 and d.month != 8)
+            per_child = args.pg_marks // children
+            with app.engine.begin() as conn:
+                conn.execute(text("INSERT INTO attendance_import (kind, filename, imported_on, imported_by, rows, added, "
+                                  "unchanged, changed, set_aside) VALUES ('marks', 'bench', :d, '', 0, 0, 0, 0, 0)"),
+                             {"d": TODAY})
+                conn.execute(text("CREATE TEMP TABLE bench_day (n int, day date)"))
+                conn.execute(text("INSERT INTO bench_day VALUES (:n, :day)"),
+                             [{"n": n, "day": day} for n, day in enumerate(days[-(per_child // 2):])])
+                conn.execute(text(
+                    "INSERT INTO attendance_mark (child_ref, day, session, school_urn, code, category, import_id, "
+                    "changed_from) SELECT c.ref, d.day, s.session, c.school_urn, "
+                    "CASE WHEN h < 90 THEN (CASE WHEN s.session = 'AM' THEN '/' ELSE '\\' END) WHEN h < 94 THEN 'I' "
+                    "WHEN h < 96 THEN 'N' ELSE 'O' END, "
+                    "CASE WHEN h < 90 THEN 'attending' WHEN h < 94 THEN 'authorised_absence' "
+                    "ELSE 'unauthorised_absence' END, 1, '' "
+                    "FROM child c CROSS JOIN bench_day d CROSS JOIN (VALUES ('AM'), ('PM')) AS s(session) "
+                    "CROSS JOIN LATERAL (SELECT abs(hashtext(c.ref || d.n || s.session)) % 100 AS h) AS r"))
+            analyze_after_load(app.engine)
+            with app.engine.connect() as conn:
+                held = conn.execute(text("SELECT count(*) FROM attendance_mark")).scalar()
+                first, last = conn.execute(text("SELECT min(day), max(day) FROM attendance_mark")).one()
+            print(f"\nPostgreSQL: {held:,} marks held for {children:,} children ({time.perf_counter() - t:.0f} s to "
+                  f"make them), {first} to {last}")
+            year = (dt.date(2025, 9, 1), dt.date(2026, 7, 22))
+            sample = [f"C{random.Random(k).randrange(children):06d}" for k in range(200)]
+            ours, floor = [], []
+            with app.engine.connect() as raw:
+                for ref in sample:
+                    t = time.perf_counter()
+                    raw.exec_driver_sql("SELECT category, count(*) FROM attendance_mark WHERE child_ref = %(r)s AND "
+                                        "day >= %(a)s AND day <= %(b)s GROUP BY category",
+                                        {"r": ref, "a": year[0], "b": year[1]}).fetchall()
+                    floor.append((time.perf_counter() - t) * 1000)
+                    t = time.perf_counter()
+                    with session_scope(app.engine) as s:
+                        figures(s, ref, *year)
+                    ours.append((time.perf_counter() - t) * 1000)
+                print(f"one child's figures for a school year, median of {len(sample)} children (interleaved):")
+                print(f"  floor (the bare GROUP BY)           {statistics.median(floor):7.2f} ms")
+                print(f"  pepflow (figures, in a session)     {statistics.median(ours):7.2f} ms   "
+                      f"{statistics.median(ours) / statistics.median(floor):5.1f}x; goal under 10 ms")
+                from pepflow.reports.compliance_figures import _register_attendance
+
+                half = (dt.date(2026, 2, 23), dt.date(2026, 3, 27))
+                ours, floor = [], []
+                for _ in range(3):
+                    t = time.perf_counter()
+                    raw.exec_driver_sql("SELECT child_ref, category, count(*) FROM attendance_mark WHERE day >= %(a)s "
+                                        "AND day <= %(b)s GROUP BY child_ref, category",
+                                        {"a": half[0], "b": half[1]}).fetchall()
+                    floor.append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    with session_scope(app.engine) as s:
+                        _register_attendance(s, app.config, *half)
+                    ours.append(time.perf_counter() - t)
+            print(f"the cohort's figures for a half term ({children:,} children), median of 3:")
+            print(f"  floor (the bare GROUP BY)           {statistics.median(floor):7.2f} s")
+            print(f"  pepflow (the report's figures)      {statistics.median(ours):7.2f} s   "
+                  f"{statistics.median(ours) / statistics.median(floor):5.1f}x; goal under 2 s")
+            app.engine.dispose()
+        finally:
+            if server:
+                server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--marks", type=int, default=4_000_000)
+    parser.add_argument("--postgres", action="store_true", help="also the figures on a throwaway PostgreSQL server")
+    parser.add_argument("--pg-marks", type=int, default=50_000_000)
     args = parser.parse_args()
+    if args.postgres:
+        postgres_part(args)
     with tempfile.TemporaryDirectory() as tmp:
         app = bench_app(tmp, "attendance")
         build(app.engine, args.children)
