@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from pepflow.cohort import key_stage, year_group, year_group_label
 from pepflow.config import Config
-from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PepSection, PpPlusLine, AttendanceMark,
+from pepflow.db.models import (Admission, AttendanceRecord, CarePlacement, Child, Deadline, Event, Exclusion, Pep, PepSection, PpPlusLine, AttendanceMark, SubjectAccessRequest,
                         School, Suspension)
 from pepflow.states.pep import REVIEW_KINDS
 from pepflow.engine.deadlines import calendar_for
@@ -150,6 +150,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
     for figures in pp.values():  # pounds: whole where they are whole
         figures["amount"] = figures["amount"] // 100 if figures["amount"] % 100 == 0 else figures["amount"] / 100
     pp_impact = _pp_plus_impact(session, start, min(end, as_of), as_of)
+    access = _subject_access(session, start, min(end, as_of), as_of)
 
     pep_qa = _pep_qa(session, config, start, end)
 
@@ -171,6 +172,7 @@ def compliance(session: Session, config: Config, start: dt.date, end: dt.date, a
         "attendance_from_the_register": register,
         "pp_plus_approved_per_term": {k: v for k, v in sorted(pp.items())},
         "pp_plus_impact": pp_impact,
+        "subject_access": access,
         "pep_qa": pep_qa,
         "breakdowns": _breakdowns(roll.groups, as_of),
     }
@@ -204,6 +206,25 @@ def _register_attendance(session: Session, config: Config, start: dt.date, until
             "national_percentage": settings.attendance_national_percent,
             "national_persistent_absence_percent": settings.attendance_national_persistent_percent,
             "national_source": settings.attendance_national_source}
+
+
+def _subject_access(session: Session, start: dt.date, until: dt.date, as_of: dt.date) -> dict[str, int]:
+    """Subject access requests received in the period, and how they stood on ``as_of``: answered in
+    time or late, extended, still open, overdue (issue 43)."""
+    counts = {"received": 0, "extended": 0, "answered_in_time": 0, "answered_late": 0, "open": 0, "overdue": 0}
+    for received, due, extended, answered in session.execute(
+            select(SubjectAccessRequest.received_on, SubjectAccessRequest.due_on, SubjectAccessRequest.extended_to,
+                   SubjectAccessRequest.answered_on).where(SubjectAccessRequest.received_on >= start,
+                                                           SubjectAccessRequest.received_on <= until)):
+        counts["received"] += 1
+        last = extended or due
+        counts["extended"] += extended is not None
+        if answered is not None and answered <= as_of:
+            counts["answered_in_time" if answered <= last else "answered_late"] += 1
+        else:
+            counts["open"] += 1
+            counts["overdue"] += as_of > last
+    return counts
 
 
 def _pp_plus_impact(session: Session, start: dt.date, until: dt.date, as_of: dt.date) -> dict[str, dict[str, Any]]:

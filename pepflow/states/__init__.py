@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 
-PROCESSES = ("pep", "care", "admission", "exclusion", "attendance", "pp_plus")
+PROCESSES = ("pep", "care", "admission", "exclusion", "attendance", "pp_plus", "subject_access")
 
 
 def load() -> None:

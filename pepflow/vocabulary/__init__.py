@@ -28,6 +28,7 @@ PROCESSES = table_of_terms({
     "contact": ("Contact", "Contacts noted about the child: who, how, when and what was said"),
     "security": ("Security", "Sign-ins, sign-outs and account changes"),
     "pp_plus": ("Pupil Premium Plus", "Money asked for against PEP targets, decided, paid and its impact"),
+    "records": ("Records", "Subject access to the child's record, legal holds, retention and purges"),
 })
 
 STATES = {
@@ -135,6 +136,12 @@ PARAMETERS = table_of_terms({
     "financial_year": ("Financial year", ""),
     "approved": ("Approved", ""),
     "asked": ("Asked for", ""),
+    "request": ("Request", "The subject access request's number"),
+    "requester": ("Who asked", ""),
+    "relationship": ("Their relationship to the child", ""),
+    "identity_checked": ("How their identity was checked", ""),
+    "authority_checked": ("How their authority was checked", ""),
+    "months": ("Months more", ""),
     "line": ("Line", "The number of a Pupil Premium Plus line (shown on the PP+ page)"),
     "target": ("Target", "The number of the target in the PEP's targets (1 for the first)"),
     "hours": ("Hours", ""),
@@ -170,7 +177,7 @@ VALUES = table_of_terms({
     "foster_la": "foster care (council's own)", "foster_private": "foster care (agency)", "kinship": "kinship care",
     "residential": "residential", "outstanding": "outstanding", "inadequate": "inadequate", "good": "good",
     "none": "none", "not recorded": "not recorded", "no school": "no school", "unknown": "not rated",
-    "ehcp_needs": "needs in an EHCP", "allowance": "termly allowance", "partly_met": "partly met",
+    "ehcp_needs": "needs in an EHCP", "the_child": "the child", "representative": "a representative", "allowance": "termly allowance", "partly_met": "partly met",
     "not_met": "not met", "school_age": "Reception to Year 11", "early_years": "early years", "post_16": "post-16",
 })
 

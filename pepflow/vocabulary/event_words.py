@@ -120,6 +120,9 @@ EVENTS = table_of_terms({
     "attendance_totals_imported": ("Attendance totals imported", "A file of attendance totals was imported"),
     "attendance_alert_raised": ("Attendance alert", "The register's marks raised an alert"),
     "attendance_viewed": ("Attendance looked at", "Someone looked at a child's attendance marks"),
+    "subject_access_requested": ("Subject access request received", "Someone asked for the child's record"),
+    "subject_access_extended": ("Subject access request extended", "More time to answer a subject access request, with the reason"),
+    "subject_access_answered": ("Subject access request answered", "The child's record was sent to whoever asked for it"),
     "pp_plus_viewed": ("Pupil Premium Plus looked at", "Someone looked at a child's Pupil Premium Plus lines"),
     "pp_plus_payments_downloaded": ("Pupil Premium Plus payments downloaded", "Someone downloaded payments as CSV"),
     "pp_plus_batch_made": ("Payment batch made", "The Pupil Premium Plus payments due for a term were put in a batch for finance"),
@@ -152,6 +155,7 @@ KINDS = table_of_terms({
     "pep_resubmission": ("PEP resubmission", "Designated teacher resubmits a PEP returned by quality assurance"),
     "pep_before_care_review": ("Approved PEP before care review", "An approved PEP is in place before the "
                                "statutory care review"),
+    "subject_access": ("Subject access request", "A subject access request for the child's record is answered (one month)"),
     "pp_plus_decision": ("Pupil Premium Plus decision", "The Virtual School approves, rejects or questions a line asked for"),
     "pp_plus_vsh_decision": ("Pupil Premium Plus: the Virtual School Head's decision", "The Virtual School Head decides a line over an officer's limit or in a category they keep"),
     "pp_plus_reply": ("Answer about Pupil Premium Plus", "The school answers the Virtual School's question about a line"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import Index, JSON, Column, UniqueConstraint
+from sqlalchemy import Index, JSON, Column, UniqueConstraint, event
+from sqlalchemy.orm.attributes import set_attribute
 from sqlmodel import Field
 
 from pepflow.db.models.base import Table
@@ -76,6 +77,8 @@ class Child(Table, table=True):
     last_care_review: Optional[dt.date] = None
     looked_after: bool = True
     left_care_on: Optional[dt.date] = None
+    died_on: Optional[dt.date] = None  # the retention schedule keeps a record 15 years after a death before 18
+    ever_ehcp: bool = False  # an EHC plan at any time: some councils' schedules keep education records longer
 
     @property
     def name(self) -> str:
@@ -116,3 +119,17 @@ class HeldBackChild(Table, table=True):
     first_held_on: dt.date  # the day of the first import that held them back
     last_held_on: dt.date
     files: str = ""  # the return's files, as the import names them
+
+
+@event.listens_for(Child.sen_status, "set")
+def _remember_an_ehcp(target: Child, value: str, _old: object, _initiator: object) -> None:
+    """Once a child has an EHC plan their record is kept as such (issue 43: the retention schedule),
+    whoever sets it (an import, an event, a form)."""
+    if value == "ehcp":
+        set_attribute(target, "ever_ehcp", True)
+
+
+@event.listens_for(Child, "init")
+def _made_with_an_ehcp(_target: Child, _args: tuple, kwargs: dict) -> None:
+    if kwargs.get("sen_status") == "ehcp":
+        kwargs["ever_ehcp"] = True
