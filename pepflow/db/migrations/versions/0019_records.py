@@ -56,6 +56,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("legal_hold")
     op.drop_table("subject_access_request")
-    with op.batch_alter_table("child") as batch_op:
-        batch_op.drop_column("ever_ehcp")
-        batch_op.drop_column("died_on")
+    # dropped in place (SQLite 3.35 and later, PostgreSQL): copying the child table would break the
+    # references to it while a downgrade runs with foreign keys on
+    op.execute("ALTER TABLE child DROP COLUMN ever_ehcp")
+    op.execute("ALTER TABLE child DROP COLUMN died_on")
