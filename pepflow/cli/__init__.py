@@ -16,7 +16,7 @@ import sys
 import typer
 
 from pepflow.errors import PepflowError
-from pepflow.cli import attendance, calendar, database, history, lists, pep_document, pp_plus, records, reports, service, users  # noqa: F401  (register the commands)
+from pepflow.cli import attendance, calendar, database, history, lists, pep_document, pp_plus, record_keeping, records, reports, service, users  # noqa: F401  (register the commands)
 from pepflow.cli._common import app
 
 

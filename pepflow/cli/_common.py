@@ -23,6 +23,8 @@ app.add_typer(pep_app, name="pep")
 attendance_app = typer.Typer(help="Attendance from the register: import marks, a child's figures.",
                              no_args_is_help=True)
 app.add_typer(attendance_app, name="attendance")
+records_app = typer.Typer(help="A child's record and the law: retention, legal holds.", no_args_is_help=True)
+app.add_typer(records_app, name="records")
 pp_plus_app = typer.Typer(help="Pupil Premium Plus: the year's ledger and the payments for finance.",
                           no_args_is_help=True)
 app.add_typer(pp_plus_app, name="pp-plus")

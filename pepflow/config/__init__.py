@@ -36,6 +36,7 @@ from pepflow.config.timescales import OWNER_ROLES, Timescale, Timescales, merge_
 if TYPE_CHECKING:
     from pepflow.config.pep_template import PepTemplate
     from pepflow.config.attendance_codes import AttendanceCodes
+    from pepflow.config.retention import RetentionSchedule
     from pepflow.config.pp_plus import FundingModel
 
 __all__ = [
@@ -69,6 +70,11 @@ class Config:
         return attendance_codes_in(self.directory)
 
     @property
+    def retention(self) -> "RetentionSchedule":
+        """The retention schedule (``retention.toml``: the council's own, else the shipped one)."""
+        return _one_file(self.directory, "retention.toml", "retention")
+
+    @property
     def funding_model(self) -> "FundingModel":
         """Pupil Premium Plus as the council funds it (``pp_plus.toml``: the shipped years, then the
         council's), read when first needed; a council's own file is read when pepflow starts."""
@@ -90,6 +96,23 @@ def pep_template_in(directory: Path) -> "PepTemplate":
     own = layer.path / "pep.toml"
     source = Source(own, layer.shipped) if own.is_file() else Source(shipped_config_dir() / "pep.toml", True)
     return _pep_template(source, source.path.stat().st_mtime_ns)
+
+
+def _one_file(directory: Path, name: str, what: str):
+    """A configuration file a council's own copy replaces whole, read once while unchanged."""
+    layer = _layers(directory)[-1]
+    own = layer.path / name
+    source = Source(own, layer.shipped) if own.is_file() else Source(shipped_config_dir() / name, True)
+    return _loaded(what, source, source.path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _loaded(what: str, source: Source, _mtime_ns: int):
+    if what == "retention":
+        from pepflow.config.retention import load_retention  # imported here: only records work needs it
+
+        return load_retention(source)
+    raise KeyError(what)
 
 
 def attendance_codes_in(directory: Path) -> "AttendanceCodes":
