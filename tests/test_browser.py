@@ -1009,3 +1009,27 @@ def test_a_days_register_marks_are_imported_and_raise_alerts_on_my_work_and_a_ch
     assert "Attendance by week" in page.inner_text("main")
     assert page.locator("#attendance ~ figure svg rect").count() == 2  # two weeks with marks
     check_accessibility(page)
+
+
+def test_vs_admin_exports_a_childs_record_for_subject_access(site, page):
+    """Issue 43: from the child page, the whole record as a zip whose JSON validates against its schema."""
+    import io
+    import json
+    import zipfile
+
+    import jsonschema
+
+    with session_scope(site.app.engine) as s:
+        ref = s.execute(select(Child.ref).where(Child.looked_after).order_by(Child.ref.desc())).scalars().first()
+    sign_in(page, "vs_admin")
+    page.goto(f"/children/{ref}")
+    page.get_by_role("link", name="Export the whole record for a subject access request").click()
+    check_accessibility(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the record").click()
+    archive = zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read()))
+    record = json.loads(archive.read("record.json"))
+    jsonschema.validate(record, json.loads(archive.read("schema.json")))
+    assert record["child_ref"] == ref and record["tables"]["child"][0]["ref"] == ref
+    with session_scope(site.app.engine) as s:
+        assert s.execute(select(Event).where(Event.child_ref == ref, Event.name == "record_exported")).first()

@@ -83,3 +83,27 @@ def lift_command(ctx: typer.Context, hold: int = typer.Option(..., "--hold", hel
         lifted = lift_hold(s, hold, BY, a.today())
         words = f"Legal hold {lifted.id} lifted."
     typer.echo(words)
+
+
+@records_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    child: str = typer.Option(..., "--child", help="The child's reference."),
+    out: str = typer.Option(..., "--out", help="The zip file to write."),
+) -> None:
+    """Every row pepflow keeps about the child, as JSON with its schema, a readable page and the
+    documents, for a subject access request; the export is in the history."""
+    from pathlib import Path
+
+    from pepflow.db.child_refs import require_child
+    from pepflow.db.connection import session_scope
+    from pepflow.service.record_export import export_record
+
+    a = _app(ctx)
+    with session_scope(a.engine) as s:
+        found = require_child(s, child)
+        data, counts = export_record(s, found.ref, BY, a.today(), a.clock.now())
+        ref = found.ref
+    Path(out).write_bytes(data)
+    typer.echo(f"{ref}'s record: {sum(counts.values())} row(s) from {len(counts)} table(s), written to {out} "
+               f"({len(data):,} bytes). List the people named in it for redaction before sending (record.html).")
