@@ -35,7 +35,9 @@ from pepflow.db.writes import AUDIT_COLUMNS, INSERT_AUDIT, executemany, json_tex
 from pepflow.db.history_keys import Keyring, keyring_for
 from pepflow.audit.snapshots import deadline_snapshots, process_snapshots
 
-PAYLOAD_VERSION = 1
+# 2: a keyed row's hash covers a keyed commitment to its payload rather than the payload itself, so a
+# payload purged on its retention date (a tombstone in its place) leaves the chain provable (issue 43)
+PAYLOAD_VERSION = 2
 
 GENESIS = "0" * 64
 FIELDS = ("child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
@@ -69,7 +71,8 @@ def row_hash(previous: str, row: dict[str, Any], keyring: Keyring | None = None)
     """The row's hash: HMAC-SHA256 under its key (``row["key_id"]``) of the previous hash, the
     row's fields in the fixed order of KEYED_FIELDS with the key id, and the payload exactly as
     stored (``row["payload_text"]``: the stored text is what is proved, and it is neither decoded
-    nor encoded again to check it).  A row without a key id was written before the history was
+    nor encoded again to check it); from payload version 2, a keyed commitment to that text
+    (``payload_commitment``), or the commitment kept when the payload was purged.  A row without a key id was written before the history was
     keyed: plain sha256 of the previous hash and every field of FIELDS, the payload decoded."""
     key_id = row.get("key_id") or ""
     if not key_id:
@@ -78,7 +81,17 @@ def row_hash(previous: str, row: dict[str, Any], keyring: Keyring | None = None)
     assert keyring is not None, "a keyed row needs the keyring"
     fields = [_plain(row.get(f)) for f in KEYED_FIELDS]
     fields.append(key_id)
+    if (row.get("payload_version") or 1) >= 2:
+        committed = row.get("payload_commitment") or payload_commitment(key_id, row["payload_text"], keyring)
+        return keyring.sign(key_id, (previous + _encode_body(fields) + "\n#" + committed).encode("utf-8"))
     return keyring.sign(key_id, (previous + _encode_body(fields) + "\n" + row["payload_text"]).encode("utf-8"))
+
+
+def payload_commitment(key_id: str, payload_text: str, keyring: Keyring) -> str:
+    """The keyed commitment to a payload (payload version 2): what the row's hash covers, kept in
+    the row when the payload itself is purged, so the row still proves its place in the chain and
+    no one without the key can tell or test what the payload was."""
+    return keyring.sign(key_id, ("payload\n" + payload_text).encode("utf-8"))
 
 
 def keyring_of(session: Session) -> Keyring:

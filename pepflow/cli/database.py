@@ -124,6 +124,21 @@ def db_restore(
         for problem in result.problems:
             typer.echo(f"  - {problem}.", err=True)
         raise typer.Exit(1)
+    # purges made since the backup was taken, done again before anything else uses the database (issue 43)
+    from pepflow.db.connection import session_scope
+    from pepflow.service.purge import compact, purge_log_beside, reapply
+
+    engine = make_engine(a.url, create=False)
+    try:
+        with session_scope(engine) as s:
+            again = reapply(s, a.config, purge_log_beside(file_for(manifest.database,
+                                                                    a.environment.history_checkpoint_file)),
+                            "the command line")
+        if again:
+            compact(engine)
+            typer.echo(f"Re-applied the purges of {again} child(ren) made since the backup was taken.")
+    finally:
+        engine.dispose()
     against = (f"and matches {len(result.checkpoints)} checkpoints of the database it was taken from"
                if result.checkpoints else "(no checkpoint of the database it was taken from was found to compare)")
     typer.echo(f"Restored {file} into {a.shown_url}; every table has the rows the backup recorded, and its history "

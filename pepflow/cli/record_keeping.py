@@ -107,3 +107,23 @@ def export_command(
     Path(out).write_bytes(data)
     typer.echo(f"{ref}'s record: {sum(counts.values())} row(s) from {len(counts)} table(s), written to {out} "
                f"({len(data):,} bytes). List the people named in it for redaction before sending (record.html).")
+
+
+@records_app.command("purge")
+def purge_command(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be purged; change nothing."),
+) -> None:
+    """Anonymise or remove what has passed its retention date, except what is on legal hold (the
+    service does this each night)."""
+    from pepflow.db.connection import session_scope
+    from pepflow.service.purge import compact, log_purge, purge
+
+    a = _app(ctx)
+    with session_scope(a.engine) as s:
+        done = purge(s, a.config, a.today(), BY, dry_run)
+        log_purge(a.engine, s, done, a.today())
+    if not dry_run and done.counts:
+        compact(a.engine)
+    for line in done.lines():
+        typer.echo(line)

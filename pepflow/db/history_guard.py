@@ -1,7 +1,8 @@
 """The database itself refuses to rewrite history: triggers on the ``event`` table.
 
 On SQLite and PostgreSQL an UPDATE or DELETE of a history row (and on PostgreSQL a
-TRUNCATE) fails with ``HISTORY_REFUSED``.  The triggers are made with the table (a new
+TRUNCATE) fails with ``HISTORY_REFUSED``, but for the purge's tombstone: a payload replaced once,
+its keyed commitment kept, every other column as it was (issue 43).  The triggers are made with the table (a new
 database) and by revision 0003 (an existing one).  An administrator of the database can
 still drop them, which is why the history is also keyed and checkpointed outside it
 (``pepflow/audit``).  On PostgreSQL the application's own role is also given no UPDATE,
@@ -17,15 +18,24 @@ from pepflow.db.models import Event
 
 HISTORY_REFUSED = "history rows cannot be changed or deleted"
 
+# The one change allowed: a payload of version 2 or later purged on its retention date, once (its
+# keyed commitment kept in ``payload_commitment``, every other column as it was: audit/tombstones.py)
+KEPT = ("id", "child_ref", "process", "process_id", "name", "effective_on", "recorded_at", "actor_ref",
+        "state_before", "state_after", "payload_version", "key_id", "prev_hash", "hash")
+_SQLITE_TOMBSTONE = ("OLD.payload_commitment IS NULL AND NEW.payload_commitment IS NOT NULL AND "
+                     "OLD.payload_version >= 2 AND " + " AND ".join(f"NEW.{c} IS OLD.{c}" for c in KEPT))
+_PG_TOMBSTONE = ("OLD.payload_commitment IS NULL AND NEW.payload_commitment IS NOT NULL AND "
+                 "OLD.payload_version >= 2 AND " + " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in KEPT))
 SQLITE = [
-    f"CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event "
+    f"CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event WHEN NOT ({_SQLITE_TOMBSTONE}) "
     f"BEGIN SELECT RAISE(ABORT, '{HISTORY_REFUSED}'); END",
     f"CREATE TRIGGER IF NOT EXISTS event_no_delete BEFORE DELETE ON event "
     f"BEGIN SELECT RAISE(ABORT, '{HISTORY_REFUSED}'); END",
 ]
 POSTGRESQL = [
     "CREATE OR REPLACE FUNCTION pepflow_history_refused() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    f"BEGIN RAISE EXCEPTION '{HISTORY_REFUSED}' USING ERRCODE = 'insufficient_privilege'; END $$",
+    f"BEGIN IF TG_OP = 'UPDATE' AND ({_PG_TOMBSTONE}) THEN RETURN NEW; END IF; "
+    f"RAISE EXCEPTION '{HISTORY_REFUSED}' USING ERRCODE = 'insufficient_privilege'; END $$",
     "DROP TRIGGER IF EXISTS event_no_change ON event",
     "CREATE TRIGGER event_no_change BEFORE UPDATE OR DELETE ON event "
     "FOR EACH ROW EXECUTE FUNCTION pepflow_history_refused()",
@@ -40,13 +50,26 @@ DROP = {
 }
 
 
-def guard_statements(dialect: str) -> list[str]:
+# The guard as revision 0003 made it (no change at all, before payloads could be purged): what the
+# revisions before 0020 make, so an old database upgrades through them as it did
+REFUSE_ALL = {
+    "sqlite": [f"CREATE TRIGGER IF NOT EXISTS event_no_update BEFORE UPDATE ON event "
+               f"BEGIN SELECT RAISE(ABORT, '{HISTORY_REFUSED}'); END", SQLITE[1]],
+    "postgresql": ["CREATE OR REPLACE FUNCTION pepflow_history_refused() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                   f"BEGIN RAISE EXCEPTION '{HISTORY_REFUSED}' USING ERRCODE = 'insufficient_privilege'; END $$",
+                   *POSTGRESQL[1:]],
+}
+
+
+def guard_statements(dialect: str, before_tombstones: bool = False) -> list[str]:
+    if before_tombstones:
+        return REFUSE_ALL["postgresql" if dialect == "postgresql" else "sqlite"]
     return POSTGRESQL if dialect == "postgresql" else SQLITE
 
 
-def guard(connection: Connection) -> None:
+def guard(connection: Connection, before_tombstones: bool = False) -> None:
     """Make the triggers (again: each statement replaces or skips what is there)."""
-    for statement in guard_statements(connection.dialect.name):
+    for statement in guard_statements(connection.dialect.name, before_tombstones):
         connection.exec_driver_sql(statement)
 
 
@@ -64,6 +87,7 @@ def grant_statements(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON event FROM {quoted}",
+        f"GRANT UPDATE (payload, payload_commitment) ON event TO {quoted}",  # the purge's tombstones only
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {quoted}",
     ]
 

@@ -31,6 +31,18 @@ class RetentionDate:
     due_on: dt.date | None  # None: counted from each row's own date (emails, views)
     why: str
 
+    @property
+    def rule_words(self) -> str:
+        """The rule without the child's dates: what a purge's history rows and tombstones say."""
+        return rule_words(self.rule)
+
+
+def rule_words(rule: Rule) -> str:
+    condition = {"always": "", "ever_looked_after": ", ever looked after", "ever_ehcp": ", ever an EHC plan",
+                 "died_before_18": ", died before 18"}[rule.when]
+    start = {"birth": "birth", "death": "death", "left_care": "leaving care", "made": "each row's date"}[rule.from_]
+    return f"{rule.record}: {rule.action} {rule.years} years from {start}{condition}"
+
 
 def add_years(day: dt.date, years: int) -> dt.date:
     """The anniversary ``years`` on (29 February falls on 28 February in a common year)."""

@@ -32,6 +32,7 @@ class DueItem:
     source: str
     rows: int | None  # for emails and views: how many rows reach their date
     held: bool
+    rule: str = ""  # the rule in words, without the child's dates (rules/retention_rules.rule_words)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -64,7 +65,7 @@ def records_due(session: UnitOfWork, config: Config, as_of: dt.date, within_days
             found = retention_date(schedule, record, facts)
             if found is not None and found.due_on <= until:
                 items.append(DueItem(ref, record, found.due_on.isoformat(), found.rule.action, found.why,
-                                     found.rule.source, None, everyone or ref in held))
+                                     found.rule.source, None, everyone or ref in held, found.rule_words))
     for record, found in per_row.items():
         if found is None:
             continue
@@ -80,7 +81,7 @@ def records_due(session: UnitOfWork, config: Config, as_of: dt.date, within_days
             due = add_years(oldest.date(), found.rule.years)
             items.append(DueItem(ref, record, due.isoformat(), found.rule.action,
                                  f"{count} row(s) more than {found.rule.years} years old", found.rule.source, count,
-                                 everyone or ref in held))
+                                 everyone or ref in held, found.rule_words))
     return sorted(items, key=lambda i: (i.due_on, i.child_ref, i.record))
 
 

@@ -49,6 +49,20 @@ def sweep_job(app: App) -> None:
         return
     log.info("sweep %s: %d deadlines with a step due, %d notifications written, %d skipped, %d problems",
              today, result.deadlines_due, result.written, len(result.skipped), len(result.problems))
+    purge_job(app)  # once a day: with the day's sweep, which one process of several does
+
+
+def purge_job(app: App) -> None:
+    """What has passed its retention date, anonymised or removed (``service/purge.py``)."""
+    from pepflow.db.connection import session_scope
+    from pepflow.service.purge import compact, log_purge, purge
+
+    with session_scope(app.engine) as s:
+        done = purge(s, app.config, app.today(), "the nightly purge")
+        log_purge(app.engine, s, done, app.today())
+    if done.counts:
+        compact(app.engine)
+        log.info("purge %s: %s", app.today(), "; ".join(done.lines()))
 
 
 def dispatch_job(app: App, mailer) -> None:
@@ -90,6 +104,18 @@ def _safe(job: Callable[[], None], name: str) -> Callable[[], None]:
     return run
 
 
+def reapply_purges(app: App) -> None:
+    """A database restored from a backup older than some purges has them done again (issue 43)."""
+    from pepflow.db.connection import session_scope
+    from pepflow.service.purge import compact, purge_log_path, reapply
+
+    with session_scope(app.engine) as s:
+        again = reapply(s, app.config, purge_log_path(app.engine), "the service at start-up")
+    if again:
+        compact(app.engine)
+        log.warning("the purges of %d child(ren) made since this database's backup were done again", again)
+
+
 def run_service(app: App, stop: threading.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set)."""
     delivery = app.config.notifications.delivery
@@ -116,6 +142,7 @@ def run_service(app: App, stop: threading.Event | None = None) -> None:
             signal.signal(sig, lambda *_: stop.set())
     log.info("pepflow running on %s; email via %s; sweep at %s on working days; Ctrl+C to stop",
              app.shown_url, mailer.describe(), delivery.sweep_time)
+    _safe(lambda: reapply_purges(app), "purges after a restore")()  # before anything else uses the database
     _safe(lambda: sweep_job(app), "catch-up sweep")()
     _safe(lambda: dispatch_job(app, mailer), "dispatch")()
     settle_after_start_up()

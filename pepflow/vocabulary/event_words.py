@@ -124,6 +124,7 @@ EVENTS = table_of_terms({
     "subject_access_extended": ("Subject access request extended", "More time to answer a subject access request, with the reason"),
     "subject_access_answered": ("Subject access request answered", "The child's record was sent to whoever asked for it"),
     "record_exported": ("Record exported", "The child's whole record was exported for a subject access request"),
+    "records_purged": ("Records purged", "What passed its retention date was anonymised or removed (counts and rules, not the data)"),
     "legal_hold_placed": ("Legal hold placed", "Records kept from any purge while an inquiry or claim needs them"),
     "legal_hold_lifted": ("Legal hold lifted", "Records may be purged on their dates again"),
     "pp_plus_viewed": ("Pupil Premium Plus looked at", "Someone looked at a child's Pupil Premium Plus lines"),

@@ -32,6 +32,9 @@ class Event(Table, table=True):
     key_id: str = ""  # the history key this row's hash is keyed with ("" before keyed history)
     prev_hash: str = ""  # the hash of the row before: the chain (pepflow/audit)
     hash: str = ""
+    # set when the payload is purged (issue 43): the keyed commitment to the payload it had, which the
+    # row's hash covers (payload version 2), so the chain still proves itself with a tombstone in its place
+    payload_commitment: Optional[str] = None
 
 
 class HistorySeal(Table, table=True):
