@@ -976,10 +976,16 @@ def test_a_days_register_marks_are_imported_and_raise_alerts_on_my_work_and_a_ch
     the alert is on VS admin's and the social worker's My work, and the child page draws the weeks."""
     from pepflow.db.models import UserAccount
 
+    from sqlalchemy import func
+
+    from pepflow.db.models import EducationPlacement
+
     with session_scope(site.app.engine) as s:
         worker = s.execute(select(UserAccount).where(UserAccount.email == EMAILS["social_worker"])).scalar_one()
+        moved = select(EducationPlacement.child_ref).group_by(EducationPlacement.child_ref).having(func.count() > 1)
         child = s.execute(select(Child).where(Child.social_worker_ref == worker.person_ref, Child.looked_after,
-                                              Child.school_urn.is_not(None)).order_by(Child.ref)).scalars().first()
+                                              Child.school_urn.is_not(None), Child.ref.not_in(moved))  # at one school
+                          .order_by(Child.ref)).scalars().first()
         ref, urn, name = child.ref, child.school_urn, f"{child.first_name} {child.last_name}"
     rows = ["child_ref,school_urn,date,session,code"]
     for day in ("2026-11-09", "2026-11-10", "2026-11-11", "2026-11-12", "2026-11-13", "2026-11-16", "2026-11-17",
