@@ -153,3 +153,22 @@ def test_a_restore_of_a_backup_from_before_the_purge_does_the_purge_again(world,
         assert verify(engine, also=checkpoint_file(world)).ok
     finally:
         engine.dispose()
+
+
+def test_after_the_purge_neither_an_export_nor_the_logs_hold_the_childs_details(world, council, tmp_path, caplog):
+    import io
+    import logging
+    import zipfile
+
+    from pepflow.service.record_export import export_record
+
+    a_child(world, council, tmp_path, "C100", "Ada", "Lovelace", "A123456789012", "2014-03-17")
+    with caplog.at_level(logging.DEBUG):
+        done = run_purge(world, council)
+    said = "\n".join(done.lines()) + caplog.text
+    with session_scope(world) as s:
+        data, _ = export_record(s, "C100", "user:vsa@example.org", TODAY, NOW)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    everything = b"".join(archive.read(n) for n in archive.namelist()) + said.encode()
+    for personal in (b"Lovelace", b"A123456789012", b"2014-03-17", b"confidential school report"):
+        assert personal not in everything, personal
