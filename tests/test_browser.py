@@ -877,19 +877,10 @@ def test_pupil_premium_plus_asked_questioned_answered_approved_over_a_limit_and_
     import csv
     import io
 
-    from pepflow.engine.recording import record_event
+    from .support.web import pupil_with_targets
 
-    from .support.cases import save_targets
-    from .support.web import pupil_with_a_pep_being_written
-
-    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"], states=("due", "meeting_scheduled",
-                                                                                     "meeting_held"))
+    ref = pupil_with_targets(site, "Read for twenty minutes every day", "Join the lunchtime chess club")
     app = site.app
-    with session_scope(app.engine) as s:
-        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
-            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
-    save_targets(app.engine, app.config, ref, TODAY.isoformat(), "Read for twenty minutes every day",
-                 "Join the lunchtime chess club")
 
     sign_in(page, "designated_teacher")
     page.goto(f"/children/{ref}/pep")

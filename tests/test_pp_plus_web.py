@@ -9,22 +9,12 @@ from pepflow.db.connection import session_scope
 from pepflow.db.models import Event, PpPlusLine
 from pepflow.engine.recording import record_event
 
-from .support.cases import save_targets
-from .support.web import pupil_with_a_pep_being_written, signed_in_client
+from .support.web import pupil_with_targets, signed_in_client
 from .websupport import EMAILS, TODAY, csrf_of
 
 
 def a_pupil_with_targets(site) -> str:
-    ref = pupil_with_a_pep_being_written(site, EMAILS["designated_teacher"], states=("due", "meeting_scheduled",
-                                                                                     "meeting_held"))
-    app = site.app
-    with session_scope(app.engine) as s:
-        from pepflow.db.models import Pep
-
-        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
-            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
-    save_targets(app.engine, app.config, ref, TODAY.isoformat(), "Read every day", "Join a club")
-    return ref
+    return pupil_with_targets(site, "Read every day", "Join a club")
 
 
 def lines(site) -> int:

@@ -124,6 +124,24 @@ class _Roll:
         return self._days[key]
 
 
+def _child_and_school(roll: _Roll, line: int, row: dict[str, str], done: "MarksImported") -> tuple[str, str] | None:
+    """The row's child (by reference, else UPN) and school, or None with the row set aside saying why."""
+    ref_text, upn_text = row.get("child_ref", "").strip(), row.get("upn", "").strip()
+    if not ref_text and not upn_text:
+        done.set_aside.append(SetAside(line, "child_ref", "", "needs the child's reference or UPN"))
+        return None
+    ref = roll.child(ref_text, upn_text)
+    if ref is None:
+        done.set_aside.append(SetAside(line, "child_ref" if ref_text else "upn", ref_text or upn_text,
+                                       "is not a child pepflow knows"))
+        return None
+    urn = row.get("school_urn", "").strip()
+    if urn not in roll.calendars:
+        done.set_aside.append(SetAside(line, "school_urn", urn, "is not a school in the schools list"))
+        return None
+    return ref, urn
+
+
 def import_marks(session: UnitOfWork, config: Config, path: str | Path, today: dt.date, by: str = "",
                  rows: list[tuple[int, dict[str, str]]] | None = None) -> MarksImported:
     """Check and write a file of session marks (see the module's docstring)."""
@@ -137,19 +155,10 @@ def import_marks(session: UnitOfWork, config: Config, path: str | Path, today: d
     old_sense_seen = 0
     pending_dual: list[tuple[int, str, str, dt.date, str, str, str]] = []
     for line, row in rows:
-        ref_text, upn_text = row.get("child_ref", "").strip(), row.get("upn", "").strip()
-        column = "child_ref" if ref_text else "upn"
-        if not ref_text and not upn_text:
-            done.set_aside.append(SetAside(line, "child_ref", "", "needs the child's reference or UPN"))
+        found = _child_and_school(roll, line, row, done)
+        if found is None:
             continue
-        ref = roll.child(ref_text, upn_text)
-        if ref is None:
-            done.set_aside.append(SetAside(line, column, ref_text or upn_text, "is not a child pepflow knows"))
-            continue
-        urn = row.get("school_urn", "").strip()
-        if urn not in roll.calendars:
-            done.set_aside.append(SetAside(line, "school_urn", urn, "is not a school in the schools list"))
-            continue
+        ref, urn = found
         try:
             day = values.date_value(row.get("date", ""))
         except ValueError as exc:
@@ -297,16 +306,10 @@ def import_totals(session: UnitOfWork, config: Config, path: str | Path, today: 
     done = MarksImported(file, rows=len(rows))
     good: list[dict[str, Any]] = []
     for line, row in rows:
-        ref_text, upn_text = row.get("child_ref", "").strip(), row.get("upn", "").strip()
-        ref = roll.child(ref_text, upn_text) if (ref_text or upn_text) else None
-        if ref is None:
-            done.set_aside.append(SetAside(line, "child_ref" if ref_text or not upn_text else "upn",
-                                           ref_text or upn_text, "is not a child pepflow knows"))
+        found = _child_and_school(roll, line, row, done)
+        if found is None:
             continue
-        urn = row.get("school_urn", "").strip()
-        if urn not in roll.calendars:
-            done.set_aside.append(SetAside(line, "school_urn", urn, "is not a school in the schools list"))
-            continue
+        ref, urn = found
         try:
             first, last = values.date_value(row.get("from", "")), values.date_value(row.get("to", ""))
             numbers = {k: values.number_between(0, 1000, "sessions")(row.get(k, "")) for k in

@@ -84,3 +84,17 @@ def pupil_with_a_pep_being_written(site, dt_email: str,
         record_event(s, app.config, ref, "pep_meeting_scheduled", TODAY, TODAY,
                      params={"meeting_date": (TODAY + dt.timedelta(days=7)).isoformat()}, role="designated_teacher")
     return ref
+
+
+def pupil_with_targets(site, *targets: str) -> str:
+    """A designated teacher's pupil whose PEP meeting is held and whose PEP has these SMART targets saved
+    (Pupil Premium Plus is asked for against them)."""
+    from .cases import save_targets
+
+    app = site.app
+    ref = pupil_with_a_pep_being_written(site, "dt01@example.org", states=("due", "meeting_scheduled", "meeting_held"))
+    with session_scope(app.engine) as s:
+        if s.execute(select(Pep.state).where(Pep.child_ref == ref, Pep.is_current)).scalar_one() != "meeting_held":
+            record_event(s, app.config, ref, "pep_meeting_held", TODAY, TODAY, role="designated_teacher")
+    save_targets(app.engine, app.config, ref, TODAY.isoformat(), *targets)
+    return ref
