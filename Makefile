@@ -47,6 +47,10 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/history_writers.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/import.py
+	$(BIN)/python bench/children.py
+	$(BIN)/python bench/pep_page.py
+	$(BIN)/python bench/attendance.py
+	$(BIN)/python bench/records.py
 
 # what make install and make run made here: the virtual environment, the demo's database and its emails
 clean:
