@@ -283,3 +283,23 @@ def test_every_step_is_in_the_history_with_who_and_when(world, needs):
                     ("pp_plus_answered", d("2026-01-08"), "user:designated_teacher@example.org", "waiting"),
                     ("pp_plus_approved", d("2026-01-09"), "user:vs_officer@example.org", "approved")]
     assert not any(c.status == "open" for c in deadlines(world, "C100") if c.process == "pp_plus")
+
+
+def test_two_decisions_on_a_line_at_the_same_moment_record_one_and_refuse_the_other(world, needs):
+    """Two officers open the same line; the first approves it; the second's rejection, read before the
+    approval was committed, is refused and changes nothing."""
+    from pepflow.db.connection import session_scope
+    from pepflow.engine.recording import record_event
+
+    a_pep_with_targets(world, needs)
+    ask(world, needs)
+    (line,) = lines(world)
+    with session_scope(world) as late:
+        seen = late.get(PpPlusLine, line.id)  # the second officer's page read it waiting
+        assert seen.status == "waiting"
+        event(world, needs, "C100", "pp_plus_approved", "2026-01-07", role="vs_officer", line=line.id)
+        with pytest.raises(InputError, match="by someone else at the same moment"):
+            record_event(late, needs, "C100", "pp_plus_rejected", d("2026-01-07"), d("2026-07-01"),
+                         params={"line": str(line.id), "reason": "no"}, role="vs_officer")
+        late.rollback()
+    assert [(x.status, len(payments(world))) for x in lines(world)] == [("approved", 1)]

@@ -22,9 +22,13 @@ def ledger_command(
     from pepflow.db.connection import session_scope
     from pepflow.reports.pp_plus_ledger import current_year, ledger, ledger_text
 
+    from pepflow.audit.disclosures import disclosed
+
     a = _app(ctx)
     with session_scope(a.engine) as s:
         figures = ledger(s, a.config, year.strip() or current_year(a.today()))
+        disclosed(s, "pp_plus_viewed", a.today(), BY, {"what": f"ledger {figures['financial_year']}",
+                                                       "children": len(figures["by_child"])})
     if as_json:
         _print_json(figures)
     else:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 
 from pepflow.audit import audit
 from pepflow.calendars import CalendarRangeError, format_day
@@ -280,7 +281,12 @@ def _write(session: UnitOfWork, good: dict, done: MarksImported, file: str, toda
         else:
             changes.append((key, code, category, before))
     if new:
-        session.execute(insert(AttendanceMark), new)
+        try:
+            with session.begin_nested():
+                session.execute(insert(AttendanceMark), new)
+        except IntegrityError:  # another import of the same marks committed first
+            raise ImportFileError(file, ["another import of these marks was under way at the same moment: import "
+                                         "the file again (what is already held is not changed)"]) from None
     for (ref, day, session_name, urn), code, category, before in changes:
         session.execute(update(AttendanceMark).where(
             AttendanceMark.child_ref == ref, AttendanceMark.day == day, AttendanceMark.session == session_name,

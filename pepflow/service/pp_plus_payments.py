@@ -116,8 +116,11 @@ def mark_paid(session: UnitOfWork, batch_id: int, finance_ref: str, paid_on: dt.
         raise InputError("paid_on", paid_on.isoformat(), "is in the future")
     if paid_on < batch.made_on:
         raise InputError("paid_on", paid_on.isoformat(), f"is before the batch was made ({batch.made_on.isoformat()})")
+    B = PpPlusBatch.__table__
+    if session.execute(update(B).where(B.c.id == batch.id, B.c.paid_on.is_(None)).values(
+            paid_on=paid_on, finance_ref=reference)).rowcount != 1:  # two at once: one marks it
+        raise InputError("batch", batch_id, "was marked paid by someone else at the same moment")
     batch.paid_on, batch.finance_ref = paid_on, reference
-    session.add(batch)
     session.execute(update(PpPlusPayment).where(PpPlusPayment.batch_id == batch.id)
                     .values(status="paid").execution_options(synchronize_session=False))
     audit(session, None, PROCESS, "pp_plus_batch_paid", on,

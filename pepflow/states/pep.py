@@ -28,7 +28,7 @@ from pepflow.config import Config
 from pepflow.db import cases
 from pepflow.db.models import Child, Deadline, Pep
 from pepflow.states.pep_document import missing_before_submission
-from pepflow.states.pp_plus import release_allowance
+from pepflow.states.pp_plus_allowance import release_allowance
 from pepflow.engine.deadlines import close_deadline, close_open, open_deadline, open_deadlines
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.engine.machine import ProcessMachine

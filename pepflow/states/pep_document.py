@@ -30,7 +30,7 @@ from pepflow.config.pep_template import FieldSpec, Section
 from pepflow.db.models import AttendanceRecord, CarePlacement, Child, Pep, PepSection, Person, School, Suspension
 from pepflow.errors import InputError
 from pepflow.states.attendance_marks import figures as attendance_figures
-from pepflow.states.pp_plus import record_impact
+from pepflow.states.pp_plus_lines import record_impact
 from pepflow.rules.pep_values import is_filled, read_value
 from pepflow.vocabulary import value_words
 

@@ -17,34 +17,28 @@ A flat model's termly allowance is released by the PEP's quality assurance (``re
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import select
 
 from pepflow.calendars import Term, format_day
 from pepflow.cohort import year_group
-from pepflow.config import Config
 from pepflow.config.pp_plus import YearModel, pence
 from pepflow.db import cases
-from pepflow.db.models import Pep, PepSection, PpPlusLine, PpPlusPayment, School
+from pepflow.db.models import PpPlusLine
 from pepflow.engine.deadlines import calendar_for, close_deadline, open_deadline, open_deadlines
 from pepflow.engine.events import CaseNow, EventContext, EventSpec, Outcome, Param, register
 from pepflow.errors import InputError
 from pepflow.role_table import VIRTUAL_SCHOOL_ROLES
-from pepflow.rules.pp_plus_rules import ALLOWED, REFUSED, TO_VSH, flat_allowance, line_cost, may_fund, pounds, \
+from pepflow.rules.pp_plus_rules import ALLOWED, REFUSED, TO_VSH, line_cost, may_fund, pounds, \
     who_decides, within_caps
-from pepflow.db.unit import UnitOfWork
 from pepflow.values import clean, free_text, number_between, optional_date, optional_free_text, optional_text, text
 from pepflow.vocabulary import role_with_article, state_label, value_words
+from pepflow.states.pp_plus_lines import (APPROVED, GRANTED, PART_APPROVED, PROCESS, QUESTIONED, REJECTED, SCHOOL_AGE,
+                                          UNDECIDED, WAITING, add_payment, lines_of, so_far, targets_of)
 
-PROCESS = "pp_plus"
-WAITING, QUESTIONED, APPROVED, PART_APPROVED, REJECTED = "waiting", "questioned", "approved", "part_approved", "rejected"
-UNDECIDED = (WAITING, QUESTIONED)
-GRANTED = (APPROVED, PART_APPROVED)
 DECISION_CLOCKS = ("pp_plus_decision", "pp_plus_vsh_decision")
-SCHOOL_AGE = (0, 11)  # Reception to Year 11: the grant's own children (conditions of grant)
 
 
 # ---- values -------------------------------------------------------------------------
@@ -72,44 +66,6 @@ def hours(value: str) -> float:
 def term_label(value: str) -> str:
     """A term as the calendars name it: "autumn 2026-27"."""
     return " ".join(clean(value, 40).lower().split())
-
-
-# ---- what the rows say ----------------------------------------------------------------
-
-def targets_of(session: UnitOfWork, config: Config, pep: Pep) -> list[str]:
-    """The words of the PEP's targets as saved, first to last (the targets table's ``target``)."""
-    where = config.pep_template.targets_table()
-    if where is None:
-        return []
-    section, field = where
-    row = session.exec(select(PepSection).where(PepSection.pep_id == pep.id, PepSection.section == section)).first()
-    rows = (row.values or {}).get(field) if row else None
-    return [str(r.get("target", "")).strip() for r in rows if isinstance(r, dict) and str(r.get("target", "")).strip()] \
-        if isinstance(rows, list) else []
-
-
-def lines_of(session: UnitOfWork, child_ref: str) -> list[PpPlusLine]:
-    return list(session.exec(select(PpPlusLine).where(PpPlusLine.child_ref == child_ref).order_by(PpPlusLine.id)))
-
-
-def counted(line: PpPlusLine) -> int:
-    """What a line counts against the caps: what was approved, or what is asked while undecided."""
-    return line.approved_pence if line.status in GRANTED else line.amount_pence if line.status in UNDECIDED else 0
-
-
-def _so_far(session: UnitOfWork, child_ref: str, term: str, year: str, statuses: tuple[str, ...],
-            leaving_out: int | None = None) -> tuple[int, int]:
-    """The child's term and financial year so far, in pence, of lines in ``statuses``."""
-    term_total = year_total = 0
-    for line in session.exec(select(PpPlusLine).where(PpPlusLine.child_ref == child_ref,
-                                                      PpPlusLine.financial_year == year,
-                                                      PpPlusLine.status.in_(statuses))):
-        if line.id == leaving_out:
-            continue
-        amount = line.approved_pence if line.status in GRANTED else line.amount_pence
-        year_total += amount
-        term_total += amount if line.term == term else 0
-    return term_total, year_total
 
 
 def _term(ctx: EventContext, label: str | None) -> Term:
@@ -148,11 +104,6 @@ def _sentence(words: str) -> str:
 
 def _largest_officer_limit(model: YearModel) -> int:
     return max((model.limit_of(role) for role in model.approval_limits if role != "vsh"), default=0)
-
-
-def _school_name(session: UnitOfWork, urn: str | None) -> str:
-    school = cases.school(session, urn) if urn else None
-    return school.name if isinstance(school, School) else ""
 
 
 # ---- events -----------------------------------------------------------------------------
@@ -202,7 +153,7 @@ def on_requested(ctx: EventContext) -> Outcome:
         if asked:
             raise InputError("cost", pounds(amount), f"{term.label} already has {pounds(asked[0].amount_pence)} asked "
                              "for: this year's model is one amount a term")
-    term_so_far, year_so_far = _so_far(ctx.session, child.ref, term.label, year, (*UNDECIDED, *GRANTED))
+    term_so_far, year_so_far = so_far(ctx.session, child.ref, term.label, year, (*UNDECIDED, *GRANTED))
     capped = within_caps(_caps(model, year_cap), amount, term_so_far, year_so_far)
     if capped.outcome == REFUSED:
         raise InputError("cost", pounds(amount), f"is over a cap: {capped.why}")
@@ -245,14 +196,14 @@ def on_approved(ctx: EventContext) -> Outcome:
     who = who_decides(model, role, amount, line.category)
     if who.outcome != ALLOWED:
         raise InputError("line", line.id, f"is for the Virtual School Head to approve: {who.why}")
-    term_so_far, year_so_far = _so_far(ctx.session, line.child_ref, line.term, line.financial_year, GRANTED, line.id)
+    term_so_far, year_so_far = so_far(ctx.session, line.child_ref, line.term, line.financial_year, GRANTED, line.id)
     pot_cap = _pot(model, year_group(ctx.child.dob, line.term_starts_on))[1]
     capped = within_caps(_caps(model, pot_cap), amount, term_so_far, year_so_far)
     if capped.outcome == REFUSED or (capped.outcome == TO_VSH and role != "vsh"):
         raise InputError("amount", pounds(amount), f"is over a cap: {capped.why}" +
                          ("; only the Virtual School Head may approve it" if capped.outcome == TO_VSH else ""))
     before = line.status
-    line.status = APPROVED if amount == line.amount_pence else PART_APPROVED
+    line.status = _claim(ctx, line, before, APPROVED if amount == line.amount_pence else PART_APPROVED)
     line.approved_pence, line.decision_reason = amount, reason
     _decided(ctx, line)
     payment = add_payment(ctx.session, line, ctx.on)
@@ -265,7 +216,8 @@ def on_approved(ctx: EventContext) -> Outcome:
 def on_rejected(ctx: EventContext) -> Outcome:
     line = _line(ctx, UNDECIDED)
     _may_decide(line, ctx.role or "")
-    before, line.status, line.decision_reason = line.status, REJECTED, ctx.params["reason"]
+    before, line.decision_reason = line.status, ctx.params["reason"]
+    line.status = _claim(ctx, line, before, REJECTED)
     _decided(ctx, line)
     _close_clocks(ctx, line, ("pp_plus_reply",), "not approved")
     return Outcome(PROCESS, line.id, before, REJECTED, payload={"line": line.id},
@@ -275,7 +227,7 @@ def on_rejected(ctx: EventContext) -> Outcome:
 def on_questioned(ctx: EventContext) -> Outcome:
     """Anyone of the Virtual School may ask (a question decides no money), the VSH's lines too."""
     line = _line(ctx, (WAITING,))
-    line.status, line.question, line.answer = QUESTIONED, ctx.params["question"], ""
+    line.status, line.question, line.answer = _claim(ctx, line, WAITING, QUESTIONED), ctx.params["question"], ""
     ctx.session.add(line)
     _close_clocks(ctx, line, DECISION_CLOCKS)
     reply = open_deadline(ctx.session, ctx.config, ctx.child, "pp_plus_reply", ctx.on, PROCESS, line.id)
@@ -286,7 +238,7 @@ def on_questioned(ctx: EventContext) -> Outcome:
 
 def on_answered(ctx: EventContext) -> Outcome:
     line = _line(ctx, (QUESTIONED,))
-    line.status, line.answer = WAITING, ctx.params["answer"]
+    line.status, line.answer = _claim(ctx, line, QUESTIONED, WAITING), ctx.params["answer"]
     ctx.session.add(line)
     _close_clocks(ctx, line, ("pp_plus_reply",))
     clock = _open_decision_clock(ctx, line)
@@ -310,6 +262,17 @@ def _line(ctx: EventContext, states: tuple[str, ...]) -> PpPlusLine:
     return line
 
 
+def _claim(ctx: EventContext, line: PpPlusLine, before: str, after: str) -> str:
+    """Move the line from ``before`` to ``after`` in one conditional UPDATE: of two decisions on a line
+    at the same moment one is recorded and the other refused, on PostgreSQL as on SQLite."""
+    T = PpPlusLine.__table__
+    moved = ctx.session.execute(update(T).where(T.c.id == line.id, T.c.status == before).values(status=after)).rowcount
+    if moved != 1:
+        raise InputError("line", line.id, "was decided or answered by someone else at the same moment: look at it "
+                         "again")
+    return after
+
+
 def _may_decide(line: PpPlusLine, role: str) -> None:
     if line.for_vsh and role != "vsh":
         raise InputError("line", line.id, f"is for the Virtual School Head to decide ({line.vsh_reason}); "
@@ -331,87 +294,6 @@ def _close_clocks(ctx: EventContext, line: PpPlusLine, kinds: tuple[str, ...], r
     for deadline in open_deadlines(ctx.session, ctx.child.ref, kinds, process=PROCESS):
         if deadline.process_id == line.id:
             close_deadline(ctx.session, ctx.config, ctx.child, deadline, ctx.on, reason=reason)
-
-
-def add_payment(session: UnitOfWork, line: PpPlusLine, on: dt.date) -> PpPlusPayment:
-    """The payment an approved line (or allowance) becomes: due to the school it was asked for."""
-    payment = PpPlusPayment(line_id=line.id, child_ref=line.child_ref, school_urn=line.school_urn,
-                            payee=_school_name(session, line.school_urn) or line.provider, term=line.term,
-                            financial_year=line.financial_year, amount_pence=line.approved_pence, status="due",
-                            created_on=on)
-    session.add(payment)
-    return payment
-
-
-# ---- impact: a funded target's review at the next PEP --------------------------------------
-
-OUTCOMES = ("met", "partly_met", "not_met")
-
-
-def record_impact(session: UnitOfWork, config: Config, child_ref: str, pep: Pep, values: dict,
-                  on: dt.date) -> int:
-    """When the review of last term's targets is saved, each funded target it reviews (the same
-    words as the line's target) takes its outcome: what the money achieved, for the VSH's report.
-    Returns how many lines it tied."""
-    review = config.pep_template.review_table()
-    rows = values.get(review[1].key) if review else None
-    if not isinstance(rows, list):
-        return 0
-    outcomes = {" ".join(str(r.get("target", "")).lower().split()): r.get("outcome") for r in rows
-                if isinstance(r, dict) and r.get("outcome") in OUTCOMES}
-    tied = 0
-    for line in session.exec(select(PpPlusLine).where(PpPlusLine.child_ref == child_ref, PpPlusLine.pep_id != pep.id,
-                                                      PpPlusLine.kind == "request", PpPlusLine.status.in_(GRANTED))):
-        outcome = outcomes.get(" ".join(line.target.lower().split()))
-        if outcome and (line.outcome, line.outcome_on) != (outcome, on):
-            line.outcome, line.outcome_on = outcome, on
-            session.add(line)
-            tied += 1
-    return tied
-
-
-# ---- a flat model's termly allowance -----------------------------------------------------
-
-def release_allowance(ctx: EventContext, pep: Pep) -> dict[str, str]:
-    """At a PEP's approval under a flat model: the term's amount, when the PEP's grade is at least
-    the council's, once a term, within the caps (over one: not released, or sent to the VSH, as the
-    model says).  Returns what happened, for the event's history row."""
-    cal = calendar_for(ctx.session, ctx.config, ctx.child)
-    term = cal.current_or_next_term(pep.meeting_held_on or ctx.on)
-    try:
-        year, model = ctx.config.funding_model.for_day(term.start)
-    except Exception:  # no model for the year: nothing automatic (said in the history)
-        return {"allowance": "none", "why": f"no funding model for the term {term.label}"}
-    if model.model != "flat":
-        return {}
-    group = year_group(ctx.child.dob, term.start)
-    amount = flat_allowance(model, pep.quality_rating or "", ctx.config.pep_template.qa.scale)
-    why = ("rated below the grade that releases it" if not amount else
-           "not of Reception to Year 11" if not SCHOOL_AGE[0] <= group <= SCHOOL_AGE[1] else
-           "not on a school's roll" if not ctx.child.school_urn else "")
-    already = ctx.session.exec(select(func.count()).select_from(PpPlusLine).where(
-        PpPlusLine.child_ref == ctx.child.ref, PpPlusLine.kind == "allowance", PpPlusLine.term == term.label)).one()
-    why = why or ("released for this term already" if already else "")
-    if why:
-        return {"allowance": "none", "term": term.label, "why": why}
-    term_so_far, year_so_far = _so_far(ctx.session, ctx.child.ref, term.label, year, GRANTED)
-    capped = within_caps(model, amount, term_so_far, year_so_far)
-    if capped.outcome == REFUSED:
-        return {"allowance": "none", "term": term.label, "why": capped.why}
-    line = PpPlusLine(
-        child_ref=ctx.child.ref, pep_id=pep.id, kind="allowance", target_number=0, target="", category="allowance",
-        what=f"Termly allowance on a PEP rated {pep.quality_rating}", provider="", how_often="", amount_pence=amount,
-        exit_plan="", term=term.label, term_starts_on=term.start, financial_year=year, pot="school_age",
-        school_urn=ctx.child.school_urn, status=WAITING, for_vsh=capped.outcome == TO_VSH, vsh_reason=capped.why,
-        requested_by=ctx.actor or "", requested_on=ctx.on, question="", answer="", decided_by="",
-        decision_reason="", outcome="")
-    ctx.session.add(line)
-    ctx.session.flush()
-    if line.for_vsh:
-        return {"allowance": pounds(amount), "term": term.label, "line": str(line.id), "for_vsh": capped.why}
-    line.status, line.approved_pence, line.decided_by, line.decided_on = APPROVED, amount, ctx.actor or "", ctx.on
-    add_payment(ctx.session, line, ctx.on)
-    return {"allowance": pounds(amount), "term": term.label, "line": str(line.id)}
 
 
 # ---- registration -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pepflow.reports.pp_plus_ledger import ledger
 from pepflow.rules.pp_plus_rules import pounds
 from pepflow.service.pp_plus_payments import (batches, make_batch, mark_paid, payments, payments_csv,
                                               record_download)
-from pepflow.states.pp_plus import GRANTED, QUESTIONED, UNDECIDED, WAITING, lines_of, targets_of
+from pepflow.states.pp_plus_lines import GRANTED, QUESTIONED, UNDECIDED, WAITING, lines_of, targets_of
 from pepflow.values import date_value
 from pepflow.vocabulary import parameter_label, state_label, value_words
 from pepflow.web import views
@@ -227,6 +227,11 @@ def ledger_page(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visito
         figures, problem = ledger(s, site.app.config, chosen), ""
     except InputError as exc:
         figures, problem = None, f"{exc.value}: {exc.problem}"
+    if figures:  # it names children by reference, with their money
+        disclosed(s, "pp_plus_viewed", site.app.today(), visitor.actor,
+                  {"account": visitor.user.email, "role": visitor.user.role, "what": f"ledger {chosen}",
+                   "children": len(figures["by_child"])})
+        s.commit()
     return site.render(request, "pp_plus_ledger.html.j2", 200 if figures else 400, visitor, figures=figures,
                        problem=problem, years=years, chosen=chosen, words=value_words,
                        money=lambda v: pounds(int(round(v * 100))))
