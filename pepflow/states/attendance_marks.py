@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from pepflow.audit import audit
 from pepflow.calendars import HalfTerm, format_day
+from pepflow.errors import CalendarRangeError
 from pepflow.config import Config
 from pepflow.db.models import (AttendanceAlert, AttendanceMark, AttendanceRecord, AttendanceTotal, Child, Deadline,
                                Suspension)
@@ -240,7 +241,7 @@ def _suspended(session: UnitOfWork, config: Config, child: Child, day: dt.date) 
             Suspension.child_ref == child.ref, Suspension.first_day <= day)):
         try:
             last = cal.add(first, max(days - 1, 0), "school") if days > 1 else first
-        except Exception:  # beyond the calendar's term dates: count it as running
+        except CalendarRangeError:  # beyond the calendar's term dates: count it as running
             return True
         if day <= last:
             return True

@@ -11,6 +11,7 @@ from pepflow.cohort import year_group
 from pepflow.db.models import Pep, PpPlusLine
 from pepflow.engine.deadlines import calendar_for
 from pepflow.engine.events import EventContext
+from pepflow.errors import ConfigError
 from pepflow.rules.pp_plus_rules import REFUSED, TO_VSH, flat_allowance, pounds, within_caps
 from pepflow.states.pp_plus_lines import APPROVED, GRANTED, SCHOOL_AGE, WAITING, add_payment, so_far
 
@@ -23,7 +24,7 @@ def release_allowance(ctx: EventContext, pep: Pep) -> dict[str, str]:
     term = cal.current_or_next_term(pep.meeting_held_on or ctx.on)
     try:
         year, model = ctx.config.funding_model.for_day(term.start)
-    except Exception:  # no model for the year: nothing automatic (said in the history)
+    except ConfigError:  # no model for the year: nothing automatic (said in the history)
         return {"allowance": "none", "why": f"no funding model for the term {term.label}"}
     if model.model != "flat":
         return {}
