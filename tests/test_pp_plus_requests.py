@@ -303,3 +303,16 @@ def test_two_decisions_on_a_line_at_the_same_moment_record_one_and_refuse_the_ot
                          params={"line": str(line.id), "reason": "no"}, role="vs_officer")
         late.rollback()
     assert [(x.status, len(payments(world))) for x in lines(world)] == [("approved", 1)]
+
+
+def test_the_virtual_school_decides_within_ten_working_days_across_christmas(world, tmp_path):
+    """Asked for on Monday 21 December 2026: Christmas Day, the Boxing Day holiday on Monday 28 December and
+    New Year's Day are not working days, so the decision is due on Thursday 7 January 2027."""
+    config = council(tmp_path, NEEDS.format(over_cap="refuse").replace('[years."2025-26"]', '[years."2026-27"]'))
+    add_child(world, config, d("2025-12-18"))
+    event(world, config, "C100", "pep_meeting_held", "2026-12-14", today="2026-12-21")
+    save_targets(world, config, "C100", "2026-12-14", "Read every day")
+    event(world, config, "C100", "pp_plus_requested", "2026-12-21", today="2026-12-21", role="designated_teacher",
+          target=1, category="tuition", what="tuition", cost=300, exit_plan="reading group", term="spring 2026-27")
+    (clock,) = deadlines(world, "C100", "pp_plus_decision")
+    assert clock.due_on == d("2027-01-07")
