@@ -19,7 +19,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -387,7 +387,3 @@ def _parses(column: str, value: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def touched_children(done: MarksImported) -> Iterable[str]:
-    return sorted(done.children)

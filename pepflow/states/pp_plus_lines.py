@@ -38,11 +38,6 @@ def lines_of(session: UnitOfWork, child_ref: str) -> list[PpPlusLine]:
     return list(session.exec(select(PpPlusLine).where(PpPlusLine.child_ref == child_ref).order_by(PpPlusLine.id)))
 
 
-def counted(line: PpPlusLine) -> int:
-    """What a line counts against the caps: what was approved, or what is asked while undecided."""
-    return line.approved_pence if line.status in GRANTED else line.amount_pence if line.status in UNDECIDED else 0
-
-
 def so_far(session: UnitOfWork, child_ref: str, term: str, year: str, statuses: tuple[str, ...],
             leaving_out: int | None = None) -> tuple[int, int]:
     """The child's term and financial year so far, in pence, of lines in ``statuses``."""
