@@ -188,6 +188,20 @@ def settle(base: str) -> None:
             time.sleep(0.2)
 
 
+def clear_throttle(url: str) -> None:
+    """Forget the sign-in attempts the guessing left (thousands of ``account:guess…`` rows and a
+    throttled loopback address): a reused ``--db`` file starts the next run as this one did."""
+    from sqlalchemy import delete
+
+    from pepflow.db import make_engine
+    from pepflow.db.models import SignInThrottle
+
+    engine = make_engine(url, create=False)  # the schema is pepflow's to check when it starts
+    with engine.begin() as conn:
+        conn.execute(delete(SignInThrottle))
+    engine.dispose()
+
+
 def show(label: str, r: dict[str, float], bare: dict[str, float] | None = None) -> None:
     ratio = f"{r['rps'] / bare['rps']:>7.3f}" if bare else f"{'':>7}"
     print(f"  {label:<34} {r['rps']:>9.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['p99']:>8.1f} {ratio} "
@@ -226,6 +240,7 @@ def run(url: str, tmp: str, args) -> None:
         engine.dispose()
         print(f"{dialect_label(url)}: built {args.children:,} children, {args.children * 10:,} deadlines in "
               f"{time.perf_counter() - t:.1f} s")
+    clear_throttle(url)  # a reused file's leftovers from a run that was stopped
     env = {**os.environ, "PEPFLOW_TODAY": TODAY, "PYTHONPATH": ROOT}
     script = f"{tmp}/load.lua"
     Path(script).write_text(WRK_SCRIPT)
@@ -336,6 +351,7 @@ def run(url: str, tmp: str, args) -> None:
         static_while_guessing(pepflow, "every guess an argon2 check")
     finally:
         pepflow.stop()
+        clear_throttle(url)
         try:
             bare.stop()
         except NameError:

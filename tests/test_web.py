@@ -586,16 +586,43 @@ def test_a_deadline_clock_counts_in_its_own_unit_and_says_when_it_is_over(fresh_
         assert deadline_clock(s, app.config, child, d, dt.date(2026, 11, 23)) == "124 calendar days over"
 
 
-def test_no_page_handler_runs_on_the_event_loop():
+def test_no_page_handler_runs_database_work_on_the_event_loop():
     """Database work and password checks run in the thread pool: a handler on the event loop
-    (``async def``) would hold up every other request, static files included, while it ran."""
+    (``async def``) would hold up every other request, static files included, while it ran.  The
+    one exception answers from a kept list on the loop and sends everything else to the thread
+    pool (issue 42: routes/peps.py)."""
     import inspect
 
     from pepflow.web.routes import ROUTERS
 
     routes = [r for router in ROUTERS for r in router.routes]
     assert len(routes) >= 12
-    assert [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)] == []
+    on_the_loop = [r for r in routes if inspect.iscoroutinefunction(r.endpoint)]
+    assert [r.path for r in on_the_loop] == ["/peps/overdue"]
+    source = inspect.getsource(inspect.getmodule(on_the_loop[0].endpoint))
+    assert source.count("await anyio.to_thread.run_sync(") == 2  # the list worked out; the download counted
+
+
+def test_the_overdue_list_is_kept_while_case_pages_are_viewed_and_worked_out_after_a_change(fresh_site, monkeypatch):
+    """Views and downloads write history rows that are not changes: the kept list outlives them
+    (web/freshness.py); an event recorded is a change, and the next page counts it."""
+    from pepflow.engine.recording import record_event
+    from pepflow.web import overdue
+
+    worked_out = []
+    real = overdue.overdue_peps
+    monkeypatch.setattr(overdue, "overdue_peps", lambda *a, **k: worked_out.append(1) or real(*a, **k))
+    client = signed_in_client(fresh_site, "vs_admin")
+    first = client.get("/peps/overdue").text
+    ref = re.search(r'href="/children/([^"/?]+)"', first).group(1)
+    assert client.get(f"/children/{ref}").status_code == 200
+    assert client.get("/peps/overdue?format=csv").status_code == 200
+    assert client.get("/peps/overdue").text.count(ref) == first.count(ref)
+    assert len(worked_out) == 1
+    with session_scope(fresh_site.app.engine) as s:
+        record_event(s, fresh_site.app.config, ref, "left_care", TODAY.isoformat(), TODAY)
+    assert f"/children/{ref}\"" not in client.get("/peps/overdue").text
+    assert len(worked_out) == 2
 
 
 def test_overdue_pages_in_due_order_are_the_lists_own_order_both_ways(site):

@@ -18,6 +18,13 @@ from pepflow.db import history_guard, models  # noqa: F401  (registers the table
 
 
 
+# Connections each process keeps: as many as the web pages' threads (``web/app.py`` sets its thread pool
+# to this), so no page waits for a connection, or opens and closes one beyond the pool, while a thread is
+# free; a few over for a download's rows held open between its pieces, and the service's own work.  Under
+# ten clients, connections opened and closed beyond SQLAlchemy's default 5 took a third of the Overdue PEPs
+# page's time (issue 42, bench/web_load.py).  On PostgreSQL: (POOL_SIZE + POOL_OVERFLOW) a process.
+POOL_SIZE = 12
+POOL_OVERFLOW = 4
 CACHE_KIB = 65536  # each SQLite connection's page cache: 64 MiB
 STREAMING_CACHE_KIB = 4096  # ... while it streams a long list (``small_cache``)
 
@@ -52,10 +59,10 @@ def make_engine(url: str | None = None, create: bool = True, upgrade: bool = Fal
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         raise InputError("database URL", url, "use sqlite:///FILE or postgresql://USER@HOST/DB")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     if create:
         prepare(engine, upgrade=upgrade)
     return engine

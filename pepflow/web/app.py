@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -29,6 +31,7 @@ from pepflow.web.routes import ROUTERS
 from pepflow.web.sessions import SessionStore, site_key
 from pepflow.web.site import Refused, SignInRequired, Site
 from pepflow.service.metrics import registry_for
+from pepflow.db.connection import POOL_SIZE
 
 log = logging.getLogger("pepflow.web")
 access = logging.getLogger("pepflow.web.access")  # a line per request, in JSON logs only (pepflow/logs.py)
@@ -92,13 +95,22 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+@asynccontextmanager
+async def _page_threads(_web: FastAPI):
+    """Pages run in a thread pool as large as the database's connection pool (``db/connection.py``):
+    anyio's default 40 threads on 2 cores only took turns at Python's lock, and opened connections
+    beyond the pool's."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+    yield
+
+
 def create_app(app: App, secure_cookies: bool | None = None) -> FastAPI:
     """The web application for ``app`` (its configuration, database and clock)."""
     settings = app.config.settings
     store = SessionStore(site_key(app.engine, app.environment.secret_key), settings.session_idle_minutes,
                          settings.session_lifetime_hours)
     site = Site(app, store, secure_cookies)
-    web = FastAPI(title="pepflow", docs_url=None, redoc_url=None, openapi_url=None)
+    web = FastAPI(title="pepflow", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_page_threads)
     web.state.site = site
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:

@@ -1,13 +1,17 @@
-"""Answers the pages may keep while the database has not changed.
+"""Answers the pages may keep while nothing they show has changed.
 
 Every change to a case, a child, a school or a person writes a history row in the same
-transaction (pepflow's rule, which ``audit verify --replay`` proves), so the newest
-history row's id says whether anything a list counts can have changed: one look-up of
-the primary key's last entry.  Counting the 60,000 overdue PEP deadlines of 100,000
-children took 4 ms of the Overdue PEPs page's 15 ms budget, and the filter lists (400
-schools, 300 social workers) 1 ms more (bench/web.py); both are kept here, per site and
-per process, until the next history row.  Rows a page view writes (``case_viewed``) move
-the stamp on too: that costs a recount, never a stale answer.
+transaction (pepflow's rule, which ``audit verify --replay`` proves), so the newest such
+row's id says whether anything a list shows can have changed: one look-up of the partial
+index ``ix_event_changes``, which leaves out the rows of views, downloads and sign-ins.
+Those once moved the stamp too, so every case page viewed ended every kept answer
+(issue 42).  Counting the 60,000 overdue PEP deadlines of 100,000 children took 4 ms of
+the Overdue PEPs page's 15 ms budget, and the filter lists (400 schools, 300 social
+workers) 1 ms more (bench/web.py); both are kept here, per site and per process, with the
+page's rendered list, until the next change.
+
+A request reads the stamp once (``FreshnessCache.reading``) and asks for everything it
+keeps at that stamp.
 """
 
 from __future__ import annotations
@@ -16,19 +20,22 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from pepflow.db.models import Event
+from pepflow.db.models.history_rows import CHANGES_ONLY
+
+_NEWEST_CHANGE = select(func.max(Event.id)).where(text(CHANGES_ONLY))
 
 
-def history_stamp(session: Session) -> int:
-    """The id of the newest history row (0 for none)."""
-    return session.execute(select(func.max(Event.id))).scalar() or 0
+def change_stamp(session: Session) -> int:
+    """The id of the newest history row that records a change (0 for none)."""
+    return session.execute(_NEWEST_CHANGE).scalar() or 0
 
 
 class FreshnessCache:
-    """Values kept while the history stamp is unchanged, the least recently used dropped first.
+    """Values kept while the change stamp is unchanged, the least recently used dropped first.
 
     Pages run in a thread pool: the dictionary is used under a lock, the value worked out
     outside it.  A value is worked out after its stamp was read, so it shows that state or a
@@ -40,22 +47,50 @@ class FreshnessCache:
         self._stamp: int | None = None
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
 
-    def get(self, session: Session, key: Hashable, make: Callable[[], Any]) -> Any:
-        stamp = history_stamp(session)
+    def reading(self, session: Session) -> "Fresh":
+        """This cache at the database's stamp now: read once for a request's every answer."""
+        return Fresh(self, change_stamp(session))
+
+    def kept(self, stamp: int, key: Hashable) -> Any:
+        """The value kept for ``key`` at ``stamp``, or None."""
         with self._lock:
             if stamp != self._stamp:
+                return None
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def keep(self, stamp: int, key: Hashable, value: Any) -> None:
+        """Keep ``value``, worked out at ``stamp``; a newer stamp than the one kept clears the rest."""
+        with self._lock:
+            if self._stamp is None or stamp > self._stamp:
                 self._values.clear()
                 self._stamp = stamp
-            elif key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-        value = make()
-        with self._lock:
-            if self._stamp == stamp:
+            if stamp == self._stamp:
                 self._values[key] = value
                 if len(self._values) > self.size:
                     self._values.popitem(last=False)
+
+
+class Fresh:
+    """A ``FreshnessCache`` at one stamp (``FreshnessCache.reading``)."""
+
+    def __init__(self, cache: FreshnessCache, stamp: int):
+        self.cache, self.stamp = cache, stamp
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        value = self.cache.kept(self.stamp, key)
+        if value is None:
+            value = make()
+            self.cache.keep(self.stamp, key, value)
         return value
+
+    def kept(self, key: Hashable) -> Any:
+        return self.cache.kept(self.stamp, key)
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        self.cache.keep(self.stamp, key, value)
 
 
 class Options(list):

@@ -27,11 +27,11 @@ from pepflow.engine.deadlines import OverdueOn
 from pepflow.reports.listings import PEP_KINDS
 from pepflow.rules.due_dates import Lateness
 from pepflow.accounts.access import child_scope
-from pepflow.web.freshness import FreshnessCache, Options
+from pepflow.web.freshness import Fresh, Options
 from pepflow.web.views import PAGE_SIZE, ListPage, _page_of
 from pepflow.statuses import DeadlineStatus
 
-__all__ = ["KEY_STAGES", "OVERDUE_CSV_COLUMNS", "OVERDUE_SORTS", "OverdueFilters", "filter_options", "overdue_csv",
+__all__ = ["KEY_STAGES", "OVERDUE_CSV_COLUMNS", "OVERDUE_SORTS", "OverdueFilters", "filter_options", "overdue_count", "overdue_csv_rows",
            "overdue_peps"]
 
 SW, DTP = aliased(Person), aliased(Person)
@@ -131,7 +131,7 @@ class Viewer(NamedTuple):
 
 
 def overdue_peps(session: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters,
-                 everything: bool = False, fresh: FreshnessCache | None = None) -> ListPage:
+                 everything: bool = False, fresh: Fresh | None = None) -> ListPage:
     """A page of overdue PEP deadlines (or all of them), with the counts by kind.  ``fresh``
     keeps the counts while nothing has changed (``freshness.py``)."""
     if f.min_days:
@@ -142,7 +142,7 @@ def overdue_peps(session: Session, config: Config, user: UserAccount, as_of: dt.
         return dict(session.execute(_overdue_query([Deadline.kind, func.count()], viewer, as_of, f)
                                     .group_by(Deadline.kind)).all())
 
-    by_kind = fresh.get(session, ("overdue counts", viewer, as_of, f.school, f.sw, f.key_stage, f.state), count) \
+    by_kind = fresh.get(("overdue counts", viewer, as_of, f.school, f.sw, f.key_stage, f.state), count) \
         if fresh is not None else count()
     total = sum(by_kind.values())
     order = _overdue_order(f)
@@ -203,45 +203,46 @@ OVERDUE_CSV_COLUMNS = ["child_ref", "child_name", "year_group", "school_urn", "s
 CSV_BATCH = 1000
 
 
-def overdue_csv(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters
-                ) -> tuple[int, Iterator[list[Any]]]:
-    """How many rows the whole list has, and its rows for a CSV (``OVERDUE_CSV_COLUMNS``) read
-    as they are written, from a session of their own open while the response is sent.
-
-    Ten people downloading 60,000 rows at once held 1.7 GB when each built the file as dicts
-    and one string, and still hundreds of MB when each had SQLite sort the joined list.  In
-    due order (the list's own) the rows come merged from each kind's index as they are read
-    (``_overdue_rows_for_csv``), joined only to the child and their PEP; names come from the
-    school and person lists, read once."""
+def overdue_count(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters) -> int:
+    """How many rows the whole list has (the number a download's disclosure records)."""
     viewer = Viewer.of(user)
     with Session(engine) as s:
         if f.min_days:  # counted in each deadline's own unit: one pass over what SQL can narrow
             late = OverdueOn(config, as_of).of
             query = _overdue_query(OVERDUE_COLUMNS, viewer, as_of, f, rows=True)
-            count = sum(1 for r in s.execute(query.execution_options(yield_per=5000))
-                        if late(r).count >= f.min_days)
-        else:
-            count = sum(s.execute(_overdue_query([func.count()], viewer, as_of, f)).scalars())
+            return sum(1 for r in s.execute(query.execution_options(yield_per=5000))
+                       if late(r).count >= f.min_days)
+        return sum(s.execute(_overdue_query([func.count()], viewer, as_of, f)).scalars())
 
-    def rows() -> Iterator[list[Any]]:
-        late = OverdueOn(config, as_of).of
-        with Session(engine) as s, small_cache(s):
-            names = _names(s)
-            year_groups: dict[dt.date, str] = {}
-            for r in _overdue_rows_for_csv(s, viewer, as_of, f):
-                lateness = late(r)
-                if f.min_days and lateness.count < f.min_days:
-                    continue
-                label = year_groups.get(r.dob)
-                if label is None:
-                    label = year_groups[r.dob] = year_group_label(year_group(r.dob, as_of))
-                school = names["schools"].get(r.school_urn)
-                yield [r.ref, f"{r.first_name} {r.last_name}".strip(), label, r.school_urn or "", school[0] if school else "",
-                       names["people"].get(r.social_worker_ref, ""),
-                       names["people"].get(school[1], "") if school else "", r.pep_state or "none", r.kind,
-                       r.due_on.isoformat(), lateness.unit, lateness.count]
 
-    return count, rows()
+def overdue_csv_rows(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters
+                     ) -> Iterator[list[Any]]:
+    """The whole list's rows for a CSV (``OVERDUE_CSV_COLUMNS``), read as they are written, from a
+    session of their own open while the file is made.
+
+    Ten people downloading 60,000 rows at once held 1.7 GB when each built the file as dicts
+    and one string, and still hundreds of MB when each had SQLite sort the joined list.  In
+    due order (the list's own) the rows come merged from each kind's index as they are read
+    (``_overdue_rows_for_csv``), joined only to the child and their PEP; names come from the
+    school and person lists, read once.  The page makes the file once a change and shares it
+    (``routes/peps.py``)."""
+    viewer = Viewer.of(user)
+    late = OverdueOn(config, as_of).of
+    with Session(engine) as s, small_cache(s):
+        names = _names(s)
+        year_groups: dict[dt.date, str] = {}
+        for r in _overdue_rows_for_csv(s, viewer, as_of, f):
+            lateness = late(r)
+            if f.min_days and lateness.count < f.min_days:
+                continue
+            label = year_groups.get(r.dob)
+            if label is None:
+                label = year_groups[r.dob] = year_group_label(year_group(r.dob, as_of))
+            school = names["schools"].get(r.school_urn)
+            yield [r.ref, f"{r.first_name} {r.last_name}".strip(), label, r.school_urn or "", school[0] if school else "",
+                   names["people"].get(r.social_worker_ref, ""),
+                   names["people"].get(school[1], "") if school else "", r.pep_state or "none", r.kind,
+                   r.due_on.isoformat(), lateness.unit, lateness.count]
 
 
 CSV_COLUMNS_READ = (Deadline.id, Child.ref, Child.first_name, Child.last_name, Child.dob, Child.school_urn, Child.social_worker_ref,
@@ -309,11 +310,11 @@ def overdue_row(r, as_of: dt.date, late: Lateness) -> dict[str, Any]:
             "overdue_unit": late.unit, "overdue_text": late.text}
 
 
-def filter_options(session: Session, user: UserAccount, fresh: FreshnessCache | None = None
+def filter_options(session: Session, user: UserAccount, fresh: Fresh | None = None
                    ) -> dict[str, list[tuple[str, str]]]:
     """Schools and social workers of the children this user may see, for the filter lists."""
     if fresh is not None:
-        return fresh.get(session, ("filter options", Viewer.of(user)), lambda: filter_options(session, user))
+        return fresh.get(("filter options", Viewer.of(user)), lambda: filter_options(session, user))
     scope = child_scope(user)
     if scope is None:  # everyone: the lists themselves, without reading 100,000 children
         schools = session.execute(select(School.urn, School.name).order_by(School.name)).all()

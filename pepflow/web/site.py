@@ -33,7 +33,7 @@ from pepflow.db.unit import UnitOfWork
 from pepflow.db.models import Person
 from pepflow.accounts.access import ROLES, role_of
 from pepflow.values import whole_number
-from pepflow.web.freshness import FreshnessCache, Options
+from pepflow.web.freshness import Fresh, FreshnessCache, Options
 from pepflow.web.sessions import COOKIE, SessionStore, cookie_name, csrf_ok
 from pepflow.engine.go_live import go_live_on
 from pepflow.service.runway import calendar_runway
@@ -54,6 +54,7 @@ class Visitor:
     user: Any
     session_row: Any
     name: str = ""  # the person's name in the header (their email where the account names no person)
+    fresh: Fresh | None = None  # the kept answers at this request's change stamp (list pages: ListVisitorDep)
 
     @property
     def role(self):
@@ -123,7 +124,8 @@ class Site:
     def __init__(self, app: App, store: SessionStore, secure_cookies: bool | None = None):
         self.app, self.store, self.secure_cookies = app, store, secure_cookies
         self.env = _environment()
-        self.fresh = FreshnessCache()  # answers kept until the next history row (freshness.py)
+        self.fresh = FreshnessCache()  # answers kept until the next change (freshness.py)
+        self.downloads = FreshnessCache(size=4)  # long CSVs made once a change (shared_downloads.py)
         self._runway: tuple[Any, Any] | None = None  # (when it was checked, the gaps)
         self._long_list_turn: Any = None  # anyio.Semaphore, made in the event loop (in_turn)
         self._council_provider: Any = None
@@ -207,7 +209,8 @@ class Site:
 
 # ---- dependencies -----------------------------------------------------------------------
 
-def get_site(request: Request) -> Site:
+async def get_site(request: Request) -> Site:
+    """``async``, as it does no I/O: a plain ``def`` dependency is a trip to the thread pool."""
     return request.app.state.site
 
 
@@ -239,6 +242,17 @@ def signed_in(request: Request, site: SiteDep, s: DatabaseDep) -> Visitor:
 
 
 VisitorDep = Annotated[Visitor, Depends(signed_in)]
+
+
+def signed_in_reading_lists(request: Request, site: SiteDep, s: DatabaseDep) -> Visitor:
+    """The signed-in visitor, with the kept answers at the change stamp read in the same trip to
+    the thread pool (``Visitor.fresh``): a list page answered from them needs no other."""
+    visitor = signed_in(request, site, s)
+    visitor.fresh = site.fresh.reading(s)
+    return visitor
+
+
+ListVisitorDep = Annotated[Visitor, Depends(signed_in_reading_lists)]
 
 
 async def form(request: Request) -> dict[str, str]:
@@ -294,12 +308,23 @@ def csv_download(request: Request, site: "Site", s: UnitOfWork, visitor: "Visito
     if count is None:
         rows = list(rows)
         count = len(rows)
+    disclose_download(request, site, s, visitor, name, count)
+    return csv_response(name, header, rows, one_at_a_time=site if long_list else None)
+
+
+def disclose_download(request: Request, site: "Site", s: UnitOfWork, visitor: "Visitor", name: str, count: int) -> None:
+    """Record a download in the history (which list, its filters, how many rows) and commit."""
     filters = {k: v[:100] for k, v in request.query_params.items() if k != "format"}
     disclosed(s, "csv_downloaded", site.app.today(), visitor.actor,
               {"list": name, "filters": filters, "rows": count, "account": visitor.user.email,
                "role": visitor.user.role})
     s.commit()
-    return csv_response(name, header, rows, one_at_a_time=site if long_list else None)
+
+
+def attachment(name: str, body: Any) -> StreamingResponse:
+    """A CSV file's response, its body sent as it comes."""
+    return StreamingResponse(body, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def csv_response(name: str, header: list[str], rows, one_at_a_time: "Site | None" = None) -> Response:
@@ -307,9 +332,7 @@ def csv_response(name: str, header: list[str], rows, one_at_a_time: "Site | None
     (``pepflow.spreadsheets``).  Pages use ``csv_download``, which records the disclosure.
     A long list is written one at a time in a process (``Site.in_turn``)."""
     chunks = stream(header, rows)
-    body = one_at_a_time.in_turn(chunks) if one_at_a_time is not None else chunks
-    return StreamingResponse(body, media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(name, one_at_a_time.in_turn(chunks) if one_at_a_time is not None else chunks)
 
 
 def int_or(value: str | None, default: int | None, field: str, errors: list) -> int | None:

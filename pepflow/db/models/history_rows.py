@@ -5,18 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field
 
 from pepflow.db.models.base import Table, _utcnow
 from pepflow.db.types import UTCDateTime
 
 
+# the history rows that record a change, not a view, a download or a sign-in (``audit/disclosures.py``):
+# the newest one's id is the stamp the pages' kept answers are checked against (``web/freshness.py``)
+CHANGES_ONLY = "process NOT IN ('access', 'security')"
+
+
 class Event(Table, table=True):
     """Append-only audit: one row per accepted event, written in the same transaction."""
 
     __table_args__ = (Index("ix_event_child", "child_ref", "id"),
-                      Index("ix_event_name_date", "name", "effective_on"))
+                      Index("ix_event_name_date", "name", "effective_on"),
+                      Index("ix_event_changes", "id", sqlite_where=text(CHANGES_ONLY),
+                            postgresql_where=text(CHANGES_ONLY)))
     id: Optional[int] = Field(default=None, primary_key=True)
     child_ref: Optional[str] = Field(default=None)
     process: str

@@ -23,6 +23,6 @@ def children(request: Request, site: SiteDep, s: DatabaseDep, visitor: VisitorDe
                            sort=sort if sort in SORTS else "name", page=page)
     result = find_children(s, visitor.user, site.app.today(), filters)
     return site.render(request, "children.html.j2", 200, visitor, result=result, f=filters,
-                       options=overdue.filter_options(s, visitor.user, site.fresh), years=YEAR_GROUPS, shown=SHOWN,
+                       options=overdue.filter_options(s, visitor.user, site.fresh.reading(s)), years=YEAR_GROUPS, shown=SHOWN,
                        title=children_title(visitor),
                        query=dict(request.query_params))

@@ -54,10 +54,10 @@ def compliance(request: Request, site: SiteDep, s: DatabaseDep, visitor: Visitor
 
 def _figures(site, s, first: dt.date, last: dt.date, today: dt.date) -> dict:
     """The report's figures, worked out once until the history moves on (``freshness``): every
-    change writes a history row, so a kept report is the one a recount would give.  At 100,000
+    change writes a history row (views do not count), so a kept report is the one a recount would give.  At 100,000
     children the count is two seconds of SQLite's time (bench/children.py)."""
-    return site.fresh.get(s, ("compliance", first, last, today),
-                          lambda: compliance_report(s, site.app.config, first, last, today))
+    return site.fresh.reading(s).get(("compliance", first, last, today),
+                                     lambda: compliance_report(s, site.app.config, first, last, today))
 
 
 def _boxes(query, first: dt.date, last: dt.date) -> dict[str, str]:
