@@ -7,6 +7,15 @@ PostgreSQL's day 1, SQLite's day 2, …), and prints the median of each and the 
 ratio; then the dispatcher sending the last day's digests (one per social worker, 2,000
 of them) to a local aiosmtpd server (its own process) over 4 connections.
 
+Beside SQLite's sweeps, each day, the floor: raw ``sqlite3`` on its own copy of the same
+database, with pepflow's settings (WAL, synchronous=NORMAL), doing the same SQL work in one
+transaction: claim the day's ``sweep_run`` row, read the due steps joined to their deadlines
+and children, insert exactly the outbox rows pepflow wrote (``ON CONFLICT DO NOTHING``),
+take the handled steps out of the schedule and put in the same next ones, and the day's
+counts.  It decides nothing (the policy, the recipients and the payloads are pepflow's own
+work), so the ratio is pepflow's cost over the rows it must write.  pepflow sweeps a day
+first, then the floor writes the rows pepflow wrote.
+
     python bench/sweep.py [--children 100000] [--per-child 10] [--due 10000] [--days 3]
                           [--db URL]... [--postgres]
 
@@ -25,7 +34,9 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import random  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
+import sqlite3  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -96,6 +107,57 @@ def build(engine, config, children: int, per_child: int, due: int, workers: int,
             conn.execute(DeadlineStep.__table__.insert(), steps)
 
 
+OUTBOX = ("key", "deadline_id", "child_ref", "recipient_ref", "recipient_email", "step", "status", "attempts",
+          "created_at", "message_id", "last_error", "claim_token", "payload", "payload_version")
+
+
+def what_pepflow_wrote(path: str, after_id: int, day: dt.date) -> tuple[list[tuple], list[tuple]]:
+    """The outbox rows pepflow's sweep of ``day`` wrote, and the schedule it left for the deadlines
+    that were due: what the floor writes."""
+    with sqlite3.connect(path) as db:
+        rows = db.execute(f"SELECT {', '.join(OUTBOX)} FROM notification WHERE id > ? ORDER BY id",
+                          (after_id,)).fetchall()
+        due = [i for (i,) in db.execute("SELECT DISTINCT deadline_id FROM notification WHERE id > ?", (after_id,))]
+        following = []
+        for start in range(0, len(due), 900):
+            chunk = due[start:start + 900]
+            following += db.execute(f"SELECT next_step_on, deadline_id, last_step FROM deadline_step WHERE deadline_id "
+                                    f"IN ({', '.join('?' * len(chunk))}) AND next_step_on > ?",
+                                    (*chunk, day.isoformat())).fetchall()
+    return rows, following
+
+
+def floor_sweep(path: str, day: dt.date, rows: list[tuple], following: list[tuple]) -> float:
+    """The floor (see the module's docstring): seconds for one day's sweep in raw SQL."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    t0 = time.perf_counter()
+    db.execute("BEGIN")
+    taken = db.execute("INSERT INTO sweep_run (swept_on, swept_at, swept_by, deadlines_due, written, skipped, duration_ms) "
+                       "VALUES (?, ?, 'floor', 0, 0, 0, 0) ON CONFLICT DO NOTHING RETURNING swept_on",
+                       (day.isoformat(), dt.datetime.now(dt.timezone.utc).isoformat())).fetchall()
+    assert taken, "the floor's day was swept before"
+    due = db.execute(
+        "SELECT s.next_step_on, s.last_step, d.id, d.status, d.kind, d.due_on, d.unit, d.calendar, d.child_ref, "
+        "d.owner_role, d.note, c.social_worker_ref, c.iro_ref, c.carer_ref, c.school_urn, c.first_name, c.last_name "
+        "FROM deadline_step s JOIN deadline d ON d.id = s.deadline_id JOIN child c ON c.ref = d.child_ref "
+        "WHERE s.next_step_on <= ?", (day.isoformat(),)).fetchall()
+    db.executemany(f"INSERT INTO notification ({', '.join(OUTBOX)}) VALUES ({', '.join('?' * len(OUTBOX))}) "
+                   "ON CONFLICT (key) DO NOTHING", rows)
+    db.executemany("DELETE FROM deadline_step WHERE next_step_on = ? AND deadline_id = ?",
+                   [(r[0], r[2]) for r in due])
+    db.executemany("INSERT INTO deadline_step (next_step_on, deadline_id, last_step) VALUES (?, ?, ?) "
+                   "ON CONFLICT DO NOTHING", following)
+    db.execute("UPDATE sweep_run SET deadlines_due = ?, written = ? WHERE swept_on = ?",
+               (len(due), len(rows), day.isoformat()))
+    db.execute("COMMIT")
+    took = time.perf_counter() - t0
+    db.close()
+    return took
+
+
 def start_relay() -> tuple[subprocess.Popen, int]:
     """aiosmtpd's Sink on a free port, in its own process as a real mail relay would be (not on
     this one's interpreter lock); returns the process and the port once it answers."""
@@ -146,19 +208,34 @@ def run(config, urls: list[str], args) -> None:
         analyze_after_load(engine)
     settle_after_start_up()  # as pepflow run does
 
+    anchor = urls[0]
+    anchor_path = anchor.removeprefix("sqlite:///")
+    floor_path = anchor_path + ".floor"
+    checkpoint(engines[anchor])
+    shutil.copyfile(anchor_path, floor_path)  # the same database for the floor, copied before any sweep
     took: dict[str, list[float]] = {url: [] for url in urls}
+    floors: list[float] = []
     for day in days:
         for url in urls:
+            if url == anchor:
+                with Session(engines[url]) as s:
+                    before = s.execute(select(func.coalesce(func.max(Notification.id), 0))).scalar_one()
             t0 = time.perf_counter()
             result = sweep(engines[url], config, day)
             took[url].append(time.perf_counter() - t0)
             print(f"  {dialect_label(url)} sweep {day}: {result.deadlines_due:,} deadlines with a step due, "
                   f"{result.written:,} notification rows written, in {took[url][-1] * 1000:,.0f} ms")
-            if url.startswith("sqlite"):
+            if url == anchor:
                 print_checkpoint(engines[url], "sweep")
-    anchor = urls[0]
+                rows, following = what_pepflow_wrote(anchor_path, before, day)
+                floors.append(floor_sweep(floor_path, day, rows, following))
+                print(f"  floor (raw sqlite3, the same {len(rows):,} rows and schedule) sweep {day}: "
+                      f"{floors[-1] * 1000:,.0f} ms")
     print(f"sweep, median of {len(days)} days: " + "; ".join(
-        f"{dialect_label(u)} {statistics.median(took[u]) * 1000:,.0f} ms" for u in urls))
+        f"{dialect_label(u)} {statistics.median(took[u]) * 1000:,.0f} ms" for u in urls)
+        + f"; floor {statistics.median(floors) * 1000:,.0f} ms")
+    print(f"  SQLite / floor, median of the days' ratios: "
+          f"{statistics.median([a / b for a, b in zip(took[anchor], floors)]):.2f}x")
     for url in urls[1:]:
         ratios = [a / b for a, b in zip(took[url], took[anchor])]
         print(f"  {dialect_label(url)} / SQLite, median of the days' ratios: {statistics.median(ratios):.2f}x "

@@ -203,16 +203,14 @@ OVERDUE_CSV_COLUMNS = ["child_ref", "child_name", "year_group", "school_urn", "s
 CSV_BATCH = 1000
 
 
-def overdue_count(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters) -> int:
+def overdue_count(s: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters) -> int:
     """How many rows the whole list has (the number a download's disclosure records)."""
     viewer = Viewer.of(user)
-    with Session(engine) as s:
-        if f.min_days:  # counted in each deadline's own unit: one pass over what SQL can narrow
-            late = OverdueOn(config, as_of).of
-            query = _overdue_query(OVERDUE_COLUMNS, viewer, as_of, f, rows=True)
-            return sum(1 for r in s.execute(query.execution_options(yield_per=5000))
-                       if late(r).count >= f.min_days)
-        return sum(s.execute(_overdue_query([func.count()], viewer, as_of, f)).scalars())
+    if f.min_days:  # counted in each deadline's own unit: one pass over what SQL can narrow
+        late = OverdueOn(config, as_of).of
+        query = _overdue_query(OVERDUE_COLUMNS, viewer, as_of, f, rows=True)
+        return sum(1 for r in s.execute(query.execution_options(yield_per=5000)) if late(r).count >= f.min_days)
+    return sum(s.execute(_overdue_query([func.count()], viewer, as_of, f)).scalars())
 
 
 def overdue_csv_rows(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters

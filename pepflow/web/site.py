@@ -249,6 +249,10 @@ def signed_in_reading_lists(request: Request, site: SiteDep, s: DatabaseDep) -> 
     the thread pool (``Visitor.fresh``): a list page answered from them needs no other."""
     visitor = signed_in(request, site, s)
     visitor.fresh = site.fresh.reading(s)
+    # the connection goes back to the pool before this request waits for another thread: fifty
+    # downloads at once each held one while they waited, and the threads that could have served
+    # them waited for connections (issue 42, bench/web_load.py)
+    s.commit()
     return visitor
 
 

@@ -68,8 +68,11 @@ async def _download(request: Request, site: Site, s: DatabaseDep, visitor: Visit
     engine, config, today = site.app.engine, site.app.config, site.app.today()
 
     def count_and_disclose() -> None:
-        count = overdue.overdue_count(engine, config, visitor.user, today, filters)
+        count = overdue.overdue_count(s, config, visitor.user, today, filters)
         disclose_download(request, site, s, visitor, "overdue-peps.csv", count)
+        # the connection goes back to the pool now, not when the file has been sent: fifty downloads
+        # held every connection while they were sent, and no page could sign its visitor in
+        s.close()
 
     await anyio.to_thread.run_sync(count_and_disclose)
     key = ("overdue csv", overdue.Viewer.of(visitor.user), today, dataclasses.replace(filters, page=1))
