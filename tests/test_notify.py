@@ -163,7 +163,28 @@ def test_messages_arrive_with_the_right_recipients_and_minimum_content(world, co
     assert "C100 (Test Child)" in body  # the child's name beside the reference: the recipient may see it
     assert all(r.status == "sent" and r.message_id for r in rows(world) if r.recipient_ref)
     with Session(world) as s:
-        assert len(s.exec(select(Event).where(Event.name == "notification_sent")).all()) == 1
+        emails = s.exec(select(Event).where(Event.name == "email_sent")).all()
+        assert [(e.child_ref, len(e.payload["notifications"])) for e in emails] == [(None, 1)]
+
+
+def test_a_digest_is_one_history_row_naming_its_reminders_and_each_child_still_shows_theirs(world, config, smtp):
+    from pepflow.reports.listings import readable_history
+
+    controller, inbox = smtp
+    for ref in ("C100", "C101", "C102"):
+        add_child(world, config, d("2025-12-18"), ref=ref)
+    sweep(world, config, d("2025-12-30"))
+    result = dispatch(world, config, mailer_for(controller), at(NOW))
+    assert result.emails_sent == 1 and result.notifications_sent == 3  # the social worker's digest
+    with Session(world) as s:
+        emails = s.exec(select(Event).where(Event.name == "email_sent")).all()
+        sent = {r.child_ref: r.id for r in rows(world) if r.status == "sent"}
+        assert len(emails) == 1 and sorted(emails[0].payload["notifications"]) == sorted(sent.values())
+        assert emails[0].payload["to"] == "SW1" and emails[0].child_ref is None
+        for ref in ("C100", "C101", "C102"):
+            reminders = [r for r in readable_history(s, ref) if r["event"] == "notification_sent"]
+            assert [r["sentence"] for r in reminders] == ["Reminder sent to Sally Worker (social worker): initial PEP "
+                                                          "due 6 Jan 2026"], reminders
 
 
 def test_a_council_whose_email_leaves_its_network_sends_the_case_reference_only(world, tmp_path):

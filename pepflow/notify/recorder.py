@@ -162,12 +162,9 @@ class Recorder:
                     T.c.id.in_([mark[2] for mark in marks]), T.c.claim_token == self.token,
                     T.c.status == OutboxStatus.SENT)).scalars())
             for i in accepted:
-                mid = self.messages[i].message_id
                 mine = [row for row in self.groups[i] if row.id in marked]
-                for row in mine:
-                    audit(session, row.child_ref, "notify", "notification_sent", now.date(), {
-                        "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
-                        "kind": row.payload.get("kind"), "due_on": row.payload.get("due_on"), "message_id": mid})
+                if mine:
+                    email_sent(session, mine, self.messages[i].message_id, now)
                 done |= {row.id for row in self.groups[i]}
                 counts["emails"] += 1 if mine else 0
                 counts["sent"] += len(mine)
@@ -231,6 +228,17 @@ class Recorder:
         self.result.failed_for_good += counts["failed"]
 
 
+def email_sent(session: UnitOfWork, rows: list[Any], message_id: str, when: dt.datetime) -> None:
+    """The history row of one email the relay accepted, naming the outbox rows it carried.
+
+    One row an email, not one a reminder: a digest of five reminders wrote five signed rows, half
+    of what recording a dispatch cost (issue 42, bench/dispatch.py).  Each reminder stays on its
+    child's page, read from its outbox row (``reports/listings.py``), so the email's row names no
+    child: it holds nothing of theirs but the outbox rows' numbers."""
+    audit(session, None, "notify", "email_sent", when.date(),
+          {"to": rows[0].recipient_ref, "message_id": message_id, "notifications": [row.id for row in rows]})
+
+
 @dataclass
 class Unrecorded:
     """An email the relay accepted whose sent mark could not be committed."""
@@ -259,17 +267,13 @@ def record_unrecorded(engine: Engine) -> str:
         try:
             connection = session.connection()
             for email in waiting:
-                for row in email.rows:
-                    changed = connection.execute(
-                        update(T).where(T.c.id == row.id, T.c.claim_token.in_(("", email.token)),
-                                        T.c.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
-                        .values(status=OutboxStatus.SENT, sent_at=email.sent_at, message_id=email.message_id,
-                                attempts=T.c.attempts + 1, last_error="", claim_token="")).rowcount
-                    if changed:
-                        audit(session, row.child_ref, "notify", "notification_sent", email.sent_at.date(), {
-                            "notification_id": row.id, "to": row.recipient_ref, "step": row.step,
-                            "kind": row.payload.get("kind"), "due_on": row.payload.get("due_on"),
-                            "message_id": email.message_id})
+                recorded = [row for row in email.rows if connection.execute(
+                    update(T).where(T.c.id == row.id, T.c.claim_token.in_(("", email.token)),
+                                    T.c.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+                    .values(status=OutboxStatus.SENT, sent_at=email.sent_at, message_id=email.message_id,
+                            attempts=T.c.attempts + 1, last_error="", claim_token="")).rowcount]
+                if recorded:
+                    email_sent(session, recorded, email.message_id, email.sent_at)
             session.commit()
         except DBAPIError as exc:
             session.rollback()

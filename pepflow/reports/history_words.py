@@ -89,6 +89,9 @@ def sentence(row: Mapping[str, Any], people: Mapping[str, Who] | None = None) ->
         step = str(payload.get("step", ""))
         said = "Escalation" if step.startswith("escalate") else "Notice" if step == "notice" else "Reminder"
         return f"{said} sent to {person_text(payload.get('to'), people)}{what}"
+    if name == "email_sent":
+        carried = len(payload.get("notifications") or [])
+        return f"Email sent to {person_text(payload.get('to'), people)} ({carried} item{'' if carried == 1 else 's'})"
     if name in ("notification_retry", "notification_failed"):
         return f"{event_label(name)} to {person_text(payload.get('to'), people)}"
     if name == "notification_skipped":

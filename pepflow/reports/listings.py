@@ -12,13 +12,13 @@ from pepflow.audit.disclosures import ACCESS_PROCESS
 from pepflow.cohort import year_group
 from pepflow.db.child_refs import require_child
 from pepflow.config import Config
-from pepflow.db.models import (Admission, CarePlacement, Child, Deadline, Event, Exclusion, Person, Pep, School,
-                               Suspension)
+from pepflow.db.models import (Admission, CarePlacement, Child, Deadline, Event, Exclusion, Notification, Person,
+                               Pep, School, Suspension)
 from pepflow.engine.deadlines import OverdueOn, calendar_for, how_overdue
 from pepflow.rules.due_dates import Lateness
 from pepflow.calendars import academic_year_of
 from pepflow.errors import CalendarRangeError
-from pepflow.statuses import DeadlineStatus
+from pepflow.statuses import DeadlineStatus, OutboxStatus
 from pepflow.calendars import format_day, format_moment
 from pepflow.reports.history_words import SCHOOL_KEYS, Who, actor_text, details, names_a_person, sentence
 
@@ -90,12 +90,31 @@ def history(session: Session, child_ref: str, include_views: bool = False) -> li
     if not include_views:
         query = query.where(Event.process != ACCESS_PROCESS)
     events = session.exec(query.order_by(Event.effective_on, Event.id))
-    return [{
+    rows = [{
         "id": e.id, "event": e.name, "effective_on": e.effective_on.isoformat(),
         "recorded_at": e.recorded_at.isoformat(), "by": e.actor_ref, "process": e.process,
         "state_before": e.state_before, "state_after": e.state_after,
         "payload": {k: v for k, v in e.payload.items() if k not in REPLAY_KEYS},  # for checking, not reading
     } for e in events]
+    # each reminder sent, from its outbox row: the history has one row an email, which may carry
+    # several children's reminders (``notify/recorder.email_sent``); emails sent before that had a
+    # history row for each reminder, which are shown as they are
+    shown = {r["payload"].get("notification_id") for r in rows if r["event"] == "notification_sent"}
+    reminders = [_reminder_row(n) for n in session.execute(
+        select(Notification.id, Notification.sent_at, Notification.recipient_ref, Notification.step,
+               Notification.payload, Notification.message_id)
+        .where(Notification.child_ref == child_ref, Notification.status == OutboxStatus.SENT)
+        .order_by(Notification.sent_at, Notification.id)) if n.id not in shown]
+    return sorted(rows + reminders, key=lambda r: r["effective_on"]) if reminders else rows
+
+
+def _reminder_row(n: Any) -> dict[str, Any]:
+    """A reminder the relay accepted, as a row of the child's history."""
+    return {"id": None, "event": "notification_sent", "effective_on": n.sent_at.date().isoformat(),
+            "recorded_at": n.sent_at.isoformat(), "by": None, "process": "notify", "state_before": None,
+            "state_after": None, "payload": {"notification_id": n.id, "to": n.recipient_ref, "step": n.step,
+                                             "kind": n.payload.get("kind"), "due_on": n.payload.get("due_on"),
+                                             "message_id": n.message_id}}
 
 
 def readable_history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:

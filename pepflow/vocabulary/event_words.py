@@ -97,6 +97,7 @@ EVENTS = table_of_terms({
     "inspection_added": ("Ofsted inspection added", "An Ofsted inspection was added"),
     "inspection_changed": ("Ofsted inspection changed", "An Ofsted judgement changed"),
     "notification_sent": ("Email sent", "An email was sent"),
+    "email_sent": ("Email sent", "An email was sent, carrying one or more reminders"),
     "pep_section_saved": ("PEP section saved", "A section of the PEP was saved"),
     "pep_qa_recorded": ("PEP quality-assured", "The Virtual School graded the PEP section by section"),
     "contact_noted": ("Contact noted", "Someone noted a contact about the child: who, how and what was said"),

@@ -158,10 +158,9 @@ def tally(url: str, received: Counter[str], failed_ok: bool = False) -> Tally:
         with Session(engine) as s:
             rows = s.execute(select(Notification.id, Notification.status, Notification.message_id)
                              .where(Notification.status != "skipped")).all()
-            sent_ids = s.execute(select(func.json_extract(Event.payload, "$.notification_id")
-                                        if engine.dialect.name == "sqlite"
-                                        else Event.payload["notification_id"].as_integer())
-                                 .where(Event.name == "notification_sent")).scalars().all()
+            # each email's history row names the outbox rows it carried: one sent twice is doubled
+            sent_ids = [n for p in s.execute(select(Event.payload).where(Event.name == "email_sent")).scalars()
+                        for n in p["notifications"]]
             skipped = s.execute(select(Event.payload).where(Event.name == "notification_skipped")).scalars().all()
             sweeps = s.execute(select(func.count()).select_from(SweepRun)
                                .where(SweepRun.swept_on == DEMO_DAY)).scalar_one()

@@ -19,6 +19,8 @@ class Notification(Table, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_notification_key"),
         Index("ix_notification_status_next", "status", "next_attempt_at"),
+        # a child's page lists the reminders sent about them from here (the history has a row an email)
+        Index("ix_notification_child", "child_ref"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str  # unique per (deadline, step, recipient): the sweep's idempotency key
