@@ -10,6 +10,14 @@ On SQLite and PostgreSQL in one run (``--postgres``: a throwaway server; or ``--
 databases take turns: the children are recorded in rounds, each round on each database in
 turn, and the medians of the rounds and their ratio are printed.
 
+Beside SQLite's events recorded one transaction each, the floor: raw ``sqlite3`` writing exactly
+the same rows, in the same transactions, on its own copy of the database (pepflow's settings:
+WAL, synchronous=NORMAL, foreign keys and the history's guard triggers), and an HMAC of each
+history row's text as the signed history has.  The rows are those pepflow wrote recording the
+same events on a third copy, untimed, through SQLite's statement trace: every INSERT, UPDATE and
+DELETE with its values; the reads and the decisions (which state, which deadlines, the policy)
+are pepflow's own work, so the ratio is pepflow's cost over the rows it must write.
+
     python bench/pep_machine.py [--children 100000] [--rounds 5] [--db URL]... [--postgres]
 """
 
@@ -23,9 +31,15 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirna
 
 import argparse
 import datetime as dt
+import hashlib
+import hmac
+import shutil
+import sqlite3
 import statistics
 import tempfile
 import time
+
+from sqlalchemy import event
 
 from pepflow.service.application import settle_after_start_up
 from pepflow.db.unit import UnitOfWork
@@ -95,6 +109,48 @@ def time_events_batched(engine, config, first: int, n: int, batch: int = 500) ->
     return time.perf_counter() - start
 
 
+class Trace:
+    """The writes pepflow sends to SQLite, with their values, as SQLite's statement trace shows them."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, sql: str) -> None:
+        head = sql.lstrip()[:8].upper()
+        if head.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            self.statements.append(sql)
+
+    def take(self) -> list[str]:
+        taken, self.statements = self.statements, []
+        return taken
+
+
+def traced(url: str, trace: Trace):
+    """An engine on ``url`` whose every connection reports its statements to ``trace``."""
+    from pepflow.db import make_engine
+
+    engine = make_engine(url)
+    event.listen(engine, "connect", lambda dbapi, _record: dbapi.set_trace_callback(trace))
+    engine.dispose()  # the connections opened before the listener go
+    return engine
+
+
+def floor_writes(path: str, statements: list[str], key: bytes) -> float:
+    """The floor: the statements as they are, in their transactions, with an HMAC of each history row."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    t0 = time.perf_counter()
+    for sql in statements:
+        if sql.startswith("INSERT INTO event"):
+            hmac.new(key, sql.encode(), hashlib.sha256).hexdigest()
+        db.execute(sql)
+    took = time.perf_counter() - t0
+    db.close()
+    return took
+
+
 class Row:
     def __init__(self) -> None:
         self.state = "due"
@@ -148,6 +204,16 @@ def run(urls: list[str], children: int, rounds: int) -> None:
         build_cohort(engine, children)
         analyze_after_load(engine)
         print(f"{dialect_label(url)}: cohort of {children:,} built in {time.perf_counter() - t0:.1f} s")
+    anchor = urls[0]
+    path = anchor.removeprefix("sqlite:///")
+    with engines[anchor].connect() as c:
+        c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(path, path + ".floor")  # the floor's copy, written by hand
+    shutil.copyfile(path, path + ".traced")  # pepflow again, untimed, traced: the rows the floor writes
+    trace = Trace()
+    traced_engine = traced(f"sqlite:///{path}.traced", trace)
+    floor: list[float] = []
+    key = b"k" * 32
     settle_after_start_up()  # as pepflow run does
     single_n = min(children // 10, 2_000)
     single: dict[str, list[float]] = {url: [] for url in urls}  # µs an event, each round
@@ -155,11 +221,20 @@ def run(urls: list[str], children: int, rounds: int) -> None:
     single_step = max(1, single_n // rounds)
     batch_step = max(1, (children - single_n) // rounds)
     for r in range(rounds):
+        first, n = r * single_step, single_step
+        time_events_one_by_one(traced_engine, config, first, n)
+        writes = trace.take()
         for url in urls:
             first, n = r * single_step, single_step
+            if url == anchor and r % 2:  # the floor and pepflow take turns at going first
+                floor.append(floor_writes(path + ".floor", writes, key) / (3 * n) * 1e6)
             single[url].append(time_events_one_by_one(engines[url], config, first, n) / (3 * n) * 1e6)
+            if url == anchor and not r % 2:
+                floor.append(floor_writes(path + ".floor", writes, key) / (3 * n) * 1e6)
             first, n = single_n + r * batch_step, batch_step
             batched[url].append(time_events_batched(engines[url], config, first, n) / (3 * n) * 1e6)
+        time_events_batched(traced_engine, config, single_n + r * batch_step, batch_step)
+        floor_writes(path + ".floor", trace.take(), key)  # kept in step, untimed
     events = 3 * rounds * batch_step
     print(f"children: {children:,}; events: {events:,} batched and {3 * rounds * single_step:,} one at a time "
           f"on each database, in {rounds} rounds taking turns")
@@ -172,6 +247,11 @@ def run(urls: list[str], children: int, rounds: int) -> None:
             ratios = [a / b for a, b in zip(figures[url], figures[urls[0]])]
             print(f"  {dialect_label(url)} / SQLite, median of the rounds' ratios: {statistics.median(ratios):.2f}x "
                   f"(each round: {', '.join(f'{x:.2f}' for x in ratios)})")
+    mine, bare = statistics.median(single[anchor]), statistics.median(floor)
+    print(f"  floor, raw sqlite3 writing the same rows in the same transactions: {bare:,.0f} µs/event; "
+          f"SQLite one transaction each = {mine / bare:.2f}x the floor "
+          f"(median of the rounds' ratios {statistics.median([a / b for a, b in zip(single[anchor], floor)]):.2f}x; "
+          f"target <= 2x)")
     shared, one, three = time_bare(min(children, 20_000))
     print(f"bare transition, shared machine on the row:    {shared * 1e6:,.1f} µs an event")
     print(f"a Machine per child, built and fired once:     {one * 1e6:,.1f} µs a child "
