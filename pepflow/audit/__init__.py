@@ -151,6 +151,9 @@ def write_audit(session: UnitOfWork) -> None:
         session.deadline_starts.clear()
         chain(session, rows)
         executemany(session, INSERT_AUDIT, [_audit_parameters(r) for r in rows])
+        # which children this transaction's history names, and in which process, for what is kept
+        # with the changes (engine/child_summaries.py)
+        session.children_named.update((r["child_ref"], r["process"]) for r in rows if r["child_ref"])
 
 
 def change_marks(session: UnitOfWork) -> tuple[int, int]:
@@ -206,4 +209,7 @@ def history_rows(engine: Any, columns: list[Any], batch: int = 10_000, after: in
 
 # after the chain's definitions, which verify.py reads from this package
 from pepflow.audit.verify import Verification, verify  # noqa: E402, F401
+# each child's summary for the reports is written in the same transaction as the history rows that
+# say what changed: registered wherever the history is (engine/child_summaries.py)
+import pepflow.engine.child_summaries  # noqa: E402, F401
 from pepflow.db.models import Event

@@ -29,6 +29,7 @@ from pepflow.db import cases
 from pepflow.db.models import Child, Deadline, Pep
 from pepflow.states.pep_document import missing_before_submission
 from pepflow.states.pp_plus_allowance import release_allowance
+from pepflow.engine import child_summaries
 from pepflow.engine.deadlines import close_deadline, close_open, open_deadline, open_deadlines
 from pepflow.errors import InputError, TransitionNotAllowed
 from pepflow.engine.machine import ProcessMachine
@@ -69,7 +70,7 @@ MACHINE = ProcessMachine("PEP", PepState, TRANSITIONS, initial=S.DUE.value,
 NEXT_CYCLE_EVENTS = ("pep_meeting_scheduled", "pep_meeting_held")
 INTERNAL_EVENTS = ("supersede",)
 # Deadlines that belong to one PEP cycle, and those met by holding the next PEP meeting.
-REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
+REVIEW_KINDS = child_summaries.REVIEW_KINDS  # past due, the PEP is not up to date (the reports count it)
 
 
 def current_pep(session: Session, child_ref: str) -> Pep | None:

@@ -1,0 +1,153 @@
+"""Each child as the compliance report counts them now (``child_summary``), written in the same
+transaction as every change that moves it.
+
+The report's roll (the children on roll by every characteristic of its breakdowns, and how
+many had an up-to-date PEP) counted 100,000 children against their deadlines on each view:
+half of the report's time (issue 42, bench/report.py).  A child's row holds their
+characteristics, the first day their PEP counts as behind, and their latest attendance band;
+the report counts the rows.  ``child_summary_state.holds_from`` is the latest date any
+summarised row holds: for a report as of that day or later the rows equal the full
+computation (tests/test_child_summaries.py holds them to it on SQLite and PostgreSQL), and
+an earlier day is counted from the tables themselves (``reports/compliance_figures.py``).
+
+Which children to write again is found, before each commit of a ``UnitOfWork``, from what the
+transaction changed: its history rows' children (every change writes one: pepflow's rule),
+the deadlines it opened or closed, the children, deadlines and attendance records the ORM
+wrote, and any a bulk writer names (``mark``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+from sqlalchemy import delete, event, func, insert, select, update
+
+from pepflow.db.models import AttendanceRecord, Child, ChildSummary, ChildSummaryState, Deadline
+from pepflow.db.unit import UnitOfWork
+from pepflow.db.writes import write_queued_deadlines
+from pepflow.statuses import DeadlineStatus
+
+# the deadlines that say a PEP is not up to date once past due (states/pep.py uses these)
+REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
+RECORD_INCOMPLETE = "record_incomplete"  # behind from the day it is opened, whatever its due date
+QUIET_PROCESSES = frozenset({"access", "security", "notify"})  # history rows that change no child
+CHUNK = 500
+
+
+def born_in_school_year(dob: dt.date) -> int:
+    """The calendar year in which the school year of this birthday began (September to August)."""
+    return dob.year if dob.month >= 9 else dob.year - 1
+
+
+def mark(session: UnitOfWork, refs: Iterable[str]) -> None:
+    """Name children whose summaries a bulk write (no history row of theirs) has moved."""
+    session.stale_summaries.update(r for r in refs if r)
+
+
+def refresh(session: Any, refs: Iterable[str]) -> None:
+    """Write these children's summaries again from the tables, and move the day from which the
+    summaries hold to the latest date they hold."""
+    refs = sorted(set(refs))
+    latest: dt.date | None = None
+    C, D, A, S = Child.__table__.c, Deadline.__table__.c, AttendanceRecord.__table__.c, ChildSummary.__table__
+    connection = session.connection()
+    for start in range(0, len(refs), CHUNK):
+        part = refs[start:start + CHUNK]
+        children = connection.execute(select(C.ref, C.dob, C.sen_status, C.legal_status, C.placement_type, C.in_area,
+                                             C.school_urn, C.entered_care, C.left_care_on).where(C.ref.in_(part))).all()
+        open_review = dict(connection.execute(
+            select(D.child_ref, func.min(D.due_on)).where(D.child_ref.in_(part), D.status == DeadlineStatus.OPEN,
+                                                          D.kind.in_(REVIEW_KINDS)).group_by(D.child_ref)).all())
+        incomplete = dict(connection.execute(
+            select(D.child_ref, func.min(D.opened_on)).where(D.child_ref.in_(part), D.status == DeadlineStatus.OPEN,
+                                                             D.kind == RECORD_INCOMPLETE).group_by(D.child_ref)).all())
+        opened, closed = connection.execute(select(func.max(D.opened_on), func.max(D.closed_on)).where(
+            D.child_ref.in_(part), D.kind.in_(REVIEW_KINDS + (RECORD_INCOMPLETE,)))).one()
+        bands: dict[str, tuple[str, dt.date]] = {}
+        for ref, band, on in connection.execute(select(A.child_ref, A.band, A.recorded_on).where(
+                A.child_ref.in_(part)).order_by(A.child_ref, A.recorded_on, A.id)):
+            bands[ref] = (band, on)  # the last in order: the latest day, then the last entered
+        rows = []
+        for c in children:
+            behind = [d + dt.timedelta(days=1) for d in (open_review.get(c.ref),) if d is not None]
+            behind += [d for d in (incomplete.get(c.ref),) if d is not None]
+            band, band_on = bands.get(c.ref, (None, None))
+            rows.append({"child_ref": c.ref, "born_in_school_year": born_in_school_year(c.dob),
+                         "sen_status": c.sen_status, "legal_status": c.legal_status,
+                         "placement_type": c.placement_type, "in_area": c.in_area, "school_urn": c.school_urn,
+                         "entered_care": c.entered_care, "left_care_on": c.left_care_on,
+                         "pep_behind_since": min(behind) if behind else None, "latest_band": band,
+                         "latest_band_on": band_on})
+            latest = _later(latest, c.entered_care, c.left_care_on, band_on)
+        latest = _later(latest, opened, closed)
+        connection.execute(delete(S).where(S.c.child_ref.in_(part)))
+        if rows:
+            connection.execute(insert(S), rows)
+    if latest is not None:
+        _hold_from(connection, latest)
+
+
+def rebuild(session: Any) -> int:
+    """Every child's summary written again (after a bulk load that bypassed pepflow, and by the
+    revision that made the table); returns how many."""
+    refs = list(session.connection().execute(select(Child.__table__.c.ref)).scalars())
+    session.connection().execute(delete(ChildSummary.__table__))
+    refresh(session, refs)
+    return len(refs)
+
+
+def holds_from(session: Any) -> dt.date | None:
+    """The first day for which the summaries equal the full computation (None: no summaries yet)."""
+    return session.connection().execute(select(ChildSummaryState.__table__.c.holds_from)).scalar()
+
+
+def _later(latest: dt.date | None, *days: dt.date | None) -> dt.date | None:
+    for day in days:
+        if day is not None and (latest is None or day > latest):
+            latest = day
+    return latest
+
+
+def _hold_from(connection: Any, day: dt.date) -> None:
+    T = ChildSummaryState.__table__
+    now = connection.execute(select(T.c.holds_from).where(T.c.id == 1)).scalar()
+    if now is None:
+        connection.execute(insert(T).values(id=1, holds_from=day))
+    elif day > now:
+        connection.execute(update(T).where(T.c.id == 1).values(holds_from=day))
+
+
+# ---- which children a transaction moved ---------------------------------------------------
+
+_WATCHED = (Child, Deadline, AttendanceRecord)
+
+
+@event.listens_for(UnitOfWork, "before_flush")
+def _note_orm_writes(session: UnitOfWork, _context: Any, _instances: Any) -> None:
+    """Children, deadlines and attendance records the ORM is about to write."""
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, _WATCHED):
+            ref = row.ref if isinstance(row, Child) else row.child_ref
+            if ref:
+                session.stale_summaries.add(ref)
+
+
+def _refresh_before_commit(session: UnitOfWork) -> None:
+    """The summaries of the children this transaction moved, written in it: after the ORM's
+    pending rows and the queued deadlines are written, so they are read."""
+    session.flush()
+    if session.new_deadlines or session.closed_deadlines:
+        write_queued_deadlines(session)
+    stale, session.stale_summaries = session.stale_summaries, set()
+    named, session.children_named = session.children_named, set()  # the history rows already written in it
+    stale |= {ref for ref, process in named if process not in QUIET_PROCESSES}
+    stale |= {r["child_ref"] for r in session.audit_rows if r["child_ref"] and r["process"] not in QUIET_PROCESSES}
+    stale |= {d.child_ref for d in session.deadline_log}
+    if stale:
+        refresh(session, stale)
+
+
+
+# first: the history's writer (pepflow.audit) empties the queue of history rows this reads
+event.listen(UnitOfWork, "before_commit", _refresh_before_commit, insert=True)
