@@ -122,7 +122,18 @@ def test_a_database_filled_around_pepflow_is_counted_from_the_tables_until_rebui
     with session_scope(demo) as s:
         assert not figures._summaries_hold(s, TODAY)
         assert sorted(figures._roll(s, TODAY).groups) == expected
-        assert child_summaries.rebuild(s) == s.execute(select(Child.ref)).all().__len__()
+        assert child_summaries.rebuild(s) == len(s.execute(select(Child.ref)).all())
     with session_scope(demo) as s:
         assert figures._summaries_hold(s, TODAY)
         assert sorted(figures._roll(s, TODAY).groups) == expected
+
+
+def test_the_summaries_command_writes_every_childs_summary_again(demo, db_url, cli):
+    with session_scope(demo) as s:
+        children = len(s.execute(select(Child.ref)).all())
+        s.execute(delete(ChildSummary))
+    code, out, err = cli("--db", db_url, "db", "summaries")
+    assert code == 0, err
+    assert f"{children:,} children's summaries written" in out
+    with session_scope(demo) as s:
+        assert figures._summaries_hold(s, TODAY)

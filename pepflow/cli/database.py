@@ -42,6 +42,19 @@ def db_upgrade(ctx: typer.Context) -> None:
     typer.echo(f"{a.shown_url}: at schema revision {HEAD}.")
 
 
+@db_app.command("summaries")
+def db_summaries(ctx: typer.Context) -> None:
+    """Write every child's summary for the compliance report again (after rows were loaded around pepflow)."""
+    # imported here, not at the top: `pepflow --help` and every command load only what they use (start-up time, bench/startup.py)
+    from pepflow.db.connection import session_scope
+    from pepflow.engine.child_summaries import rebuild
+
+    a = _app(ctx)
+    with session_scope(a.engine) as s:
+        count = rebuild(s)
+    typer.echo(f"{a.shown_url}: {count:,} children's summaries written.")
+
+
 @db_app.command("grant")
 def db_grant(
     ctx: typer.Context,

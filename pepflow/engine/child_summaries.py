@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from sqlalchemy import delete, event, func, insert, select, update
+from sqlalchemy import case, delete, event, func, insert, select, update
 
 from pepflow.db.models import AttendanceRecord, Child, ChildSummary, ChildSummaryState, Deadline
 from pepflow.db.unit import UnitOfWork
@@ -56,14 +56,18 @@ def refresh(session: Any, refs: Iterable[str]) -> None:
         part = refs[start:start + CHUNK]
         children = connection.execute(select(C.ref, C.dob, C.sen_status, C.legal_status, C.placement_type, C.in_area,
                                              C.school_urn, C.entered_care, C.left_care_on).where(C.ref.in_(part))).all()
-        open_review = dict(connection.execute(
-            select(D.child_ref, func.min(D.due_on)).where(D.child_ref.in_(part), D.status == DeadlineStatus.OPEN,
-                                                          D.kind.in_(REVIEW_KINDS)).group_by(D.child_ref)).all())
-        incomplete = dict(connection.execute(
-            select(D.child_ref, func.min(D.opened_on)).where(D.child_ref.in_(part), D.status == DeadlineStatus.OPEN,
-                                                             D.kind == RECORD_INCOMPLETE).group_by(D.child_ref)).all())
-        opened, closed = connection.execute(select(func.max(D.opened_on), func.max(D.closed_on)).where(
-            D.child_ref.in_(part), D.kind.in_(REVIEW_KINDS + (RECORD_INCOMPLETE,)))).one()
+        # one pass over their PEP deadlines: the earliest open review's due date, the earliest open
+        # "record incomplete", and the latest dates any of them holds
+        is_open = D.status == DeadlineStatus.OPEN
+        open_review, incomplete = {}, {}
+        for ref, due, opened_incomplete, last_opened, last_closed in connection.execute(
+                select(D.child_ref, func.min(case((is_open & D.kind.in_(REVIEW_KINDS), D.due_on))),
+                       func.min(case((is_open & (D.kind == RECORD_INCOMPLETE), D.opened_on))),
+                       func.max(D.opened_on), func.max(D.closed_on))
+                .where(D.child_ref.in_(part), D.kind.in_(REVIEW_KINDS + (RECORD_INCOMPLETE,)))
+                .group_by(D.child_ref)):
+            open_review[ref], incomplete[ref] = due, opened_incomplete
+            latest = _later(latest, last_opened, last_closed)
         bands: dict[str, tuple[str, dt.date]] = {}
         for ref, band, on in connection.execute(select(A.child_ref, A.band, A.recorded_on).where(
                 A.child_ref.in_(part)).order_by(A.child_ref, A.recorded_on, A.id)):
@@ -80,7 +84,6 @@ def refresh(session: Any, refs: Iterable[str]) -> None:
                          "pep_behind_since": min(behind) if behind else None, "latest_band": band,
                          "latest_band_on": band_on})
             latest = _later(latest, c.entered_care, c.left_care_on, band_on)
-        latest = _later(latest, opened, closed)
         connection.execute(delete(S).where(S.c.child_ref.in_(part)))
         if rows:
             connection.execute(insert(S), rows)
