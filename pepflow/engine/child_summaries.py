@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable
 
-from sqlalchemy import case, delete, event, func, insert, select, true, update
+from sqlalchemy import bindparam, case, delete, event, func, insert, select, update
 
 from pepflow.db.planner import not_for_index
 from pepflow.db.models import AttendanceRecord, Child, ChildSummary, ChildSummaryState, Deadline
@@ -56,10 +56,9 @@ def refresh(session: Any, refs: Iterable[str]) -> None:
         part = refs[start:start + CHUNK]
         rows, last = _summaries(connection, part)
         latest = _later(latest, last)
-        S = ChildSummary.__table__
-        connection.execute(delete(S).where(S.c.child_ref.in_(part)))
+        connection.execute(_FORGET, {"refs": part})
         if rows:
-            connection.execute(insert(S), rows)
+            connection.execute(_WRITE, rows)
     if latest is not None:
         _hold_from(connection, latest)
 
@@ -78,36 +77,45 @@ def rebuild(session: Any) -> int:
     return len(rows)
 
 
-def _summaries(connection: Any, refs: list[str] | None) -> tuple[list[dict[str, Any]], dt.date | None]:
-    """The summaries of these children (all, for None) and the latest date they hold.
+_C, _D, _A = Child.__table__.c, Deadline.__table__.c, AttendanceRecord.__table__.c
+_REFS = bindparam("refs", expanding=True)
+_OPEN = _D.status == DeadlineStatus.OPEN
+# what a summary is made of, built once (a statement built at each commit cost more than running it)
+_CHILDREN = select(_C.ref, _C.dob, _C.sen_status, _C.legal_status, _C.placement_type, _C.in_area, _C.school_urn,
+                   _C.entered_care, _C.left_care_on)
+# one pass over their PEP deadlines: the earliest open review's due date, the earliest open "record
+# incomplete", and the latest dates any of them holds
+_PEP_DEADLINES = (select(_D.child_ref, func.min(case((_OPEN & _D.kind.in_(REVIEW_KINDS), _D.due_on))),
+                         func.min(case((_OPEN & (_D.kind == RECORD_INCOMPLETE), _D.opened_on))),
+                         func.max(_D.opened_on), func.max(_D.closed_on))
+                  .group_by(_D.child_ref))
+_BANDS = select(_A.child_ref, _A.band, _A.recorded_on).order_by(_A.child_ref, _A.recorded_on, _A.id)
+_KINDS = REVIEW_KINDS + (RECORD_INCOMPLETE,)
+# a few children, through their own indexes: SQLite without statistics read every PEP deadline by
+# kind for each chunk (four minutes for 100,000 children; bench/report.py), so the kind is not
+# offered to it for an index
+_FEW = (_CHILDREN.where(_C.ref.in_(_REFS)),
+        _PEP_DEADLINES.where(_D.child_ref.in_(_REFS), not_for_index(_D.kind).in_(_KINDS)),
+        _BANDS.where(_A.child_ref.in_(_REFS)))
+_ALL = (_CHILDREN, _PEP_DEADLINES.where(_D.kind.in_(_KINDS)), _BANDS)
+_FORGET = delete(ChildSummary.__table__).where(ChildSummary.__table__.c.child_ref.in_(_REFS))
+_WRITE = insert(ChildSummary.__table__)
 
-    A few children are found through their own indexes: SQLite, without statistics, read every
-    PEP deadline by kind for each of them (four minutes for 100,000 children in chunks;
-    bench/report.py), so the kind is not offered to it for an index."""
-    C, D, A = Child.__table__.c, Deadline.__table__.c, AttendanceRecord.__table__.c
-    whose = (lambda column: column.in_(refs)) if refs is not None else (lambda column: true())
+
+def _summaries(connection: Any, refs: list[str] | None) -> tuple[list[dict[str, Any]], dt.date | None]:
+    """The summaries of these children (all, for None) and the latest date they hold."""
+    children, deadlines, records = _FEW if refs is not None else _ALL
+    given = {"refs": refs} if refs is not None else {}
     latest: dt.date | None = None
-    children = connection.execute(select(C.ref, C.dob, C.sen_status, C.legal_status, C.placement_type, C.in_area,
-                                         C.school_urn, C.entered_care, C.left_care_on).where(whose(C.ref))).all()
-    # one pass over their PEP deadlines: the earliest open review's due date, the earliest open
-    # "record incomplete", and the latest dates any of them holds
-    is_open = D.status == DeadlineStatus.OPEN
-    kind = not_for_index(D.kind) if refs is not None else D.kind
     open_review, incomplete = {}, {}
-    for ref, due, opened_incomplete, last_opened, last_closed in connection.execute(
-            select(D.child_ref, func.min(case((is_open & D.kind.in_(REVIEW_KINDS), D.due_on))),
-                   func.min(case((is_open & (D.kind == RECORD_INCOMPLETE), D.opened_on))),
-                   func.max(D.opened_on), func.max(D.closed_on))
-            .where(whose(D.child_ref), kind.in_(REVIEW_KINDS + (RECORD_INCOMPLETE,)))
-            .group_by(D.child_ref)):
+    for ref, due, opened_incomplete, last_opened, last_closed in connection.execute(deadlines, given):
         open_review[ref], incomplete[ref] = due, opened_incomplete
         latest = _later(latest, last_opened, last_closed)
     bands: dict[str, tuple[str, dt.date]] = {}
-    for ref, band, on in connection.execute(select(A.child_ref, A.band, A.recorded_on).where(
-            whose(A.child_ref)).order_by(A.child_ref, A.recorded_on, A.id)):
+    for ref, band, on in connection.execute(records, given):
         bands[ref] = (band, on)  # the last in order: the latest day, then the last entered
     rows = []
-    for c in children:
+    for c in connection.execute(children, given):
         behind = [d + dt.timedelta(days=1) for d in (open_review.get(c.ref),) if d is not None]
         behind += [d for d in (incomplete.get(c.ref),) if d is not None]
         band, band_on = bands.get(c.ref, (None, None))
@@ -123,7 +131,7 @@ def _summaries(connection: Any, refs: list[str] | None) -> tuple[list[dict[str, 
 
 def holds_from(session: Any) -> dt.date | None:
     """The first day for which the summaries equal the full computation (None: no summaries yet)."""
-    return session.connection().execute(select(ChildSummaryState.__table__.c.holds_from)).scalar()
+    return session.connection().execute(_HOLDS_FROM).scalar()
 
 
 def _later(latest: dt.date | None, *days: dt.date | None) -> dt.date | None:
@@ -133,13 +141,16 @@ def _later(latest: dt.date | None, *days: dt.date | None) -> dt.date | None:
     return latest
 
 
+_STATE = ChildSummaryState.__table__
+_HOLDS_FROM = select(_STATE.c.holds_from).where(_STATE.c.id == 1)
+
+
 def _hold_from(connection: Any, day: dt.date) -> None:
-    T = ChildSummaryState.__table__
-    now = connection.execute(select(T.c.holds_from).where(T.c.id == 1)).scalar()
+    now = connection.execute(_HOLDS_FROM).scalar()
     if now is None:
-        connection.execute(insert(T).values(id=1, holds_from=day))
+        connection.execute(insert(_STATE).values(id=1, holds_from=day))
     elif day > now:
-        connection.execute(update(T).where(T.c.id == 1).values(holds_from=day))
+        connection.execute(update(_STATE).where(_STATE.c.id == 1).values(holds_from=day))
 
 
 # ---- which children a transaction moved ---------------------------------------------------
