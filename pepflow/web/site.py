@@ -217,10 +217,22 @@ async def get_site(request: Request) -> Site:
 SiteDep = Annotated[Site, Depends(get_site)]
 
 
-def database(site: SiteDep) -> Iterator[UnitOfWork]:
-    """One unit of work per request; what a handler does not commit is rolled back."""
-    with UnitOfWork(site.app.engine, expire_on_commit=False) as session:
+async def database(site: SiteDep) -> AsyncIterator[UnitOfWork]:
+    """One unit of work per request; what a handler does not commit is rolled back.
+
+    Made on the event loop: a session does no I/O until its first statement, which runs in the
+    thread pool.  Closed there too when it holds no connection (a page that committed), else in
+    the thread pool (the rollback is I/O).  As a plain ``def`` it cost every page two trips to the
+    thread pool, a tenth of a kept Overdue PEPs page under ten clients (issue 42, bench/web_load.py)."""
+    session = UnitOfWork(site.app.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):  # a reader gone away still gives the connection back
+                await anyio.to_thread.run_sync(session.close)
+        else:
+            session.close()
 
 
 DatabaseDep = Annotated[UnitOfWork, Depends(database)]
