@@ -14,7 +14,7 @@ from pepflow.db import session_scope
 from pepflow.db.models import Child, ChildSummary
 from pepflow.engine import child_summaries
 from pepflow.engine.recording import record_event
-from pepflow.reports import compliance_figures as figures
+from pepflow.reports import roll as figures
 from pepflow.service.demo import create_demo_cohort
 
 TODAY = dt.date(2026, 11, 23)
@@ -22,8 +22,8 @@ YEAR_START = dt.date(2026, 9, 1)
 
 
 def counted_both_ways(s, as_of: dt.date) -> tuple:
-    summaries = sorted(figures._roll_from_summaries(s, as_of).groups)
-    tables = sorted(figures._roll_from_tables(s, as_of).groups)
+    summaries = sorted(figures.roll_from_summaries(s, as_of).groups)
+    tables = sorted(figures.roll_from_tables(s, as_of).groups)
     return summaries, tables
 
 
@@ -32,15 +32,15 @@ def assert_equal_every_day_from(s, first: dt.date, days: int) -> None:
         as_of = first + dt.timedelta(days=n)
         summaries, tables = counted_both_ways(s, as_of)
         assert summaries == tables, as_of
-        assert figures._summaries_hold(s, as_of)
-        bands = figures._latest_attendance_bands(s, YEAR_START, as_of)
+        assert figures.summaries_hold(s, as_of)
+        bands = figures.latest_attendance_bands(s, YEAR_START, as_of)
         assert bands == _bands_from_tables(s, YEAR_START, as_of), as_of
 
 
 def _bands_from_tables(s, start: dt.date, end: dt.date) -> dict[str, int]:
     held, child_summaries.holds_from = child_summaries.holds_from, lambda _s: None  # the full count
     try:
-        return figures._latest_attendance_bands(s, start, end)
+        return figures.latest_attendance_bands(s, start, end)
     finally:
         child_summaries.holds_from = held
 
@@ -60,7 +60,7 @@ def test_the_summaries_equal_the_full_count_for_every_day_from_the_one_they_hold
         assert first is not None and first <= TODAY
         assert s.execute(select(ChildSummary)).first() is not None
         assert_equal_every_day_from(s, first, 400)  # through the next school year's end
-        roll = figures._roll(s, TODAY)
+        roll = figures.roll_at(s, TODAY)
         assert 0 < roll.up_to_date < roll.children  # the cohort has children both up to date and behind
 
 
@@ -108,24 +108,24 @@ def _attendance_params(s, config, ref, day, rng):
 def test_a_day_before_the_summaries_hold_is_counted_from_the_tables(demo, monkeypatch):
     with session_scope(demo) as s:
         first = child_summaries.holds_from(s)
-        monkeypatch.setattr(figures, "_roll_from_summaries", lambda *_a: pytest.fail("summaries used for a past day"))
-        figures._roll(s, first - dt.timedelta(days=1))
+        monkeypatch.setattr(figures, "roll_from_summaries", lambda *_a: pytest.fail("summaries used for a past day"))
+        figures.roll_at(s, first - dt.timedelta(days=1))
         monkeypatch.undo()
-        monkeypatch.setattr(figures, "_roll_from_tables", lambda *_a: pytest.fail("tables counted for a held day"))
-        figures._roll(s, TODAY)
+        monkeypatch.setattr(figures, "roll_from_tables", lambda *_a: pytest.fail("tables counted for a held day"))
+        figures.roll_at(s, TODAY)
 
 
 def test_a_database_filled_around_pepflow_is_counted_from_the_tables_until_rebuilt(demo, monkeypatch):
     with session_scope(demo) as s:
-        expected = sorted(figures._roll_from_tables(s, TODAY).groups)
+        expected = sorted(figures.roll_from_tables(s, TODAY).groups)
         s.execute(delete(ChildSummary))  # as a bulk load that bypassed pepflow leaves it
     with session_scope(demo) as s:
-        assert not figures._summaries_hold(s, TODAY)
-        assert sorted(figures._roll(s, TODAY).groups) == expected
+        assert not figures.summaries_hold(s, TODAY)
+        assert sorted(figures.roll_at(s, TODAY).groups) == expected
         assert child_summaries.rebuild(s) == len(s.execute(select(Child.ref)).all())
     with session_scope(demo) as s:
-        assert figures._summaries_hold(s, TODAY)
-        assert sorted(figures._roll(s, TODAY).groups) == expected
+        assert figures.summaries_hold(s, TODAY)
+        assert sorted(figures.roll_at(s, TODAY).groups) == expected
 
 
 def test_the_summaries_command_writes_every_childs_summary_again(demo, db_url, cli):
@@ -136,4 +136,4 @@ def test_the_summaries_command_writes_every_childs_summary_again(demo, db_url, c
     assert code == 0, err
     assert f"{children:,} children's summaries written" in out
     with session_scope(demo) as s:
-        assert figures._summaries_hold(s, TODAY)
+        assert figures.summaries_hold(s, TODAY)

@@ -169,20 +169,18 @@ def _note_orm_writes(session: UnitOfWork, _context: Any, _instances: Any) -> Non
 
 
 def _refresh_before_commit(session: UnitOfWork) -> None:
-    """The summaries of the children this transaction moved, written in it: after the ORM's
-    pending rows and the queued deadlines are written, so they are read."""
+    """The summaries of the children this transaction moved, written in it.  After the history's
+    writer (``pepflow.audit``): its rows name the children, and appending to the chain takes the
+    lock every writer takes turns at (PostgreSQL's advisory lock, SQLite's write lock), so what is
+    read here is what the transaction leaves, never an older state another writer is changing."""
     session.flush()
     if session.new_deadlines or session.closed_deadlines:
         write_queued_deadlines(session)
     stale, session.stale_summaries = session.stale_summaries, set()
-    named, session.children_named = session.children_named, set()  # the history rows already written in it
+    named, session.children_named = session.children_named, set()
     stale |= {ref for ref, process in named if process not in QUIET_PROCESSES}
-    stale |= {r["child_ref"] for r in session.audit_rows if r["child_ref"] and r["process"] not in QUIET_PROCESSES}
-    stale |= {d.child_ref for d in session.deadline_log}
     if stale:
         refresh(session, stale)
 
 
-
-# first: the history's writer (pepflow.audit) empties the queue of history rows this reads
-event.listen(UnitOfWork, "before_commit", _refresh_before_commit, insert=True)
+event.listen(UnitOfWork, "before_commit", _refresh_before_commit)
