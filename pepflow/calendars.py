@@ -65,9 +65,14 @@ def format_moment(when: dt.datetime) -> str:
     return f"{format_day(local.date())} at {local:%H:%M}"
 
 
+def school_year_start(day: dt.date) -> int:
+    """The calendar year in which the English school year holding ``day`` began (1 Sep to 31 Aug)."""
+    return day.year if day.month >= 9 else day.year - 1
+
+
 def academic_year_of(day: dt.date) -> str:
     """The English school year a date belongs to, written '2025-26' (1 Sep to 31 Aug)."""
-    start = day.year if day.month >= 9 else day.year - 1
+    start = school_year_start(day)
     return f"{start}-{(start + 1) % 100:02d}"
 
 

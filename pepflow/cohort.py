@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pepflow.calendars import school_year_start
+
 
 def year_group(dob: dt.date, on: dt.date) -> int:
     """National Curriculum year group on a date in England: 0 is Reception, 1 is Year 1 …,
     12-13 are post-16; negative values are early years (-1 nursery).  Children are grouped
     by their age on 31 August at the start of the school year."""
-    year_start = on.year if on.month >= 9 else on.year - 1
+    year_start = school_year_start(on)
     age_on_31_august = year_start - dob.year - (1 if (dob.month, dob.day) > (8, 31) else 0)
     return age_on_31_august - 5 + 1
 
@@ -40,7 +42,7 @@ def key_stage(group: int) -> str:
 def birth_dates_for_year_groups(lowest: int, highest: int, on: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last date of birth of children in year groups ``lowest``..``highest``
     on ``on`` (the inverse of ``year_group``), so a list can filter by key stage in SQL."""
-    year_start = on.year if on.month >= 9 else on.year - 1
+    year_start = school_year_start(on)
     return dt.date(year_start - highest - 5, 9, 1), dt.date(year_start - lowest - 4, 8, 31)
 
 

@@ -46,8 +46,8 @@ class UnitOfWork(Session):
         self.deadline_log: list[Any] = []
         self.deadline_starts: dict[int, tuple[dt.date, bool, str | None]] = {}
         self.process_log: list[Any] = []  # process rows (a PEP, an admission…) moved by an event
-        # (child, process) of each history row written so far, and children a bulk writer named: whose
-        # summaries for the reports are written again before commit (``engine/child_summaries.py``)
+        # (child, process) of each history row written so far, and the children whose rows the ORM wrote:
+        # whose summaries for the reports are written again before commit (``engine/child_summaries.py``)
         self.children_named: set[tuple[str, str]] = set()
         self.stale_summaries: set[str] = set()
         self._caches: dict[str, dict[Any, Any]] = {}

@@ -8,12 +8,12 @@ characteristics, the first day their PEP counts as behind, and their latest atte
 the report counts the rows.  ``child_summary_state.holds_from`` is the latest date any
 summarised row holds: for a report as of that day or later the rows equal the full
 computation (tests/test_child_summaries.py holds them to it on SQLite and PostgreSQL), and
-an earlier day is counted from the tables themselves (``reports/compliance_figures.py``).
+an earlier day is counted from the tables themselves (``reports/roll.py``).
 
 Which children to write again is found, before each commit of a ``UnitOfWork``, from what the
-transaction changed: its history rows' children (every change writes one: pepflow's rule),
-the deadlines it opened or closed, the children, deadlines and attendance records the ORM
-wrote, and any a bulk writer names (``mark``).
+transaction changed: its history rows' children (every change writes one: pepflow's rule; a
+deadline changed outside an event gets a row of its child's), and the children, deadlines and
+attendance records the ORM wrote.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import bindparam, case, delete, event, func, insert, select, update
 
+from pepflow.calendars import school_year_start
 from pepflow.db.planner import not_for_index
 from pepflow.db.models import AttendanceRecord, Child, ChildSummary, ChildSummaryState, Deadline
 from pepflow.db.unit import UnitOfWork
@@ -34,16 +35,6 @@ REVIEW_KINDS = ("initial_pep", "pep_review", "pep_significant_change")
 RECORD_INCOMPLETE = "record_incomplete"  # behind from the day it is opened, whatever its due date
 QUIET_PROCESSES = frozenset({"access", "security", "notify"})  # history rows that change no child
 CHUNK = 500
-
-
-def born_in_school_year(dob: dt.date) -> int:
-    """The calendar year in which the school year of this birthday began (September to August)."""
-    return dob.year if dob.month >= 9 else dob.year - 1
-
-
-def mark(session: UnitOfWork, refs: Iterable[str]) -> None:
-    """Name children whose summaries a bulk write (no history row of theirs) has moved."""
-    session.stale_summaries.update(r for r in refs if r)
 
 
 def refresh(session: Any, refs: Iterable[str]) -> None:
@@ -119,7 +110,7 @@ def _summaries(connection: Any, refs: list[str] | None) -> tuple[list[dict[str, 
         behind = [d + dt.timedelta(days=1) for d in (open_review.get(c.ref),) if d is not None]
         behind += [d for d in (incomplete.get(c.ref),) if d is not None]
         band, band_on = bands.get(c.ref, (None, None))
-        rows.append({"child_ref": c.ref, "born_in_school_year": born_in_school_year(c.dob),
+        rows.append({"child_ref": c.ref, "born_in_school_year": school_year_start(c.dob),
                      "sen_status": c.sen_status, "legal_status": c.legal_status,
                      "placement_type": c.placement_type, "in_area": c.in_area, "school_urn": c.school_urn,
                      "entered_care": c.entered_care, "left_care_on": c.left_care_on,

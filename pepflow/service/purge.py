@@ -33,6 +33,7 @@ from pepflow.audit import audit
 from pepflow.audit.checkpoints import checkpoint_file
 from pepflow.audit.disclosures import ACCESS_PROCESS
 from pepflow.audit.tombstones import keyed_subject, tombstone
+from pepflow.calendars import school_year_start
 from pepflow.config import Config
 from pepflow.db.models import (AttendanceAlert, AttendanceMark, AttendanceRecord, AttendanceTotal, Child, ContactNote,
                                Deadline, Event, HeldBackChild, Notification, Pep, PepAttachment, PepPdf, PepSection,
@@ -135,7 +136,7 @@ def anonymise_children(session: UnitOfWork, config: Config, refs: list[str], tod
     kept.  A chunk of children a statement (bench/records.py: one child at a time was 9 s for 1,000)."""
     for start in range(0, len(refs), CHUNK):
         part = refs[start:start + CHUNK]
-        cohorts = [{"r": ref, "d": dt.date(dob.year if dob.month >= 9 else dob.year - 1, 9, 1)}
+        cohorts = [{"r": ref, "d": dt.date(school_year_start(dob), 9, 1)}
                    for ref, dob in session.execute(select(Child.ref, Child.dob).where(Child.ref.in_(part)))]
         if cohorts:
             session.execute(update(Child.__table__).where(Child.__table__.c.ref == bindparam("r")).values(

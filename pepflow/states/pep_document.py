@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from pepflow.audit import audit
-from pepflow.calendars import format_day, format_moment
+from pepflow.calendars import format_day, format_moment, school_year_start
 from pepflow.cohort import year_group, year_group_label
 from pepflow.config import Config
 from pepflow.config.pep_template import FieldSpec, Section
@@ -70,7 +70,7 @@ def facts(session: Session, child: Child, on: dt.date) -> dict[str, str]:
         [r for r in (child.social_worker_ref, school.dt_ref if school else None) if r]))).scalars()}
     latest = session.execute(select(AttendanceRecord).where(AttendanceRecord.child_ref == child.ref)
                              .order_by(AttendanceRecord.recorded_on.desc(), AttendanceRecord.id.desc())).scalars().first()
-    year_start = dt.date(on.year if on.month >= 9 else on.year - 1, 9, 1)
+    year_start = dt.date(school_year_start(on), 9, 1)
     suspended = session.execute(select(func.count(), func.coalesce(func.sum(Suspension.days), 0)).where(
         Suspension.child_ref == child.ref, Suspension.first_day >= year_start)).one()
     placements = session.execute(select(func.count()).select_from(CarePlacement)

@@ -137,13 +137,7 @@ def overdue_peps(session: Session, config: Config, user: UserAccount, as_of: dt.
     if f.min_days:
         return _overdue_at_least(session, config, user, as_of, f, everything)
     viewer = Viewer.of(user)
-
-    def count() -> dict[str, int]:
-        return dict(session.execute(_overdue_query([Deadline.kind, func.count()], viewer, as_of, f)
-                                    .group_by(Deadline.kind)).all())
-
-    by_kind = fresh.get(("overdue counts", viewer, as_of, f.school, f.sw, f.key_stage, f.state), count) \
-        if fresh is not None else count()
+    by_kind = _counts_by_kind(session, viewer, as_of, f, fresh)
     total = sum(by_kind.values())
     order = _overdue_order(f)
     page, pages = _page_of(total, f.page)
@@ -203,14 +197,28 @@ OVERDUE_CSV_COLUMNS = ["child_ref", "child_name", "year_group", "school_urn", "s
 CSV_BATCH = 1000
 
 
-def overdue_count(s: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters) -> int:
+def _counts_by_kind(session: Session, viewer: Viewer, as_of: dt.date, f: OverdueFilters,
+                    fresh: Fresh | None) -> dict[str, int]:
+    """The list's overdue deadlines counted by kind, kept while nothing has changed: the page and
+    each download of the same list share them."""
+    def count() -> dict[str, int]:
+        return dict(session.execute(_overdue_query([Deadline.kind, func.count()], viewer, as_of, f)
+                                    .group_by(Deadline.kind)).all())
+
+    if fresh is None:
+        return count()
+    return fresh.get(("overdue counts", viewer, as_of, f.school, f.sw, f.key_stage, f.state), count)
+
+
+def overdue_count(s: Session, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters,
+                  fresh: Fresh | None = None) -> int:
     """How many rows the whole list has (the number a download's disclosure records)."""
     viewer = Viewer.of(user)
     if f.min_days:  # counted in each deadline's own unit: one pass over what SQL can narrow
         late = OverdueOn(config, as_of).of
         query = _overdue_query(OVERDUE_COLUMNS, viewer, as_of, f, rows=True)
         return sum(1 for r in s.execute(query.execution_options(yield_per=5000)) if late(r).count >= f.min_days)
-    return sum(s.execute(_overdue_query([func.count()], viewer, as_of, f)).scalars())
+    return sum(_counts_by_kind(s, viewer, as_of, f, fresh).values())
 
 
 def overdue_csv_rows(engine: Any, config: Config, user: UserAccount, as_of: dt.date, f: OverdueFilters

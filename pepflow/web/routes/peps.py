@@ -68,7 +68,7 @@ async def _download(request: Request, site: Site, s: DatabaseDep, visitor: Visit
     engine, config, today = site.app.engine, site.app.config, site.app.today()
 
     def count_and_disclose() -> None:
-        count = overdue.overdue_count(s, config, visitor.user, today, filters)
+        count = overdue.overdue_count(s, config, visitor.user, today, filters, visitor.fresh)
         disclose_download(request, site, s, visitor, "overdue-peps.csv", count)
         # the connection goes back to the pool now, not when the file has been sent: fifty downloads
         # held every connection while they were sent, and no page could sign its visitor in
