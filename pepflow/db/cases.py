@@ -9,20 +9,42 @@ that change them, so an event costs a handful of statements rather than dozens
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import bindparam
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import select
 
 from pepflow.db.models import Child, Deadline, Pep, Person, School
 from pepflow.statuses import DeadlineStatus
 from pepflow.db.unit import UnitOfWork
 
+Row = TypeVar("Row")
+
+# The statements an event runs, built once: a statement built at each call cost SQLAlchemy about
+# 90 µs more than the statement itself (its cache key made afresh), several times an event
+# (issue 42, bench/pep_machine.py).
+_KEY = bindparam("key")
+_BY_KEY = {model: select(model).where(model.__table__.c[column] == _KEY)
+           for model, column in ((Child, "ref"), (School, "urn"), (Person, "ref"))}
+_OPEN_DEADLINES = select(Deadline).where(Deadline.child_ref == _KEY, Deadline.status == DeadlineStatus.OPEN)
+_CURRENT_PEP = select(Pep).where(Pep.child_ref == _KEY, Pep.is_current)
+
+
+def by_key(session: Session, model: type[Row], key: str) -> Row | None:
+    """``session.get`` for a child, a school or a person, by a statement built once: the row the
+    session holds already, else read."""
+    held = session.identity_map.get(identity_key(model, key))
+    if held is not None:
+        return held
+    return session.execute(_BY_KEY[model], {"key": key}).scalars().first()
 
 
 def school(session: UnitOfWork, urn: str | None) -> School | None:
     if not urn:
         return None
-    return session.cached("school", urn, lambda: session.get(School, urn))
+    return session.cached("school", urn, lambda: by_key(session, School, urn))
 
 
 def first_vsh_ref(session: UnitOfWork) -> str | None:
@@ -34,14 +56,14 @@ def first_vsh_ref(session: UnitOfWork) -> str | None:
 def open_deadlines_of(session: UnitOfWork, child_ref: str) -> list[Deadline]:
     """The child's open deadlines: the list itself, which ``pepflow.engine.deadlines`` keeps
     current as it opens and closes them (the only writer of deadlines)."""
-    return session.cached("open_deadlines", child_ref, lambda: list(session.exec(
-        select(Deadline).where(Deadline.child_ref == child_ref, Deadline.status == DeadlineStatus.OPEN))))
+    return session.cached("open_deadlines", child_ref, lambda: list(session.execute(
+        _OPEN_DEADLINES, {"key": child_ref}).scalars()))
 
 
 def current_pep(session: UnitOfWork, child_ref: str) -> Pep | None:
     """The child's one current PEP (None when not looked after or the record is incomplete)."""
-    return session.cached("current_pep", child_ref, lambda: session.exec(
-        select(Pep).where(Pep.child_ref == child_ref, Pep.is_current)).first())
+    return session.cached("current_pep", child_ref, lambda: session.execute(
+        _CURRENT_PEP, {"key": child_ref}).scalars().first())
 
 
 def set_current_pep(session: UnitOfWork, child_ref: str, pep: Pep | None) -> None:

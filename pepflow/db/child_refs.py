@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from pepflow.db.cases import by_key
 from pepflow.db.models import Child
 from pepflow.errors import NotFound
 
@@ -21,7 +22,7 @@ def child_by_ref(session: Session, text: str) -> Child | None:
     if not text or " " in text or len(text) > 40:
         return None
     for candidate in dict.fromkeys((text, text.upper(), text.lower())):
-        child = session.get(Child, candidate)
+        child = by_key(session, Child, candidate)
         if child is not None:
             return child
     return None

@@ -172,6 +172,14 @@ def insert_ignoring(table: Any, dialect: str, conflict: list[str] | None = None)
     return dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
 
 
+def upsert(table: Any, dialect: str, conflict: list[str]) -> Any:
+    """INSERT … ON CONFLICT (``conflict``) DO UPDATE every other column, in the dialect's own words."""
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(table)
+    return statement.on_conflict_do_update(index_elements=conflict, set_={
+        c.name: statement.excluded[c.name] for c in table.columns if c.name not in conflict})
+
+
 def _values(params: tuple[str, ...]) -> dict[str, Any]:
     return {name: bindparam(f"p_{name}") for name in params}
 
@@ -305,6 +313,8 @@ def insert_new(session: Session, table: Any, columns: tuple[str, ...], rows: Seq
 # ---- the deadline queue of a unit of work -------------------------------------------
 
 _INSERTED_COLUMNS = [c.key for c in D.columns if c.key not in ("id", "insert_sentinel")]
+# built once: built at each call, its cache key alone cost an event about 90 µs (bench/pep_machine.py)
+_INSERT_DEADLINES = insert(D).returning(D.c.id, sort_by_parameter_order=True)
 
 
 def write_queued_deadlines(session: Any) -> None:
@@ -322,7 +332,7 @@ def write_queued_deadlines(session: Any) -> None:
                                                           for row in values])
         else:
             ids = session.connection().execute(
-                insert(D).returning(D.c.id, sort_by_parameter_order=True),
+                _INSERT_DEADLINES,
                 [{k: row.get(k) for k in _INSERTED_COLUMNS} for row in values]).scalars().all()
         for row, new_id in zip(values, ids):
             row["id"] = new_id  # as if loaded: the row is not in the session, and closing it writes by id

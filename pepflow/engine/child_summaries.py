@@ -27,7 +27,7 @@ from pepflow.calendars import school_year_start
 from pepflow.db.planner import not_for_index
 from pepflow.db.models import AttendanceRecord, Child, ChildSummary, ChildSummaryState, Deadline
 from pepflow.db.unit import UnitOfWork
-from pepflow.db.writes import write_queued_deadlines
+from pepflow.db.writes import upsert, write_queued_deadlines
 from pepflow.statuses import DeadlineStatus
 
 # the deadlines that say a PEP is not up to date once past due (states/pep.py uses these)
@@ -43,13 +43,15 @@ def refresh(session: Any, refs: Iterable[str]) -> None:
     refs = sorted(set(refs))
     latest: dt.date | None = None
     connection = session.connection()
+    write = _WRITE_OVER[connection.dialect.name]
     for start in range(0, len(refs), CHUNK):
         part = refs[start:start + CHUNK]
-        rows, last = _summaries(connection, part)
+        rows, last = _few_summaries(connection, part)
         latest = _later(latest, last)
-        connection.execute(_FORGET, {"refs": part})
+        if len(rows) < len(part):  # a child no longer held (purged): their row goes too
+            connection.execute(_FORGET, {"refs": sorted(set(part) - {r["child_ref"] for r in rows})})
         if rows:
-            connection.execute(_WRITE, rows)
+            connection.execute(write, rows)
     if latest is not None:
         _hold_from(connection, latest)
 
@@ -58,7 +60,7 @@ def rebuild(session: Any) -> int:
     """Every child's summary written again (after a bulk load that bypassed pepflow, and by the
     revision that made the table), reading each table once; returns how many."""
     connection = session.connection()
-    rows, latest = _summaries(connection, None)
+    rows, latest = _summaries(connection)
     S = ChildSummary.__table__
     connection.execute(delete(S))
     for start in range(0, len(rows), 10_000):
@@ -82,40 +84,63 @@ _PEP_DEADLINES = (select(_D.child_ref, func.min(case((_OPEN & _D.kind.in_(REVIEW
                   .group_by(_D.child_ref))
 _BANDS = select(_A.child_ref, _A.band, _A.recorded_on).order_by(_A.child_ref, _A.recorded_on, _A.id)
 _KINDS = REVIEW_KINDS + (RECORD_INCOMPLETE,)
-# a few children, through their own indexes: SQLite without statistics read every PEP deadline by
-# kind for each chunk (four minutes for 100,000 children; bench/report.py), so the kind is not
-# offered to it for an index
-_FEW = (_CHILDREN.where(_C.ref.in_(_REFS)),
-        _PEP_DEADLINES.where(_D.child_ref.in_(_REFS), not_for_index(_D.kind).in_(_KINDS)),
-        _BANDS.where(_A.child_ref.in_(_REFS)))
 _ALL = (_CHILDREN, _PEP_DEADLINES.where(_D.kind.in_(_KINDS)), _BANDS)
 _FORGET = delete(ChildSummary.__table__).where(ChildSummary.__table__.c.child_ref.in_(_REFS))
 _WRITE = insert(ChildSummary.__table__)
+_WRITE_OVER = {dialect: upsert(ChildSummary.__table__, dialect, ["child_ref"]) for dialect in ("sqlite", "postgresql")}
+# A few children (a refresh at each commit) in one statement, written over their old rows: three
+# statements and a delete before each insert cost an event 370 µs, mostly SQLAlchemy's own (issue 42,
+# bench/pep_machine.py).  Their deadlines through their own index: SQLite without statistics read
+# every PEP deadline by kind for each chunk (four minutes for 100,000 children; bench/report.py), so
+# the kind is not offered to it for an index.
+_THEIR_DEADLINES = _PEP_DEADLINES.where(_D.child_ref.in_(_REFS), not_for_index(_D.kind).in_(_KINDS)).subquery()
+_THEIR_BAND = (select(_A.band, _A.recorded_on).where(_A.child_ref == _C.ref)
+               .order_by(_A.recorded_on.desc(), _A.id.desc()).limit(1))
+_FEW_IN_ONE = (select(*_CHILDREN.selected_columns, *list(_THEIR_DEADLINES.c)[1:],
+                      _THEIR_BAND.with_only_columns(_A.band).scalar_subquery(),
+                      _THEIR_BAND.with_only_columns(_A.recorded_on).scalar_subquery())
+               .select_from(Child.__table__.outerjoin(_THEIR_DEADLINES,
+                                                      _THEIR_DEADLINES.c.child_ref == _C.ref))
+               .where(_C.ref.in_(_REFS)))
 
 
-def _summaries(connection: Any, refs: list[str] | None) -> tuple[list[dict[str, Any]], dt.date | None]:
-    """The summaries of these children (all, for None) and the latest date they hold."""
-    children, deadlines, records = _FEW if refs is not None else _ALL
-    given = {"refs": refs} if refs is not None else {}
+def _few_summaries(connection: Any, refs: list[str]) -> tuple[list[dict[str, Any]], dt.date | None]:
+    """The summaries of a few children, read in one statement, and the latest date they hold."""
+    latest: dt.date | None = None
+    rows = []
+    for c in connection.execute(_FEW_IN_ONE, {"refs": refs}):
+        due, opened_incomplete, last_opened, last_closed, band, band_on = c[-6:]
+        rows.append(_summary(c, due, opened_incomplete, band, band_on))
+        latest = _later(latest, last_opened, last_closed, c.entered_care, c.left_care_on, band_on)
+    return rows, latest
+
+
+def _summary(c: Any, due: dt.date | None, opened_incomplete: dt.date | None, band: str | None,
+             band_on: dt.date | None) -> dict[str, Any]:
+    """A child's summary row from their row, their earliest open review's due date, the day their
+    open "record incomplete" was opened, and their latest attendance band."""
+    behind = [d for d in (due + dt.timedelta(days=1) if due else None, opened_incomplete) if d is not None]
+    return {"child_ref": c.ref, "born_in_school_year": school_year_start(c.dob), "sen_status": c.sen_status,
+            "legal_status": c.legal_status, "placement_type": c.placement_type, "in_area": c.in_area,
+            "school_urn": c.school_urn, "entered_care": c.entered_care, "left_care_on": c.left_care_on,
+            "pep_behind_since": min(behind) if behind else None, "latest_band": band, "latest_band_on": band_on}
+
+
+def _summaries(connection: Any) -> tuple[list[dict[str, Any]], dt.date | None]:
+    """Every child's summary, reading each table once, and the latest date they hold."""
+    children, deadlines, records = _ALL
     latest: dt.date | None = None
     open_review, incomplete = {}, {}
-    for ref, due, opened_incomplete, last_opened, last_closed in connection.execute(deadlines, given):
+    for ref, due, opened_incomplete, last_opened, last_closed in connection.execute(deadlines):
         open_review[ref], incomplete[ref] = due, opened_incomplete
         latest = _later(latest, last_opened, last_closed)
     bands: dict[str, tuple[str, dt.date]] = {}
-    for ref, band, on in connection.execute(records, given):
+    for ref, band, on in connection.execute(records):
         bands[ref] = (band, on)  # the last in order: the latest day, then the last entered
     rows = []
-    for c in connection.execute(children, given):
-        behind = [d + dt.timedelta(days=1) for d in (open_review.get(c.ref),) if d is not None]
-        behind += [d for d in (incomplete.get(c.ref),) if d is not None]
+    for c in connection.execute(children):
         band, band_on = bands.get(c.ref, (None, None))
-        rows.append({"child_ref": c.ref, "born_in_school_year": school_year_start(c.dob),
-                     "sen_status": c.sen_status, "legal_status": c.legal_status,
-                     "placement_type": c.placement_type, "in_area": c.in_area, "school_urn": c.school_urn,
-                     "entered_care": c.entered_care, "left_care_on": c.left_care_on,
-                     "pep_behind_since": min(behind) if behind else None, "latest_band": band,
-                     "latest_band_on": band_on})
+        rows.append(_summary(c, open_review.get(c.ref), incomplete.get(c.ref), band, band_on))
         latest = _later(latest, c.entered_care, c.left_care_on, band_on)
     return rows, latest
 

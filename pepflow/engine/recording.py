@@ -73,7 +73,7 @@ def record_event(session: UnitOfWork, config: Config, child_ref: str, event: str
         raise InputError("on", format_day(on), f"is in the future (today is {format_day(today)}); "
                          "record events when they have happened")
     child = require_child(session, child_ref)  # whatever its case, else "did you mean"
-    recorder = session.get(Person, by) if by is not None else None
+    recorder = cases.by_key(session, Person, by) if by is not None else None
     if by is not None and recorder is None:
         raise NotFound("person", by)
     role = role or (recorder.role if recorder else None)
@@ -146,7 +146,7 @@ def check_params_against_case(session: UnitOfWork, spec: EventSpec, child: Child
         if value is None:
             continue
         if p.person:
-            person = session.get(Person, value)
+            person = cases.by_key(session, Person, value)
             if person is None:
                 raise InputError(p.name, value, "is not a known person (import people first)")
             if person.role not in p.person:

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -195,13 +195,16 @@ def save_section(session: Session, config: Config, child: Child, pep: Pep, key: 
     return row
 
 
+_ANY_SECTION = select(PepSection.id).where(PepSection.pep_id == bindparam("pep")).limit(1)  # built once: at each submission
+
+
 def missing_before_submission(session: Session, config: Config, child: Child, pep: Pep, on: dt.date,
                               views: list[SectionView] | None = None) -> list[str]:
     """What must still be filled in before the PEP can be submitted ("The child's voice: Came to the
     meeting"), or nothing when its document is not in use (no section saved).  A page that has the
     document already passes its ``views``."""
     if views is None:
-        if session.execute(select(PepSection.id).where(PepSection.pep_id == pep.id)).first() is None:
+        if session.execute(_ANY_SECTION, {"pep": pep.id}).first() is None:
             return []
         views = document(session, config, child, pep, on)
     elif all(view.version == 0 and not view.qa_grade for view in views):

@@ -4,16 +4,13 @@ released, or sent to the Virtual School Head, as the model says)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import select
-
 from pepflow.cohort import year_group
 from pepflow.db.models import Pep, PpPlusLine
 from pepflow.engine.deadlines import calendar_for
 from pepflow.engine.events import EventContext
 from pepflow.errors import ConfigError
 from pepflow.rules.pp_plus_rules import REFUSED, TO_VSH, flat_allowance, pounds, within_caps
-from pepflow.states.pp_plus_lines import APPROVED, GRANTED, SCHOOL_AGE, WAITING, add_payment, so_far
+from pepflow.states.pp_plus_lines import APPROVED, SCHOOL_AGE, WAITING, add_payment, allowance_so_far
 
 
 def release_allowance(ctx: EventContext, pep: Pep) -> dict[str, str]:
@@ -33,28 +30,26 @@ def release_allowance(ctx: EventContext, pep: Pep) -> dict[str, str]:
     why = ("rated below the grade that releases it" if not amount else
            "not of Reception to Year 11" if not SCHOOL_AGE[0] <= group <= SCHOOL_AGE[1] else
            "not on a school's roll" if not ctx.child.school_urn else "")
-    already = ctx.session.exec(select(func.count()).select_from(PpPlusLine).where(
-        PpPlusLine.child_ref == ctx.child.ref, PpPlusLine.kind == "allowance", PpPlusLine.term == term.label)).one()
-    why = why or ("released for this term already" if already else "")
     if why:
         return {"allowance": "none", "term": term.label, "why": why}
-    term_so_far, year_so_far = so_far(ctx.session, ctx.child.ref, term.label, year, GRANTED)
+    term_so_far, year_so_far, already = allowance_so_far(ctx.session, ctx.child.ref, term.label, year)
+    if already:
+        return {"allowance": "none", "term": term.label, "why": "released for this term already"}
     capped = within_caps(model, amount, term_so_far, year_so_far)
     if capped.outcome == REFUSED:
         return {"allowance": "none", "term": term.label, "why": capped.why}
+    for_vsh = capped.outcome == TO_VSH
+    decided = {} if for_vsh else {"approved_pence": amount, "decided_on": ctx.on}
     line = PpPlusLine(
         child_ref=ctx.child.ref, pep_id=pep.id, kind="allowance", target_number=0, target="", category="allowance",
         what=f"Termly allowance on a PEP rated {pep.quality_rating}", provider="", how_often="", amount_pence=amount,
         exit_plan="", term=term.label, term_starts_on=term.start, financial_year=year, pot="school_age",
-        school_urn=ctx.child.school_urn, status=WAITING, for_vsh=capped.outcome == TO_VSH, vsh_reason=capped.why,
-        requested_by=ctx.actor or "", requested_on=ctx.on, question="", answer="", decided_by="",
-        decision_reason="", outcome="")
+        school_urn=ctx.child.school_urn, status=WAITING if for_vsh else APPROVED, for_vsh=for_vsh,
+        vsh_reason=capped.why, requested_by=ctx.actor or "", requested_on=ctx.on, question="", answer="",
+        decided_by="" if for_vsh else ctx.actor or "", decision_reason="", outcome="", **decided)
     ctx.session.add(line)
-    ctx.session.flush()
-    if line.for_vsh:
+    ctx.session.flush()  # its id, for the history and its payment
+    if for_vsh:
         return {"allowance": pounds(amount), "term": term.label, "line": str(line.id), "for_vsh": capped.why}
-    line.status, line.approved_pence, line.decided_by, line.decided_on = APPROVED, amount, ctx.actor or "", ctx.on
     add_payment(ctx.session, line, ctx.on)
     return {"allowance": pounds(amount), "term": term.label, "line": str(line.id)}
-
-

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import bindparam, case, func
 from sqlmodel import select
 
 from pepflow.config import Config
@@ -39,18 +40,39 @@ def lines_of(session: UnitOfWork, child_ref: str) -> list[PpPlusLine]:
 
 
 def so_far(session: UnitOfWork, child_ref: str, term: str, year: str, statuses: tuple[str, ...],
-            leaving_out: int | None = None) -> tuple[int, int]:
+           leaving_out: int | None = None) -> tuple[int, int]:
     """The child's term and financial year so far, in pence, of lines in ``statuses``."""
-    term_total = year_total = 0
-    for line in session.exec(select(PpPlusLine).where(PpPlusLine.child_ref == child_ref,
-                                                      PpPlusLine.financial_year == year,
-                                                      PpPlusLine.status.in_(statuses))):
-        if line.id == leaving_out:
-            continue
-        amount = line.approved_pence if line.status in GRANTED else line.amount_pence
-        year_total += amount
-        term_total += amount if line.term == term else 0
+    term_total, year_total, _ = _totals(session, child_ref, term, year, statuses, leaving_out)
     return term_total, year_total
+
+
+def allowance_so_far(session: UnitOfWork, child_ref: str, term: str, year: str) -> tuple[int, int, bool]:
+    """The child's granted term and financial year so far, in pence, and whether the term's flat
+    allowance was released already: one read (``release_allowance`` at each PEP approval)."""
+    term_total, year_total, allowances = _totals(session, child_ref, term, year, GRANTED, None)
+    return term_total, year_total, bool(allowances)
+
+
+_L = PpPlusLine.__table__.c
+_COUNTED = (_L.financial_year == bindparam("year")) & _L.status.in_(bindparam("statuses", expanding=True)) \
+    & (_L.id != bindparam("leaving_out"))
+_AMOUNT = case((_L.status.in_(GRANTED), _L.approved_pence), else_=_L.amount_pence)
+_IN_TERM = _L.term == bindparam("term")
+# summed in the database, one row over the child's lines: loading each line as an object cost a flat
+# model's allowance a millisecond at every PEP's approval (issue 42, bench/pep_machine.py).  The
+# allowances count whatever their status: one waiting for the VSH, or refused, was released.
+_TOTALS = (select(func.coalesce(func.sum(case((_COUNTED & _IN_TERM, _AMOUNT), else_=0)), 0),
+                  func.coalesce(func.sum(case((_COUNTED, _AMOUNT), else_=0)), 0),
+                  func.count(case((_IN_TERM & (_L.kind == "allowance"), 1))))
+           .where(_L.child_ref == bindparam("child")))
+
+
+def _totals(session: UnitOfWork, child_ref: str, term: str, year: str, statuses: tuple[str, ...],
+            leaving_out: int | None) -> tuple[int, int, int]:
+    given = {"child": child_ref, "term": term, "year": year, "statuses": list(statuses),
+             "leaving_out": -1 if leaving_out is None else leaving_out}
+    term_total, year_total, allowances = session.connection().execute(_TOTALS, given).one()
+    return int(term_total), int(year_total), int(allowances)
 
 
 def _school_name(session: UnitOfWork, urn: str | None) -> str:
