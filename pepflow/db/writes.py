@@ -133,6 +133,7 @@ def existing_keys(session: Session, keys: list[str]) -> set[str]:
 
 
 AUDIT_CHAIN_LOCK = 727365  # a PostgreSQL advisory lock key of pepflow's own
+_TAKE_CHAIN_LOCK = select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK))  # built once: taken at every change
 
 
 def lock_audit_chain(session: Session) -> None:
@@ -144,7 +145,7 @@ def lock_audit_chain(session: Session) -> None:
     (issue 36: bursts of failed sign-ins).  A write that changes nothing takes the lock (and
     waits for it, ``busy_timeout``) all the same; it is held until the transaction ends."""
     if is_postgres(session):
-        session.execute(select(func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
+        session.connection().execute(_TAKE_CHAIN_LOCK)
     else:
         session.connection().exec_driver_sql("UPDATE history_seal SET id = id WHERE 0")
 

@@ -204,7 +204,9 @@ def missing_before_submission(session: Session, config: Config, child: Child, pe
     meeting"), or nothing when its document is not in use (no section saved).  A page that has the
     document already passes its ``views``."""
     if views is None:
-        if session.execute(_ANY_SECTION, {"pep": pep.id}).first() is None:
+        # read by the connection, as the table holds it: through the session, the read first wrote
+        # the deadlines a batch of events had queued, at each submission (bench/pep_machine.py)
+        if session.connection().execute(_ANY_SECTION, {"pep": pep.id}).first() is None:
             return []
         views = document(session, config, child, pep, on)
     elif all(view.version == 0 and not view.qa_grade for view in views):

@@ -4,6 +4,10 @@ released, or sent to the Virtual School Head, as the model says)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from sqlalchemy import insert
+
 from pepflow.cohort import year_group
 from pepflow.db.models import Pep, PpPlusLine
 from pepflow.engine.deadlines import calendar_for
@@ -39,17 +43,22 @@ def release_allowance(ctx: EventContext, pep: Pep) -> dict[str, str]:
     if capped.outcome == REFUSED:
         return {"allowance": "none", "term": term.label, "why": capped.why}
     for_vsh = capped.outcome == TO_VSH
-    decided = {} if for_vsh else {"approved_pence": amount, "decided_on": ctx.on}
-    line = PpPlusLine(
+    line = dict(
         child_ref=ctx.child.ref, pep_id=pep.id, kind="allowance", target_number=0, target="", category="allowance",
         what=f"Termly allowance on a PEP rated {pep.quality_rating}", provider="", how_often="", amount_pence=amount,
         exit_plan="", term=term.label, term_starts_on=term.start, financial_year=year, pot="school_age",
         school_urn=ctx.child.school_urn, status=WAITING if for_vsh else APPROVED, for_vsh=for_vsh,
         vsh_reason=capped.why, requested_by=ctx.actor or "", requested_on=ctx.on, question="", answer="",
-        decided_by="" if for_vsh else ctx.actor or "", decision_reason="", outcome="", **decided)
-    ctx.session.add(line)
-    ctx.session.flush()  # its id, for the history and its payment
+        decided_by="" if for_vsh else ctx.actor or "", decided_on=None if for_vsh else ctx.on,
+        approved_pence=0 if for_vsh else amount, decision_reason="", outcome="")
+    # inserted by the connection, its id returned: through the session, its id meant a flush of
+    # everything the event had changed so far, and a batch of events flushed at each approval
+    # (bench/pep_machine.py)
+    line["id"] = ctx.session.connection().execute(_INSERT_LINE, line).scalar_one()
     if for_vsh:
-        return {"allowance": pounds(amount), "term": term.label, "line": str(line.id), "for_vsh": capped.why}
-    add_payment(ctx.session, line, ctx.on)
-    return {"allowance": pounds(amount), "term": term.label, "line": str(line.id)}
+        return {"allowance": pounds(amount), "term": term.label, "line": str(line["id"]), "for_vsh": capped.why}
+    add_payment(ctx.session, SimpleNamespace(**line), ctx.on)
+    return {"allowance": pounds(amount), "term": term.label, "line": str(line["id"])}
+
+
+_INSERT_LINE = insert(PpPlusLine.__table__).returning(PpPlusLine.__table__.c.id)

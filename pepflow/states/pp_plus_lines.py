@@ -7,6 +7,7 @@ review of last term's targets and the pages."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import bindparam, case, func
 from sqlmodel import select
@@ -80,8 +81,9 @@ def _school_name(session: UnitOfWork, urn: str | None) -> str:
     return school.name if isinstance(school, School) else ""
 
 
-def add_payment(session: UnitOfWork, line: PpPlusLine, on: dt.date) -> PpPlusPayment:
-    """The payment an approved line (or allowance) becomes: due to the school it was asked for."""
+def add_payment(session: UnitOfWork, line: Any, on: dt.date) -> PpPlusPayment:
+    """The payment an approved line (or allowance) becomes: due to the school it was asked for.
+    ``line`` is a ``PpPlusLine``, or the fields of one just inserted (an allowance)."""
     payment = PpPlusPayment(line_id=line.id, child_ref=line.child_ref, school_urn=line.school_urn,
                             payee=_school_name(session, line.school_urn) or line.provider, term=line.term,
                             financial_year=line.financial_year, amount_pence=line.approved_pence, status="due",
