@@ -152,15 +152,16 @@ def _pep_template(source: Source, _mtime_ns: int) -> "PepTemplate":
     return load_pep_template(source)
 
 
-def _layers(directory: Path) -> list[Source]:
-    return list(_resolved_layers(directory))
+def _layers(directory: Path) -> tuple[Source, ...]:
+    """The shipped folder, then the council's."""
+    return _resolved_layers(directory.absolute())  # a relative folder is the working folder's
 
 
 @functools.lru_cache(maxsize=32)
 def _resolved_layers(directory: Path) -> tuple[Source, ...]:
-    """The shipped folder, then the council's: resolved once a folder.  Resolving both paths at
-    each look-up of a file (the PEP template, the funding model…) cost every event 186 µs
-    (issue 42, bench/pep_machine.py); a file's changes are still seen, by its own ``stat``."""
+    """Resolved once a folder: resolving both paths at each look-up of a file (the PEP template,
+    the funding model…) cost every event 186 µs (issue 42, bench/pep_machine.py); a file's changes
+    are still seen, by its own ``stat``."""
     base = shipped_config_dir().resolve()
     chosen = directory.resolve()
     return (Source(base, True),) if chosen == base else (Source(base, True), Source(chosen, False))

@@ -30,7 +30,7 @@ from pepflow.db.seal import make_seal, read_seal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001_baseline"
-HEAD = "0023_child_summaries"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
+HEAD = "0024_child_history_changes"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
 KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_security",
          "0005_school_register", "0006_upn_unknown",
          "0007_sweep_duration", "0008_report_indexes", "0009_second_factor", "0010_history_seal",
@@ -38,7 +38,7 @@ KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_secur
          "0013_children_by_name", "0014_contact_notes", "0015_password_links", "0016_pep_sections", "0017_pp_plus",
          "0018_attendance_marks", "0019_records",
          "0020_history_tombstones", "0021_change_stamp",
-         "0022_reminders_by_child", "0023_child_summaries")  # every revision, oldest first
+         "0022_reminders_by_child", "0023_child_summaries", "0024_child_history_changes")  # every revision, oldest first
 TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection", "recovery_code",
                          "site_setting", "history_seal", "held_back_child", "admission_finding",
                          "admission_decision", "contact_note", "password_link", "pep_section", "pep_pdf", "pep_attachment", "pep_delegation",
@@ -48,7 +48,7 @@ TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspec
                          "child_summary", "child_summary_state")  # made by the revisions after the baseline
 INDEXES_AFTER_BASELINE = ("ix_deadline_owner", "ix_deadline_rule", "ix_pep_approved",
                           "ix_attendance_latest", "ix_child_by_name", "ix_event_changes",
-                          "ix_notification_child")  # likewise
+                          "ix_notification_child", "ix_event_child_changes")  # likewise
 
 # indexes an earlier version made that a later one replaced (before migrations)
 OBSOLETE_INDEXES = ("ix_deadline_status_due",)

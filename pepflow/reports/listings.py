@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from pepflow.audit.snapshots import REPLAY_KEYS
-from pepflow.audit.disclosures import ACCESS_PROCESS
 from pepflow.cohort import year_group
 from pepflow.db.child_refs import require_child
 from pepflow.config import Config
+from pepflow.db.models.history_rows import CHANGES_ONLY
 from pepflow.db.models import (Admission, CarePlacement, Child, Deadline, Event, Exclusion, Notification, Person,
                                Pep, School, Suspension)
 from pepflow.engine.deadlines import OverdueOn, calendar_for, how_overdue
@@ -87,8 +88,8 @@ def child_deadlines(session: Session, config: Config, child_ref: str, as_of: dt.
 def history(session: Session, child_ref: str, include_views: bool = False) -> list[dict[str, Any]]:
     child_ref = require_child(session, child_ref).ref
     query = select(Event).where(Event.child_ref == child_ref)
-    if not include_views:
-        query = query.where(Event.process != ACCESS_PROCESS)
+    if not include_views:  # the changes: views and downloads left out, through their own index
+        query = query.where(text(CHANGES_ONLY))
     events = session.exec(query.order_by(Event.effective_on, Event.id))
     rows = [{
         "id": e.id, "event": e.name, "effective_on": e.effective_on.isoformat(),
