@@ -90,15 +90,15 @@ def load_cohort_builder():
     return module
 
 
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+def wait_for(url: str, server: "Server", seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
             httpx.get(url, timeout=2)
             return
         except httpx.TransportError:
-            if process.poll() is not None:
-                raise SystemExit(f"the server stopped: {process.stderr.read().decode()[-2000:]}")
+            if server.process.poll() is not None:
+                raise SystemExit(f"the server stopped: {server.log_tail()}")
             if time.monotonic() > deadline:
                 raise SystemExit(f"{url} did not answer")
             time.sleep(0.2)
@@ -134,9 +134,16 @@ class Server:
     """A server process group: ``pepflow web`` or the bare page."""
 
     def __init__(self, argv: list[str], env: dict[str, str], url: str, cwd: str | None = None):
-        self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # its log to a file, never to a pipe nobody reads while it runs: with 64 KB of warnings in a full pipe
+        # (a download's reader gone) the server's next log line waits, and its event loop with it
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=self.log,
                                         start_new_session=True)
         self.url = url
+
+    def log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
 
     def workers(self) -> list[int]:
         return [self.process.pid, *descendants(self.process.pid)]
@@ -251,7 +258,7 @@ def run(url: str, tmp: str, args) -> None:
         extra = {"PEPFLOW_CONFIG": config_dir} if config_dir else {}
         server = Server([python, "-m", "pepflow.cli", "--db", url, "web", "--port", str(port), "--workers",
                          str(args.workers)], {**env, **extra}, f"http://127.0.0.1:{port}")
-        wait_for(f"{server.url}/sign-in", server.process)
+        wait_for(f"{server.url}/sign-in", server)
         return server
 
     pepflow = start_pepflow()
@@ -268,7 +275,7 @@ def run(url: str, tmp: str, args) -> None:
         bare = Server([python, "-m", "uvicorn", "bare_page:app", "--port", str(bare_port), "--workers",
                        str(args.workers), "--log-level", "warning", "--no-access-log"], env,
                       f"http://127.0.0.1:{bare_port}", cwd=tmp)
-        wait_for(f"{bare.url}/page", bare.process)
+        wait_for(f"{bare.url}/page", bare)
         csv_size = len(page.get("/peps/overdue?format=csv", headers={"Cookie": cookies[0]}).content)
         print(f"pepflow web --workers {args.workers} on {dialect_label(url)}, loopback, {args.children:,} children; wrk {args.seconds} s "
               f"per line; Overdue PEPs page {len(overdue_html):,} bytes (the bare page the same), CSV "

@@ -339,8 +339,21 @@ def disclose_download(request: Request, site: "Site", s: UnitOfWork, visitor: "V
 
 def attachment(name: str, body: Any) -> StreamingResponse:
     """A CSV file's response, its body sent as it comes."""
+    if hasattr(body, "__aiter__"):
+        body = _turn_between_pieces(body)
     return StreamingResponse(body, media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def _turn_between_pieces(body: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The pieces, with the event loop given a turn after each.  A shared download's pieces made
+    already come without a wait, so a reader who had gone was never heard of: the rest of the file
+    went to a closed socket, each piece a warning in the log, and fifty readers gone at once held
+    the server's loop (bench/web_load.py).  With a turn, the connection's loss is heard and the
+    response ends."""
+    async for piece in body:
+        yield piece
+        await anyio.sleep(0)
 
 
 def csv_response(name: str, header: list[str], rows, one_at_a_time: "Site | None" = None) -> Response:
