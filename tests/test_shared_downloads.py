@@ -64,3 +64,31 @@ def test_a_file_that_failed_is_not_kept_and_its_readers_are_not_sent_a_whole_loo
 
     made, again = asyncio.run(run())
     assert made == ["made", "made"] and again == b"a\nb\n"
+
+
+def test_a_download_gives_the_server_a_turn_between_pieces_so_a_reader_who_has_gone_is_heard():
+    """Pieces made already come without a wait: unless the loop gets a turn after each, a closed
+    connection is never noticed and the whole file is written to it (bench/web_load.py)."""
+    from pepflow.web.site import attachment
+
+    async def run():
+        files, made, heard = FreshnessCache(size=4), [], []
+        download = shared_download(files, 5, "list", pieces(made, ["a\n", "b\n", "c\n"]))
+        await read_all(download)  # made: every piece is there at once for the next reader
+        response = attachment("list.csv", download.read())
+        sent = []
+
+        async def listener():  # what hears a connection's loss runs only when the loop has a turn
+            for _ in range(3):
+                heard.append(len(sent))
+                await asyncio.sleep(0)
+
+        listening = asyncio.create_task(listener())
+        async for piece in response.body_iterator:
+            sent.append(piece)
+        await listening
+        return sent, heard
+
+    sent, heard = asyncio.run(run())
+    assert sent == [b"a\n", b"b\n", b"c\n"]
+    assert heard[:3] == [1, 2, 3]  # a turn after each piece sent
