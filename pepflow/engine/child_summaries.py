@@ -64,7 +64,7 @@ def rebuild(session: Any) -> int:
     S = ChildSummary.__table__
     connection.execute(delete(S))
     for start in range(0, len(rows), 10_000):
-        connection.execute(insert(S), rows[start:start + 10_000])
+        connection.execute(_WRITE, rows[start:start + 10_000])
     if latest is not None:
         _hold_from(connection, latest)
     return len(rows)
