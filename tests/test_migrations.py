@@ -293,3 +293,43 @@ def test_revision_0017_keeps_each_old_pupil_premium_request_as_a_line_and_an_app
                      (25000, "waiting", 0, "2026-27", "tutoring")]
     assert paid == [(40000, "due", "autumn 2026-27")]
     assert not inspect(schools).has_table("pp_plus_request")
+
+
+def _deadline_checks(engine) -> list:
+    return [fk for fk in inspect(engine).get_foreign_keys("notification") if fk["referred_table"] == "deadline"]
+
+
+def test_revision_0025_keeps_every_outbox_row_and_drops_only_the_check_on_its_deadline(schools, config):
+    """The outbox's check on each reminder's deadline cost PostgreSQL a fifth of the sweep (issue 42):
+    upgraded, every row is kept as it was and the outbox still refuses a key twice."""
+    from alembic import command
+    from sqlalchemy.exc import IntegrityError
+
+    from pepflow.db.migrate import _alembic_config
+
+    event(schools, config, "C100", "pep_meeting_held", "2026-09-07", today=TODAY)
+    with schools.connect() as conn:
+        with conn.begin():
+            command.downgrade(_alembic_config(conn, MIGRATIONS), "0024_child_history_changes")
+    assert len(_deadline_checks(schools)) == 1
+    rows = "SELECT key, deadline_id, child_ref, recipient_ref, step, status, payload FROM notification ORDER BY key"
+    with schools.begin() as conn:
+        deadline = conn.execute(text("SELECT min(id) FROM deadline WHERE child_ref = 'C100'")).scalar_one()
+        for n in range(3):
+            conn.execute(text(
+                "INSERT INTO notification (key, deadline_id, child_ref, recipient_ref, recipient_email, step, status, "
+                "attempts, created_at, message_id, last_error, claim_token, payload, payload_version) VALUES "
+                "(:key, :deadline, 'C100', 'SW1', 'sw@example.org', 'five_days', 'pending', 0, '2026-09-08 07:00:00', "
+                "'', '', '', :payload, 1)"), dict(key=f"{deadline}:five_days:{n}", deadline=deadline,
+                                                   payload='{"kind": "pep_review"}'))
+        before = conn.execute(text(rows)).all()
+    run_upgrade(schools)
+    assert _deadline_checks(schools) == []
+    with schools.connect() as conn:
+        assert conn.execute(text(rows)).all() == before and len(before) >= 3
+    with pytest.raises(IntegrityError):
+        with schools.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO notification (key, recipient_email, step, status, attempts, created_at, message_id, "
+                "last_error, claim_token, payload, payload_version) VALUES (:key, '', '', 'pending', 0, "
+                "'2026-09-08 07:00:00', '', '', '', '{}', 1)"), dict(key=before[0][0]))

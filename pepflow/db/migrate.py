@@ -30,7 +30,7 @@ from pepflow.db.seal import make_seal, read_seal
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BASELINE = "0001_baseline"
-HEAD = "0024_child_history_changes"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
+HEAD = "0025_outbox_no_deadline_check"  # the newest revision in migrations/versions (tests/test_migrations.py checks)
 KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_security",
          "0005_school_register", "0006_upn_unknown",
          "0007_sweep_duration", "0008_report_indexes", "0009_second_factor", "0010_history_seal",
@@ -38,7 +38,8 @@ KNOWN = ("0001_baseline", "0002_delivery", "0003_keyed_history", "0004_web_secur
          "0013_children_by_name", "0014_contact_notes", "0015_password_links", "0016_pep_sections", "0017_pp_plus",
          "0018_attendance_marks", "0019_records",
          "0020_history_tombstones", "0021_change_stamp",
-         "0022_reminders_by_child", "0023_child_summaries", "0024_child_history_changes")  # every revision, oldest first
+         "0022_reminders_by_child", "0023_child_summaries", "0024_child_history_changes",
+         "0025_outbox_no_deadline_check")  # every revision, oldest first
 TABLES_AFTER_BASELINE = ("sweep_run", "relay_state", "sign_in_throttle", "inspection", "recovery_code",
                          "site_setting", "history_seal", "held_back_child", "admission_finding",
                          "admission_decision", "contact_note", "password_link", "pep_section", "pep_pdf", "pep_attachment", "pep_delegation",
