@@ -86,6 +86,8 @@ def test_the_sweeps_schedule_moves_and_closing_deadlines_writes_each_one(engine)
         assert executemany(session, SCHEDULE_STEP, [(day + dt.timedelta(days=5), ids[0], "reminder_5")]) == 1
         assert executemany(session, CLOSE_DEADLINE, [("met", day, "", None, "", ids[0]),
                                                      ("met_late", day, AWKWARD, 2, "school days", ids[1])]) == 2
+        # one row, as an event recorded on its own closes a deadline: the statement itself, not arrays
+        assert executemany(session, CLOSE_DEADLINE, [("cancelled", day, "moved school", None, "", ids[2])]) == 1
         session.commit()
     with engine.connect() as conn:
         steps = sorted(conn.execute(select(DeadlineStep.deadline_id, DeadlineStep.next_step_on,
@@ -94,7 +96,7 @@ def test_the_sweeps_schedule_moves_and_closing_deadlines_writes_each_one(engine)
     assert steps == [(ids[0], day + dt.timedelta(days=5), "reminder_5"), (ids[2], day, "")]
     assert (closed[ids[0]].status, closed[ids[0]].days_late) == ("met", None)
     assert (closed[ids[1]].status, closed[ids[1]].days_late, closed[ids[1]].close_reason) == ("met_late", 2, AWKWARD)
-    assert closed[ids[2]].status == "open"
+    assert (closed[ids[2]].status, closed[ids[2]].close_reason) == ("cancelled", "moved school")
 
 
 def test_new_deadlines_get_the_ids_of_their_own_rows(engine):

@@ -11,7 +11,7 @@ transaction.
 
 On PostgreSQL a batch is one statement whatever its length: the rows travel as one array
 per column and ``unnest`` turns them back into rows (``INSERT … SELECT FROM unnest``,
-``UPDATE … FROM unnest``, ``DELETE … USING unnest``).  A row at a time, even pipelined, and
+``UPDATE … FROM unnest``, ``DELETE … USING unnest``); a single row goes as the statement itself.  A row at a time, even pipelined, and
 multi-row ``VALUES`` lists (which psycopg parses on the client for every new length) made the
 sweep 3.6x and recording events 1.6x slower than on SQLite (bench/sweep.py, bench/pep_machine.py).
 """
@@ -74,7 +74,9 @@ def executemany(session: Session, statement: DriverStatement, rows: Sequence[Seq
     if not rows:
         return 0
     dialect = session.get_bind().dialect
-    if dialect.name == "postgresql" and statement.arrays is not None:
+    # one row (an event recorded on its own) as the statement itself: unnest's join made a one-row
+    # UPDATE of a deadline 400 µs where the statement takes 200 (bench/pep_machine.py --postgres)
+    if dialect.name == "postgresql" and statement.arrays is not None and len(rows) > 1:
         def sql_for(once: tuple[int, ...]) -> str:
             if once not in statement._arrays:
                 statement._arrays[once] = statement.arrays(once)
