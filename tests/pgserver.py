@@ -124,9 +124,9 @@ def dialect_label(url: str) -> str:
 
 def analyze_after_load(engine) -> None:
     """Statistics for the planner of a database a benchmark has just filled, as a live service
-    would have them: VACUUM ANALYZE and a checkpoint on PostgreSQL (autovacuum soon would), ANALYZE on SQLite
-    (``pepflow run`` does after each sweep and import).  Without statistics a planner reads
-    whole tables for a few rows."""
+    would have them: VACUUM ANALYZE on PostgreSQL (autovacuum soon would), then a checkpoint;
+    ANALYZE on SQLite (``pepflow run`` does after each sweep and import).  Without statistics
+    a planner reads whole tables for a few rows."""
     if engine.dialect.name == "postgresql":
         from sqlalchemy.exc import ProgrammingError
 

@@ -11,9 +11,10 @@ transaction.
 
 On PostgreSQL a batch is one statement whatever its length: the rows travel as one array
 per column and ``unnest`` turns them back into rows (``INSERT … SELECT FROM unnest``,
-``UPDATE … FROM unnest``, ``DELETE … USING unnest``); a single row goes as the statement itself.  A row at a time, even pipelined, and
-multi-row ``VALUES`` lists (which psycopg parses on the client for every new length) made the
-sweep 3.6x and recording events 1.6x slower than on SQLite (bench/sweep.py, bench/pep_machine.py).
+``UPDATE … FROM unnest``, ``DELETE … USING unnest``); a single row goes as the statement
+itself.  A row at a time, even pipelined, and multi-row ``VALUES`` lists (which psycopg parses
+on the client for every new length) made the sweep 3.6x and recording events 1.6x slower than
+on SQLite (bench/sweep.py, bench/pep_machine.py).
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from pepflow.audit import audit, write_audit
 from pepflow.config import Config
 from pepflow.vocabulary import role_in_sentence
 from pepflow.db.unit import UnitOfWork
-from pepflow.db.writes import (INSERT_NOTIFICATION, OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, existing_keys, insert_new,
-                        insert_ignoring, is_postgres, json_text, plain_rows)
+from pepflow.db.writes import (INSERT_NOTIFICATION, OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany,
+                               existing_keys, insert_ignoring, insert_new, is_postgres, json_text, plain_rows)
 from pepflow.engine.go_live import go_live_on
 from pepflow.notify.replan import replan_first_reminders
 from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
@@ -162,9 +162,10 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
         if r["key"] not in existing:
             fresh.setdefault(r["key"], r)  # a key twice: its first row, as ON CONFLICT DO NOTHING keeps
     written = executemany(session, INSERT_NOTIFICATION, _outbox_values(list(fresh.values())))
-    if written != len(fresh):  # another writer after all: roll the day back (the next sweep does it again)
-        raise RuntimeError(f"the outbox took {written} of {len(fresh)} new rows while this sweep held the "
-                           "write lock")
+    if written != len(fresh):  # never expected: the transaction rolls back and the next sweep does the day
+        raise RuntimeError(f"only {written} of {len(fresh)} new reminders were written although no other "
+                           "process could write meanwhile: nothing of this sweep is kept, and the next sweep "
+                           "does the day again")
     return set(fresh)
 
 
