@@ -117,23 +117,24 @@ def _sqlite(value: dt.date) -> str:
     return value.isoformat()
 
 
-def existing_keys(session: Session, keys: list[str]) -> set[str]:
-    """Which of ``keys`` the outbox already holds, through its unique index, in one statement
-    whatever their number: the keys travel as one JSON array (SQLite) or one array
-    (PostgreSQL), not as thousands of bound parameters for SQLAlchemy to expand and the
-    database to parse (bench/sweep.py)."""
+def existing_keys(session: Session, keys: list[str], column: Any = None) -> set[str]:
+    """Which of ``keys`` the outbox (or the table of ``column``, a unique key) already holds,
+    through its unique index, in one statement whatever their number: the keys travel as one JSON
+    array (SQLite) or one array (PostgreSQL), not as thousands of bound parameters for SQLAlchemy
+    to expand and the database to parse (bench/sweep.py)."""
     if not keys:
         return set()
+    column = N.c.key if column is None else column
     if is_postgres(session):
         # imported here, not at the top: the PostgreSQL dialect's types, only on PostgreSQL
         from sqlalchemy.dialects.postgresql import ARRAY
         from sqlalchemy.types import String
 
-        wanted = N.c.key == func.any(bindparam("keys", keys, type_=ARRAY(String)))
+        wanted = column == func.any(bindparam("keys", keys, type_=ARRAY(String)))
     else:
         listed = func.json_each(bindparam("keys", json_text(keys))).table_valued("value")
-        wanted = N.c.key.in_(select(listed.c.value))
-    return set(session.connection().execute(select(N.c.key).where(wanted)).scalars().all())
+        wanted = column.in_(select(listed.c.value))
+    return set(session.connection().execute(select(column).where(wanted)).scalars().all())
 
 
 AUDIT_CHAIN_LOCK = 727365  # a PostgreSQL advisory lock key of pepflow's own
@@ -292,32 +293,39 @@ MARK_SENT = DriverStatement(("p_sent_at", "p_message_id", "k_id", "k_token"), la
 
 
 def insert_new(session: Session, table: Any, columns: tuple[str, ...], rows: Sequence[Sequence[Any]],
-               key: str, chunk: int = 500) -> list[Any]:
-    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING key, many rows to a statement (on
-    PostgreSQL all of them, from arrays): the
-    keys this transaction really inserted, so a count or a history row made from them is
-    never doubled by a concurrent writer of the same keys.  Driver-level, as ``executemany``
-    (SQLAlchemy's per-row parameter processing was a third of a sweep: bench/sweep.py)."""
+               key: str) -> list[Any]:
+    """INSERT … ON CONFLICT (key) DO NOTHING, returning the keys this transaction really inserted,
+    so a count or a history row made from them is never doubled by a concurrent writer of the same
+    keys.  Driver-level, as ``executemany`` (SQLAlchemy's per-row parameter processing was a third
+    of a sweep: bench/sweep.py).
+
+    On PostgreSQL, writers run side by side: the whole batch is one statement from arrays, and
+    ``RETURNING`` says which keys it wrote.  SQLite has one writer at a time, so the keys already
+    there are left out with one read and the rest written as a floor writes them, without a row
+    returned for each (bench/sweep.py).  No other writer can add a key between the read and the
+    write: a transaction that writes holds the lock, and one whose snapshot another writer's commit
+    has overtaken is refused the lock (WAL mode), so it fails rather than doubles."""
     if not rows:
         return []
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    tail = f" ON CONFLICT ({quote(key)}) DO NOTHING RETURNING {quote(key)}"
-    if dialect.name == "postgresql":  # the whole batch as one array per column
-        return _execute_arrays(session, rows, lambda once: _insert_arrays(table, columns, tail, once=once)
-                               ).scalars().all()
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    if dialect.name == "sqlite":
-        rows = _sqlite_dates(rows)
-    group = "(" + ", ".join([mark] * len(columns)) + ")"
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
-    inserted: list[Any] = []
-    connection = session.connection()
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        flat = tuple(value for row in part for value in row)
-        inserted += [r[0] for r in connection.exec_driver_sql(head + ", ".join([group] * len(part)) + tail, flat)]
-    return inserted
+    conflict = f" ON CONFLICT ({quote(key)}) DO NOTHING"
+    if dialect.name == "postgresql":
+        return _execute_arrays(session, rows, lambda once: _insert_arrays(
+            table, columns, f"{conflict} RETURNING {quote(key)}", once=once)).scalars().all()
+    at = columns.index(key)
+    taken = existing_keys(session, [row[at] for row in rows], table.c[key])
+    fresh: dict[Any, Sequence[Any]] = {}
+    for row in rows:
+        if row[at] not in taken:
+            fresh.setdefault(row[at], row)  # a key twice: its first row, as ON CONFLICT DO NOTHING keeps
+    statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                 f"VALUES ({', '.join('?' * len(columns))}){conflict}")
+    written = session.connection().exec_driver_sql(statement, list(_sqlite_dates(list(fresh.values())))).rowcount
+    if written != len(fresh):  # never expected (see above): the caller's transaction rolls back
+        raise RuntimeError(f"only {written} of {len(fresh)} new rows were written to {table.name} although no "
+                           "other process could write meanwhile: nothing of this transaction is kept")
+    return list(fresh)
 
 
 # ---- the deadline queue of a unit of work -------------------------------------------

@@ -30,8 +30,8 @@ from pepflow.audit import audit, write_audit
 from pepflow.config import Config
 from pepflow.vocabulary import role_in_sentence
 from pepflow.db.unit import UnitOfWork
-from pepflow.db.writes import (INSERT_NOTIFICATION, OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany,
-                               existing_keys, insert_ignoring, insert_new, is_postgres, json_text, plain_rows)
+from pepflow.db.writes import (OUTBOX_COLUMNS, SCHEDULE_STEP, UNSCHEDULE_STEP, executemany, insert_ignoring,
+                               insert_new, json_text, plain_rows)
 from pepflow.engine.go_live import go_live_on
 from pepflow.notify.replan import replan_first_reminders
 from pepflow.db.models import Child, Deadline, DeadlineStep, Notification, Person, School, SweepRun
@@ -144,36 +144,12 @@ def reminder_payload(config: Config, row: Any, step: str, overdue: Lateness, why
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert outbox rows, skipping keys already there; returns the keys this call wrote.
-
-    On PostgreSQL the insert itself says which keys it really wrote (``ON CONFLICT DO NOTHING
-    RETURNING``), so a concurrent writer of the same keys never doubles a count or a history row.
-    On SQLite no other writer can add a key meanwhile: the sweep has held the database's write
-    lock since its first statement (``_claim_the_day``).  So the keys already in the outbox (a
-    deadline's step written before) are left out with one read, and the rest are written as the
-    floor writes them, without a row returned for each (bench/sweep.py)."""
-    if not rows:
-        return set()
-    if is_postgres(session):
-        return set(insert_new(session, Notification.__table__, OUTBOX_COLUMNS, _outbox_values(rows), "key"))
-    existing = existing_keys(session, [r["key"] for r in rows])
-    fresh: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if r["key"] not in existing:
-            fresh.setdefault(r["key"], r)  # a key twice: its first row, as ON CONFLICT DO NOTHING keeps
-    written = executemany(session, INSERT_NOTIFICATION, _outbox_values(list(fresh.values())))
-    if written != len(fresh):  # never expected: the transaction rolls back and the next sweep does the day
-        raise RuntimeError(f"only {written} of {len(fresh)} new reminders were written although no other "
-                           "process could write meanwhile: nothing of this sweep is kept, and the next sweep "
-                           "does the day again")
-    return set(fresh)
-
-
-def _outbox_values(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """The outbox rows as ``OUTBOX_COLUMNS`` orders them."""
-    return [(r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"), r.get("recipient_email", ""),
-             r.get("step", ""), r.get("status", OutboxStatus.PENDING), 0, r["created_at"], "", "", "",
-             json_text(r["payload"]), 1) for r in rows]
+    """Insert outbox rows, skipping keys already there (a deadline's step written before); returns
+    the keys this call wrote, never a key another writer wrote (``db.writes.insert_new``)."""
+    return set(insert_new(session, Notification.__table__, OUTBOX_COLUMNS, [
+        (r["key"], r.get("deadline_id"), r.get("child_ref"), r.get("recipient_ref"), r.get("recipient_email", ""),
+         r.get("step", ""), r.get("status", OutboxStatus.PENDING), 0, r["created_at"], "", "", "", json_text(r["payload"]), 1)
+        for r in rows], "key"))
 
 
 def _reschedule(session: Session, handled: list[tuple[dt.date, int]],
